@@ -1,0 +1,8 @@
+// kiln — the whole public API.
+#pragma once
+
+#include "kiln/builder.h"
+#include "kiln/logger.h"
+#include "kiln/network.h"
+#include "kiln/runtime.h"
+#include "kiln/types.h"

@@ -1,0 +1,538 @@
+// kiln — NetworkDefinition: the graph of layers and tensors a Builder turns into an engine.
+//
+// Tensor and Layer objects are small handles (network pointer + index), cheap to copy and
+// valid as long as the NetworkDefinition that made them. A default-constructed or failed handle
+// is "null": it converts to false, and every call on it logs an error and does nothing.
+// Errors (bad shapes, unknown names, bad weights) are reported through the Builder's Logger and
+// make the add* call return a null handle; nothing throws across the API.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kiln/types.h"
+
+namespace kiln {
+
+namespace detail {
+class NetworkImpl;
+struct HandleAccess;
+}  // namespace detail
+
+class Layer;
+
+//! A tensor of the network: an input, a layer output, or a constant.
+class Tensor {
+ public:
+  Tensor() = default;
+  explicit operator bool() const noexcept { return net_ != nullptr; }
+
+  std::string_view name() const;
+  void setName(std::string_view name);
+  //! Shape (inferred on demand for layer outputs; as declared for inputs).
+  Dims dimensions() const;
+  //! Change a network input's shape.
+  void setDimensions(const Dims& dims);
+  DataType type() const;
+  //! Change a network input's type, or request an output type for a network output.
+  void setType(DataType type);
+  bool isNetworkInput() const;
+  bool isNetworkOutput() const;
+  //! The layer that writes this tensor (null for network inputs).
+  Layer producer() const;
+
+  friend bool operator==(const Tensor& a, const Tensor& b) noexcept {
+    return a.net_ == b.net_ && a.id_ == b.id_;
+  }
+
+ private:
+  friend struct detail::HandleAccess;
+  Tensor(detail::NetworkImpl* net, int32_t id) noexcept : net_(net), id_(id) {}
+  detail::NetworkImpl* net_ = nullptr;
+  int32_t id_ = -1;
+};
+
+enum class LayerType : int32_t {
+  kCONVOLUTION,
+  kDECONVOLUTION,
+  kPOOLING,
+  kFULLY_CONNECTED,
+  kMATRIX_MULTIPLY,
+  kACTIVATION,
+  kSOFTMAX,
+  kELEMENTWISE,
+  kUNARY,
+  kSCALE,
+  kCONCATENATION,
+  kSHUFFLE,
+  kCONSTANT,
+  kPADDING,
+  kLRN,
+  kREDUCE,
+  kTOPK,
+  kGATHER,
+  kSLICE,
+  kIDENTITY,
+  kSELECT,
+};
+
+std::string_view toString(LayerType type) noexcept;
+
+//! A layer of the network. Typed layers (ConvolutionLayer, ...) add their own settings;
+//! Layer::as<T>() converts when the type matches (null handle otherwise).
+class Layer {
+ public:
+  Layer() = default;
+  explicit operator bool() const noexcept { return net_ != nullptr; }
+
+  LayerType type() const;
+  std::string_view name() const;
+  void setName(std::string_view name);
+
+  int32_t nbInputs() const;
+  Tensor input(int32_t index) const;
+  //! Replace input @p index (TensorRT's setInput).
+  void setInput(int32_t index, Tensor tensor);
+  int32_t nbOutputs() const;
+  Tensor output(int32_t index) const;
+
+  //! Compute precision requested for this layer (honored where the builder flags allow).
+  void setPrecision(DataType type);
+  DataType precision() const;
+  bool precisionIsSet() const;
+  //! Output type requested for output @p index. On an IdentityLayer this is the cast target.
+  void setOutputType(int32_t index, DataType type);
+  DataType outputType(int32_t index) const;
+
+  template <typename T>
+  T as() const {
+    return (net_ != nullptr && type() == T::kType) ? T(net_, id_) : T();
+  }
+
+  friend bool operator==(const Layer& a, const Layer& b) noexcept {
+    return a.net_ == b.net_ && a.id_ == b.id_;
+  }
+
+ protected:
+  friend struct detail::HandleAccess;
+  Layer(detail::NetworkImpl* net, int32_t id) noexcept : net_(net), id_(id) {}
+  detail::NetworkImpl* net_ = nullptr;
+  int32_t id_ = -1;
+};
+
+#define KILN_LAYER_HANDLE(Class, Enum)                                     \
+ public:                                                                   \
+  static constexpr LayerType kType = LayerType::Enum;                      \
+  Class() = default;                                                       \
+                                                                           \
+ private:                                                                  \
+  friend class Layer;                                                      \
+  friend struct detail::HandleAccess;                                      \
+  Class(detail::NetworkImpl* net, int32_t id) noexcept : Layer(net, id) {} \
+                                                                           \
+ public:
+
+//! How convolution and pooling padding is derived (as TensorRT's PaddingMode).
+enum class PaddingMode : int32_t {
+  kEXPLICIT_ROUND_DOWN,  //!< explicit pre/post padding, output size rounded down
+  kEXPLICIT_ROUND_UP,    //!< explicit pre/post padding, output size rounded up (ceil mode)
+  kSAME_UPPER,           //!< output = ceil(input / stride); extra padding at the end
+  kSAME_LOWER,           //!< output = ceil(input / stride); extra padding at the start
+};
+
+//! N-d convolution (1, 2 or 3 spatial dims) over an [N, C, spatial...] input.
+//! Kernel weights: [K, C/groups, kernel...]; bias: [K] or none.
+class ConvolutionLayer : public Layer {
+  KILN_LAYER_HANDLE(ConvolutionLayer, kCONVOLUTION)
+  int64_t nbOutputMaps() const;
+  Dims kernelSize() const;
+  void setStride(const Dims& stride);
+  Dims stride() const;
+  //! Symmetric padding (sets pre and post padding).
+  void setPadding(const Dims& padding);
+  void setPrePadding(const Dims& padding);
+  Dims prePadding() const;
+  void setPostPadding(const Dims& padding);
+  Dims postPadding() const;
+  void setPaddingMode(PaddingMode mode);
+  PaddingMode paddingMode() const;
+  void setDilation(const Dims& dilation);
+  Dims dilation() const;
+  void setNbGroups(int64_t groups);
+  int64_t nbGroups() const;
+  void setKernelWeights(Weights weights);
+  void setBiasWeights(Weights weights);
+};
+
+//! N-d transposed convolution. Kernel weights: [C, K/groups, kernel...]; bias: [K] or none.
+//! Padding crops the full output (as ONNX ConvTranspose pads and TensorRT's deconvolution).
+class DeconvolutionLayer : public Layer {
+  KILN_LAYER_HANDLE(DeconvolutionLayer, kDECONVOLUTION)
+  int64_t nbOutputMaps() const;
+  Dims kernelSize() const;
+  void setStride(const Dims& stride);
+  Dims stride() const;
+  void setPadding(const Dims& padding);
+  void setPrePadding(const Dims& padding);
+  Dims prePadding() const;
+  void setPostPadding(const Dims& padding);
+  Dims postPadding() const;
+  void setPaddingMode(PaddingMode mode);
+  PaddingMode paddingMode() const;
+  void setDilation(const Dims& dilation);
+  Dims dilation() const;
+  void setNbGroups(int64_t groups);
+  int64_t nbGroups() const;
+  void setKernelWeights(Weights weights);
+  void setBiasWeights(Weights weights);
+};
+
+enum class PoolingType : int32_t {
+  kMAX,
+  kAVERAGE,
+  kMAX_AVERAGE_BLEND,  //!< (1 - blendFactor) * max + blendFactor * average (as TensorRT)
+};
+
+//! N-d pooling over an [N, C, spatial...] input.
+class PoolingLayer : public Layer {
+  KILN_LAYER_HANDLE(PoolingLayer, kPOOLING)
+  void setPoolingType(PoolingType type);
+  PoolingType poolingType() const;
+  void setWindowSize(const Dims& window);
+  Dims windowSize() const;
+  void setStride(const Dims& stride);
+  Dims stride() const;
+  void setPadding(const Dims& padding);
+  void setPrePadding(const Dims& padding);
+  Dims prePadding() const;
+  void setPostPadding(const Dims& padding);
+  Dims postPadding() const;
+  void setPaddingMode(PaddingMode mode);
+  PaddingMode paddingMode() const;
+  //! Average pooling: true (default) divides by the window cells inside the input only.
+  void setAverageCountExcludesPadding(bool exclusive);
+  bool averageCountExcludesPadding() const;
+  void setBlendFactor(float factor);
+  float blendFactor() const;
+};
+
+//! Fully connected layer (TensorRT's semantics): an input of rank >= 3 has its last three
+//! dimensions flattened to C*H*W, the output replaces them with [K, 1, 1]; rank 2 [N, C] -> [N, K].
+//! Kernel weights: [K, C*H*W]; bias: [K] or none.
+class FullyConnectedLayer : public Layer {
+  KILN_LAYER_HANDLE(FullyConnectedLayer, kFULLY_CONNECTED)
+  int64_t nbOutputChannels() const;
+  void setKernelWeights(Weights weights);
+  void setBiasWeights(Weights weights);
+};
+
+enum class MatrixOperation : int32_t {
+  kNONE,       //!< use the last two dimensions as they are
+  kTRANSPOSE,  //!< swap the last two dimensions
+  kVECTOR,     //!< the last dimension is a vector (not a matrix)
+};
+
+//! Batched matrix product with numpy broadcasting of the batch dimensions.
+class MatrixMultiplyLayer : public Layer {
+  KILN_LAYER_HANDLE(MatrixMultiplyLayer, kMATRIX_MULTIPLY)
+  void setOperation(int32_t index, MatrixOperation op);
+  MatrixOperation operation(int32_t index) const;
+};
+
+enum class ActivationType : int32_t {
+  kRELU,              //!< max(x, 0)
+  kSIGMOID,           //!< 1 / (1 + exp(-x))
+  kTANH,              //!< tanh(x)
+  kLEAKY_RELU,        //!< x >= 0 ? x : alpha * x
+  kELU,               //!< x >= 0 ? x : alpha * (exp(x) - 1)
+  kSELU,              //!< beta * (x >= 0 ? x : alpha * (exp(x) - 1))
+  kSOFTSIGN,          //!< x / (1 + |x|)
+  kSOFTPLUS,          //!< alpha * log(exp(beta * x) + 1)
+  kCLIP,              //!< min(max(x, alpha), beta)
+  kHARD_SIGMOID,      //!< max(0, min(1, alpha * x + beta))
+  kSCALED_TANH,       //!< alpha * tanh(beta * x)
+  kTHRESHOLDED_RELU,  //!< x > alpha ? x : 0
+  kGELU_ERF,          //!< 0.5 x (1 + erf(x / sqrt 2))
+  kGELU_TANH,         //!< 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+};
+
+class ActivationLayer : public Layer {
+  KILN_LAYER_HANDLE(ActivationLayer, kACTIVATION)
+  void setActivationType(ActivationType type);
+  ActivationType activationType() const;
+  void setAlpha(float alpha);
+  float alpha() const;
+  void setBeta(float beta);
+  float beta() const;
+};
+
+//! Softmax along one axis. Default axis: rank - 3 for rank >= 4, else rank - 1.
+class SoftMaxLayer : public Layer {
+  KILN_LAYER_HANDLE(SoftMaxLayer, kSOFTMAX)
+  //! Negative values count from the end.
+  void setAxis(int32_t axis);
+  int32_t axis() const;
+};
+
+enum class ElementWiseOperation : int32_t {
+  kSUM,
+  kPROD,
+  kMAX,
+  kMIN,
+  kSUB,
+  kDIV,
+  kPOW,
+  kFLOOR_DIV,
+  kAND,      //!< bool inputs
+  kOR,       //!< bool inputs
+  kXOR,      //!< bool inputs
+  kEQUAL,    //!< bool output
+  kGREATER,  //!< bool output
+  kLESS,     //!< bool output
+};
+
+//! Binary element-wise operation with numpy broadcasting.
+class ElementWiseLayer : public Layer {
+  KILN_LAYER_HANDLE(ElementWiseLayer, kELEMENTWISE)
+  void setOperation(ElementWiseOperation op);
+  ElementWiseOperation operation() const;
+};
+
+enum class UnaryOperation : int32_t {
+  kEXP,
+  kLOG,
+  kSQRT,
+  kRECIP,
+  kABS,
+  kNEG,
+  kSIN,
+  kCOS,
+  kTAN,
+  kSINH,
+  kCOSH,
+  kASIN,
+  kACOS,
+  kATAN,
+  kASINH,
+  kACOSH,
+  kATANH,
+  kCEIL,
+  kFLOOR,
+  kERF,
+  kNOT,  //!< bool input
+  kSIGN,
+  kROUND,  //!< half to even
+  kISINF,  //!< bool output
+  kISNAN,  //!< bool output
+};
+
+class UnaryLayer : public Layer {
+  KILN_LAYER_HANDLE(UnaryLayer, kUNARY)
+  void setOperation(UnaryOperation op);
+  UnaryOperation operation() const;
+};
+
+enum class ScaleMode : int32_t {
+  kUNIFORM,      //!< one coefficient for the whole tensor
+  kCHANNEL,      //!< one coefficient per channel (along the channel axis)
+  kELEMENTWISE,  //!< one coefficient per element of [C, spatial...]
+};
+
+//! output = (input * scale + shift) ^ power; each of shift/scale/power may be empty (0/1/1).
+class ScaleLayer : public Layer {
+  KILN_LAYER_HANDLE(ScaleLayer, kSCALE)
+  ScaleMode mode() const;
+  void setChannelAxis(int32_t axis);
+  int32_t channelAxis() const;
+  void setShift(Weights shift);
+  void setScale(Weights scale);
+  void setPower(Weights power);
+};
+
+//! Default axis: rank - 3 for rank >= 3, else 0 (TensorRT's rule).
+class ConcatenationLayer : public Layer {
+  KILN_LAYER_HANDLE(ConcatenationLayer, kCONCATENATION)
+  void setAxis(int32_t axis);
+  int32_t axis() const;
+};
+
+//! first transpose -> reshape -> second transpose. Reshape dims: 0 copies the input
+//! extent (unless zeroIsPlaceholder is false), -1 is inferred.
+class ShuffleLayer : public Layer {
+  KILN_LAYER_HANDLE(ShuffleLayer, kSHUFFLE)
+  void setFirstTranspose(std::span<const int32_t> permutation);
+  std::vector<int32_t> firstTranspose() const;
+  void setReshapeDimensions(const Dims& dims);
+  Dims reshapeDimensions() const;
+  bool hasReshape() const;
+  void setSecondTranspose(std::span<const int32_t> permutation);
+  std::vector<int32_t> secondTranspose() const;
+  void setZeroIsPlaceholder(bool placeholder);
+  bool zeroIsPlaceholder() const;
+};
+
+class ConstantLayer : public Layer {
+  KILN_LAYER_HANDLE(ConstantLayer, kCONSTANT)
+  Dims dimensions() const;
+};
+
+enum class PaddingFill : int32_t {
+  kCONSTANT,  //!< fill with the padding value
+  kREFLECT,   //!< mirror without repeating the edge
+  kEDGE,      //!< repeat the edge value
+};
+
+//! Pads (or, with negative amounts, crops) the trailing dimensions. Pre/post padding of rank r
+//! applies to the last r dimensions of the input.
+class PaddingLayer : public Layer {
+  KILN_LAYER_HANDLE(PaddingLayer, kPADDING)
+  void setPrePadding(const Dims& padding);
+  Dims prePadding() const;
+  void setPostPadding(const Dims& padding);
+  Dims postPadding() const;
+  void setFill(PaddingFill fill);
+  PaddingFill fill() const;
+  void setValue(float value);
+  float value() const;
+};
+
+//! Local response normalization across channels:
+//! y = x / (k + alpha / window * sum(x^2 over the window)) ^ beta.
+class LRNLayer : public Layer {
+  KILN_LAYER_HANDLE(LRNLayer, kLRN)
+  int64_t windowSize() const;
+  float alpha() const;
+  float beta() const;
+  float k() const;
+};
+
+enum class ReduceOperation : int32_t { kSUM, kPROD, kMAX, kMIN, kAVG };
+
+class ReduceLayer : public Layer {
+  KILN_LAYER_HANDLE(ReduceLayer, kREDUCE)
+  ReduceOperation operation() const;
+  //! Bit i set: dimension i is reduced.
+  uint32_t reduceAxes() const;
+  bool keepDimensions() const;
+};
+
+enum class TopKOperation : int32_t { kMAX, kMIN };
+
+//! Two outputs: values and int32 indices of the k largest (or smallest) along one axis.
+class TopKLayer : public Layer {
+  KILN_LAYER_HANDLE(TopKLayer, kTOPK)
+  TopKOperation operation() const;
+  int32_t k() const;
+  uint32_t reduceAxes() const;
+};
+
+enum class GatherMode : int32_t {
+  kDEFAULT,  //!< ONNX Gather: output = data.shape[:axis] + indices.shape + data.shape[axis+1:]
+  kELEMENT,  //!< ONNX GatherElements
+  kND,       //!< ONNX GatherND (with nbElementWiseDims batch dimensions)
+};
+
+//! Gathers along an axis with int32 (or int64) indices; negative indices count from the end.
+class GatherLayer : public Layer {
+  KILN_LAYER_HANDLE(GatherLayer, kGATHER)
+  void setGatherAxis(int32_t axis);
+  int32_t gatherAxis() const;
+  GatherMode mode() const;
+  void setNbElementWiseDims(int32_t dims);
+  int32_t nbElementWiseDims() const;
+};
+
+//! output[i] = input[start + i * stride] for i in [0, size) per dimension.
+class SliceLayer : public Layer {
+  KILN_LAYER_HANDLE(SliceLayer, kSLICE)
+  void setStart(const Dims& start);
+  Dims start() const;
+  void setSize(const Dims& size);
+  Dims size() const;
+  void setStride(const Dims& stride);
+  Dims stride() const;
+};
+
+//! Copies its input; with setOutputType(0, T) it converts to T (a cast).
+class IdentityLayer : public Layer {
+  KILN_LAYER_HANDLE(IdentityLayer, kIDENTITY)
+};
+
+//! output = condition ? then : else, with numpy broadcasting; condition is bool.
+class SelectLayer : public Layer {
+  KILN_LAYER_HANDLE(SelectLayer, kSELECT)
+};
+
+#undef KILN_LAYER_HANDLE
+
+//! The network: create with Builder::createNetwork().
+class NetworkDefinition {
+ public:
+  ~NetworkDefinition();
+  NetworkDefinition(const NetworkDefinition&) = delete;
+  NetworkDefinition& operator=(const NetworkDefinition&) = delete;
+
+  Tensor addInput(std::string_view name, DataType type, const Dims& dims);
+  //! Marks a tensor as a network output. False (and a logged error) for a null tensor.
+  bool markOutput(Tensor tensor);
+  void unmarkOutput(Tensor tensor);
+
+  ConvolutionLayer addConvolution(Tensor input, int64_t nbOutputMaps, const Dims& kernelSize,
+                                  Weights kernel, Weights bias);
+  DeconvolutionLayer addDeconvolution(Tensor input, int64_t nbOutputMaps, const Dims& kernelSize,
+                                      Weights kernel, Weights bias);
+  PoolingLayer addPooling(Tensor input, PoolingType type, const Dims& windowSize);
+  FullyConnectedLayer addFullyConnected(Tensor input, int64_t nbOutputs, Weights kernel,
+                                        Weights bias);
+  MatrixMultiplyLayer addMatrixMultiply(Tensor input0, MatrixOperation op0, Tensor input1,
+                                        MatrixOperation op1);
+  ActivationLayer addActivation(Tensor input, ActivationType type);
+  SoftMaxLayer addSoftMax(Tensor input);
+  ElementWiseLayer addElementWise(Tensor input0, Tensor input1, ElementWiseOperation op);
+  UnaryLayer addUnary(Tensor input, UnaryOperation op);
+  ScaleLayer addScale(Tensor input, ScaleMode mode, Weights shift, Weights scale, Weights power);
+  //! Scale along an explicit channel axis (TensorRT's addScaleNd).
+  ScaleLayer addScaleNd(Tensor input, ScaleMode mode, Weights shift, Weights scale, Weights power,
+                        int32_t channelAxis);
+  ConcatenationLayer addConcatenation(std::span<const Tensor> inputs);
+  ShuffleLayer addShuffle(Tensor input);
+  ConstantLayer addConstant(const Dims& dims, Weights weights);
+  PaddingLayer addPadding(Tensor input, const Dims& prePadding, const Dims& postPadding);
+  LRNLayer addLRN(Tensor input, int64_t window, float alpha, float beta, float k);
+  ReduceLayer addReduce(Tensor input, ReduceOperation op, uint32_t reduceAxes, bool keepDimensions);
+  TopKLayer addTopK(Tensor input, TopKOperation op, int32_t k, uint32_t reduceAxes);
+  GatherLayer addGather(Tensor data, Tensor indices, int32_t axis);
+  GatherLayer addGatherV2(Tensor data, Tensor indices, GatherMode mode);
+  SliceLayer addSlice(Tensor input, const Dims& start, const Dims& size, const Dims& stride);
+  IdentityLayer addIdentity(Tensor input);
+  //! An identity that converts to @p type.
+  IdentityLayer addCast(Tensor input, DataType type);
+  SelectLayer addSelect(Tensor condition, Tensor thenInput, Tensor elseInput);
+
+  int32_t nbInputs() const;
+  Tensor input(int32_t index) const;
+  int32_t nbOutputs() const;
+  Tensor output(int32_t index) const;
+  int32_t nbLayers() const;
+  Layer layer(int32_t index) const;
+  //! Tensor by name; null if none has that name.
+  Tensor tensor(std::string_view name) const;
+
+  void setName(std::string_view name);
+  std::string_view name() const;
+
+  //! Internal representation (for the builder and parsers inside the library).
+  detail::NetworkImpl& impl() noexcept { return *impl_; }
+  const detail::NetworkImpl& impl() const noexcept { return *impl_; }
+
+ private:
+  friend class Builder;
+  explicit NetworkDefinition(std::unique_ptr<detail::NetworkImpl> impl);
+  std::unique_ptr<detail::NetworkImpl> impl_;
+};
+
+}  // namespace kiln

@@ -1,0 +1,39 @@
+#include "backends/cpu/cpu_backend.h"
+#include "backends/tactic.h"
+
+namespace kiln::backends {
+
+const TacticRegistry& TacticRegistry::instance() {
+  static const TacticRegistry registry = [] {
+    TacticRegistry r;
+    cpu::registerCpuTactics(r);
+    return r;
+  }();
+  return registry;
+}
+
+void TacticRegistry::add(std::string op, std::unique_ptr<Tactic> tactic) {
+  tactics_[std::move(op)].push_back(std::move(tactic));
+}
+
+std::vector<const Tactic*> TacticRegistry::candidates(std::string_view op,
+                                                      DeviceType device) const {
+  std::vector<const Tactic*> result;
+  auto it = tactics_.find(op);
+  if (it == tactics_.end()) return result;
+  for (const auto& t : it->second) {
+    if (t->device() == device) result.push_back(t.get());
+  }
+  return result;
+}
+
+const Tactic* TacticRegistry::find(std::string_view op, std::string_view name) const {
+  auto it = tactics_.find(op);
+  if (it == tactics_.end()) return nullptr;
+  for (const auto& t : it->second) {
+    if (t->name() == name) return t.get();
+  }
+  return nullptr;
+}
+
+}  // namespace kiln::backends

@@ -1,0 +1,123 @@
+// The public Builder and BuilderConfig API.
+#include "kiln/builder.h"
+
+#include "builder/build_plan.h"
+#include "builder/builder_config.h"
+#include "core/error.h"
+#include "network/network_impl.h"
+#include "plan/plan_io.h"
+#include "runtime/engine_impl.h"
+
+namespace kiln {
+
+// ---------------------------------------------------------------------------------------------
+// BuilderConfig
+
+BuilderConfig::BuilderConfig() : data_(std::make_unique<detail::BuilderConfigData>()) {}
+BuilderConfig::~BuilderConfig() = default;
+
+void BuilderConfig::setFlag(BuilderFlag flag) {
+  data_->flags |= uint64_t{1} << static_cast<uint32_t>(flag);
+}
+void BuilderConfig::clearFlag(BuilderFlag flag) {
+  data_->flags &= ~(uint64_t{1} << static_cast<uint32_t>(flag));
+}
+bool BuilderConfig::getFlag(BuilderFlag flag) const {
+  return data_->flag(flag);
+}
+
+void BuilderConfig::setMemoryPoolLimit(MemoryPoolType pool, std::size_t bytes) {
+  if (pool == MemoryPoolType::kWORKSPACE) data_->workspaceLimit = bytes;
+}
+std::size_t BuilderConfig::memoryPoolLimit(MemoryPoolType pool) const {
+  return pool == MemoryPoolType::kWORKSPACE ? data_->workspaceLimit : 0;
+}
+
+void BuilderConfig::setBuilderOptimizationLevel(int32_t level) {
+  data_->optimizationLevel = std::clamp(level, 0, 5);
+}
+int32_t BuilderConfig::builderOptimizationLevel() const {
+  return data_->optimizationLevel;
+}
+
+void BuilderConfig::setDeviceType(DeviceType type) {
+  data_->device = type;
+}
+DeviceType BuilderConfig::deviceType() const {
+  return data_->device;
+}
+
+void BuilderConfig::setNbThreads(int32_t threads) {
+  data_->nbThreads = std::max(threads, 0);
+}
+int32_t BuilderConfig::nbThreads() const {
+  return data_->nbThreads;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Builder
+
+struct Builder::Impl {
+  explicit Impl(Logger& logger) : reporter(logger) {}
+  Reporter reporter;
+
+  // Runs the build, reporting any error; nullopt on failure.
+  std::optional<plan::EnginePlan> build(NetworkDefinition& network, const BuilderConfig& config) {
+    try {
+      return builder::buildPlan(network.impl().graph(), config.data(), reporter);
+    } catch (const Error& e) {
+      reporter.error(e.code(), std::string("build failed: ") + e.what());
+    } catch (const std::bad_alloc&) {
+      reporter.error(ErrorCode::kFAILED_ALLOCATION, "build failed: out of memory");
+    } catch (const std::exception& e) {
+      reporter.error(ErrorCode::kINTERNAL_ERROR, std::string("build failed: ") + e.what());
+    }
+    return std::nullopt;
+  }
+};
+
+Builder::Builder(Logger& logger) : impl_(std::make_unique<Impl>(logger)) {}
+Builder::~Builder() = default;
+
+std::unique_ptr<NetworkDefinition> Builder::createNetwork() {
+  return std::unique_ptr<NetworkDefinition>(
+      new NetworkDefinition(std::make_unique<detail::NetworkImpl>(impl_->reporter)));
+}
+
+std::unique_ptr<BuilderConfig> Builder::createBuilderConfig() {
+  return std::unique_ptr<BuilderConfig>(new BuilderConfig());
+}
+
+std::vector<std::byte> Builder::buildSerializedNetwork(NetworkDefinition& network,
+                                                       const BuilderConfig& config) {
+  auto plan = impl_->build(network, config);
+  if (!plan) return {};
+  try {
+    return plan::writePlan(*plan);
+  } catch (const Error& e) {
+    impl_->reporter.error(e.code(), std::string("build failed: ") + e.what());
+  }
+  return {};
+}
+
+std::unique_ptr<Engine> Builder::buildEngine(NetworkDefinition& network,
+                                             const BuilderConfig& config) {
+  auto plan = impl_->build(network, config);
+  if (!plan) return nullptr;
+  try {
+    return std::make_unique<Engine>(
+        std::make_shared<detail::EngineImpl>(std::move(*plan), impl_->reporter));
+  } catch (const Error& e) {
+    impl_->reporter.error(e.code(), std::string("build failed: ") + e.what());
+  }
+  return nullptr;
+}
+
+void Builder::setErrorRecorder(ErrorRecorder* recorder) noexcept {
+  impl_->reporter.setRecorder(recorder);
+}
+Logger& Builder::logger() noexcept {
+  return impl_->reporter.logger();
+}
+
+}  // namespace kiln

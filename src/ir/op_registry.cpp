@@ -1,0 +1,128 @@
+#include "ir/op_registry.h"
+
+#include "core/shape_util.h"
+#include "ops/op_families.h"
+
+namespace kiln::ir {
+
+const OpRegistry& OpRegistry::instance() {
+  static const OpRegistry registry = [] {
+    OpRegistry r;
+    ops::registerAllOps(r);
+    return r;
+  }();
+  return registry;
+}
+
+void OpRegistry::add(OpSchema schema) {
+  KILN_ASSERT(!schema.name.empty() && schema.infer);
+  KILN_ASSERT(schemas_.find(schema.name) == schemas_.end());
+  std::string key = schema.name;
+  schemas_.emplace(std::move(key), std::move(schema));
+}
+
+const OpSchema* OpRegistry::find(std::string_view op) const {
+  auto it = schemas_.find(op);
+  return it == schemas_.end() ? nullptr : &it->second;
+}
+
+const OpSchema& OpRegistry::get(std::string_view op) const {
+  const OpSchema* schema = find(op);
+  if (schema == nullptr) fail(ErrorCode::kUNSUPPORTED_NODE, "unknown op '", op, "'");
+  return *schema;
+}
+
+std::vector<std::string> OpRegistry::names() const {
+  std::vector<std::string> result;
+  for (const auto& [name, schema] : schemas_) result.push_back(name);
+  return result;
+}
+
+std::vector<TensorInfo> inferNode(const Node& node, std::span<const TensorInfo> inputs) {
+  const OpSchema& schema = OpRegistry::instance().get(node.op);
+  const auto nbInputs = static_cast<int32_t>(inputs.size());
+  if (nbInputs < schema.minInputs || nbInputs > schema.maxInputs) {
+    fail(ErrorCode::kINVALID_ARGUMENT, "layer '", node.name, "' (", node.op, "): has ", nbInputs,
+         " inputs; expected ",
+         schema.minInputs == schema.maxInputs
+             ? std::to_string(schema.minInputs)
+             : std::to_string(schema.minInputs) + " to " + std::to_string(schema.maxInputs));
+  }
+  for (int32_t i = 0; i < schema.minInputs; ++i) {
+    if (!inputs[static_cast<std::size_t>(i)].present) {
+      fail(ErrorCode::kINVALID_ARGUMENT, "layer '", node.name, "' (", node.op, "): input ", i,
+           " is required");
+    }
+  }
+  std::vector<TensorInfo> outputs(node.outputs.size());
+  if (static_cast<int32_t>(outputs.size()) != schema.nbOutputs) {
+    fail(ErrorCode::kINVALID_ARGUMENT, "layer '", node.name, "' (", node.op, "): has ",
+         outputs.size(), " outputs; expected ", schema.nbOutputs);
+  }
+  // Dimensions known only at run time (-1) are resolved per optimization profile; until then
+  // the outputs of a layer that reads them are unknown too (rank -1).
+  for (const TensorInfo& in : inputs) {
+    if (in.present && (in.dims.nbDims < 0 || !isFullyKnown(in.dims))) {
+      for (auto& out : outputs) {
+        out.dtype = inputs[0].dtype;
+        out.dims.nbDims = -1;
+      }
+      return outputs;
+    }
+  }
+  InferContext ctx(node, inputs, outputs);
+  schema.infer(ctx);
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    const Dims& d = outputs[i].dims;
+    for (int32_t k = 0; k < d.nbDims; ++k) {
+      if (d[k] < 0) {
+        fail(ErrorCode::kINVALID_ARGUMENT, "layer '", node.name, "' (", node.op, "): output ", i,
+             " would have shape ", toString(d), ", which has a negative extent");
+      }
+    }
+  }
+  return outputs;
+}
+
+const void* knownConstantData(const Graph& graph, ValueId v) {
+  const Value& value = graph.value(v);
+  if (value.isConstant()) return value.constant->data();
+  if (value.producer == kNoNode) return nullptr;
+  const Node& producer = graph.node(value.producer);
+  if (producer.op != "Constant" || producer.inputs.size() != 1 || producer.inputs[0] == kNoValue) {
+    return nullptr;
+  }
+  const Value& source = graph.value(producer.inputs[0]);
+  // Only while the output still holds the constant's bytes as they are (no requested cast).
+  const bool cast = !producer.outputTypes.empty() && producer.outputTypes[0] &&
+                    *producer.outputTypes[0] != source.dtype;
+  return source.isConstant() && !cast ? source.constant->data() : nullptr;
+}
+
+void inferShapes(Graph& graph) {
+  for (NodeId n : graph.topologicalOrder()) {
+    Node& node = graph.node(n);
+    std::vector<TensorInfo> inputs;
+    inputs.reserve(node.inputs.size());
+    for (ValueId v : node.inputs) {
+      TensorInfo info;
+      if (v == kNoValue) {
+        info.present = false;
+      } else {
+        const Value& value = graph.value(v);
+        info.dtype = value.dtype;
+        info.dims = value.dims;
+        info.constData = knownConstantData(graph, v);
+      }
+      inputs.push_back(info);
+    }
+    const auto outputs = inferNode(node, inputs);
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+      Value& out = graph.value(node.outputs[i]);
+      out.dtype = outputs[i].dtype;
+      out.dims = outputs[i].dims;
+    }
+  }
+}
+
+}  // namespace kiln::ir

@@ -1,0 +1,142 @@
+// The op registry: for every op kind, its arity, its shape/type inference and its reference
+// kernel. Reference kernels are plain, obviously right FP32 code: the truth every fast kernel
+// (and every backend) is tested against.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "ir/graph.h"
+#include "kiln/types.h"
+
+namespace kiln::ir {
+
+//! What shape inference knows about one input or output.
+struct TensorInfo {
+  bool present = true;  //!< false for an omitted optional input
+  DataType dtype = DataType::kFLOAT;
+  Dims dims;
+  const void* constData = nullptr;  //!< the values, when the input is a constant
+
+  template <typename T>
+  const T* constAs() const noexcept {
+    return static_cast<const T*>(constData);
+  }
+};
+
+//! Inputs of one node during shape inference; the rule fills in the outputs.
+class InferContext {
+ public:
+  InferContext(const Node& node, std::span<const TensorInfo> inputs,
+               std::span<TensorInfo> outputs) noexcept
+      : node_(node), inputs_(inputs), outputs_(outputs) {}
+
+  const Node& node() const noexcept { return node_; }
+  const Attributes& attrs() const noexcept { return node_.attrs; }
+  int32_t nbInputs() const noexcept { return static_cast<int32_t>(inputs_.size()); }
+  bool hasInput(int32_t i) const noexcept {
+    return i >= 0 && i < nbInputs() && inputs_[static_cast<std::size_t>(i)].present;
+  }
+  const TensorInfo& input(int32_t i) const { return inputs_[static_cast<std::size_t>(i)]; }
+  int32_t nbOutputs() const noexcept { return static_cast<int32_t>(outputs_.size()); }
+  TensorInfo& output(int32_t i) { return outputs_[static_cast<std::size_t>(i)]; }
+  void setOutput(int32_t i, DataType dtype, const Dims& dims) {
+    auto& out = outputs_[static_cast<std::size_t>(i)];
+    out.dtype = dtype;
+    out.dims = dims;
+  }
+
+  //! Throws kINVALID_ARGUMENT as "layer 'NAME' (OP): <message>".
+  template <typename... Args>
+  [[noreturn]] void fail(Args&&... args) const {
+    ::kiln::fail(ErrorCode::kINVALID_ARGUMENT, "layer '", node_.name, "' (", node_.op,
+                 "): ", std::forward<Args>(args)...);
+  }
+
+ private:
+  const Node& node_;
+  std::span<const TensorInfo> inputs_;
+  std::span<TensorInfo> outputs_;
+};
+
+//! A tensor as a kernel sees it: type, shape and memory (row-major, contiguous).
+struct TensorView {
+  DataType dtype = DataType::kFLOAT;
+  Dims dims;
+  void* data = nullptr;
+  bool present = true;
+
+  int64_t count() const noexcept { return volume(dims); }
+  template <typename T>
+  T* as() const noexcept {
+    return static_cast<T*>(data);
+  }
+};
+
+//! Everything a kernel gets for one execution of one node.
+struct KernelContext {
+  const Node& node;
+  std::span<const TensorView> inputs;
+  std::span<const TensorView> outputs;
+  void* workspace = nullptr;
+  std::size_t workspaceBytes = 0;
+
+  const Attributes& attrs() const noexcept { return node.attrs; }
+  const TensorView& input(int32_t i) const { return inputs[static_cast<std::size_t>(i)]; }
+  bool hasInput(int32_t i) const noexcept {
+    return i >= 0 && static_cast<std::size_t>(i) < inputs.size() &&
+           inputs[static_cast<std::size_t>(i)].present;
+  }
+  const TensorView& output(int32_t i) const { return outputs[static_cast<std::size_t>(i)]; }
+};
+
+using InferFn = std::function<void(InferContext&)>;
+using KernelFn = std::function<void(const KernelContext&)>;
+
+struct OpSchema {
+  std::string name;
+  int32_t minInputs = 1;
+  int32_t maxInputs = 1;
+  int32_t nbOutputs = 1;
+  InferFn infer;
+  KernelFn reference;  //!< may be empty only for ops the builder removes (Constant)
+};
+
+//! All ops known to this build. Filled once, at first use, by the op families of src/ops.
+class OpRegistry {
+ public:
+  static const OpRegistry& instance();
+
+  void add(OpSchema schema);
+  //! Null when @p op is unknown.
+  const OpSchema* find(std::string_view op) const;
+  //! Throws kUNSUPPORTED_NODE naming @p op when unknown.
+  const OpSchema& get(std::string_view op) const;
+  std::vector<std::string> names() const;
+
+ private:
+  std::map<std::string, OpSchema, std::less<>> schemas_;
+};
+
+//! Runs @p node's inference rule on @p inputs; checks arity first. Throws naming the node.
+std::vector<TensorInfo> inferNode(const Node& node, std::span<const TensorInfo> inputs);
+
+//! The bytes of value @p v when they are known before running: a constant, or the output of a
+//! Constant node (which the builder folds into its constant); null otherwise. Shape inference
+//! hands them to rules that need values (a Shuffle's shape input, constant Gather indices).
+const void* knownConstantData(const Graph& graph, ValueId v);
+
+//! Infers dims and dtypes of every value of @p graph in topological order (graph inputs and
+//! constants as declared). Requested output types (Node::outputTypes) are applied where the op
+//! honours them (Identity casts).
+void inferShapes(Graph& graph);
+
+}  // namespace kiln::ir

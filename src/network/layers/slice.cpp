@@ -1,0 +1,67 @@
+// SliceLayer and NetworkDefinition::addSlice.
+#include "network/network_impl.h"
+
+namespace kiln {
+
+namespace {
+
+void checkRank(const Dims& dims, std::string_view what) {
+  if (dims.nbDims < 0 || dims.nbDims > Dims::kMaxRank) {
+    fail(ErrorCode::kINVALID_ARGUMENT, "the slice ", what, " has rank ", dims.nbDims,
+         ", outside [0, ", Dims::kMaxRank, "]");
+  }
+}
+
+void setSliceDims(const SliceLayer& layer, std::string_view api, std::string_view attr,
+                  const Dims& dims) {
+  detail::writeLayer(layer, api, [&](ir::Node& node, ir::NodeId) {
+    checkRank(dims, attr);
+    node.attrs.set(attr, dims);
+  });
+}
+
+}  // namespace
+
+SliceLayer NetworkDefinition::addSlice(Tensor input, const Dims& start, const Dims& size,
+                                       const Dims& stride) {
+  return impl_->guarded<SliceLayer>("addSlice", [&] {
+    auto& net = *impl_;
+    const auto x = net.valueOf(input, "input");
+    checkRank(start, "start");
+    checkRank(size, "size");
+    checkRank(stride, "stride");
+    const auto id = net.addLayer(LayerType::kSLICE, {x}, 1);
+    auto& attrs = net.graph().node(id).attrs;
+    attrs.set("start", start);
+    attrs.set("size", size);
+    attrs.set("stride", stride);
+    net.inferLayer(id);
+    return id;
+  });
+}
+
+void SliceLayer::setStart(const Dims& start) {
+  setSliceDims(*this, "SliceLayer::setStart", "start", start);
+}
+
+Dims SliceLayer::start() const {
+  return detail::getDimsAttr(*this, "SliceLayer::start", "start", {});
+}
+
+void SliceLayer::setSize(const Dims& size) {
+  setSliceDims(*this, "SliceLayer::setSize", "size", size);
+}
+
+Dims SliceLayer::size() const {
+  return detail::getDimsAttr(*this, "SliceLayer::size", "size", {});
+}
+
+void SliceLayer::setStride(const Dims& stride) {
+  setSliceDims(*this, "SliceLayer::setStride", "stride", stride);
+}
+
+Dims SliceLayer::stride() const {
+  return detail::getDimsAttr(*this, "SliceLayer::stride", "stride", {});
+}
+
+}  // namespace kiln

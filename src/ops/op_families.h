@@ -1,0 +1,39 @@
+// Each op family (one file in src/ops/) registers its ops here; registerAllOps calls them all.
+// Explicit calls rather than static registrars, so nothing is lost when linking statically.
+#pragma once
+
+namespace kiln::ir {
+class OpRegistry;
+}
+
+namespace kiln::ops {
+
+void registerConvolutionOps(ir::OpRegistry& registry);    // Convolution, Deconvolution
+void registerPoolingOps(ir::OpRegistry& registry);        // Pooling
+void registerNormalizationOps(ir::OpRegistry& registry);  // LRN
+void registerMatMulOps(ir::OpRegistry& registry);         // FullyConnected, MatrixMultiply
+void registerActivationOps(ir::OpRegistry& registry);     // Activation
+void registerSoftMaxOps(ir::OpRegistry& registry);        // SoftMax
+void registerScaleOps(ir::OpRegistry& registry);          // Scale
+void registerElementWiseOps(ir::OpRegistry& registry);    // ElementWise, Select
+void registerUnaryOps(ir::OpRegistry& registry);          // Unary
+void registerReduceOps(ir::OpRegistry& registry);         // Reduce, TopK
+void registerShapeOps(ir::OpRegistry& registry);          // Shuffle, Concatenation, Slice, Padding
+void registerDataOps(ir::OpRegistry& registry);           // Constant, Identity, Gather
+
+inline void registerAllOps(ir::OpRegistry& registry) {
+  registerConvolutionOps(registry);
+  registerPoolingOps(registry);
+  registerNormalizationOps(registry);
+  registerMatMulOps(registry);
+  registerActivationOps(registry);
+  registerSoftMaxOps(registry);
+  registerScaleOps(registry);
+  registerElementWiseOps(registry);
+  registerUnaryOps(registry);
+  registerReduceOps(registry);
+  registerShapeOps(registry);
+  registerDataOps(registry);
+}
+
+}  // namespace kiln::ops

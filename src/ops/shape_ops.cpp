@@ -1,0 +1,16 @@
+// The shape-changing data-movement ops; each lives in its own file (shuffle.cpp,
+// concatenation.cpp, slice.cpp, padding.cpp).
+#include "ir/op_registry.h"
+#include "ops/data_movement.h"
+#include "ops/op_families.h"
+
+namespace kiln::ops {
+
+void registerShapeOps(ir::OpRegistry& registry) {
+  registerShuffleOp(registry);
+  registerConcatenationOp(registry);
+  registerSliceOp(registry);
+  registerPaddingOp(registry);
+}
+
+}  // namespace kiln::ops

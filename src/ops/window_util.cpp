@@ -1,0 +1,147 @@
+#include "ops/window_util.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "core/shape_util.h"
+
+namespace kiln::ops {
+
+Dims filledDims(int32_t rank, int64_t value) {
+  Dims dims;
+  dims.nbDims = rank;
+  for (int32_t i = 0; i < rank; ++i) dims[i] = value;
+  return dims;
+}
+
+WindowParams readWindowParams(const ir::Attributes& attrs, std::string_view kernelAttr) {
+  WindowParams p;
+  p.kernel = attrs.getDims(kernelAttr);
+  const int32_t rank = std::clamp(p.kernel.nbDims, 0, Dims::kMaxRank);
+  p.stride = attrs.getDims("stride", filledDims(rank, 1));
+  p.dilation = attrs.getDims("dilation", filledDims(rank, 1));
+  p.prePadding = attrs.getDims("pre_padding", filledDims(rank, 0));
+  p.postPadding = attrs.getDims("post_padding", filledDims(rank, 0));
+  p.mode = attrs.getEnum("padding_mode", PaddingMode::kEXPLICIT_ROUND_DOWN);
+  return p;
+}
+
+std::string checkWindowSize(const Dims& size, std::string_view what) {
+  if (size.nbDims < 1 || size.nbDims > 3) {
+    return detail::concat(what, " must have 1, 2 or 3 spatial dimensions; got rank ", size.nbDims);
+  }
+  for (int32_t i = 0; i < size.nbDims; ++i) {
+    if (size[i] < 1 || size[i] > kMaxWindowValue) {
+      return detail::concat(what, " ", toString(size), " must have extents in [1, ",
+                            kMaxWindowValue, "]");
+    }
+  }
+  return {};
+}
+
+std::string checkWindowDims(const Dims& dims, int32_t rank, int64_t minValue,
+                            std::string_view what) {
+  if (dims.nbDims != rank) {
+    return detail::concat(what, " has rank ", dims.nbDims, " (", toString(dims),
+                          ") but the window has ", rank, " spatial dimensions");
+  }
+  for (int32_t i = 0; i < rank; ++i) {
+    if (dims[i] < minValue || dims[i] > kMaxWindowValue) {
+      return detail::concat(what, " ", toString(dims), " must lie in [", minValue, ", ",
+                            kMaxWindowValue, "] in every dimension");
+    }
+  }
+  return {};
+}
+
+std::string checkWindowParams(const WindowParams& p, std::string_view kernelWord) {
+  std::string problem = checkWindowSize(p.kernel, kernelWord);
+  if (problem.empty()) problem = checkWindowDims(p.stride, p.rank(), 1, "stride");
+  if (problem.empty()) problem = checkWindowDims(p.dilation, p.rank(), 1, "dilation");
+  if (problem.empty()) problem = checkWindowDims(p.prePadding, p.rank(), 0, "pre-padding");
+  if (problem.empty()) problem = checkWindowDims(p.postPadding, p.rank(), 0, "post-padding");
+  if (problem.empty() && (static_cast<int32_t>(p.mode) < 0 || p.mode > PaddingMode::kSAME_LOWER)) {
+    problem = detail::concat("unknown padding mode ", static_cast<int64_t>(p.mode));
+  }
+  return problem;
+}
+
+namespace {
+bool isSame(PaddingMode mode) {
+  return mode == PaddingMode::kSAME_UPPER || mode == PaddingMode::kSAME_LOWER;
+}
+}  // namespace
+
+WindowExtent forwardWindow(int64_t in, const WindowParams& p, int32_t dim, CeilRule rule) {
+  const int64_t extent = dilatedExtent(p.kernel[dim], p.dilation[dim]);
+  const int64_t stride = p.stride[dim];
+  WindowExtent w;
+  if (isSame(p.mode)) {
+    w.out = ceilDiv(in, stride);
+    if (w.out == 0) return w;
+    const int64_t total = std::max<int64_t>((w.out - 1) * stride + extent - in, 0);
+    w.pre = p.mode == PaddingMode::kSAME_UPPER ? total / 2 : total - total / 2;
+    w.post = total - w.pre;
+    return w;
+  }
+  w.pre = p.prePadding[dim];
+  w.post = p.postPadding[dim];
+  // Every pooling window must see at least one input cell; an empty input has none.
+  if (in == 0 && rule == CeilRule::kDropPaddingOnly) return w;
+  const int64_t span = in + w.pre + w.post - extent;
+  if (p.mode == PaddingMode::kEXPLICIT_ROUND_UP) {
+    w.out = ceilDiv(span, stride) + 1;
+    if (rule == CeilRule::kDropPaddingOnly && (w.out - 1) * stride >= in + w.pre) --w.out;
+  } else {
+    w.out = floorDiv(span, stride) + 1;
+  }
+  return w;
+}
+
+bool transposedTooLarge(int64_t in, const WindowParams& p, int32_t dim) {
+  int64_t product = 0;
+  if (__builtin_mul_overflow(in, p.stride[dim], &product)) return true;
+  return product + dilatedExtent(p.kernel[dim], p.dilation[dim]) > kMaxTensorElements;
+}
+
+WindowExtent transposedWindow(int64_t in, const WindowParams& p, int32_t dim) {
+  const int64_t extent = dilatedExtent(p.kernel[dim], p.dilation[dim]);
+  const int64_t stride = p.stride[dim];
+  WindowExtent w;
+  if (in == 0) return w;
+  const int64_t full = (in - 1) * stride + extent;
+  if (isSame(p.mode)) {
+    w.out = in * stride;
+    const int64_t total = full - w.out;
+    const int64_t half = floorDiv(total, 2);
+    w.pre = p.mode == PaddingMode::kSAME_UPPER ? half : total - half;
+    w.post = total - w.pre;
+    return w;
+  }
+  w.pre = p.prePadding[dim];
+  w.post = p.postPadding[dim];
+  w.out = full - w.pre - w.post;
+  return w;
+}
+
+Geometry3 makeGeometry(const WindowParams& p, const Dims& inDims, const Dims& outDims,
+                       bool transposed, CeilRule rule) {
+  Geometry3 g;
+  const int32_t rank = p.rank();
+  KILN_ASSERT(rank >= 1 && rank <= 3 && inDims.nbDims == rank + 2 && outDims.nbDims == rank + 2);
+  for (int32_t i = 0; i < rank; ++i) {
+    const auto j = static_cast<std::size_t>(3 - rank + i);
+    const int64_t in = inDims[2 + i];
+    const WindowExtent w = transposed ? transposedWindow(in, p, i) : forwardWindow(in, p, i, rule);
+    g.in[j] = in;
+    g.out[j] = outDims[2 + i];
+    g.kernel[j] = p.kernel[i];
+    g.stride[j] = p.stride[i];
+    g.dilation[j] = p.dilation[i];
+    g.pre[j] = w.pre;
+    g.post[j] = w.post;
+  }
+  return g;
+}
+
+}  // namespace kiln::ops

@@ -1,0 +1,120 @@
+// Sliding-window arithmetic shared by Convolution, Deconvolution and Pooling: reading and checking
+// the window attributes, output extents, and the padding the SAME modes derive. Shape inference
+// and the reference kernels both go through these functions, so they cannot disagree.
+//
+// Attributes (all optional except the kernel/window extents): "stride" and "dilation" (default 1
+// per spatial dimension), "pre_padding" and "post_padding" (default 0), "padding_mode"
+// (PaddingMode as int, default kEXPLICIT_ROUND_DOWN).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "ir/attributes.h"
+#include "kiln/network.h"
+
+namespace kiln::ops {
+
+//! Largest kernel, stride, dilation or padding accepted: keeps every window computation far from
+//! 64-bit overflow (extents are at most 2^40).
+inline constexpr int64_t kMaxWindowValue = (int64_t{1} << 31) - 1;
+
+//! The window settings of one node, defaults filled in. All Dims have the kernel's rank.
+struct WindowParams {
+  Dims kernel;
+  Dims stride;
+  Dims dilation;
+  Dims prePadding;
+  Dims postPadding;
+  PaddingMode mode = PaddingMode::kEXPLICIT_ROUND_DOWN;
+
+  int32_t rank() const noexcept { return kernel.nbDims; }
+};
+
+//! Reads the window attributes; the extents come from @p kernelAttr ("kernel" or "window").
+//! Absent attributes get their defaults at the kernel's rank; present ones are returned as
+//! stored (checkWindowParams validates them).
+WindowParams readWindowParams(const ir::Attributes& attrs, std::string_view kernelAttr);
+
+//! Empty when @p params is valid; otherwise what is wrong, naming the extents @p kernelWord.
+std::string checkWindowParams(const WindowParams& params, std::string_view kernelWord);
+
+//! Empty when @p size is a valid kernel/window size (rank 1 to 3, extents in [1, 2^31)).
+std::string checkWindowSize(const Dims& size, std::string_view what);
+
+//! Empty when @p dims has rank @p rank and every value lies in [minValue, kMaxWindowValue].
+std::string checkWindowDims(const Dims& dims, int32_t rank, int64_t minValue,
+                            std::string_view what);
+
+//! Dims of rank @p rank with every extent @p value.
+Dims filledDims(int32_t rank, int64_t value);
+
+//! One spatial dimension of a window: output extent and the padding really applied (derived
+//! in SAME modes; may be negative for a transposed convolution in SAME mode).
+struct WindowExtent {
+  int64_t out = 0;
+  int64_t pre = 0;
+  int64_t post = 0;
+};
+
+//! How ROUND_UP treats a last window that would start in the right padding.
+enum class CeilRule {
+  kPlainCeil,        //!< convolution: keep it (it reads zeros)
+  kDropPaddingOnly,  //!< pooling (TensorRT/ONNX ceil_mode): drop it
+};
+
+//! Extent of a dilated kernel: dilation * (kernel - 1) + 1.
+constexpr int64_t dilatedExtent(int64_t kernel, int64_t dilation) noexcept {
+  return dilation * (kernel - 1) + 1;
+}
+
+//! Floor and ceiling of a / b for b > 0 (any sign of a).
+constexpr int64_t floorDiv(int64_t a, int64_t b) noexcept {
+  return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+constexpr int64_t ceilDiv(int64_t a, int64_t b) noexcept {
+  return -floorDiv(-a, b);
+}
+
+//! Forward window (convolution, pooling) over an input extent @p in >= 0 in spatial dimension
+//! @p dim of @p params. Explicit modes: floor/ceil((in + pre + post - kernelExtent) / stride) + 1;
+//! the caller must have checked in + pre + post >= kernelExtent. SAME modes: ceil(in / stride),
+//! total padding max((out - 1) * stride + kernelExtent - in, 0), the odd unit at the end (UPPER)
+//! or the start (LOWER); explicit padding is ignored.
+WindowExtent forwardWindow(int64_t in, const WindowParams& params, int32_t dim, CeilRule rule);
+
+//! Transposed window (deconvolution) over an input extent @p in >= 0. Explicit modes (both
+//! roundings alike): (in - 1) * stride + kernelExtent - pre - post. SAME modes, as ONNX
+//! ConvTranspose auto_pad: out = in * stride, total = (in - 1) * stride + kernelExtent - out,
+//! pre = floor(total / 2) (UPPER) or total - floor(total / 2) (LOWER), post = the rest. An empty
+//! input gives an empty output. The caller must rule out overflow (transposedTooLarge).
+WindowExtent transposedWindow(int64_t in, const WindowParams& params, int32_t dim);
+
+//! True when the full transposed output for @p in (in * stride + kernelExtent) would exceed
+//! kMaxTensorElements, or overflow.
+bool transposedTooLarge(int64_t in, const WindowParams& params, int32_t dim);
+
+//! A window geometry padded to three spatial dimensions (leading dimensions of extent 1), so
+//! reference kernels handle 1-d, 2-d and 3-d with one loop nest.
+struct Geometry3 {
+  std::array<int64_t, 3> in{1, 1, 1};
+  std::array<int64_t, 3> out{1, 1, 1};
+  std::array<int64_t, 3> kernel{1, 1, 1};
+  std::array<int64_t, 3> stride{1, 1, 1};
+  std::array<int64_t, 3> dilation{1, 1, 1};
+  std::array<int64_t, 3> pre{0, 0, 0};
+  std::array<int64_t, 3> post{0, 0, 0};
+
+  int64_t inVolume() const noexcept { return in[0] * in[1] * in[2]; }
+  int64_t outVolume() const noexcept { return out[0] * out[1] * out[2]; }
+  int64_t kernelVolume() const noexcept { return kernel[0] * kernel[1] * kernel[2]; }
+};
+
+//! The geometry of a node with @p params over input spatial extents @p inDims (the trailing
+//! params.rank() dimensions of an [N, C, spatial...] shape) and the node's output dims.
+Geometry3 makeGeometry(const WindowParams& params, const Dims& inDims, const Dims& outDims,
+                       bool transposed, CeilRule rule);
+
+}  // namespace kiln::ops

@@ -1,0 +1,375 @@
+// Reads and validates a plan. Nothing from the file is trusted: every count, offset, id and
+// shape is checked before use, and the graph's shapes are re-inferred and compared, so a
+// corrupted or hostile plan yields an error, never a crash or an out-of-bounds access.
+#include <algorithm>
+#include <set>
+
+#include "core/shape_util.h"
+#include "ir/op_registry.h"
+#include "plan/byte_io.h"
+#include "plan/plan_format.h"
+#include "plan/plan_io.h"
+
+namespace kiln::plan {
+
+namespace {
+
+enum class AttrTag : uint8_t { kInt = 0, kFloat = 1, kString = 2, kInts = 3, kFloats = 4 };
+
+DataType readDataType(ByteReader& r) {
+  const int32_t value = r.get<int32_t>();
+  if (!isValidDataType(value)) r.corrupt("unknown data type " + std::to_string(value));
+  return static_cast<DataType>(value);
+}
+
+std::optional<DataType> readOptionalType(ByteReader& r) {
+  const int32_t value = r.get<int32_t>();
+  if (value == -1) return std::nullopt;
+  if (!isValidDataType(value)) r.corrupt("unknown data type " + std::to_string(value));
+  return static_cast<DataType>(value);
+}
+
+Dims readDims(ByteReader& r) {
+  Dims dims;
+  dims.nbDims = r.get<int32_t>();
+  if (dims.nbDims < 0 || dims.nbDims > Dims::kMaxRank) {
+    r.corrupt("a shape has rank " + std::to_string(dims.nbDims));
+  }
+  for (int32_t i = 0; i < dims.nbDims; ++i) {
+    dims[i] = r.get<int64_t>();
+    if (dims[i] < 0) r.corrupt("a shape has extent " + std::to_string(dims[i]));
+  }
+  return dims;
+}
+
+ir::Attributes readAttributes(ByteReader& r) {
+  ir::Attributes attrs;
+  const uint32_t count = r.getCount(6);
+  for (uint32_t i = 0; i < count; ++i) {
+    std::string name = r.getString();
+    const auto tag = static_cast<AttrTag>(r.get<uint8_t>());
+    switch (tag) {
+      case AttrTag::kInt:
+        attrs.set(name, r.get<int64_t>());
+        break;
+      case AttrTag::kFloat:
+        attrs.set(name, r.get<double>());
+        break;
+      case AttrTag::kString:
+        attrs.set(name, r.getString());
+        break;
+      case AttrTag::kInts: {
+        const uint32_t n = r.getCount(sizeof(int64_t));
+        std::vector<int64_t> v(n);
+        for (auto& x : v) x = r.get<int64_t>();
+        attrs.set(name, std::move(v));
+        break;
+      }
+      case AttrTag::kFloats: {
+        const uint32_t n = r.getCount(sizeof(double));
+        std::vector<double> v(n);
+        for (auto& x : v) x = r.get<double>();
+        attrs.set(name, std::move(v));
+        break;
+      }
+      default:
+        r.corrupt("attribute '" + name + "' has an unknown type tag");
+    }
+  }
+  return attrs;
+}
+
+ir::ValueId readValueId(ByteReader& r, std::size_t nbValues, bool optional) {
+  const int32_t v = r.get<int32_t>();
+  if (optional && v == ir::kNoValue) return v;
+  if (v < 0 || static_cast<std::size_t>(v) >= nbValues) {
+    r.corrupt("reference to tensor #" + std::to_string(v) + " of " + std::to_string(nbValues));
+  }
+  return v;
+}
+
+ir::Graph readGraph(std::span<const std::byte> section, std::span<const std::byte> weights) {
+  ByteReader r(section, "graph");
+  ir::Graph graph;
+  graph.name = r.getString();
+  const uint32_t nbValues = r.getCount(21);
+  graph.values.resize(nbValues);
+  for (auto& value : graph.values) {
+    value.name = r.getString();
+    value.dtype = readDataType(r);
+    value.dims = readDims(r);
+    value.producer = r.get<int32_t>();
+    value.producerOutput = r.get<int32_t>();
+    if (r.get<uint8_t>() != 0) {
+      const uint64_t offset = r.get<uint64_t>();
+      const uint64_t size = r.get<uint64_t>();
+      if (offset > weights.size() || size > weights.size() - offset) {
+        r.corrupt("constant '" + value.name + "' lies outside the weights section");
+      }
+      const uint64_t expected = checkedByteSize(value.dims, value.dtype, value.name);
+      if (size != expected) {
+        r.corrupt("constant '" + value.name + "' has " + std::to_string(size) +
+                  " bytes; its shape needs " + std::to_string(expected));
+      }
+      const auto* begin = weights.data() + offset;
+      value.constant = std::make_shared<const std::vector<std::byte>>(
+          begin, begin + static_cast<std::ptrdiff_t>(size));
+    }
+  }
+  const uint32_t nbNodes = r.getCount(24);
+  graph.nodes.resize(nbNodes);
+  for (auto& node : graph.nodes) {
+    node.name = r.getString();
+    node.op = r.getString();
+    if (ir::OpRegistry::instance().find(node.op) == nullptr) {
+      r.corrupt("layer '" + node.name + "' has unknown op '" + node.op + "'");
+    }
+    node.attrs = readAttributes(r);
+    const uint32_t nbIn = r.getCount(4);
+    for (uint32_t i = 0; i < nbIn; ++i) node.inputs.push_back(readValueId(r, nbValues, true));
+    const uint32_t nbOut = r.getCount(4);
+    for (uint32_t i = 0; i < nbOut; ++i) node.outputs.push_back(readValueId(r, nbValues, false));
+    const uint32_t nbFused = r.getCount(4);
+    for (uint32_t i = 0; i < nbFused; ++i) node.fusedFrom.push_back(r.getString());
+    node.precision = readOptionalType(r);
+    for (uint32_t i = 0; i < nbOut; ++i) node.outputTypes.push_back(readOptionalType(r));
+  }
+  const uint32_t nbInputs = r.getCount(4);
+  for (uint32_t i = 0; i < nbInputs; ++i) graph.inputs.push_back(readValueId(r, nbValues, false));
+  const uint32_t nbOutputs = r.getCount(4);
+  for (uint32_t i = 0; i < nbOutputs; ++i) graph.outputs.push_back(readValueId(r, nbValues, false));
+  if (r.remaining() != 0) r.corrupt("unexpected bytes after the graph");
+  return graph;
+}
+
+// The graph must be exactly what a builder produces: consistent ids, nodes in execution order,
+// and every stored shape equal to what the ops infer from the inputs.
+void checkGraph(ir::Graph& graph) {
+  try {
+    graph.validate();
+  } catch (const Error& e) {
+    fail(ErrorCode::kINVALID_PLAN, "corrupted plan: graph section: ", e.what());
+  }
+  std::vector<bool> ready(graph.values.size(), false);
+  for (ir::ValueId v : graph.inputs) ready[static_cast<std::size_t>(v)] = true;
+  for (std::size_t v = 0; v < graph.values.size(); ++v) {
+    if (graph.values[v].isConstant()) ready[v] = true;
+  }
+  for (const auto& node : graph.nodes) {
+    for (ir::ValueId v : node.inputs) {
+      if (v != ir::kNoValue && !ready[static_cast<std::size_t>(v)]) {
+        fail(ErrorCode::kINVALID_PLAN, "corrupted plan: layer '", node.name, "' reads tensor '",
+             graph.value(v).name, "' before it is written");
+      }
+    }
+    for (ir::ValueId v : node.outputs) ready[static_cast<std::size_t>(v)] = true;
+  }
+  for (ir::ValueId v : graph.outputs) {
+    if (graph.value(v).producer == ir::kNoNode) {
+      fail(ErrorCode::kINVALID_PLAN, "corrupted plan: output '", graph.value(v).name,
+           "' is not written by any layer");
+    }
+  }
+  std::set<std::string> ioNames;
+  for (ir::ValueId v : graph.inputs) ioNames.insert(graph.value(v).name);
+  for (ir::ValueId v : graph.outputs) {
+    if (!ioNames.insert(graph.value(v).name).second) {
+      fail(ErrorCode::kINVALID_PLAN, "corrupted plan: IO tensor name '", graph.value(v).name,
+           "' appears twice");
+    }
+  }
+  for (ir::ValueId v : graph.inputs)
+    checkedByteSize(graph.value(v).dims, graph.value(v).dtype, graph.value(v).name);
+
+  std::vector<std::pair<DataType, Dims>> stored;
+  for (const auto& value : graph.values) stored.emplace_back(value.dtype, value.dims);
+  try {
+    ir::inferShapes(graph);
+  } catch (const Error& e) {
+    fail(ErrorCode::kINVALID_PLAN, "corrupted plan: ", e.what());
+  }
+  for (std::size_t v = 0; v < graph.values.size(); ++v) {
+    const auto& value = graph.values[v];
+    if (value.dtype != stored[v].first || !(value.dims == stored[v].second)) {
+      fail(ErrorCode::kINVALID_PLAN, "corrupted plan: tensor '", value.name, "' is stored as ",
+           toString(stored[v].first), " ", toString(stored[v].second), " but its layer gives ",
+           toString(value.dtype), " ", toString(value.dims));
+    }
+  }
+}
+
+std::vector<std::string> readTactics(std::span<const std::byte> section, std::size_t nbNodes) {
+  ByteReader r(section, "tactics");
+  const uint32_t n = r.getCount(4);
+  if (n != nbNodes) {
+    r.corrupt("it names " + std::to_string(n) + " tactics for " + std::to_string(nbNodes) +
+              " layers");
+  }
+  std::vector<std::string> tactics;
+  for (uint32_t i = 0; i < n; ++i) tactics.push_back(r.getString());
+  if (r.remaining() != 0) r.corrupt("unexpected bytes after the tactics");
+  return tactics;
+}
+
+MemoryPlan readMemory(std::span<const std::byte> section, const ir::Graph& graph) {
+  ByteReader r(section, "memory");
+  MemoryPlan memory;
+  memory.arenaBytes = r.get<uint64_t>();
+  memory.lowerBoundBytes = r.get<uint64_t>();
+  const uint32_t n = r.getCount(8);
+  if (n != graph.values.size()) r.corrupt("offsets do not match the number of tensors");
+  memory.valueOffsets.resize(n);
+  for (auto& offset : memory.valueOffsets) offset = r.get<int64_t>();
+  if (r.remaining() != 0) r.corrupt("unexpected bytes after the memory plan");
+  if (memory.arenaBytes > (uint64_t{1} << 42)) r.corrupt("the arena size is implausibly large");
+  // Every activation written by a layer must lie wholly inside the arena.
+  for (std::size_t v = 0; v < graph.values.size(); ++v) {
+    const auto& value = graph.values[v];
+    const auto id = static_cast<ir::ValueId>(v);
+    const bool needsArena = value.producer != ir::kNoNode && !value.isConstant() &&
+                            !graph.isGraphOutput(id) && !graph.isGraphInput(id);
+    const int64_t offset = memory.valueOffsets[v];
+    if (!needsArena) {
+      if (offset != -1)
+        r.corrupt("tensor '" + value.name + "' has an arena offset it must not have");
+      continue;
+    }
+    const uint64_t bytes = checkedByteSize(value.dims, value.dtype, value.name);
+    if (offset < 0 || static_cast<uint64_t>(offset) > memory.arenaBytes ||
+        bytes > memory.arenaBytes - static_cast<uint64_t>(offset)) {
+      r.corrupt("tensor '" + value.name + "' does not fit in the arena");
+    }
+  }
+  return memory;
+}
+
+// Sections must not overlap, and the alignment padding between them must be zeros, so that
+// every byte of the file is covered by a check.
+void checkPadding(std::span<const std::byte> file, std::size_t headerLength,
+                  std::span<const std::span<const std::byte>> sections) {
+  std::vector<std::pair<std::size_t, std::size_t>> ranges;
+  for (const auto& s : sections) {
+    if (s.data() != nullptr) {
+      ranges.emplace_back(static_cast<std::size_t>(s.data() - file.data()), s.size());
+    }
+  }
+  std::sort(ranges.begin(), ranges.end());
+  std::size_t pos = headerLength;
+  for (const auto& [offset, length] : ranges) {
+    if (offset < pos) fail(ErrorCode::kINVALID_PLAN, "corrupted plan: sections overlap");
+    for (; pos < offset; ++pos) {
+      if (file[pos] != std::byte{0}) {
+        fail(ErrorCode::kINVALID_PLAN, "corrupted plan: non-zero padding at byte ", pos);
+      }
+    }
+    pos = offset + length;
+  }
+  if (pos != file.size()) {
+    fail(ErrorCode::kINVALID_PLAN, "corrupted plan: ", file.size() - pos,
+         " bytes after the last section");
+  }
+}
+
+}  // namespace
+
+EnginePlan readPlan(std::span<const std::byte> bytes) {
+  constexpr std::size_t kMinHeader = 24;
+  if (bytes.size() < kMinHeader) {
+    fail(ErrorCode::kINVALID_PLAN, "truncated plan: ", bytes.size(),
+         " bytes is smaller than a plan header");
+  }
+  if (std::memcmp(bytes.data(), kMagic.data(), kMagic.size()) != 0) {
+    fail(ErrorCode::kINVALID_PLAN, "not a kiln plan: wrong magic bytes (expected \"KILNPLAN\")");
+  }
+  ByteReader head(bytes, "header");
+  for (std::size_t i = 0; i < kMagic.size(); ++i) head.get<char>();
+  const uint32_t version = head.get<uint32_t>();
+  if (version > kFormatVersion) {
+    fail(ErrorCode::kINVALID_PLAN, "the plan has format version ", version,
+         ", newer than this kiln (", KILN_VERSION_STRING, ") reads (", kFormatVersion,
+         "); rebuild the engine with this version");
+  }
+  if (version < kFormatVersion) {
+    fail(ErrorCode::kINVALID_PLAN, "the plan has format version ", version,
+         ", older than this kiln reads (", kFormatVersion, "); rebuild the engine");
+  }
+  const uint32_t headerLength = head.get<uint32_t>();
+  const uint64_t fileLength = head.get<uint64_t>();
+  if (fileLength > bytes.size()) {
+    fail(ErrorCode::kINVALID_PLAN, "truncated plan: the header says ", fileLength,
+         " bytes, the file has ", bytes.size());
+  }
+  if (fileLength < bytes.size()) {
+    fail(ErrorCode::kINVALID_PLAN, "corrupted plan: ", bytes.size() - fileLength,
+         " unexpected bytes after the end the header gives (", fileLength, " bytes)");
+  }
+  if (headerLength < kMinHeader + 8 || headerLength > bytes.size()) {
+    fail(ErrorCode::kINVALID_PLAN, "corrupted plan: header length ", headerLength,
+         " is impossible for a file of ", bytes.size(), " bytes");
+  }
+  const auto headerBytes = bytes.first(headerLength - 8);
+  uint64_t storedHeaderSum = 0;
+  std::memcpy(&storedHeaderSum, bytes.data() + headerLength - 8, 8);
+  if (checksum64(headerBytes) != storedHeaderSum) {
+    fail(ErrorCode::kINVALID_PLAN, "corrupted plan: the header checksum does not match");
+  }
+
+  EnginePlan plan;
+  ByteReader r(headerBytes, "header");
+  for (std::size_t i = 0; i < kMagic.size(); ++i) r.get<char>();
+  r.get<uint32_t>();
+  r.get<uint32_t>();
+  r.get<uint64_t>();
+  r.getString();  // library version that wrote it (informational)
+  const int32_t device = r.get<int32_t>();
+  if (device != static_cast<int32_t>(DeviceType::kCPU) &&
+      device != static_cast<int32_t>(DeviceType::kGPU)) {
+    r.corrupt("unknown device type " + std::to_string(device));
+  }
+  plan.target.device = static_cast<DeviceType>(device);
+  plan.target.deviceName = r.getString();
+  const uint32_t nbIsa = r.getCount(4);
+  for (uint32_t i = 0; i < nbIsa; ++i) plan.target.requiredIsa.push_back(r.getString());
+  plan.target.computeCapability = r.get<int32_t>();
+  plan.builderFlags = r.get<uint64_t>();
+
+  std::span<const std::byte> sections[5] = {};
+  const uint32_t nbSections = r.getCount(32);
+  for (uint32_t i = 0; i < nbSections; ++i) {
+    const uint32_t id = r.get<uint32_t>();
+    r.get<uint32_t>();
+    const uint64_t offset = r.get<uint64_t>();
+    const uint64_t length = r.get<uint64_t>();
+    const uint64_t sum = r.get<uint64_t>();
+    if (id < 1 || id > 4) r.corrupt("unknown section id " + std::to_string(id));
+    const auto name = sectionName(static_cast<SectionId>(id));
+    if (offset < headerLength || offset > bytes.size() || length > bytes.size() - offset) {
+      fail(ErrorCode::kINVALID_PLAN, "corrupted plan: the ", name,
+           " section lies outside the file");
+    }
+    if (!sections[id].empty() || (sections[id].data() != nullptr)) {
+      fail(ErrorCode::kINVALID_PLAN, "corrupted plan: two ", name, " sections");
+    }
+    const auto section = bytes.subspan(offset, length);
+    if (checksum64(section) != sum) {
+      fail(ErrorCode::kINVALID_PLAN, "corrupted plan: the ", name,
+           " section's checksum does not match (the file was modified or damaged)");
+    }
+    sections[id] = section.empty() ? bytes.subspan(offset, 0) : section;
+  }
+  checkPadding(bytes, headerLength, sections);
+  for (uint32_t id = 1; id <= 4; ++id) {
+    if (sections[id].data() == nullptr) {
+      fail(ErrorCode::kINVALID_PLAN, "corrupted plan: the ",
+           sectionName(static_cast<SectionId>(id)), " section is missing");
+    }
+  }
+
+  plan.graph = readGraph(sections[1], sections[4]);
+  checkGraph(plan.graph);
+  plan.tactics = readTactics(sections[2], plan.graph.nodes.size());
+  plan.memory = readMemory(sections[3], plan.graph);
+  return plan;
+}
+
+}  // namespace kiln::plan

@@ -1,0 +1,183 @@
+#include "support/test_util.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <iostream>
+#include <random>
+#include <sstream>
+
+namespace kiln::test {
+
+void CapturingLogger::log(Severity severity, std::string_view message) noexcept {
+  std::lock_guard lock(mutex_);
+  messages_.emplace_back(severity, std::string(message));
+  if (severity <= Severity::kERROR && std::getenv("KILN_TEST_VERBOSE") != nullptr) {
+    std::cerr << "[kiln error] " << message << '\n';
+  }
+}
+
+int32_t CapturingLogger::errorCount() const {
+  std::lock_guard lock(mutex_);
+  int32_t n = 0;
+  for (const auto& [severity, text] : messages_) n += severity <= Severity::kERROR ? 1 : 0;
+  return n;
+}
+
+std::string CapturingLogger::errors() const {
+  std::lock_guard lock(mutex_);
+  std::string out;
+  for (const auto& [severity, text] : messages_) {
+    if (severity <= Severity::kERROR) out += text + "\n";
+  }
+  return out;
+}
+
+bool CapturingLogger::hasError(std::string_view text) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& [severity, message] : messages_) {
+    if (severity <= Severity::kERROR && message.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+void CapturingLogger::clear() {
+  std::lock_guard lock(mutex_);
+  messages_.clear();
+}
+
+HostTensor::HostTensor(DataType type, const Dims& shape)
+    : dtype(type),
+      dims(shape),
+      bytes(static_cast<std::size_t>(std::max<int64_t>(volume(shape), 0)) * elementSize(type)) {}
+
+HostTensor HostTensor::fromFloats(const Dims& shape, std::span<const float> values) {
+  HostTensor t(DataType::kFLOAT, shape);
+  EXPECT_EQ(static_cast<int64_t>(values.size()), t.count()) << "fromFloats: wrong value count";
+  if (!values.empty() && !t.bytes.empty()) {
+    std::memcpy(t.bytes.data(), values.data(), std::min(t.bytes.size(), values.size_bytes()));
+  }
+  return t;
+}
+
+HostTensor HostTensor::fromInts(const Dims& shape, std::span<const int32_t> values) {
+  HostTensor t(DataType::kINT32, shape);
+  EXPECT_EQ(static_cast<int64_t>(values.size()), t.count()) << "fromInts: wrong value count";
+  if (!values.empty() && !t.bytes.empty()) {
+    std::memcpy(t.bytes.data(), values.data(), std::min(t.bytes.size(), values.size_bytes()));
+  }
+  return t;
+}
+
+HostTensor HostTensor::fromBools(const Dims& shape, std::span<const bool> values) {
+  HostTensor t(DataType::kBOOL, shape);
+  EXPECT_EQ(static_cast<int64_t>(values.size()), t.count()) << "fromBools: wrong value count";
+  for (std::size_t i = 0; i < values.size() && i < t.bytes.size(); ++i) {
+    t.bytes[i] = std::byte{values[i] ? uint8_t{1} : uint8_t{0}};
+  }
+  return t;
+}
+
+std::vector<float> HostTensor::floats() const {
+  auto values = as<float>();
+  return {values.begin(), values.end()};
+}
+
+std::vector<float> randomFloats(int64_t count, uint32_t seed, float lo, float hi) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> values(static_cast<std::size_t>(count));
+  for (auto& v : values) v = dist(rng);
+  return values;
+}
+
+HostTensor randomTensor(const Dims& dims, uint32_t seed, float lo, float hi) {
+  const auto values = randomFloats(volume(dims), seed, lo, hi);
+  return HostTensor::fromFloats(dims, values);
+}
+
+std::vector<HostTensor> buildAndRun(Builder& builder, NetworkDefinition& network,
+                                    const std::vector<HostTensor>& inputs) {
+  auto config = builder.createBuilderConfig();
+  const auto plan = builder.buildSerializedNetwork(network, *config);
+  if (plan.empty()) {
+    ADD_FAILURE() << "build failed";
+    return {};
+  }
+  Runtime runtime(builder.logger());
+  auto engine = runtime.deserialize(plan);
+  if (!engine) {
+    ADD_FAILURE() << "deserialize failed";
+    return {};
+  }
+  auto context = engine->createExecutionContext();
+  if (!context) {
+    ADD_FAILURE() << "createExecutionContext failed";
+    return {};
+  }
+  if (static_cast<int32_t>(inputs.size()) != network.nbInputs()) {
+    ADD_FAILURE() << "buildAndRun: " << inputs.size() << " inputs given, network has "
+                  << network.nbInputs();
+    return {};
+  }
+  std::vector<HostTensor> in = inputs;
+  for (auto& t : in) {
+    if (t.bytes.empty()) t.bytes.resize(1);  // a non-null address even for empty tensors
+  }
+  for (int32_t i = 0; i < network.nbInputs(); ++i) {
+    const auto name = network.input(i).name();
+    // Non-null even for empty tensors, as for the outputs below.
+    auto& bytes = in[static_cast<std::size_t>(i)].bytes;
+    if (bytes.empty()) bytes.resize(1);
+    context->setTensorAddress(name, in[static_cast<std::size_t>(i)].bytes.data());
+  }
+  std::vector<HostTensor> outputs;
+  for (int32_t i = 0; i < network.nbOutputs(); ++i) {
+    const auto name = network.output(i).name();
+    outputs.emplace_back(engine->tensorDataType(name), engine->tensorShape(name));
+  }
+  for (int32_t i = 0; i < network.nbOutputs(); ++i) {
+    auto& out = outputs[static_cast<std::size_t>(i)];
+    // Non-null even for empty tensors, so binding never fails on size 0.
+    if (out.bytes.empty()) out.bytes.resize(1);
+    context->setTensorAddress(network.output(i).name(), out.bytes.data());
+  }
+  if (!context->enqueueV3()) {
+    ADD_FAILURE() << "inference failed";
+    return {};
+  }
+  for (auto& out : outputs)
+    out.bytes.resize(static_cast<std::size_t>(out.count()) * elementSize(out.dtype));
+  return outputs;
+}
+
+void expectClose(std::span<const float> actual, std::span<const float> expected, double atol,
+                 double rtol, const std::string& what) {
+  ASSERT_EQ(actual.size(), expected.size()) << what << ": element count differs";
+  int reported = 0;
+  for (std::size_t i = 0; i < actual.size(); ++i) {
+    const double a = actual[i];
+    const double e = expected[i];
+    const bool bothNan = std::isnan(a) && std::isnan(e);
+    const bool sameInf = std::isinf(a) && std::isinf(e) && (a > 0) == (e > 0);
+    if (bothNan || sameInf) continue;
+    if (!(std::fabs(a - e) <= atol + rtol * std::fabs(e))) {
+      ADD_FAILURE() << what << "[" << i << "]: got " << a << ", expected " << e;
+      if (++reported >= 5) return;
+    }
+  }
+}
+
+void expectInvalidLayer(NetworkFixture& fixture, const Layer& layer, std::string_view text) {
+  if (layer) {
+    const Dims dims = layer.output(0).dimensions();
+    EXPECT_EQ(dims.nbDims, -1) << "layer '" << layer.name() << "' got valid output shape "
+                               << toString(dims);
+  }
+  EXPECT_TRUE(fixture.logger.hasError(text))
+      << "expected an error containing '" << text << "', got:\n"
+      << fixture.logger.errors();
+}
+
+}  // namespace kiln::test
