@@ -1,0 +1,73 @@
+#include "engine_loading.h"
+
+#include <chrono>
+#include <filesystem>
+#include <ostream>
+
+#include "cli_error.h"
+#include "file_io.h"
+#include "kiln/builder.h"
+#include "kiln/parsers/network_json.h"
+
+namespace kiln::cli {
+namespace {
+
+void parseNetwork(const std::string& path, NetworkDefinition& network, CliLogger& logger) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    // Opening it gives the precise reason (no such file, permission, a directory).
+    (void)readFile(path, "network");
+  }
+  if (!parsers::parseNetworkJson(path, network, logger)) {
+    throw CliError("cannot parse network '" + path + "'");
+  }
+}
+
+}  // namespace
+
+std::vector<std::byte> buildPlanFromNetwork(const BuildOptions& options, CliLogger& logger,
+                                            std::ostream& out) {
+  Builder builder(logger);
+  std::unique_ptr<NetworkDefinition> network = builder.createNetwork();
+  std::unique_ptr<BuilderConfig> config = builder.createBuilderConfig();
+  if (!network || !config) throw CliError("cannot create a network to build");
+  parseNetwork(options.network, *network, logger);
+
+  if (const std::optional<std::size_t> limit = workspaceLimitBytes(options)) {
+    config->setMemoryPoolLimit(MemoryPoolType::kWORKSPACE, *limit);
+  }
+  if (options.optimizationLevel) config->setBuilderOptimizationLevel(*options.optimizationLevel);
+  config->setNbThreads(options.threads);
+
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::byte> plan = builder.buildSerializedNetwork(*network, *config);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (plan.empty()) throw CliError("cannot build an engine from network '" + options.network + "'");
+  out << "[I] Engine built from '" << options.network << "' in " << seconds << " s (" << plan.size()
+      << " bytes)\n";
+
+  if (!options.saveEngine.empty()) {
+    writeFile(options.saveEngine, plan, "engine");
+    out << "[I] Engine saved to '" << options.saveEngine << "'\n";
+  }
+  return plan;
+}
+
+std::unique_ptr<Engine> deserializePlan(Runtime& runtime, CliLogger& logger,
+                                        std::span<const std::byte> plan,
+                                        const std::string& source) {
+  std::unique_ptr<Engine> engine;
+  std::string reason;
+  {
+    HeldErrors held(logger);
+    engine = runtime.deserialize(plan);
+    reason = held.take();
+  }
+  if (!engine) {
+    throw CliError(source + ": " + (reason.empty() ? "cannot load plan" : reason));
+  }
+  return engine;
+}
+
+}  // namespace kiln::cli

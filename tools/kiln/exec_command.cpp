@@ -1,0 +1,73 @@
+// kiln exec (alias run): load or build an engine, run it as trtexec does, report timings.
+#include <ostream>
+
+#include "cli_error.h"
+#include "commands.h"
+#include "engine_info.h"
+#include "engine_loading.h"
+#include "file_io.h"
+#include "inference_loop.h"
+#include "io_tensors.h"
+#include "report.h"
+
+namespace kiln::cli {
+
+int runExec(const ExecOptions& options, CliLogger& logger, std::ostream& out) {
+  validate(options);
+  const std::vector<InputFile> inputFiles = parseLoadInputs(options.loadInputs);
+  // Fail before a long run, not after it.
+  if (!options.saveOutputs.empty()) createOutputDirectory(options.saveOutputs);
+
+  std::vector<std::byte> plan;
+  EngineSource source;
+  if (!options.loadEngine.empty()) {
+    plan = readFile(options.loadEngine, "plan");
+    if (plan.empty()) throw CliError("plan '" + options.loadEngine + "' is empty");
+    source.description = "plan '" + options.loadEngine + "'";
+  } else {
+    plan = buildPlanFromNetwork(options.build, logger, out);
+    source.description = "network '" + options.build.network + "'";
+  }
+  source.planBytes = plan.size();
+
+  Runtime runtime(logger);
+  runtime.setNbThreads(options.build.threads);
+  const std::unique_ptr<Engine> engine = deserializePlan(runtime, logger, plan, source.description);
+  printEngineInfo(out, *engine, source);
+
+  std::vector<IoTensor> tensors = allocateIoTensors(*engine);
+  fillInputs(tensors, inputFiles, options.seed);
+  for (const IoTensor& t : tensors) {
+    if (t.mode == TensorIOMode::kINPUT) {
+      std::string source = "'" + t.source + "'";
+      if (t.source == "random") {
+        source = "random values in [-1, 1) (seed " + std::to_string(options.seed) + ")";
+      } else if (t.source == "zeros") {
+        source = "zeros (integer and bool inputs are not randomized)";
+      }
+      out << "[I] Input '" << t.name << "': " << source << "\n";
+    }
+  }
+
+  const std::unique_ptr<ExecutionContext> context = engine->createExecutionContext();
+  if (!context) throw CliError("cannot create an execution context for " + source.description);
+  bindTensors(*context, tensors);
+
+  out << "[I] Starting inference\n" << std::flush;
+  const RunResult run =
+      runInference(*context, {options.iterations, options.warmUpMs, options.durationS});
+  printPerformanceReport(out, run,
+                         {options.avgRuns, options.build.verbose, options.noDataTransfers});
+
+  if (!options.saveOutputs.empty()) {
+    saveOutputs(tensors, options.saveOutputs);
+    out << "[I] Outputs saved to '" << options.saveOutputs << "'\n";
+  }
+  if (!options.exportTimes.empty()) {
+    exportTimes(options.exportTimes, run);
+    out << "[I] Times exported to '" << options.exportTimes << "'\n";
+  }
+  return 0;
+}
+
+}  // namespace kiln::cli

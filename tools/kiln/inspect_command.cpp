@@ -1,0 +1,29 @@
+// kiln inspect: describe a plan without running it.
+#include <ostream>
+
+#include "cli_error.h"
+#include "commands.h"
+#include "engine_info.h"
+#include "engine_loading.h"
+#include "file_io.h"
+
+namespace kiln::cli {
+
+int runInspect(const InspectOptions& options, CliLogger& logger, std::ostream& out) {
+  if (!options.plan.empty() && !options.loadEngine.empty() && options.plan != options.loadEngine) {
+    throw CliError("give one plan: '" + options.plan + "' and --loadEngine='" + options.loadEngine +
+                   "' differ");
+  }
+  const std::string path = options.plan.empty() ? options.loadEngine : options.plan;
+  if (path.empty()) throw CliError("give the plan to inspect: kiln inspect FILE");
+
+  const std::vector<std::byte> plan = readFile(path, "plan");
+  if (plan.empty()) throw CliError("plan '" + path + "' is empty");
+  Runtime runtime(logger);
+  const std::unique_ptr<Engine> engine =
+      deserializePlan(runtime, logger, plan, "plan '" + path + "'");
+  printEngineInfo(out, *engine, {"plan '" + path + "'", plan.size()});
+  return 0;
+}
+
+}  // namespace kiln::cli

@@ -1,0 +1,43 @@
+// Host memory for an engine's inputs and outputs: random or .npy inputs, .npy outputs.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "host_buffer.h"
+#include "kiln/runtime.h"
+#include "options.h"
+
+namespace kiln::cli {
+
+struct IoTensor {
+  std::string name;
+  TensorIOMode mode = TensorIOMode::kNONE;
+  DataType dtype = DataType::kFLOAT;
+  Dims dims;
+  HostBuffer buffer;
+  std::string source;  //!< where an input's values came from ("random", "zeros", a file)
+};
+
+//! One buffer per IO tensor of @p engine, in engine order.
+std::vector<IoTensor> allocateIoTensors(const Engine& engine);
+
+//! Fills the inputs named in @p files from their .npy files (type and shape must match the
+//! engine's) and every other input with random values.
+void fillInputs(std::vector<IoTensor>& tensors, const std::vector<InputFile>& files, uint32_t seed);
+
+//! Binds every tensor's buffer to @p context.
+void bindTensors(ExecutionContext& context, std::vector<IoTensor>& tensors);
+
+//! Creates @p directory (and its parents) unless it exists; throws CliError naming it.
+void createOutputDirectory(const std::filesystem::path& directory);
+
+//! Writes DIR/<name>.npy for every output ('/' in names becomes '_'); creates DIR.
+void saveOutputs(const std::vector<IoTensor>& tensors, const std::filesystem::path& directory);
+
+//! The file name an output is saved under.
+std::string outputFileName(const std::string& tensorName);
+
+}  // namespace kiln::cli

@@ -1,0 +1,232 @@
+#include "options.h"
+
+#include <CLI/CLI.hpp>
+#include <cctype>
+#include <cmath>
+#include <limits>
+
+#include "cli_error.h"
+
+namespace kiln::cli {
+namespace {
+
+// Splits at commas outside single quotes.
+std::vector<std::string> splitList(const std::string& text) {
+  std::vector<std::string> parts(1);
+  bool quoted = false;
+  for (char c : text) {
+    if (c == '\'') quoted = !quoted;
+    if (c == ',' && !quoted) {
+      parts.emplace_back();
+    } else {
+      parts.back() += c;
+    }
+  }
+  return parts;
+}
+
+}  // namespace
+
+void addBuildOptions(CLI::App& command, BuildOptions& options) {
+  command.add_option("--network", options.network, "JSON network description to build")
+      ->option_text("FILE");
+  command.add_option("--saveEngine", options.saveEngine, "Save the built engine (plan) to FILE")
+      ->option_text("FILE");
+  command
+      .add_option("--workspace", options.workspaceMiB,
+                  "Workspace limit in MiB (deprecated in trtexec; same as "
+                  "--memPoolSize=workspace:N)")
+      ->option_text("MiB");
+  command
+      .add_option("--memPoolSize", options.memPoolSize,
+                  "Memory pool limits, pool:size[,pool:size]; pools: workspace; size in MiB, "
+                  "or with a K/M/G suffix")
+      ->option_text("SPEC");
+  command
+      .add_option("--builderOptimizationLevel", options.optimizationLevel,
+                  "0 = fastest build ... 5 = widest tactic search (default 3)")
+      ->option_text("N");
+  command
+      .add_option("--threads", options.threads,
+                  "Threads for build and inference (0 = one per core)")
+      ->option_text("N");
+  command.add_flag("--verbose,-v", options.verbose, "Show verbose messages");
+}
+
+void addExecOptions(CLI::App& command, ExecOptions& options) {
+  addBuildOptions(command, options.build);
+  command.add_option("--loadEngine", options.loadEngine, "Plan file to run")->option_text("FILE");
+  command
+      .add_option("--iterations", options.iterations,
+                  "Run at least N inferences in the timed phase (default 10)")
+      ->option_text("N");
+  command
+      .add_option("--warmUp", options.warmUpMs,
+                  "Run inferences for this long before timing (ms, default 200)")
+      ->option_text("ms");
+  command
+      .add_option("--duration", options.durationS,
+                  "Minimum length of the timed phase (s, default 3)")
+      ->option_text("s");
+  command
+      .add_option("--avgRuns", options.avgRuns,
+                  "Report averages over N consecutive runs in verbose mode (default 10)")
+      ->option_text("N");
+  command.add_flag("--noDataTransfers", options.noDataTransfers,
+                   "Disable host/device copies (a CPU engine has none)");
+  command
+      .add_option("--loadInputs", options.loadInputs,
+                  "Input values from .npy files: name:file.npy[,name:file.npy] (others random)")
+      ->option_text("SPEC");
+  command
+      .add_option("--saveOutputs", options.saveOutputs,
+                  "Write DIR/<output name>.npy for each output after the run")
+      ->option_text("DIR");
+  command
+      .add_option("--exportTimes", options.exportTimes,
+                  "Write the per-inference timings to FILE as JSON")
+      ->option_text("FILE");
+  command.add_option("--seed", options.seed, "Seed of the random inputs (default 1)")
+      ->option_text("N");
+}
+
+void addInspectOptions(CLI::App& command, InspectOptions& options) {
+  command.add_option("plan", options.plan, "Plan file")->option_text("FILE");
+  command.add_option("--loadEngine", options.loadEngine, "Plan file")->option_text("FILE");
+  command.add_flag("--verbose,-v", options.verbose, "Show verbose messages");
+}
+
+void validate(const BuildOptions& options) {
+  if (options.threads < 0) {
+    throw CliError("--threads must be 0 or more, got " + std::to_string(options.threads));
+  }
+  if (options.optimizationLevel &&
+      (*options.optimizationLevel < 0 || *options.optimizationLevel > 5)) {
+    throw CliError("--builderOptimizationLevel must be in [0, 5], got " +
+                   std::to_string(*options.optimizationLevel));
+  }
+  (void)workspaceLimitBytes(options);  // throws on a malformed size
+}
+
+void validate(const ExecOptions& options) {
+  if (options.loadEngine.empty() == options.build.network.empty()) {
+    throw CliError(options.loadEngine.empty()
+                       ? "give the engine to run: --loadEngine=FILE or --network=FILE"
+                       : "--loadEngine and --network exclude each other");
+  }
+  if (!options.loadEngine.empty()) {
+    const BuildOptions& b = options.build;
+    if (!b.saveEngine.empty() || b.workspaceMiB || !b.memPoolSize.empty() || b.optimizationLevel) {
+      throw CliError(
+          "--saveEngine, --workspace, --memPoolSize and --builderOptimizationLevel need "
+          "--network (a loaded engine is already built)");
+    }
+  }
+  validate(options.build);
+  if (options.iterations < 1) {
+    throw CliError("--iterations must be 1 or more, got " + std::to_string(options.iterations));
+  }
+  if (!(options.warmUpMs >= 0) || !std::isfinite(options.warmUpMs)) {
+    throw CliError("--warmUp must be a time in ms, 0 or more");
+  }
+  if (!(options.durationS >= 0) || !std::isfinite(options.durationS)) {
+    throw CliError("--duration must be a time in seconds, 0 or more");
+  }
+  if (options.avgRuns < 1) {
+    throw CliError("--avgRuns must be 1 or more, got " + std::to_string(options.avgRuns));
+  }
+  (void)parseLoadInputs(options.loadInputs);
+}
+
+std::size_t parseMemorySize(const std::string& text, const std::string& flag) {
+  double scale = 1024.0 * 1024.0;  // plain numbers are MiB, as in trtexec
+  std::string number = text;
+  if (!number.empty() && std::isalpha(static_cast<unsigned char>(number.back()))) {
+    switch (std::toupper(static_cast<unsigned char>(number.back()))) {
+      case 'K':
+        scale = 1024.0;
+        break;
+      case 'M':
+        scale = 1024.0 * 1024.0;
+        break;
+      case 'G':
+        scale = 1024.0 * 1024.0 * 1024.0;
+        break;
+      default:
+        throw CliError(flag + ": bad size '" + text +
+                       "' (a number of MiB, or with a K/M/G suffix)");
+    }
+    number.pop_back();
+  }
+  std::size_t used = 0;
+  double value = -1;
+  try {
+    value = std::stod(number, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (number.empty() || used != number.size() || !(value >= 0) || !std::isfinite(value) ||
+      value * scale > static_cast<double>(std::numeric_limits<std::size_t>::max() / 2)) {
+    throw CliError(flag + ": bad size '" + text + "' (a number of MiB, or with a K/M/G suffix)");
+  }
+  return static_cast<std::size_t>(std::llround(value * scale));
+}
+
+std::optional<std::size_t> workspaceLimitBytes(const BuildOptions& options) {
+  std::optional<std::size_t> limit;
+  if (options.workspaceMiB) {
+    if (!(*options.workspaceMiB >= 0) || !std::isfinite(*options.workspaceMiB)) {
+      throw CliError("--workspace must be a size in MiB, 0 or more");
+    }
+    limit = static_cast<std::size_t>(std::llround(*options.workspaceMiB * 1024.0 * 1024.0));
+  }
+  for (const std::string& argument : options.memPoolSize) {
+    for (const std::string& entry : splitList(argument)) {
+      const std::size_t colon = entry.find(':');
+      if (colon == std::string::npos) {
+        throw CliError("--memPoolSize: expected pool:size, got '" + entry + "'");
+      }
+      const std::string pool = entry.substr(0, colon);
+      if (pool != "workspace") {
+        throw CliError("--memPoolSize: unknown or unsupported pool '" + pool +
+                       "' (kiln has: workspace)");
+      }
+      limit = parseMemorySize(entry.substr(colon + 1), "--memPoolSize");
+    }
+  }
+  return limit;
+}
+
+std::vector<InputFile> parseLoadInputs(const std::vector<std::string>& specs) {
+  std::vector<InputFile> files;
+  for (const std::string& argument : specs) {
+    for (const std::string& entry : splitList(argument)) {
+      InputFile file;
+      std::size_t colon = std::string::npos;
+      if (!entry.empty() && entry.front() == '\'') {
+        const std::size_t close = entry.find('\'', 1);
+        if (close == std::string::npos) {
+          throw CliError("--loadInputs: unterminated quote in '" + entry + "'");
+        }
+        file.tensor = entry.substr(1, close - 1);
+        if (close + 1 < entry.size() && entry[close + 1] == ':') colon = close + 1;
+      } else {
+        colon = entry.rfind(':');
+        if (colon != std::string::npos) file.tensor = entry.substr(0, colon);
+      }
+      if (colon == std::string::npos || file.tensor.empty() || colon + 1 >= entry.size()) {
+        throw CliError("--loadInputs: expected name:file.npy, got '" + entry + "'");
+      }
+      file.path = entry.substr(colon + 1);
+      for (const InputFile& earlier : files) {
+        if (earlier.tensor == file.tensor) {
+          throw CliError("--loadInputs: tensor '" + file.tensor + "' is given twice");
+        }
+      }
+      files.push_back(std::move(file));
+    }
+  }
+  return files;
+}
+
+}  // namespace kiln::cli

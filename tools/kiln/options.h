@@ -1,0 +1,70 @@
+// The flags of each command (trtexec's names and meanings) and the parsers of their values.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace kiln::cli {
+
+struct BuildOptions {
+  std::string network;                       //!< --network: JSON network description
+  std::string saveEngine;                    //!< --saveEngine: where the plan goes
+  std::optional<double> workspaceMiB;        //!< --workspace (trtexec's older spelling)
+  std::vector<std::string> memPoolSize;      //!< --memPoolSize=workspace:1024M,...
+  std::optional<int32_t> optimizationLevel;  //!< --builderOptimizationLevel
+  int32_t threads = 0;                       //!< --threads (0: one per physical core)
+  bool verbose = false;
+};
+
+struct ExecOptions {
+  BuildOptions build;      //!< used with --network
+  std::string loadEngine;  //!< --loadEngine
+  int64_t iterations = 10;
+  double warmUpMs = 200;
+  double durationS = 3;
+  int64_t avgRuns = 10;
+  bool noDataTransfers = false;
+  std::vector<std::string> loadInputs;  //!< name:file.npy entries
+  std::string saveOutputs;              //!< directory
+  std::string exportTimes;              //!< JSON file
+  uint32_t seed = 1;                    //!< random inputs
+};
+
+struct InspectOptions {
+  std::string plan;        //!< positional
+  std::string loadEngine;  //!< --loadEngine
+  bool verbose = false;
+};
+
+void addBuildOptions(CLI::App& command, BuildOptions& options);
+void addExecOptions(CLI::App& command, ExecOptions& options);
+void addInspectOptions(CLI::App& command, InspectOptions& options);
+
+//! Checks value ranges and combinations that CLI11 cannot express; throws CliError naming
+//! the flag.
+void validate(const BuildOptions& options);
+void validate(const ExecOptions& options);
+
+//! Workspace limit in bytes from --workspace / --memPoolSize; nullopt when neither is given.
+std::optional<std::size_t> workspaceLimitBytes(const BuildOptions& options);
+
+//! One entry of --loadInputs.
+struct InputFile {
+  std::string tensor;
+  std::string path;
+};
+//! Parses "name:file" entries (several per argument, comma separated, as trtexec). A name may
+//! be quoted ('input:0':file.npy); an unquoted name ends at the last ':'.
+std::vector<InputFile> parseLoadInputs(const std::vector<std::string>& specs);
+
+//! "1024" (MiB), "512K", "2G", "1.5M" -> bytes; throws CliError naming @p flag.
+std::size_t parseMemorySize(const std::string& text, const std::string& flag);
+
+}  // namespace kiln::cli
