@@ -7,8 +7,10 @@
 // Builds the engine, serializes it, loads the plan back, runs a synthetic digit through both
 // engines and checks that the outputs are bit-identical and form a probability distribution.
 #include <cmath>
+#include <cstddef>
 #include <cstdio>
 #include <fstream>
+#include <initializer_list>
 #include <random>
 #include <string>
 #include <string_view>
@@ -18,9 +20,13 @@
 
 namespace {
 
-std::vector<float> randomWeights(std::size_t count, std::size_t fanIn, std::mt19937& rng) {
+// Uniform in +-1/sqrt(fanIn), for a tensor of extents @p shape.
+std::vector<float> randomWeights(std::initializer_list<std::size_t> shape, std::size_t fanIn,
+                                 std::mt19937& rng) {
   const float bound = 1.0f / std::sqrt(static_cast<float>(fanIn));
   std::uniform_real_distribution<float> dist(-bound, bound);
+  std::size_t count = 1;
+  for (std::size_t extent : shape) count *= extent;
   std::vector<float> values(count);
   for (auto& v : values) v = dist(rng);
   return values;
@@ -33,14 +39,14 @@ kiln::Weights weights(const std::vector<float>& values) {
 // All weight buffers of the network; the network copies them when layers are added.
 struct LeNetWeights {
   std::mt19937 rng{2024};
-  std::vector<float> conv1 = randomWeights(20 * 1 * 5 * 5, 25, rng);
-  std::vector<float> conv1Bias = randomWeights(20, 25, rng);
-  std::vector<float> conv2 = randomWeights(50 * 20 * 5 * 5, 500, rng);
-  std::vector<float> conv2Bias = randomWeights(50, 500, rng);
-  std::vector<float> fc1 = randomWeights(500 * 800, 800, rng);
-  std::vector<float> fc1Bias = randomWeights(500, 800, rng);
-  std::vector<float> fc2 = randomWeights(10 * 500, 500, rng);
-  std::vector<float> fc2Bias = randomWeights(10, 500, rng);
+  std::vector<float> conv1 = randomWeights({20, 1, 5, 5}, 25, rng);
+  std::vector<float> conv1Bias = randomWeights({20}, 25, rng);
+  std::vector<float> conv2 = randomWeights({50, 20, 5, 5}, 500, rng);
+  std::vector<float> conv2Bias = randomWeights({50}, 500, rng);
+  std::vector<float> fc1 = randomWeights({500, 800}, 800, rng);
+  std::vector<float> fc1Bias = randomWeights({500}, 800, rng);
+  std::vector<float> fc2 = randomWeights({10, 500}, 500, rng);
+  std::vector<float> fc2Bias = randomWeights({10}, 500, rng);
 };
 
 bool defineLeNet(kiln::NetworkDefinition& network, const LeNetWeights& w) {
@@ -72,7 +78,7 @@ bool defineLeNet(kiln::NetworkDefinition& network, const LeNetWeights& w) {
 
 // A "7"-like stroke on a 28x28 canvas, normalized like the MNIST samples.
 std::vector<float> syntheticDigit() {
-  std::vector<float> image(28 * 28, 0.0f);
+  std::vector<float> image(std::size_t{28} * 28, 0.0f);
   for (int x = 6; x < 22; ++x) image[6 * 28 + x] = 1.0f;
   for (int y = 6; y < 23; ++y) image[y * 28 + (21 - (y - 6) / 2)] = 1.0f;
   return image;

@@ -78,6 +78,12 @@ enum class LayerType : int32_t {
   kSLICE,
   kIDENTITY,
   kSELECT,
+  kRESIZE,
+  kSCATTER,
+  kCUMULATIVE,
+  kONE_HOT,
+  kGRID_SAMPLE,
+  kTRILU,  //!< kiln's own (TensorRT has no such layer)
 };
 
 std::string_view toString(LayerType type) noexcept;
@@ -467,6 +473,154 @@ class SelectLayer : public Layer {
   KILN_LAYER_HANDLE(SelectLayer, kSELECT)
 };
 
+//! How Resize and GridSample interpolate (TensorRT's InterpolationMode).
+enum class InterpolationMode : int32_t {
+  kNEAREST,  //!< the nearest input element (rounding per ResizeRoundMode in Resize)
+  kLINEAR,   //!< N-linear over every resized dimension (bilinear in GridSample)
+  kCUBIC,    //!< cubic convolution (Keys) with coefficient A over every resized dimension
+};
+using ResizeMode = InterpolationMode;
+
+//! How Resize maps an output coordinate x_out of one dimension to an input coordinate x_in
+//! (ONNX Resize's coordinate_transformation_mode). scale is the dimension's scale factor (the
+//! one set, or output / input length when output dimensions are set) and L = input length *
+//! scale, a fraction when it comes from a scale.
+enum class ResizeCoordinateTransformation : int32_t {
+  kALIGN_CORNERS,         //!< x_in = x_out * (input length - 1) / (L - 1); 0 when L == 1
+  kASYMMETRIC,            //!< x_in = x_out / scale
+  kHALF_PIXEL,            //!< x_in = (x_out + 0.5) / scale - 0.5
+  kPYTORCH_HALF_PIXEL,    //!< as kHALF_PIXEL, but 0 when the output length is 1
+  kTF_HALF_PIXEL_FOR_NN,  //!< x_in = (x_out + 0.5) / scale (ONNX tf_half_pixel_for_nn)
+  kHALF_PIXEL_SYMMETRIC,  //!< ONNX half_pixel_symmetric (opset 19)
+};
+
+//! Resize: which input coordinate an output of length 1 reads (TensorRT's ResizeSelector).
+enum class ResizeSelector : int32_t {
+  kFORMULA,  //!< the coordinate transformation's formula
+  kUPPER,    //!< coordinate 0 (kHALF_PIXEL + kUPPER is ONNX pytorch_half_pixel)
+};
+
+//! How nearest-neighbour Resize rounds a fractional input coordinate (ONNX nearest_mode).
+enum class ResizeRoundMode : int32_t {
+  kROUND_PREFER_FLOOR,  //!< round, halves down
+  kROUND_PREFER_CEIL,   //!< round, halves up
+  kFLOOR,
+  kCEIL,
+  kHALF_DOWN = kROUND_PREFER_FLOOR,  //!< TensorRT's name
+  kHALF_UP = kROUND_PREFER_CEIL,     //!< TensorRT's name
+};
+
+//! Resizes every dimension of its input (ONNX Resize, TensorRT IResizeLayer). The output shape
+//! comes from, in this order: input 1 when set (setInput(1, t) with t a constant: float scales,
+//! or int32/int64 output dimensions, one per input dimension), setOutputDimensions, or
+//! setScales (output length = floor(input length * scale)). Defaults are TensorRT's: kNEAREST,
+//! kASYMMETRIC, kFORMULA, kFLOOR, cubic coefficient -0.75, exclude outside off. Linear and cubic
+//! interpolate float32 data; nearest copies any type. Input coordinates outside the input take
+//! the edge value.
+class ResizeLayer : public Layer {
+  KILN_LAYER_HANDLE(ResizeLayer, kRESIZE)
+  //! Sets the output shape (its rank must be the input's); clears the scales.
+  void setOutputDimensions(const Dims& dims);
+  //! The dimensions set by setOutputDimensions; nbDims -1 when scales are used instead.
+  Dims outputDimensions() const;
+  //! One scale (> 0) per input dimension; clears the output dimensions.
+  void setScales(std::span<const float> scales);
+  //! The scales set by setScales; empty when output dimensions are used instead.
+  std::vector<float> scales() const;
+  void setResizeMode(InterpolationMode mode);
+  InterpolationMode resizeMode() const;
+  void setCoordinateTransformation(ResizeCoordinateTransformation transformation);
+  ResizeCoordinateTransformation coordinateTransformation() const;
+  void setSelectorForSinglePixel(ResizeSelector selector);
+  ResizeSelector selectorForSinglePixel() const;
+  void setNearestRounding(ResizeRoundMode mode);
+  ResizeRoundMode nearestRounding() const;
+  //! A of cubic convolution (ONNX cubic_coeff_a; -0.75 as PyTorch, -0.5 as TensorFlow).
+  void setCubicCoeff(float a);
+  float cubicCoeff() const;
+  //! Linear and cubic: taps outside the input get weight 0 and the rest are renormalized.
+  void setExcludeOutside(bool exclude);
+  bool excludeOutside() const;
+};
+
+enum class ScatterMode : int32_t {
+  kELEMENT,  //!< ONNX ScatterElements: output[i with i[axis] = indices[i]] = updates[i]
+  kND,       //!< ONNX ScatterND: indices [..., k] address slices data[t0, .., tk-1, :]
+};
+
+//! How an update combines with the value already there (ONNX's reduction attribute). With
+//! kNONE, repeated indices leave the last update (in row-major order of the indices).
+enum class ScatterReduction : int32_t { kNONE, kADD, kMUL, kMAX, kMIN };
+
+//! output = data with updates written at indices (int32 or int64; negative values count from the
+//! end). Indices out of range fail the execution, or the build when they are constant.
+//! kNONE copies any type; other reductions need float32, int32 or int64 data.
+class ScatterLayer : public Layer {
+  KILN_LAYER_HANDLE(ScatterLayer, kSCATTER)
+  void setMode(ScatterMode mode);
+  ScatterMode mode() const;
+  //! kELEMENT only; negative values count from the end (default 0).
+  void setAxis(int32_t axis);
+  int32_t axis() const;
+  void setReduction(ScatterReduction reduction);
+  ScatterReduction reduction() const;
+};
+
+enum class CumulativeOperation : int32_t { kSUM };
+
+//! Cumulative sum along an axis (ONNX CumSum, TensorRT ICumulativeLayer); float32, int32, int64.
+//! exclusive: element i sums the elements before i only; reverse: sums run from the end.
+class CumulativeLayer : public Layer {
+  KILN_LAYER_HANDLE(CumulativeLayer, kCUMULATIVE)
+  void setOperation(CumulativeOperation op);
+  CumulativeOperation operation() const;
+  void setExclusive(bool exclusive);
+  bool exclusive() const;
+  void setReverse(bool reverse);
+  bool reverse() const;
+};
+
+//! One-hot encoding (ONNX OneHot, TensorRT IOneHotLayer): the output has the indices' shape with
+//! a dimension of length depth inserted at axis; it holds values[1] where that position equals
+//! the index and values[0] elsewhere. Indices in [-depth, depth) (negative count from the end);
+//! others give a row of values[0]. Indices: int32, int64 or float32 (truncated); values: two
+//! elements of any type (the output's); depth: a constant scalar (int32, int64 or float32).
+class OneHotLayer : public Layer {
+  KILN_LAYER_HANDLE(OneHotLayer, kONE_HOT)
+  //! In [-(indices rank + 1), indices rank]; negative values count from the end.
+  void setAxis(int32_t axis);
+  int32_t axis() const;
+};
+
+//! Where a sampling location outside the input reads (TensorRT's SampleMode). GridSample takes
+//! kFILL (zeros), kCLAMP (border) and kREFLECT (reflection).
+enum class SampleMode : int32_t { kSTRICT_BOUNDS, kWRAP, kCLAMP, kFILL, kREFLECT };
+
+//! Samples input [N, C, H, W] at grid [N, Ho, Wo, 2] (x, y in [-1, 1]) into [N, C, Ho, Wo]
+//! (ONNX GridSample, TensorRT IGridSampleLayer). Defaults: kLINEAR, align corners off, kFILL.
+//! Nearest rounds halves to even; cubic uses A = -0.75 (PyTorch's grid_sample).
+class GridSampleLayer : public Layer {
+  KILN_LAYER_HANDLE(GridSampleLayer, kGRID_SAMPLE)
+  void setInterpolationMode(InterpolationMode mode);
+  InterpolationMode interpolationMode() const;
+  //! true: -1 and 1 are the centers of the corner pixels; false: their outer edges.
+  void setAlignCorners(bool align);
+  bool alignCorners() const;
+  void setSampleMode(SampleMode mode);
+  SampleMode sampleMode() const;
+};
+
+//! Keeps the upper (j - i >= k) or lower (j - i <= k) triangle of the last two dimensions and
+//! zeroes the rest (ONNX Trilu). Any data type.
+class TriluLayer : public Layer {
+  KILN_LAYER_HANDLE(TriluLayer, kTRILU)
+  void setUpper(bool upper);
+  bool upper() const;
+  //! Diagonal offset: 0 is the main diagonal, positive above it, negative below.
+  void setK(int64_t k);
+  int64_t k() const;
+};
+
 #undef KILN_LAYER_HANDLE
 
 //! The network: create with Builder::createNetwork().
@@ -512,6 +666,17 @@ class NetworkDefinition {
   //! An identity that converts to @p type.
   IdentityLayer addCast(Tensor input, DataType type);
   SelectLayer addSelect(Tensor condition, Tensor thenInput, Tensor elseInput);
+  //! Set the output shape with setOutputDimensions, setScales or setInput(1, ...).
+  ResizeLayer addResize(Tensor input);
+  ScatterLayer addScatter(Tensor data, Tensor indices, Tensor updates, ScatterMode mode);
+  //! @p axis: a constant int32/int64 scalar (or one-element vector) tensor.
+  CumulativeLayer addCumulative(Tensor input, Tensor axis, CumulativeOperation op, bool exclusive,
+                                bool reverse);
+  //! @p values: [off, on]; @p depth: a constant scalar.
+  OneHotLayer addOneHot(Tensor indices, Tensor values, Tensor depth, int32_t axis);
+  GridSampleLayer addGridSample(Tensor input, Tensor grid);
+  //! kiln's own layer (ONNX Trilu); @p k: the diagonal offset.
+  TriluLayer addTrilu(Tensor input, bool upper, int64_t k = 0);
 
   int32_t nbInputs() const;
   Tensor input(int32_t index) const;

@@ -43,6 +43,12 @@ constexpr std::array kLayerTypeNames = {
     LayerTypeName{LayerType::kSLICE, "Slice"},
     LayerTypeName{LayerType::kIDENTITY, "Identity"},
     LayerTypeName{LayerType::kSELECT, "Select"},
+    LayerTypeName{LayerType::kRESIZE, "Resize"},
+    LayerTypeName{LayerType::kSCATTER, "Scatter"},
+    LayerTypeName{LayerType::kCUMULATIVE, "Cumulative"},
+    LayerTypeName{LayerType::kONE_HOT, "OneHot"},
+    LayerTypeName{LayerType::kGRID_SAMPLE, "GridSample"},
+    LayerTypeName{LayerType::kTRILU, "Trilu"},
 };
 }  // namespace
 
@@ -152,7 +158,10 @@ Dims NetworkImpl::dimsOf(ir::ValueId value) {
     seen[static_cast<std::size_t>(v)] = true;
     const ir::NodeId producer = graph_.value(v).producer;
     if (producer == ir::kNoNode) continue;
-    if (const auto& problem = problems_[static_cast<std::size_t>(producer)]) throw *problem;
+    if (problems_[static_cast<std::size_t>(producer)]) {
+      inferNodeLeniently(producer);  // again, so the message carries the layer's current name
+      if (const auto& problem = problems_[static_cast<std::size_t>(producer)]) throw *problem;
+    }
     for (ir::ValueId in : graph_.node(producer).inputs) pending.push_back(in);
   }
   return dims;
@@ -363,11 +372,16 @@ std::string_view Layer::name() const {
 }
 
 void Layer::setName(std::string_view name) {
-  detail::writeLayer(*this, "Layer::setName", [&](ir::Node& node, ir::NodeId) {
-    if (name.empty()) fail(ErrorCode::kINVALID_ARGUMENT, "a layer name may not be empty");
-    node.name = std::string(name);
-    node.fusedFrom = {node.name};
-  });
+  // Names do not affect shapes: read-only access keeps the network's shapes valid (a parser
+  // naming every layer would otherwise re-infer the whole graph per layer).
+  detail::writeLayer(
+      *this, "Layer::setName",
+      [&](ir::Node& node, ir::NodeId) {
+        if (name.empty()) fail(ErrorCode::kINVALID_ARGUMENT, "a layer name may not be empty");
+        node.name = std::string(name);
+        node.fusedFrom = {node.name};
+      },
+      detail::ShapeEffect::kNone);
 }
 
 int32_t Layer::nbInputs() const {

@@ -134,14 +134,18 @@ Result readLayer(const Layer& layer, std::string_view api, Read&& read, Result f
 
 //! Changes a setting of @p layer through @p write(ir::Node&, ir::NodeId); logs errors and marks
 //! shapes for re-inference. A null handle has no network to log to: the call does nothing.
+//! Whether a change can alter shapes (names and other labels cannot).
+enum class ShapeEffect { kMayChange, kNone };
+
 template <typename Write>
-void writeLayer(const Layer& layer, std::string_view api, Write&& write) {
+void writeLayer(const Layer& layer, std::string_view api, Write&& write,
+                ShapeEffect effect = ShapeEffect::kMayChange) {
   NetworkImpl* net = HandleAccess::net(layer);
   if (net == nullptr) return;  // the add* call that returned the null handle logged why
   try {
     const int32_t id = HandleAccess::id(layer);
     write(net->graph().node(id), id);
-    net->markDirty();
+    if (effect == ShapeEffect::kMayChange) net->markDirty();
   } catch (const Error& e) {
     net->reporter().error(e.code(), std::string(api) + ": " + e.what());
   } catch (const std::exception& e) {

@@ -74,7 +74,8 @@ double activate(ActivationType type, double x, double alpha, double beta) {
       return alpha * (std::fmax(z, 0.0) + std::log1p(std::exp(-std::fabs(z))));
     }
     case ActivationType::kCLIP:
-      return std::fmin(std::fmax(x, alpha), beta);
+      // NaN stays NaN (ONNX Clip, PyTorch clamp); fmin/fmax alone would return a bound.
+      return std::isnan(x) ? x : std::fmin(std::fmax(x, alpha), beta);
     case ActivationType::kHARD_SIGMOID:
       return std::fmax(0.0, std::fmin(1.0, alpha * x + beta));
     case ActivationType::kSCALED_TANH:

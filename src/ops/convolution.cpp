@@ -11,10 +11,12 @@
 // ROUND_UP a last window that starts in the right padding is kept and reads zeros) and
 // transposedWindow (deconvolution; padding crops the full output, and the two explicit roundings
 // agree).
+#include <cstddef>
 #include <cstdint>
 
 #include "core/shape_util.h"
 #include "ir/op_registry.h"
+#include "ops/infer_checks.h"
 #include "ops/op_families.h"
 #include "ops/window_util.h"
 
@@ -40,9 +42,7 @@ int64_t countForMessage(const Dims& dims) {
 // Checks everything the two ops share and returns their settings.
 ConvSettings checkConvCommon(const ir::InferContext& ctx, bool transposed) {
   const auto& x = ctx.input(0);
-  if (x.dtype != DataType::kFLOAT) {
-    ctx.fail("input must be float32, not ", toString(x.dtype), " (convert it with addCast)");
-  }
+  requireFloat(ctx, 0);
   ConvSettings s;
   s.window = readWindowParams(ctx.attrs(), "kernel");
   if (auto problem = checkWindowParams(s.window, "kernel size"); !problem.empty()) {
@@ -152,13 +152,17 @@ void inferDeconvolution(ir::InferContext& ctx) {
   ctx.setOutput(0, DataType::kFLOAT, out);
 }
 
-// Direct convolution: every output cell is a dot product over its window (input cells outside
-// the input are the zero padding and are skipped).
-void runConvolution(const ir::KernelContext& ctx) {
+// Both kernels, which differ only in how an output cell finds its input cells and in the
+// kernel layout. Convolution: every output cell is a dot product over its window (cells in the
+// padding are zero and skipped); W is [K, C/groups, kernel...]. Deconvolution, as a gather:
+// output cell o receives input cell i through kernel tap t when o + pre == i * stride + t *
+// dilation; W is [C, K/groups, kernel...].
+template <bool kTransposed>
+void runConvolutionLike(const ir::KernelContext& ctx) {
   const auto& x = ctx.input(0);
   const auto& y = ctx.output(0);
   const WindowParams p = readWindowParams(ctx.attrs(), "kernel");
-  const Geometry3 g = makeGeometry(p, x.dims, y.dims, false, CeilRule::kPlainCeil);
+  const Geometry3 g = makeGeometry(p, x.dims, y.dims, kTransposed, CeilRule::kPlainCeil);
   const int64_t batch = x.dims[0];
   const int64_t channels = x.dims[1];
   const int64_t outputs = y.dims[1];
@@ -171,6 +175,19 @@ void runConvolution(const ir::KernelContext& ctx) {
   const float* ws = ctx.input(1).as<float>();
   const float* bias = ctx.hasInput(2) ? ctx.input(2).as<float>() : nullptr;
   float* ys = y.as<float>();
+
+  // Input position that output position @p o reads through tap @p t in dimension @p d, or -1.
+  auto source = [&](std::size_t d, int64_t o, int64_t t) -> int64_t {
+    if constexpr (kTransposed) {
+      const int64_t shifted = o + g.pre[d] - t * g.dilation[d];
+      if (shifted < 0 || shifted % g.stride[d] != 0) return -1;
+      const int64_t i = shifted / g.stride[d];
+      return i < g.in[d] ? i : -1;
+    } else {
+      const int64_t i = o * g.stride[d] - g.pre[d] + t * g.dilation[d];
+      return i < 0 || i >= g.in[d] ? -1 : i;
+    }
+  };
 
   int64_t index = 0;
   for (int64_t n = 0; n < batch; ++n) {
@@ -181,72 +198,12 @@ void runConvolution(const ir::KernelContext& ctx) {
           for (int64_t o2 = 0; o2 < g.out[2]; ++o2) {
             double acc = bias != nullptr ? bias[k] : 0.0;
             for (int64_t c = 0; c < channelsPerGroup; ++c) {
-              const float* xc = xs + (n * channels + firstChannel + c) * inVolume;
-              const float* wc = ws + (k * channelsPerGroup + c) * kernelVolume;
-              for (int64_t k0 = 0; k0 < g.kernel[0]; ++k0) {
-                const int64_t i0 = o0 * g.stride[0] - g.pre[0] + k0 * g.dilation[0];
-                if (i0 < 0 || i0 >= g.in[0]) continue;
-                for (int64_t k1 = 0; k1 < g.kernel[1]; ++k1) {
-                  const int64_t i1 = o1 * g.stride[1] - g.pre[1] + k1 * g.dilation[1];
-                  if (i1 < 0 || i1 >= g.in[1]) continue;
-                  for (int64_t k2 = 0; k2 < g.kernel[2]; ++k2) {
-                    const int64_t i2 = o2 * g.stride[2] - g.pre[2] + k2 * g.dilation[2];
-                    if (i2 < 0 || i2 >= g.in[2]) continue;
-                    acc += static_cast<double>(xc[(i0 * g.in[1] + i1) * g.in[2] + i2]) *
-                           wc[(k0 * g.kernel[1] + k1) * g.kernel[2] + k2];
-                  }
-                }
-              }
-            }
-            ys[index++] = static_cast<float>(acc);
-          }
-        }
-      }
-    }
-  }
-}
-
-// Transposed convolution as a gather: output cell o receives input cell i through kernel tap t
-// when o + pre == i * stride + t * dilation.
-void runDeconvolution(const ir::KernelContext& ctx) {
-  const auto& x = ctx.input(0);
-  const auto& y = ctx.output(0);
-  const WindowParams p = readWindowParams(ctx.attrs(), "kernel");
-  const Geometry3 g = makeGeometry(p, x.dims, y.dims, true, CeilRule::kPlainCeil);
-  const int64_t batch = x.dims[0];
-  const int64_t channels = x.dims[1];
-  const int64_t outputs = y.dims[1];
-  const int64_t groups = ctx.attrs().getInt("groups", 1);
-  const int64_t channelsPerGroup = channels / groups;
-  const int64_t outputsPerGroup = outputs / groups;
-  const int64_t kernelVolume = g.kernelVolume();
-  const int64_t inVolume = g.inVolume();
-  const float* xs = x.as<float>();
-  const float* ws = ctx.input(1).as<float>();
-  const float* bias = ctx.hasInput(2) ? ctx.input(2).as<float>() : nullptr;
-  float* ys = y.as<float>();
-
-  // Input position feeding output @p o through tap @p t in dimension @p d, or -1.
-  auto source = [&](std::size_t d, int64_t o, int64_t t) -> int64_t {
-    const int64_t shifted = o + g.pre[d] - t * g.dilation[d];
-    if (shifted < 0 || shifted % g.stride[d] != 0) return -1;
-    const int64_t i = shifted / g.stride[d];
-    return i < g.in[d] ? i : -1;
-  };
-
-  int64_t index = 0;
-  for (int64_t n = 0; n < batch; ++n) {
-    for (int64_t k = 0; k < outputs; ++k) {
-      const int64_t group = k / outputsPerGroup;
-      const int64_t kInGroup = k % outputsPerGroup;
-      for (int64_t o0 = 0; o0 < g.out[0]; ++o0) {
-        for (int64_t o1 = 0; o1 < g.out[1]; ++o1) {
-          for (int64_t o2 = 0; o2 < g.out[2]; ++o2) {
-            double acc = bias != nullptr ? bias[k] : 0.0;
-            for (int64_t c = 0; c < channelsPerGroup; ++c) {
-              const int64_t channel = group * channelsPerGroup + c;
+              const int64_t channel = firstChannel + c;
               const float* xc = xs + (n * channels + channel) * inVolume;
-              const float* wc = ws + (channel * outputsPerGroup + kInGroup) * kernelVolume;
+              const int64_t kernelIndex = kTransposed
+                                              ? channel * outputsPerGroup + k % outputsPerGroup
+                                              : k * channelsPerGroup + c;
+              const float* wc = ws + kernelIndex * kernelVolume;
               for (int64_t k0 = 0; k0 < g.kernel[0]; ++k0) {
                 const int64_t i0 = source(0, o0, k0);
                 if (i0 < 0) continue;
@@ -279,13 +236,13 @@ void registerConvolutionOps(ir::OpRegistry& registry) {
                 .maxInputs = 3,
                 .nbOutputs = 1,
                 .infer = inferConvolution,
-                .reference = runConvolution});
+                .reference = runConvolutionLike<false>});
   registry.add({.name = "Deconvolution",
                 .minInputs = 1,
                 .maxInputs = 3,
                 .nbOutputs = 1,
                 .infer = inferDeconvolution,
-                .reference = runDeconvolution});
+                .reference = runConvolutionLike<true>});
 }
 
 }  // namespace kiln::ops

@@ -19,6 +19,7 @@
 #include "ir/op_registry.h"
 #include "kiln/network.h"
 #include "ops/broadcast.h"
+#include "ops/infer_checks.h"
 #include "ops/op_families.h"
 
 namespace kiln::ops {
@@ -40,16 +41,6 @@ bool isLogical(Op op) {
 }
 bool isComparison(Op op) {
   return op == Op::kEQUAL || op == Op::kGREATER || op == Op::kLESS;
-}
-
-// Runs a shape rule that throws plain kiln errors so that the message names the layer.
-template <typename Fn>
-auto withLayerContext(const ir::InferContext& ctx, Fn&& fn) {
-  try {
-    return fn();
-  } catch (const Error& e) {
-    ctx.fail(e.what());
-  }
 }
 
 void inferElementWise(ir::InferContext& ctx) {

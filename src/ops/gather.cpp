@@ -17,6 +17,7 @@
 #include "ir/op_registry.h"
 #include "kiln/network.h"
 #include "ops/data_movement.h"
+#include "ops/infer_checks.h"
 
 namespace kiln::ops {
 
@@ -161,11 +162,8 @@ void inferGather(ir::InferContext& ctx) {
     }
   }
   if (indices.constData != nullptr) {
-    try {
-      checkedIndices(p, indices.constData, indices.dtype, indices.dims, data.dims);
-    } catch (const Error& e) {
-      ctx.fail(e.what());
-    }
+    withLayerContext(
+        ctx, [&] { checkedIndices(p, indices.constData, indices.dtype, indices.dims, data.dims); });
   }
   ctx.setOutput(0, data.dtype, out);
 }

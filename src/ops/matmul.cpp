@@ -5,20 +5,15 @@
 #include <string>
 #include <vector>
 
+#include "core/shape_util.h"
 #include "ir/op_registry.h"
 #include "kiln/network.h"
+#include "ops/infer_checks.h"
 #include "ops/op_families.h"
 
 namespace kiln::ops {
 
 namespace {
-
-void requireFloat(const ir::InferContext& ctx, int32_t index, const char* what) {
-  const DataType type = ctx.input(index).dtype;
-  if (type != DataType::kFLOAT) {
-    ctx.fail(what, " must be float32, not ", toString(type), " (convert it with addCast)");
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // FullyConnected: inputs [x, kernel [K, F], bias [K]?], attribute "num_output" (K).
@@ -158,26 +153,6 @@ Operand describeOperand(const Dims& dims, MatrixOperation requested, bool first)
   return o;
 }
 
-Dims broadcastBatch(const ir::InferContext& ctx, const Dims& a, const Dims& b) {
-  Dims out;
-  out.nbDims = std::max(a.nbDims, b.nbDims);
-  for (int32_t i = 0; i < out.nbDims; ++i) {
-    const int32_t ia = a.nbDims - out.nbDims + i;
-    const int32_t ib = b.nbDims - out.nbDims + i;
-    const int64_t da = ia >= 0 ? a[ia] : 1;
-    const int64_t db = ib >= 0 ? b[ib] : 1;
-    if (da == db || db == 1) {
-      out[i] = da;
-    } else if (da == 1) {
-      out[i] = db;
-    } else {
-      ctx.fail("batch dimensions ", toString(a), " of input 0 and ", toString(b),
-               " of input 1 do not broadcast (", da, " vs ", db, ")");
-    }
-  }
-  return out;
-}
-
 MatrixOperation readOp(const ir::Attributes& attrs, const char* name) {
   return attrs.getEnum(name, MatrixOperation::kNONE);
 }
@@ -208,7 +183,9 @@ void inferMatrixMultiply(ir::InferContext& ctx) {
              ") has ", lhs.inner, ", input 1 of shape ", toString(b), " (", opText(rhs.op),
              ") has ", rhs.inner);
   }
-  Dims out = broadcastBatch(ctx, lhs.batch, rhs.batch);
+  Dims out = withLayerContext(ctx, [&] {
+    return broadcastShapes(lhs.batch, rhs.batch, "the batch dimensions of inputs 0 and 1");
+  });
   if (!lhs.vector) out[out.nbDims++] = lhs.outer;
   if (!rhs.vector) out[out.nbDims++] = rhs.outer;
   ctx.setOutput(0, DataType::kFLOAT, out);

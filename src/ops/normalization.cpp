@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "ir/op_registry.h"
+#include "ops/infer_checks.h"
 #include "ops/op_families.h"
 
 namespace kiln::ops {
@@ -21,9 +22,7 @@ namespace {
 
 void inferLRN(ir::InferContext& ctx) {
   const auto& x = ctx.input(0);
-  if (x.dtype != DataType::kFLOAT) {
-    ctx.fail("input must be float32, not ", toString(x.dtype), " (convert it with addCast)");
-  }
+  requireFloat(ctx, 0);
   if (x.dims.nbDims < 3) {
     ctx.fail("input has shape ", toString(x.dims), " (rank ", x.dims.nbDims,
              "); LRN needs rank 3 or more [N, C, spatial...]");

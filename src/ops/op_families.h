@@ -20,6 +20,12 @@ void registerUnaryOps(ir::OpRegistry& registry);          // Unary
 void registerReduceOps(ir::OpRegistry& registry);         // Reduce, TopK
 void registerShapeOps(ir::OpRegistry& registry);          // Shuffle, Concatenation, Slice, Padding
 void registerDataOps(ir::OpRegistry& registry);           // Constant, Identity, Gather
+void registerResizeOps(ir::OpRegistry& registry);         // Resize
+void registerGridSampleOps(ir::OpRegistry& registry);     // GridSample
+void registerScatterOps(ir::OpRegistry& registry);        // Scatter
+void registerCumulativeOps(ir::OpRegistry& registry);     // Cumulative
+void registerOneHotOps(ir::OpRegistry& registry);         // OneHot
+void registerTriluOps(ir::OpRegistry& registry);          // Trilu
 
 inline void registerAllOps(ir::OpRegistry& registry) {
   registerConvolutionOps(registry);
@@ -34,6 +40,12 @@ inline void registerAllOps(ir::OpRegistry& registry) {
   registerReduceOps(registry);
   registerShapeOps(registry);
   registerDataOps(registry);
+  registerResizeOps(registry);
+  registerGridSampleOps(registry);
+  registerScatterOps(registry);
+  registerCumulativeOps(registry);
+  registerOneHotOps(registry);
+  registerTriluOps(registry);
 }
 
 }  // namespace kiln::ops

@@ -22,6 +22,7 @@
 
 #include "core/shape_util.h"
 #include "ir/op_registry.h"
+#include "ops/infer_checks.h"
 #include "ops/op_families.h"
 #include "ops/window_util.h"
 
@@ -31,9 +32,7 @@ namespace {
 
 void inferPooling(ir::InferContext& ctx) {
   const auto& x = ctx.input(0);
-  if (x.dtype != DataType::kFLOAT) {
-    ctx.fail("input must be float32, not ", toString(x.dtype), " (convert it with addCast)");
-  }
+  requireFloat(ctx, 0);
   const auto type = ctx.attrs().getEnum("type", PoolingType::kMAX);
   if (static_cast<int32_t>(type) < 0 || type > PoolingType::kMAX_AVERAGE_BLEND) {
     ctx.fail("unknown pooling type ", static_cast<int64_t>(type));

@@ -6,6 +6,7 @@
 
 #include "ir/op_registry.h"
 #include "kiln/network.h"
+#include "ops/infer_checks.h"
 #include "ops/op_families.h"
 
 namespace kiln::ops {
@@ -59,9 +60,7 @@ CoefficientLayout layoutOf(ScaleMode mode, const Dims& dims, int32_t axis) {
 
 void inferScale(ir::InferContext& ctx) {
   const auto& in = ctx.input(0);
-  if (in.dtype != DataType::kFLOAT) {
-    ctx.fail("input must be float32, not ", toString(in.dtype), " (convert it with addCast)");
-  }
+  requireFloat(ctx, 0);
   const auto mode = ctx.attrs().getEnum("mode", ScaleMode::kUNIFORM);
   if (static_cast<int32_t>(mode) < 0 || mode > ScaleMode::kELEMENTWISE) {
     ctx.fail("mode ", static_cast<int64_t>(mode), " is not a ScaleMode");

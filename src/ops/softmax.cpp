@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "ir/op_registry.h"
+#include "ops/infer_checks.h"
 #include "ops/op_families.h"
 
 namespace kiln::ops {
@@ -30,9 +31,7 @@ int32_t softmaxAxis(const ir::InferContext& ctx, int32_t rank) {
 
 void inferSoftMax(ir::InferContext& ctx) {
   const auto& in = ctx.input(0);
-  if (in.dtype != DataType::kFLOAT) {
-    ctx.fail("input must be float32, not ", toString(in.dtype), " (convert it with addCast)");
-  }
+  requireFloat(ctx, 0);
   if (in.dims.nbDims < 1) ctx.fail("input is a scalar; softmax needs rank >= 1");
   softmaxAxis(ctx, in.dims.nbDims);
   ctx.setOutput(0, DataType::kFLOAT, in.dims);

@@ -130,7 +130,8 @@ Geometry3 makeGeometry(const WindowParams& p, const Dims& inDims, const Dims& ou
   const int32_t rank = p.rank();
   KILN_ASSERT(rank >= 1 && rank <= 3 && inDims.nbDims == rank + 2 && outDims.nbDims == rank + 2);
   for (int32_t i = 0; i < rank; ++i) {
-    const auto j = static_cast<std::size_t>(3 - rank + i);
+    const int32_t slot = 3 - rank + i;  // the missing leading dimensions stay extent 1
+    const auto j = static_cast<std::size_t>(slot);
     const int64_t in = inDims[2 + i];
     const WindowExtent w = transposed ? transposedWindow(in, p, i) : forwardWindow(in, p, i, rule);
     g.in[j] = in;

@@ -4,60 +4,13 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <functional>
 #include <vector>
 
+#include "ops/window_test_util.h"
 #include "support/test_util.h"
 
 namespace kiln::test {
 namespace {
-
-// Calls @p body for every multi-index of @p shape, in row-major order.
-void forEachIndex(const std::vector<int64_t>& shape,
-                  const std::function<void(const std::vector<int64_t>&)>& body) {
-  for (int64_t e : shape) {
-    if (e == 0) return;
-  }
-  std::vector<int64_t> index(shape.size(), 0);
-  while (true) {
-    body(index);
-    int64_t d = static_cast<int64_t>(shape.size()) - 1;
-    for (; d >= 0; --d) {
-      if (++index[static_cast<std::size_t>(d)] < shape[static_cast<std::size_t>(d)]) break;
-      index[static_cast<std::size_t>(d)] = 0;
-    }
-    if (d < 0) return;
-  }
-}
-
-int64_t flatIndex(const std::vector<int64_t>& index, const std::vector<int64_t>& shape) {
-  int64_t flat = 0;
-  for (std::size_t i = 0; i < shape.size(); ++i) flat = flat * shape[i] + index[i];
-  return flat;
-}
-
-int64_t product(const std::vector<int64_t>& v) {
-  int64_t p = 1;
-  for (int64_t e : v) p *= e;
-  return p;
-}
-
-struct ConvCase {
-  Dims input{};  // [N, C, spatial...]
-  int64_t outputs = 1;
-  Dims kernel{};
-  Dims stride{};  // rank 0: leave the layer's default
-  Dims dilation{};
-  Dims pre{};
-  Dims post{};
-  PaddingMode mode = PaddingMode::kEXPLICIT_ROUND_DOWN;
-  int64_t groups = 1;
-  bool bias = true;
-};
-
-int64_t at(const Dims& dims, int32_t i, int64_t fallback) {
-  return dims.nbDims == 0 ? fallback : dims[i];
-}
 
 // The naive convolution; fills @p outDims.
 std::vector<float> naiveConvolution(const ConvCase& c, const std::vector<float>& x,
@@ -136,9 +89,7 @@ std::vector<float> naiveConvolution(const ConvCase& c, const std::vector<float>&
 void runConvCase(const ConvCase& c, uint32_t seed) {
   SCOPED_TRACE("input " + toString(c.input) + ", kernel " + toString(c.kernel));
   NetworkFixture f;
-  HostTensor x = randomTensor(c.input, seed);
-  // The runtime wants a non-null address even for an empty input.
-  if (x.bytes.empty()) x.bytes.resize(1);
+  const HostTensor x = randomTensor(c.input, seed);
   int64_t count = c.outputs * (c.input[1] / c.groups);
   for (int32_t i = 0; i < c.kernel.nbDims; ++i) count *= c.kernel[i];
   const auto w = randomFloats(count, seed + 1);
@@ -148,24 +99,12 @@ void runConvCase(const ConvCase& c, uint32_t seed) {
   auto conv = f.net().addConvolution(input, c.outputs, c.kernel, floatWeights(w),
                                      c.bias ? floatWeights(b) : Weights{});
   ASSERT_TRUE(conv) << f.logger.errors();
-  if (c.groups != 1) conv.setNbGroups(c.groups);
-  if (c.stride.nbDims > 0) conv.setStride(c.stride);
-  if (c.dilation.nbDims > 0) conv.setDilation(c.dilation);
-  if (c.pre.nbDims > 0) conv.setPrePadding(c.pre);
-  if (c.post.nbDims > 0) conv.setPostPadding(c.post);
-  conv.setPaddingMode(c.mode);
+  applyConvCase(conv, c);
   ASSERT_TRUE(f.net().markOutput(conv.output(0)));
 
   Dims expectedDims;
-  auto xs = x.floats();
-  xs.resize(static_cast<std::size_t>(x.count()));
-  const auto expected = naiveConvolution(c, xs, w, b, expectedDims);
-  EXPECT_EQ(toString(conv.output(0).dimensions()), toString(expectedDims));
-  const auto outputs = f.run({x});
-  ASSERT_EQ(outputs.size(), 1u) << f.logger.errors();
-  EXPECT_EQ(toString(outputs[0].dims), toString(expectedDims));
-  expectClose(outputs[0].floats(), expected, 1e-5, 1e-5);
-  EXPECT_EQ(f.logger.errorCount(), 0) << f.logger.errors();
+  const auto expected = naiveConvolution(c, x.floats(), w, b, expectedDims);
+  expectRunMatches(f, conv.output(0), x, expected, expectedDims, 1e-5, 1e-5);
 }
 
 TEST(Convolution, HandComputed2x2KernelOn3x3Input) {

@@ -5,66 +5,20 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <functional>
 #include <vector>
 
+#include "ops/window_test_util.h"
 #include "support/test_util.h"
 
 namespace kiln::test {
 namespace {
-
-void forEachIndex(const std::vector<int64_t>& shape,
-                  const std::function<void(const std::vector<int64_t>&)>& body) {
-  for (int64_t e : shape) {
-    if (e == 0) return;
-  }
-  std::vector<int64_t> index(shape.size(), 0);
-  while (true) {
-    body(index);
-    int64_t d = static_cast<int64_t>(shape.size()) - 1;
-    for (; d >= 0; --d) {
-      if (++index[static_cast<std::size_t>(d)] < shape[static_cast<std::size_t>(d)]) break;
-      index[static_cast<std::size_t>(d)] = 0;
-    }
-    if (d < 0) return;
-  }
-}
-
-int64_t flatIndex(const std::vector<int64_t>& index, const std::vector<int64_t>& shape) {
-  int64_t flat = 0;
-  for (std::size_t i = 0; i < shape.size(); ++i) flat = flat * shape[i] + index[i];
-  return flat;
-}
-
-int64_t product(const std::vector<int64_t>& v) {
-  int64_t p = 1;
-  for (int64_t e : v) p *= e;
-  return p;
-}
 
 // Python's floor division, as the ONNX reference implementation splits SAME padding.
 int64_t floorDiv2(int64_t a) {
   return a >= 0 ? a / 2 : -((-a + 1) / 2);
 }
 
-struct DeconvCase {
-  Dims input{};  // [N, C, spatial...]
-  int64_t outputs = 1;
-  Dims kernel{};
-  Dims stride{};  // rank 0: leave the layer's default
-  Dims dilation{};
-  Dims pre{};
-  Dims post{};
-  PaddingMode mode = PaddingMode::kEXPLICIT_ROUND_DOWN;
-  int64_t groups = 1;
-  bool bias = true;
-};
-
-int64_t at(const Dims& dims, int32_t i, int64_t fallback) {
-  return dims.nbDims == 0 ? fallback : dims[i];
-}
-
-std::vector<float> naiveDeconvolution(const DeconvCase& c, const std::vector<float>& x,
+std::vector<float> naiveDeconvolution(const ConvCase& c, const std::vector<float>& x,
                                       const std::vector<float>& w, const std::vector<float>& b,
                                       Dims& outDims) {
   const int32_t rank = c.kernel.nbDims;
@@ -128,7 +82,7 @@ std::vector<float> naiveDeconvolution(const DeconvCase& c, const std::vector<flo
   return y;
 }
 
-void runDeconvCase(const DeconvCase& c, uint32_t seed) {
+void runDeconvCase(const ConvCase& c, uint32_t seed) {
   SCOPED_TRACE("input " + toString(c.input) + ", kernel " + toString(c.kernel) + ", mode " +
                std::to_string(static_cast<int>(c.mode)));
   NetworkFixture f;
@@ -142,22 +96,12 @@ void runDeconvCase(const DeconvCase& c, uint32_t seed) {
   auto deconv = f.net().addDeconvolution(input, c.outputs, c.kernel, floatWeights(w),
                                          c.bias ? floatWeights(b) : Weights{});
   ASSERT_TRUE(deconv) << f.logger.errors();
-  if (c.groups != 1) deconv.setNbGroups(c.groups);
-  if (c.stride.nbDims > 0) deconv.setStride(c.stride);
-  if (c.dilation.nbDims > 0) deconv.setDilation(c.dilation);
-  if (c.pre.nbDims > 0) deconv.setPrePadding(c.pre);
-  if (c.post.nbDims > 0) deconv.setPostPadding(c.post);
-  deconv.setPaddingMode(c.mode);
+  applyConvCase(deconv, c);
   ASSERT_TRUE(f.net().markOutput(deconv.output(0)));
 
   Dims expectedDims;
   const auto expected = naiveDeconvolution(c, x.floats(), w, b, expectedDims);
-  EXPECT_EQ(toString(deconv.output(0).dimensions()), toString(expectedDims));
-  const auto outputs = f.run({x});
-  ASSERT_EQ(outputs.size(), 1u) << f.logger.errors();
-  EXPECT_EQ(toString(outputs[0].dims), toString(expectedDims));
-  expectClose(outputs[0].floats(), expected, 1e-5, 1e-5);
-  EXPECT_EQ(f.logger.errorCount(), 0) << f.logger.errors();
+  expectRunMatches(f, deconv.output(0), x, expected, expectedDims, 1e-5, 1e-5);
 }
 
 TEST(Deconvolution, InputShapeNeededForTheKernelLayout) {

@@ -5,43 +5,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <functional>
 #include <limits>
 #include <vector>
 
+#include "ops/window_test_util.h"
 #include "support/test_util.h"
 
 namespace kiln::test {
 namespace {
-
-void forEachIndex(const std::vector<int64_t>& shape,
-                  const std::function<void(const std::vector<int64_t>&)>& body) {
-  for (int64_t e : shape) {
-    if (e == 0) return;
-  }
-  std::vector<int64_t> index(shape.size(), 0);
-  while (true) {
-    body(index);
-    int64_t d = static_cast<int64_t>(shape.size()) - 1;
-    for (; d >= 0; --d) {
-      if (++index[static_cast<std::size_t>(d)] < shape[static_cast<std::size_t>(d)]) break;
-      index[static_cast<std::size_t>(d)] = 0;
-    }
-    if (d < 0) return;
-  }
-}
-
-int64_t flatIndex(const std::vector<int64_t>& index, const std::vector<int64_t>& shape) {
-  int64_t flat = 0;
-  for (std::size_t i = 0; i < shape.size(); ++i) flat = flat * shape[i] + index[i];
-  return flat;
-}
-
-int64_t product(const std::vector<int64_t>& v) {
-  int64_t p = 1;
-  for (int64_t e : v) p *= e;
-  return p;
-}
 
 struct PoolCase {
   Dims input{};  // [N, C, spatial...]
@@ -54,10 +25,6 @@ struct PoolCase {
   bool excludePadding = true;
   float blend = 0.f;
 };
-
-int64_t at(const Dims& dims, int32_t i, int64_t fallback) {
-  return dims.nbDims == 0 ? fallback : dims[i];
-}
 
 std::vector<float> naivePooling(const PoolCase& c, const std::vector<float>& x, Dims& outDims) {
   const int32_t rank = c.window.nbDims;
@@ -130,28 +97,18 @@ void runPoolCase(const PoolCase& c, uint32_t seed) {
                std::to_string(static_cast<int>(c.type)) + ", mode " +
                std::to_string(static_cast<int>(c.mode)));
   NetworkFixture f;
-  HostTensor x = randomTensor(c.input, seed);
+  const HostTensor x = randomTensor(c.input, seed);
   auto input = f.net().addInput("x", DataType::kFLOAT, c.input);
   auto pool = f.net().addPooling(input, c.type, c.window);
   ASSERT_TRUE(pool) << f.logger.errors();
-  if (c.stride.nbDims > 0) pool.setStride(c.stride);
-  if (c.pre.nbDims > 0) pool.setPrePadding(c.pre);
-  if (c.post.nbDims > 0) pool.setPostPadding(c.post);
-  pool.setPaddingMode(c.mode);
+  applyWindowSettings(pool, c.stride, c.pre, c.post, c.mode);
   pool.setAverageCountExcludesPadding(c.excludePadding);
   pool.setBlendFactor(c.blend);
   ASSERT_TRUE(f.net().markOutput(pool.output(0)));
 
   Dims expectedDims;
-  auto xs = x.floats();
-  const auto expected = naivePooling(c, xs, expectedDims);
-  EXPECT_EQ(toString(pool.output(0).dimensions()), toString(expectedDims));
-  if (x.bytes.empty()) x.bytes.resize(1);  // the runtime wants a non-null address
-  const auto outputs = f.run({x});
-  ASSERT_EQ(outputs.size(), 1u) << f.logger.errors();
-  EXPECT_EQ(toString(outputs[0].dims), toString(expectedDims));
-  expectClose(outputs[0].floats(), expected, 1e-6, 1e-5);
-  EXPECT_EQ(f.logger.errorCount(), 0) << f.logger.errors();
+  const auto expected = naivePooling(c, x.floats(), expectedDims);
+  expectRunMatches(f, pool.output(0), x, expected, expectedDims, 1e-6, 1e-5);
 }
 
 std::vector<float> iota(int n) {

@@ -122,9 +122,6 @@ std::vector<HostTensor> buildAndRun(Builder& builder, NetworkDefinition& network
     return {};
   }
   std::vector<HostTensor> in = inputs;
-  for (auto& t : in) {
-    if (t.bytes.empty()) t.bytes.resize(1);  // a non-null address even for empty tensors
-  }
   for (int32_t i = 0; i < network.nbInputs(); ++i) {
     const auto name = network.input(i).name();
     // Non-null even for empty tensors, as for the outputs below.

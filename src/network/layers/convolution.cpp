@@ -214,8 +214,7 @@ void setBias(const Layer& layer, NetworkImpl* net, std::string_view api, const W
 void setGroups(const Layer& layer, std::string_view api, int64_t groups) {
   detail::writeLayer(layer, api, [&](ir::Node& node, ir::NodeId) {
     if (groups < 1) {
-      fail(ErrorCode::kINVALID_ARGUMENT, "layer '", node.name, "' (", node.op,
-           "): the number of groups must be positive, not ", groups);
+      detail::failLayer(node, "the number of groups must be positive, not ", groups);
     }
     node.attrs.set("groups", groups);
   });

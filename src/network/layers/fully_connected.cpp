@@ -23,17 +23,6 @@ void checkBiasCount(const ir::Node& node, const Weights& bias, int64_t nbOutputs
   }
 }
 
-// The type of weights is known at the call, so weights that are not float are refused then;
-// unknown types are left to setLayerWeights, which names them.
-void checkFloatWeights(const ir::Node& node, const Weights& weights, std::string_view what) {
-  if (weights.count == 0 || !isValidDataType(static_cast<int32_t>(weights.type))) return;
-  if (weights.type != DataType::kFLOAT && weights.type != DataType::kHALF &&
-      weights.type != DataType::kBF16) {
-    detail::failLayer(node, what, " weights must be float (float32/float16/bfloat16), not ",
-                      toString(weights.type));
-  }
-}
-
 }  // namespace
 
 FullyConnectedLayer NetworkDefinition::addFullyConnected(Tensor input, int64_t nbOutputs,
@@ -47,8 +36,8 @@ FullyConnectedLayer NetworkDefinition::addFullyConnected(Tensor input, int64_t n
       detail::failLayer(node, "the number of outputs must be positive, not ", nbOutputs);
     }
     checkBiasCount(node, bias, nbOutputs);
-    checkFloatWeights(node, kernel, "kernel");
-    checkFloatWeights(node, bias, "bias");
+    detail::checkFloatWeights(node, kernel, "kernel");
+    detail::checkFloatWeights(node, bias, "bias");
     net.graph().node(id).attrs.set("num_output", nbOutputs);
     detail::setLayerWeights(net, id, 1, kernelDims(kernel.count, nbOutputs), kernel, "kernel");
     if (bias.count != 0) detail::setLayerWeights(net, id, 2, Dims{nbOutputs}, bias, "bias");
@@ -65,7 +54,7 @@ void FullyConnectedLayer::setKernelWeights(Weights weights) {
   detail::writeLayer(
       *this, "FullyConnectedLayer::setKernelWeights", [&](ir::Node& node, ir::NodeId id) {
         const int64_t k = node.attrs.getInt("num_output", 0);
-        checkFloatWeights(node, weights, "kernel");
+        detail::checkFloatWeights(node, weights, "kernel");
         detail::setLayerWeights(*net_, id, 1, kernelDims(weights.count, k), weights, "kernel");
       });
 }
@@ -75,7 +64,7 @@ void FullyConnectedLayer::setBiasWeights(Weights weights) {
                      [&](ir::Node& node, ir::NodeId id) {
                        const int64_t k = node.attrs.getInt("num_output", 0);
                        checkBiasCount(node, weights, k);
-                       checkFloatWeights(node, weights, "bias");
+                       detail::checkFloatWeights(node, weights, "bias");
                        if (weights.count == 0) {
                          node.inputs.resize(2);
                        } else {

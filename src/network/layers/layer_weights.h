@@ -1,5 +1,5 @@
-// Helpers for the layer files: errors that name the layer (as shape inference's do), and
-// weight inputs whose errors name it too.
+// Helpers for the layer files: errors that name the layer (as shape inference's do), weight
+// inputs whose errors name it too, and argument checks several layers share.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +26,26 @@ inline void setLayerWeights(NetworkImpl& net, ir::NodeId id, int32_t index, cons
   } catch (const Error& e) {
     const ir::Node& node = net.graph().node(id);
     fail(e.code(), "layer '", node.name, "' (", node.op, "): ", e.what());
+  }
+}
+
+//! Refuses weights whose type is known but not float (float32/float16/bfloat16), naming @p what
+//! ("kernel", "bias", ...). The type is known at the call, so such weights are refused then;
+//! unknown types are left to setLayerWeights, which names them.
+inline void checkFloatWeights(const ir::Node& node, const Weights& weights, std::string_view what) {
+  if (weights.count == 0 || !isValidDataType(static_cast<int32_t>(weights.type))) return;
+  if (weights.type != DataType::kFLOAT && weights.type != DataType::kHALF &&
+      weights.type != DataType::kBF16) {
+    failLayer(node, what, " weights must be float (float32/float16/bfloat16), not ",
+              toString(weights.type));
+  }
+}
+
+//! Refuses @p dims whose rank no tensor can have; @p what names them in the message.
+inline void checkRank(const Dims& dims, std::string_view what) {
+  if (dims.nbDims < 0 || dims.nbDims > Dims::kMaxRank) {
+    fail(ErrorCode::kINVALID_ARGUMENT, what, " has rank ", dims.nbDims, ", outside [0, ",
+         Dims::kMaxRank, "]");
   }
 }
 

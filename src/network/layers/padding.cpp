@@ -1,26 +1,16 @@
 // PaddingLayer and NetworkDefinition::addPadding.
+#include "network/layers/layer_weights.h"
 #include "network/network_impl.h"
 
 namespace kiln {
-
-namespace {
-
-void checkPadding(const Dims& dims, std::string_view what) {
-  if (dims.nbDims < 0 || dims.nbDims > Dims::kMaxRank) {
-    fail(ErrorCode::kINVALID_ARGUMENT, what, " has rank ", dims.nbDims, ", outside [0, ",
-         Dims::kMaxRank, "]");
-  }
-}
-
-}  // namespace
 
 PaddingLayer NetworkDefinition::addPadding(Tensor input, const Dims& prePadding,
                                            const Dims& postPadding) {
   return impl_->guarded<PaddingLayer>("addPadding", [&] {
     auto& net = *impl_;
     const auto x = net.valueOf(input, "input");
-    checkPadding(prePadding, "the pre-padding");
-    checkPadding(postPadding, "the post-padding");
+    detail::checkRank(prePadding, "the pre-padding");
+    detail::checkRank(postPadding, "the post-padding");
     const auto id = net.addLayer(LayerType::kPADDING, {x}, 1);
     auto& attrs = net.graph().node(id).attrs;
     attrs.set("pre", prePadding);
@@ -32,7 +22,7 @@ PaddingLayer NetworkDefinition::addPadding(Tensor input, const Dims& prePadding,
 
 void PaddingLayer::setPrePadding(const Dims& padding) {
   detail::writeLayer(*this, "PaddingLayer::setPrePadding", [&](ir::Node& node, ir::NodeId) {
-    checkPadding(padding, "the pre-padding");
+    detail::checkRank(padding, "the pre-padding");
     node.attrs.set("pre", padding);
   });
 }
@@ -43,7 +33,7 @@ Dims PaddingLayer::prePadding() const {
 
 void PaddingLayer::setPostPadding(const Dims& padding) {
   detail::writeLayer(*this, "PaddingLayer::setPostPadding", [&](ir::Node& node, ir::NodeId) {
-    checkPadding(padding, "the post-padding");
+    detail::checkRank(padding, "the post-padding");
     node.attrs.set("post", padding);
   });
 }

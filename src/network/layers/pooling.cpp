@@ -50,8 +50,7 @@ PoolingLayer NetworkDefinition::addPooling(Tensor input, PoolingType type, const
 void PoolingLayer::setPoolingType(PoolingType type) {
   detail::writeLayer(*this, "PoolingLayer::setPoolingType", [&](ir::Node& node, ir::NodeId) {
     if (!validPoolingType(type)) {
-      fail(ErrorCode::kINVALID_ARGUMENT, "layer '", node.name, "' (", node.op,
-           "): unknown pooling type ", static_cast<int32_t>(type));
+      detail::failLayer(node, "unknown pooling type ", static_cast<int32_t>(type));
     }
     node.attrs.set("type", type);
   });
@@ -64,7 +63,7 @@ PoolingType PoolingLayer::poolingType() const {
 void PoolingLayer::setWindowSize(const Dims& window) {
   detail::writeLayer(*this, "PoolingLayer::setWindowSize", [&](ir::Node& node, ir::NodeId) {
     if (auto problem = ops::checkWindowSize(window, "window size"); !problem.empty()) {
-      fail(ErrorCode::kINVALID_ARGUMENT, "layer '", node.name, "' (", node.op, "): ", problem);
+      detail::failLayer(node, problem);
     }
     node.attrs.set(kWindowAttr, window);
   });
@@ -127,8 +126,7 @@ bool PoolingLayer::averageCountExcludesPadding() const {
 void PoolingLayer::setBlendFactor(float factor) {
   detail::writeLayer(*this, "PoolingLayer::setBlendFactor", [&](ir::Node& node, ir::NodeId) {
     if (!(factor >= 0.f && factor <= 1.f)) {
-      fail(ErrorCode::kINVALID_ARGUMENT, "layer '", node.name, "' (", node.op, "): blend factor ",
-           factor, " is outside [0, 1]");
+      detail::failLayer(node, "blend factor ", factor, " is outside [0, 1]");
     }
     node.attrs.set("blend_factor", factor);
   });

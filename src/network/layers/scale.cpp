@@ -12,17 +12,6 @@ constexpr int32_t kShiftInput = 1;
 constexpr int32_t kScaleInput = 2;
 constexpr int32_t kPowerInput = 3;
 
-// The type of weights is known at the call, so coefficients that are not float are refused
-// then; unknown types are left to setLayerWeights, which names them.
-void checkFloatWeights(const ir::Node& node, const Weights& weights, std::string_view what) {
-  if (weights.count == 0 || !isValidDataType(static_cast<int32_t>(weights.type))) return;
-  if (weights.type != DataType::kFLOAT && weights.type != DataType::kHALF &&
-      weights.type != DataType::kBF16) {
-    detail::failLayer(node, what, " weights must be float (float32/float16/bfloat16), not ",
-                      toString(weights.type));
-  }
-}
-
 // Coefficients are flat ([count]); shape inference checks the count against the mode.
 // Empty weights mean "absent" (0 shift, 1 scale, 1 power).
 void setCoefficient(detail::NetworkImpl& net, ir::NodeId id, int32_t index, const Weights& w,
@@ -31,7 +20,7 @@ void setCoefficient(detail::NetworkImpl& net, ir::NodeId id, int32_t index, cons
     detail::clearInput(net.graph().node(id), index);
     return;
   }
-  checkFloatWeights(net.graph().node(id), w, what);
+  detail::checkFloatWeights(net.graph().node(id), w, what);
   detail::setLayerWeights(net, id, index, Dims{w.count}, w, what);
 }
 

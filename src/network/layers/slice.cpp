@@ -1,21 +1,21 @@
 // SliceLayer and NetworkDefinition::addSlice.
+#include <string>
+
+#include "network/layers/layer_weights.h"
 #include "network/network_impl.h"
 
 namespace kiln {
 
 namespace {
 
-void checkRank(const Dims& dims, std::string_view what) {
-  if (dims.nbDims < 0 || dims.nbDims > Dims::kMaxRank) {
-    fail(ErrorCode::kINVALID_ARGUMENT, "the slice ", what, " has rank ", dims.nbDims,
-         ", outside [0, ", Dims::kMaxRank, "]");
-  }
+void checkSliceRank(const Dims& dims, std::string_view what) {
+  detail::checkRank(dims, detail::concat("the slice ", what));
 }
 
 void setSliceDims(const SliceLayer& layer, std::string_view api, std::string_view attr,
                   const Dims& dims) {
   detail::writeLayer(layer, api, [&](ir::Node& node, ir::NodeId) {
-    checkRank(dims, attr);
+    checkSliceRank(dims, attr);
     node.attrs.set(attr, dims);
   });
 }
@@ -27,9 +27,9 @@ SliceLayer NetworkDefinition::addSlice(Tensor input, const Dims& start, const Di
   return impl_->guarded<SliceLayer>("addSlice", [&] {
     auto& net = *impl_;
     const auto x = net.valueOf(input, "input");
-    checkRank(start, "start");
-    checkRank(size, "size");
-    checkRank(stride, "stride");
+    checkSliceRank(start, "start");
+    checkSliceRank(size, "size");
+    checkSliceRank(stride, "stride");
     const auto id = net.addLayer(LayerType::kSLICE, {x}, 1);
     auto& attrs = net.graph().node(id).attrs;
     attrs.set("start", start);

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "network/layers/layer_weights.h"
 #include "network/network_impl.h"
 #include "ops/window_util.h"
 
@@ -19,7 +20,7 @@ inline void setWindowDims(const Layer& layer, std::string_view api, std::string_
   writeLayer(layer, api, [&](ir::Node& node, ir::NodeId) {
     const int32_t rank = node.attrs.getDims(kernelAttr).nbDims;
     if (auto problem = ops::checkWindowDims(dims, rank, minValue, what); !problem.empty()) {
-      fail(ErrorCode::kINVALID_ARGUMENT, "layer '", node.name, "' (", node.op, "): ", problem);
+      failLayer(node, problem);
     }
     node.attrs.set(attr, dims);
   });
@@ -31,7 +32,7 @@ inline void setSymmetricPadding(const Layer& layer, std::string_view api,
   writeLayer(layer, api, [&](ir::Node& node, ir::NodeId) {
     const int32_t rank = node.attrs.getDims(kernelAttr).nbDims;
     if (auto problem = ops::checkWindowDims(padding, rank, 0, "padding"); !problem.empty()) {
-      fail(ErrorCode::kINVALID_ARGUMENT, "layer '", node.name, "' (", node.op, "): ", problem);
+      failLayer(node, problem);
     }
     node.attrs.set("pre_padding", padding);
     node.attrs.set("post_padding", padding);
@@ -50,8 +51,7 @@ inline ops::WindowParams windowParams(const Layer& layer, std::string_view api,
 inline void setPaddingModeAttr(const Layer& layer, std::string_view api, PaddingMode mode) {
   writeLayer(layer, api, [&](ir::Node& node, ir::NodeId) {
     if (static_cast<int32_t>(mode) < 0 || mode > PaddingMode::kSAME_LOWER) {
-      fail(ErrorCode::kINVALID_ARGUMENT, "layer '", node.name, "' (", node.op,
-           "): unknown padding mode ", static_cast<int32_t>(mode));
+      failLayer(node, "unknown padding mode ", static_cast<int32_t>(mode));
     }
     node.attrs.set("padding_mode", mode);
   });
