@@ -1,4 +1,4 @@
-// kiln build: JSON network -> plan file.
+// kiln build: JSON network or ONNX model -> plan file.
 #include <ostream>
 
 #include "cli_error.h"
@@ -8,7 +8,9 @@
 namespace kiln::cli {
 
 int runBuild(const BuildOptions& options, CliLogger& logger, std::ostream& out) {
-  if (options.network.empty()) throw CliError("--network=FILE is required");
+  if (options.network.empty() && options.onnx.empty()) {
+    throw CliError("give the network to build: --network=FILE or --onnx=FILE");
+  }
   validate(options);
   (void)buildPlanFromNetwork(options, logger, out);
   if (options.saveEngine.empty()) {

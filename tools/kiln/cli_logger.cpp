@@ -25,25 +25,7 @@ void CliLogger::log(Severity severity, std::string_view message) noexcept {
     } catch (...) {  // out of memory: print it instead of losing it
     }
   }
-  const char* tag = "[V] ";
-  switch (severity) {
-    case Severity::kINTERNAL_ERROR:
-      tag = "[F] ";
-      break;
-    case Severity::kERROR:
-      tag = "[E] ";
-      break;
-    case Severity::kWARNING:
-      tag = "[W] ";
-      break;
-    case Severity::kINFO:
-      tag = "[I] ";
-      break;
-    case Severity::kVERBOSE:
-      tag = "[V] ";
-      break;
-  }
-  std::fprintf(stderr, "%s%.*s\n", tag, static_cast<int>(message.size()), message.data());
+  console_.log(severity, message);
   std::fflush(stderr);
 }
 

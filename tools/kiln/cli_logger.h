@@ -31,6 +31,7 @@ class CliLogger final : public Logger {
   Severity threshold_;
   bool holdErrors_ = false;
   std::vector<std::string> held_;
+  ConsoleLogger console_{Severity::kVERBOSE};  // prints what passes threshold_, tagged
 };
 
 //! Holds the logger's errors for the lifetime of the guard.

@@ -8,6 +8,7 @@
 #include "file_io.h"
 #include "kiln/builder.h"
 #include "kiln/parsers/network_json.h"
+#include "kiln/parsers/onnx.h"
 
 namespace kiln::cli {
 namespace {
@@ -23,7 +24,27 @@ void parseNetwork(const std::string& path, NetworkDefinition& network, CliLogger
   }
 }
 
+void parseOnnx(const BuildOptions& options, NetworkDefinition& network, CliLogger& logger) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(options.onnx, ec)) (void)readFile(options.onnx, "model");
+  parsers::OnnxParser parser(network, logger);
+  for (const InputShape& shape : parseShapes(options.shapes)) {
+    Dims dims;
+    dims.nbDims = static_cast<int32_t>(shape.dims.size());
+    for (std::size_t i = 0; i < shape.dims.size(); ++i) dims.d[i] = shape.dims[i];
+    parser.setInputShape(shape.tensor, dims);
+  }
+  if (!parser.parseFromFile(options.onnx)) {
+    throw CliError("cannot parse ONNX model '" + options.onnx + "'");
+  }
+}
+
 }  // namespace
+
+std::string modelDescription(const BuildOptions& options) {
+  return options.onnx.empty() ? "network '" + options.network + "'"
+                              : "ONNX model '" + options.onnx + "'";
+}
 
 std::vector<std::byte> buildPlanFromNetwork(const BuildOptions& options, CliLogger& logger,
                                             std::ostream& out) {
@@ -31,7 +52,11 @@ std::vector<std::byte> buildPlanFromNetwork(const BuildOptions& options, CliLogg
   std::unique_ptr<NetworkDefinition> network = builder.createNetwork();
   std::unique_ptr<BuilderConfig> config = builder.createBuilderConfig();
   if (!network || !config) throw CliError("cannot create a network to build");
-  parseNetwork(options.network, *network, logger);
+  if (options.onnx.empty()) {
+    parseNetwork(options.network, *network, logger);
+  } else {
+    parseOnnx(options, *network, logger);
+  }
 
   if (const std::optional<std::size_t> limit = workspaceLimitBytes(options)) {
     config->setMemoryPoolLimit(MemoryPoolType::kWORKSPACE, *limit);
@@ -43,9 +68,9 @@ std::vector<std::byte> buildPlanFromNetwork(const BuildOptions& options, CliLogg
   std::vector<std::byte> plan = builder.buildSerializedNetwork(*network, *config);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (plan.empty()) throw CliError("cannot build an engine from network '" + options.network + "'");
-  out << "[I] Engine built from '" << options.network << "' in " << seconds << " s (" << plan.size()
-      << " bytes)\n";
+  if (plan.empty()) throw CliError("cannot build an engine from " + modelDescription(options));
+  out << "[I] Engine built from '" << (options.onnx.empty() ? options.network : options.onnx)
+      << "' in " << seconds << " s (" << plan.size() << " bytes)\n";
 
   if (!options.saveEngine.empty()) {
     writeFile(options.saveEngine, plan, "engine");

@@ -14,9 +14,12 @@
 
 namespace kiln::cli {
 
-//! Parses options.network and builds it; saves the plan to options.saveEngine when given.
-//! Progress lines go to @p out. Throws CliError (after the library's own "[E] ..." lines) on
-//! failure.
+//! "network 'FILE'" or "ONNX model 'FILE'", for messages.
+std::string modelDescription(const BuildOptions& options);
+
+//! Parses options.network (JSON) or options.onnx (with options.shapes) and builds it; saves the
+//! plan to options.saveEngine when given. Progress lines go to @p out. Throws CliError (after the
+//! library's own "[E] ..." lines) on failure.
 std::vector<std::byte> buildPlanFromNetwork(const BuildOptions& options, CliLogger& logger,
                                             std::ostream& out);
 

@@ -26,7 +26,7 @@ int runExec(const ExecOptions& options, CliLogger& logger, std::ostream& out) {
     source.description = "plan '" + options.loadEngine + "'";
   } else {
     plan = buildPlanFromNetwork(options.build, logger, out);
-    source.description = "network '" + options.build.network + "'";
+    source.description = modelDescription(options.build);
   }
   source.planBytes = plan.size();
 

@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
 
   BuildOptions buildOptions;
-  CLI::App* build = app.add_subcommand("build", "Build a JSON network into a plan file");
+  CLI::App* build =
+      app.add_subcommand("build", "Build a JSON network or an ONNX model into a plan file");
   addBuildOptions(*build, buildOptions);
 
   ExecOptions execOptions;

@@ -1,6 +1,7 @@
 #include "options.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <limits>
@@ -30,6 +31,11 @@ std::vector<std::string> splitList(const std::string& text) {
 void addBuildOptions(CLI::App& command, BuildOptions& options) {
   command.add_option("--network", options.network, "JSON network description to build")
       ->option_text("FILE");
+  command.add_option("--onnx", options.onnx, "ONNX model to build")->option_text("FILE");
+  command
+      .add_option("--shapes", options.shapes,
+                  "Shapes of ONNX inputs with dynamic dimensions: name:1x3x224x224[,name:...]")
+      ->option_text("SPEC");
   command.add_option("--saveEngine", options.saveEngine, "Save the built engine (plan) to FILE")
       ->option_text("FILE");
   command
@@ -97,6 +103,13 @@ void addInspectOptions(CLI::App& command, InspectOptions& options) {
 }
 
 void validate(const BuildOptions& options) {
+  if (!options.network.empty() && !options.onnx.empty()) {
+    throw CliError("--network and --onnx exclude each other");
+  }
+  if (!options.shapes.empty() && options.onnx.empty()) {
+    throw CliError("--shapes needs --onnx (it fixes the shapes of ONNX inputs)");
+  }
+  (void)parseShapes(options.shapes);
   if (options.threads < 0) {
     throw CliError("--threads must be 0 or more, got " + std::to_string(options.threads));
   }
@@ -109,17 +122,20 @@ void validate(const BuildOptions& options) {
 }
 
 void validate(const ExecOptions& options) {
-  if (options.loadEngine.empty() == options.build.network.empty()) {
-    throw CliError(options.loadEngine.empty()
-                       ? "give the engine to run: --loadEngine=FILE or --network=FILE"
-                       : "--loadEngine and --network exclude each other");
+  const int sources = (options.loadEngine.empty() ? 0 : 1) +
+                      (options.build.network.empty() ? 0 : 1) +
+                      (options.build.onnx.empty() ? 0 : 1);
+  if (sources != 1) {
+    throw CliError(sources == 0
+                       ? "give the engine to run: --loadEngine=FILE, --network=FILE or --onnx=FILE"
+                       : "--loadEngine, --network and --onnx exclude each other");
   }
   if (!options.loadEngine.empty()) {
     const BuildOptions& b = options.build;
     if (!b.saveEngine.empty() || b.workspaceMiB || !b.memPoolSize.empty() || b.optimizationLevel) {
       throw CliError(
           "--saveEngine, --workspace, --memPoolSize and --builderOptimizationLevel need "
-          "--network (a loaded engine is already built)");
+          "--network or --onnx (a loaded engine is already built)");
     }
   }
   validate(options.build);
@@ -166,7 +182,7 @@ std::size_t parseMemorySize(const std::string& text, const std::string& flag) {
     used = 0;
   }
   if (number.empty() || used != number.size() || !(value >= 0) || !std::isfinite(value) ||
-      value * scale > static_cast<double>(std::numeric_limits<std::size_t>::max() / 2)) {
+      value * scale > static_cast<double>(std::numeric_limits<std::size_t>::max()) / 2) {
     throw CliError(flag + ": bad size '" + text + "' (a number of MiB, or with a K/M/G suffix)");
   }
   return static_cast<std::size_t>(std::llround(value * scale));
@@ -195,6 +211,63 @@ std::optional<std::size_t> workspaceLimitBytes(const BuildOptions& options) {
     }
   }
   return limit;
+}
+
+std::vector<InputShape> parseShapes(const std::vector<std::string>& specs) {
+  std::vector<InputShape> shapes;
+  for (const std::string& argument : specs) {
+    for (const std::string& entry : splitList(argument)) {
+      InputShape shape;
+      std::size_t colon = std::string::npos;
+      if (!entry.empty() && entry.front() == '\'') {
+        const std::size_t close = entry.find('\'', 1);
+        if (close == std::string::npos) {
+          throw CliError("--shapes: unterminated quote in '" + entry + "'");
+        }
+        shape.tensor = entry.substr(1, close - 1);
+        if (close + 1 < entry.size() && entry[close + 1] == ':') colon = close + 1;
+      } else {
+        colon = entry.rfind(':');
+        if (colon != std::string::npos) shape.tensor = entry.substr(0, colon);
+      }
+      if (colon == std::string::npos || shape.tensor.empty()) {
+        throw CliError("--shapes: expected name:1x3x224x224, got '" + entry + "'");
+      }
+      // trtexec spells a scalar as an empty shape ("name:").
+      const std::string text = entry.substr(colon + 1);
+      std::size_t pos = 0;
+      while (pos < text.size()) {
+        const std::size_t next = std::min(text.find('x', pos), text.size());
+        const std::string extent = text.substr(pos, next - pos);
+        std::size_t used = 0;
+        long long value = -1;
+        try {
+          value = std::stoll(extent, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (extent.empty() || used != extent.size() || value < 0) {
+          throw CliError("--shapes: bad extent '" + extent + "' in '" + entry +
+                         "' (expected name:1x3x224x224)");
+        }
+        shape.dims.push_back(value);
+        pos = next + 1;
+        if (next + 1 == text.size()) {
+          throw CliError("--shapes: '" + entry + "' ends with 'x'");
+        }
+      }
+      if (shape.dims.size() > 8) {
+        throw CliError("--shapes: '" + entry + "' has more than 8 dimensions");
+      }
+      for (const InputShape& earlier : shapes) {
+        if (earlier.tensor == shape.tensor) {
+          throw CliError("--shapes: tensor '" + shape.tensor + "' is given twice");
+        }
+      }
+      shapes.push_back(std::move(shape));
+    }
+  }
+  return shapes;
 }
 
 std::vector<InputFile> parseLoadInputs(const std::vector<std::string>& specs) {

@@ -15,6 +15,8 @@ namespace kiln::cli {
 
 struct BuildOptions {
   std::string network;                       //!< --network: JSON network description
+  std::string onnx;                          //!< --onnx: ONNX model
+  std::vector<std::string> shapes;           //!< --shapes=name:1x3x224x224 (ONNX inputs)
   std::string saveEngine;                    //!< --saveEngine: where the plan goes
   std::optional<double> workspaceMiB;        //!< --workspace (trtexec's older spelling)
   std::vector<std::string> memPoolSize;      //!< --memPoolSize=workspace:1024M,...
@@ -63,6 +65,15 @@ struct InputFile {
 //! Parses "name:file" entries (several per argument, comma separated, as trtexec). A name may
 //! be quoted ('input:0':file.npy); an unquoted name ends at the last ':'.
 std::vector<InputFile> parseLoadInputs(const std::vector<std::string>& specs);
+
+//! One entry of --shapes.
+struct InputShape {
+  std::string tensor;
+  std::vector<int64_t> dims;
+};
+//! Parses "name:1x3x224x224" entries (several per argument, comma separated, as trtexec); a
+//! name may be quoted. Throws CliError naming --shapes.
+std::vector<InputShape> parseShapes(const std::vector<std::string>& specs);
 
 //! "1024" (MiB), "512K", "2G", "1.5M" -> bytes; throws CliError naming @p flag.
 std::size_t parseMemorySize(const std::string& text, const std::string& flag);

@@ -1,0 +1,338 @@
+// Shapes and types: Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Identity, Dropout, Cast,
+// CastLike, Constant, Shape, Size, ConstantOfShape, Range. Most fold on known constants, which
+// is how shape subgraphs (Shape -> Gather -> Concat -> Reshape) become constant arguments.
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+#include "parsers/onnx/fold.h"
+#include "parsers/onnx/node_import.h"
+
+namespace kiln::parsers::onnx_import {
+
+namespace {
+
+// Largest constant ConstantOfShape and Range produce (they become Constant layers).
+constexpr int64_t kMaxGeneratedElements = int64_t{1} << 28;
+
+// The input as a reshaped constant when it is known, else a Shuffle layer (or the input
+// itself when the shape does not change).
+void setReshaped(NodeImport& n, const Dims& out) {
+  if (const ConstTensor* c = n.constantInput(0)) {
+    n.setOutput(0, c->reshaped(out));
+  } else if (n.inputDims(0) == out) {
+    n.forward(0, 0);
+  } else {
+    n.setOutput(0, n.reshape(n.input(0), out, {}));
+  }
+}
+
+std::string listText(const std::vector<int64_t>& values) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < values.size(); ++i)
+    out += (i > 0 ? ", " : "") + std::to_string(values[i]);
+  return out + "]";
+}
+
+// Squeeze and Unsqueeze take their axes as an attribute before opset 13, as input 1 after.
+std::vector<int64_t> axesOf(NodeImport& n) {
+  if (n.opset >= 13) {
+    if (!n.hasInput(1)) return {};
+    return n.requireConstant(1, "axes").toInts("axes");
+  }
+  return n.attrInts("axes");
+}
+
+}  // namespace
+
+void importReshape(NodeImport& n) {
+  const Dims in = n.inputDims(0);
+  std::vector<int64_t> shape;
+  if (n.opset >= 5) {
+    shape = n.requireConstant(1, "the shape").toInts("the shape");
+  } else {
+    shape = n.attrInts("shape");
+  }
+  const bool allowZero = n.attrInt("allowzero", 0) != 0;
+  Dims out = toDims(n, shape, "the shape");
+  int32_t inferred = -1;
+  int64_t known = 1;
+  for (int32_t i = 0; i < out.nbDims; ++i) {
+    if (out[i] == 0 && !allowZero) {
+      if (i >= in.nbDims) {
+        n.invalid("shape " + listText(shape) + " copies dimension " + std::to_string(i) +
+                  " (0), but the input " + toString(in) + " has rank " + std::to_string(in.nbDims));
+      }
+      out[i] = in[i];
+    } else if (out[i] == -1) {
+      if (inferred >= 0) n.invalid("shape " + listText(shape) + " has more than one -1");
+      inferred = i;
+      continue;
+    } else if (out[i] < 0) {
+      n.invalid("shape " + listText(shape) + " has a negative extent");
+    }
+    if (__builtin_mul_overflow(known, out[i], &known)) {
+      n.invalid("shape " + listText(shape) + " has more elements than 64 bits count");
+    }
+  }
+  const int64_t count = volume(in);
+  if (inferred >= 0) {
+    if (known == 0 || count % known != 0) {
+      n.invalid("cannot reshape " + toString(in) + " (" + std::to_string(count) + " elements) to " +
+                listText(shape));
+    }
+    out[inferred] = count / known;
+  }
+  if (elementCount(out) != count) {
+    n.invalid("cannot reshape " + toString(in) + " (" + std::to_string(count) + " elements) to " +
+              listText(shape) + " (" + std::to_string(elementCount(out)) + " elements)");
+  }
+  setReshaped(n, out);
+}
+
+void importFlatten(NodeImport& n) {
+  const Dims in = n.inputDims(0);
+  const int64_t raw = n.attrInt("axis", 1);
+  const int64_t axis = raw < 0 ? raw + in.nbDims : raw;
+  if (axis < 0 || axis > in.nbDims) {
+    n.invalid("axis " + std::to_string(raw) + " is outside [" + std::to_string(-in.nbDims) + ", " +
+              std::to_string(in.nbDims) + "]");
+  }
+  int64_t rows = 1, cols = 1;
+  for (int32_t i = 0; i < in.nbDims; ++i) (i < axis ? rows : cols) *= in[i];
+  setReshaped(n, Dims{rows, cols});
+}
+
+void importTranspose(NodeImport& n) {
+  const int32_t rank = n.inputRank(0);
+  std::vector<int32_t> perm(static_cast<std::size_t>(rank));
+  const auto given = n.attrInts("perm");
+  if (given.empty()) {
+    for (int32_t i = 0; i < rank; ++i) perm[static_cast<std::size_t>(i)] = rank - 1 - i;
+  } else {
+    if (static_cast<int32_t>(given.size()) != rank) {
+      n.invalid("perm has " + std::to_string(given.size()) + " entries; the input has rank " +
+                std::to_string(rank));
+    }
+    std::vector<bool> seen(static_cast<std::size_t>(rank), false);
+    for (int32_t i = 0; i < rank; ++i) {
+      const int64_t p = given[static_cast<std::size_t>(i)];
+      if (p < 0 || p >= rank || seen[static_cast<std::size_t>(p)]) {
+        n.invalid("perm " + listText(given) + " is not a permutation of 0.." +
+                  std::to_string(rank - 1));
+      }
+      seen[static_cast<std::size_t>(p)] = true;
+      perm[static_cast<std::size_t>(i)] = static_cast<int32_t>(p);
+    }
+  }
+  bool identity = true;
+  for (int32_t i = 0; i < rank; ++i) identity = identity && perm[static_cast<std::size_t>(i)] == i;
+  if (identity) {
+    n.forward(0, 0);
+    return;
+  }
+  if (const ConstTensor* c = n.constantInput(0); c != nullptr && c->count() <= kMaxFoldElements) {
+    n.setOutput(0, foldTranspose(*c, perm));
+    return;
+  }
+  n.setOutput(0, n.transpose(n.input(0), perm, {}));
+}
+
+void importSqueeze(NodeImport& n) {
+  const Dims in = n.inputDims(0);
+  const auto axes = axesOf(n);
+  uint32_t mask = 0;
+  if (axes.empty()) {
+    for (int32_t i = 0; i < in.nbDims; ++i) {
+      if (in[i] == 1) mask |= 1u << i;
+    }
+  } else {
+    mask = axesMask(n, axes, in.nbDims, "axes");
+  }
+  Dims out;
+  for (int32_t i = 0; i < in.nbDims; ++i) {
+    if ((mask >> i) & 1u) {
+      if (in[i] != 1) {
+        n.invalid("cannot squeeze dimension " + std::to_string(i) + " of shape " + toString(in) +
+                  ": its extent is " + std::to_string(in[i]) + ", not 1");
+      }
+    } else {
+      out[out.nbDims++] = in[i];
+    }
+  }
+  setReshaped(n, out);
+}
+
+void importUnsqueeze(NodeImport& n) {
+  const Dims in = n.inputDims(0);
+  const auto axes = axesOf(n);
+  if (axes.empty()) n.invalid("axes are required");
+  const auto rank = static_cast<int32_t>(in.nbDims + static_cast<int32_t>(axes.size()));
+  if (rank > Dims::kMaxRank) {
+    n.unsupported("the result would have rank " + std::to_string(rank) +
+                  "; kiln tensors have at most " + std::to_string(Dims::kMaxRank) + " dimensions");
+  }
+  const uint32_t mask = axesMask(n, axes, rank, "axes");
+  Dims out;
+  out.nbDims = rank;
+  int32_t next = 0;
+  for (int32_t i = 0; i < rank; ++i) out[i] = ((mask >> i) & 1u) ? 1 : in[next++];
+  setReshaped(n, out);
+}
+
+void importIdentity(NodeImport& n) {
+  if (n.opType() == "Dropout") {
+    // Inference: the output is the input. From opset 12 a training_mode input may ask for
+    // training behaviour, which needs a random mask.
+    if (const ConstTensor* training = n.hasInput(2) ? n.constantInput(2) : nullptr) {
+      if (training->count() > 0 && training->asInt(0) != 0) {
+        n.unsupported("training_mode true (random dropout) is not supported for inference");
+      }
+    } else if (n.hasInput(2)) {
+      n.unsupported("training_mode computed at run time is not supported");
+    }
+    if (n.outputUsed(1)) {
+      const Dims dims = n.inputDims(0);
+      n.setOutput(1, ConstTensor::bools(
+                         dims, std::vector<int64_t>(static_cast<std::size_t>(volume(dims)), 1)));
+    }
+  }
+  n.forward(0, 0);
+}
+
+void importCast(NodeImport& n) {
+  int32_t to = kOnnxUndefined;
+  if (n.opType() == "CastLike") {
+    if (const ConstTensor* like = n.constantInput(1)) {
+      to = like->onnxType();
+    } else {
+      switch (n.inputType(1)) {
+        case DataType::kFLOAT:
+          to = kOnnxFloat;
+          break;
+        case DataType::kBOOL:
+          to = kOnnxBool;
+          break;
+        default:
+          to = kOnnxInt32;
+          break;
+      }
+    }
+  } else {
+    if (!n.hasAttr("to")) n.invalid("attribute 'to' is required");
+    to = static_cast<int32_t>(n.attrInt("to", 0));
+  }
+  DataType type = DataType::kFLOAT;
+  if (!kilnTypeOf(to, type)) n.unsupported("casts to " + onnxTypeName(to) + " are not supported");
+  if (const ConstTensor* c = n.constantInput(0)) {
+    n.setOutput(0, foldCast(*c, to));
+    return;
+  }
+  if (n.inputType(0) == type) {
+    n.forward(0, 0);
+    return;
+  }
+  n.setOutput(0, n.cast(n.input(0), type, {}));
+}
+
+void importConstant(NodeImport& n) {
+  if (auto t = n.attrTensor("value")) {
+    n.setOutput(0, std::move(*t));
+  } else if (n.hasAttr("value_float")) {
+    n.setOutput(0, ConstTensor::floats({}, {n.attrFloat("value_float", 0.f)}));
+  } else if (n.hasAttr("value_floats")) {
+    auto values = n.attrFloats("value_floats");
+    const auto count = static_cast<int64_t>(values.size());
+    n.setOutput(0, ConstTensor::floats(Dims{count}, std::move(values)));
+  } else if (n.hasAttr("value_int")) {
+    n.setOutput(0, ConstTensor::ints({}, {n.attrInt("value_int", 0)}));
+  } else if (n.hasAttr("value_ints")) {
+    n.setOutput(0, ConstTensor::vector(n.attrInts("value_ints")));
+  } else if (n.hasAttr("sparse_value")) {
+    n.unsupported("sparse constants are not supported");
+  } else if (n.hasAttr("value_string") || n.hasAttr("value_strings")) {
+    n.unsupported("string constants are not supported");
+  } else {
+    n.invalid("has no value attribute");
+  }
+}
+
+void importShape(NodeImport& n) {
+  const Dims dims = n.inputDims(0);
+  const int64_t rank = dims.nbDims;
+  int64_t start = n.attrInt("start", 0);
+  int64_t end = n.hasAttr("end") ? n.attrInt("end", rank) : rank;
+  if (start < 0) start += rank;
+  if (end < 0) end += rank;
+  start = std::clamp<int64_t>(start, 0, rank);
+  end = std::clamp<int64_t>(end, 0, rank);
+  std::vector<int64_t> values;
+  for (int64_t i = start; i < end; ++i) values.push_back(dims[static_cast<int32_t>(i)]);
+  n.setOutput(0, ConstTensor::vector(std::move(values)));
+}
+
+void importSize(NodeImport& n) {
+  n.setOutput(0, ConstTensor::ints({}, {volume(n.inputDims(0))}));
+}
+
+void importConstantOfShape(NodeImport& n) {
+  const auto shape = n.requireConstant(0, "the shape").toInts("the shape");
+  const Dims dims = toDims(n, shape, "the shape");
+  for (int32_t i = 0; i < dims.nbDims; ++i) {
+    if (dims[i] < 0) n.invalid("the shape " + listText(shape) + " has a negative extent");
+  }
+  const int64_t count = elementCount(dims);
+  if (count > kMaxGeneratedElements) {
+    n.unsupported("a constant of " + std::to_string(count) +
+                  " elements is too large to build at parse time");
+  }
+  ConstTensor value = ConstTensor::floats(Dims{1}, {0.f});
+  if (auto given = n.attrTensor("value")) {
+    if (given->count() != 1) n.invalid("attribute 'value' must hold one element");
+    value = std::move(*given);
+  }
+  const auto n64 = static_cast<std::size_t>(count);
+  if (value.isFloat()) {
+    n.setOutput(0, ConstTensor::floats(dims, std::vector<float>(n64, value.floatValues()[0]),
+                                       value.onnxType()));
+  } else {
+    n.setOutput(0, ConstTensor::ints(dims, std::vector<int64_t>(n64, value.intValues()[0]),
+                                     value.onnxType()));
+  }
+}
+
+void importRange(NodeImport& n) {
+  if (!n.allInputsConstant()) {
+    n.unsupported("Range with bounds computed at run time: no kiln layer yet");
+  }
+  const ConstTensor& start = n.requireConstant(0, "start");
+  const ConstTensor& limit = n.requireConstant(1, "limit");
+  const ConstTensor& delta = n.requireConstant(2, "delta");
+  if (start.count() != 1 || limit.count() != 1 || delta.count() != 1) {
+    n.invalid("start, limit and delta must be scalars");
+  }
+  if (start.isFloat()) {
+    const double s = start.asDouble(0), l = limit.asDouble(0), d = delta.asDouble(0);
+    if (d == 0) n.invalid("delta is 0");
+    const double steps = std::max(std::ceil((l - s) / d), 0.0);
+    if (steps > static_cast<double>(kMaxGeneratedElements)) n.unsupported("the range is too long");
+    std::vector<float> values(static_cast<std::size_t>(steps));
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      values[i] = static_cast<float>(s + static_cast<double>(i) * d);
+    }
+    const auto count = static_cast<int64_t>(values.size());
+    n.setOutput(0, ConstTensor::floats(Dims{count}, std::move(values), start.onnxType()));
+    return;
+  }
+  const int64_t s = start.asInt(0), l = limit.asInt(0), d = delta.asInt(0);
+  if (d == 0) n.invalid("delta is 0");
+  const double span = (static_cast<double>(l) - static_cast<double>(s)) / static_cast<double>(d);
+  if (span > static_cast<double>(kMaxGeneratedElements)) n.unsupported("the range is too long");
+  std::vector<int64_t> values;
+  for (int64_t v = s; d > 0 ? v < l : v > l; v += d) values.push_back(v);
+  const auto count = static_cast<int64_t>(values.size());
+  n.setOutput(0, ConstTensor::ints(Dims{count}, std::move(values), start.onnxType()));
+}
+
+}  // namespace kiln::parsers::onnx_import
