@@ -3,12 +3,21 @@
 #
 #   make              build everything (build/release)
 #   make test         build, then run the test suite with ctest
+#   make test-asan    the test suite under AddressSanitizer + UBSan (build/asan; skips tests
+#                     labelled models or slow)
+#   make fuzz         build the libFuzzer targets and run each FUZZ_SECONDS seconds (default 60);
+#                     fails on any crash, leak, hang or out-of-memory. They are built in the
+#                     ASan build (build/asan), or with FUZZ_PRESET=fuzz alone (build/fuzz)
 #   make demo         build, then build LeNet through the API, save its plan, run it with kiln
+#   make conformance-ort  ONNX Runtime's pass count on the ONNX node tests (needs node and npm;
+#                     installs onnxruntime-node under bench/onnx_conformance), then
+#                     docs/onnx-conformance.md again with both counts
 #   make deps         install missing packages only
 #   make format       clang-format every C++ file in place; format-check only reports
 #   make clean        remove build/release and build/demo
 #
-# Variables: PRESET=debug (a preset of CMakePresets.json), JOBS=N (default: nproc).
+# Variables: PRESET=debug (a preset of CMakePresets.json), JOBS=N (default: nproc),
+# FUZZ_SECONDS=N, FUZZ_TARGETS="plan_reader_fuzz ..." (default: all), FUZZ_PRESET=asan|fuzz.
 
 PRESET ?= release
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -23,7 +32,10 @@ FIND_CXX := find $(FORMAT_DIRS) -type f \( -name '*.h' -o -name '*.hpp' -o -name
   -o -name '*.cc' -o -name '*.cu' -o -name '*.cuh' \) -print0
 
 .DEFAULT_GOAL := build
-.PHONY: deps configure build test demo format format-check clean help
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+FUZZ_PRESET ?= asan
+.PHONY: deps configure build test test-asan fuzz demo format format-check clean help
 
 deps:
 	@scripts/install-deps
@@ -32,6 +44,11 @@ deps:
 # The touch keeps make from configuring again when CMake leaves build.ninja as it was.
 $(BUILD_DIR)/build.ninja: CMakePresets.json | deps
 	cmake --preset $(PRESET)
+	@touch $@
+
+# The sanitizer and fuzz builds have presets of their own and live beside the main one.
+build/asan/build.ninja build/fuzz/build.ninja: build/%/build.ninja: CMakePresets.json | deps
+	cmake --preset $*
 	@touch $@
 
 # Explicit reconfigure (e.g. after installing an optional dependency).
@@ -45,12 +62,34 @@ build: $(BUILD_DIR)/build.ninja
 test: build
 	ctest --preset $(PRESET) --parallel $(JOBS) --no-tests=error
 
+test-asan: build/asan/build.ninja
+	cmake --build --preset asan --parallel $(JOBS)
+	ctest --preset asan --parallel $(JOBS) --no-tests=error
+
+# Only the fuzz targets and their seeds, also in the ASan build (which has tests and tools too).
+fuzz: build/$(FUZZ_PRESET)/build.ninja
+	cmake --build --preset $(FUZZ_PRESET) --parallel $(JOBS) --target kiln_fuzz
+	fuzz/run_fuzzers.sh build/$(FUZZ_PRESET) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 # The demo needs only the sample and the command, not the test binaries.
 demo: $(BUILD_DIR)/build.ninja
 	cmake --build --preset $(PRESET) --parallel $(JOBS) --target lenet_api kiln_cli
 	@mkdir -p $(DEMO_DIR)
 	$(BIN)/lenet_api --saveEngine=$(DEMO_PLAN)
 	$(BIN)/kiln exec --loadEngine=$(DEMO_PLAN) --duration=1
+
+# ONNX Runtime's side of docs/onnx-conformance.md; kiln's side is the ctest test of label
+# conformance, which this runs last to merge both. Not part of `make test`: it needs node and npm.
+ORT_CONFORMANCE := bench/onnx_conformance
+.PHONY: conformance-ort
+conformance-ort: $(BUILD_DIR)/build.ninja
+	@command -v npm >/dev/null || { echo "conformance-ort needs node and npm" >&2; exit 1; }
+	@test -d $(ORT_CONFORMANCE)/node_modules/onnxruntime-node || \
+	  (cd $(ORT_CONFORMANCE) && npm install --ignore-scripts --no-audit --no-fund --no-package-lock)
+	node $(ORT_CONFORMANCE)/ort_conformance.js --out $(ORT_CONFORMANCE)/ort_results.json
+	cmake --build --preset $(PRESET) --parallel $(JOBS) --target kiln_onnx_conformance
+	ctest --preset $(PRESET) -L conformance
+	@sed -n 5,8p docs/onnx-conformance.md
 
 format: deps
 	$(FIND_CXX) | xargs -0 -r $(CLANG_FORMAT) -i

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "kiln/builder.h"
+#include "kiln/limits.h"
 #include "kiln/logger.h"
 #include "kiln/network.h"
 #include "kiln/runtime.h"

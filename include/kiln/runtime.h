@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kiln/limits.h"
 #include "kiln/logger.h"
 #include "kiln/types.h"
 
@@ -101,6 +102,11 @@ class Runtime {
   //! Validates @p plan completely, then loads it. Null (and a one-line error naming the
   //! problem) for a truncated, corrupted, foreign or newer plan.
   std::unique_ptr<Engine> deserialize(std::span<const std::byte> plan);
+
+  //! Caps that deserialize checks plans against (plan size, tensor size, layer count) before
+  //! allocating from any size a plan gives; a plan over a cap is refused naming it.
+  void setModelLimits(const ModelLimits& limits) noexcept;
+  const ModelLimits& modelLimits() const noexcept;
 
   //! Threads for CPU kernels of engines loaded by this runtime (0 = one per physical core).
   void setNbThreads(int32_t threads);

@@ -5,6 +5,7 @@
 #include <span>
 #include <vector>
 
+#include "kiln/limits.h"
 #include "plan/engine_plan.h"
 
 namespace kiln::plan {
@@ -16,7 +17,8 @@ std::vector<std::byte> writePlan(const EnginePlan& plan);
 //! consistency) and restores the plan. Throws Error(kINVALID_PLAN) with a one-line message
 //! that names the problem (truncated, corrupted section, wrong magic, newer version, ...).
 //! Does not check that the target matches this machine: see checkTarget.
-EnginePlan readPlan(std::span<const std::byte> bytes);
+//! Sizes over a cap of @p limits are refused before anything is allocated from them.
+EnginePlan readPlan(std::span<const std::byte> bytes, const ModelLimits& limits = {});
 
 //! Throws Error(kINVALID_PLAN) when @p target cannot run here, naming both targets.
 void checkTarget(const Target& target);

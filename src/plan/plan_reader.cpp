@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 
+#include "core/aligned_buffer.h"
 #include "core/shape_util.h"
 #include "ir/op_registry.h"
 #include "plan/byte_io.h"
@@ -88,7 +89,19 @@ ir::ValueId readValueId(ByteReader& r, std::size_t nbValues, bool optional) {
   return v;
 }
 
-ir::Graph readGraph(std::span<const std::byte> section, std::span<const std::byte> weights) {
+// A tensor over the cap is refused before anything is sized from it: the runtime allocates
+// inputs, outputs and the arena from these shapes.
+void checkTensorLimit(const ir::Value& value, const ModelLimits& limits) {
+  const uint64_t bytes = checkedByteSize(value.dims, value.dtype, value.name);
+  if (bytes > limits.maxTensorBytes) {
+    fail(ErrorCode::kINVALID_PLAN, "tensor '", value.name, "' (", toString(value.dtype), " ",
+         toString(value.dims), ") needs ", bytes, " bytes, more than the limit of ",
+         limits.maxTensorBytes, " (ModelLimits::maxTensorBytes)");
+  }
+}
+
+ir::Graph readGraph(std::span<const std::byte> section, std::span<const std::byte> weights,
+                    const ModelLimits& limits) {
   ByteReader r(section, "graph");
   ir::Graph graph;
   graph.name = r.getString();
@@ -98,6 +111,7 @@ ir::Graph readGraph(std::span<const std::byte> section, std::span<const std::byt
     value.name = r.getString();
     value.dtype = readDataType(r);
     value.dims = readDims(r);
+    checkTensorLimit(value, limits);
     value.producer = r.get<int32_t>();
     value.producerOutput = r.get<int32_t>();
     if (r.get<uint8_t>() != 0) {
@@ -117,6 +131,10 @@ ir::Graph readGraph(std::span<const std::byte> section, std::span<const std::byt
     }
   }
   const uint32_t nbNodes = r.getCount(24);
+  if (limits.maxLayers >= 0 && nbNodes > static_cast<uint64_t>(limits.maxLayers)) {
+    fail(ErrorCode::kINVALID_PLAN, "the plan has ", nbNodes, " layers, more than the limit of ",
+         limits.maxLayers, " (ModelLimits::maxLayers)");
+  }
   graph.nodes.resize(nbNodes);
   for (auto& node : graph.nodes) {
     node.name = r.getString();
@@ -151,6 +169,9 @@ void checkGraph(ir::Graph& graph) {
     fail(ErrorCode::kINVALID_PLAN, "corrupted plan: graph section: ", e.what());
   }
   std::vector<bool> ready(graph.values.size(), false);
+  // Flags, not Graph::isGraphInput: a scan per value would be quadratic in a hostile plan.
+  std::vector<bool> isInput(graph.values.size(), false);
+  for (ir::ValueId v : graph.inputs) isInput[static_cast<std::size_t>(v)] = true;
   for (ir::ValueId v : graph.inputs) ready[static_cast<std::size_t>(v)] = true;
   for (std::size_t v = 0; v < graph.values.size(); ++v) {
     if (graph.values[v].isConstant()) ready[v] = true;
@@ -162,7 +183,15 @@ void checkGraph(ir::Graph& graph) {
              graph.value(v).name, "' before it is written");
       }
     }
-    for (ir::ValueId v : node.outputs) ready[static_cast<std::size_t>(v)] = true;
+    for (ir::ValueId v : node.outputs) {
+      // Constants and inputs are the engine's and the caller's read-only memory.
+      if (graph.value(v).isConstant() || isInput[static_cast<std::size_t>(v)]) {
+        fail(ErrorCode::kINVALID_PLAN, "corrupted plan: layer '", node.name, "' writes tensor '",
+             graph.value(v).name, "', which is ",
+             graph.value(v).isConstant() ? "a constant" : "a network input");
+      }
+      ready[static_cast<std::size_t>(v)] = true;
+    }
   }
   for (ir::ValueId v : graph.outputs) {
     if (graph.value(v).producer == ir::kNoNode) {
@@ -221,13 +250,16 @@ MemoryPlan readMemory(std::span<const std::byte> section, const ir::Graph& graph
   memory.valueOffsets.resize(n);
   for (auto& offset : memory.valueOffsets) offset = r.get<int64_t>();
   if (r.remaining() != 0) r.corrupt("unexpected bytes after the memory plan");
-  if (memory.arenaBytes > (uint64_t{1} << 42)) r.corrupt("the arena size is implausibly large");
+  // The planner never needs more than all activations side by side, so a larger arena can only
+  // be a hostile size (every activation is already capped by ModelLimits::maxTensorBytes).
+  uint64_t activationBytes = 0;
+  std::vector<bool> isIO(graph.values.size(), false);
+  for (ir::ValueId v : graph.inputs) isIO[static_cast<std::size_t>(v)] = true;
+  for (ir::ValueId v : graph.outputs) isIO[static_cast<std::size_t>(v)] = true;
   // Every activation written by a layer must lie wholly inside the arena.
   for (std::size_t v = 0; v < graph.values.size(); ++v) {
     const auto& value = graph.values[v];
-    const auto id = static_cast<ir::ValueId>(v);
-    const bool needsArena = value.producer != ir::kNoNode && !value.isConstant() &&
-                            !graph.isGraphOutput(id) && !graph.isGraphInput(id);
+    const bool needsArena = value.producer != ir::kNoNode && !value.isConstant() && !isIO[v];
     const int64_t offset = memory.valueOffsets[v];
     if (!needsArena) {
       if (offset != -1)
@@ -235,10 +267,22 @@ MemoryPlan readMemory(std::span<const std::byte> section, const ir::Graph& graph
       continue;
     }
     const uint64_t bytes = checkedByteSize(value.dims, value.dtype, value.name);
+    const uint64_t aligned = (bytes + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
+    activationBytes =
+        aligned > UINT64_MAX - activationBytes ? UINT64_MAX : activationBytes + aligned;
+    // Kernels rely on the planner's alignment (SIMD loads, and typed access at all).
+    if (offset % static_cast<int64_t>(kBufferAlignment) != 0) {
+      r.corrupt("tensor '" + value.name + "' has arena offset " + std::to_string(offset) +
+                ", not a multiple of " + std::to_string(kBufferAlignment));
+    }
     if (offset < 0 || static_cast<uint64_t>(offset) > memory.arenaBytes ||
         bytes > memory.arenaBytes - static_cast<uint64_t>(offset)) {
       r.corrupt("tensor '" + value.name + "' does not fit in the arena");
     }
+  }
+  if (memory.arenaBytes > activationBytes) {
+    r.corrupt("the arena has " + std::to_string(memory.arenaBytes) + " bytes, more than the " +
+              std::to_string(activationBytes) + " its activations need side by side");
   }
   return memory;
 }
@@ -272,8 +316,12 @@ void checkPadding(std::span<const std::byte> file, std::size_t headerLength,
 
 }  // namespace
 
-EnginePlan readPlan(std::span<const std::byte> bytes) {
+EnginePlan readPlan(std::span<const std::byte> bytes, const ModelLimits& limits) {
   constexpr std::size_t kMinHeader = 24;
+  if (bytes.size() > limits.maxModelBytes) {
+    fail(ErrorCode::kINVALID_PLAN, "the plan has ", bytes.size(), " bytes, more than the limit of ",
+         limits.maxModelBytes, " (ModelLimits::maxModelBytes)");
+  }
   if (bytes.size() < kMinHeader) {
     fail(ErrorCode::kINVALID_PLAN, "truncated plan: ", bytes.size(),
          " bytes is smaller than a plan header");
@@ -365,7 +413,7 @@ EnginePlan readPlan(std::span<const std::byte> bytes) {
     }
   }
 
-  plan.graph = readGraph(sections[1], sections[4]);
+  plan.graph = readGraph(sections[1], sections[4], limits);
   checkGraph(plan.graph);
   plan.tactics = readTactics(sections[2], plan.graph.nodes.size());
   plan.memory = readMemory(sections[3], plan.graph);

@@ -170,6 +170,7 @@ struct Runtime::Impl {
   explicit Impl(Logger& logger) : reporter(logger) {}
   Reporter reporter;
   int32_t nbThreads = 0;
+  ModelLimits limits;
 };
 
 Runtime::Runtime(Logger& logger) : impl_(std::make_unique<Impl>(logger)) {}
@@ -177,7 +178,7 @@ Runtime::~Runtime() = default;
 
 std::unique_ptr<Engine> Runtime::deserialize(std::span<const std::byte> bytes) {
   try {
-    plan::EnginePlan plan = plan::readPlan(bytes);
+    plan::EnginePlan plan = plan::readPlan(bytes, impl_->limits);
     plan::checkTarget(plan.target);
     auto impl = std::make_shared<detail::EngineImpl>(std::move(plan), impl_->reporter);
     return std::make_unique<Engine>(std::move(impl));
@@ -196,6 +197,12 @@ void Runtime::setNbThreads(int32_t threads) {
 }
 int32_t Runtime::nbThreads() const {
   return impl_->nbThreads;
+}
+void Runtime::setModelLimits(const ModelLimits& limits) noexcept {
+  impl_->limits = limits;
+}
+const ModelLimits& Runtime::modelLimits() const noexcept {
+  return impl_->limits;
 }
 void Runtime::setErrorRecorder(ErrorRecorder* recorder) noexcept {
   impl_->reporter.setRecorder(recorder);

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string_view>
 
+#include "kiln/limits.h"
 #include "kiln/logger.h"
 #include "kiln/network.h"
 
@@ -15,6 +16,9 @@ namespace kiln::parsers {
 struct NetworkJsonOptions {
   //! Seed of the random weights; the same seed gives the same weights on every platform.
   uint32_t randomWeightsSeed = 1;
+  //! Caps on the file (with its .npy weight files: maxModelBytes), each weights tensor and
+  //! input (maxTensorBytes), the layers (maxLayers) and the JSON nesting (maxNestingDepth).
+  ModelLimits limits;
 };
 
 //! Populates network from kiln's JSON network description at path; weights not given in the

@@ -77,6 +77,9 @@ class DuplicateKeyFinder {
   std::vector<Frame> frames_;
 };
 
+// Thrown from the parser's callback to stop at the first level too deep.
+struct TooDeep {};
+
 // nlohmann's message starts with "[json.exception.parse_error.101] parse error at line 1,
 // column 2: "; we print our own position, so keep only the reason.
 std::string parseErrorReason(const std::string& what) {
@@ -91,17 +94,25 @@ std::string parseErrorReason(const std::string& what) {
 
 }  // namespace
 
-bool parseDocument(std::string_view text, Diagnostics& diag, Json& out) {
+bool parseDocument(std::string_view text, Diagnostics& diag, Json& out, int32_t maxDepth) {
   const int32_t errorsBefore = diag.errorCount();
   DuplicateKeyFinder finder(diag);
   try {
     out = Json::parse(
         text.begin(), text.end(),
-        [&finder](int /*depth*/, Json::parse_event_t event, Json& parsed) {
+        [&finder, maxDepth](int depth, Json::parse_event_t event, Json& parsed) {
+          // depth counts the enclosing arrays and objects; a start event opens one more.
+          const bool opens = event == Json::parse_event_t::object_start ||
+                             event == Json::parse_event_t::array_start;
+          if (opens && depth >= maxDepth) throw TooDeep{};
           finder.onEvent(event, parsed);
           return true;
         },
         /*allow_exceptions=*/true, /*ignore_comments=*/false);
+  } catch (const TooDeep&) {
+    diag.error("", "arrays and objects nest deeper than " + std::to_string(maxDepth) +
+                       " levels (ModelLimits::maxNestingDepth)");
+    return false;
   } catch (const Json::parse_error& e) {
     // e.byte counts the characters read, the offending one included.
     const std::size_t offset = std::min<std::size_t>(e.byte > 0 ? e.byte - 1 : 0, text.size());

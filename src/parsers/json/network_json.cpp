@@ -34,8 +34,9 @@ struct NamedTensor {
 
 class NetworkReader {
  public:
-  NetworkReader(NetworkDefinition& network, Diagnostics& diag, WeightsReader& weights)
-      : network_(network), diag_(diag), weights_(weights) {}
+  NetworkReader(NetworkDefinition& network, Diagnostics& diag, WeightsReader& weights,
+                const ModelLimits& limits)
+      : network_(network), diag_(diag), weights_(weights), limits_(limits) {}
 
   bool read(const Json& root) {
     if (!root.is_object()) {
@@ -58,7 +59,12 @@ class NetworkReader {
       }
     }
     if (layers != nullptr) {
-      if (layers->is_array()) {
+      if (layers->is_array() && limits_.maxLayers >= 0 &&
+          layers->size() > static_cast<uint64_t>(limits_.maxLayers)) {
+        fields.error("layers", "has " + std::to_string(layers->size()) +
+                                   " layers, more than the limit of " +
+                                   std::to_string(limits_.maxLayers) + " (ModelLimits::maxLayers)");
+      } else if (layers->is_array()) {
         for (std::size_t i = 0; i < layers->size(); ++i) readLayer((*layers)[i], i);
       } else {
         fields.error("layers", "expected an array of layers, got " + describe(*layers));
@@ -95,6 +101,7 @@ class NetworkReader {
           break;
         }
       }
+      checkInputSize(f, *shape, type.value_or(DataType::kFLOAT));
     }
     if (!name) return;
     Tensor tensor;
@@ -103,6 +110,21 @@ class NetworkReader {
       if (!tensor) f.error("the network rejected this input; its reason is logged above");
     }
     tensors_[*name] = NamedTensor{tensor, !tensor, "network input"};
+  }
+
+  // Every input is allocated by whoever runs the network: its known extents must fit the cap.
+  void checkInputSize(ObjectReader& f, const Dims& shape, DataType type) {
+    std::optional<int64_t> count = static_cast<int64_t>(elementSize(type));
+    for (int32_t i = 0; count && i < shape.nbDims; ++i) {
+      if (shape[i] >= 0) count = checkedProduct({*count, shape[i]});
+    }
+    if (!count || static_cast<uint64_t>(*count) > limits_.maxTensorBytes) {
+      f.error("shape", dimsText(shape) + " of " + toString(type) + " needs " +
+                           (count ? std::to_string(*count) : std::string("more than 2^63")) +
+                           " bytes, more than the limit of " +
+                           std::to_string(limits_.maxTensorBytes) +
+                           " (ModelLimits::maxTensorBytes)");
+    }
   }
 
   void readLayer(const Json& json, std::size_t index) {
@@ -301,6 +323,7 @@ class NetworkReader {
   NetworkDefinition& network_;
   Diagnostics& diag_;
   WeightsReader& weights_;
+  const ModelLimits& limits_;
   std::map<std::string, NamedTensor, std::less<>> tensors_;
   std::set<std::string, std::less<>> layerNames_;
   bool networkBroken_ = false;
@@ -308,11 +331,18 @@ class NetworkReader {
 
 bool parseText(std::string_view text, const std::filesystem::path& baseDir,
                NetworkDefinition& network, Diagnostics& diag, const NetworkJsonOptions& options) {
+  const ModelLimits& limits = options.limits;
+  if (text.size() > limits.maxModelBytes) {
+    diag.error("", "the network description has " + std::to_string(text.size()) +
+                       " bytes, more than the limit of " + std::to_string(limits.maxModelBytes) +
+                       " (ModelLimits::maxModelBytes)");
+    return false;
+  }
   Json root;
-  if (!parseDocument(text, diag, root)) return false;
+  if (!parseDocument(text, diag, root, limits.maxNestingDepth)) return false;
   WeightsReader weights(baseDir.empty() ? std::filesystem::path(".") : baseDir,
-                        options.randomWeightsSeed);
-  NetworkReader reader(network, diag, weights);
+                        options.randomWeightsSeed, limits, text.size());
+  NetworkReader reader(network, diag, weights, limits);
   if (!reader.read(root)) {
     const int32_t n = diag.errorCount();
     diag.error("", std::to_string(n) + (n == 1 ? " problem" : " problems") +
@@ -361,6 +391,15 @@ bool parseNetworkJson(const std::filesystem::path& path, NetworkDefinition& netw
     }
     if (std::filesystem::is_directory(status)) {
       diag.error("", "is a directory, not a network description");
+      return false;
+    }
+    // Checked before reading, so a huge file is never loaded (parseText checks it again).
+    const auto size = std::filesystem::file_size(path, ec);
+    if (!ec && size > options.limits.maxModelBytes) {
+      diag.error("", "the network description has " + std::to_string(size) +
+                         " bytes, more than the limit of " +
+                         std::to_string(options.limits.maxModelBytes) +
+                         " (ModelLimits::maxModelBytes)");
       return false;
     }
     std::ifstream in(path, std::ios::binary);

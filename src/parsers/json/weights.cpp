@@ -1,5 +1,6 @@
 #include "parsers/json/weights.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -91,7 +92,7 @@ std::optional<WeightsSource> WeightsReader::read(ObjectReader& fields, std::stri
 }
 
 std::optional<WeightsSource> WeightsReader::readFile(ObjectReader& fields, std::string_view key,
-                                                     const std::string& file) const {
+                                                     const std::string& file) {
   if (file.empty()) {
     fields.error(key, "the weights file path is empty");
     return std::nullopt;
@@ -124,6 +125,37 @@ std::optional<WeightsSource> WeightsReader::readFile(ObjectReader& fields, std::
                  "weights file '" + file + "' is not a regular file ('" + full.string() + "')");
     return std::nullopt;
   }
+  // A symbolic link inside the folder may still point out of it (a model unpacked from an
+  // archive); the resolved path must stay inside the folder too.
+  const fs::path resolved = fs::canonical(full, ec);
+  const fs::path folder = ec ? fs::path() : fs::canonical(baseDir_, ec);
+  if (ec) {
+    fields.error(key, "cannot resolve weights file '" + file + "' ('" + full.string() +
+                          "'): " + ec.message());
+    return std::nullopt;
+  }
+  if (std::mismatch(folder.begin(), folder.end(), resolved.begin(), resolved.end()).first !=
+      folder.end()) {
+    fields.error(key, "weights file '" + file + "' resolves to '" + resolved.string() +
+                          "', outside the folder of the JSON file ('" + folder.string() +
+                          "'); keep weights in that folder or below it");
+    return std::nullopt;
+  }
+  // Sized before reading: a weights file never makes the model exceed its cap.
+  const uint64_t fileBytes = fs::file_size(full, ec);
+  if (ec) {
+    fields.error(
+        key, "cannot read weights file '" + file + "' ('" + full.string() + "'): " + ec.message());
+    return std::nullopt;
+  }
+  if (fileBytes > limits_.maxModelBytes || modelBytes_ > limits_.maxModelBytes - fileBytes) {
+    fields.error(key, "weights file '" + file + "' has " + std::to_string(fileBytes) +
+                          " bytes, which takes the model past the limit of " +
+                          std::to_string(limits_.maxModelBytes) +
+                          " bytes (ModelLimits::maxModelBytes)");
+    return std::nullopt;
+  }
+  modelBytes_ += fileBytes;
   std::ifstream in(full, std::ios::binary);
   std::vector<char> raw;
   if (in) raw.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
@@ -150,6 +182,16 @@ std::optional<WeightsBuffer> WeightsReader::materialize(const WeightsSource& sou
                                                         std::string_view layer) {
   WeightsBuffer buffer;
   buffer.type = need.type;
+  if (need.count && source.kind != WeightsSource::Kind::kNone) {
+    if (*need.count < 0 ||
+        static_cast<uint64_t>(*need.count) > limits_.maxTensorBytes / elementSize(need.type)) {
+      fields.error(key, need.what + " needs " + std::to_string(*need.count) + " " +
+                            toString(need.type) + " values, more than the limit of " +
+                            std::to_string(limits_.maxTensorBytes) +
+                            " bytes (ModelLimits::maxTensorBytes)");
+      return std::nullopt;
+    }
+  }
   switch (source.kind) {
     case WeightsSource::Kind::kNone:
       buffer.none = true;
@@ -203,6 +245,13 @@ std::optional<WeightsBuffer> WeightsReader::materialize(const WeightsSource& sou
                               " needs " + std::to_string(*need.count));
         return std::nullopt;
       }
+      if (array.data.size() > limits_.maxTensorBytes) {
+        fields.error(key, origin + " holds " + std::to_string(array.data.size()) +
+                              " bytes, more than the limit of " +
+                              std::to_string(limits_.maxTensorBytes) +
+                              " (ModelLimits::maxTensorBytes)");
+        return std::nullopt;
+      }
       buffer.count = array.count();
       buffer.bytes = array.data;
       return buffer;
@@ -210,6 +259,12 @@ std::optional<WeightsBuffer> WeightsReader::materialize(const WeightsSource& sou
 
     case WeightsSource::Kind::kInline: {
       const auto count = static_cast<int64_t>(source.elements.size());
+      if (static_cast<uint64_t>(count) * elementSize(need.type) > limits_.maxTensorBytes) {
+        fields.error(key, "the inline array holds " + countText(count) +
+                              ", more than the limit of " + std::to_string(limits_.maxTensorBytes) +
+                              " bytes (ModelLimits::maxTensorBytes)");
+        return std::nullopt;
+      }
       if (need.count && count != *need.count) {
         fields.error(key, "the inline array holds " + countText(count) + "; " + need.what +
                               " needs " + std::to_string(*need.count));

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kiln/limits.h"
 #include "kiln/types.h"
 #include "parsers/json/json_document.h"
 #include "parsers/json/npy_reader.h"
@@ -48,8 +49,10 @@ struct WeightsNeed {
 
 class WeightsReader {
  public:
-  WeightsReader(std::filesystem::path baseDir, uint32_t seed)
-      : baseDir_(std::move(baseDir)), seed_(seed) {}
+  //! @p modelBytes: the size of the JSON text, which weight files add to (limits.maxModelBytes).
+  WeightsReader(std::filesystem::path baseDir, uint32_t seed, const ModelLimits& limits,
+                uint64_t modelBytes)
+      : baseDir_(std::move(baseDir)), seed_(seed), limits_(limits), modelBytes_(modelBytes) {}
 
   //! Reads field @p key of @p fields. Absent: kRandom; null: kNone when @p allowNone.
   //! nullopt after reporting a problem (bad path, unreadable file, non-numeric array, ...).
@@ -66,10 +69,12 @@ class WeightsReader {
 
  private:
   std::optional<WeightsSource> readFile(ObjectReader& fields, std::string_view key,
-                                        const std::string& file) const;
+                                        const std::string& file);
 
   std::filesystem::path baseDir_;
   uint32_t seed_;
+  ModelLimits limits_;
+  uint64_t modelBytes_;  //!< the JSON text and the weight files read so far
   std::set<std::string, std::less<>> randomLayers_;
 };
 
