@@ -7,6 +7,8 @@
 // padding of the original input, before any cropping, as ONNX Pad does).
 #include <array>
 #include <cstring>
+#include <limits>
+#include <string>
 
 #include "core/shape_util.h"
 #include "ir/op_registry.h"
@@ -68,8 +70,13 @@ void inferPadding(ir::InferContext& ctx) {
     const int64_t after = spec.post[k];
     out[k] = checkedAdd(checkedAdd(extent, before, "padded extent"), after, "padded extent");
     if (out[k] < 0) {
-      ctx.fail("dimension ", k, " of extent ", extent, " is cropped by ", -before, " + ", -after,
-               ", more than its extent");
+      // Crop amounts are negated paddings; INT64_MIN (from a hostile plan) has no negation.
+      const auto crop = [](int64_t v) {
+        return v == std::numeric_limits<int64_t>::min() ? std::string("9223372036854775808")
+                                                        : std::to_string(-v);
+      };
+      ctx.fail("dimension ", k, " of extent ", extent, " is cropped by ", crop(before), " + ",
+               crop(after), ", more than its extent");
     }
     if (fill == PaddingFill::kREFLECT && (before >= extent || after >= extent)) {
       ctx.fail("reflect padding of ", before, " and ", after, " in dimension ", k,

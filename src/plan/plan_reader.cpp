@@ -48,6 +48,7 @@ ir::Attributes readAttributes(ByteReader& r) {
   const uint32_t count = r.getCount(6);
   for (uint32_t i = 0; i < count; ++i) {
     std::string name = r.getString();
+    if (attrs.has(name)) r.corrupt("attribute '" + name + "' appears twice");
     const auto tag = static_cast<AttrTag>(r.get<uint8_t>());
     switch (tag) {
       case AttrTag::kInt:

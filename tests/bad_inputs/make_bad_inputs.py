@@ -434,6 +434,11 @@ def plans(base):
         node(g, "Activation")["attrs"][0][1] = 9
     out["unknown_attribute_tag"] = write_plan(with_graph(p, bad_tag))
 
+    def duplicate_attribute(g):
+        attrs = node(g, "Activation")["attrs"]
+        attrs.append(list(attrs[0]))
+    out["duplicate_attribute"] = write_plan(with_graph(p, duplicate_attribute))
+
     def bad_enum(g):
         node(g, "Activation")["attrs"][0][2] = 999
     out["unknown_activation_type"] = write_plan(with_graph(p, bad_enum))

@@ -26,6 +26,9 @@ struct ModelCase {
   Dims shape;
 };
 
+// Deterministic test names for ctest (the default prints the struct's bytes, pointers included).
+void PrintTo(const ModelCase& c, std::ostream* os) { *os << c.name; }
+
 class OnnxModels : public ::testing::TestWithParam<ModelCase> {};
 
 TEST_P(OnnxModels, MatchesReference) {
