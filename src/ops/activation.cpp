@@ -50,9 +50,7 @@ double activationDefaultBeta(ActivationType type) {
   }
 }
 
-namespace {
-
-double activate(ActivationType type, double x, double alpha, double beta) {
+double applyActivation(ActivationType type, double x, double alpha, double beta) {
   switch (type) {
     case ActivationType::kRELU:
       return x > 0 ? x : 0.0;
@@ -92,6 +90,8 @@ double activate(ActivationType type, double x, double alpha, double beta) {
   return x;
 }
 
+namespace {
+
 void inferActivation(ir::InferContext& ctx) {
   const auto& in = ctx.input(0);
   const auto type = ctx.attrs().getEnum("type", ActivationType::kRELU);
@@ -111,7 +111,8 @@ void runActivation(const ir::KernelContext& ctx) {
   const float* x = ctx.input(0).as<float>();
   float* y = ctx.output(0).as<float>();
   const int64_t n = ctx.output(0).count();
-  for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(activate(type, x[i], alpha, beta));
+  for (int64_t i = 0; i < n; ++i)
+    y[i] = static_cast<float>(applyActivation(type, x[i], alpha, beta));
 }
 
 }  // namespace

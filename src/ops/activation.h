@@ -9,4 +9,7 @@ namespace kiln::ops {
 double activationDefaultAlpha(ActivationType type);
 double activationDefaultBeta(ActivationType type);
 
+//! The activation function itself (the Activation op's reference, and fused epilogues').
+double applyActivation(ActivationType type, double x, double alpha, double beta);
+
 }  // namespace kiln::ops
