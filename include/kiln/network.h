@@ -84,6 +84,14 @@ enum class LayerType : int32_t {
   kONE_HOT,
   kGRID_SAMPLE,
   kTRILU,  //!< kiln's own (TensorRT has no such layer)
+  kLOSS,   //!< kiln's own (ONNX NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss)
+  kQUANTIZE,
+  kDEQUANTIZE,
+  kDETERMINANT,  //!< kiln's own (ONNX Det)
+  kREVERSE_SEQUENCE,
+  kROI_ALIGN,            //!< kiln's own (ONNX RoiAlign)
+  kMAX_POOLING_INDICES,  //!< kiln's own (ONNX MaxPool with dilations or Indices)
+  kEINSUM,
 };
 
 std::string_view toString(LayerType type) noexcept;
@@ -151,7 +159,8 @@ enum class PaddingMode : int32_t {
 };
 
 //! N-d convolution (1, 2 or 3 spatial dims) over an [N, C, spatial...] input.
-//! Kernel weights: [K, C/groups, kernel...]; bias: [K] or none.
+//! Kernel weights: [K, C/groups, kernel...]; bias: [K] or none. Either may instead be a float32
+//! tensor computed at run time, of the same shape: setInput(1, kernel), setInput(2, bias).
 class ConvolutionLayer : public Layer {
   KILN_LAYER_HANDLE(ConvolutionLayer, kCONVOLUTION)
   int64_t nbOutputMaps() const;
@@ -175,6 +184,7 @@ class ConvolutionLayer : public Layer {
 };
 
 //! N-d transposed convolution. Kernel weights: [C, K/groups, kernel...]; bias: [K] or none.
+//! Either may instead be a float32 tensor of that shape: setInput(1, kernel), setInput(2, bias).
 //! Padding crops the full output (as ONNX ConvTranspose pads and TensorRT's deconvolution).
 class DeconvolutionLayer : public Layer {
   KILN_LAYER_HANDLE(DeconvolutionLayer, kDECONVOLUTION)
@@ -299,6 +309,8 @@ enum class ElementWiseOperation : int32_t {
   kEQUAL,    //!< bool output
   kGREATER,  //!< bool output
   kLESS,     //!< bool output
+  kMOD,      //!< a - floor(a / b) * b: remainder with the divisor's sign (Python %, ONNX Mod)
+  kFMOD,     //!< remainder with the dividend's sign (C fmod, ONNX Mod with fmod 1)
 };
 
 //! Binary element-wise operation with numpy broadcasting.
@@ -492,6 +504,11 @@ enum class ResizeCoordinateTransformation : int32_t {
   kPYTORCH_HALF_PIXEL,    //!< as kHALF_PIXEL, but 0 when the output length is 1
   kTF_HALF_PIXEL_FOR_NN,  //!< x_in = (x_out + 0.5) / scale (ONNX tf_half_pixel_for_nn)
   kHALF_PIXEL_SYMMETRIC,  //!< ONNX half_pixel_symmetric (opset 19)
+  //! ONNX tf_crop_and_resize: x_in = (start + x_out * (end - start) / (output length - 1)) *
+  //! (input length - 1) with [start, end] the dimension's region of interest (the middle of it
+  //! when the output length is 1); outputs whose x_in falls outside the input get the
+  //! extrapolation value. float32 only.
+  kTF_CROP_AND_RESIZE,
 };
 
 //! Resize: which input coordinate an output of length 1 reads (TensorRT's ResizeSelector).
@@ -541,6 +558,13 @@ class ResizeLayer : public Layer {
   //! Linear and cubic: taps outside the input get weight 0 and the rest are renormalized.
   void setExcludeOutside(bool exclude);
   bool excludeOutside() const;
+  //! kTF_CROP_AND_RESIZE: 2 * rank values, the starts of every dimension then the ends, as
+  //! fractions of (input length - 1). Default: empty (the transformation then fails).
+  void setRegionOfInterest(std::span<const float> roi);
+  std::vector<float> regionOfInterest() const;
+  //! kTF_CROP_AND_RESIZE: the value of outputs that map outside the input (default 0).
+  void setExtrapolationValue(float value);
+  float extrapolationValue() const;
 };
 
 enum class ScatterMode : int32_t {
@@ -611,7 +635,8 @@ class GridSampleLayer : public Layer {
 };
 
 //! Keeps the upper (j - i >= k) or lower (j - i <= k) triangle of the last two dimensions and
-//! zeroes the rest (ONNX Trilu). Any data type.
+//! zeroes the rest (ONNX Trilu). Any data type. setInput(1, k) with an int32/int64 scalar
+//! tensor gives k at run time instead of setK.
 class TriluLayer : public Layer {
   KILN_LAYER_HANDLE(TriluLayer, kTRILU)
   void setUpper(bool upper);
@@ -619,6 +644,132 @@ class TriluLayer : public Layer {
   //! Diagonal offset: 0 is the main diagonal, positive above it, negative below.
   void setK(int64_t k);
   int64_t k() const;
+};
+
+enum class LossType : int32_t {
+  kNEGATIVE_LOG_LIKELIHOOD,  //!< the input holds log-probabilities (ONNX NegativeLogLikelihoodLoss)
+  kSOFTMAX_CROSS_ENTROPY,    //!< the input holds scores (ONNX SoftmaxCrossEntropyLoss)
+};
+
+enum class LossReduction : int32_t {
+  kNONE,  //!< one loss per target element
+  kSUM,   //!< their sum (a scalar)
+  kMEAN,  //!< their sum divided by the sum of the weights of the targets not ignored (a scalar)
+};
+
+//! kiln's own layer: a classification loss. Input 0: float32 [N, C] or [N, C, d1, ...]; input 1:
+//! int32/int64 class indices [N, d1, ...]; optional input 2 (setInput(2, w)): float32 class
+//! weights [C] (default 1). With logp the input (kNEGATIVE_LOG_LIKELIHOOD) or its log_softmax
+//! along dimension 1 (kSOFTMAX_CROSS_ENTROPY), loss[n, d] = -weight[t] * logp[n, t, d] for
+//! t = target[n, d]; targets equal to the ignore index give 0 and weigh 0. Output 0: the loss
+//! (kNONE: the target's shape; else a scalar); output 1: logp. A target outside [0, C) that is
+//! not the ignore index fails the execution.
+class LossLayer : public Layer {
+  KILN_LAYER_HANDLE(LossLayer, kLOSS)
+  LossType lossType() const;
+  void setReduction(LossReduction reduction);
+  LossReduction reduction() const;
+  //! Targets equal to @p index are ignored (ONNX ignore_index; any value, negative included).
+  void setIgnoreIndex(int64_t index);
+  void clearIgnoreIndex();
+  bool hasIgnoreIndex() const;
+  int64_t ignoreIndex() const;  //!< 0 when none is set
+};
+
+//! Einstein summation (ONNX Einsum, TensorRT IEinsumLayer) over 1 to 16 inputs of one type
+//! (float32 or int32). The equation is numpy's: "ij,jk->ik", letters a-z and A-Z, at most one
+//! "..." per term for broadcast dimensions, spaces anywhere; a letter repeated in one term takes
+//! the diagonal, letters left out of the output are summed. Without "->" the output is "..."
+//! then the letters used once, in ASCII order.
+class EinsumLayer : public Layer {
+  KILN_LAYER_HANDLE(EinsumLayer, kEINSUM)
+  void setEquation(std::string_view equation);
+  std::string equation() const;
+};
+
+//! y = saturate(round_half_even(x / scale) + zeroPoint) (ONNX QuantizeLinear, TensorRT
+//! IQuantizeLayer), computed in float32. Input 1: float32 scale, one value (rank 0 or [1]) or
+//! one per element of the axis; optional input 2 (setInput(2, z)): the zero point (int32, int8 or
+//! uint8) of the scale's shape. The output holds the values as int32 (kiln's integer type inside
+//! networks), saturated to the range of the quantized type; mark it as an output of that type
+//! (setType) to get 8-bit values.
+class QuantizeLayer : public Layer {
+  KILN_LAYER_HANDLE(QuantizeLayer, kQUANTIZE)
+  //! The axis of a per-axis scale (default 1; negative counts from the end).
+  void setAxis(int32_t axis);
+  int32_t axis() const;
+  //! kINT8 ([-128, 127], the default) or kUINT8 ([0, 255]).
+  void setToType(DataType type);
+  DataType toType() const;
+};
+
+//! y = (x - zeroPoint) * scale (ONNX DequantizeLinear, TensorRT IDequantizeLayer): x int32, int8
+//! or uint8; scale and zero point as QuantizeLayer's; output float32.
+class DequantizeLayer : public Layer {
+  KILN_LAYER_HANDLE(DequantizeLayer, kDEQUANTIZE)
+  void setAxis(int32_t axis);
+  int32_t axis() const;
+};
+
+//! kiln's own layer (ONNX Det): float32 [..., M, M] -> [...], the determinant of each matrix.
+class DeterminantLayer : public Layer {
+  KILN_LAYER_HANDLE(DeterminantLayer, kDETERMINANT)
+};
+
+//! Reverses the first lengths[b] elements along the sequence axis of each batch entry b (ONNX
+//! ReverseSequence, TensorRT IReverseSequenceLayer). Input: rank >= 2, any type; lengths: int32
+//! or int64 [B], each in [0, T]. The batch and sequence axes are 0 and 1 (defaults 1 and 0).
+class ReverseSequenceLayer : public Layer {
+  KILN_LAYER_HANDLE(ReverseSequenceLayer, kREVERSE_SEQUENCE)
+  void setBatchAxis(int32_t axis);
+  int32_t batchAxis() const;
+  void setSequenceAxis(int32_t axis);
+  int32_t sequenceAxis() const;
+};
+
+enum class RoiAlignMode : int32_t { kAVERAGE, kMAX };
+
+//! kiln's own layer (ONNX RoiAlign): input [N, C, H, W] float32, regions [R, 4] float32 (x1, y1,
+//! x2, y2), batch indices [R] int32/int64 -> [R, C, outputHeight, outputWidth]. Each output cell
+//! pools bilinear samples of its bin of the region (scaled by the spatial scale). Defaults:
+//! kAVERAGE, 1x1, sampling ratio 0 (adaptive), spatial scale 1, aligned (ONNX half_pixel).
+class RoiAlignLayer : public Layer {
+  KILN_LAYER_HANDLE(RoiAlignLayer, kROI_ALIGN)
+  void setMode(RoiAlignMode mode);
+  RoiAlignMode mode() const;
+  void setOutputSize(int64_t height, int64_t width);
+  int64_t outputHeight() const;
+  int64_t outputWidth() const;
+  //! Samples per bin side; 0: ceil(region extent / output extent).
+  void setSamplingRatio(int64_t ratio);
+  int64_t samplingRatio() const;
+  void setSpatialScale(float scale);
+  float spatialScale() const;
+  //! true: regions shift by -0.5 (half_pixel); false: ONNX output_half_pixel (opset 10).
+  void setAligned(bool aligned);
+  bool aligned() const;
+};
+
+//! kiln's own layer (ONNX MaxPool with dilations or its Indices output): max pooling over
+//! [N, C, spatial...] float32 (1 to 3 spatial dimensions) with dilation. Output 0: the maxima;
+//! output 1: int32, the flat index of each (first) maximum, plane * spatial volume + the spatial
+//! offset (row-major, or column-major with setColumnMajorIndices). Padding cells never count.
+class MaxPoolingIndicesLayer : public Layer {
+  KILN_LAYER_HANDLE(MaxPoolingIndicesLayer, kMAX_POOLING_INDICES)
+  Dims windowSize() const;
+  void setStride(const Dims& stride);
+  Dims stride() const;
+  void setPrePadding(const Dims& padding);
+  Dims prePadding() const;
+  void setPostPadding(const Dims& padding);
+  Dims postPadding() const;
+  void setPaddingMode(PaddingMode mode);
+  PaddingMode paddingMode() const;
+  void setDilation(const Dims& dilation);
+  Dims dilation() const;
+  //! ONNX storage_order 1: spatial offsets with dimension 0 varying fastest.
+  void setColumnMajorIndices(bool columnMajor);
+  bool columnMajorIndices() const;
 };
 
 #undef KILN_LAYER_HANDLE
@@ -669,7 +820,7 @@ class NetworkDefinition {
   //! Set the output shape with setOutputDimensions, setScales or setInput(1, ...).
   ResizeLayer addResize(Tensor input);
   ScatterLayer addScatter(Tensor data, Tensor indices, Tensor updates, ScatterMode mode);
-  //! @p axis: a constant int32/int64 scalar (or one-element vector) tensor.
+  //! @p axis: an int32/int64 scalar (or one-element vector) tensor, constant or run-time.
   CumulativeLayer addCumulative(Tensor input, Tensor axis, CumulativeOperation op, bool exclusive,
                                 bool reverse);
   //! @p values: [off, on]; @p depth: a constant scalar.
@@ -677,6 +828,21 @@ class NetworkDefinition {
   GridSampleLayer addGridSample(Tensor input, Tensor grid);
   //! kiln's own layer (ONNX Trilu); @p k: the diagonal offset.
   TriluLayer addTrilu(Tensor input, bool upper, int64_t k = 0);
+  //! @p inputs: @p nbInputs tensors (1 to 16), one per term of @p equation.
+  EinsumLayer addEinsum(const Tensor* inputs, int32_t nbInputs, std::string_view equation);
+  //! kiln's own layer (ONNX NegativeLogLikelihoodLoss / SoftmaxCrossEntropyLoss).
+  LossLayer addLoss(Tensor input, Tensor target, LossType type,
+                    LossReduction reduction = LossReduction::kMEAN);
+  //! @p toType: kINT8 or kUINT8. The zero point, if any: setInput(2, zeroPoint).
+  QuantizeLayer addQuantize(Tensor input, Tensor scale, DataType toType = DataType::kINT8);
+  DequantizeLayer addDequantize(Tensor input, Tensor scale);
+  //! kiln's own layer (ONNX Det).
+  DeterminantLayer addDeterminant(Tensor input);
+  ReverseSequenceLayer addReverseSequence(Tensor input, Tensor sequenceLengths);
+  //! kiln's own layer (ONNX RoiAlign).
+  RoiAlignLayer addRoiAlign(Tensor input, Tensor rois, Tensor batchIndices);
+  //! kiln's own layer (ONNX MaxPool with dilations or Indices).
+  MaxPoolingIndicesLayer addMaxPoolingWithIndices(Tensor input, const Dims& windowSize);
 
   int32_t nbInputs() const;
   Tensor input(int32_t index) const;

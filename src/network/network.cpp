@@ -49,6 +49,14 @@ constexpr std::array kLayerTypeNames = {
     LayerTypeName{LayerType::kONE_HOT, "OneHot"},
     LayerTypeName{LayerType::kGRID_SAMPLE, "GridSample"},
     LayerTypeName{LayerType::kTRILU, "Trilu"},
+    LayerTypeName{LayerType::kLOSS, "Loss"},
+    LayerTypeName{LayerType::kQUANTIZE, "Quantize"},
+    LayerTypeName{LayerType::kDEQUANTIZE, "Dequantize"},
+    LayerTypeName{LayerType::kDETERMINANT, "Determinant"},
+    LayerTypeName{LayerType::kREVERSE_SEQUENCE, "ReverseSequence"},
+    LayerTypeName{LayerType::kROI_ALIGN, "RoiAlign"},
+    LayerTypeName{LayerType::kMAX_POOLING_INDICES, "MaxPoolIndices"},
+    LayerTypeName{LayerType::kEINSUM, "Einsum"},
 };
 }  // namespace
 

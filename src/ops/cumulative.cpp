@@ -1,10 +1,12 @@
-// Cumulative: inputs [x, axis (constant INT32/INT64 scalar or one-element vector)], attributes
+// Cumulative: inputs [x, axis (INT32/INT64 scalar or one-element vector; a constant is checked
+// when the engine is built, a run-time value when it runs)], attributes
 // "operation" (CumulativeOperation), "exclusive" and "reverse". ONNX CumSum: output[..., i, ...]
 // is the sum of x[..., j, ...] over j <= i (j < i when exclusive; j >= i / j > i when reversed).
 // Float sums run in double; integer sums wrap around as two's complement.
 #include <cstdint>
 #include <type_traits>
 
+#include "core/error.h"
 #include "ir/op_registry.h"
 #include "kiln/network.h"
 #include "ops/op_families.h"
@@ -38,13 +40,12 @@ void inferCumulative(ir::InferContext& ctx) {
     ctx.fail("the axis must be a scalar (or one-element vector), not of shape ",
              toString(axis.dims));
   }
-  if (axis.constData == nullptr) {
-    ctx.fail("the axis must be a constant (a build-time value)");
-  }
-  const int64_t a = axisValue(axis.dtype, axis.constData);
-  if (a < -r || a >= r) {
-    ctx.fail("axis ", a, " is out of range for input of shape ", toString(in.dims), " (valid: ", -r,
-             " to ", r - 1, ")");
+  if (axis.constData != nullptr) {
+    const int64_t a = axisValue(axis.dtype, axis.constData);
+    if (a < -r || a >= r) {
+      ctx.fail("axis ", a, " is out of range for input of shape ", toString(in.dims),
+               " (valid: ", -r, " to ", r - 1, ")");
+    }
   }
   ctx.setOutput(0, in.dtype, in.dims);
 }
@@ -72,6 +73,10 @@ void runCumulative(const ir::KernelContext& ctx) {
   const auto& out = ctx.output(0);
   const int32_t r = in.dims.nbDims;
   int64_t axis = axisValue(ctx.input(1).dtype, ctx.input(1).data);
+  if (axis < -r || axis >= r) {
+    fail(ErrorCode::kFAILED_EXECUTION, "the axis is ", axis, ", out of range for input of shape ",
+         toString(in.dims), " (valid: ", -r, " to ", r - 1, ")");
+  }
   if (axis < 0) axis += r;
   const bool exclusive = ctx.attrs().getInt("exclusive", 0) != 0;
   const bool reverse = ctx.attrs().getInt("reverse", 0) != 0;

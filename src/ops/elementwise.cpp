@@ -4,11 +4,13 @@
 // Integer semantics (int32), chosen so that no input can crash the process:
 // - SUM, SUB, PROD and POW wrap modulo 2^32 (two's complement), as numpy's int32 does.
 // - DIV truncates toward zero, FLOOR_DIV rounds toward negative infinity; INT32_MIN / -1 wraps
-//   to INT32_MIN. A zero divisor fails the inference with kFAILED_EXECUTION.
+//   to INT32_MIN. A zero divisor fails the inference with kFAILED_EXECUTION. MOD and FMOD are
+//   the remainders of FLOOR_DIV and DIV (the divisor's and the dividend's sign); x mod -1 is 0.
 // - POW with a negative exponent: 1^b = 1, (-1)^b = +-1 by the parity of b, 0^b fails like a
 //   division by zero, and every other base gives 0 (1 / a^|b| truncated toward zero).
 // Float semantics: IEEE; MAX and MIN propagate NaN (as numpy.maximum); FLOOR_DIV is
-// floor(a / b); POW is std::pow computed in double.
+// floor(a / b); POW is std::pow computed in double; FMOD is std::fmod (exact) and MOD is
+// numpy.mod: fmod moved by b when its sign differs from b's, a zero taking b's sign.
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -28,9 +30,9 @@ namespace {
 
 using Op = ElementWiseOperation;
 
-constexpr std::array<std::string_view, 14> kOpNames = {"SUM", "PROD",  "MAX",       "MIN", "SUB",
-                                                       "DIV", "POW",   "FLOOR_DIV", "AND", "OR",
-                                                       "XOR", "EQUAL", "GREATER",   "LESS"};
+constexpr std::array<std::string_view, 16> kOpNames = {
+    "SUM", "PROD", "MAX", "MIN",   "SUB",     "DIV",  "POW", "FLOOR_DIV",
+    "AND", "OR",   "XOR", "EQUAL", "GREATER", "LESS", "MOD", "FMOD"};
 
 std::string_view nameOf(Op op) {
   return kOpNames[static_cast<std::size_t>(op)];
@@ -138,6 +140,17 @@ void runInt(const ir::KernelContext& ctx, Op op) {
     }
     case Op::kPOW:
       return binary<I, I>(ctx, intPow);
+    case Op::kMOD:
+    case Op::kFMOD: {
+      const bool floor = op == Op::kMOD;
+      return binary<I, I>(ctx, [&](I a, I b) {
+        if (b == 0) divisionByZero(op);
+        if (b == -1) return I(0);  // INT32_MIN % -1 overflows
+        I r = a % b;
+        if (floor && r != 0 && ((r < 0) != (b < 0))) r += b;
+        return r;
+      });
+    }
     case Op::kEQUAL:
       return binary<I, uint8_t>(ctx, [](I a, I b) { return uint8_t(a == b); });
     case Op::kGREATER:
@@ -174,6 +187,14 @@ void runFloat(const ir::KernelContext& ctx, Op op) {
       });
     case Op::kFLOOR_DIV:
       return binary<F, F>(ctx, [](F a, F b) { return std::floor(a / b); });
+    case Op::kFMOD:
+      return binary<F, F>(ctx, [](F a, F b) { return std::fmod(a, b); });
+    case Op::kMOD:
+      return binary<F, F>(ctx, [](F a, F b) {
+        F r = std::fmod(a, b);
+        if (r != 0 && ((r < 0) != (b < 0))) r += b;
+        return r == 0 ? std::copysign(F(0), b) : r;
+      });
     case Op::kEQUAL:
       return binary<F, uint8_t>(ctx, [](F a, F b) { return uint8_t(a == b); });
     case Op::kGREATER:

@@ -26,6 +26,19 @@ void registerScatterOps(ir::OpRegistry& registry);        // Scatter
 void registerCumulativeOps(ir::OpRegistry& registry);     // Cumulative
 void registerOneHotOps(ir::OpRegistry& registry);         // OneHot
 void registerTriluOps(ir::OpRegistry& registry);          // Trilu
+void registerLossOps(ir::OpRegistry& registry);           // Loss
+void registerQuantizeOps(ir::OpRegistry& registry);       // Quantize, Dequantize
+void registerDeterminantOps(ir::OpRegistry& registry);    // Determinant
+void registerReverseSequenceOps(ir::OpRegistry& registry);  // ReverseSequence
+void registerRoiAlignOps(ir::OpRegistry& registry);         // RoiAlign
+void registerMaxPoolIndicesOps(ir::OpRegistry& registry);   // MaxPoolIndices
+void registerEinsumOps(ir::OpRegistry& registry);           // Einsum
+
+// The fused ops LayerNorm, Attention and PointwiseChain, which only the builder's optimization
+// passes (src/builder/passes) make.
+void registerLayerNormOps(ir::OpRegistry& registry);
+void registerAttentionOps(ir::OpRegistry& registry);
+void registerPointwiseChainOps(ir::OpRegistry& registry);
 
 inline void registerAllOps(ir::OpRegistry& registry) {
   registerConvolutionOps(registry);
@@ -46,6 +59,16 @@ inline void registerAllOps(ir::OpRegistry& registry) {
   registerCumulativeOps(registry);
   registerOneHotOps(registry);
   registerTriluOps(registry);
+  registerLayerNormOps(registry);
+  registerAttentionOps(registry);
+  registerPointwiseChainOps(registry);
+  registerLossOps(registry);
+  registerQuantizeOps(registry);
+  registerDeterminantOps(registry);
+  registerReverseSequenceOps(registry);
+  registerRoiAlignOps(registry);
+  registerMaxPoolIndicesOps(registry);
+  registerEinsumOps(registry);
 }
 
 }  // namespace kiln::ops

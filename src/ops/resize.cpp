@@ -1,11 +1,12 @@
 // Resize: inputs [x, optional constant shape input], attributes "mode" (InterpolationMode),
 // "coordinate_transformation" (ResizeCoordinateTransformation), "selector" (ResizeSelector),
-// "nearest_rounding" (ResizeRoundMode), "cubic_coeff", "exclude_outside", and the output shape as
+// "nearest_rounding" (ResizeRoundMode), "cubic_coeff", "exclude_outside", "roi" and
+// "extrapolation_value" (kTF_CROP_AND_RESIZE), and the output shape as
 // "output_dims" (Dims) or "scales" (doubles) when input 1 is absent. Input 1, when present, is a
 // constant vector of float32 scales or of int32/int64 output dimensions.
 //
-// The semantics are ONNX Resize's (opsets 10 to 19 without tf_crop_and_resize, antialias and
-// axes), as its reference implementation computes them: every dimension is resampled on its own
+// The semantics are ONNX Resize's (opsets 10 to 19 without antialias and axes), as its reference
+// implementation computes them: every dimension is resampled on its own
 // (dimensions of scale 1 come out unchanged, except with kTF_HALF_PIXEL_FOR_NN, whose half-pixel
 // shift applies to them too), and the N-d result is the separable product of the 1-d ones.
 // Per dimension, output coordinate x maps to input coordinate x_in; nearest takes one input
@@ -38,6 +39,8 @@ struct ResizeParams {
   ResizeRoundMode rounding = ResizeRoundMode::kFLOOR;
   double cubicA = -0.75;
   bool excludeOutside = false;
+  std::vector<double> roi;  // kTF_CROP_AND_RESIZE: starts, then ends
+  double extrapolation = 0;
   std::vector<double> scales;  // one per dimension
   Dims outDims;
 };
@@ -63,7 +66,7 @@ ResizeParams resizeParams(const ir::Attributes& attrs, const Dims& in, const Sha
   if (p.mode < InterpolationMode::kNEAREST || p.mode > InterpolationMode::kCUBIC) {
     fail(ErrorCode::kINVALID_ARGUMENT, "unknown resize mode ", static_cast<int64_t>(p.mode));
   }
-  if (p.transform < CT::kALIGN_CORNERS || p.transform > CT::kHALF_PIXEL_SYMMETRIC) {
+  if (p.transform < CT::kALIGN_CORNERS || p.transform > CT::kTF_CROP_AND_RESIZE) {
     fail(ErrorCode::kINVALID_ARGUMENT, "unknown coordinate transformation ",
          static_cast<int64_t>(p.transform));
   }
@@ -80,6 +83,19 @@ ResizeParams resizeParams(const ir::Attributes& attrs, const Dims& in, const Sha
   }
 
   const int32_t r = in.nbDims;
+  if (p.transform == CT::kTF_CROP_AND_RESIZE) {
+    p.roi = attrs.getFloats("roi");
+    p.extrapolation = attrs.getFloat("extrapolation_value", 0.0);
+    if (static_cast<int32_t>(p.roi.size()) != 2 * r) {
+      fail(ErrorCode::kINVALID_ARGUMENT, "tf_crop_and_resize needs a region of interest of ", 2 * r,
+           " values (a start and an end per dimension), not ", p.roi.size());
+    }
+    for (double v : p.roi) {
+      if (!std::isfinite(v)) {
+        fail(ErrorCode::kINVALID_ARGUMENT, "the region of interest must be finite, not ", v);
+      }
+    }
+  }
   std::vector<double> scales;
   std::vector<int64_t> sizes;
   if (shape.present) {
@@ -161,7 +177,7 @@ ResizeParams resizeParams(const ir::Attributes& attrs, const Dims& in, const Sha
 }
 
 // The input coordinate that output coordinate @p x of one dimension maps to.
-double sourceCoordinate(const ResizeParams& p, int64_t x, double scale, int64_t inLength,
+double sourceCoordinate(const ResizeParams& p, int32_t d, int64_t x, double scale, int64_t inLength,
                         int64_t outLength) {
   if (p.selector == ResizeSelector::kUPPER && outLength == 1) return 0.0;
   const double xd = static_cast<double>(x);
@@ -182,6 +198,14 @@ double sourceCoordinate(const ResizeParams& p, int64_t x, double scale, int64_t 
       const double adjustment = static_cast<double>(outLength) / fractional;
       const double offset = static_cast<double>(inLength) / 2.0 * (1.0 - adjustment);
       return offset + (xd + 0.5) / scale - 0.5;
+    }
+    case CT::kTF_CROP_AND_RESIZE: {
+      const auto r = p.roi.size() / 2;
+      const double start = p.roi[static_cast<std::size_t>(d)];
+      const double end = p.roi[r + static_cast<std::size_t>(d)];
+      const auto span = static_cast<double>(inLength - 1);
+      if (outLength == 1) return 0.5 * (start + end) * span;
+      return start * span + xd * (end - start) * span / static_cast<double>(outLength - 1);
     }
   }
   return xd;
@@ -211,7 +235,9 @@ struct DimTaps {
   int32_t taps = 1;
   std::vector<int64_t> index;
   std::vector<double> weight;
-  bool identity = false;  // output y is input y, unweighted
+  bool identity = false;      // output y is input y, unweighted
+  std::vector<char> outside;  // kTF_CROP_AND_RESIZE: output y maps outside the input
+  bool anyOutside = false;
 };
 
 DimTaps dimTaps(const ResizeParams& p, int32_t d, int64_t inLength, int64_t outLength) {
@@ -220,12 +246,19 @@ DimTaps dimTaps(const ResizeParams& p, int32_t d, int64_t inLength, int64_t outL
   const auto n = static_cast<std::size_t>(t.taps);
   t.index.resize(static_cast<std::size_t>(outLength) * n);
   t.weight.resize(t.index.size());
+  t.outside.assign(static_cast<std::size_t>(outLength), 0);
   const double scale = p.scales[static_cast<std::size_t>(d)];
   // Coordinates far outside the input (impossible for valid scales) are limited so that the
   // integer conversions below stay defined; they end up clamped to the edge anyway.
   const double limit = static_cast<double>(inLength) + 8.0;
   for (int64_t y = 0; y < outLength; ++y) {
-    const double x = std::clamp(sourceCoordinate(p, y, scale, inLength, outLength), -limit, limit);
+    const double source = sourceCoordinate(p, d, y, scale, inLength, outLength);
+    if (p.transform == CT::kTF_CROP_AND_RESIZE &&
+        (source < 0 || source > static_cast<double>(inLength - 1))) {
+      t.outside[static_cast<std::size_t>(y)] = 1;
+      t.anyOutside = true;
+    }
+    const double x = std::clamp(source, -limit, limit);
     int64_t* idx = &t.index[static_cast<std::size_t>(y) * n];
     double* w = &t.weight[static_cast<std::size_t>(y) * n];
     if (p.mode == InterpolationMode::kNEAREST) {
@@ -260,7 +293,7 @@ DimTaps dimTaps(const ResizeParams& p, int32_t d, int64_t inLength, int64_t outL
     }
     for (std::size_t k = 0; k < n; ++k) idx[k] = std::clamp<int64_t>(idx[k], 0, inLength - 1);
   }
-  t.identity = inLength == outLength;
+  t.identity = inLength == outLength && !t.anyOutside;
   for (int64_t y = 0; y < outLength && t.identity; ++y) {
     for (std::size_t k = 0; k < n; ++k) {
       const std::size_t i = static_cast<std::size_t>(y) * n + k;
@@ -282,6 +315,9 @@ void inferResize(ir::InferContext& ctx) {
     checkedVolume(params.outDims, "the output");
     return params;
   });
+  if (p.transform == CT::kTF_CROP_AND_RESIZE && in.dtype != DataType::kFLOAT) {
+    ctx.fail("tf_crop_and_resize needs float32 input, not ", toString(in.dtype));
+  }
   if (p.mode != InterpolationMode::kNEAREST && in.dtype != DataType::kFLOAT) {
     ctx.fail(p.mode == InterpolationMode::kLINEAR ? "linear" : "cubic",
              " resize needs float32 input, not ", toString(in.dtype),
@@ -364,6 +400,19 @@ void runResize(const ir::KernelContext& ctx) {
     runNearest(ctx, taps);
   } else {
     runInterpolating(ctx, taps);
+  }
+  if (std::any_of(taps.begin(), taps.end(), [](const DimTaps& t) { return t.anyOutside; })) {
+    // An output is extrapolated when its coordinate falls outside the input in any dimension.
+    const auto value = static_cast<float>(p.extrapolation);
+    float* y = out.as<float>();
+    for (Odometer it(out.dims); it.valid(); it.next(), ++y) {
+      for (int32_t d = 0; d < out.dims.nbDims; ++d) {
+        if (taps[static_cast<std::size_t>(d)].outside[static_cast<std::size_t>(it[d])] != 0) {
+          *y = value;
+          break;
+        }
+      }
+    }
   }
 }
 

@@ -1,6 +1,7 @@
-// Trilu: input x (rank >= 2, any type), attributes "upper" and "k". ONNX Trilu over the last two
-// dimensions [.., N, M]: element (i, j) is kept when j - i >= k (upper) or j - i <= k (lower)
-// and zeroed otherwise. The kernel works on bytes: all-zero bytes are 0 in every type.
+// Trilu: inputs [x (rank >= 2, any type), optional k (INT32/INT64 scalar or one-element vector,
+// read at run time; it replaces the attribute)], attributes "upper" and "k". ONNX Trilu over the
+// last two dimensions [.., N, M]: element (i, j) is kept when j - i >= k (upper) or j - i <= k
+// (lower) and zeroed otherwise. The kernel works on bytes: all-zero bytes are 0 in every type.
 #include <algorithm>
 #include <cstring>
 
@@ -17,6 +18,16 @@ void inferTrilu(ir::InferContext& ctx) {
     ctx.fail("the input must have rank >= 2 (a matrix or a batch of them), not shape ",
              toString(in.dims));
   }
+  if (ctx.hasInput(1)) {
+    const auto& k = ctx.input(1);
+    if (k.dtype != DataType::kINT32 && k.dtype != DataType::kINT64) {
+      ctx.fail("k (input 1) must be int32 or int64, not ", toString(k.dtype));
+    }
+    if (k.dims.nbDims > 1 || volume(k.dims) != 1) {
+      ctx.fail("k (input 1) must be a scalar (or one-element vector), not of shape ",
+               toString(k.dims));
+    }
+  }
   ctx.setOutput(0, in.dtype, in.dims);
 }
 
@@ -30,7 +41,13 @@ void runTrilu(const ir::KernelContext& ctx) {
   const int64_t count = in.count();
   if (count == 0) return;
   // Beyond +-(rows + cols) every k means the same; limiting it keeps i + k from overflowing.
-  const int64_t k = std::clamp<int64_t>(ctx.attrs().getInt("k", 0), -(rows + cols), rows + cols);
+  int64_t diagonal = ctx.attrs().getInt("k", 0);
+  if (ctx.hasInput(1)) {
+    const auto& kInput = ctx.input(1);
+    diagonal = kInput.dtype == DataType::kINT32 ? kInput.as<const int32_t>()[0]
+                                                : kInput.as<const int64_t>()[0];
+  }
+  const int64_t k = std::clamp<int64_t>(diagonal, -(rows + cols), rows + cols);
   const int64_t matrices = count / (rows * cols);
   const std::size_t esize = elementSize(in.dtype);
   const auto* src = in.as<const std::byte>();
@@ -56,7 +73,7 @@ void runTrilu(const ir::KernelContext& ctx) {
 void registerTriluOps(ir::OpRegistry& registry) {
   registry.add({.name = "Trilu",
                 .minInputs = 1,
-                .maxInputs = 1,
+                .maxInputs = 2,
                 .nbOutputs = 1,
                 .infer = inferTrilu,
                 .reference = runTrilu});

@@ -230,8 +230,8 @@ std::vector<std::byte> toEngineBytes(const TestTensor& tensor, DataType type) {
     // Integer view of a float element, used only for integer engine types; NaN, inf and
     // out-of-range values have none (casting them is undefined behaviour).
     const bool representable = std::isfinite(f) && f >= -9.2e18 && f <= 9.2e18;
-    const int64_t k = tensor.isFloat ? (representable ? static_cast<int64_t>(f) : 0)
-                                     : tensor.ints[i];
+    const int64_t k =
+        tensor.isFloat ? (representable ? static_cast<int64_t>(f) : 0) : tensor.ints[i];
     switch (type) {
       case DataType::kFLOAT:
         store(i, static_cast<float>(f));

@@ -164,6 +164,20 @@ TEST(Cumulative, SettingsEmptyInputsAndInt32Wraparound) {
   EXPECT_EQ(out[1].dims, (Dims{2, 0}));
 }
 
+TEST(Cumulative, RunTimeAxis) {
+  NetworkFixture f;
+  const Tensor x = f.net().addInput("x", DataType::kFLOAT, Dims{2, 2});
+  const Tensor axis = f.net().addInput("axis", DataType::kINT32, Dims{});
+  auto layer = f.net().addCumulative(x, axis, CumulativeOperation::kSUM, false, false);
+  ASSERT_TRUE(layer) << f.logger.errors();
+  f.net().markOutput(layer.output(0));
+  const std::vector<int32_t> one = {-1};
+  const auto out = f.run({HostTensor::fromFloats({2, 2}, std::vector<float>{1, 2, 3, 4}),
+                          HostTensor::fromInts({}, one)});
+  ASSERT_EQ(out.size(), 1u) << f.logger.errors();
+  EXPECT_EQ(out[0].floats(), (std::vector<float>{1, 3, 3, 7}));
+}
+
 TEST(Cumulative, BadInputsNameTheLayer) {
   auto expectInvalid = [](const std::function<CumulativeLayer(NetworkFixture&)>& add,
                           std::string_view text) {
@@ -178,9 +192,9 @@ TEST(Cumulative, BadInputsNameTheLayer) {
   expectInvalid(
       [&](NetworkFixture& f) {
         return add(f, DataType::kFLOAT, Dims{2, 3},
-                   f.net().addInput("axis", DataType::kINT32, Dims{}));
+                   f.net().addInput("axis", DataType::kFLOAT, Dims{}));
       },
-      "layer 'Cumulative_0' (Cumulative): the axis must be a constant");
+      "layer 'Cumulative_0' (Cumulative): the axis must be int32 or int64, not float32");
   expectInvalid(
       [&](NetworkFixture& f) {
         return add(f, DataType::kFLOAT, Dims{2, 3}, axisConstant(f.net(), 2));

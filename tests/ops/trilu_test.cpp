@@ -172,5 +172,25 @@ TEST(Trilu, RejectsVectorsNamingTheLayer) {
   EXPECT_TRUE(f.logger.hasError("addTrilu: input is a null tensor")) << f.logger.errors();
 }
 
+TEST(Trilu, RunTimeKReplacesTheAttribute) {
+  NetworkFixture f;
+  const Tensor x = f.net().addInput("x", DataType::kFLOAT, Dims{2, 3});
+  const Tensor k = f.net().addInput("k", DataType::kINT64, Dims{});
+  TriluLayer layer = f.net().addTrilu(x, true, 5);
+  ASSERT_TRUE(layer);
+  layer.setInput(1, k);
+  f.net().markOutput(layer.output(0));
+  const auto out = f.run({HostTensor::fromFloats({2, 3}, std::vector<float>{1, 2, 3, 4, 5, 6}),
+                          int64Tensor({}, {-1})});
+  ASSERT_EQ(out.size(), 1u) << f.logger.errors();
+  EXPECT_EQ(out[0].floats(), (std::vector<float>{1, 2, 3, 4, 5, 6}));
+
+  NetworkFixture g;
+  TriluLayer bad = g.net().addTrilu(g.net().addInput("x", DataType::kFLOAT, Dims{2, 3}), true);
+  bad.setInput(1, g.net().addInput("k", DataType::kFLOAT, Dims{}));
+  expectInvalidLayer(g, bad,
+                     "layer 'Trilu_0' (Trilu): k (input 1) must be int32 or int64, not float32");
+}
+
 }  // namespace
 }  // namespace kiln::test

@@ -27,7 +27,9 @@ struct ModelCase {
 };
 
 // Deterministic test names for ctest (the default prints the struct's bytes, pointers included).
-void PrintTo(const ModelCase& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const ModelCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class OnnxModels : public ::testing::TestWithParam<ModelCase> {};
 

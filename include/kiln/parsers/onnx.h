@@ -1,4 +1,4 @@
-// kiln — reads ONNX models (ModelProto, opsets 7 and later) into a NetworkDefinition, as
+// kiln — reads ONNX models (ModelProto, opsets 1 and later) into a NetworkDefinition, as
 // TensorRT's nvonnxparser does, through the public network API only.
 //
 // A model with several unsupported nodes is reported whole: one error lists every unsupported

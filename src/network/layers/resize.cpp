@@ -115,4 +115,34 @@ bool ResizeLayer::excludeOutside() const {
   return detail::getIntAttr(*this, "ResizeLayer::excludeOutside", "exclude_outside", 0) != 0;
 }
 
+void ResizeLayer::setRegionOfInterest(std::span<const float> roi) {
+  detail::writeLayer(*this, "ResizeLayer::setRegionOfInterest", [&](ir::Node& node, ir::NodeId) {
+    if (roi.size() > static_cast<std::size_t>(2 * Dims::kMaxRank)) {
+      fail(ErrorCode::kINVALID_ARGUMENT, roi.size(),
+           " region-of-interest values given; tensors have at most ", Dims::kMaxRank,
+           " dimensions (2 values each)");
+    }
+    node.attrs.set("roi", std::vector<double>(roi.begin(), roi.end()));
+  });
+}
+
+std::vector<float> ResizeLayer::regionOfInterest() const {
+  return detail::readLayer<std::vector<float>>(*this, "ResizeLayer::regionOfInterest",
+                                               [](const ir::Node& node) {
+                                                 const auto values = node.attrs.getFloats("roi");
+                                                 return std::vector<float>(values.begin(),
+                                                                           values.end());
+                                               },
+                                               {});
+}
+
+void ResizeLayer::setExtrapolationValue(float value) {
+  detail::setAttr(*this, "ResizeLayer::setExtrapolationValue", "extrapolation_value", value);
+}
+
+float ResizeLayer::extrapolationValue() const {
+  return static_cast<float>(
+      detail::getFloatAttr(*this, "ResizeLayer::extrapolationValue", "extrapolation_value", 0.0));
+}
+
 }  // namespace kiln

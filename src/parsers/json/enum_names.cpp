@@ -83,7 +83,7 @@ std::span<const EnumName<ActivationType>> activationTypeNames() {
 
 std::span<const EnumName<ElementWiseOperation>> elementWiseOperationNames() {
   using T = ElementWiseOperation;
-  static constexpr std::array<EnumName<T>, 14> kNames{{
+  static constexpr std::array<EnumName<T>, 16> kNames{{
       {"sum", T::kSUM},
       {"prod", T::kPROD},
       {"max", T::kMAX},
@@ -98,6 +98,8 @@ std::span<const EnumName<ElementWiseOperation>> elementWiseOperationNames() {
       {"equal", T::kEQUAL},
       {"greater", T::kGREATER},
       {"less", T::kLESS},
+      {"mod", T::kMOD},
+      {"fmod", T::kFMOD},
   }};
   return kNames;
 }

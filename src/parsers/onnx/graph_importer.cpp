@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "parsers/onnx/legacy_opsets.h"
 #include "parsers/onnx/node_import.h"
 
 namespace kiln::parsers::onnx_import {
@@ -272,6 +273,14 @@ class GraphImporter {
       return;
     }
 
+    // The network takes any extents, but no engine can hold such a tensor: refuse it here rather
+    // than build a plan that no runtime loads.
+    if (elementCount(dims) > kMaxConstElements) {
+      diag_.error(ErrorCode::kINVALID_MODEL, what + " has shape " + toString(dims) +
+                                                 ", more than 2^40 elements (kiln's limit of one "
+                                                 "tensor)");
+      return;
+    }
     Tensor tensor = network_.addInput(name, declared, dims);
     if (!tensor) {
       diag_.error(ErrorCode::kINVALID_ARGUMENT,
@@ -425,6 +434,8 @@ class GraphImporter {
       } else if (opset_ < info->sinceOpset) {
         addUnsupported(i, "kiln imports " + node.op_type() + " from opset " +
                               std::to_string(info->sinceOpset));
+      } else if (std::string why = legacyOpsetProblem(node.op_type(), opset_); !why.empty()) {
+        addUnsupported(i, std::move(why));
       }
     }
   }
@@ -458,6 +469,7 @@ class GraphImporter {
     const ImporterInfo* info = findImporter(node.op_type());
     NodeImport n(state_, node, nodeName(index), nodeOpset(node));
     try {
+      checkLegacyNode(n);
       info->import(n);
       for (int32_t o = 0; o < n.nbOutputs(); ++o) {
         if (n.outputUsed(o) && !n.outputSet(o)) {

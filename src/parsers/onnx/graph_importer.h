@@ -13,8 +13,9 @@
 
 namespace kiln::parsers::onnx_import {
 
-//! Oldest and newest ai.onnx opsets whose semantics the importers implement.
-inline constexpr int64_t kMinOpset = 7;
+//! Oldest and newest ai.onnx opsets whose semantics the importers implement (before opset 7,
+//! per op: legacy_opsets.h).
+inline constexpr int64_t kMinOpset = 1;
 inline constexpr int64_t kMaxOpset = 21;
 
 struct ImportOptions {

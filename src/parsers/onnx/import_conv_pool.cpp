@@ -90,24 +90,55 @@ Weights floatWeights(const std::vector<float>& values) {
                  static_cast<int64_t>(values.size())};
 }
 
-}  // namespace
-
-void importConv(NodeImport& n) {
-  const int32_t spatial = spatialRank(n, n.inputRank(0));
-  const ConstTensor& w = n.requireConstant(1, "the kernel W");
-  if (w.dims().nbDims != spatial + 2) {
-    n.invalid("the kernel W has shape " + toString(w.dims()) + "; an input of rank " +
+// The shape of the kernel W (input 1), constant or not, checked against the input's rank.
+Dims kernelDims(const NodeImport& n, int32_t spatial) {
+  if (!n.hasInput(1)) n.invalid("the kernel W (input 1) is missing");
+  const Dims w = n.inputDims(1);
+  if (w.nbDims != spatial + 2) {
+    n.invalid("the kernel W has shape " + toString(w) + "; an input of rank " +
               std::to_string(spatial + 2) + " needs a kernel of rank " +
               std::to_string(spatial + 2));
   }
-  const Window window = readWindow(n, spatial, kernelShape(n, spatial, w.dims()));
-  const int64_t group = n.attrInt("group", 1);
-  const std::vector<float> kernel = w.toFloats();
-  std::vector<float> bias;
-  if (n.hasInput(2)) bias = n.requireConstant(2, "the bias B").toFloats();
+  return w;
+}
 
-  ConvolutionLayer conv = n.network.addConvolution(n.input(0), w.dims()[0], window.kernel,
-                                                   floatWeights(kernel), floatWeights(bias));
+// The values of W and B where they are known at parse time (empty where computed at run time
+// or, for B, absent).
+struct KernelAndBias {
+  std::vector<float> kernel, bias;
+};
+
+KernelAndBias readKernelAndBias(const NodeImport& n) {
+  KernelAndBias out;
+  if (const ConstTensor* w = n.constantInput(1)) out.kernel = w->toFloats();
+  if (const ConstTensor* b = n.constantInput(2)) out.bias = b->toFloats();
+  return out;
+}
+
+// Wires W and B computed at run time into @p layer (inputs 1 and 2); @p withBias false leaves
+// B to the caller.
+void setRunTimeWeights(NodeImport& n, Layer layer, bool withBias) {
+  if (n.constantInput(1) == nullptr) layer.setInput(1, n.cast(n.input(1), DataType::kFLOAT, "W"));
+  if (withBias && n.hasInput(2) && n.constantInput(2) == nullptr) {
+    layer.setInput(2, n.cast(n.input(2), DataType::kFLOAT, "B"));
+  }
+}
+
+}  // namespace
+
+// The kernel W and bias B are usually initializers, but may be computed at run time (graph
+// inputs, other nodes' outputs): those reach the layer through setInput, and shape inference
+// checks their shapes as it checks weights.
+void importConv(NodeImport& n) {
+  const int32_t spatial = spatialRank(n, n.inputRank(0));
+  const Dims wDims = kernelDims(n, spatial);
+  const Window window = readWindow(n, spatial, kernelShape(n, spatial, wDims));
+  const int64_t group = n.attrInt("group", 1);
+  const KernelAndBias weights = readKernelAndBias(n);
+
+  ConvolutionLayer conv =
+      n.network.addConvolution(n.input(0), wDims[0], window.kernel, floatWeights(weights.kernel),
+                               floatWeights(weights.bias));
   if (conv) {
     conv.setNbGroups(group);
     conv.setStride(window.strides);
@@ -115,6 +146,7 @@ void importConv(NodeImport& n) {
     conv.setPrePadding(window.pre);
     conv.setPostPadding(window.post);
     conv.setPaddingMode(paddingMode(window, false));
+    setRunTimeWeights(n, conv, true);
   }
   n.setOutput(0, n.add(conv).output(0));
 }
@@ -126,15 +158,11 @@ void importConv(NodeImport& n) {
 void importConvTranspose(NodeImport& n) {
   const Dims x = n.inputDims(0);
   const int32_t spatial = spatialRank(n, x.nbDims);
-  const ConstTensor& w = n.requireConstant(1, "the kernel W");
-  if (w.dims().nbDims != spatial + 2) {
-    n.invalid("the kernel W has shape " + toString(w.dims()) + "; an input of rank " +
-              std::to_string(spatial + 2) + " needs a kernel of rank " +
-              std::to_string(spatial + 2));
-  }
-  const Window window = readWindow(n, spatial, kernelShape(n, spatial, w.dims()));
+  const Dims wDims = kernelDims(n, spatial);
+  const Window window = readWindow(n, spatial, kernelShape(n, spatial, wDims));
   const int64_t group = n.attrInt("group", 1);
-  const int64_t outputs = w.dims()[1] * group;
+  if (group < 1) n.invalid("group " + std::to_string(group) + " must be positive");
+  const int64_t outputs = wDims[1] * group;
   const Dims outputPadding = spatialList(n, "output_padding", spatial, 0, 0);
   auto outputShape = n.attrInts("output_shape");
   if (outputShape.size() == static_cast<std::size_t>(spatial + 2)) {
@@ -156,10 +184,13 @@ void importConvTranspose(NodeImport& n) {
       const int64_t out =
           outputShape.empty() ? in * window.strides[i] : outputShape[static_cast<std::size_t>(i)];
       const int64_t total = full + outputPadding[i] - out;
+      // Python's floor division, as the ONNX definition: an output larger than the full result
+      // (negative total) grows at the end first.
+      const int64_t half = total >= 0 ? total / 2 : -((1 - total) / 2);
       if (window.autoPad == "SAME_UPPER") {
-        pre[i] = total / 2;
+        pre[i] = half;
       } else {
-        pre[i] = total - total / 2;
+        pre[i] = total - half;
       }
       post[i] = full - pre[i] - out;
     } else {
@@ -178,33 +209,59 @@ void importConvTranspose(NodeImport& n) {
     grows = grows || grow[i] > 0 || growEnd[i] > 0;
   }
 
-  const std::vector<float> kernel = w.toFloats();
-  std::vector<float> bias;
-  if (n.hasInput(2)) bias = n.requireConstant(2, "the bias B").toFloats();
+  const KernelAndBias weights = readKernelAndBias(n);
+  const bool runTimeBias = n.hasInput(2) && n.constantInput(2) == nullptr;
   DeconvolutionLayer deconv =
-      n.network.addDeconvolution(n.input(0), outputs, window.kernel, floatWeights(kernel),
-                                 floatWeights(grows ? std::vector<float>{} : bias));
+      n.network.addDeconvolution(n.input(0), outputs, window.kernel, floatWeights(weights.kernel),
+                                 floatWeights(grows ? std::vector<float>{} : weights.bias));
   if (deconv) {
     deconv.setNbGroups(group);
     deconv.setStride(window.strides);
     deconv.setDilation(window.dilations);
     deconv.setPrePadding(crop);
     deconv.setPostPadding(cropEnd);
+    setRunTimeWeights(n, deconv, !grows);
   }
   Tensor y = n.add(deconv).output(0);
   if (grows) {
     PaddingLayer pad = n.network.addPadding(y, grow, growEnd);
     y = n.add(pad, "output_padding").output(0);
-    if (!bias.empty()) {
-      ScaleLayer scale =
-          n.network.addScale(y, ScaleMode::kCHANNEL, floatWeights(bias), Weights{}, Weights{});
+    if (!weights.bias.empty()) {
+      ScaleLayer scale = n.network.addScale(y, ScaleMode::kCHANNEL, floatWeights(weights.bias),
+                                            Weights{}, Weights{});
       y = n.add(scale, "bias").output(0);
+    } else if (runTimeBias) {
+      // A bias computed at run time: [K] broadcast over [N, K, spatial...].
+      Dims shape = filled(spatial + 2, 1);
+      shape[1] = outputs;
+      Tensor b = n.reshape(n.cast(n.input(2), DataType::kFLOAT, "B"), shape, "bias_shape");
+      y = n.elementWise(y, b, ElementWiseOperation::kSUM, "bias");
     }
   }
   n.setOutput(0, y);
 }
 
 namespace {
+// MaxPool with dilations or its Indices output (int64 in ONNX: int32 here, widened at the end).
+void importMaxPoolWithIndices(NodeImport& n, const Window& window, bool ceil) {
+  Tensor x = n.input(0);
+  const bool integer = x.type() == DataType::kINT32;
+  if (integer) x = n.cast(x, DataType::kFLOAT, "to_float");
+  MaxPoolingIndicesLayer pool = n.network.addMaxPoolingWithIndices(x, window.kernel);
+  if (pool) {
+    pool.setStride(window.strides);
+    pool.setDilation(window.dilations);
+    pool.setPrePadding(window.pre);
+    pool.setPostPadding(window.post);
+    pool.setPaddingMode(paddingMode(window, ceil));
+    pool.setColumnMajorIndices(n.attrInt("storage_order", 0) != 0);
+  }
+  Tensor y = n.add(pool).output(0);
+  if (integer) y = n.cast(y, DataType::kINT32, "to_int");
+  n.setOutput(0, y);
+  if (n.nbOutputs() > 1) n.setOutput(1, pool.output(1));
+}
+
 void importPooling(NodeImport& n, PoolingType type) {
   const int32_t spatial = spatialRank(n, n.inputRank(0));
   const auto kernelList = n.attrInts("kernel_shape");
@@ -213,16 +270,16 @@ void importPooling(NodeImport& n, PoolingType type) {
               std::to_string(spatial) + " spatial dimensions");
   }
   const Window window = readWindow(n, spatial, toDims(n, kernelList, "kernel_shape"));
-  for (int32_t i = 0; i < spatial; ++i) {
-    if (window.dilations[i] != 1) n.unsupported("dilated pooling: no kiln layer yet");
-  }
-  if (type == PoolingType::kMAX && n.outputUsed(1)) {
-    n.unsupported("the Indices output of MaxPool: no kiln layer yet");
-  }
-  if (n.attrInt("storage_order", 0) != 0 && n.outputUsed(1)) {
-    n.unsupported("storage_order 1 is not supported");
+  bool dilated = false;
+  for (int32_t i = 0; i < spatial; ++i) dilated = dilated || window.dilations[i] != 1;
+  if (dilated && type != PoolingType::kMAX) {
+    n.unsupported("dilated average pooling: no kiln layer yet");
   }
   const bool ceil = n.attrInt("ceil_mode", 0) != 0;
+  if (type == PoolingType::kMAX && (dilated || n.outputUsed(1))) {
+    importMaxPoolWithIndices(n, window, ceil);
+    return;
+  }
   // MaxPool of 8-bit integers (opset 12) pools them as floats, which hold every such value
   // exactly, and converts back.
   Tensor x = n.input(0);
@@ -262,6 +319,57 @@ void importGlobalPool(NodeImport& n) {
   for (int32_t i = 2; i < rank; ++i) mask |= 1u << i;
   const auto op = n.opType() == "GlobalMaxPool" ? ReduceOperation::kMAX : ReduceOperation::kAVG;
   n.setOutput(0, n.reduce(n.input(0), op, mask, true, {}));
+}
+
+}  // namespace kiln::parsers::onnx_import
+
+namespace kiln::parsers::onnx_import {
+
+void importRoiAlign(NodeImport& n) {
+  const std::string mode = n.attrString("mode", "avg");
+  if (mode != "avg" && mode != "max") n.invalid("mode '" + mode + "' is not avg or max");
+  // Opset 16 added the coordinate transformation; before it, regions were output_half_pixel.
+  const std::string transform = n.attrString("coordinate_transformation_mode",
+                                             n.opset >= 16 ? "half_pixel" : "output_half_pixel");
+  if (transform != "half_pixel" && transform != "output_half_pixel") {
+    n.invalid("coordinate_transformation_mode '" + transform +
+              "' is not half_pixel or output_half_pixel");
+  }
+  RoiAlignLayer layer = n.network.addRoiAlign(n.input(0), n.input(1), n.input(2));
+  if (layer) {
+    layer.setMode(mode == "max" ? RoiAlignMode::kMAX : RoiAlignMode::kAVERAGE);
+    layer.setOutputSize(n.attrInt("output_height", 1), n.attrInt("output_width", 1));
+    layer.setSamplingRatio(n.attrInt("sampling_ratio", 0));
+    layer.setSpatialScale(n.attrFloat("spatial_scale", 1.f));
+    layer.setAligned(transform == "half_pixel");
+  }
+  n.setOutput(0, n.add(layer).output(0));
+}
+
+// A convolution of float32 tensors computed at run time (ConvInteger and QLinearConv, after
+// their inputs are dequantized), with the node's window attributes.
+Tensor convolveTensors(NodeImport& n, Tensor x, Tensor w, Tensor bias) {
+  const int32_t spatial = spatialRank(n, x.dimensions().nbDims);
+  const Dims wDims = w.dimensions();
+  if (wDims.nbDims != spatial + 2) {
+    n.invalid("the kernel W has shape " + toString(wDims) + "; an input of rank " +
+              std::to_string(spatial + 2) + " needs a kernel of rank " +
+              std::to_string(spatial + 2));
+  }
+  const Window window = readWindow(n, spatial, kernelShape(n, spatial, wDims));
+  ConvolutionLayer conv =
+      n.network.addConvolution(x, wDims[0], window.kernel, Weights{}, Weights{});
+  if (conv) {
+    conv.setNbGroups(n.attrInt("group", 1));
+    conv.setStride(window.strides);
+    conv.setDilation(window.dilations);
+    conv.setPrePadding(window.pre);
+    conv.setPostPadding(window.post);
+    conv.setPaddingMode(paddingMode(window, false));
+    conv.setInput(1, w);
+    if (bias) conv.setInput(2, bias);
+  }
+  return n.add(conv, "conv").output(0);
 }
 
 }  // namespace kiln::parsers::onnx_import

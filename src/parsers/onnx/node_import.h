@@ -208,6 +208,30 @@ void importTile(NodeImport& n);
 void importPad(NodeImport& n);
 void importDepthToSpace(NodeImport& n);
 void importSpaceToDepth(NodeImport& n);
+void importResize(NodeImport& n);
+void importUpsample(NodeImport& n);
+void importGridSample(NodeImport& n);
+void importScatter(NodeImport& n);
+void importCumSum(NodeImport& n);
+void importOneHot(NodeImport& n);
+void importTrilu(NodeImport& n);
+void importEinsum(NodeImport& n);
+void importLoss(NodeImport& n);
+void importMod(NodeImport& n);
+void importShrink(NodeImport& n);
+void importMeanVarianceNormalization(NodeImport& n);
+void importEyeLike(NodeImport& n);
+void importWindow(NodeImport& n);
+void importDet(NodeImport& n);
+void importReverseSequence(NodeImport& n);
+void importRoiAlign(NodeImport& n);
+void importQuantizeLinear(NodeImport& n);
+void importDequantizeLinear(NodeImport& n);
+void importDynamicQuantizeLinear(NodeImport& n);
+void importConvInteger(NodeImport& n);
+void importQLinearConv(NodeImport& n);
+void importMatMulInteger(NodeImport& n);
+void importQLinearMatMul(NodeImport& n);
 
 // Helpers shared by the importers.
 
@@ -222,5 +246,8 @@ Dims filled(int32_t rank, int64_t value);
 Dims toDims(const NodeImport& n, std::span<const int64_t> values, std::string_view what);
 //! numpy broadcast of two shapes; kINVALID_MODEL naming the node when they do not broadcast.
 Dims broadcastDims(const NodeImport& n, const Dims& a, const Dims& b);
+//! A convolution of float32 tensors @p x and @p w (and @p bias unless null) with the node's
+//! Conv attributes (import_conv_pool.cpp).
+Tensor convolveTensors(NodeImport& n, Tensor x, Tensor w, Tensor bias);
 
 }  // namespace kiln::parsers::onnx_import

@@ -1,0 +1,161 @@
+// Mod, Shrink, MeanVarianceNormalization, and the ops whose output the parser knows from
+// shapes and attributes alone (EyeLike, the signal windows): math beyond the plain binary and
+// unary ops.
+#include <cmath>
+#include <numbers>
+#include <string>
+#include <vector>
+
+#include "parsers/onnx/node_import.h"
+
+namespace kiln::parsers::onnx_import {
+
+// fmod 0 takes the divisor's sign (integers only, in ONNX; floats get numpy.mod), fmod 1 the
+// dividend's (C fmod).
+void importMod(NodeImport& n) {
+  if (!n.hasInput(0) || !n.hasInput(1)) n.invalid("Mod needs two inputs");
+  const int64_t fmod = n.attrInt("fmod", 0);
+  if (fmod != 0 && fmod != 1) n.invalid("fmod " + std::to_string(fmod) + " is not 0 or 1");
+  Tensor a = n.input(0);
+  Tensor b = n.input(1);
+  if (a.type() != b.type()) {
+    n.invalid("the inputs have different element types (" + std::string(toString(a.type())) +
+              " and " + std::string(toString(b.type())) + ")");
+  }
+  n.setOutput(
+      0, n.elementWise(a, b, fmod == 1 ? ElementWiseOperation::kFMOD : ElementWiseOperation::kMOD,
+                       {}));
+}
+
+// y = x + bias where x < -lambd, x - bias where x > lambd, 0 elsewhere.
+void importShrink(NodeImport& n) {
+  const float lambd = n.attrFloat("lambd", 0.5f);
+  const float bias = n.attrFloat("bias", 0.f);
+  Tensor input = n.input(0);
+  const DataType type = input.type();
+  if (type != DataType::kFLOAT && type != DataType::kINT32) {
+    n.unsupported("Shrink of " + std::string(toString(type)) + " values");
+  }
+  Tensor x = n.cast(input, DataType::kFLOAT, "to_float");
+  const int32_t rank = n.inputRank(0);
+  Tensor below =
+      n.elementWise(x, n.scalar(-lambd, rank, "minus_lambd"), ElementWiseOperation::kLESS, "below");
+  Tensor above =
+      n.elementWise(x, n.scalar(lambd, rank, "lambd"), ElementWiseOperation::kGREATER, "above");
+  Tensor b = n.scalar(bias, rank, "bias");
+  Tensor raised = n.elementWise(x, b, ElementWiseOperation::kSUM, "plus_bias");
+  Tensor lowered = n.elementWise(x, b, ElementWiseOperation::kSUB, "minus_bias");
+  SelectLayer inner = n.network.addSelect(above, lowered, n.scalar(0.f, rank, "zero"));
+  Tensor upper = n.add(inner, "upper").output(0);
+  SelectLayer outer = n.network.addSelect(below, raised, upper);
+  Tensor y = n.add(outer, type == DataType::kFLOAT ? std::string_view{} : "select").output(0);
+  n.setOutput(0, n.cast(y, type, {}));
+}
+
+// (x - mean) / (sqrt(variance) + 1e-9) over "axes" (default [0, 2, 3]), as the ONNX function.
+void importMeanVarianceNormalization(NodeImport& n) {
+  const int32_t rank = n.inputRank(0);
+  std::vector<int64_t> axes = n.attrInts("axes");
+  if (!n.hasAttr("axes")) axes = {0, 2, 3};
+  const uint32_t mask = axesMask(n, axes, rank, "axes");
+  Tensor x = n.input(0);
+  Tensor mean = n.reduce(x, ReduceOperation::kAVG, mask, true, "mean");
+  Tensor centered = n.elementWise(x, mean, ElementWiseOperation::kSUB, "center");
+  Tensor square = n.elementWise(centered, centered, ElementWiseOperation::kPROD, "square");
+  Tensor variance = n.reduce(square, ReduceOperation::kAVG, mask, true, "variance");
+  Tensor sd =
+      n.elementWise(n.unary(variance, UnaryOperation::kSQRT, "sqrt"),
+                    n.scalar(1e-9f, rank, "epsilon"), ElementWiseOperation::kSUM, "add_epsilon");
+  n.setOutput(0, n.elementWise(centered, sd, ElementWiseOperation::kDIV, {}));
+}
+
+namespace {
+// The ONNX element type the network's @p type stands for.
+int32_t onnxTypeFor(DataType type) {
+  switch (type) {
+    case DataType::kFLOAT:
+      return kOnnxFloat;
+    case DataType::kBOOL:
+      return kOnnxBool;
+    default:
+      return kOnnxInt32;
+  }
+}
+
+ConstTensor typedValues(const NodeImport& n, const Dims& dims, const std::vector<double>& values,
+                        int32_t type) {
+  DataType kiln = DataType::kFLOAT;
+  if (!kilnTypeOf(type, kiln)) n.unsupported("output element type " + onnxTypeName(type));
+  if (isOnnxFloating(type)) {
+    return ConstTensor::floats(dims, std::vector<float>(values.begin(), values.end()), type);
+  }
+  std::vector<int64_t> ints(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) ints[i] = static_cast<int64_t>(values[i]);
+  return type == kOnnxBool ? ConstTensor::bools(dims, std::move(ints))
+                           : ConstTensor::ints(dims, std::move(ints), type);
+}
+}  // namespace
+
+// Ones where column - row == k: known from the input's shape, so a constant.
+void importEyeLike(NodeImport& n) {
+  const Dims dims = n.inputDims(0);
+  if (dims.nbDims != 2) n.invalid("the input has shape " + toString(dims) + "; EyeLike needs 2-D");
+  if (dims[0] < 0 || dims[1] < 0) n.unsupported("EyeLike of an input with dynamic shape");
+  const ConstTensor* c = n.constantInput(0);
+  const int32_t type = static_cast<int32_t>(
+      n.attrInt("dtype", c != nullptr ? c->onnxType() : onnxTypeFor(n.inputType(0))));
+  const int64_t k = n.attrInt("k", 0);
+  std::vector<double> values(static_cast<std::size_t>(dims[0] * dims[1]), 0.0);
+  for (int64_t i = 0; i < dims[0]; ++i) {
+    const int64_t j = i + k;
+    if (j >= 0 && j < dims[1]) values[static_cast<std::size_t>(i * dims[1] + j)] = 1.0;
+  }
+  n.setOutput(0, typedValues(n, dims, values, type));
+}
+
+// HannWindow, HammingWindow, BlackmanWindow of a size known when the network is built:
+// w[i] = a0 - a1 cos(2 pi i / M) + a2 cos(4 pi i / M), M = size (periodic) or size - 1.
+void importWindow(NodeImport& n) {
+  const ConstTensor& sizeValue = n.requireConstant(0, "the window size");
+  if (sizeValue.count() != 1) n.invalid("the window size must be a scalar");
+  const int64_t size = sizeValue.asInt(0);
+  if (size < 0 || size > (int64_t{1} << 24)) {
+    n.invalid("the window size " + std::to_string(size) + " is outside [0, 2^24]");
+  }
+  double a0 = 0.5, a1 = 0.5, a2 = 0.0;
+  if (n.opType() == "HammingWindow") {
+    a0 = 25.0 / 46.0;
+    a1 = 1.0 - a0;
+  } else if (n.opType() == "BlackmanWindow") {
+    a0 = 0.42;
+    a2 = 0.08;
+  }
+  const bool periodic = n.attrInt("periodic", 1) != 0;
+  const double m = static_cast<double>(periodic ? size : size - 1);
+  std::vector<double> values(static_cast<std::size_t>(size), 1.0);
+  for (int64_t i = 0; i < size && m > 0; ++i) {
+    const double t = 2.0 * std::numbers::pi * static_cast<double>(i) / m;
+    values[static_cast<std::size_t>(i)] = a0 - a1 * std::cos(t) + a2 * std::cos(2.0 * t);
+  }
+  const auto type = static_cast<int32_t>(n.attrInt("output_datatype", kOnnxFloat));
+  n.setOutput(0, typedValues(n, Dims{size}, values, type));
+}
+
+}  // namespace kiln::parsers::onnx_import
+
+namespace kiln::parsers::onnx_import {
+
+void importDet(NodeImport& n) {
+  n.setOutput(0, n.add(n.network.addDeterminant(n.input(0))).output(0));
+}
+
+void importReverseSequence(NodeImport& n) {
+  ReverseSequenceLayer layer = n.network.addReverseSequence(n.input(0), n.input(1));
+  if (layer) {
+    layer.setBatchAxis(static_cast<int32_t>(n.attrInt("batch_axis", 1)));
+    layer.setSequenceAxis(static_cast<int32_t>(n.attrInt("time_axis", 0)));
+  }
+  n.setOutput(0, n.add(layer).output(0));
+}
+
+}  // namespace kiln::parsers::onnx_import

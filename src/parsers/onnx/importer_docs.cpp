@@ -1,0 +1,205 @@
+#include "parsers/onnx/importer_docs.h"
+
+#include <algorithm>
+#include <array>
+
+#include "parsers/onnx/graph_importer.h"
+#include "parsers/onnx/legacy_opsets.h"
+
+namespace kiln::parsers::onnx_import {
+
+namespace {
+
+// "Known" means an initializer, a Constant or shape arithmetic the parser folds: kiln builds
+// for fixed shapes, so arguments that decide an output shape cannot be computed at run time.
+constexpr auto kDocs = std::to_array<ImporterDoc>({
+    // convolution and pooling
+    {"Conv", "Convolution",
+     "1 to 3 spatial dimensions; negative pads are not supported; W and B may be computed at run "
+     "time"},
+    {"ConvTranspose", "Deconvolution",
+     "1 to 3 spatial dimensions; W and B may be computed at run time"},
+    {"MaxPool", "Pooling (MaxPoolingIndices with dilations or the Indices output)",
+     "1 to 3 spatial dimensions; storage_order 0 only"},
+    {"AveragePool", "Pooling", "1 to 3 spatial dimensions"},
+    {"GlobalMaxPool", "Reduce", ""},
+    {"GlobalAveragePool", "Reduce", ""},
+    // linear algebra
+    {"Gemm", "FullyConnected or MatrixMultiply + ElementWise", ""},
+    {"MatMul", "MatrixMultiply", ""},
+    {"Einsum", "Einsum", "float32 and int32 (int64 computed in int32); at most 16 inputs"},
+    // activations
+    {"Relu", "Activation (ElementWise for integers)", ""},
+    {"LeakyRelu", "Activation", ""},
+    {"Elu", "Activation", ""},
+    {"Selu", "Activation", ""},
+    {"Sigmoid", "Activation", ""},
+    {"HardSigmoid", "Activation", ""},
+    {"Tanh", "Activation", ""},
+    {"Softplus", "Activation", ""},
+    {"Softsign", "Activation", ""},
+    {"ThresholdedRelu", "Activation", "", 10},
+    {"Gelu", "Activation", "", 20},
+    {"Clip", "Activation, or ElementWise max/min for run-time bounds and integers", ""},
+    {"PRelu", "ElementWise", ""},
+    {"HardSwish", "Activation + ElementWise", "", 14},
+    {"Mish", "Activation + ElementWise", "", 18},
+    {"Celu", "Activation + ElementWise", "", 12},
+    {"Softmax", "SoftMax (Shuffle to 2-D before opset 13)", ""},
+    {"LogSoftmax", "Reduce + ElementWise + Unary", ""},
+    {"Hardmax", "TopK + ElementWise", ""},
+    // element-wise
+    {"Add", "ElementWise", "opsets 1 to 6: broadcast with axis only where numpy agrees"},
+    {"Sub", "ElementWise", "opsets 1 to 6: broadcast with axis only where numpy agrees"},
+    {"Mul", "ElementWise", "opsets 1 to 6: broadcast with axis only where numpy agrees"},
+    {"Div", "ElementWise", "opsets 1 to 6: broadcast with axis only where numpy agrees"},
+    {"Pow", "ElementWise", "opsets 1 to 6: broadcast with axis only where numpy agrees"},
+    {"Max", "ElementWise", ""},
+    {"Min", "ElementWise", ""},
+    {"Sum", "ElementWise", ""},
+    {"Mean", "ElementWise", ""},
+    {"Equal", "ElementWise", ""},
+    {"Greater", "ElementWise", ""},
+    {"Less", "ElementWise", ""},
+    {"GreaterOrEqual", "ElementWise", "", 12},
+    {"LessOrEqual", "ElementWise", "", 12},
+    {"And", "ElementWise", ""},
+    {"Or", "ElementWise", ""},
+    {"Xor", "ElementWise", ""},
+    {"Not", "Unary", ""},
+    {"Where", "Select", "", 9},
+    // unary functions
+    {"Abs", "Unary", ""},
+    {"Neg", "Unary", ""},
+    {"Exp", "Unary", ""},
+    {"Log", "Unary", ""},
+    {"Sqrt", "Unary", ""},
+    {"Reciprocal", "Unary", ""},
+    {"Sin", "Unary", "", 7},
+    {"Cos", "Unary", "", 7},
+    {"Tan", "Unary", "", 7},
+    {"Asin", "Unary", "", 7},
+    {"Acos", "Unary", "", 7},
+    {"Atan", "Unary", "", 7},
+    {"Sinh", "Unary", "", 9},
+    {"Cosh", "Unary", "", 9},
+    {"Asinh", "Unary", "", 9},
+    {"Acosh", "Unary", "", 9},
+    {"Atanh", "Unary", "", 9},
+    {"Floor", "Unary", ""},
+    {"Ceil", "Unary", ""},
+    {"Sign", "Unary", "", 9},
+    {"Round", "Unary", "", 11},
+    {"Erf", "Unary", "", 9},
+    {"IsNaN", "Unary", "", 9},
+    {"IsInf", "Unary", "", 10},
+    // normalization
+    {"BatchNormalization", "Scale (decomposed when the statistics are computed at run time)",
+     "inference only: training_mode 1, spatial 0 and, before opset 7, is_test 0 are not "
+     "supported"},
+    {"InstanceNormalization", "Reduce + ElementWise + Unary", ""},
+    {"LayerNormalization", "Reduce + ElementWise + Unary", ""},
+    {"LRN", "LRN", ""},
+    // reductions
+    {"ReduceSum", "Reduce", "axes must be known"},
+    {"ReduceMean", "Reduce", "axes must be known"},
+    {"ReduceMax", "Reduce", "axes must be known"},
+    {"ReduceMin", "Reduce", "axes must be known"},
+    {"ReduceProd", "Reduce", "axes must be known"},
+    {"ReduceL1", "Reduce + Unary", "axes must be known"},
+    {"ReduceL2", "Reduce + ElementWise + Unary", "axes must be known"},
+    {"ReduceLogSum", "Reduce + Unary", "axes must be known"},
+    {"ReduceLogSumExp", "Reduce + ElementWise + Unary", "axes must be known"},
+    {"ReduceSumSquare", "ElementWise + Reduce", "axes must be known"},
+    {"ArgMax", "TopK (k = 1)", ""},
+    {"ArgMin", "TopK (k = 1)", ""},
+    {"TopK", "TopK", "K must be known and at least 1"},
+    // shapes and types
+    {"Reshape", "Shuffle (folded on known values)", "the shape must be known"},
+    {"Flatten", "Shuffle", ""},
+    {"Transpose", "Shuffle", ""},
+    {"Squeeze", "Shuffle", "axes must be known"},
+    {"Unsqueeze", "Shuffle", "axes must be known"},
+    {"Identity", "(none: the input is forwarded)", ""},
+    {"Dropout", "(none: the input is forwarded)",
+     "inference only: training_mode true and the mask output are not supported"},
+    {"Cast", "Identity (cast)", "to float32, float16, bfloat16, int32, int64, int8, uint8 or bool"},
+    {"CastLike", "Identity (cast)", ""},
+    {"Constant", "Constant (when a layer reads it)", "no sparse or string constants"},
+    {"Shape", "(folded: shapes are static)", ""},
+    {"Size", "(folded: shapes are static)", ""},
+    {"ConstantOfShape", "Constant", "the shape must be known", 9},
+    {"Range", "Constant", "start, limit and delta must be known", 11},
+    // data movement
+    {"Concat", "Concatenation", ""},
+    {"Split", "Slice", "split sizes must be known"},
+    {"Slice", "Slice", "starts, ends, axes and steps must be known"},
+    {"Gather", "Gather", ""},
+    {"GatherElements", "Gather (element mode)", "", 11},
+    {"GatherND", "Gather (ND mode)", "", 11},
+    {"Expand", "Shuffle + Slice (stride 0)", "the shape must be known", 8},
+    {"Tile", "Concatenation", "repeats must be known"},
+    {"Pad", "Padding", "pads must be known; mode wrap is not supported"},
+    {"DepthToSpace", "Shuffle", ""},
+    {"SpaceToDepth", "Shuffle", ""},
+    // resampling, scatter, indexing
+    {"Resize", "Resize",
+     "scales or sizes must be known; antialias 1 only where no axis shrinks (or with nearest); "
+     "keep_aspect_ratio_policy: where a length rounds up, coordinates map with output / input "
+     "lengths instead of the common scale"},
+    {"Upsample", "Resize", "scales must be known"},
+    {"GridSample", "GridSample", "2-D only ([N, C, H, W] input)"},
+    {"Scatter", "Scatter (element mode)", ""},
+    {"ScatterElements", "Scatter (element mode)", ""},
+    {"ScatterND", "Scatter (ND mode)", ""},
+    {"CumSum", "Cumulative", "the axis may be computed at run time"},
+    {"OneHot", "OneHot", "depth must be known"},
+    {"Trilu", "Trilu", "k may be computed at run time"},
+    // losses
+    {"NegativeLogLikelihoodLoss", "Loss", "reduction none, sum or mean; weight; ignore_index"},
+    {"SoftmaxCrossEntropyLoss", "Loss",
+     "reduction none, sum or mean; weight; ignore_index; log_prob"},
+    // more math
+    {"Mod", "ElementWise (kMOD, kFMOD)", "int16 and unsigned types are not supported"},
+    {"Shrink", "ElementWise + Select", ""},
+    {"MeanVarianceNormalization", "Reduce + ElementWise", ""},
+    {"EyeLike", "Constant", "the input's shape must be known"},
+    {"HannWindow", "Constant", "size must be known"},
+    {"HammingWindow", "Constant", "size must be known"},
+    {"BlackmanWindow", "Constant", "size must be known"},
+    {"Det", "Determinant", "float32"},
+    {"ReverseSequence", "ReverseSequence", ""},
+    {"RoiAlign", "RoiAlign", "avg and max modes; half_pixel and output_half_pixel"},
+    // quantization (computed in float32; exact while sums stay below 2^24)
+    {"QuantizeLinear", "Quantize", "uint8 and int8; per tensor or per axis"},
+    {"DequantizeLinear", "Dequantize", "uint8, int8 and int32; per tensor or per axis"},
+    {"DynamicQuantizeLinear", "Reduce + ElementWise + Quantize", "uint8"},
+    {"ConvInteger", "Dequantize + Convolution", ""},
+    {"QLinearConv", "Dequantize + Convolution + Quantize", ""},
+    {"MatMulInteger", "Dequantize + MatrixMultiply", ""},
+    {"QLinearMatMul", "Dequantize + MatrixMultiply + Quantize", ""},
+});
+
+}  // namespace
+
+std::span<const ImporterDoc> importerDocs() {
+  return kDocs;
+}
+
+const ImporterDoc* findImporterDoc(std::string_view opType) {
+  for (const auto& doc : kDocs) {
+    if (doc.opType == opType) return &doc;
+  }
+  return nullptr;
+}
+
+int64_t oldestImportedOpset(const ImporterInfo& info) {
+  const int64_t legacy = legacyOldestOpset(info.opType);
+  int64_t oldest = legacy > 0 ? legacy : kLegacyOpsetEnd;
+  oldest = std::max({oldest, info.sinceOpset, kMinOpset});
+  if (const ImporterDoc* doc = findImporterDoc(info.opType))
+    oldest = std::max(oldest, doc->onnxSince);
+  return oldest;
+}
+
+}  // namespace kiln::parsers::onnx_import
