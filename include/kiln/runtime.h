@@ -25,6 +25,22 @@ class ContextImpl;
 
 class ExecutionContext;
 
+//! How Engine::layerInformation and engineInformation describe layers (TensorRT's
+//! LayerInformationFormat).
+enum class LayerInformationFormat : int32_t {
+  kONELINE = 0,  //!< one line of text per layer
+  kJSON = 1,     //!< JSON: an object per layer; the engine as {"layers": [...]}
+};
+
+//! Receives the time of every layer of every inference of the contexts it is set on
+//! (TensorRT's IProfiler). Called from the thread running the inference, after each layer.
+class Profiler {
+ public:
+  virtual ~Profiler() = default;
+  //! @p layerName: the engine layer (Engine::layerInformation names it); @p ms: its wall time.
+  virtual void reportLayerTime(std::string_view layerName, float ms) noexcept = 0;
+};
+
 class Engine {
  public:
   ~Engine();
@@ -43,6 +59,14 @@ class Engine {
 
   //! Layers of the engine after optimization.
   int32_t nbLayers() const;
+
+  //! Layer @p layerIndex (0 to nbLayers() - 1) of the engine (TensorRT's IEngineInspector):
+  //! name, kind (its op), fused_from (the network layers it stands for), tactic, precision,
+  //! and its inputs and outputs (name, type, shape, format, and whether each is a constant).
+  //! Empty for an index out of range.
+  std::string layerInformation(int32_t layerIndex, LayerInformationFormat format) const;
+  //! Every layer: one line each (kONELINE), or {"layers": [...]} (kJSON).
+  std::string engineInformation(LayerInformationFormat format) const;
   //! Bytes of activation memory one execution context needs.
   std::size_t deviceMemorySize() const;
   DeviceType deviceType() const;
@@ -84,6 +108,11 @@ class ExecutionContext {
   bool executeV2(std::span<void* const> bindings);
 
   const Engine& engine() const noexcept;
+
+  //! Times every layer of every later inference and reports it to @p profiler (null: stop).
+  //! The profiler must outlive its use by this context.
+  void setProfiler(Profiler* profiler) noexcept;
+  Profiler* profiler() const noexcept;
 
   explicit ExecutionContext(std::unique_ptr<detail::ContextImpl> impl);
 

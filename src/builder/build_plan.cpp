@@ -4,6 +4,7 @@
 
 #include "builder/lowering.h"
 #include "builder/memory_planner.h"
+#include "builder/passes/pass_manager.h"
 #include "builder/tactics/tactic_selector.h"
 #include "core/error.h"
 #include "ir/op_registry.h"
@@ -28,6 +29,7 @@ plan::EnginePlan buildPlan(const ir::Graph& network, const detail::BuilderConfig
   pruneAndOrder(graph);
   ir::inferShapes(graph);
   reporter.verbose("lowered the network to " + std::to_string(graph.nodes.size()) + " layers");
+  runPasses(graph, config.disabledPasses, reporter);
 
   TacticChoice choice = selectTactics(graph, config, reporter);
   plan.tactics = std::move(choice.tactics);

@@ -1,7 +1,8 @@
 // Convolution and Deconvolution (transposed convolution) over an [N, C, spatial...] float32 input
 // with 1, 2 or 3 spatial dimensions.
 //
-// Inputs: x, the kernel W, and an optional bias [K] (input 2).
+// Inputs: x, the kernel W, an optional bias [K] (input 2), and the residual of a fused epilogue
+// (ops/epilogue.h), which the builder's fusion passes add.
 //   Convolution:   W is [K, C/groups, kernel...]
 //   Deconvolution: W is [C, K/groups, kernel...]
 // The kernel is required, but a layer may exist for a while without one (the API lets users set
@@ -16,6 +17,7 @@
 
 #include "core/shape_util.h"
 #include "ir/op_registry.h"
+#include "ops/epilogue_apply.h"
 #include "ops/infer_checks.h"
 #include "ops/op_families.h"
 #include "ops/window_util.h"
@@ -127,6 +129,7 @@ void inferConvolution(ir::InferContext& ctx) {
     }
     out[2 + i] = forwardWindow(extent, s.window, i, CeilRule::kPlainCeil).out;
   }
+  checkEpilogue(ctx, 3, out);
   ctx.setOutput(0, DataType::kFLOAT, out);
 }
 
@@ -149,6 +152,7 @@ void inferDeconvolution(ir::InferContext& ctx) {
     }
     out[2 + i] = w.out;
   }
+  checkEpilogue(ctx, 3, out);
   ctx.setOutput(0, DataType::kFLOAT, out);
 }
 
@@ -225,21 +229,23 @@ void runConvolutionLike(const ir::KernelContext& ctx) {
       }
     }
   }
+  applyEpilogue(ctx);
 }
 
 }  // namespace
 
 void registerConvolutionOps(ir::OpRegistry& registry) {
-  // minInputs is 1 so that a missing kernel is reported by the rule, with advice.
+  // minInputs is 1 so that a missing kernel is reported by the rule, with advice. Input 3 is
+  // the fused epilogue's residual (ops/epilogue.h).
   registry.add({.name = "Convolution",
                 .minInputs = 1,
-                .maxInputs = 3,
+                .maxInputs = 4,
                 .nbOutputs = 1,
                 .infer = inferConvolution,
                 .reference = runConvolutionLike<false>});
   registry.add({.name = "Deconvolution",
                 .minInputs = 1,
-                .maxInputs = 3,
+                .maxInputs = 4,
                 .nbOutputs = 1,
                 .infer = inferDeconvolution,
                 .reference = runConvolutionLike<true>});

@@ -8,6 +8,7 @@
 #include "core/shape_util.h"
 #include "ir/op_registry.h"
 #include "kiln/network.h"
+#include "ops/epilogue_apply.h"
 #include "ops/infer_checks.h"
 #include "ops/op_families.h"
 
@@ -16,7 +17,7 @@ namespace kiln::ops {
 namespace {
 
 // ---------------------------------------------------------------------------------------------
-// FullyConnected: inputs [x, kernel [K, F], bias [K]?], attribute "num_output" (K).
+// FullyConnected: inputs [x, kernel [K, F], bias [K]?, residual?], attribute "num_output" (K).
 
 // Dimensions kept in front of the flattened part: all but the last three (rank >= 3), or
 // the N of [N, C].
@@ -72,6 +73,7 @@ void inferFullyConnected(ir::InferContext& ctx) {
     out[out.nbDims++] = 1;
     out[out.nbDims++] = 1;
   }
+  checkEpilogue(ctx, 3, out);
   ctx.setOutput(0, DataType::kFLOAT, out);
 }
 
@@ -97,10 +99,11 @@ void runFullyConnected(const ir::KernelContext& ctx) {
       y[r * k + o] = static_cast<float>(acc);
     }
   }
+  applyEpilogue(ctx);
 }
 
 // ---------------------------------------------------------------------------------------------
-// MatrixMultiply: inputs [A, B], attributes "op0", "op1" (MatrixOperation).
+// MatrixMultiply: inputs [A, B, residual?], attributes "op0", "op1" (MatrixOperation).
 
 const char* opText(MatrixOperation op) {
   switch (op) {
@@ -188,6 +191,7 @@ void inferMatrixMultiply(ir::InferContext& ctx) {
   });
   if (!lhs.vector) out[out.nbDims++] = lhs.outer;
   if (!rhs.vector) out[out.nbDims++] = rhs.outer;
+  checkEpilogue(ctx, 2, out);
   ctx.setOutput(0, DataType::kFLOAT, out);
 }
 
@@ -255,20 +259,22 @@ void runMatrixMultiply(const ir::KernelContext& ctx) {
       }
     }
   }
+  applyEpilogue(ctx);
 }
 
 }  // namespace
 
 void registerMatMulOps(ir::OpRegistry& registry) {
+  // The last input of each is the residual of a fused epilogue (ops/epilogue.h).
   registry.add({.name = "FullyConnected",
                 .minInputs = 2,
-                .maxInputs = 3,
+                .maxInputs = 4,
                 .nbOutputs = 1,
                 .infer = inferFullyConnected,
                 .reference = runFullyConnected});
   registry.add({.name = "MatrixMultiply",
                 .minInputs = 2,
-                .maxInputs = 2,
+                .maxInputs = 3,
                 .nbOutputs = 1,
                 .infer = inferMatrixMultiply,
                 .reference = runMatrixMultiply});

@@ -1,5 +1,6 @@
 #include "runtime/context_impl.h"
 
+#include <chrono>
 #include <new>
 
 #include "core/error.h"
@@ -77,9 +78,18 @@ void ContextImpl::execute() {
       const ir::Value& value = graph.value(v);
       outputs.push_back({value.dtype, value.dims, location[static_cast<std::size_t>(v)], true});
     }
-    const ir::KernelContext ctx{node, inputs, outputs, workspace_.data(), workspace_.size()};
+    const ir::KernelContext ctx{
+        node, inputs, outputs, workspace_.data(), workspace_.size(), &engine_->threads()};
     try {
-      engine_->kernel(n).execute(ctx);
+      if (profiler_ == nullptr) {
+        engine_->kernel(n).execute(ctx);
+      } else {
+        const auto start = std::chrono::steady_clock::now();
+        engine_->kernel(n).execute(ctx);
+        profiler_->reportLayerTime(node.name, std::chrono::duration<float, std::milli>(
+                                                  std::chrono::steady_clock::now() - start)
+                                                  .count());
+      }
     } catch (const Error& e) {
       fail(e.code(), "layer '", node.name, "' (", node.op, "): ", e.what());
     } catch (const std::bad_alloc&) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/aligned_buffer.h"
+#include "kiln/runtime.h"
 #include "runtime/engine_impl.h"
 
 namespace kiln {
@@ -26,6 +27,9 @@ class ContextImpl {
   }
   void* address(int32_t ioIndex) const { return addresses_[static_cast<std::size_t>(ioIndex)]; }
 
+  void setProfiler(Profiler* profiler) noexcept { profiler_ = profiler; }
+  Profiler* profiler() const noexcept { return profiler_; }
+
   //! Runs every node in order. Throws Error naming the layer that failed; kINVALID_STATE when
   //! an IO address is missing or another thread is running this context.
   void execute();
@@ -37,6 +41,7 @@ class ContextImpl {
   AlignedBuffer arena_;
   AlignedBuffer workspace_;
   std::atomic<bool> running_{false};
+  Profiler* profiler_ = nullptr;
 };
 
 }  // namespace kiln::detail

@@ -9,7 +9,8 @@ namespace {
 
 using test::CapturingLogger;
 
-// x [4, 64] -> relu -> tanh -> y: two layers, 1 KiB tensors.
+// x [4, 64] -> relu -> tanh -> y: two layers, 1 KiB tensors (pointwise fusion, which would
+// make them one, is off).
 std::vector<std::byte> smallPlan(CapturingLogger& logger) {
   Builder builder(logger);
   auto network = builder.createNetwork();
@@ -19,6 +20,7 @@ std::vector<std::byte> smallPlan(CapturingLogger& logger) {
   tanh.output(0).setName("y");
   network->markOutput(tanh.output(0));
   auto config = builder.createBuilderConfig();
+  config->setPassEnabled("pointwise-fusion", false);
   return builder.buildSerializedNetwork(*network, *config);
 }
 

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 #include <ostream>
+#include <span>
 
 #include "cli_error.h"
 #include "file_io.h"
@@ -63,6 +64,19 @@ std::vector<std::byte> buildPlanFromNetwork(const BuildOptions& options, CliLogg
   }
   if (options.optimizationLevel) config->setBuilderOptimizationLevel(*options.optimizationLevel);
   config->setNbThreads(options.threads);
+  for (const std::string& pass : disabledPasses(options)) (void)config->setPassEnabled(pass, false);
+  std::unique_ptr<TimingCache> timingCache;
+  if (!options.timingCacheFile.empty()) {
+    std::vector<std::byte> blob;
+    if (std::filesystem::exists(options.timingCacheFile)) {
+      blob = readFile(options.timingCacheFile, "timing cache");
+    }
+    timingCache = config->createTimingCache(blob);
+    if (!timingCache) {
+      throw CliError("'" + options.timingCacheFile + "' is not a usable timing cache");
+    }
+    config->setTimingCache(*timingCache, false);
+  }
 
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::byte> plan = builder.buildSerializedNetwork(*network, *config);
@@ -71,10 +85,24 @@ std::vector<std::byte> buildPlanFromNetwork(const BuildOptions& options, CliLogg
   if (plan.empty()) throw CliError("cannot build an engine from " + modelDescription(options));
   out << "[I] Engine built from '" << (options.onnx.empty() ? options.network : options.onnx)
       << "' in " << seconds << " s (" << plan.size() << " bytes)\n";
+  if (timingCache) {
+    writeFile(options.timingCacheFile, timingCache->serialize(), "timing cache");
+    out << "[I] Timing cache (" << timingCache->size() << " layers) saved to '"
+        << options.timingCacheFile << "'\n";
+  }
 
   if (!options.saveEngine.empty()) {
     writeFile(options.saveEngine, plan, "engine");
     out << "[I] Engine saved to '" << options.saveEngine << "'\n";
+  }
+  if (!options.exportLayerInfo.empty()) {
+    Runtime runtime(logger);
+    const std::unique_ptr<Engine> engine = runtime.deserialize(plan);
+    if (!engine) throw CliError("cannot load the engine built from " + modelDescription(options));
+    const std::string info = engine->engineInformation(LayerInformationFormat::kJSON);
+    writeFile(options.exportLayerInfo, std::as_bytes(std::span(info.data(), info.size())),
+              "layer information");
+    out << "[I] Layer information exported to '" << options.exportLayerInfo << "'\n";
   }
   return plan;
 }

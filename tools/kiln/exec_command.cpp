@@ -1,5 +1,6 @@
 // kiln exec (alias run): load or build an engine, run it as trtexec does, report timings.
 #include <ostream>
+#include <span>
 
 #include "cli_error.h"
 #include "commands.h"
@@ -8,6 +9,7 @@
 #include "file_io.h"
 #include "inference_loop.h"
 #include "io_tensors.h"
+#include "layer_profile.h"
 #include "report.h"
 
 namespace kiln::cli {
@@ -58,6 +60,18 @@ int runExec(const ExecOptions& options, CliLogger& logger, std::ostream& out) {
       runInference(*context, {options.iterations, options.warmUpMs, options.durationS});
   printPerformanceReport(out, run,
                          {options.avgRuns, options.build.verbose, options.noDataTransfers});
+
+  if (options.dumpProfile || !options.exportProfile.empty()) {
+    LayerProfile profile;
+    runProfiled(*context, profile, options.iterations);
+    if (options.dumpProfile) printProfile(out, profile);
+    if (!options.exportProfile.empty()) {
+      const std::string json = profileJson(profile);
+      writeFile(options.exportProfile, std::as_bytes(std::span(json.data(), json.size())),
+                "profile");
+      out << "[I] Profile exported to '" << options.exportProfile << "'\n";
+    }
+  }
 
   if (!options.saveOutputs.empty()) {
     saveOutputs(tensors, options.saveOutputs);

@@ -22,7 +22,15 @@ int runInspect(const InspectOptions& options, CliLogger& logger, std::ostream& o
   Runtime runtime(logger);
   const std::unique_ptr<Engine> engine =
       deserializePlan(runtime, logger, plan, "plan '" + path + "'");
+  if (options.json) {
+    out << engine->engineInformation(LayerInformationFormat::kJSON);
+    return 0;
+  }
   printEngineInfo(out, *engine, {"plan '" + path + "'", plan.size()});
+  out << "[I] === Layers ===\n";
+  for (int32_t i = 0; i < engine->nbLayers(); ++i) {
+    out << "[I] " << engine->layerInformation(i, LayerInformationFormat::kONELINE) << "\n";
+  }
   return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "cli_error.h"
+#include "kiln/builder.h"
 
 namespace kiln::cli {
 namespace {
@@ -56,6 +57,21 @@ void addBuildOptions(CLI::App& command, BuildOptions& options) {
       .add_option("--threads", options.threads,
                   "Threads for build and inference (0 = one per core)")
       ->option_text("N");
+  command
+      .add_option("--timingCacheFile", options.timingCacheFile,
+                  "Timing cache: tactic timings are read from FILE if it exists, and the "
+                  "updated cache is written back after the build")
+      ->option_text("FILE");
+  command
+      .add_option("--disablePasses", options.disablePasses,
+                  "Optimization passes not to run, by name: pass[,pass] (--verbose lists every "
+                  "rewrite the passes make)")
+      ->option_text("LIST");
+  command
+      .add_option("--exportLayerInfo", options.exportLayerInfo,
+                  "Write the engine's layers (kind, fused layers, tactic, precision, shapes) to "
+                  "FILE as JSON")
+      ->option_text("FILE");
   command.add_flag("--verbose,-v", options.verbose, "Show verbose messages");
 }
 
@@ -94,11 +110,20 @@ void addExecOptions(CLI::App& command, ExecOptions& options) {
       ->option_text("FILE");
   command.add_option("--seed", options.seed, "Seed of the random inputs (default 1)")
       ->option_text("N");
+  command.add_flag("--dumpProfile", options.dumpProfile,
+                   "Print each layer's time and share of the total (a separate profiled run)");
+  command
+      .add_option("--exportProfile", options.exportProfile,
+                  "Write each layer's time to FILE as JSON (a separate profiled run)")
+      ->option_text("FILE");
 }
 
 void addInspectOptions(CLI::App& command, InspectOptions& options) {
   command.add_option("plan", options.plan, "Plan file")->option_text("FILE");
   command.add_option("--loadEngine", options.loadEngine, "Plan file")->option_text("FILE");
+  command.add_flag("--json", options.json,
+                   "Print the layers as JSON: {\"layers\": [{name, kind, fused_from, tactic, "
+                   "precision, inputs, outputs}, ...]}");
   command.add_flag("--verbose,-v", options.verbose, "Show verbose messages");
 }
 
@@ -119,6 +144,24 @@ void validate(const BuildOptions& options) {
                    std::to_string(*options.optimizationLevel));
   }
   (void)workspaceLimitBytes(options);  // throws on a malformed size
+  (void)disabledPasses(options);
+}
+
+std::vector<std::string> disabledPasses(const BuildOptions& options) {
+  const std::vector<std::string> known = BuilderConfig::optimizationPassNames();
+  std::vector<std::string> names;
+  for (const std::string& argument : options.disablePasses) {
+    for (const std::string& name : splitList(argument)) {
+      if (name.empty()) continue;
+      if (std::find(known.begin(), known.end(), name) == known.end()) {
+        std::string list;
+        for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+        throw CliError("--disablePasses: unknown pass '" + name + "' (passes: " + list + ")");
+      }
+      names.push_back(name);
+    }
+  }
+  return names;
 }
 
 void validate(const ExecOptions& options) {

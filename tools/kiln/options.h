@@ -22,6 +22,9 @@ struct BuildOptions {
   std::vector<std::string> memPoolSize;      //!< --memPoolSize=workspace:1024M,...
   std::optional<int32_t> optimizationLevel;  //!< --builderOptimizationLevel
   int32_t threads = 0;                       //!< --threads (0: one per physical core)
+  std::vector<std::string> disablePasses;    //!< --disablePasses=a,b: optimization passes off
+  std::string exportLayerInfo;               //!< --exportLayerInfo: engine layers as JSON
+  std::string timingCacheFile;               //!< --timingCacheFile: read if present, then saved
   bool verbose = false;
 };
 
@@ -37,11 +40,14 @@ struct ExecOptions {
   std::string saveOutputs;              //!< directory
   std::string exportTimes;              //!< JSON file
   uint32_t seed = 1;                    //!< random inputs
+  bool dumpProfile = false;             //!< --dumpProfile: per-layer time table
+  std::string exportProfile;            //!< --exportProfile: per-layer times as JSON
 };
 
 struct InspectOptions {
   std::string plan;        //!< positional
   std::string loadEngine;  //!< --loadEngine
+  bool json = false;       //!< --json: the layers as JSON (Engine::engineInformation)
   bool verbose = false;
 };
 
@@ -53,6 +59,10 @@ void addInspectOptions(CLI::App& command, InspectOptions& options);
 //! the flag.
 void validate(const BuildOptions& options);
 void validate(const ExecOptions& options);
+
+//! The pass names of --disablePasses (comma separated, several flags allowed); throws CliError
+//! naming an unknown pass and listing the known ones.
+std::vector<std::string> disabledPasses(const BuildOptions& options);
 
 //! Workspace limit in bytes from --workspace / --memPoolSize; nullopt when neither is given.
 std::optional<std::size_t> workspaceLimitBytes(const BuildOptions& options);

@@ -1,0 +1,163 @@
+// The engine inspector (TensorRT's IEngineInspector) and the per-layer profiler hook: what each
+// engine layer is, and how long it takes.
+#include <cstdio>
+#include <string>
+
+#include "core/error.h"
+#include "ir/attributes.h"
+#include "kiln/runtime.h"
+#include "runtime/context_impl.h"
+
+namespace kiln {
+
+namespace {
+
+std::string jsonString(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buffer[8];
+          std::snprintf(buffer, sizeof(buffer), "\\u%04x", static_cast<unsigned>(c));
+          out += buffer;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string jsonDims(const Dims& dims) {
+  std::string out = "[";
+  for (int32_t i = 0; i < dims.nbDims; ++i) {
+    if (i > 0) out += ",";
+    out += std::to_string(dims[i]);
+  }
+  return out + "]";
+}
+
+std::string tensorJson(const ir::Value& value) {
+  return "{\"name\":" + jsonString(value.name) + ",\"dtype\":" + jsonString(toString(value.dtype)) +
+         ",\"shape\":" + jsonDims(value.dims) +
+         ",\"format\":\"linear\",\"constant\":" + (value.isConstant() ? "true" : "false") + "}";
+}
+
+std::string precisionOf(const ir::Graph& graph, const ir::Node& node) {
+  if (node.precision) return toString(*node.precision);
+  return node.outputs.empty() ? toString(DataType::kFLOAT)
+                              : toString(graph.value(node.outputs[0]).dtype);
+}
+
+std::string describe(const plan::EnginePlan& plan, std::size_t index,
+                     LayerInformationFormat format) {
+  const ir::Graph& graph = plan.graph;
+  const ir::Node& node = graph.nodes[index];
+  const std::string tactic = index < plan.tactics.size() ? plan.tactics[index] : std::string();
+  if (format == LayerInformationFormat::kJSON) {
+    std::string out = "{\"name\":" + jsonString(node.name) + ",\"kind\":" + jsonString(node.op) +
+                      ",\"fused_from\":[";
+    for (std::size_t i = 0; i < node.fusedFrom.size(); ++i) {
+      if (i > 0) out += ",";
+      out += jsonString(node.fusedFrom[i]);
+    }
+    out += "],\"tactic\":" + jsonString(tactic) +
+           ",\"precision\":" + jsonString(precisionOf(graph, node)) + ",\"inputs\":[";
+    bool first = true;
+    for (ir::ValueId v : node.inputs) {
+      if (v == ir::kNoValue) continue;
+      if (!first) out += ",";
+      first = false;
+      out += tensorJson(graph.value(v));
+    }
+    out += "],\"outputs\":[";
+    for (std::size_t i = 0; i < node.outputs.size(); ++i) {
+      if (i > 0) out += ",";
+      out += tensorJson(graph.value(node.outputs[i]));
+    }
+    return out + "],\"attributes\":" + jsonString(ir::toString(node.attrs)) + "}";
+  }
+  std::string out = node.name + " [" + node.op + "] tactic=" + tactic +
+                    " precision=" + precisionOf(graph, node) + " in=";
+  bool first = true;
+  for (ir::ValueId v : node.inputs) {
+    if (v == ir::kNoValue || graph.value(v).isConstant()) continue;
+    if (!first) out += ",";
+    first = false;
+    out += toString(graph.value(v).dims);
+  }
+  out += " out=";
+  for (std::size_t i = 0; i < node.outputs.size(); ++i) {
+    if (i > 0) out += ",";
+    out += toString(graph.value(node.outputs[i]).dims);
+  }
+  if (node.fusedFrom.size() != 1 || node.fusedFrom[0] != node.name) {
+    out += " fused_from=";
+    for (std::size_t i = 0; i < node.fusedFrom.size(); ++i) {
+      if (i > 0) out += ",";
+      out += node.fusedFrom[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Engine::layerInformation(int32_t layerIndex, LayerInformationFormat format) const {
+  const plan::EnginePlan& plan = impl_->plan();
+  if (layerIndex < 0 || static_cast<std::size_t>(layerIndex) >= plan.graph.nodes.size()) return {};
+  try {
+    return describe(plan, static_cast<std::size_t>(layerIndex), format);
+  } catch (const std::exception& e) {
+    impl_->reporter().error(ErrorCode::kINTERNAL_ERROR,
+                            std::string("Engine::layerInformation: ") + e.what());
+  }
+  return {};
+}
+
+std::string Engine::engineInformation(LayerInformationFormat format) const {
+  const plan::EnginePlan& plan = impl_->plan();
+  try {
+    std::string out = format == LayerInformationFormat::kJSON ? "{\"layers\":[" : "";
+    for (std::size_t i = 0; i < plan.graph.nodes.size(); ++i) {
+      if (format == LayerInformationFormat::kJSON) {
+        if (i > 0) out += ",\n";
+        out += describe(plan, i, format);
+      } else {
+        out += describe(plan, i, format) + "\n";
+      }
+    }
+    if (format == LayerInformationFormat::kJSON) out += "]}\n";
+    return out;
+  } catch (const std::exception& e) {
+    impl_->reporter().error(ErrorCode::kINTERNAL_ERROR,
+                            std::string("Engine::engineInformation: ") + e.what());
+  }
+  return {};
+}
+
+void ExecutionContext::setProfiler(Profiler* profiler) noexcept {
+  impl_->setProfiler(profiler);
+}
+
+Profiler* ExecutionContext::profiler() const noexcept {
+  return impl_->profiler();
+}
+
+}  // namespace kiln
