@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,7 +18,36 @@ namespace kiln {
 
 namespace detail {
 struct BuilderConfigData;
-}
+struct TimingCacheData;
+}  // namespace detail
+
+//! The tactic choices of earlier builds (TensorRT's ITimingCache), keyed by layer signature (op,
+//! attributes, input/output types and shapes), target ISA and thread count. A build whose config
+//! has a cache takes a cached layer's tactic without timing it, and adds what it times.
+//! Create one with BuilderConfig::createTimingCache.
+class TimingCache {
+ public:
+  ~TimingCache();
+  TimingCache(const TimingCache&) = delete;
+  TimingCache& operator=(const TimingCache&) = delete;
+
+  //! The bytes BuilderConfig::createTimingCache reads back (save them to a file).
+  std::vector<std::byte> serialize() const;
+  //! Adds the entries of @p other this cache lacks. True on success.
+  bool combine(const TimingCache& other, bool ignoreMismatch);
+  //! Removes every entry.
+  bool reset();
+  //! Number of layer signatures cached.
+  std::size_t size() const;
+
+  detail::TimingCacheData& data() noexcept { return *data_; }
+  const detail::TimingCacheData& data() const noexcept { return *data_; }
+
+ private:
+  friend class BuilderConfig;
+  TimingCache();
+  std::unique_ptr<detail::TimingCacheData> data_;
+};
 
 //! Builder switches (TensorRT's BuilderFlag names).
 enum class BuilderFlag : int32_t {
@@ -58,6 +88,24 @@ class BuilderConfig {
   //! Threads the build and the engine's CPU kernels use (0 = one per physical core).
   void setNbThreads(int32_t threads);
   int32_t nbThreads() const;
+
+  //! Switches an optimization pass off (or back on) by its name, for debugging a network or
+  //! a pass: "dead-layer-elimination", "constant-folding", "conv-scale-fusion", ... (see
+  //! optimizationPassNames). False, and nothing changes, for an unknown name.
+  bool setPassEnabled(std::string_view pass, bool enabled);
+  bool isPassEnabled(std::string_view pass) const;
+  //! Every optimization pass, in the order the builder runs them.
+  static std::vector<std::string> optimizationPassNames();
+
+  //! A timing cache holding @p blob (from TimingCache::serialize); empty @p blob gives an empty
+  //! cache. Null when the bytes are not a valid timing cache (the reason is logged).
+  std::unique_ptr<TimingCache> createTimingCache(std::span<const std::byte> blob) const;
+  //! Builds with this config read @p cache and add their timings to it; @p cache must outlive
+  //! them. (@p ignoreMismatch is accepted for TensorRT compatibility: entries of another CPU
+  //! never match a key here, so they are simply unused.)
+  bool setTimingCache(TimingCache& cache, bool ignoreMismatch);
+  //! The cache set by setTimingCache; null when none.
+  const TimingCache* getTimingCache() const;
 
   detail::BuilderConfigData& data() noexcept { return *data_; }
   const detail::BuilderConfigData& data() const noexcept { return *data_; }

@@ -1,8 +1,12 @@
 // The public Builder and BuilderConfig API.
 #include "kiln/builder.h"
 
+#include <algorithm>
+
 #include "builder/build_plan.h"
 #include "builder/builder_config.h"
+#include "builder/passes/pass_manager.h"
+#include "builder/tactics/timing_cache.h"
 #include "core/error.h"
 #include "network/network_impl.h"
 #include "plan/plan_io.h"
@@ -54,6 +58,84 @@ int32_t BuilderConfig::nbThreads() const {
   return data_->nbThreads;
 }
 
+bool BuilderConfig::setPassEnabled(std::string_view pass, bool enabled) {
+  if (!builder::isPassName(pass)) return false;
+  auto& disabled = data_->disabledPasses;
+  const auto it = std::find(disabled.begin(), disabled.end(), pass);
+  if (enabled && it != disabled.end()) disabled.erase(it);
+  if (!enabled && it == disabled.end()) disabled.emplace_back(pass);
+  return true;
+}
+bool BuilderConfig::isPassEnabled(std::string_view pass) const {
+  const auto& disabled = data_->disabledPasses;
+  return builder::isPassName(pass) &&
+         std::find(disabled.begin(), disabled.end(), pass) == disabled.end();
+}
+std::vector<std::string> BuilderConfig::optimizationPassNames() {
+  std::vector<std::string> names;
+  for (const auto& pass : builder::allPasses()) names.emplace_back(pass.name);
+  return names;
+}
+
+std::unique_ptr<TimingCache> BuilderConfig::createTimingCache(
+    std::span<const std::byte> blob) const {
+  try {
+    auto cache = std::unique_ptr<TimingCache>(new TimingCache());
+    if (!blob.empty()) cache->data().deserialize(blob);
+    return cache;
+  } catch (const Error& e) {
+    if (data_->reporter) {
+      data_->reporter->error(e.code(), std::string("createTimingCache: ") + e.what());
+    }
+  } catch (const std::bad_alloc&) {
+    if (data_->reporter) {
+      data_->reporter->error(ErrorCode::kFAILED_ALLOCATION, "createTimingCache: out of memory");
+    }
+  }
+  return nullptr;
+}
+
+bool BuilderConfig::setTimingCache(TimingCache& cache, bool /*ignoreMismatch*/) {
+  data_->timingCache = &cache;
+  return true;
+}
+
+const TimingCache* BuilderConfig::getTimingCache() const {
+  return data_->timingCache;
+}
+
+// ---------------------------------------------------------------------------------------------
+// TimingCache
+
+TimingCache::TimingCache() : data_(std::make_unique<detail::TimingCacheData>()) {}
+TimingCache::~TimingCache() = default;
+
+std::vector<std::byte> TimingCache::serialize() const {
+  try {
+    return data_->serialize();
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
+bool TimingCache::combine(const TimingCache& other, bool /*ignoreMismatch*/) {
+  try {
+    data_->merge(*other.data_);
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+bool TimingCache::reset() {
+  data_->clear();
+  return true;
+}
+
+std::size_t TimingCache::size() const {
+  return data_->size();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Builder
 
@@ -85,7 +167,9 @@ std::unique_ptr<NetworkDefinition> Builder::createNetwork() {
 }
 
 std::unique_ptr<BuilderConfig> Builder::createBuilderConfig() {
-  return std::unique_ptr<BuilderConfig>(new BuilderConfig());
+  auto config = std::unique_ptr<BuilderConfig>(new BuilderConfig());
+  config->data_->reporter = impl_->reporter;
+  return config;
 }
 
 std::vector<std::byte> Builder::buildSerializedNetwork(NetworkDefinition& network,
@@ -105,8 +189,8 @@ std::unique_ptr<Engine> Builder::buildEngine(NetworkDefinition& network,
   auto plan = impl_->build(network, config);
   if (!plan) return nullptr;
   try {
-    return std::make_unique<Engine>(
-        std::make_shared<detail::EngineImpl>(std::move(*plan), impl_->reporter));
+    return std::make_unique<Engine>(std::make_shared<detail::EngineImpl>(
+        std::move(*plan), impl_->reporter, std::make_shared<ThreadPool>(config.nbThreads())));
   } catch (const Error& e) {
     impl_->reporter.error(e.code(), std::string("build failed: ") + e.what());
   }

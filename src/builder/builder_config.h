@@ -4,7 +4,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
+#include <string>
+#include <vector>
 
+#include "core/reporter.h"
 #include "kiln/builder.h"
 
 namespace kiln::detail {
@@ -15,6 +19,9 @@ struct BuilderConfigData {
   int32_t optimizationLevel = 3;
   DeviceType device = DeviceType::kCPU;
   int32_t nbThreads = 0;
+  std::vector<std::string> disabledPasses;  //!< names of optimization passes not to run
+  TimingCache* timingCache = nullptr;       //!< set by BuilderConfig::setTimingCache
+  std::optional<Reporter> reporter;         //!< the creating builder's, for config errors
 
   bool flag(BuilderFlag f) const noexcept { return (flags >> static_cast<uint32_t>(f)) & 1u; }
 };

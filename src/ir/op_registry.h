@@ -17,6 +17,10 @@
 #include "ir/graph.h"
 #include "kiln/types.h"
 
+namespace kiln {
+class ThreadPool;
+}
+
 namespace kiln::ir {
 
 //! What shape inference knows about one input or output.
@@ -88,6 +92,8 @@ struct KernelContext {
   std::span<const TensorView> outputs;
   void* workspace = nullptr;
   std::size_t workspaceBytes = 0;
+  //! The runtime's threads for parallel kernels (core/thread_pool.h); null runs serially.
+  ThreadPool* threads = nullptr;
 
   const Attributes& attrs() const noexcept { return node.attrs; }
   const TensorView& input(int32_t i) const { return inputs[static_cast<std::size_t>(i)]; }

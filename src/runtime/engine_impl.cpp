@@ -27,8 +27,10 @@ NodeShapes nodeShapes(const ir::Graph& graph, const ir::Node& node) {
   return shapes;
 }
 
-EngineImpl::EngineImpl(plan::EnginePlan plan, const Reporter& reporter)
-    : plan_(std::move(plan)), reporter_(reporter) {
+EngineImpl::EngineImpl(plan::EnginePlan plan, const Reporter& reporter,
+                       std::shared_ptr<ThreadPool> threads)
+    : plan_(std::move(plan)), reporter_(reporter), threads_(std::move(threads)) {
+  if (!threads_) threads_ = std::make_shared<ThreadPool>(0);
   const ir::Graph& graph = plan_.graph;
   for (ir::ValueId v : graph.inputs) io_.push_back({graph.value(v).name, v, TensorIOMode::kINPUT});
   for (ir::ValueId v : graph.outputs) {

@@ -8,6 +8,7 @@
 
 #include "backends/tactic.h"
 #include "core/reporter.h"
+#include "core/thread_pool.h"
 #include "plan/engine_plan.h"
 
 namespace kiln::detail {
@@ -22,7 +23,10 @@ class EngineImpl {
 
   //! Instantiates every node's kernel from its tactic name; throws kINVALID_PLAN naming the
   //! layer when a tactic is unknown or does not support the node.
-  EngineImpl(plan::EnginePlan plan, const Reporter& reporter);
+  //! Kernels run on @p threads (shared with the runtime's other engines); null gives the engine a
+  //! pool of its own with one thread per physical core.
+  EngineImpl(plan::EnginePlan plan, const Reporter& reporter,
+             std::shared_ptr<ThreadPool> threads = nullptr);
 
   const plan::EnginePlan& plan() const noexcept { return plan_; }
   const std::vector<IOTensor>& ioTensors() const noexcept { return io_; }
@@ -31,6 +35,7 @@ class EngineImpl {
   const backends::Kernel& kernel(std::size_t node) const { return *kernels_[node]; }
   std::size_t workspaceBytes() const noexcept { return workspaceBytes_; }
   const Reporter& reporter() const noexcept { return reporter_; }
+  ThreadPool& threads() const noexcept { return *threads_; }
 
  private:
   plan::EnginePlan plan_;
@@ -38,6 +43,7 @@ class EngineImpl {
   std::vector<std::unique_ptr<backends::Kernel>> kernels_;
   std::size_t workspaceBytes_ = 0;
   Reporter reporter_;
+  std::shared_ptr<ThreadPool> threads_;
 };
 
 //! Shapes of a node's inputs and outputs as NodeSpec wants them.

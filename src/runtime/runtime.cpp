@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/thread_pool.h"
 #include "plan/plan_io.h"
 #include "runtime/context_impl.h"
 
@@ -171,6 +172,8 @@ struct Runtime::Impl {
   Reporter reporter;
   int32_t nbThreads = 0;
   ModelLimits limits;
+  // Shared by every engine this runtime loads; made at the first load with nbThreads threads.
+  std::shared_ptr<ThreadPool> threads;
 };
 
 Runtime::Runtime(Logger& logger) : impl_(std::make_unique<Impl>(logger)) {}
@@ -180,7 +183,9 @@ std::unique_ptr<Engine> Runtime::deserialize(std::span<const std::byte> bytes) {
   try {
     plan::EnginePlan plan = plan::readPlan(bytes, impl_->limits);
     plan::checkTarget(plan.target);
-    auto impl = std::make_shared<detail::EngineImpl>(std::move(plan), impl_->reporter);
+    if (!impl_->threads) impl_->threads = std::make_shared<ThreadPool>(impl_->nbThreads);
+    auto impl =
+        std::make_shared<detail::EngineImpl>(std::move(plan), impl_->reporter, impl_->threads);
     return std::make_unique<Engine>(std::move(impl));
   } catch (const Error& e) {
     impl_->reporter.error(e.code(), std::string("cannot load plan: ") + e.what());
@@ -194,6 +199,8 @@ std::unique_ptr<Engine> Runtime::deserialize(std::span<const std::byte> bytes) {
 
 void Runtime::setNbThreads(int32_t threads) {
   impl_->nbThreads = threads < 0 ? 0 : threads;
+  // Engines already loaded keep the pool they have; later loads get one of the new size.
+  if (impl_->threads && impl_->threads->size() != impl_->nbThreads) impl_->threads.reset();
 }
 int32_t Runtime::nbThreads() const {
   return impl_->nbThreads;

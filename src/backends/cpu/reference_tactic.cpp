@@ -1,6 +1,7 @@
 // The "cpu.reference" tactic: runs an op's reference kernel. Every op has it, so every network
 // runs on every CPU; faster tactics beat it in the autotuner where they apply.
 #include "backends/cpu/cpu_backend.h"
+#include "backends/cpu/tactics.h"
 #include "backends/tactic.h"
 
 namespace kiln::backends::cpu {
@@ -35,6 +36,14 @@ class ReferenceTactic final : public Tactic {
 }  // namespace
 
 void registerCpuTactics(TacticRegistry& registry) {
+  // Fast tactics first: a build that does not time (optimization level 0) takes the first.
+  registerGemmTactics(registry);
+  registerConvTactics(registry);
+  registerDeconvTactics(registry);
+  registerPoolingTactics(registry);
+  registerPointwiseTactics(registry);
+  registerSoftMaxTactics(registry);
+  registerAttentionTactics(registry);
   const auto& ops = ir::OpRegistry::instance();
   for (const auto& name : ops.names()) {
     registry.add(name, std::make_unique<ReferenceTactic>(*ops.find(name)));

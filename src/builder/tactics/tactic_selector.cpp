@@ -7,10 +7,12 @@
 #include <random>
 
 #include "backends/tactic.h"
+#include "builder/tactics/timing_cache.h"
 #include "core/aligned_buffer.h"
 #include "core/cpu_info.h"
 #include "core/error.h"
 #include "core/shape_util.h"
+#include "core/thread_pool.h"
 #include "runtime/engine_impl.h"
 
 namespace kiln::builder {
@@ -66,11 +68,19 @@ DummyTensors makeDummies(const ir::Graph& graph, const ir::Node& node) {
   return t;
 }
 
-double timeKernel(const backends::Kernel& kernel, const ir::Node& node, DummyTensors& dummies) {
+// Median time of @p kernel in microseconds. A candidate whose warm-up run already takes more
+// than twice @p bestSoFar is not sampled further: it cannot win, and the slow ones (the
+// reference kernels) would dominate the build time.
+double timeKernel(const backends::Kernel& kernel, const ir::Node& node, DummyTensors& dummies,
+                  ThreadPool& threads, double bestSoFar) {
   AlignedBuffer workspace(kernel.workspaceBytes());
-  const ir::KernelContext ctx{node, dummies.inputs, dummies.outputs, workspace.data(),
-                              workspace.size()};
+  const ir::KernelContext ctx{
+      node, dummies.inputs, dummies.outputs, workspace.data(), workspace.size(), &threads};
+  const auto warm0 = std::chrono::steady_clock::now();
   kernel.execute(ctx);  // warm-up
+  const double warmUs =
+      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - warm0).count();
+  if (warmUs > 2.0 * bestSoFar) return warmUs;
   std::vector<double> samples;
   const auto budget = std::chrono::milliseconds(50);
   const auto start = std::chrono::steady_clock::now();
@@ -93,6 +103,8 @@ double timeKernel(const backends::Kernel& kernel, const ir::Node& node, DummyTen
 TacticChoice selectTactics(const ir::Graph& graph, const detail::BuilderConfigData& config,
                            const Reporter& reporter) {
   TacticChoice choice;
+  // Candidates are timed on the threads the engine will have.
+  ThreadPool threads(config.nbThreads);
   const auto& registry = backends::TacticRegistry::instance();
   for (const ir::Node& node : graph.nodes) {
     const detail::NodeShapes shapes = detail::nodeShapes(graph, node);
@@ -118,13 +130,33 @@ TacticChoice selectTactics(const ir::Graph& graph, const detail::BuilderConfigDa
            " backend supports it with these shapes and types");
     }
     std::size_t best = 0;
-    if (usable.size() > 1 && config.optimizationLevel > 0) {
+    bool cached = false;
+    std::string key;
+    detail::TimingCacheData* cache =
+        config.timingCache != nullptr ? &config.timingCache->data() : nullptr;
+    if (usable.size() > 1 && config.optimizationLevel > 0 && cache != nullptr) {
+      key = detail::timingKey(graph, node, config);
+      if (const auto hit = cache->find(key)) {
+        for (std::size_t i = 0; i < usable.size(); ++i) {
+          if (usable[i]->name() == hit->tactic) {
+            best = i;
+            cached = true;
+            reporter.verbose("layer '" + node.name + "': tactic " + hit->tactic +
+                             " from the timing cache");
+            break;
+          }
+        }
+      }
+    }
+    if (usable.size() > 1 && config.optimizationLevel > 0 && !cached) {
       DummyTensors dummies = makeDummies(graph, node);
       double bestTime = std::numeric_limits<double>::infinity();
       for (std::size_t i = 0; i < usable.size(); ++i) {
+        // Below level 4 the reference kernel is only the fallback: never faster, not timed.
+        if (config.optimizationLevel < 4 && usable[i]->name() == "cpu.reference") continue;
         double us = 0;
         try {
-          us = timeKernel(*kernels[i], node, dummies);
+          us = timeKernel(*kernels[i], node, dummies, threads, bestTime);
         } catch (const Error& e) {
           // Dummy data may be invalid for the op (a zero divisor, say): time the next one.
           reporter.verbose("layer '" + node.name + "': tactic " + std::string(usable[i]->name()) +
@@ -137,6 +169,9 @@ TacticChoice selectTactics(const ir::Graph& graph, const detail::BuilderConfigDa
           best = i;
           bestTime = us;
         }
+      }
+      if (cache != nullptr && bestTime < std::numeric_limits<double>::infinity()) {
+        cache->insert(key, {std::string(usable[best]->name()), bestTime});
       }
     }
     choice.tactics.emplace_back(usable[best]->name());

@@ -1,0 +1,174 @@
+// Deconvolution (transposed convolution, NCHW float32, 1-d and 2-d) as GEMM + col2im
+// ("cpu.deconv.gemm.<isa>"): per image and group, cols[Kg*kh*kw, H*W] = W_g^T * x_g, then every
+// column entry is added to the output cell it lands on; bias first, epilogue after.
+#include <algorithm>
+#include <cstdint>
+
+#include "backends/cpu/cpu_common.h"
+#include "backends/cpu/tactics.h"
+#include "ops/window_util.h"
+
+namespace kiln::backends::cpu {
+
+namespace {
+
+struct Deconv2d {
+  int64_t batch = 0, channels = 0, outputs = 0, groups = 1;
+  int64_t ih = 1, iw = 1, oh = 1, ow = 1;
+  int64_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1, ph = 0, pw = 0;
+
+  int64_t cg() const { return channels / groups; }
+  int64_t kg() const { return outputs / groups; }
+  int64_t rows() const { return kg() * kh * kw; }  // GEMM M
+};
+
+bool describeDeconv(const NodeSpec& spec, Deconv2d& d) {
+  if (spec.inputs.size() < 2 || !spec.inputs[1].present) return false;
+  if (spec.inputs[0].dtype != DataType::kFLOAT) return false;
+  const Dims& x = spec.inputs[0].dims;
+  const Dims& y = spec.outputs[0].dims;
+  if (x.nbDims != 3 && x.nbDims != 4) return false;
+  const ops::WindowParams params = ops::readWindowParams(spec.node.attrs, "kernel");
+  if (params.rank() != x.nbDims - 2) return false;
+  const ops::Geometry3 g = ops::makeGeometry(params, x, y, true, ops::CeilRule::kPlainCeil);
+  d.batch = x[0];
+  d.channels = x[1];
+  d.outputs = y[1];
+  d.groups = spec.node.attrs.getInt("groups", 1);
+  d.ih = g.in[1];
+  d.iw = g.in[2];
+  d.oh = g.out[1];
+  d.ow = g.out[2];
+  d.kh = g.kernel[1];
+  d.kw = g.kernel[2];
+  d.sh = g.stride[1];
+  d.sw = g.stride[2];
+  d.dh = g.dilation[1];
+  d.dw = g.dilation[2];
+  d.ph = g.pre[1];
+  d.pw = g.pre[2];
+  if (d.groups < 1 || d.channels % d.groups != 0 || d.outputs % d.groups != 0) return false;
+  const ops::Epilogue e = ops::Epilogue::of(spec.node.attrs);
+  return onlyResidualExtra(spec, e.residualInput && *e.residualInput == 2 ? 2 : 3);
+}
+
+class DeconvKernel final : public Kernel {
+ public:
+  DeconvKernel(const MicroKernel& mk, const NodeSpec& spec) : mk_(mk) {
+    describeDeconv(spec, d_);
+    epilogue_ = ops::Epilogue::of(spec.node.attrs);
+    const auto* w = spec.inputs[1].constAs<float>();
+    if (w != nullptr) {
+      // W is [C, Kg, kh, kw]: group g's A = (W rows of its channels)^T, [Kg*kh*kw, Cg].
+      for (int64_t g = 0; g < d_.groups; ++g) {
+        packed_.push_back(
+            packA({w + g * d_.cg() * d_.rows(), 1, d_.rows()}, d_.rows(), d_.cg(), mk.mr));
+      }
+    }
+  }
+
+  std::size_t workspaceBytes() const override {
+    return sizeof(float) *
+           static_cast<std::size_t>(std::max<int64_t>(d_.rows() * d_.ih * d_.iw, 1));
+  }
+
+  void execute(const ir::KernelContext& ctx) const override {
+    const Deconv2d& d = d_;
+    const float* x = ctx.input(0).as<float>();
+    const float* w = ctx.input(1).as<float>();
+    const float* bias =
+        ctx.hasInput(2) && epilogue_.residualInput != 2 ? ctx.input(2).as<float>() : nullptr;
+    const float* residual =
+        epilogue_.residualInput ? ctx.input(*epilogue_.residualInput).as<float>() : nullptr;
+    float* y = ctx.output(0).as<float>();
+    auto* cols = static_cast<float*>(ctx.workspace);
+    const int64_t inPlane = d.ih * d.iw;
+    const int64_t outPlane = d.oh * d.ow;
+    const int64_t taps = d.kh * d.kw;
+    withPool(ctx, [&](ThreadPool& pool) {
+      for (int64_t n = 0; n < d.batch; ++n) {
+        for (int64_t g = 0; g < d.groups; ++g) {
+          GemmProblem p;
+          p.m = d.rows();
+          p.n = inPlane;
+          p.k = d.cg();
+          if (!packed_.empty()) {
+            p.a.packed = &packed_[static_cast<std::size_t>(g)];
+          } else {
+            p.a.strided = {w + g * d.cg() * d.rows(), 1, d.rows()};
+          }
+          p.b.strided = {x + (n * d.channels + g * d.cg()) * inPlane, inPlane, 1};
+          p.c = cols;
+          p.ldc = inPlane;
+          gemm(mk_, p, pool);
+          // col2im: each output map of the group gathers its taps; maps are independent.
+          parallelFor(&pool, d.kg(), 1, [&](int64_t k0, int64_t k1, int32_t) {
+            for (int64_t k = k0; k < k1; ++k) {
+              const int64_t channel = g * d.kg() + k;
+              float* yk = y + (n * d.outputs + channel) * outPlane;
+              const float b = bias != nullptr ? bias[channel] : 0.f;
+              for (int64_t i = 0; i < outPlane; ++i) yk[i] = b;
+              for (int64_t t = 0; t < taps; ++t) {
+                const int64_t ky = t / d.kw;
+                const int64_t kx = t % d.kw;
+                const float* col = cols + (k * taps + t) * inPlane;
+                for (int64_t iy = 0; iy < d.ih; ++iy) {
+                  const int64_t oy = iy * d.sh - d.ph + ky * d.dh;
+                  if (oy < 0 || oy >= d.oh) continue;
+                  float* yr = yk + oy * d.ow;
+                  const float* cr = col + iy * d.iw;
+                  for (int64_t ix = 0; ix < d.iw; ++ix) {
+                    const int64_t ox = ix * d.sw - d.pw + kx * d.dw;
+                    if (ox >= 0 && ox < d.ow) yr[ox] += cr[ix];
+                  }
+                }
+              }
+              if (residual != nullptr || epilogue_.activation) {
+                const float* rk =
+                    residual != nullptr ? residual + (n * d.outputs + channel) * outPlane : nullptr;
+                for (int64_t i = 0; i < outPlane; ++i) {
+                  yk[i] = epilogue_.activate(yk[i] + (rk != nullptr ? rk[i] : 0.f));
+                }
+              }
+            }
+          });
+        }
+      }
+    });
+  }
+
+ private:
+  const MicroKernel& mk_;
+  Deconv2d d_;
+  ops::Epilogue epilogue_;
+  std::vector<PackedMatrix> packed_;
+};
+
+class DeconvTactic final : public Tactic {
+ public:
+  explicit DeconvTactic(const GemmIsa& isa) : isa_(isa), name_("cpu.deconv.gemm." + isa.suffix) {}
+  std::string_view name() const override { return name_; }
+  DeviceType device() const override { return DeviceType::kCPU; }
+  std::vector<std::string> requiredIsa() const override { return isa_.features; }
+  bool supports(const NodeSpec& spec) const override {
+    Deconv2d d;
+    return describeDeconv(spec, d);
+  }
+  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
+    return std::make_unique<DeconvKernel>(isa_.kernel(), spec);
+  }
+
+ private:
+  const GemmIsa& isa_;
+  std::string name_;
+};
+
+}  // namespace
+
+void registerDeconvTactics(TacticRegistry& registry) {
+  for (const GemmIsa& isa : gemmIsas()) {
+    registry.add("Deconvolution", std::make_unique<DeconvTactic>(isa));
+  }
+}
+
+}  // namespace kiln::backends::cpu

@@ -1,0 +1,343 @@
+#include "backends/cpu/gemm.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/thread_pool.h"
+#include "ops/activation.h"
+
+namespace kiln::backends::cpu {
+
+namespace {
+
+// K is cut in blocks of kKc so a B panel stays in L1; N in blocks of kNc so the packed B block
+// stays in L2.
+constexpr int64_t kKc = 256;
+constexpr int64_t kNc = 480;
+
+int64_t panels(int64_t extent, int32_t panel) {
+  return (extent + panel - 1) / panel;
+}
+
+// Packs rows [r0, r0 + rows) x depth [k0, k0 + kc) of a strided matrix into one panel [kc][p],
+// where "rows" run along the panel (M for A, N for B). along(r, k) addressing: data[r*rsR + k*rsK].
+void packPanel(const float* data, int64_t rsR, int64_t rsK, int64_t rows, int64_t kc, int32_t p,
+               float* out) {
+  if (rows < p) std::memset(out, 0, sizeof(float) * static_cast<std::size_t>(kc * p));
+  if (rsR == 1) {
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* src = data + k * rsK;
+      float* dst = out + k * p;
+      for (int64_t r = 0; r < rows; ++r) dst[r] = src[r];
+    }
+  } else {
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* src = data + r * rsR;
+      float* dst = out + r;
+      for (int64_t k = 0; k < kc; ++k) dst[k * p] = src[k * rsK];
+    }
+  }
+}
+
+// Ceiling of a / b for b > 0 and any sign of a.
+int64_t ceilDivSigned(int64_t a, int64_t b) {
+  return a <= 0 ? -((-a) / b) : (a + b - 1) / b;
+}
+
+// Packs columns [n0, n0 + cols) x rows [k0, k0 + kc) of an implicit im2col matrix as one panel.
+// Consecutive columns are consecutive output pixels, so each panel row is a few runs along output
+// rows: a copy (contiguous for stride 1) between the zeros of the padding.
+void packIm2colPanel(const Im2colSource& s, int64_t k0, int64_t kc, int64_t n0, int64_t cols,
+                     int32_t p, float* out) {
+  const int64_t taps = s.kh * s.kw;
+  int64_t c = k0 / taps;
+  int64_t ky = (k0 % taps) / s.kw;
+  int64_t kx = k0 % s.kw;
+  const int64_t oy0 = n0 / s.ow;
+  const int64_t ox0 = n0 % s.ow;
+  // The valid output-column range depends only on kx: computed once, not per row (divisions).
+  constexpr int64_t kCached = 16;
+  int64_t firstOf[kCached];
+  int64_t lastOf[kCached];
+  auto range = [&](int64_t tap, int64_t& first, int64_t& last) {
+    const int64_t dx = tap * s.dw - s.pw;
+    first = std::max<int64_t>(ceilDivSigned(-dx, s.sw), 0);
+    last = std::min<int64_t>(ceilDivSigned(s.iw - dx, s.sw), s.ow);
+  };
+  for (int64_t t = 0; t < s.kw && t < kCached; ++t) range(t, firstOf[t], lastOf[t]);
+  for (int64_t k = 0; k < kc; ++k) {
+    float* dst = out + k * p;
+    const float* plane = s.x + c * s.ih * s.iw;
+    const int64_t dy = ky * s.dh - s.ph;
+    const int64_t dx = kx * s.dw - s.pw;
+    // Output columns whose input column is inside the image: [first, last).
+    int64_t first;
+    int64_t last;
+    if (kx < kCached) {
+      first = firstOf[kx];
+      last = lastOf[kx];
+    } else {
+      range(kx, first, last);
+    }
+    int64_t oy = oy0;
+    int64_t ox = ox0;
+    for (int64_t j = 0; j < cols;) {
+      const int64_t run = std::min<int64_t>(cols - j, s.ow - ox);
+      float* d = dst + j;
+      const int64_t iy = oy * s.sh + dy;
+      if (iy < 0 || iy >= s.ih) {
+        for (int64_t t = 0; t < run; ++t) d[t] = 0.f;
+      } else {
+        const float* row = plane + iy * s.iw;
+        const int64_t lo = std::clamp<int64_t>(first - ox, 0, run);
+        const int64_t hi = std::clamp<int64_t>(last - ox, lo, run);
+        for (int64_t t = 0; t < lo; ++t) d[t] = 0.f;
+        if (s.sw == 1) {
+          const float* src = row + ox + dx;
+          for (int64_t t = lo; t < hi; ++t) d[t] = src[t];
+        } else {
+          for (int64_t t = lo; t < hi; ++t) d[t] = row[(ox + t) * s.sw + dx];
+        }
+        for (int64_t t = hi; t < run; ++t) d[t] = 0.f;
+      }
+      j += run;
+      ox = 0;
+      ++oy;
+    }
+    for (int64_t j = cols; j < p; ++j) dst[j] = 0.f;
+    if (++kx == s.kw) {
+      kx = 0;
+      if (++ky == s.kh) {
+        ky = 0;
+        ++c;
+      }
+    }
+  }
+}
+
+VecAct vecActOf(const GemmEpilogue& e) {
+  if (!e.hasActivation) return VecAct::kNone;
+  switch (e.activation) {
+    case ActivationType::kRELU:
+      return VecAct::kRelu;
+    case ActivationType::kLEAKY_RELU:
+      return VecAct::kLeaky;
+    case ActivationType::kCLIP:
+      return VecAct::kClip;
+    default:
+      return VecAct::kGeneric;
+  }
+}
+
+void applyGeneric(const GemmEpilogue& e, float* c, int64_t ldc, int64_t rows, int64_t cols) {
+  for (int64_t i = 0; i < rows; ++i) {
+    for (int64_t j = 0; j < cols; ++j) {
+      float& v = c[i * ldc + j];
+      v = static_cast<float>(ops::applyActivation(e.activation, v, e.alpha, e.beta));
+    }
+  }
+}
+
+// One task: rows [m0, m1) and columns [n0, n1) of the product, sequentially.
+void gemmBlock(const MicroKernel& mk, const GemmProblem& p, int64_t m0, int64_t m1, int64_t n0,
+               int64_t n1, ThreadPool& pool, int32_t worker) {
+  const int32_t mr = mk.mr;
+  const int32_t nr = mk.nr;
+  const GemmEpilogue& e = p.epilogue;
+  const VecAct act = vecActOf(e);
+  const int64_t ncMax = std::min<int64_t>(kNc, n1 - n0);
+  const int64_t kcMax = std::min<int64_t>(kKc, p.k);
+  auto* bPack = static_cast<float*>(pool.scratch(
+      worker,
+      sizeof(float) *
+          static_cast<std::size_t>(panels(ncMax, nr) * nr * std::max<int64_t>(kcMax, 1)),
+      0));
+  float* aPack = nullptr;
+  if (p.a.packed == nullptr) {
+    aPack = static_cast<float*>(pool.scratch(
+        worker,
+        sizeof(float) *
+            static_cast<std::size_t>(panels(m1 - m0, mr) * mr * std::max<int64_t>(kcMax, 1)),
+        1));
+  }
+  auto* edge = static_cast<float*>(
+      pool.scratch(worker, sizeof(float) * static_cast<std::size_t>(mr * nr), 2));
+
+  for (int64_t nc0 = n0; nc0 < n1; nc0 += kNc) {
+    const int64_t nc = std::min<int64_t>(kNc, n1 - nc0);
+    const int64_t nPanels = panels(nc, nr);
+    // K == 0: the product is zero; one pass with kc = 0 still writes C and the epilogue.
+    for (int64_t k0 = 0; k0 < p.k || (k0 == 0 && p.k == 0); k0 += kKc) {
+      const int64_t kc = std::min<int64_t>(kKc, p.k - k0);
+      const bool first = k0 == 0;
+      const bool last = k0 + kc >= p.k;
+      // Pack B[k0:k0+kc, nc0:nc0+nc].
+      const float* bBlock = bPack;
+      int64_t bPanelStride = kc * nr;
+      int64_t bOffset = 0;
+      if (p.b.packed != nullptr) {
+        bBlock = p.b.packed->data();
+        bPanelStride = p.b.packed->panelStride();
+        bOffset = (nc0 / nr) * bPanelStride + k0 * nr;
+      } else {
+        for (int64_t q = 0; q < nPanels; ++q) {
+          const int64_t c0 = nc0 + q * nr;
+          const int64_t cols = std::min<int64_t>(nr, nc0 + nc - c0);
+          float* dst = bPack + q * kc * nr;
+          if (p.b.im2col != nullptr) {
+            packIm2colPanel(*p.b.im2col, k0, kc, c0, cols, nr, dst);
+          } else {
+            const StridedMatrix& s = p.b.strided;
+            packPanel(s.data + k0 * s.rs + c0 * s.cs, s.cs, s.rs, cols, kc, nr, dst);
+          }
+        }
+      }
+      // A[m0:m1, k0:k0+kc].
+      const float* aBlock = aPack;
+      int64_t aPanelStride = kc * mr;
+      int64_t aOffset = 0;
+      if (p.a.packed != nullptr) {
+        aBlock = p.a.packed->data();
+        aPanelStride = p.a.packed->panelStride();
+        aOffset = (m0 / mr) * aPanelStride + k0 * mr;
+      } else if (nc0 == n0 || p.k > kKc) {
+        for (int64_t r0 = m0; r0 < m1; r0 += mr) {
+          const StridedMatrix& s = p.a.strided;
+          packPanel(s.data + r0 * s.rs + k0 * s.cs, s.rs, s.cs, std::min<int64_t>(mr, m1 - r0), kc,
+                    mr, aPack + ((r0 - m0) / mr) * kc * mr);
+        }
+      }
+      for (int64_t r0 = m0; r0 < m1; r0 += mr) {
+        const int64_t rows = std::min<int64_t>(mr, m1 - r0);
+        const float* aPanel = aBlock + aOffset + ((r0 - m0) / mr) * aPanelStride;
+        for (int64_t q = 0; q < nPanels; ++q) {
+          const int64_t c0 = nc0 + q * nr;
+          const int64_t cols = std::min<int64_t>(nr, nc0 + nc - c0);
+          const float* bPanel = bBlock + bOffset + q * bPanelStride;
+          float* c = p.c + r0 * p.ldc + c0;
+          TileEpilogue te;
+          if (last) {
+            te.rowBias = e.rowBias != nullptr ? e.rowBias + r0 : nullptr;
+            te.colBias = e.colBias != nullptr ? e.colBias + c0 : nullptr;
+            te.residual = e.residual != nullptr ? e.residual + r0 * e.ldr + c0 : nullptr;
+            te.ldr = e.ldr;
+            te.act = act == VecAct::kGeneric ? VecAct::kNone : act;
+            te.alpha = e.alpha;
+            te.beta = e.beta;
+          }
+          if (rows == mr && cols == nr) {
+            mk.fn(kc, aPanel, bPanel, c, p.ldc, !first, last ? &te : nullptr);
+          } else {
+            mk.fn(kc, aPanel, bPanel, edge, nr, false, nullptr);
+            // Simple loops per row and step (they vectorize); the activation comes last.
+            for (int64_t i = 0; i < rows; ++i) {
+              float* ci = c + i * p.ldc;
+              const float* ei = edge + i * nr;
+              if (first) {
+                for (int64_t j = 0; j < cols; ++j) ci[j] = ei[j];
+              } else {
+                for (int64_t j = 0; j < cols; ++j) ci[j] += ei[j];
+              }
+              if (!last) continue;
+              if (te.rowBias != nullptr) {
+                const float b = te.rowBias[i];
+                for (int64_t j = 0; j < cols; ++j) ci[j] += b;
+              }
+              if (te.colBias != nullptr) {
+                for (int64_t j = 0; j < cols; ++j) ci[j] += te.colBias[j];
+              }
+              if (te.residual != nullptr) {
+                const float* ri = te.residual + i * te.ldr;
+                for (int64_t j = 0; j < cols; ++j) ci[j] += ri[j];
+              }
+              switch (te.act) {
+                case VecAct::kRelu:
+                  for (int64_t j = 0; j < cols; ++j) ci[j] = ci[j] > 0.f ? ci[j] : 0.f;
+                  break;
+                case VecAct::kLeaky:
+                  for (int64_t j = 0; j < cols; ++j)
+                    ci[j] = ci[j] >= 0.f ? ci[j] : te.alpha * ci[j];
+                  break;
+                case VecAct::kClip:
+                  for (int64_t j = 0; j < cols; ++j) {
+                    const float v = ci[j];
+                    const float lo = v < te.alpha ? te.alpha : v;
+                    ci[j] = v != v ? v : (lo > te.beta ? te.beta : lo);
+                  }
+                  break;
+                default:
+                  break;
+              }
+            }
+          }
+          if (last && act == VecAct::kGeneric) applyGeneric(e, c, p.ldc, rows, cols);
+        }
+      }
+      if (p.k == 0) break;
+    }
+  }
+}
+
+}  // namespace
+
+PackedMatrix packA(const StridedMatrix& a, int64_t m, int64_t k, int32_t mr) {
+  PackedMatrix out;
+  out.rows = m;
+  out.depth = k;
+  out.panel = mr;
+  const int64_t count = std::max<int64_t>(panels(m, mr) * mr * k, 1);
+  out.buffer.resize(sizeof(float) * static_cast<std::size_t>(count));
+  auto* dst = reinterpret_cast<float*>(out.buffer.data());
+  for (int64_t r0 = 0; r0 < m; r0 += mr) {
+    packPanel(a.data + r0 * a.rs, a.rs, a.cs, std::min<int64_t>(mr, m - r0), k, mr,
+              dst + (r0 / mr) * k * mr);
+  }
+  return out;
+}
+
+PackedMatrix packB(const StridedMatrix& b, int64_t k, int64_t n, int32_t nr) {
+  PackedMatrix out;
+  out.rows = n;
+  out.depth = k;
+  out.panel = nr;
+  const int64_t count = std::max<int64_t>(panels(n, nr) * nr * k, 1);
+  out.buffer.resize(sizeof(float) * static_cast<std::size_t>(count));
+  auto* dst = reinterpret_cast<float*>(out.buffer.data());
+  for (int64_t c0 = 0; c0 < n; c0 += nr) {
+    packPanel(b.data + c0 * b.cs, b.cs, b.rs, std::min<int64_t>(nr, n - c0), k, nr,
+              dst + (c0 / nr) * k * nr);
+  }
+  return out;
+}
+
+void gemm(const MicroKernel& mk, const GemmProblem& p, ThreadPool& pool, bool serial,
+          int32_t worker) {
+  if (p.m <= 0 || p.n <= 0) return;
+  const int64_t threads = serial ? 1 : pool.size();
+  const int64_t mPanels = panels(p.m, mk.mr);
+  const int64_t nPanels = panels(p.n, mk.nr);
+  // Too little work to share: one task (waking threads costs more than it gives).
+  const double flops = static_cast<double>(p.m) * static_cast<double>(p.n) *
+                       static_cast<double>(std::max<int64_t>(p.k, 1));
+  if (threads == 1 || flops < 256.0 * 1024.0) {
+    gemmBlock(mk, p, 0, p.m, 0, p.n, pool, serial ? worker : 0);
+    return;
+  }
+  // Split N when it has enough panels for every thread (B packing is then never repeated);
+  // otherwise split M (each task packs all of B, cheap next to its share of the product).
+  const bool splitN = nPanels >= threads * 2 || nPanels >= mPanels;
+  const int64_t parts = std::min<int64_t>(threads, splitN ? nPanels : mPanels);
+  const int32_t step = splitN ? mk.nr : mk.mr;
+  const int64_t units = splitN ? nPanels : mPanels;
+  pool.run(parts, [&](int64_t t, int32_t w) {
+    const int64_t u0 = units * t / parts;
+    const int64_t u1 = units * (t + 1) / parts;
+    if (splitN) {
+      gemmBlock(mk, p, 0, p.m, u0 * step, std::min<int64_t>(p.n, u1 * step), pool, w);
+    } else {
+      gemmBlock(mk, p, u0 * step, std::min<int64_t>(p.m, u1 * step), 0, p.n, pool, w);
+    }
+  });
+}
+
+}  // namespace kiln::backends::cpu

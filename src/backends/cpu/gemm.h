@@ -1,0 +1,115 @@
+// Packed, cache-blocked single-precision GEMM: C[M, N] = A[M, K] * B[K, N], with the fused
+// epilogue (ops/epilogue.h) applied as C is stored. The arithmetic core is an ISA-specific
+// micro-kernel (AVX-512, AVX2+FMA, portable) chosen by the tactic; everything else (blocking,
+// packing, threading, edge tiles) is portable and shared.
+//
+// Packed layouts (mr, nr: the micro-kernel's tile): A as row panels of mr rows, each [K][mr];
+// B as column panels of nr columns, each [K][nr]; both zero-padded to whole panels.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "core/aligned_buffer.h"
+#include "kiln/network.h"
+
+namespace kiln {
+class ThreadPool;
+}
+
+namespace kiln::backends::cpu {
+
+//! Activations the micro-kernels apply in registers; others run after the tile is stored.
+enum class VecAct : int32_t { kNone, kRelu, kLeaky, kClip, kGeneric };
+
+//! Epilogue of one tile as a micro-kernel sees it: pointers already at the tile's origin.
+struct TileEpilogue {
+  const float* rowBias = nullptr;   //!< [mr]: one value per row
+  const float* colBias = nullptr;   //!< [nr]: one value per column
+  const float* residual = nullptr;  //!< tile of residual, row stride ldr
+  int64_t ldr = 0;
+  VecAct act = VecAct::kNone;  //!< kGeneric is left to the caller
+  float alpha = 0.f;
+  float beta = 0.f;
+};
+
+//! c[0..mr)[0..nr) (row stride ldc) = (accumulate ? c : 0) + a-panel * b-panel over kc steps,
+//! then the epilogue when @p epi is not null.
+using MicroKernelFn = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                               bool accumulate, const TileEpilogue* epi);
+
+struct MicroKernel {
+  int32_t mr = 0;
+  int32_t nr = 0;
+  MicroKernelFn fn = nullptr;
+};
+
+const MicroKernel& portableMicroKernel();
+const MicroKernel& avx2MicroKernel();    //!< needs avx2, fma
+const MicroKernel& avx512MicroKernel();  //!< needs avx512f
+
+//! The whole-GEMM epilogue.
+struct GemmEpilogue {
+  const float* rowBias = nullptr;   //!< [M]
+  const float* colBias = nullptr;   //!< [N]
+  const float* residual = nullptr;  //!< [M, N] with row stride ldr
+  int64_t ldr = 0;
+  bool hasActivation = false;
+  ActivationType activation = ActivationType::kRELU;
+  float alpha = 0.f;
+  float beta = 0.f;
+};
+
+//! A strided matrix: element (r, c) at data[r * rs + c * cs].
+struct StridedMatrix {
+  const float* data = nullptr;
+  int64_t rs = 0;
+  int64_t cs = 1;
+};
+
+//! B as the im2col matrix of one image and group of an NCHW convolution, never materialized:
+//! row k = (c, ky, kx), column n = (oy, ox).
+struct Im2colSource {
+  const float* x = nullptr;  //!< [channels, ih, iw] of this group
+  int64_t ih = 0, iw = 0, oh = 0, ow = 0;
+  int64_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1, ph = 0, pw = 0;
+};
+
+//! A with its panels packed for one micro-kernel (constant weights, packed once).
+struct PackedMatrix {
+  AlignedBuffer buffer;
+  int64_t rows = 0;   //!< M (for A) or N (for B): the panelled dimension
+  int64_t depth = 0;  //!< K
+  int32_t panel = 0;  //!< mr or nr
+  const float* data() const { return reinterpret_cast<const float*>(buffer.data()); }
+  int64_t panelStride() const { return depth * panel; }
+};
+
+//! Packs A (M x K, strided) into mr-row panels.
+PackedMatrix packA(const StridedMatrix& a, int64_t m, int64_t k, int32_t mr);
+//! Packs B (K x N, strided) into nr-column panels.
+PackedMatrix packB(const StridedMatrix& b, int64_t k, int64_t n, int32_t nr);
+
+//! One operand: packed ahead of time, strided, or (B only) an implicit im2col.
+struct GemmOperand {
+  const PackedMatrix* packed = nullptr;
+  StridedMatrix strided;
+  const Im2colSource* im2col = nullptr;
+};
+
+struct GemmProblem {
+  int64_t m = 0, n = 0, k = 0;
+  GemmOperand a;
+  GemmOperand b;
+  float* c = nullptr;
+  int64_t ldc = 0;
+  GemmEpilogue epilogue;
+};
+
+//! Runs @p p with @p kernel over the threads of @p pool (scratch comes from the pool). With
+//! @p serial it stays on this thread as @p worker (for callers already inside a task).
+void gemm(const MicroKernel& kernel, const GemmProblem& p, ThreadPool& pool, bool serial = false,
+          int32_t worker = 0);
+
+}  // namespace kiln::backends::cpu

@@ -1,0 +1,91 @@
+// The AVX2+FMA micro-kernel: a 6 x 16 tile in 12 ymm accumulators. Compiled with -mavx2 -mfma
+// (see CMakeLists.txt); called only where the tactic's required ISA is present. No inline
+// function of another header is instantiated here, so no AVX2 copy can leak into portable code.
+#include <immintrin.h>
+
+#include "backends/cpu/gemm.h"
+
+namespace kiln::backends::cpu {
+
+namespace {
+
+constexpr int32_t kMr = 6;
+constexpr int32_t kNr = 16;
+
+inline __m256 activate(__m256 v, const TileEpilogue* e) {
+  switch (e->act) {
+    case VecAct::kRelu:
+      return _mm256_max_ps(v, _mm256_setzero_ps());
+    case VecAct::kLeaky: {
+      const __m256 neg = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ);
+      return _mm256_blendv_ps(v, _mm256_mul_ps(v, _mm256_set1_ps(e->alpha)), neg);
+    }
+    case VecAct::kClip:
+      // max/min return their second operand for NaN: keep v there so NaN passes through.
+      return _mm256_min_ps(_mm256_set1_ps(e->beta), _mm256_max_ps(_mm256_set1_ps(e->alpha), v));
+    default:
+      return v;
+  }
+}
+
+void microKernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate,
+                 const TileEpilogue* e) {
+  __m256 c0[kMr];
+  __m256 c1[kMr];
+#pragma GCC unroll 6
+  for (int32_t i = 0; i < kMr; ++i) {
+    c0[i] = _mm256_setzero_ps();
+    c1[i] = _mm256_setzero_ps();
+  }
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m256 b0 = _mm256_load_ps(b);
+    const __m256 b1 = _mm256_load_ps(b + 8);
+#pragma GCC unroll 6
+    for (int32_t i = 0; i < kMr; ++i) {
+      const __m256 ai = _mm256_broadcast_ss(a + i);
+      c0[i] = _mm256_fmadd_ps(ai, b0, c0[i]);
+      c1[i] = _mm256_fmadd_ps(ai, b1, c1[i]);
+    }
+    a += kMr;
+    b += kNr;
+  }
+#pragma GCC unroll 6
+  for (int32_t i = 0; i < kMr; ++i) {
+    float* ci = c + i * ldc;
+    __m256 v0 = c0[i];
+    __m256 v1 = c1[i];
+    if (accumulate) {
+      v0 = _mm256_add_ps(v0, _mm256_loadu_ps(ci));
+      v1 = _mm256_add_ps(v1, _mm256_loadu_ps(ci + 8));
+    }
+    if (e != nullptr) {
+      if (e->rowBias != nullptr) {
+        const __m256 bias = _mm256_set1_ps(e->rowBias[i]);
+        v0 = _mm256_add_ps(v0, bias);
+        v1 = _mm256_add_ps(v1, bias);
+      }
+      if (e->colBias != nullptr) {
+        v0 = _mm256_add_ps(v0, _mm256_loadu_ps(e->colBias));
+        v1 = _mm256_add_ps(v1, _mm256_loadu_ps(e->colBias + 8));
+      }
+      if (e->residual != nullptr) {
+        const float* ri = e->residual + i * e->ldr;
+        v0 = _mm256_add_ps(v0, _mm256_loadu_ps(ri));
+        v1 = _mm256_add_ps(v1, _mm256_loadu_ps(ri + 8));
+      }
+      v0 = activate(v0, e);
+      v1 = activate(v1, e);
+    }
+    _mm256_storeu_ps(ci, v0);
+    _mm256_storeu_ps(ci + 8, v1);
+  }
+}
+
+}  // namespace
+
+const MicroKernel& avx2MicroKernel() {
+  static const MicroKernel kernel{kMr, kNr, microKernel};
+  return kernel;
+}
+
+}  // namespace kiln::backends::cpu

@@ -1,0 +1,262 @@
+// FullyConnected and MatrixMultiply on the packed GEMM ("cpu.gemm.<isa>"). Constant weights are
+// packed for the micro-kernel once, when the kernel is instantiated.
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "backends/cpu/cpu_common.h"
+#include "backends/cpu/tactics.h"
+#include "core/shape_util.h"
+
+namespace kiln::backends::cpu {
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// FullyConnected: y[rows, K] = x[rows, F] * W[K, F]^T + bias.
+
+struct FcShape {
+  int64_t rows = 1;
+  int64_t flat = 1;
+  int64_t outputs = 0;
+};
+
+FcShape fcShape(const Dims& in, int64_t outputs) {
+  FcShape s;
+  const int32_t kept = in.nbDims >= 3 ? in.nbDims - 3 : 1;
+  for (int32_t i = 0; i < kept; ++i) s.rows *= in[i];
+  for (int32_t i = kept; i < in.nbDims; ++i) s.flat *= in[i];
+  s.outputs = outputs;
+  return s;
+}
+
+class FcKernel final : public Kernel {
+ public:
+  FcKernel(const MicroKernel& mk, const NodeSpec& spec) : mk_(mk) {
+    epilogue_ = ops::Epilogue::of(spec.node.attrs);
+    shape_ = fcShape(spec.inputs[0].dims, spec.node.attrs.getInt("num_output", 0));
+    if (spec.inputs[1].constData != nullptr) {
+      packed_ = packB({spec.inputs[1].constAs<float>(), 1, shape_.flat}, shape_.flat,
+                      shape_.outputs, mk.nr);
+      hasPacked_ = true;
+    }
+  }
+
+  void execute(const ir::KernelContext& ctx) const override {
+    GemmProblem p;
+    p.m = shape_.rows;
+    p.n = shape_.outputs;
+    p.k = shape_.flat;
+    p.a.strided = {ctx.input(0).as<float>(), shape_.flat, 1};
+    if (hasPacked_) {
+      p.b.packed = &packed_;
+    } else {
+      p.b.strided = {ctx.input(1).as<float>(), 1, shape_.flat};
+    }
+    p.c = ctx.output(0).as<float>();
+    p.ldc = shape_.outputs;
+    p.epilogue = gemmEpilogueOf(epilogue_);
+    p.epilogue.colBias =
+        ctx.hasInput(2) && epilogue_.residualInput != 2 ? ctx.input(2).as<float>() : nullptr;
+    if (epilogue_.residualInput) {
+      p.epilogue.residual = ctx.input(*epilogue_.residualInput).as<float>();
+      p.epilogue.ldr = shape_.outputs;
+    }
+    withPool(ctx, [&](ThreadPool& pool) { gemm(mk_, p, pool); });
+  }
+
+ private:
+  const MicroKernel& mk_;
+  ops::Epilogue epilogue_;
+  FcShape shape_;
+  PackedMatrix packed_;
+  bool hasPacked_ = false;
+};
+
+class FcTactic final : public Tactic {
+ public:
+  explicit FcTactic(const GemmIsa& isa) : isa_(isa), name_("cpu.gemm." + isa.suffix) {}
+  std::string_view name() const override { return name_; }
+  DeviceType device() const override { return DeviceType::kCPU; }
+  std::vector<std::string> requiredIsa() const override { return isa_.features; }
+  bool supports(const NodeSpec& spec) const override {
+    if (spec.inputs.size() < 2 || spec.inputs[0].dtype != DataType::kFLOAT) return false;
+    if (!spec.inputs[1].present || spec.inputs[0].dims.nbDims < 2) return false;
+    // An input 2 that is not the residual is the bias.
+    const ops::Epilogue e = ops::Epilogue::of(spec.node.attrs);
+    const int32_t fixed = e.residualInput && *e.residualInput == 2 ? 2 : 3;
+    return onlyResidualExtra(spec, fixed);
+  }
+  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
+    return std::make_unique<FcKernel>(isa_.kernel(), spec);
+  }
+
+ private:
+  const GemmIsa& isa_;
+  std::string name_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// MatrixMultiply: batched, broadcast batch dimensions, transposes and vectors.
+
+struct MatOperand {
+  MatrixOperation op = MatrixOperation::kNONE;
+  Dims batch;
+  int64_t inner = 1;
+  int64_t outer = 1;
+  bool vector = false;
+};
+
+MatOperand describe(const Dims& dims, MatrixOperation requested, bool first) {
+  MatOperand o;
+  const int32_t rank = dims.nbDims;
+  o.op = rank == 1 && requested == MatrixOperation::kNONE ? MatrixOperation::kVECTOR : requested;
+  if (o.op == MatrixOperation::kVECTOR) {
+    o.vector = true;
+    o.inner = dims[rank - 1];
+    o.batch.nbDims = rank - 1;
+  } else {
+    const bool t = o.op == MatrixOperation::kTRANSPOSE;
+    const int64_t rows = t ? dims[rank - 1] : dims[rank - 2];
+    const int64_t cols = t ? dims[rank - 2] : dims[rank - 1];
+    o.inner = first ? cols : rows;
+    o.outer = first ? rows : cols;
+    o.batch.nbDims = rank - 2;
+  }
+  for (int32_t i = 0; i < o.batch.nbDims; ++i) o.batch[i] = dims[i];
+  return o;
+}
+
+// Matrix index in an operand's batch for each output batch entry (size-1 dims repeat).
+std::vector<int64_t> batchIndex(const Dims& outBatch, const Dims& batch) {
+  const int64_t count = volume(outBatch);
+  std::vector<int64_t> index(static_cast<std::size_t>(std::max<int64_t>(count, 0)));
+  for (int64_t flat = 0; flat < count; ++flat) {
+    int64_t rest = flat;
+    int64_t offset = 0;
+    int64_t stride = 1;
+    for (int32_t i = outBatch.nbDims - 1; i >= 0; --i) {
+      const int64_t coord = rest % outBatch[i];
+      rest /= outBatch[i];
+      const int32_t j = batch.nbDims - outBatch.nbDims + i;
+      if (j < 0) continue;
+      if (batch[j] != 1) offset += coord * stride;
+      stride *= batch[j];
+    }
+    index[static_cast<std::size_t>(flat)] = offset;
+  }
+  return index;
+}
+
+class MatMulKernel final : public Kernel {
+ public:
+  MatMulKernel(const MicroKernel& mk, const NodeSpec& spec) : mk_(mk) {
+    epilogue_ = ops::Epilogue::of(spec.node.attrs);
+    const MatOperand lhs =
+        describe(spec.inputs[0].dims, spec.node.attrs.getEnum("op0", MatrixOperation::kNONE), true);
+    const MatOperand rhs = describe(spec.inputs[1].dims,
+                                    spec.node.attrs.getEnum("op1", MatrixOperation::kNONE), false);
+    m_ = lhs.outer;
+    n_ = rhs.outer;
+    k_ = lhs.inner;
+    const bool ta = lhs.op == MatrixOperation::kTRANSPOSE;
+    const bool tb = rhs.op == MatrixOperation::kTRANSPOSE;
+    aRs_ = lhs.vector ? 0 : (ta ? 1 : k_);
+    aCs_ = ta ? m_ : 1;
+    bRs_ = rhs.vector ? 1 : (tb ? 1 : n_);
+    bCs_ = rhs.vector ? 0 : (tb ? k_ : 1);
+    const Dims& out = spec.outputs[0].dims;
+    Dims outBatch;
+    outBatch.nbDims = out.nbDims - (lhs.vector ? 0 : 1) - (rhs.vector ? 0 : 1);
+    for (int32_t i = 0; i < outBatch.nbDims; ++i) outBatch[i] = out[i];
+    aIndex_ = batchIndex(outBatch, lhs.batch);
+    bIndex_ = batchIndex(outBatch, rhs.batch);
+    if (spec.inputs[1].constData != nullptr && m_ > 0 && n_ > 0) {
+      const auto* b = spec.inputs[1].constAs<float>();
+      const int64_t matrices = volume(rhs.batch);
+      for (int64_t i = 0; i < matrices; ++i) {
+        packedB_.push_back(packB({b + i * k_ * n_, bRs_, bCs_}, k_, n_, mk.nr));
+      }
+    }
+  }
+
+  void execute(const ir::KernelContext& ctx) const override {
+    const float* a = ctx.input(0).as<float>();
+    const float* b = ctx.input(1).as<float>();
+    float* y = ctx.output(0).as<float>();
+    const float* residual =
+        epilogue_.residualInput ? ctx.input(*epilogue_.residualInput).as<float>() : nullptr;
+    const auto batches = static_cast<int64_t>(aIndex_.size());
+    auto problem = [&](int64_t i) {
+      GemmProblem p;
+      p.m = m_;
+      p.n = n_;
+      p.k = k_;
+      const auto bi = static_cast<std::size_t>(i);
+      p.a.strided = {a + aIndex_[bi] * m_ * k_, aRs_, aCs_};
+      if (!packedB_.empty()) {
+        p.b.packed = &packedB_[static_cast<std::size_t>(bIndex_[bi])];
+      } else {
+        p.b.strided = {b + bIndex_[bi] * k_ * n_, bRs_, bCs_};
+      }
+      p.c = y + i * m_ * n_;
+      p.ldc = n_;
+      p.epilogue = gemmEpilogueOf(epilogue_);
+      if (residual != nullptr) {
+        p.epilogue.residual = residual + i * m_ * n_;
+        p.epilogue.ldr = n_;
+      }
+      return p;
+    };
+    withPool(ctx, [&](ThreadPool& pool) {
+      if (batches >= pool.size() && batches > 1) {
+        pool.run(batches, [&](int64_t i, int32_t w) { gemm(mk_, problem(i), pool, true, w); });
+      } else {
+        for (int64_t i = 0; i < batches; ++i) gemm(mk_, problem(i), pool);
+      }
+    });
+  }
+
+ private:
+  const MicroKernel& mk_;
+  ops::Epilogue epilogue_;
+  int64_t m_ = 0, n_ = 0, k_ = 0;
+  int64_t aRs_ = 0, aCs_ = 0, bRs_ = 0, bCs_ = 0;
+  std::vector<int64_t> aIndex_;
+  std::vector<int64_t> bIndex_;
+  std::vector<PackedMatrix> packedB_;
+};
+
+class MatMulTactic final : public Tactic {
+ public:
+  explicit MatMulTactic(const GemmIsa& isa) : isa_(isa), name_("cpu.gemm." + isa.suffix) {}
+  std::string_view name() const override { return name_; }
+  DeviceType device() const override { return DeviceType::kCPU; }
+  std::vector<std::string> requiredIsa() const override { return isa_.features; }
+  bool supports(const NodeSpec& spec) const override {
+    if (spec.inputs.size() < 2) return false;
+    for (int32_t i = 0; i < 2; ++i) {
+      const auto& in = spec.inputs[static_cast<std::size_t>(i)];
+      if (!in.present || in.dtype != DataType::kFLOAT || in.dims.nbDims < 1) return false;
+    }
+    return onlyResidualExtra(spec, 2);
+  }
+  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
+    return std::make_unique<MatMulKernel>(isa_.kernel(), spec);
+  }
+
+ private:
+  const GemmIsa& isa_;
+  std::string name_;
+};
+
+}  // namespace
+
+void registerGemmTactics(TacticRegistry& registry) {
+  for (const GemmIsa& isa : gemmIsas()) {
+    registry.add("FullyConnected", std::make_unique<FcTactic>(isa));
+    registry.add("MatrixMultiply", std::make_unique<MatMulTactic>(isa));
+  }
+}
+
+}  // namespace kiln::backends::cpu

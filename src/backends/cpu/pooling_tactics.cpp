@@ -1,0 +1,177 @@
+// Max and average pooling (NCHW float32, 1-d and 2-d, "cpu.pool"), row by row like the
+// depthwise kernel, and global pooling as a plane reduction; threaded over planes.
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "backends/cpu/cpu_common.h"
+#include "backends/cpu/tactics.h"
+#include "ops/window_util.h"
+
+namespace kiln::backends::cpu {
+
+namespace {
+
+struct Pool2d {
+  bool average = false;
+  bool excludePadding = true;
+  int64_t planes = 0, ih = 1, iw = 1, oh = 1, ow = 1;
+  int64_t kh = 1, kw = 1, sh = 1, sw = 1, ph = 0, pw = 0, qh = 0, qw = 0;  // q: post padding
+};
+
+bool describePool(const NodeSpec& spec, Pool2d& p) {
+  if (spec.inputs.empty() || spec.inputs[0].dtype != DataType::kFLOAT) return false;
+  const Dims& x = spec.inputs[0].dims;
+  const Dims& y = spec.outputs[0].dims;
+  if (x.nbDims != 3 && x.nbDims != 4) return false;
+  const auto type = spec.node.attrs.getEnum("type", PoolingType::kMAX);
+  if (type != PoolingType::kMAX && type != PoolingType::kAVERAGE) return false;
+  const ops::WindowParams params = ops::readWindowParams(spec.node.attrs, "window");
+  if (params.rank() != x.nbDims - 2) return false;
+  const ops::Geometry3 g = ops::makeGeometry(params, x, y, false, ops::CeilRule::kDropPaddingOnly);
+  p.average = type == PoolingType::kAVERAGE;
+  p.excludePadding = spec.node.attrs.getInt("exclude_padding", 1) != 0;
+  p.planes = x[0] * x[1];
+  p.ih = g.in[1];
+  p.iw = g.in[2];
+  p.oh = g.out[1];
+  p.ow = g.out[2];
+  p.kh = g.kernel[1];
+  p.kw = g.kernel[2];
+  p.sh = g.stride[1];
+  p.sw = g.stride[2];
+  p.ph = g.pre[1];
+  p.pw = g.pre[2];
+  p.qh = g.post[1];
+  p.qw = g.post[2];
+  return true;
+}
+
+int64_t ceilDivSigned(int64_t a, int64_t b) {
+  return a <= 0 ? -((-a) / b) : (a + b - 1) / b;
+}
+
+int64_t clippedCount(int64_t start, int64_t size, int64_t lo, int64_t hi) {
+  const int64_t b = start > lo ? start : lo;
+  const int64_t e = start + size < hi ? start + size : hi;
+  return e > b ? e - b : 0;
+}
+
+void poolPlane(const Pool2d& p, const float* x, float* y, const float* colDivisor,
+               const float* rowDivisor) {
+  constexpr float kLowest = -std::numeric_limits<float>::infinity();
+  for (int64_t oy = 0; oy < p.oh; ++oy) {
+    float* yr = y + oy * p.ow;
+    for (int64_t ox = 0; ox < p.ow; ++ox) yr[ox] = p.average ? 0.f : kLowest;
+    for (int64_t ky = 0; ky < p.kh; ++ky) {
+      const int64_t iy = oy * p.sh - p.ph + ky;
+      if (iy < 0 || iy >= p.ih) continue;
+      const float* xr = x + iy * p.iw;
+      for (int64_t kx = 0; kx < p.kw; ++kx) {
+        const int64_t offset = kx - p.pw;
+        int64_t lo = ceilDivSigned(-offset, p.sw);
+        if (lo < 0) lo = 0;
+        int64_t hi = p.iw - offset <= 0 ? 0 : ceilDivSigned(p.iw - offset, p.sw);
+        if (hi > p.ow) hi = p.ow;
+        if (p.average) {
+          for (int64_t ox = lo; ox < hi; ++ox) yr[ox] += xr[ox * p.sw + offset];
+        } else {
+          for (int64_t ox = lo; ox < hi; ++ox) {
+            const float v = xr[ox * p.sw + offset];
+            const float m = yr[ox];
+            yr[ox] = (v > m || v != v) && m == m ? v : m;  // NaN propagates and stays
+          }
+        }
+      }
+    }
+    if (p.average) {
+      const float rd = rowDivisor[oy];
+      for (int64_t ox = 0; ox < p.ow; ++ox) yr[ox] = yr[ox] / (rd * colDivisor[ox]);
+    }
+  }
+}
+
+class PoolKernel final : public Kernel {
+ public:
+  explicit PoolKernel(const NodeSpec& spec) {
+    describePool(spec, pool_);
+    const Pool2d& p = pool_;
+    rowDivisor_.resize(static_cast<std::size_t>(p.oh));
+    colDivisor_.resize(static_cast<std::size_t>(p.ow));
+    for (int64_t oy = 0; oy < p.oh; ++oy) {
+      const int64_t s = oy * p.sh - p.ph;
+      rowDivisor_[static_cast<std::size_t>(oy)] =
+          static_cast<float>(p.excludePadding ? clippedCount(s, p.kh, 0, p.ih)
+                                              : clippedCount(s, p.kh, -p.ph, p.ih + p.qh));
+    }
+    for (int64_t ox = 0; ox < p.ow; ++ox) {
+      const int64_t s = ox * p.sw - p.pw;
+      colDivisor_[static_cast<std::size_t>(ox)] =
+          static_cast<float>(p.excludePadding ? clippedCount(s, p.kw, 0, p.iw)
+                                              : clippedCount(s, p.kw, -p.pw, p.iw + p.qw));
+    }
+    global_ = p.oh == 1 && p.ow == 1 && p.kh == p.ih && p.kw == p.iw && p.ph == 0 && p.pw == 0;
+  }
+
+  void execute(const ir::KernelContext& ctx) const override {
+    const Pool2d& p = pool_;
+    const float* x = ctx.input(0).as<float>();
+    float* y = ctx.output(0).as<float>();
+    const int64_t inPlane = p.ih * p.iw;
+    const int64_t outPlane = p.oh * p.ow;
+    withPool(ctx, [&](ThreadPool& pool) {
+      // Enough window cells per task to pay for waking a thread.
+      const int64_t perPlane = std::max<int64_t>(global_ ? inPlane : outPlane * p.kh * p.kw, 1);
+      const int64_t grain = std::max<int64_t>(1, (int64_t{32} << 10) / perPlane);
+      parallelFor(&pool, p.planes, grain, [&](int64_t begin, int64_t end, int32_t) {
+        for (int64_t plane = begin; plane < end; ++plane) {
+          const float* xp = x + plane * inPlane;
+          if (global_) {
+            if (p.average) {
+              double sum = 0.0;
+              for (int64_t i = 0; i < inPlane; ++i) sum += xp[i];
+              y[plane] = static_cast<float>(sum / static_cast<double>(inPlane));
+            } else {
+              float m = -std::numeric_limits<float>::infinity();
+              for (int64_t i = 0; i < inPlane; ++i) {
+                const float v = xp[i];
+                m = (v > m || v != v) && m == m ? v : m;
+              }
+              y[plane] = m;
+            }
+          } else {
+            poolPlane(p, xp, y + plane * outPlane, colDivisor_.data(), rowDivisor_.data());
+          }
+        }
+      });
+    });
+  }
+
+ private:
+  Pool2d pool_;
+  std::vector<float> rowDivisor_;
+  std::vector<float> colDivisor_;
+  bool global_ = false;
+};
+
+class PoolTactic final : public Tactic {
+ public:
+  std::string_view name() const override { return "cpu.pool"; }
+  DeviceType device() const override { return DeviceType::kCPU; }
+  bool supports(const NodeSpec& spec) const override {
+    Pool2d p;
+    return describePool(spec, p);
+  }
+  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
+    return std::make_unique<PoolKernel>(spec);
+  }
+};
+
+}  // namespace
+
+void registerPoolingTactics(TacticRegistry& registry) {
+  registry.add("Pooling", std::make_unique<PoolTactic>());
+}
+
+}  // namespace kiln::backends::cpu

@@ -1,0 +1,162 @@
+// Convolution tactics (GEMM with implicit im2col, 1x1 as plain GEMM, direct depthwise) against
+// the reference kernel: odd sizes, groups, stride, dilation, asymmetric and SAME padding, 1-d,
+// size-1 and empty dims, constant and run-time weights, and the fused epilogue.
+#include <gtest/gtest.h>
+
+#include "backends/tactic.h"
+#include "ops/activation.h"
+#include "tactic_check.h"
+
+namespace kiln::test {
+namespace {
+
+struct ConvCase {
+  Dims x;
+  int64_t outputs;
+  Dims kernel;
+  int64_t groups = 1;
+  Dims stride{};
+  Dims dilation{};
+  Dims pre{};
+  Dims post{};
+  PaddingMode mode = PaddingMode::kEXPLICIT_ROUND_DOWN;
+};
+
+ir::Attributes convAttrs(const ConvCase& c) {
+  ir::Attributes a;
+  a.set("num_output", c.outputs);
+  a.set("kernel", c.kernel);
+  a.set("groups", c.groups);
+  if (c.stride.nbDims > 0) a.set("stride", c.stride);
+  if (c.dilation.nbDims > 0) a.set("dilation", c.dilation);
+  if (c.pre.nbDims > 0) a.set("pre_padding", c.pre);
+  if (c.post.nbDims > 0) a.set("post_padding", c.post);
+  a.set("padding_mode", c.mode);
+  return a;
+}
+
+std::vector<CheckInput> convInputs(const ConvCase& c, uint32_t seed, bool constant, bool bias) {
+  Dims w;
+  w.nbDims = c.kernel.nbDims + 2;
+  w[0] = c.outputs;
+  w[1] = c.x[1] / c.groups;
+  for (int32_t i = 0; i < c.kernel.nbDims; ++i) w[2 + i] = c.kernel[i];
+  std::vector<CheckInput> in = {randomInput(c.x, seed), randomInput(w, seed + 1, constant)};
+  if (bias) in.push_back(randomInput(shape({c.outputs}), seed + 2, true));
+  return in;
+}
+
+TEST(ConvTactics, OddShapes) {
+  const ConvCase cases[] = {
+      {shape({1, 3, 11, 13}), 5, shape({3, 3})},
+      {shape({2, 4, 9, 7}), 6, shape({3, 2}), 2, shape({2, 1}), shape({1, 2}), shape({1, 0}),
+       shape({2, 1})},
+      {shape({1, 6, 10, 10}), 6, shape({3, 3}), 6, shape({1, 1}), shape({1, 1}), shape({1, 1}),
+       shape({1, 1})},
+      {shape({2, 5, 9, 8}), 5, shape({3, 3}), 5, shape({2, 2}), shape({2, 2}), shape({2, 1}),
+       shape({0, 2})},
+      {shape({1, 5, 7, 7}), 10, shape({5, 5}), 5},
+      {shape({1, 17, 5, 6}), 19, shape({1, 1})},
+      {shape({1, 7, 8, 9}), 13, shape({1, 1}), 1, shape({2, 2})},
+      {shape({1, 3, 1, 1}), 4, shape({1, 1})},
+      {shape({1, 3, 15}), 4, shape({3}), 1, shape({2}), shape({1}), shape({1}), shape({1})},
+      {shape({1, 2, 6, 6}), 3, shape({3, 3}), 1, shape({2, 2}), Dims{}, Dims{}, Dims{},
+       PaddingMode::kSAME_UPPER},
+      {shape({0, 3, 5, 5}), 4, shape({3, 3})},
+      {shape({1, 40, 20, 20}), 36, shape({3, 3}), 1, Dims{}, Dims{}, shape({1, 1}), shape({1, 1})},
+      {shape({1, 300, 7, 7}), 14, shape({1, 1})},
+  };
+  uint32_t seed = 1;
+  for (const auto& c : cases) {
+    for (bool constant : {true, false}) {
+      for (bool bias : {true, false}) {
+        const auto r =
+            checkTactics("Convolution", convAttrs(c), convInputs(c, seed, constant, bias));
+        seed += 3;
+        EXPECT_GE(r.tactics, 1) << toString(c.x);
+      }
+    }
+  }
+}
+
+TEST(ConvTactics, DepthwiseIsOffered) {
+  const ConvCase c{shape({1, 8, 9, 9}), 8, shape({3, 3}), 8};
+  int32_t depthwise = 0;
+  const auto in = convInputs(c, 1, true, true);
+  const auto r = checkTactics("Convolution", convAttrs(c), in);
+  EXPECT_GE(r.tactics, 3);  // depthwise (portable, maybe avx2) and the GEMM ones
+  for (const auto* t :
+       backends::TacticRegistry::instance().candidates("Convolution", DeviceType::kCPU)) {
+    depthwise += t->name().find("depthwise") != std::string_view::npos;
+  }
+  EXPECT_GE(depthwise, 1);
+}
+
+TEST(ConvTactics, Epilogue) {
+  for (int64_t groups : {int64_t{1}, int64_t{6}}) {
+    for (auto type : {ActivationType::kRELU, ActivationType::kCLIP, ActivationType::kSIGMOID}) {
+      const ConvCase c{
+          shape({2, 6, 9, 10}), 6, shape({3, 3}), groups, Dims{}, Dims{}, shape({1, 1}),
+          shape({1, 1})};
+      const ir::Attributes plain = convAttrs(c);
+      ir::Attributes attrs = plain;
+      attrs.set("epilogue.activation", type);
+      attrs.set("epilogue.alpha", 0.0);
+      attrs.set("epilogue.beta", 0.6);
+      attrs.set("epilogue.residual", int64_t{3});
+      auto in = convInputs(c, 7, true, true);
+      in.push_back(randomInput(shape({2, 6, 9, 10}), 99));
+      const auto residual = in[3].values;
+      const auto r = checkTactics("Convolution", attrs, in, 2, &plain, [&](std::vector<float>& y) {
+        for (std::size_t i = 0; i < y.size(); ++i) {
+          y[i] = static_cast<float>(ops::applyActivation(type, y[i] + residual[i], 0.0, 0.6));
+        }
+      });
+      EXPECT_GE(r.tactics, 1);
+    }
+  }
+}
+
+TEST(DeconvTactics, OddShapes) {
+  struct Case {
+    Dims x;
+    int64_t outputs;
+    Dims kernel;
+    int64_t groups;
+    Dims stride;
+    Dims pre;
+    Dims post;
+  };
+  const Case cases[] = {
+      {shape({1, 4, 5, 6}), 3, shape({2, 2}), 1, shape({2, 2}), shape({0, 0}), shape({0, 0})},
+      {shape({2, 4, 5, 3}), 6, shape({3, 3}), 2, shape({2, 1}), shape({1, 0}), shape({0, 1})},
+      {shape({1, 3, 7}), 5, shape({4}), 1, shape({3}), shape({1}), shape({2})},
+      {shape({1, 6, 4, 4}), 6, shape({3, 3}), 6, shape({1, 1}), shape({1, 1}), shape({1, 1})},
+      {shape({0, 2, 3, 3}), 2, shape({2, 2}), 1, shape({2, 2}), shape({0, 0}), shape({0, 0})},
+  };
+  uint32_t seed = 1;
+  for (const auto& c : cases) {
+    ir::Attributes a;
+    a.set("num_output", c.outputs);
+    a.set("kernel", c.kernel);
+    a.set("groups", c.groups);
+    a.set("stride", c.stride);
+    a.set("pre_padding", c.pre);
+    a.set("post_padding", c.post);
+    Dims w;
+    w.nbDims = c.kernel.nbDims + 2;
+    w[0] = c.x[1];
+    w[1] = c.outputs / c.groups;
+    for (int32_t i = 0; i < c.kernel.nbDims; ++i) w[2 + i] = c.kernel[i];
+    for (bool constant : {true, false}) {
+      const auto r = checkTactics("Deconvolution", a,
+                                  {randomInput(c.x, seed), randomInput(w, seed + 1, constant),
+                                   randomInput(shape({c.outputs}), seed + 2, true)});
+      seed += 3;
+      EXPECT_GE(r.tactics, 1) << toString(c.x);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace kiln::test
