@@ -50,6 +50,40 @@ double activationDefaultBeta(ActivationType type) {
   }
 }
 
+std::string_view activationName(ActivationType type) {
+  switch (type) {
+    case ActivationType::kRELU:
+      return "relu";
+    case ActivationType::kSIGMOID:
+      return "sigmoid";
+    case ActivationType::kTANH:
+      return "tanh";
+    case ActivationType::kLEAKY_RELU:
+      return "leaky_relu";
+    case ActivationType::kELU:
+      return "elu";
+    case ActivationType::kSELU:
+      return "selu";
+    case ActivationType::kSOFTSIGN:
+      return "softsign";
+    case ActivationType::kSOFTPLUS:
+      return "softplus";
+    case ActivationType::kCLIP:
+      return "clip";
+    case ActivationType::kHARD_SIGMOID:
+      return "hard_sigmoid";
+    case ActivationType::kSCALED_TANH:
+      return "scaled_tanh";
+    case ActivationType::kTHRESHOLDED_RELU:
+      return "thresholded_relu";
+    case ActivationType::kGELU_ERF:
+      return "gelu_erf";
+    case ActivationType::kGELU_TANH:
+      return "gelu_tanh";
+  }
+  return "unknown";
+}
+
 double applyActivation(ActivationType type, double x, double alpha, double beta) {
   switch (type) {
     case ActivationType::kRELU:

@@ -6,6 +6,9 @@
 #include "core/error.h"
 #include "ir/attributes.h"
 #include "kiln/runtime.h"
+#include "ops/activation.h"
+#include "ops/epilogue.h"
+#include "ops/pointwise_chain.h"
 #include "runtime/context_impl.h"
 
 namespace kiln {
@@ -65,6 +68,28 @@ std::string precisionOf(const ir::Graph& graph, const ir::Node& node) {
                               : toString(graph.value(node.outputs[0]).dtype);
 }
 
+// What a fused node does beyond its kind, in a few words: the epilogue of a convolution or GEMM
+// ("residual+relu"), the steps of a pointwise chain ("ElementWise>gelu_erf"); empty otherwise.
+std::string fusedWork(const ir::Node& node) {
+  std::string out;
+  if (node.op == "PointwiseChain") {
+    for (const ops::PointwiseStep& step : ops::pointwiseSteps(node.attrs)) {
+      if (!out.empty()) out += ">";
+      out += step.node.op == "Activation" ? std::string(ops::activationName(step.node.attrs.getEnum(
+                                                "type", ActivationType::kRELU)))
+                                          : step.node.op;
+    }
+    return out;
+  }
+  const ops::Epilogue epilogue = ops::Epilogue::of(node.attrs);
+  if (epilogue.residualInput) out = "residual";
+  if (epilogue.activation) {
+    if (!out.empty()) out += "+";
+    out += ops::activationName(*epilogue.activation);
+  }
+  return out;
+}
+
 std::string describe(const plan::EnginePlan& plan, std::size_t index,
                      LayerInformationFormat format) {
   const ir::Graph& graph = plan.graph;
@@ -91,7 +116,15 @@ std::string describe(const plan::EnginePlan& plan, std::size_t index,
       if (i > 0) out += ",";
       out += tensorJson(graph.value(node.outputs[i]));
     }
-    return out + "],\"attributes\":" + jsonString(ir::toString(node.attrs)) + "}";
+    const std::string fused = fusedWork(node);
+    if (!fused.empty()) {
+      out += "],\"";
+      out += node.op == "PointwiseChain" ? "steps" : "epilogue";
+      out += "\":" + jsonString(fused) + ",\"attributes\":";
+    } else {
+      out += "],\"attributes\":";
+    }
+    return out + jsonString(ir::toString(node.attrs)) + "}";
   }
   std::string out = node.name + " [" + node.op + "] tactic=" + tactic +
                     " precision=" + precisionOf(graph, node) + " in=";
@@ -106,6 +139,10 @@ std::string describe(const plan::EnginePlan& plan, std::size_t index,
   for (std::size_t i = 0; i < node.outputs.size(); ++i) {
     if (i > 0) out += ",";
     out += toString(graph.value(node.outputs[i]).dims);
+  }
+  if (const std::string fused = fusedWork(node); !fused.empty()) {
+    out += node.op == "PointwiseChain" ? " steps=" : " epilogue=";
+    out += fused;
   }
   if (node.fusedFrom.size() != 1 || node.fusedFrom[0] != node.name) {
     out += " fused_from=";

@@ -47,6 +47,7 @@ TEST(EngineInspector, JsonListsLayersWithTheLayersFusedIntoThem) {
   EXPECT_EQ(conv["name"], "conv \"1\"");
   EXPECT_EQ(conv["kind"], "Convolution");
   EXPECT_EQ(conv["fused_from"], nlohmann::json::array({"conv \"1\"", "relu1"}));
+  EXPECT_EQ(conv["epilogue"], "relu");
   EXPECT_FALSE(conv["tactic"].get<std::string>().empty());
   EXPECT_EQ(conv["precision"], "float32");
   EXPECT_EQ(conv["inputs"][0]["shape"], nlohmann::json::array({1, 3, 6, 6}));
@@ -67,6 +68,7 @@ TEST(EngineInspector, OneLinePerLayer) {
   const std::string line = built.engine->layerInformation(0, LayerInformationFormat::kONELINE);
   EXPECT_NE(line.find("[Convolution]"), std::string::npos) << line;
   EXPECT_NE(line.find("fused_from=conv \"1\",relu1"), std::string::npos) << line;
+  EXPECT_NE(line.find("epilogue=relu"), std::string::npos) << line;
   EXPECT_NE(line.find("in=1x3x6x6"), std::string::npos) << line;
   const std::string all = built.engine->engineInformation(LayerInformationFormat::kONELINE);
   EXPECT_EQ(std::count(all.begin(), all.end(), '\n'), 2);
