@@ -41,8 +41,9 @@ void appendPointwiseStep(ir::Attributes& chain, const std::string& op, const ir:
   chain.set(prefix + "op", op);
   chain.set(prefix + "operand", static_cast<int64_t>(operand));
   chain.set(prefix + "operand_first", static_cast<int64_t>(operandFirst ? 1 : 0));
-  for (const auto& [name, value] : attrs.all()) {
-    std::visit([&](const auto& v) { chain.set(prefix + "a." + name, v); }, value);
+  for (const auto& entry : attrs.all()) {
+    const std::string key = prefix + "a." + entry.first;
+    std::visit([&](const auto& v) { chain.set(key, v); }, entry.second);
   }
   chain.set("pw.steps", i + 1);
 }
