@@ -80,6 +80,11 @@ std::vector<TensorInfo> inferNode(const Node& node, std::span<const TensorInfo> 
              " would have shape ", toString(d), ", which has a negative extent");
       }
     }
+    // Every tensor kiln holds has at most 2^40 elements (the plan reader refuses more), so a
+    // shape rule's result over that is refused here, naming the layer, not when a plan loads.
+    if (d.nbDims >= 0) {
+      checkedVolume(d, "layer '" + node.name + "' (" + node.op + "): output " + std::to_string(i));
+    }
   }
   return outputs;
 }

@@ -71,6 +71,22 @@ DummyTensors makeDummies(const ir::Graph& graph, const ir::Node& node) {
 // Median time of @p kernel in microseconds. A candidate whose warm-up run already takes more
 // than twice @p bestSoFar is not sampled further: it cannot win, and the slow ones (the
 // reference kernels) would dominate the build time.
+// Layers whose tensors take more than this are not timed: the dummy tensors would take as much
+// again at build time, and kernels of that size rank the same as on smaller ones.
+constexpr std::size_t kMaxTimedBytes = std::size_t{1} << 31;
+
+std::size_t nodeBytes(const ir::Graph& graph, const ir::Node& node) {
+  std::size_t total = 0;
+  auto add = [&](ir::ValueId v) {
+    if (v == ir::kNoValue) return;
+    const ir::Value& value = graph.value(v);
+    total += checkedByteSize(value.dims, value.dtype, value.name);
+  };
+  for (ir::ValueId v : node.inputs) add(v);
+  for (ir::ValueId v : node.outputs) add(v);
+  return total;
+}
+
 double timeKernel(const backends::Kernel& kernel, const ir::Node& node, DummyTensors& dummies,
                   ThreadPool& threads, double bestSoFar) {
   AlignedBuffer workspace(kernel.workspaceBytes());
@@ -148,7 +164,14 @@ TacticChoice selectTactics(const ir::Graph& graph, const detail::BuilderConfigDa
         }
       }
     }
-    if (usable.size() > 1 && config.optimizationLevel > 0 && !cached) {
+    bool timed = usable.size() > 1 && config.optimizationLevel > 0 && !cached;
+    if (timed && nodeBytes(graph, node) > kMaxTimedBytes) {
+      reporter.verbose("layer '" + node.name + "': not timed: its tensors take " +
+                       std::to_string(nodeBytes(graph, node)) +
+                       " bytes; the first applicable tactic is used");
+      timed = false;
+    }
+    if (timed) {
       DummyTensors dummies = makeDummies(graph, node);
       double bestTime = std::numeric_limits<double>::infinity();
       for (std::size_t i = 0; i < usable.size(); ++i) {
