@@ -2,10 +2,10 @@
 // seeds refer to them, and they seed the .npy reader), and one plan per JSON network seed and
 // per sample network. Seeds that cannot be built are an error: a broken seed fuzzes nothing.
 //
-//   make_seeds <source dir> <output dir>
+//   make_seeds <source dir> <output dir> [ONNX node tests dir]
 //   -> <output>/weights/*.npy, <output>/npy_reader/*.npy, <output>/plan_reader/*.plan,
 //      <output>/plan_reader.dict (op names), <output>/network_json/*.json (the samples; the
-//      committed seeds stay in fuzz/corpus)
+//      committed seeds stay in fuzz/corpus), <output>/onnx_parser/*.onnx (fuzz/onnx_seeds.cpp)
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "fuzz/onnx_seeds.h"
 #include "ir/op_registry.h"
 #include "kiln/kiln.h"
 #include "kiln/parsers/network_json.h"
@@ -128,8 +129,8 @@ void writePlanDictionary(const fs::path& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: make_seeds <source dir> <output dir>\n");
+  if (argc != 3 && argc != 4) {
+    std::fprintf(stderr, "usage: make_seeds <source dir> <output dir> [ONNX node tests dir]\n");
     return 2;
   }
   const fs::path source = argv[1];
@@ -150,5 +151,7 @@ int main(int argc, char** argv) {
     fs::copy_file(json, out / "network_json" / json.filename(),
                   fs::copy_options::overwrite_existing);
   }
+  ok = kiln::fuzz::writeOnnxSeeds(out / "onnx_parser") && ok;
+  if (argc == 4) kiln::fuzz::copyNodeTestSeeds(argv[3], out / "onnx_parser", 40);
   return ok ? 0 : 1;
 }

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Writes the binary files of the bad-input catalog: malformed plans (plans/*.plan), .npy
-weight files (networks/*.npy) and a symbolic link leaving the networks' folder. The JSON
-networks and manifest.txt are written by hand.
+weight files (networks/*.npy), a symbolic link leaving the networks' folder, and malformed ONNX
+models (models/*.onnx, with the external data files some of them name). The JSON networks and
+manifest.txt are written by hand.
 
     tests/bad_inputs/make_bad_inputs.py <kiln binary>
+    tests/bad_inputs/make_bad_inputs.py --onnx-only   (models/ only; needs no kiln binary)
 
 The plans are derived from one good plan that `kiln build` makes from BASE_NETWORK, so rerun
 this after a change of the plan format (docs/plan-format.md) and commit the result. Most bad
@@ -21,6 +23,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 PLANS = os.path.join(HERE, "plans")
 NETWORKS = os.path.join(HERE, "networks")
+MODELS = os.path.join(HERE, "models")
 
 # x + c -> sum -> relu -> y: an input, a constant (weights), an activation in the arena, and an
 # output, in two layers.
@@ -491,9 +494,218 @@ def npy_files():
     }
 
 
+# --- ONNX models, encoded by hand (protobuf wire format, field numbers of onnx.proto) so that no
+# onnx or protobuf module is needed, and so that fields can hold what no ONNX writer would put.
+
+def varint(n):
+    n &= MASK  # negative int64 values are ten bytes of two's complement
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def pb_int(field, n):
+    return varint(field << 3) + varint(n)
+
+
+def pb_bytes(field, data):
+    if isinstance(data, str):
+        data = data.encode()
+    return varint(field << 3 | 2) + varint(len(data)) + data
+
+
+def pb_float(field, f):
+    return varint(field << 3 | 5) + struct.pack("<f", f)
+
+
+FLOAT, INT64, STRING, BOOL = 1, 7, 8, 9
+ATTR_INT, ATTR_INTS, ATTR_GRAPH = 2, 7, 5
+
+
+def tensor(name, dims, dtype=FLOAT, raw=None, floats=None, int64s=None, external=None):
+    """TensorProto: dims 1, data_type 2, float_data 4, int64_data 7, name 8, raw_data 9,
+    external_data 13, data_location 14."""
+    out = b"".join(pb_int(1, d) for d in dims) + pb_int(2, dtype)
+    if floats is not None:
+        out += pb_bytes(4, b"".join(struct.pack("<f", f) for f in floats))
+    if int64s is not None:
+        out += pb_bytes(7, b"".join(varint(v) for v in int64s))
+    out += pb_bytes(8, name)
+    if raw is not None:
+        out += pb_bytes(9, raw)
+    if external is not None:
+        for key, value in external:
+            out += pb_bytes(13, pb_bytes(1, key) + pb_bytes(2, value))
+        out += pb_int(14, 1)
+    return out
+
+
+def value_info(name, dims=None, dtype=FLOAT):
+    """ValueInfoProto: name 1, type 2 (TypeProto.tensor_type 1: elem_type 1, shape 2 (dim 1:
+    dim_value 1))."""
+    t = pb_int(1, dtype)
+    if dims is not None:
+        t += pb_bytes(2, b"".join(pb_bytes(1, pb_int(1, d)) for d in dims))
+    return pb_bytes(1, name) + pb_bytes(2, pb_bytes(1, t))
+
+
+def attribute(name, kind, value):
+    """AttributeProto: name 1, i 3, g 6, ints 8, type 20."""
+    out = pb_bytes(1, name)
+    if kind == ATTR_INT:
+        out += pb_int(3, value)
+    elif kind == ATTR_INTS:
+        out += b"".join(pb_int(8, v) for v in value)
+    elif kind == ATTR_GRAPH:
+        out += pb_bytes(6, value)
+    return out + pb_int(20, kind)
+
+
+def node(op, inputs, outputs, name=None, attrs=()):
+    """NodeProto: input 1, output 2, name 3, op_type 4, attribute 5."""
+    out = b"".join(pb_bytes(1, i) for i in inputs) + b"".join(pb_bytes(2, o) for o in outputs)
+    out += pb_bytes(3, name or outputs[0]) + pb_bytes(4, op)
+    return out + b"".join(pb_bytes(5, a) for a in attrs)
+
+
+def graph(nodes, inputs, outputs, initializers=(), name="bad"):
+    """GraphProto: node 1, name 2, initializer 5, input 11, output 12."""
+    out = b"".join(pb_bytes(1, n) for n in nodes) + pb_bytes(2, name)
+    out += b"".join(pb_bytes(5, t) for t in initializers)
+    out += b"".join(pb_bytes(11, i) for i in inputs)
+    return out + b"".join(pb_bytes(12, o) for o in outputs)
+
+
+def model(g, opsets=(("", 17),)):
+    """ModelProto: ir_version 1, opset_import 8 (domain 1, version 2), graph 7."""
+    out = pb_int(1, 8)
+    for domain, version in opsets:
+        out += pb_bytes(8, pb_bytes(1, domain) + pb_int(2, version))
+    return out + pb_bytes(7, g)
+
+
+W_RAW = struct.pack("<6f", 1, 2, 3, 4, 5, 6)
+
+
+def base_graph(w=None, add_inputs=("x", "w"), relu_inputs=("s",), outputs=("y",)):
+    """x + w -> s -> Relu -> y, with w a [2, 3] initializer."""
+    if w is None:
+        w = tensor("w", [2, 3], raw=W_RAW)
+    return graph([node("Add", list(add_inputs), ["s"]), node("Relu", list(relu_inputs), ["y"])],
+                 [value_info("x", [2, 3])], [value_info(o) for o in outputs], [w])
+
+
+def onnx_models():
+    """name -> bytes (or None for a model written elsewhere); the good base model parses."""
+    out = {}
+    good = model(base_graph())
+    out["empty"] = b""
+    out["truncated"] = good[:len(good) // 2]
+    out["random_bytes"] = bytes(random.Random(10).randrange(256) for _ in range(300))
+    out["json_text"] = json.dumps(BASE_NETWORK).encode()
+    out["opset_negative"] = model(base_graph(), opsets=(("", -1),))
+    # Sin came with opset 7; kiln reads older opsets only for ops whose old definition it knows.
+    sin = graph([node("Sin", ["x"], ["y"])], [value_info("x", [2, 3])], [value_info("y")])
+    out["opset_too_old"] = model(sin, opsets=(("", 3),))
+    out["no_default_opset"] = model(base_graph(), opsets=(("com.example", 1),))
+    out["cyclic_graph"] = model(base_graph(add_inputs=("x", "y")))
+    out["dangling_input"] = model(base_graph(add_inputs=("x", "nowhere")))
+    # Conv weights that the model names but does not hold (saved without its initializers).
+    conv = graph([node("Conv", ["x", "k"], ["y"])], [value_info("x", [1, 1, 4, 4])],
+                 [value_info("y")])
+    out["missing_initializer"] = model(conv)
+    out["raw_data_size_mismatch"] = model(base_graph(tensor("w", [2, 3], raw=W_RAW[:20])))
+    out["typed_data_count_mismatch"] = model(base_graph(tensor("w", [2, 3], floats=[1, 2, 3])))
+    out["unknown_data_type"] = model(base_graph(tensor("w", [2, 3], dtype=99, raw=W_RAW)))
+    out["string_tensor"] = model(base_graph(tensor("w", [1], dtype=STRING, raw=b"ab")))
+    out["negative_dim"] = model(base_graph(tensor("w", [2, -3], raw=W_RAW)))
+    out["negative_input_dim"] = model(graph(
+        [node("Relu", ["x"], ["y"])], [value_info("x", [2, -3])], [value_info("y")]))
+    out["rank_too_large"] = model(base_graph(tensor("w", [1] * 9, raw=struct.pack("<f", 1))))
+    out["huge_declared_tensor"] = model(base_graph(tensor("w", [1 << 16] * 3, raw=W_RAW)))
+    out["huge_input"] = model(graph(
+        [node("Relu", ["x"], ["y"])], [value_info("x", [1 << 31, 1 << 31])], [value_info("y")]))
+    # Reshape's target shape is an int64 constant; kiln shapes are int32.
+    shape = tensor("shape", [2], dtype=INT64, int64s=[1 << 40, -1])
+    out["int64_overflows_int32"] = model(graph(
+        [node("Reshape", ["x", "shape"], ["y"])], [value_info("x", [2, 3])], [value_info("y")],
+        [shape]))
+    big = tensor("big", [2], dtype=INT64, int64s=[1, 1 << 40])
+    out["int64_constant_overflows_int32"] = model(graph(
+        [node("Add", ["x", "big"], ["y"])], [value_info("x", [2], INT64)], [value_info("y", None,
+                                                                                      INT64)],
+        [big]))
+    axis = attribute("axis", ATTR_INT, (1 << 40))
+    out["axis_overflows_int32"] = model(graph(
+        [node("Softmax", ["x"], ["y"], attrs=[axis])], [value_info("x", [2, 3])],
+        [value_info("y")]))
+
+    # Pads so large that the output would have about 2^62 elements.
+    pads = tensor("pads", [4], dtype=INT64, int64s=[0, 0, 0, (1 << 62) - 13])
+    out["pad_output_too_large"] = model(graph(
+        [node("Pad", ["x", "pads"], ["y"])], [value_info("x", [1, 3])], [value_info("y")],
+        [pads]), opsets=(("", 11),))
+
+    def external(location, length=None):
+        entries = [("location", location)]
+        if length is not None:
+            entries.append(("length", str(length)))
+        return model(base_graph(tensor("w", [2, 3], external=entries)))
+
+    out["external_outside_folder"] = external("../manifest.txt")
+    out["external_absolute_path"] = external("/etc/passwd")
+    out["external_missing_file"] = external("no_such_weights.bin")
+    out["external_symlink_escape"] = external("escape_link.bin")
+    out["external_file_too_short"] = external("short_weights.bin")
+    out["external_length_mismatch"] = external("short_weights.bin", 1000)
+    # Zero-sized tensors where an extent must be positive: a pooling window of 0.
+    pool = node("MaxPool", ["x"], ["y"], attrs=[attribute("kernel_shape", ATTR_INTS, [0, 0])])
+    out["zero_pool_window"] = model(graph([pool], [value_info("x", [1, 1, 4, 4])],
+                                          [value_info("y")]))
+    out["zero_sized_conv_weights"] = model(graph(
+        [node("Conv", ["x", "k"], ["y"])], [value_info("x", [1, 1, 4, 4])], [value_info("y")],
+        [tensor("k", [1, 1, 0, 3], raw=b"")]))
+    out["duplicate_output_names"] = model(base_graph(outputs=("y", "y")))
+    out["tensor_written_twice"] = model(graph(
+        [node("Relu", ["x"], ["y"], name="first"), node("Neg", ["x"], ["y"], name="second")],
+        [value_info("x", [2, 3])], [value_info("y")]))
+    out["duplicate_initializer"] = model(graph(
+        [node("Add", ["x", "w"], ["y"])], [value_info("x", [2, 3])], [value_info("y")],
+        [tensor("w", [2, 3], raw=W_RAW), tensor("w", [2, 3], raw=W_RAW)]))
+    foreign = node("Relu", ["x"], ["y"]) + pb_bytes(7, "com.example")  # NodeProto.domain 7
+    out["unknown_domain_op"] = model(graph([foreign], [value_info("x", [2, 3])], [value_info("y")]),
+                                     opsets=(("", 17), ("com.example", 1)))
+    out["unsupported_op"] = model(graph(
+        [node("FrobnicateTensor", ["x"], ["y"])], [value_info("x", [2, 3])], [value_info("y")]))
+    out["no_graph"] = pb_int(1, 8) + pb_bytes(8, pb_bytes(1, "") + pb_int(2, 17))
+    out["no_outputs"] = model(graph([node("Relu", ["x"], ["y"])], [value_info("x", [2, 3])], []))
+    # Subgraphs nested far deeper than any model needs: the protobuf reader's recursion limit.
+    g = graph([node("Relu", ["x"], ["y"])], [], [value_info("y")])
+    for _ in range(120):
+        g = graph([node("If", ["c"], ["y"], attrs=[attribute("then_branch", ATTR_GRAPH, g)])],
+                  [], [value_info("y")])
+    out["deeply_nested_subgraphs"] = model(g)
+    return out
+
+
+def onnx_files():
+    """External data files the ONNX models name."""
+    return {"short_weights.bin": struct.pack("<2f", 1, 2)}
+
+
 def main():
+    if len(sys.argv) == 2 and sys.argv[1] == "--onnx-only":
+        write_onnx()
+        return
     if len(sys.argv) != 2:
         sys.exit(__doc__)
+    write_onnx()
     os.makedirs(PLANS, exist_ok=True)
     for name, data in plans(build_base_plan(sys.argv[1])).items():
         with open(os.path.join(PLANS, name + ".plan"), "wb") as f:
@@ -506,6 +718,21 @@ def main():
     if os.path.lexists(link):
         os.remove(link)
     os.symlink("../make_bad_inputs.py", link)
+
+
+def write_onnx():
+    os.makedirs(MODELS, exist_ok=True)
+    for name, data in onnx_models().items():
+        with open(os.path.join(MODELS, name + ".onnx"), "wb") as f:
+            f.write(data)
+    for name, data in onnx_files().items():
+        with open(os.path.join(MODELS, name), "wb") as f:
+            f.write(data)
+    # A link inside the model's folder that leads out of it.
+    link = os.path.join(MODELS, "escape_link.bin")
+    if os.path.lexists(link):
+        os.remove(link)
+    os.symlink("../manifest.txt", link)
 
 
 if __name__ == "__main__":

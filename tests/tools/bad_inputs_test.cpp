@@ -1,6 +1,6 @@
-// The bad-input catalog (tests/bad_inputs/): `kiln exec` on every malformed plan and network
-// listed in manifest.txt must exit with the listed code (1) and say the listed words — and
-// never die by a signal. Every file of the catalog must be listed, so none is forgotten.
+// The bad-input catalog (tests/bad_inputs/): `kiln exec` on every malformed plan, network and
+// ONNX model listed in manifest.txt must exit with the listed code (1) and say the listed words —
+// and never die by a signal. Every file of the catalog must be listed, so none is forgotten.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <spawn.h>
@@ -164,8 +164,9 @@ TEST(BadInputCatalog, ListsEveryFile) {
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(kCatalog / folder, ec)) {
       const auto ext = entry.path().extension();
-      // .npy files are weights that networks refer to, not inputs of their own.
-      if (ext == ".npy") continue;
+      // .npy and .bin files are weights that networks and models refer to, not inputs of their
+      // own.
+      if (ext == ".npy" || ext == ".bin") continue;
       const std::string name = std::string(folder) + "/" + entry.path().filename().string();
       EXPECT_TRUE(listed.count(name)) << name << " is missing from manifest.txt";
     }
