@@ -112,34 +112,18 @@ class AttentionKernel final : public Kernel {
   std::vector<int64_t> maskStride_;
 };
 
-class AttentionTactic final : public Tactic {
- public:
-  explicit AttentionTactic(const GemmIsa& isa) : isa_(isa), name_("cpu.attention." + isa.suffix) {}
-  std::string_view name() const override { return name_; }
-  DeviceType device() const override { return DeviceType::kCPU; }
-  std::vector<std::string> requiredIsa() const override { return isa_.features; }
-  bool supports(const NodeSpec& spec) const override {
-    if (spec.inputs.size() < 3 || spec.inputs[0].dims.nbDims < 2) return false;
-    for (const auto& in : spec.inputs) {
-      if (in.present && in.dtype != DataType::kFLOAT) return false;
-    }
-    return true;
+bool supportsAttention(const NodeSpec& spec) {
+  if (spec.inputs.size() < 3 || spec.inputs[0].dims.nbDims < 2) return false;
+  for (const auto& in : spec.inputs) {
+    if (in.present && in.dtype != DataType::kFLOAT) return false;
   }
-  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
-    return std::make_unique<AttentionKernel>(isa_.kernel(), spec);
-  }
-
- private:
-  const GemmIsa& isa_;
-  std::string name_;
-};
+  return true;
+}
 
 }  // namespace
 
 void registerAttentionTactics(TacticRegistry& registry) {
-  for (const GemmIsa& isa : gemmIsas()) {
-    registry.add("Attention", std::make_unique<AttentionTactic>(isa));
-  }
+  addGemmIsaTactics<AttentionKernel>(registry, "Attention", "cpu.attention", supportsAttention);
 }
 
 }  // namespace kiln::backends::cpu

@@ -139,24 +139,10 @@ class ConvGemmKernel final : public Kernel {
   std::vector<PackedMatrix> packed_;
 };
 
-class ConvGemmTactic final : public Tactic {
- public:
-  explicit ConvGemmTactic(const GemmIsa& isa) : isa_(isa), name_("cpu.conv.gemm." + isa.suffix) {}
-  std::string_view name() const override { return name_; }
-  DeviceType device() const override { return DeviceType::kCPU; }
-  std::vector<std::string> requiredIsa() const override { return isa_.features; }
-  bool supports(const NodeSpec& spec) const override {
-    Conv2d c;
-    return describeConv(spec, c);
-  }
-  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
-    return std::make_unique<ConvGemmKernel>(isa_.kernel(), spec);
-  }
-
- private:
-  const GemmIsa& isa_;
-  std::string name_;
-};
+bool supportsConvGemm(const NodeSpec& spec) {
+  Conv2d c;
+  return describeConv(spec, c);
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -271,9 +257,7 @@ void registerConvTactics(TacticRegistry& registry) {
                                   "avx2", std::vector<std::string>{"avx2", "fma"}, avx2Depthwise));
   registry.add("Convolution", std::make_unique<DepthwiseTactic>(
                                   "portable", std::vector<std::string>{}, portableDepthwise));
-  for (const GemmIsa& isa : gemmIsas()) {
-    registry.add("Convolution", std::make_unique<ConvGemmTactic>(isa));
-  }
+  addGemmIsaTactics<ConvGemmKernel>(registry, "Convolution", "cpu.conv.gemm", supportsConvGemm);
 }
 
 }  // namespace kiln::backends::cpu

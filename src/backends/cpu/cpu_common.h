@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "backends/cpu/gemm.h"
@@ -21,6 +22,38 @@ struct GemmIsa {
 
 //! The GEMM micro-kernels built in, fastest first.
 const std::vector<GemmIsa>& gemmIsas();
+
+//! A tactic whose kernel (@p KernelT, constructed from a micro-kernel and the node) runs on one
+//! GEMM ISA: named "<prefix>.<isa suffix>", it needs that ISA's features, and @p supports says
+//! which nodes it takes.
+template <typename KernelT>
+class GemmIsaTactic final : public Tactic {
+ public:
+  using SupportsFn = bool (*)(const NodeSpec&);
+  GemmIsaTactic(const GemmIsa& isa, std::string_view prefix, SupportsFn supports)
+      : isa_(isa), name_(std::string(prefix) + "." + isa.suffix), supports_(supports) {}
+  std::string_view name() const override { return name_; }
+  DeviceType device() const override { return DeviceType::kCPU; }
+  std::vector<std::string> requiredIsa() const override { return isa_.features; }
+  bool supports(const NodeSpec& spec) const override { return supports_(spec); }
+  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
+    return std::make_unique<KernelT>(isa_.kernel(), spec);
+  }
+
+ private:
+  const GemmIsa& isa_;
+  std::string name_;
+  SupportsFn supports_;
+};
+
+//! Registers one GemmIsaTactic<KernelT> for @p op per GEMM ISA, fastest first.
+template <typename KernelT>
+void addGemmIsaTactics(TacticRegistry& registry, const std::string& op, std::string_view prefix,
+                       typename GemmIsaTactic<KernelT>::SupportsFn supports) {
+  for (const GemmIsa& isa : gemmIsas()) {
+    registry.add(op, std::make_unique<GemmIsaTactic<KernelT>>(isa, prefix, supports));
+  }
+}
 
 //! Calls @p body(pool) with the context's pool, or a one-thread pool when it has none.
 template <typename Body>

@@ -144,31 +144,15 @@ class DeconvKernel final : public Kernel {
   std::vector<PackedMatrix> packed_;
 };
 
-class DeconvTactic final : public Tactic {
- public:
-  explicit DeconvTactic(const GemmIsa& isa) : isa_(isa), name_("cpu.deconv.gemm." + isa.suffix) {}
-  std::string_view name() const override { return name_; }
-  DeviceType device() const override { return DeviceType::kCPU; }
-  std::vector<std::string> requiredIsa() const override { return isa_.features; }
-  bool supports(const NodeSpec& spec) const override {
-    Deconv2d d;
-    return describeDeconv(spec, d);
-  }
-  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
-    return std::make_unique<DeconvKernel>(isa_.kernel(), spec);
-  }
-
- private:
-  const GemmIsa& isa_;
-  std::string name_;
-};
+bool supportsDeconv(const NodeSpec& spec) {
+  Deconv2d d;
+  return describeDeconv(spec, d);
+}
 
 }  // namespace
 
 void registerDeconvTactics(TacticRegistry& registry) {
-  for (const GemmIsa& isa : gemmIsas()) {
-    registry.add("Deconvolution", std::make_unique<DeconvTactic>(isa));
-  }
+  addGemmIsaTactics<DeconvKernel>(registry, "Deconvolution", "cpu.deconv.gemm", supportsDeconv);
 }
 
 }  // namespace kiln::backends::cpu

@@ -73,28 +73,14 @@ class FcKernel final : public Kernel {
   bool hasPacked_ = false;
 };
 
-class FcTactic final : public Tactic {
- public:
-  explicit FcTactic(const GemmIsa& isa) : isa_(isa), name_("cpu.gemm." + isa.suffix) {}
-  std::string_view name() const override { return name_; }
-  DeviceType device() const override { return DeviceType::kCPU; }
-  std::vector<std::string> requiredIsa() const override { return isa_.features; }
-  bool supports(const NodeSpec& spec) const override {
-    if (spec.inputs.size() < 2 || spec.inputs[0].dtype != DataType::kFLOAT) return false;
-    if (!spec.inputs[1].present || spec.inputs[0].dims.nbDims < 2) return false;
-    // An input 2 that is not the residual is the bias.
-    const ops::Epilogue e = ops::Epilogue::of(spec.node.attrs);
-    const int32_t fixed = e.residualInput && *e.residualInput == 2 ? 2 : 3;
-    return onlyResidualExtra(spec, fixed);
-  }
-  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
-    return std::make_unique<FcKernel>(isa_.kernel(), spec);
-  }
-
- private:
-  const GemmIsa& isa_;
-  std::string name_;
-};
+bool supportsFc(const NodeSpec& spec) {
+  if (spec.inputs.size() < 2 || spec.inputs[0].dtype != DataType::kFLOAT) return false;
+  if (!spec.inputs[1].present || spec.inputs[0].dims.nbDims < 2) return false;
+  // An input 2 that is not the residual is the bias.
+  const ops::Epilogue e = ops::Epilogue::of(spec.node.attrs);
+  const int32_t fixed = e.residualInput && *e.residualInput == 2 ? 2 : 3;
+  return onlyResidualExtra(spec, fixed);
+}
 
 // ---------------------------------------------------------------------------------------------
 // MatrixMultiply: batched, broadcast batch dimensions, transposes and vectors.
@@ -227,36 +213,20 @@ class MatMulKernel final : public Kernel {
   std::vector<PackedMatrix> packedB_;
 };
 
-class MatMulTactic final : public Tactic {
- public:
-  explicit MatMulTactic(const GemmIsa& isa) : isa_(isa), name_("cpu.gemm." + isa.suffix) {}
-  std::string_view name() const override { return name_; }
-  DeviceType device() const override { return DeviceType::kCPU; }
-  std::vector<std::string> requiredIsa() const override { return isa_.features; }
-  bool supports(const NodeSpec& spec) const override {
-    if (spec.inputs.size() < 2) return false;
-    for (int32_t i = 0; i < 2; ++i) {
-      const auto& in = spec.inputs[static_cast<std::size_t>(i)];
-      if (!in.present || in.dtype != DataType::kFLOAT || in.dims.nbDims < 1) return false;
-    }
-    return onlyResidualExtra(spec, 2);
+bool supportsMatMul(const NodeSpec& spec) {
+  if (spec.inputs.size() < 2) return false;
+  for (int32_t i = 0; i < 2; ++i) {
+    const auto& in = spec.inputs[static_cast<std::size_t>(i)];
+    if (!in.present || in.dtype != DataType::kFLOAT || in.dims.nbDims < 1) return false;
   }
-  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
-    return std::make_unique<MatMulKernel>(isa_.kernel(), spec);
-  }
-
- private:
-  const GemmIsa& isa_;
-  std::string name_;
-};
+  return onlyResidualExtra(spec, 2);
+}
 
 }  // namespace
 
 void registerGemmTactics(TacticRegistry& registry) {
-  for (const GemmIsa& isa : gemmIsas()) {
-    registry.add("FullyConnected", std::make_unique<FcTactic>(isa));
-    registry.add("MatrixMultiply", std::make_unique<MatMulTactic>(isa));
-  }
+  addGemmIsaTactics<FcKernel>(registry, "FullyConnected", "cpu.gemm", supportsFc);
+  addGemmIsaTactics<MatMulKernel>(registry, "MatrixMultiply", "cpu.gemm", supportsMatMul);
 }
 
 }  // namespace kiln::backends::cpu
