@@ -65,6 +65,28 @@ TEST(LayerNormFusion, TwoAxesWithoutAffineAndWithBroadcastGamma) {
   EXPECT_EQ(run.count("LayerNorm"), 2);
 }
 
+// Folding gamma in would broadcast it out to 2048 x 4096 floats (32 MiB), more than a pass may
+// make: the LayerNorm is fused without it, and the multiplication stays a layer of its own (the
+// ONNX fuzzer found the unbounded expansion).
+TEST(LayerNormFusion, LeavesAffineConstantsTooLargeToExpand) {
+  CapturingLogger logger;
+  Builder builder(logger);
+  auto net = builder.createNetwork();
+  Tensor x = net->addInput("x", DataType::kFLOAT, {1, 2048, 4096});
+  const auto gamma = randomFloats(4096, 1);
+  net->markOutput(decomposedLayerNorm(*net, x, (1u << 1) | (1u << 2), true, gamma, {4096}, {}, {}));
+  auto config = builder.createBuilderConfig();
+  config->setBuilderOptimizationLevel(0);
+  const auto plan = builder.buildSerializedNetwork(*net, *config);
+  ASSERT_FALSE(plan.empty()) << logger.errors();
+  Runtime runtime(logger);
+  const auto engine = runtime.deserialize(plan);
+  ASSERT_NE(engine, nullptr) << logger.errors();
+  const std::string layers = engine->engineInformation(LayerInformationFormat::kJSON);
+  EXPECT_NE(layers.find("\"kind\":\"LayerNorm\""), std::string::npos) << layers;
+  EXPECT_NE(layers.find("\"kind\":\"ElementWise\""), std::string::npos) << layers;
+}
+
 TEST(LayerNormFusion, LeavesAMeanOverLeadingAxes) {
   CapturingLogger logger;
   Builder builder(logger);

@@ -29,9 +29,10 @@ int32_t trailingMeanAxis(const ir::Graph& graph, const ir::Node& node) {
 }
 
 // gamma/beta as one value per normalized element (broadcast out), or empty when @p v is not a
-// float constant that broadcasts over the normalized dims only.
+// float constant that broadcasts over the normalized dims only, or when that would take more
+// than @p limitBytes (then the pattern stays unfused).
 std::vector<float> normalizedConstant(const ir::Graph& graph, ir::ValueId v, const Dims& x,
-                                      int32_t axis) {
+                                      int32_t axis, uint64_t limitBytes) {
   const std::vector<float> values = floatConstant(graph, v);
   if (values.empty()) return {};
   const Dims& c = graph.value(v).dims;
@@ -45,6 +46,7 @@ std::vector<float> normalizedConstant(const ir::Graph& graph, ir::ValueId v, con
   Dims inner;
   for (int32_t d = axis; d < x.nbDims; ++d) inner[inner.nbDims++] = x[d];
   const int64_t count = volume(inner);
+  if (static_cast<uint64_t>(count) > limitBytes / sizeof(float)) return {};
   std::vector<float> out(static_cast<std::size_t>(count));
   for (int64_t i = 0; i < count; ++i) {
     int64_t rest = i, index = 0, stride = 1;
@@ -129,7 +131,7 @@ int32_t fuseLayerNorm(ir::Graph& graph, const PassContext& context) {
     if (const ir::Node* mul = soleUserOp(graph, uses, result, "ElementWise");
         mul != nullptr && isElementWise(*mul, ElementWiseOperation::kPROD)) {
       const ir::ValueId g = mul->inputs[0] == result ? mul->inputs[1] : mul->inputs[0];
-      gamma = normalizedConstant(graph, g, xDims, axis);
+      gamma = normalizedConstant(graph, g, xDims, axis, context.constantFoldLimitBytes);
       if (!gamma.empty() && graph.value(mul->outputs[0]).dims == xDims) {
         nodes.push_back(idOf(graph, mul));
         result = mul->outputs[0];
@@ -140,7 +142,7 @@ int32_t fuseLayerNorm(ir::Graph& graph, const PassContext& context) {
     if (const ir::Node* add = soleUserOp(graph, uses, result, "ElementWise");
         add != nullptr && isElementWise(*add, ElementWiseOperation::kSUM)) {
       const ir::ValueId b = add->inputs[0] == result ? add->inputs[1] : add->inputs[0];
-      beta = normalizedConstant(graph, b, xDims, axis);
+      beta = normalizedConstant(graph, b, xDims, axis, context.constantFoldLimitBytes);
       if (!beta.empty() && graph.value(add->outputs[0]).dims == xDims) {
         nodes.push_back(idOf(graph, add));
       } else {

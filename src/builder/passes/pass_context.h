@@ -14,7 +14,8 @@ namespace kiln::builder {
 struct PassContext {
   std::string_view pass;
   const Reporter& reporter;
-  //! Constant folding leaves outputs larger than this to run time.
+  //! Constant folding leaves outputs larger than this to run time, and no pass makes a constant
+  //! larger than this (a fusion that would need one is not done).
   uint64_t constantFoldLimitBytes = uint64_t{16} << 20;
 
   //! Logs one rewrite (verbose): "pass NAME: WHAT".
