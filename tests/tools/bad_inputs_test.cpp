@@ -1,10 +1,7 @@
 // The bad-input catalog (tests/bad_inputs/): `kiln exec` on every malformed plan, network and
 // ONNX model listed in manifest.txt must exit with the listed code (1) and say the listed words —
 // and never die by a signal. Every file of the catalog must be listed, so none is forgotten.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,7 +13,7 @@
 #include <string>
 #include <vector>
 
-extern char** environ;
+#include "run_kiln.h"
 
 namespace {
 
@@ -69,51 +66,9 @@ std::string flagFor(const fs::path& file) {
   return "--network=";
 }
 
-struct Result {
-  int exitCode = -1;
-  int signal = 0;
-  std::string out;
-  std::string err;
-};
-
-std::string readText(const fs::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
-
-// Runs the tool directly (no shell), so a crash shows as a signal, not as an exit code.
-Result runKiln(const std::vector<std::string>& args, const fs::path& scratch) {
-  const fs::path outFile = scratch / "stdout.txt";
-  const fs::path errFile = scratch / "stderr.txt";
-  std::vector<std::string> argv = {KILN_BINARY_DIR "/bin/kiln"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::vector<char*> pointers;
-  for (std::string& a : argv) pointers.push_back(a.data());
-  pointers.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, outFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  posix_spawn_file_actions_addopen(&actions, 2, errFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  pid_t pid = 0;
-  const int spawned = posix_spawn(&pid, pointers[0], &actions, nullptr, pointers.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  Result result;
-  if (spawned != 0) {
-    ADD_FAILURE() << "cannot run " << argv[0] << ": " << std::strerror(spawned);
-    return result;
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFEXITED(status)) result.exitCode = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
-  result.out = readText(outFile);
-  result.err = readText(errFile);
-  return result;
-}
+using kiln::test::readText;
+using kiln::test::runKiln;
+using Result = kiln::test::CommandResult;
 
 std::string lastLine(const std::string& text) {
   std::string t = text;

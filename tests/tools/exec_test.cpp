@@ -1,10 +1,7 @@
 // The kiln command end to end: a plan built here through the public API, run by the tool as a
 // separate process; exit codes, report lines, saved outputs, loaded inputs, exported times, and
 // one-line errors (never a signal) for bad plans and bad flags.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -18,9 +15,8 @@
 
 #include "kiln/kiln.h"
 #include "npy.h"
+#include "run_kiln.h"
 #include "support/test_util.h"
-
-extern char** environ;
 
 namespace kiln {
 namespace {
@@ -30,19 +26,8 @@ namespace fs = std::filesystem;
 const Dims kXShape{2, 3, 4};
 const Dims kYShape{5};
 
-struct CommandResult {
-  int exitCode = -1;
-  int signal = 0;
-  std::string out;
-  std::string err;
-};
-
-std::string readText(const fs::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
+using test::CommandResult;
+using test::readText;
 
 std::vector<std::string> lines(const std::string& text) {
   std::vector<std::string> result;
@@ -92,37 +77,8 @@ class KilnTool : public ::testing::Test {
                static_cast<std::streamsize>(bytes.size()));
   }
 
-  // Runs the tool directly (no shell), so a crash shows as a signal, not as an exit code.
   static CommandResult run(const std::vector<std::string>& args) {
-    const fs::path outFile = path("stdout.txt");
-    const fs::path errFile = path("stderr.txt");
-    std::vector<std::string> argv = {KILN_BINARY_DIR "/bin/kiln"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<char*> pointers;
-    for (std::string& a : argv) pointers.push_back(a.data());
-    pointers.push_back(nullptr);
-
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, outFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    posix_spawn_file_actions_addopen(&actions, 2, errFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    pid_t pid = 0;
-    const int spawned = posix_spawn(&pid, pointers[0], &actions, nullptr, pointers.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    CommandResult result;
-    if (spawned != 0) {
-      ADD_FAILURE() << "cannot run " << argv[0] << ": " << std::strerror(spawned);
-      return result;
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (WIFEXITED(status)) result.exitCode = WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
-    result.out = readText(outFile);
-    result.err = readText(errFile);
-    return result;
+    return test::runKiln(args, dir_);
   }
 
   // Quick runs: no warm-up, no minimum duration.

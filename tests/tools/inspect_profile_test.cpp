@@ -1,9 +1,6 @@
 // kiln build --disablePasses / --exportLayerInfo, kiln inspect (text and --json) and kiln exec
 // --dumpProfile / --exportProfile, run as a separate process on the LeNet sample.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -14,25 +11,15 @@
 #include <string>
 #include <vector>
 
-extern char** environ;
+#include "run_kiln.h"
 
 namespace kiln {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct CommandResult {
-  int exitCode = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string readText(const fs::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
+using test::CommandResult;
+using test::readText;
 
 class InspectProfile : public ::testing::Test {
  protected:
@@ -45,32 +32,7 @@ class InspectProfile : public ::testing::Test {
   fs::path path(const std::string& name) const { return dir_ / name; }
 
   CommandResult run(const std::vector<std::string>& args) const {
-    std::vector<std::string> argv = {KILN_BINARY_DIR "/bin/kiln"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<char*> pointers;
-    for (std::string& a : argv) pointers.push_back(a.data());
-    pointers.push_back(nullptr);
-    const fs::path outFile = path("stdout.txt"), errFile = path("stderr.txt");
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, outFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    posix_spawn_file_actions_addopen(&actions, 2, errFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    pid_t pid = 0;
-    const int spawned = posix_spawn(&pid, pointers[0], &actions, nullptr, pointers.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    CommandResult result;
-    if (spawned != 0) {
-      ADD_FAILURE() << "cannot run " << argv[0];
-      return result;
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (WIFEXITED(status)) result.exitCode = WEXITSTATUS(status);
-    result.out = readText(outFile);
-    result.err = readText(errFile);
-    return result;
+    return test::runKiln(args, dir_);
   }
 
   // Builds the LeNet sample into DIR/lenet.plan with @p extra flags.
