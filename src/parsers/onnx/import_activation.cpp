@@ -1,5 +1,6 @@
 // Activations (Relu ... Gelu, Clip, PRelu, HardSwish, Mish, Celu) and Softmax, LogSoftmax,
 // Hardmax.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -39,7 +40,13 @@ bool isInteger(DataType type) {
 
 // The rank-r constant of one value broadcasting against a tensor of the input's type.
 Tensor scalarLike(NodeImport& n, DataType type, double value, int32_t rank, std::string_view role) {
-  if (isInteger(type)) return n.scalarInt(static_cast<int32_t>(value), rank, role);
+  if (isInteger(type)) {
+    if (std::isnan(value)) n.invalid("the " + std::string(role) + " bound is NaN");
+    // A bound beyond the int32 range clips no more than the range's end does.
+    const double clamped = std::clamp(value, double{std::numeric_limits<int32_t>::min()},
+                                      double{std::numeric_limits<int32_t>::max()});
+    return n.scalarInt(static_cast<int32_t>(clamped), rank, role);
+  }
   return n.scalar(static_cast<float>(value), rank, role);
 }
 
