@@ -121,6 +121,10 @@ ResizeTarget readSizes(const NodeImport& n, const ConstTensor& c, const Dims& in
   bool roundsDown = true;
   for (int32_t axis : axes) {
     const double exact = scale * static_cast<double>(in[axis]);
+    if (!(exact < static_cast<double>(int64_t{1} << 40))) {
+      n.invalid("output dimension " + std::to_string(axis) + " would have " +
+                std::to_string(exact) + " elements, more than 2^40");
+    }
     t.sizes[axis] = static_cast<int64_t>(std::floor(exact + 0.5));
     // The layer's length: floor(input length * the scale as float).
     const double layer =
