@@ -25,6 +25,7 @@ class SoftMaxKernel final : public Kernel {
     const float* x = ctx.input(0).as<float>();
     float* y = ctx.output(0).as<float>();
     const int64_t lines = outer_ * inner_;
+    if (lines == 0 || n_ == 0) return;  // an empty tensor: nothing to compute, no data to point at
     const int64_t grain = n_ >= 4096 ? 1 : 4096 / (n_ + 1) + 1;
     withPool(ctx, [&](ThreadPool& pool) {
       parallelFor(&pool, lines, grain, [&](int64_t b, int64_t e, int32_t) {

@@ -43,7 +43,7 @@ DummyTensors makeDummies(const ir::Graph& graph, const ir::Node& node) {
     t.buffers.emplace_back(bytes);
     auto& buf = t.buffers.back();
     if (value.isConstant()) {
-      std::memcpy(buf.data(), value.constant->data(), bytes);
+      if (bytes > 0) std::memcpy(buf.data(), value.constant->data(), bytes);
     } else if (value.dtype == DataType::kFLOAT) {
       auto* f = reinterpret_cast<float*>(buf.data());
       for (std::size_t i = 0; i < bytes / sizeof(float); ++i) f[i] = dist(rng);
