@@ -113,25 +113,21 @@ MatOperand describe(const Dims& dims, MatrixOperation requested, bool first) {
   return o;
 }
 
-// Matrix index in an operand's batch for each output batch entry (size-1 dims repeat).
-std::vector<int64_t> batchIndex(const Dims& outBatch, const Dims& batch) {
-  const int64_t count = volume(outBatch);
-  std::vector<int64_t> index(static_cast<std::size_t>(std::max<int64_t>(count, 0)));
-  for (int64_t flat = 0; flat < count; ++flat) {
-    int64_t rest = flat;
-    int64_t offset = 0;
-    int64_t stride = 1;
-    for (int32_t i = outBatch.nbDims - 1; i >= 0; --i) {
-      const int64_t coord = rest % outBatch[i];
-      rest /= outBatch[i];
-      const int32_t j = batch.nbDims - outBatch.nbDims + i;
-      if (j < 0) continue;
-      if (batch[j] != 1) offset += coord * stride;
-      stride *= batch[j];
-    }
-    index[static_cast<std::size_t>(flat)] = offset;
+// Matrix index in an operand's batch of output batch entry @p flat (size-1 dims repeat).
+// Computed per entry, not tabled: a batch may have up to 2^40 entries.
+int64_t batchIndex(int64_t flat, const Dims& outBatch, const Dims& batch) {
+  int64_t rest = flat;
+  int64_t offset = 0;
+  int64_t stride = 1;
+  for (int32_t i = outBatch.nbDims - 1; i >= 0; --i) {
+    const int64_t coord = rest % outBatch[i];
+    rest /= outBatch[i];
+    const int32_t j = batch.nbDims - outBatch.nbDims + i;
+    if (j < 0) continue;
+    if (batch[j] != 1) offset += coord * stride;
+    stride *= batch[j];
   }
-  return index;
+  return offset;
 }
 
 class MatMulKernel final : public Kernel {
@@ -155,8 +151,10 @@ class MatMulKernel final : public Kernel {
     Dims outBatch;
     outBatch.nbDims = out.nbDims - (lhs.vector ? 0 : 1) - (rhs.vector ? 0 : 1);
     for (int32_t i = 0; i < outBatch.nbDims; ++i) outBatch[i] = out[i];
-    aIndex_ = batchIndex(outBatch, lhs.batch);
-    bIndex_ = batchIndex(outBatch, rhs.batch);
+    outBatch_ = outBatch;
+    aBatch_ = lhs.batch;
+    bBatch_ = rhs.batch;
+    batches_ = volume(out) == 0 ? 0 : volume(outBatch);
     if (spec.inputs[1].constData != nullptr && m_ > 0 && n_ > 0) {
       const auto* b = spec.inputs[1].constAs<float>();
       const int64_t matrices = volume(rhs.batch);
@@ -172,18 +170,19 @@ class MatMulKernel final : public Kernel {
     float* y = ctx.output(0).as<float>();
     const float* residual =
         epilogue_.residualInput ? ctx.input(*epilogue_.residualInput).as<float>() : nullptr;
-    const auto batches = static_cast<int64_t>(aIndex_.size());
+    const int64_t batches = batches_;
     auto problem = [&](int64_t i) {
       GemmProblem p;
       p.m = m_;
       p.n = n_;
       p.k = k_;
-      const auto bi = static_cast<std::size_t>(i);
-      p.a.strided = {a + aIndex_[bi] * m_ * k_, aRs_, aCs_};
+      const int64_t ai = batchIndex(i, outBatch_, aBatch_);
+      const int64_t bi = batchIndex(i, outBatch_, bBatch_);
+      p.a.strided = {a + ai * m_ * k_, aRs_, aCs_};
       if (!packedB_.empty()) {
-        p.b.packed = &packedB_[static_cast<std::size_t>(bIndex_[bi])];
+        p.b.packed = &packedB_[static_cast<std::size_t>(bi)];
       } else {
-        p.b.strided = {b + bIndex_[bi] * k_ * n_, bRs_, bCs_};
+        p.b.strided = {b + bi * k_ * n_, bRs_, bCs_};
       }
       p.c = y + i * m_ * n_;
       p.ldc = n_;
@@ -208,8 +207,10 @@ class MatMulKernel final : public Kernel {
   ops::Epilogue epilogue_;
   int64_t m_ = 0, n_ = 0, k_ = 0;
   int64_t aRs_ = 0, aCs_ = 0, bRs_ = 0, bCs_ = 0;
-  std::vector<int64_t> aIndex_;
-  std::vector<int64_t> bIndex_;
+  Dims outBatch_;  // output batch dims, and each operand's (numpy broadcasting)
+  Dims aBatch_;
+  Dims bBatch_;
+  int64_t batches_ = 0;  // matrices to compute (0 when the output is empty)
   std::vector<PackedMatrix> packedB_;
 };
 
