@@ -181,6 +181,9 @@ void importUnsqueeze(NodeImport& n) {
   setReshaped(n, out);
 }
 
+// Largest Dropout mask output made (as a constant) at parse time.
+constexpr int64_t kMaxDropoutMaskElements = int64_t{1} << 24;
+
 void importIdentity(NodeImport& n) {
   if (n.opType() == "Dropout") {
     // Inference: the output is the input. From opset 12 a training_mode input may ask for
@@ -194,6 +197,11 @@ void importIdentity(NodeImport& n) {
     }
     if (n.outputUsed(1)) {
       const Dims dims = n.inputDims(0);
+      // The all-true mask is a constant of the input's shape: bounded like any constant.
+      if (volume(dims) > kMaxDropoutMaskElements) {
+        n.unsupported("the mask output of an input of shape " + toString(dims) +
+                      " (kiln makes the mask a constant, of at most 2^24 elements)");
+      }
       n.setOutput(1, ConstTensor::bools(
                          dims, std::vector<int64_t>(static_cast<std::size_t>(volume(dims)), 1)));
     }
