@@ -234,6 +234,11 @@ void importHardmax(NodeImport& n) {
   const Dims dims = x.dimensions();
   TopKLayer top = n.network.addTopK(x, TopKOperation::kMAX, 1, 1u << axis);
   Tensor index = n.add(top, "argmax").output(1);
+  // The positions along the axis are a constant: bounded like any constant the parser makes.
+  if (dims[axis] > (int64_t{1} << 24)) {
+    n.unsupported("Hardmax over an axis of " + std::to_string(dims[axis]) +
+                  " elements (at most 2^24)");
+  }
   Dims positionsShape = filled(dims.nbDims, 1);
   positionsShape[axis] = dims[axis];
   std::vector<int64_t> positions(static_cast<std::size_t>(dims[axis]));
