@@ -14,13 +14,7 @@ namespace kiln::backends::cpu {
 
 namespace {
 
-// A convolution seen as 2-d (a 1-d one has height 1).
-struct Conv2d {
-  int64_t batch = 0, channels = 0, outputs = 0, groups = 1;
-  int64_t ih = 1, iw = 1, oh = 1, ow = 1;
-  int64_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1, ph = 0, pw = 0;
-
-  int64_t cg() const { return channels / groups; }
+struct Conv2d : Window2d {
   int64_t mg() const { return outputs / groups; }
   int64_t depth() const { return cg() * kh * kw; }
   bool pointwise() const {
@@ -29,34 +23,7 @@ struct Conv2d {
 };
 
 bool describeConv(const NodeSpec& spec, Conv2d& c) {
-  if (spec.inputs.size() < 2 || !spec.inputs[1].present) return false;
-  if (spec.inputs[0].dtype != DataType::kFLOAT) return false;
-  const Dims& x = spec.inputs[0].dims;
-  const Dims& y = spec.outputs[0].dims;
-  if (x.nbDims != 3 && x.nbDims != 4) return false;
-  const ops::WindowParams params = ops::readWindowParams(spec.node.attrs, "kernel");
-  if (params.rank() != x.nbDims - 2) return false;
-  const ops::Geometry3 g = ops::makeGeometry(params, x, y, false, ops::CeilRule::kPlainCeil);
-  c.batch = x[0];
-  c.channels = x[1];
-  c.outputs = y[1];
-  c.groups = spec.node.attrs.getInt("groups", 1);
-  c.ih = g.in[1];
-  c.iw = g.in[2];
-  c.oh = g.out[1];
-  c.ow = g.out[2];
-  c.kh = g.kernel[1];
-  c.kw = g.kernel[2];
-  c.sh = g.stride[1];
-  c.sw = g.stride[2];
-  c.dh = g.dilation[1];
-  c.dw = g.dilation[2];
-  c.ph = g.pre[1];
-  c.pw = g.pre[2];
-  if (c.groups < 1 || c.channels % c.groups != 0 || c.outputs % c.groups != 0) return false;
-  // An input 2 that is not the residual is the bias.
-  const ops::Epilogue e = ops::Epilogue::of(spec.node.attrs);
-  return onlyResidualExtra(spec, e.residualInput && *e.residualInput == 2 ? 2 : 3);
+  return describeWindow2d(spec, false, c);
 }
 
 const float* biasOf(const ir::KernelContext& ctx, const ops::Epilogue& e) {

@@ -1,5 +1,7 @@
 #include "backends/cpu/cpu_common.h"
 
+#include "ops/window_util.h"
+
 namespace kiln::backends::cpu {
 
 const std::vector<GemmIsa>& gemmIsas() {
@@ -36,6 +38,37 @@ bool onlyResidualExtra(const NodeSpec& spec, int32_t inputs) {
     if (volume(info.dims) != volume(spec.outputs[0].dims)) return false;
   }
   return true;
+}
+
+bool describeWindow2d(const NodeSpec& spec, bool transposed, Window2d& c) {
+  if (spec.inputs.size() < 2 || !spec.inputs[1].present) return false;
+  if (spec.inputs[0].dtype != DataType::kFLOAT) return false;
+  const Dims& x = spec.inputs[0].dims;
+  const Dims& y = spec.outputs[0].dims;
+  if (x.nbDims != 3 && x.nbDims != 4) return false;
+  const ops::WindowParams params = ops::readWindowParams(spec.node.attrs, "kernel");
+  if (params.rank() != x.nbDims - 2) return false;
+  const ops::Geometry3 g = ops::makeGeometry(params, x, y, transposed, ops::CeilRule::kPlainCeil);
+  c.batch = x[0];
+  c.channels = x[1];
+  c.outputs = y[1];
+  c.groups = spec.node.attrs.getInt("groups", 1);
+  c.ih = g.in[1];
+  c.iw = g.in[2];
+  c.oh = g.out[1];
+  c.ow = g.out[2];
+  c.kh = g.kernel[1];
+  c.kw = g.kernel[2];
+  c.sh = g.stride[1];
+  c.sw = g.stride[2];
+  c.dh = g.dilation[1];
+  c.dw = g.dilation[2];
+  c.ph = g.pre[1];
+  c.pw = g.pre[2];
+  if (c.groups < 1 || c.channels % c.groups != 0 || c.outputs % c.groups != 0) return false;
+  // An input 2 that is not the residual is the bias.
+  const ops::Epilogue e = ops::Epilogue::of(spec.node.attrs);
+  return onlyResidualExtra(spec, e.residualInput && *e.residualInput == 2 ? 2 : 3);
 }
 
 }  // namespace kiln::backends::cpu

@@ -74,6 +74,20 @@ GemmEpilogue gemmEpilogueOf(const ops::Epilogue& e);
 //! shape and float type.
 bool onlyResidualExtra(const NodeSpec& spec, int32_t inputs);
 
+//! A convolution or deconvolution seen as 2-d (a 1-d one has height 1).
+struct Window2d {
+  int64_t batch = 0, channels = 0, outputs = 0, groups = 1;
+  int64_t ih = 1, iw = 1, oh = 1, ow = 1;
+  int64_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1, ph = 0, pw = 0;
+
+  int64_t cg() const { return channels / groups; }
+};
+
+//! Fills @p w from a Convolution (or, @p transposed, Deconvolution) node; false when the fast
+//! kernels do not take it (not float32, not 1-d or 2-d, groups that do not divide, extra inputs
+//! other than bias and residual).
+bool describeWindow2d(const NodeSpec& spec, bool transposed, Window2d& w);
+
 //! Activation of one value by the epilogue (residual excluded).
 inline float activate(const ops::Epilogue& e, float v) {
   return e.activate(v);

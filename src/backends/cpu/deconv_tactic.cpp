@@ -12,44 +12,13 @@ namespace kiln::backends::cpu {
 
 namespace {
 
-struct Deconv2d {
-  int64_t batch = 0, channels = 0, outputs = 0, groups = 1;
-  int64_t ih = 1, iw = 1, oh = 1, ow = 1;
-  int64_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1, ph = 0, pw = 0;
-
-  int64_t cg() const { return channels / groups; }
+struct Deconv2d : Window2d {
   int64_t kg() const { return outputs / groups; }
   int64_t rows() const { return kg() * kh * kw; }  // GEMM M
 };
 
 bool describeDeconv(const NodeSpec& spec, Deconv2d& d) {
-  if (spec.inputs.size() < 2 || !spec.inputs[1].present) return false;
-  if (spec.inputs[0].dtype != DataType::kFLOAT) return false;
-  const Dims& x = spec.inputs[0].dims;
-  const Dims& y = spec.outputs[0].dims;
-  if (x.nbDims != 3 && x.nbDims != 4) return false;
-  const ops::WindowParams params = ops::readWindowParams(spec.node.attrs, "kernel");
-  if (params.rank() != x.nbDims - 2) return false;
-  const ops::Geometry3 g = ops::makeGeometry(params, x, y, true, ops::CeilRule::kPlainCeil);
-  d.batch = x[0];
-  d.channels = x[1];
-  d.outputs = y[1];
-  d.groups = spec.node.attrs.getInt("groups", 1);
-  d.ih = g.in[1];
-  d.iw = g.in[2];
-  d.oh = g.out[1];
-  d.ow = g.out[2];
-  d.kh = g.kernel[1];
-  d.kw = g.kernel[2];
-  d.sh = g.stride[1];
-  d.sw = g.stride[2];
-  d.dh = g.dilation[1];
-  d.dw = g.dilation[2];
-  d.ph = g.pre[1];
-  d.pw = g.pre[2];
-  if (d.groups < 1 || d.channels % d.groups != 0 || d.outputs % d.groups != 0) return false;
-  const ops::Epilogue e = ops::Epilogue::of(spec.node.attrs);
-  return onlyResidualExtra(spec, e.residualInput && *e.residualInput == 2 ? 2 : 3);
+  return describeWindow2d(spec, true, d);
 }
 
 class DeconvKernel final : public Kernel {
