@@ -432,6 +432,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   Builder builder(logger);
   std::unique_ptr<NetworkDefinition> network = builder.createNetwork();
   parsers::OnnxParser parser(*network, logger);
+  // Constants past 1 MiB are refused, so a small model cannot make the parser hold a large one.
+  parser.setModelLimits(fuzz::fuzzLimits());
   if (!parser.parse(fuzz::asBytes(data, size))) return 0;
   std::unique_ptr<BuilderConfig> config = builder.createBuilderConfig();
   config->setBuilderOptimizationLevel(0);
@@ -439,9 +441,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   const std::vector<std::byte> plan = builder.buildSerializedNetwork(*network, *config);
   if (plan.empty()) return 0;
 
-  // The parser has no ModelLimits of its own, so a model may legitimately ask for tensors above
-  // the runtime's default caps; only a plan refused for anything else is a disagreement.
-  // runOnce bounds what actually gets allocated.
+  // The parser's limits bound constants, not activations: a model may legitimately ask for
+  // tensors above any cap, so the runtime loads it uncapped; only a plan refused for anything
+  // else is a disagreement. runOnce bounds what actually gets allocated.
   Runtime runtime(logger);
   runtime.setNbThreads(1);
   ModelLimits unlimited;

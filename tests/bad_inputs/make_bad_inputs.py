@@ -652,6 +652,23 @@ def onnx_models():
         [node("Pad", ["x", "pads"], ["y"])], [value_info("x", [1, 3])], [value_info("y")],
         [pads]), opsets=(("", 11),))
 
+    # Constants whose size the model decides without paying for it in bytes: each is checked
+    # against ModelLimits::maxTensorBytes (16 GiB by default) before anything is allocated.
+    big_shape = tensor("shape", [2], dtype=INT64, int64s=[1 << 20, 1 << 20])
+    out["constant_of_shape_too_large"] = model(graph(
+        [node("ConstantOfShape", ["shape"], ["c"]), node("Add", ["x", "c"], ["y"])],
+        [value_info("x", [1])], [value_info("y")], [big_shape]))
+    bounds = [tensor("start", [], dtype=INT64, int64s=[0]),
+              tensor("limit", [], dtype=INT64, int64s=[1 << 62]),
+              tensor("delta", [], dtype=INT64, int64s=[1])]
+    out["range_too_long"] = model(graph(
+        [node("Range", ["start", "limit", "delta"], ["r"]), node("Add", ["x", "r"], ["y"])],
+        [value_info("x", [1], INT64)], [value_info("y", None, INT64)], bounds))
+    # The mask output of Dropout is all true: a constant of the input's shape (2^36 bools).
+    out["dropout_mask_too_large"] = model(graph(
+        [node("Dropout", ["x"], ["y", "mask"])], [value_info("x", [1 << 18, 1 << 18])],
+        [value_info("y"), value_info("mask", None, BOOL)]))
+
     def external(location, length=None):
         entries = [("location", location)]
         if length is not None:

@@ -363,11 +363,19 @@ TEST(OnnxParser, ExternalDataProblemsAreErrors) {
   }
 }
 
-TEST(OnnxParser, DynamicDimensionsNeedAShape) {
+TEST(OnnxParser, DynamicDimensionsStayDynamicOrTakeAGivenShape) {
   ModelBuilder m(13);
   m.input("x", {-1, 3}).output("y");
   m.node("Relu", {"x"}, {"y"});
-  expectParseError(m, {"input 'x' has dynamic shape ['N', 3]", "setInputShape", "--shapes=x:Nx3"});
+  {
+    // Left dynamic: the network input keeps -1 (an optimization profile fixes it at build).
+    NetworkFixture f;
+    OnnxParser parser(f.net(), f.logger);
+    const std::string bytes = m.bytes();
+    ASSERT_TRUE(parser.parse(asBytes(bytes))) << parserErrors(parser);
+    EXPECT_EQ(f.net().input(0).dimensions(), (Dims{-1, 3}));
+    EXPECT_EQ(f.net().output(0).dimensions(), (Dims{-1, 3}));
+  }
 
   NetworkFixture f;
   OnnxParser parser(f.net(), f.logger);

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "kiln/limits.h"
 #include "kiln/logger.h"
 #include "kiln/network.h"
 #include "kiln/types.h"
@@ -31,6 +32,14 @@ class OnnxParser {
   //! Fixes the shape of graph input @p name, for inputs whose ONNX shape has dynamic dimensions
   //! (dim_param or unknown). Static dimensions of the model must match. Call before parsing.
   void setInputShape(std::string_view name, const Dims& dims);
+
+  //! Caps what a model may make the parser hold. The parser uses maxTensorBytes: no constant
+  //! it holds (an initializer, a Constant node, or one it computes: ConstantOfShape, Range,
+  //! folded shape arithmetic, ...) may take more, counted in the network's element types
+  //! (4 bytes a float32 or int32 element, 1 a bool); a model that needs a larger one gets an
+  //! error naming the node and the size. Call before parsing; the defaults are ModelLimits'.
+  void setModelLimits(const ModelLimits& limits) noexcept;
+  const ModelLimits& modelLimits() const noexcept;
 
   //! Reads the model at @p path; external data files resolve against its folder.
   bool parseFromFile(const std::filesystem::path& path);

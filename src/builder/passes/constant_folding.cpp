@@ -2,6 +2,7 @@
 // reference kernel and its outputs become constants, so whole constant subgraphs (weight
 // transposes, shape arithmetic, mask preparation) disappear. Outputs larger than the context's
 // limit stay computed at run time (a Tile of a small constant could otherwise bloat the plan).
+#include <optional>
 #include <vector>
 
 #include "builder/passes/passes.h"
@@ -33,8 +34,9 @@ bool foldable(const ir::Graph& graph, const ir::Node& node, uint64_t limit) {
 }
 
 // Runs @p node on its constant inputs; false when the kernel refuses them (the layer then
-// reports the problem at run time, as it would without this pass).
-bool evaluate(const ir::Graph& graph, const ir::Node& node,
+// reports the problem at run time, as it would without this pass) or an output is refused by
+// the context's constant limit.
+bool evaluate(const ir::Graph& graph, const ir::Node& node, const PassContext& context,
               std::vector<std::vector<std::byte>>& results) {
   const ir::OpSchema* schema = ir::OpRegistry::instance().find(node.op);
   if (schema == nullptr || !schema->reference) return false;
@@ -54,7 +56,10 @@ bool evaluate(const ir::Graph& graph, const ir::Node& node,
   std::vector<ir::TensorView> outputs;
   for (ir::ValueId v : node.outputs) {
     const ir::Value& value = graph.value(v);
-    results.emplace_back(checkedByteSize(value.dims, value.dtype, value.name));
+    std::optional<std::vector<std::byte>> storage =
+        context.newConstant(graph, value.dims, value.dtype);
+    if (!storage) return false;
+    results.push_back(std::move(*storage));
     outputs.push_back({value.dtype, value.dims, results.back().data(), true});
   }
   try {
@@ -74,7 +79,7 @@ int32_t foldConstants(ir::Graph& graph, const PassContext& context) {
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
     const ir::Node& node = graph.nodes[n];
     if (!foldable(graph, node, context.constantFoldLimitBytes)) continue;
-    if (!evaluate(graph, node, results)) continue;
+    if (!evaluate(graph, node, context, results)) continue;
     for (std::size_t o = 0; o < node.outputs.size(); ++o) {
       ir::Value& value = graph.value(node.outputs[o]);
       value.constant = std::make_shared<const std::vector<std::byte>>(std::move(results[o]));

@@ -3,8 +3,11 @@
 // per-channel Scale; a Scale layer; an element-wise multiply/add/subtract/divide by a constant
 // that is uniform or per output channel — the bias add of a layer without bias) is folded into
 // that layer's weights: W'[k] = s[k] W[k], b'[k] = s[k] b[k] + t[k].
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "builder/passes/passes.h"
@@ -129,13 +132,25 @@ double at(const std::vector<double>& v, int64_t k) {
   return v.size() == 1 ? v[0] : v[static_cast<std::size_t>(k)];
 }
 
-// Rewrites @p layer's weights and bias with @p affine.
-void rewriteWeights(ir::Graph& graph, ir::NodeId id, const Affine& affine) {
+// Rewrites @p layer's weights and bias with @p affine; false (nothing changed) when the context
+// refuses the new constants.
+bool rewriteWeights(ir::Graph& graph, const PassContext& context, ir::NodeId id,
+                    const Affine& affine) {
   ir::Node& layer = graph.node(id);
   const int64_t k = outputChannels(layer);
+  const ir::ValueId biasIn =
+      layer.inputs.size() > 2 && layer.inputs[2] != ir::kNoValue ? layer.inputs[2] : ir::kNoValue;
   const ir::Value& kernelValue = graph.value(layer.inputs[1]);
   const Dims kernelDims = kernelValue.dims;
-  std::vector<float> w = floatConstant(graph, layer.inputs[1]);
+  std::optional<std::vector<std::byte>> kernel =
+      context.newConstant(graph, kernelDims, DataType::kFLOAT, layer.inputs[1]);
+  std::optional<std::vector<std::byte>> biasStorage =
+      context.newConstant(graph, Dims{k}, DataType::kFLOAT, biasIn);
+  if (!kernel || !biasStorage || kernel->size() != kernelValue.constant->size()) return false;
+  if (!kernel->empty()) {
+    std::memcpy(kernel->data(), kernelValue.constant->data(), kernel->size());
+  }
+  const std::span<float> w = floatsOf(*kernel);
   const auto total = static_cast<int64_t>(w.size());
   if (layer.op == "Deconvolution") {
     // [C, K/groups, kernel...]: output channel of (c, j) is group(c) * K/groups + j.
@@ -163,21 +178,25 @@ void rewriteWeights(ir::Graph& graph, ir::NodeId id, const Affine& affine) {
       }
     }
   }
-  std::vector<float> bias(static_cast<std::size_t>(k), 0.f);
-  if (layer.inputs.size() > 2 && layer.inputs[2] != ir::kNoValue) {
-    bias = floatConstant(graph, layer.inputs[2]);
+  const std::span<float> bias = floatsOf(*biasStorage);
+  if (biasIn != ir::kNoValue) {
+    const std::vector<std::byte>& old = *graph.value(biasIn).constant;
+    std::memcpy(bias.data(), old.data(), std::min(old.size(), biasStorage->size()));
   }
   for (int64_t o = 0; o < k; ++o) {
     auto& b = bias[static_cast<std::size_t>(o)];
     b = static_cast<float>(b * at(affine.scale, o) + at(affine.shift, o));
   }
   const std::string name = layer.name;
-  const ir::ValueId newKernel = addFloatConstant(graph, name + "_folded_kernel", kernelDims, w);
-  const ir::ValueId newBias = addFloatConstant(graph, name + "_folded_bias", Dims{k}, bias);
+  const ir::ValueId newKernel =
+      addFloatConstant(graph, name + "_folded_kernel", kernelDims, std::move(*kernel));
+  const ir::ValueId newBias =
+      addFloatConstant(graph, name + "_folded_bias", Dims{k}, std::move(*biasStorage));
   ir::Node& node = graph.node(id);  // addConstant does not move nodes; re-fetched for clarity
   if (node.inputs.size() < 3) node.inputs.resize(3, ir::kNoValue);
   node.inputs[1] = newKernel;
   node.inputs[2] = newBias;
+  return true;
 }
 
 bool hasConstantWeights(const ir::Graph& graph, const ir::Node& node) {
@@ -214,7 +233,7 @@ int32_t fuseConvScale(ir::Graph& graph, const PassContext& context) {
     if (!affine) continue;
     const std::string what = "folded " + joinNames(next.fusedFrom) + " (" + next.op +
                              ") into the weights of '" + layer.name + "' (" + layer.op + ")";
-    rewriteWeights(graph, static_cast<ir::NodeId>(n), *affine);
+    if (!rewriteWeights(graph, context, static_cast<ir::NodeId>(n), *affine)) continue;
     absorb(graph, static_cast<ir::NodeId>(n), user);
     context.log(what);
     ++changes;

@@ -3,6 +3,8 @@
 //   mean = ReduceMean(x); d = x - mean; var = ReduceMean(d^2 or d*d); y = d / sqrt(var + eps)
 //   [* gamma] [+ beta]
 // over trailing axes becomes one LayerNorm node (ops/layer_norm.cpp).
+#include <optional>
+#include <span>
 #include <vector>
 
 #include "builder/passes/passes.h"
@@ -28,26 +30,29 @@ int32_t trailingMeanAxis(const ir::Graph& graph, const ir::Node& node) {
   return first < rank && axes == trailing ? first : -1;
 }
 
-// gamma/beta as one value per normalized element (broadcast out), or empty when @p v is not a
-// float constant that broadcasts over the normalized dims only, or when that would take more
-// than @p limitBytes (then the pattern stays unfused).
-std::vector<float> normalizedConstant(const ir::Graph& graph, ir::ValueId v, const Dims& x,
-                                      int32_t axis, uint64_t limitBytes) {
+// gamma/beta as one value per normalized element (broadcast out), or nullopt when @p v is not a
+// float constant that broadcasts over the normalized dims only, or when the context refuses a
+// constant that large (then the pattern stays unfused).
+std::optional<std::vector<std::byte>> normalizedConstant(const ir::Graph& graph, ir::ValueId v,
+                                                         const Dims& x, int32_t axis,
+                                                         const PassContext& context) {
   const std::vector<float> values = floatConstant(graph, v);
-  if (values.empty()) return {};
+  if (values.empty()) return std::nullopt;
   const Dims& c = graph.value(v).dims;
-  if (c.nbDims > x.nbDims) return {};
+  if (c.nbDims > x.nbDims) return std::nullopt;
   const int32_t offset = x.nbDims - c.nbDims;
   for (int32_t i = 0; i < c.nbDims; ++i) {
     const int32_t dim = i + offset;
-    if (dim < axis ? c[i] != 1 : (c[i] != 1 && c[i] != x[dim])) return {};
+    if (dim < axis ? c[i] != 1 : (c[i] != 1 && c[i] != x[dim])) return std::nullopt;
   }
   // Broadcast over the normalized dims [axis, rank).
   Dims inner;
   for (int32_t d = axis; d < x.nbDims; ++d) inner[inner.nbDims++] = x[d];
-  const int64_t count = volume(inner);
-  if (static_cast<uint64_t>(count) > limitBytes / sizeof(float)) return {};
-  std::vector<float> out(static_cast<std::size_t>(count));
+  std::optional<std::vector<std::byte>> storage =
+      context.newConstant(graph, inner, DataType::kFLOAT);
+  if (!storage || storage->empty()) return std::nullopt;
+  const std::span<float> out = floatsOf(*storage);
+  const auto count = static_cast<int64_t>(out.size());
   for (int64_t i = 0; i < count; ++i) {
     int64_t rest = i, index = 0, stride = 1;
     for (int32_t d = inner.nbDims - 1; d >= 0; --d) {
@@ -59,7 +64,7 @@ std::vector<float> normalizedConstant(const ir::Graph& graph, ir::ValueId v, con
     }
     out[static_cast<std::size_t>(i)] = values[static_cast<std::size_t>(index)];
   }
-  return out;
+  return storage;
 }
 
 }  // namespace
@@ -127,26 +132,26 @@ int32_t fuseLayerNorm(ir::Graph& graph, const PassContext& context) {
 
     // Optional affine part.
     ir::ValueId result = div->outputs[0];
-    std::vector<float> gamma, beta;
+    std::optional<std::vector<std::byte>> gamma, beta;
     if (const ir::Node* mul = soleUserOp(graph, uses, result, "ElementWise");
         mul != nullptr && isElementWise(*mul, ElementWiseOperation::kPROD)) {
       const ir::ValueId g = mul->inputs[0] == result ? mul->inputs[1] : mul->inputs[0];
-      gamma = normalizedConstant(graph, g, xDims, axis, context.constantFoldLimitBytes);
-      if (!gamma.empty() && graph.value(mul->outputs[0]).dims == xDims) {
+      gamma = normalizedConstant(graph, g, xDims, axis, context);
+      if (gamma && graph.value(mul->outputs[0]).dims == xDims) {
         nodes.push_back(idOf(graph, mul));
         result = mul->outputs[0];
       } else {
-        gamma.clear();
+        gamma.reset();
       }
     }
     if (const ir::Node* add = soleUserOp(graph, uses, result, "ElementWise");
         add != nullptr && isElementWise(*add, ElementWiseOperation::kSUM)) {
       const ir::ValueId b = add->inputs[0] == result ? add->inputs[1] : add->inputs[0];
-      beta = normalizedConstant(graph, b, xDims, axis, context.constantFoldLimitBytes);
-      if (!beta.empty() && graph.value(add->outputs[0]).dims == xDims) {
+      beta = normalizedConstant(graph, b, xDims, axis, context);
+      if (beta && graph.value(add->outputs[0]).dims == xDims) {
         nodes.push_back(idOf(graph, add));
       } else {
-        beta.clear();
+        beta.reset();
       }
     }
 
@@ -159,8 +164,8 @@ int32_t fuseLayerNorm(ir::Graph& graph, const PassContext& context) {
     Dims inner;
     for (int32_t i = axis; i < xDims.nbDims; ++i) inner[inner.nbDims++] = xDims[i];
     ir::ValueId g = ir::kNoValue, b = ir::kNoValue;
-    if (!gamma.empty()) g = addFloatConstant(graph, name + "_gamma", inner, gamma);
-    if (!beta.empty()) b = addFloatConstant(graph, name + "_beta", inner, beta);
+    if (gamma) g = addFloatConstant(graph, name + "_gamma", inner, std::move(*gamma));
+    if (beta) b = addFloatConstant(graph, name + "_beta", inner, std::move(*beta));
     for (ir::NodeId id : nodes) {
       if (id != last) removeNode(graph, id);
     }

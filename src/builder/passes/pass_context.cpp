@@ -1,10 +1,27 @@
 #include "builder/passes/pass_context.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/shape_util.h"
 
 namespace kiln::builder {
+
+std::optional<std::vector<std::byte>> PassContext::newConstant(const ir::Graph& graph,
+                                                               const Dims& dims, DataType type,
+                                                               ir::ValueId replaces) const {
+  if (!isFullyKnown(dims)) return std::nullopt;
+  uint64_t limit = constantFoldLimitBytes;
+  if (replaces != ir::kNoValue && graph.value(replaces).isConstant()) {
+    limit = std::max<uint64_t>(limit, graph.value(replaces).constant->size());
+  }
+  uint64_t bytes = elementSize(type);
+  for (int32_t i = 0; i < dims.nbDims; ++i) {
+    if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(dims[i]), &bytes)) return std::nullopt;
+  }
+  if (bytes > limit) return std::nullopt;
+  return std::vector<std::byte>(static_cast<std::size_t>(bytes));
+}
 
 void PassContext::log(const std::string& what) const {
   reporter.verbose("pass " + std::string(pass) + ": " + what);
@@ -57,11 +74,14 @@ bool uniformConstant(const ir::Graph& graph, ir::ValueId v, double& result) {
   return true;
 }
 
+std::span<float> floatsOf(std::vector<std::byte>& storage) {
+  // Storage from operator new is aligned for any scalar; kernels read constants the same way.
+  return {reinterpret_cast<float*>(storage.data()), storage.size() / sizeof(float)};
+}
+
 ir::ValueId addFloatConstant(ir::Graph& graph, const std::string& name, const Dims& dims,
-                             const std::vector<float>& values) {
-  std::vector<std::byte> bytes(values.size() * sizeof(float));
-  if (!bytes.empty()) std::memcpy(bytes.data(), values.data(), bytes.size());
-  return graph.addConstant(name, DataType::kFLOAT, dims, std::move(bytes));
+                             std::vector<std::byte> storage) {
+  return graph.addConstant(name, DataType::kFLOAT, dims, std::move(storage));
 }
 
 void replaceUses(ir::Graph& graph, ir::ValueId from, ir::ValueId to) {

@@ -1,7 +1,10 @@
 // What a pass gets besides the graph, and the graph queries and edits passes share.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +20,15 @@ struct PassContext {
   //! Constant folding leaves outputs larger than this to run time, and no pass makes a constant
   //! larger than this (a fusion that would need one is not done).
   uint64_t constantFoldLimitBytes = uint64_t{16} << 20;
+
+  //! The one place passes make constant storage: zeroed bytes for a constant of @p dims and
+  //! @p type, or nullopt when it would take more than constantFoldLimitBytes (the pass then
+  //! leaves the layers as they are, computed at run time). A constant that takes the place of
+  //! the constant @p replaces (weights rewritten in place of the model's) may be as large as
+  //! that one: the model paid for those bytes.
+  std::optional<std::vector<std::byte>> newConstant(const ir::Graph& graph, const Dims& dims,
+                                                    DataType type,
+                                                    ir::ValueId replaces = ir::kNoValue) const;
 
   //! Logs one rewrite (verbose): "pass NAME: WHAT".
   void log(const std::string& what) const;
@@ -51,9 +63,11 @@ std::vector<float> floatConstant(const ir::Graph& graph, ir::ValueId v);
 //! The one value of a float constant whose elements are all equal (a scalar, possibly
 //! broadcast); false when @p v is not such a constant.
 bool uniformConstant(const ir::Graph& graph, ir::ValueId v, double& value);
-//! A new float constant named after @p name.
+//! The float elements of storage from PassContext::newConstant (for a float32 constant).
+std::span<float> floatsOf(std::vector<std::byte>& storage);
+//! A new float constant named after @p name, holding @p storage (from PassContext::newConstant).
 ir::ValueId addFloatConstant(ir::Graph& graph, const std::string& name, const Dims& dims,
-                             const std::vector<float>& values);
+                             std::vector<std::byte> storage);
 
 //! Makes every node input that reads @p from read @p to instead.
 void replaceUses(ir::Graph& graph, ir::ValueId from, ir::ValueId to);

@@ -1,5 +1,6 @@
 #include "parsers/onnx/const_tensor.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -9,6 +10,10 @@
 namespace kiln::parsers::onnx_import {
 
 int64_t elementCount(const Dims& dims) noexcept {
+  // Empty whatever the other extents are (which may pass 2^63 together).
+  for (int32_t i = 0; i < dims.nbDims; ++i) {
+    if (dims[i] == 0) return 0;
+  }
   int64_t count = 1;
   for (int32_t i = 0; i < dims.nbDims; ++i) {
     if (dims[i] < 0 || __builtin_mul_overflow(count, dims[i], &count)) {
@@ -90,8 +95,79 @@ bool kilnTypeOf(int32_t type, DataType& out) noexcept {
   return true;
 }
 
+uint64_t kilnElementBytes(int32_t type) noexcept {
+  return type == kOnnxBool ? 1 : 4;
+}
+
+ConstTensor ConstTensor::allocate(const Dims& dims, int32_t onnxType, const ConstantLimit& limit) {
+  KILN_ASSERT(dims.nbDims >= 0 && dims.nbDims <= Dims::kMaxRank);
+  for (int32_t i = 0; i < dims.nbDims; ++i) {
+    if (dims[i] < 0) {
+      fail(ErrorCode::kINVALID_MODEL, "a constant of shape ", toString(dims),
+           " has a negative extent");
+    }
+  }
+  const int64_t count = elementCount(dims);
+  const uint64_t elementBytes = kilnElementBytes(onnxType);
+  const bool tooMany = static_cast<uint64_t>(count) > limit.maxBytes / elementBytes;
+  if (tooMany && limit.fold) {
+    fail(ErrorCode::kUNSUPPORTED_STATE, "folding would make a constant of shape ", toString(dims),
+         ", more than ", limit.maxBytes, " bytes");
+  }
+  if (tooMany) {
+    // elementCount saturates at INT64_MAX, and the bytes may pass 2^63.
+    constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+    const std::string bytes =
+        static_cast<uint64_t>(count) > static_cast<uint64_t>(kMax) / elementBytes
+            ? std::string("over 2^63 bytes")
+            : std::to_string(static_cast<uint64_t>(count) * elementBytes) + " bytes";
+    fail(ErrorCode::kINVALID_MODEL, "the constant would hold ",
+         count == kMax ? std::to_string(kMax) + " or more" : std::to_string(count), " elements of ",
+         onnxTypeName(onnxType), " (shape ", toString(dims), ", ", bytes,
+         "), more than the model limit of ", limit.maxBytes,
+         " bytes (ModelLimits::maxTensorBytes)");
+  }
+  ConstTensor t;
+  t.onnxType_ = onnxType;
+  t.dims_ = dims;
+  if (isOnnxFloating(onnxType)) {
+    t.f_.resize(static_cast<std::size_t>(count));
+  } else {
+    t.i_.resize(static_cast<std::size_t>(count));
+  }
+  return t;
+}
+
+ConstTensor ConstTensor::copyOf(const Dims& dims, std::span<const float> values, int32_t onnxType,
+                                const ConstantLimit& limit) {
+  ConstTensor t = allocate(dims, onnxType, limit);
+  KILN_ASSERT(values.size() == static_cast<std::size_t>(t.count()));
+  if (t.isFloat()) {
+    std::copy(values.begin(), values.end(), t.f_.begin());
+  } else {
+    for (std::size_t k = 0; k < values.size(); ++k) t.i_[k] = static_cast<int64_t>(values[k]);
+  }
+  return t;
+}
+
+ConstTensor ConstTensor::copyOf(const Dims& dims, std::span<const int64_t> values, int32_t onnxType,
+                                const ConstantLimit& limit) {
+  ConstTensor t = allocate(dims, onnxType, limit);
+  KILN_ASSERT(values.size() == static_cast<std::size_t>(t.count()));
+  if (t.isFloat()) {
+    for (std::size_t k = 0; k < values.size(); ++k) t.f_[k] = static_cast<float>(values[k]);
+  } else if (t.isBool()) {
+    for (std::size_t k = 0; k < values.size(); ++k) t.i_[k] = values[k] != 0 ? 1 : 0;
+  } else {
+    std::copy(values.begin(), values.end(), t.i_.begin());
+  }
+  return t;
+}
+
 ConstTensor ConstTensor::floats(const Dims& dims, std::vector<float> values, int32_t onnxType) {
-  KILN_ASSERT(static_cast<int64_t>(values.size()) == volume(dims) && isOnnxFloating(onnxType));
+  KILN_ASSERT(static_cast<int64_t>(values.size()) == elementCount(dims) &&
+              isOnnxFloating(onnxType));
+  KILN_ASSERT(values.size() <= kMaxSmall);
   ConstTensor t;
   t.onnxType_ = onnxType;
   t.dims_ = dims;
@@ -100,7 +176,9 @@ ConstTensor ConstTensor::floats(const Dims& dims, std::vector<float> values, int
 }
 
 ConstTensor ConstTensor::ints(const Dims& dims, std::vector<int64_t> values, int32_t onnxType) {
-  KILN_ASSERT(static_cast<int64_t>(values.size()) == volume(dims) && !isOnnxFloating(onnxType));
+  KILN_ASSERT(static_cast<int64_t>(values.size()) == elementCount(dims) &&
+              !isOnnxFloating(onnxType));
+  KILN_ASSERT(values.size() <= kMaxSmall);
   ConstTensor t;
   t.onnxType_ = onnxType;
   t.dims_ = dims;
@@ -150,7 +228,7 @@ std::vector<int64_t> ConstTensor::toInts(std::string_view what) const {
 }
 
 ConstTensor ConstTensor::reshaped(const Dims& dims) const {
-  KILN_ASSERT(volume(dims) == count());
+  KILN_ASSERT(elementCount(dims) == count());
   ConstTensor t = *this;
   t.dims_ = dims;
   return t;

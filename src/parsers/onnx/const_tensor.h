@@ -1,6 +1,10 @@
 // Values the parser knows before anything runs: initializers, Constant nodes and the results of
 // shape arithmetic folded at parse time. Integers are kept as int64 (ONNX's shape type) until
 // they reach the network, where they are narrowed to int32 with a range check.
+//
+// A model decides the size of most of these (a ConstantOfShape of [2^20, 2^20], a Range, a fold
+// that broadcasts), so their storage is made in one place, ConstTensor::allocate, which checks the
+// size against a ConstantLimit before allocating anything.
 #pragma once
 
 #include <cstdint>
@@ -33,7 +37,8 @@ enum OnnxType : int32_t {
   kOnnxBfloat16 = 16,
 };
 
-//! Element count of @p dims, saturating at INT64_MAX instead of overflowing (hostile shapes).
+//! Element count of @p dims, saturating at INT64_MAX instead of overflowing (hostile shapes); 0
+//! when an extent is 0, whatever the others.
 int64_t elementCount(const Dims& dims) noexcept;
 
 //! "float32", "int64", ...; "data type N" for numbers onnx.proto does not define.
@@ -44,9 +49,39 @@ bool isOnnxInteger(int32_t type) noexcept;  //!< signed or unsigned, not bool
 //! int32 for integers, bool for bool. False for types kiln cannot hold (strings, complex).
 bool kilnTypeOf(int32_t type, DataType& out) noexcept;
 
+//! Bytes one element of ONNX @p type takes in the network (float32 and int32: 4, bool: 1).
+uint64_t kilnElementBytes(int32_t type) noexcept;
+
+//! How large a constant ConstTensor::allocate makes, counted in the bytes the network holds
+//! (kilnElementBytes per element; the parser keeps integers as int64 meanwhile, twice that).
+struct ConstantLimit {
+  uint64_t maxBytes = 0;
+  //! Folds (parse-time evaluation of a node on constants) decline a larger result: allocate
+  //! fails with kUNSUPPORTED_STATE, which tryFold turns into "add layers instead". Other
+  //! constants are refused with kINVALID_MODEL naming the limit (ModelLimits::maxTensorBytes).
+  bool fold = false;
+};
+
+//! Parse-time folds leave larger results to the network (which may fold them when building,
+//! under the builder's own cap).
+inline constexpr uint64_t kFoldLimitBytes = uint64_t{64} << 20;
+
 class ConstTensor {
  public:
   ConstTensor() = default;
+  //! The one place constant storage is made: zeros of @p dims and ONNX @p onnxType, filled by
+  //! the caller through floatData() or intData() (bools as 0 and 1). Throws before allocating
+  //! when the constant would take more than @p limit.maxBytes (see ConstantLimit::fold).
+  static ConstTensor allocate(const Dims& dims, int32_t onnxType, const ConstantLimit& limit);
+  //! allocate, then a copy of @p values (as many as @p dims holds; converted to the storage).
+  static ConstTensor copyOf(const Dims& dims, std::span<const float> values, int32_t onnxType,
+                            const ConstantLimit& limit);
+  static ConstTensor copyOf(const Dims& dims, std::span<const int64_t> values, int32_t onnxType,
+                            const ConstantLimit& limit);
+
+  //! Small constants the parser makes itself (scalars, shapes: at most kMaxSmall values, which
+  //! no limit can refuse); anything larger goes through allocate.
+  static constexpr std::size_t kMaxSmall = Dims::kMaxRank;
   static ConstTensor floats(const Dims& dims, std::vector<float> values,
                             int32_t onnxType = kOnnxFloat);
   static ConstTensor ints(const Dims& dims, std::vector<int64_t> values,
@@ -58,7 +93,7 @@ class ConstTensor {
   //! The ONNX element type the values have.
   int32_t onnxType() const noexcept { return onnxType_; }
   const Dims& dims() const noexcept { return dims_; }
-  int64_t count() const noexcept { return volume(dims_); }
+  int64_t count() const noexcept { return elementCount(dims_); }
   bool isFloat() const noexcept { return isOnnxFloating(onnxType_); }
   bool isBool() const noexcept { return onnxType_ == kOnnxBool; }
   //! Integers and bools both live in the int64 storage.
@@ -66,6 +101,9 @@ class ConstTensor {
 
   std::span<const float> floatValues() const noexcept { return f_; }
   std::span<const int64_t> intValues() const noexcept { return i_; }
+  //! The storage to fill after allocate (empty for the other kind).
+  std::span<float> floatData() noexcept { return f_; }
+  std::span<int64_t> intData() noexcept { return i_; }
 
   //! Element @p index converted: floats truncate toward zero when read as ints.
   double asDouble(int64_t index) const;

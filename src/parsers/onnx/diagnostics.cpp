@@ -4,7 +4,9 @@ namespace kiln::parsers::onnx_import {
 
 void Diagnostics::error(ErrorCode code, std::string_view message) {
   std::string text = source_ + ": " + std::string(message);
-  logger_.log(Severity::kERROR, text);
+  // A failed internal check is a kiln bug, not a problem of the model: said so to the logger.
+  logger_.log(code == ErrorCode::kINTERNAL_ERROR ? Severity::kINTERNAL_ERROR : Severity::kERROR,
+              text);
   entries_.push_back({code, std::move(text)});
 }
 

@@ -15,10 +15,11 @@ namespace {
 Dims stridesOf(const Dims& dims) {
   Dims s;
   s.nbDims = dims.nbDims;
-  int64_t stride = 1;
+  // Wrapping: an empty tensor's extents may pass 2^63 together, and its strides are never used.
+  uint64_t stride = 1;
   for (int32_t i = dims.nbDims - 1; i >= 0; --i) {
-    s[i] = stride;
-    stride *= dims[i];
+    s[i] = static_cast<int64_t>(stride);
+    stride *= static_cast<uint64_t>(dims[i]);
   }
   return s;
 }
@@ -39,12 +40,6 @@ class Position {
   Dims dims_;
   std::array<int64_t, Dims::kMaxRank> index_{};
 };
-
-void checkSize(const Dims& dims) {
-  if (elementCount(dims) > kMaxFoldElements) {
-    fail(ErrorCode::kUNSUPPORTED_STATE, "folding would produce ", elementCount(dims), " elements");
-  }
-}
 
 Dims broadcast(const Dims& a, const Dims& b) {
   Dims out;
@@ -169,16 +164,21 @@ int64_t intOp(FoldOp op, int64_t a, int64_t b) {
 
 }  // namespace
 
-ConstTensor foldBinary(const ConstTensor& a, const ConstTensor& b, FoldOp op) {
+ConstTensor foldBinary(const ConstTensor& a, const ConstTensor& b, FoldOp op,
+                       const ConstantLimit& limit) {
   const Dims out = broadcast(a.dims(), b.dims());
-  checkSize(out);
   const Dims sa = stridesOf(a.dims()), sb = stridesOf(b.dims());
-  const int64_t n = volume(out);
   const bool floating = (a.isFloat() || b.isFloat()) && !isLogical(op);
+  const int32_t type =
+      isComparison(op) || isLogical(op)
+          ? kOnnxBool
+          : (floating ? (a.isFloat() ? a.onnxType() : b.onnxType()) : a.onnxType());
+  ConstTensor result = ConstTensor::allocate(out, type, limit);
+  const int64_t n = result.count();
   Position p(out);
   if (floating) {
-    std::vector<float> f(isComparison(op) ? 0 : static_cast<std::size_t>(n));
-    std::vector<int64_t> flags(isComparison(op) ? static_cast<std::size_t>(n) : 0);
+    const std::span<float> f = result.floatData();
+    const std::span<int64_t> flags = result.intData();
     for (int64_t k = 0; k < n; ++k, p.next()) {
       const double x = a.asDouble(broadcastIndex(p, out, a.dims(), sa));
       const double y = b.asDouble(broadcastIndex(p, out, b.dims(), sb));
@@ -189,23 +189,23 @@ ConstTensor foldBinary(const ConstTensor& a, const ConstTensor& b, FoldOp op) {
         f[static_cast<std::size_t>(k)] = static_cast<float>(r);
       }
     }
-    if (isComparison(op)) return ConstTensor::bools(out, std::move(flags));
-    return ConstTensor::floats(out, std::move(f), a.isFloat() ? a.onnxType() : b.onnxType());
+    return result;
   }
-  std::vector<int64_t> v(static_cast<std::size_t>(n));
+  const std::span<int64_t> v = result.intData();
   for (int64_t k = 0; k < n; ++k, p.next()) {
     const int64_t x = a.asInt(broadcastIndex(p, out, a.dims(), sa));
     const int64_t y = b.asInt(broadcastIndex(p, out, b.dims(), sb));
-    v[static_cast<std::size_t>(k)] = intOp(op, x, y);
+    const int64_t r = intOp(op, x, y);
+    v[static_cast<std::size_t>(k)] = result.isBool() ? (r != 0 ? 1 : 0) : r;
   }
-  if (isComparison(op) || isLogical(op)) return ConstTensor::bools(out, std::move(v));
-  return ConstTensor::ints(out, std::move(v), a.onnxType());
+  return result;
 }
 
-ConstTensor foldUnary(const ConstTensor& x, FoldUnary op) {
+ConstTensor foldUnary(const ConstTensor& x, FoldUnary op, const ConstantLimit& limit) {
   const auto n = static_cast<std::size_t>(x.count());
+  ConstTensor result = ConstTensor::allocate(x.dims(), x.onnxType(), limit);
   if (x.isFloat()) {
-    std::vector<float> f(n);
+    const std::span<float> f = result.floatData();
     for (std::size_t k = 0; k < n; ++k) {
       const double v = x.floatValues()[k];
       double r = v;
@@ -243,9 +243,9 @@ ConstTensor foldUnary(const ConstTensor& x, FoldUnary op) {
       }
       f[k] = static_cast<float>(r);
     }
-    return ConstTensor::floats(x.dims(), std::move(f), x.onnxType());
+    return result;
   }
-  std::vector<int64_t> v(n);
+  const std::span<int64_t> v = result.intData();
   for (std::size_t k = 0; k < n; ++k) {
     const int64_t a = x.intValues()[k];
     int64_t r = a;
@@ -268,46 +268,47 @@ ConstTensor foldUnary(const ConstTensor& x, FoldUnary op) {
       default:
         fail(ErrorCode::kUNSUPPORTED_STATE, "not foldable on integers");
     }
-    v[k] = r;
+    v[k] = x.isBool() ? (r != 0 ? 1 : 0) : r;
   }
-  if (x.isBool()) return ConstTensor::bools(x.dims(), std::move(v));
-  return ConstTensor::ints(x.dims(), std::move(v), x.onnxType());
+  return result;
 }
 
-ConstTensor foldWhere(const ConstTensor& condition, const ConstTensor& a, const ConstTensor& b) {
+ConstTensor foldWhere(const ConstTensor& condition, const ConstTensor& a, const ConstTensor& b,
+                      const ConstantLimit& limit) {
   const Dims out = broadcast(broadcast(condition.dims(), a.dims()), b.dims());
-  checkSize(out);
+  ConstTensor result = ConstTensor::allocate(out, a.onnxType(), limit);
   const Dims sc = stridesOf(condition.dims()), sa = stridesOf(a.dims()), sb = stridesOf(b.dims());
-  const int64_t n = volume(out);
+  const int64_t n = result.count();
   Position p(out);
   if (a.isFloat()) {
-    std::vector<float> f(static_cast<std::size_t>(n));
+    const std::span<float> f = result.floatData();
     for (int64_t k = 0; k < n; ++k, p.next()) {
       const bool c = condition.asInt(broadcastIndex(p, out, condition.dims(), sc)) != 0;
       f[static_cast<std::size_t>(k)] =
           static_cast<float>(c ? a.asDouble(broadcastIndex(p, out, a.dims(), sa))
                                : b.asDouble(broadcastIndex(p, out, b.dims(), sb)));
     }
-    return ConstTensor::floats(out, std::move(f), a.onnxType());
+    return result;
   }
-  std::vector<int64_t> v(static_cast<std::size_t>(n));
+  const std::span<int64_t> v = result.intData();
   for (int64_t k = 0; k < n; ++k, p.next()) {
     const bool c = condition.asInt(broadcastIndex(p, out, condition.dims(), sc)) != 0;
     v[static_cast<std::size_t>(k)] = c ? a.asInt(broadcastIndex(p, out, a.dims(), sa))
                                        : b.asInt(broadcastIndex(p, out, b.dims(), sb));
   }
-  return ConstTensor::ints(out, std::move(v), a.onnxType());
+  return result;
 }
 
-ConstTensor foldCast(const ConstTensor& x, int32_t to) {
+ConstTensor foldCast(const ConstTensor& x, int32_t to, const ConstantLimit& limit) {
   const auto n = static_cast<std::size_t>(x.count());
+  ConstTensor result = ConstTensor::allocate(x.dims(), to, limit);
   if (isOnnxFloating(to)) {
-    std::vector<float> f(n);
+    const std::span<float> f = result.floatData();
     for (std::size_t k = 0; k < n; ++k)
       f[k] = static_cast<float>(x.asDouble(static_cast<int64_t>(k)));
-    return ConstTensor::floats(x.dims(), std::move(f), to);
+    return result;
   }
-  std::vector<int64_t> v(n);
+  const std::span<int64_t> v = result.intData();
   for (std::size_t k = 0; k < n; ++k) {
     if (to == kOnnxBool) {
       v[k] = x.asDouble(static_cast<int64_t>(k)) != 0 ? 1 : 0;
@@ -315,38 +316,29 @@ ConstTensor foldCast(const ConstTensor& x, int32_t to) {
       v[k] = x.asInt(static_cast<int64_t>(k));
     }
   }
-  if (to == kOnnxBool) return ConstTensor::bools(x.dims(), std::move(v));
-  return ConstTensor::ints(x.dims(), std::move(v), to);
+  return result;
 }
 
 namespace {
-// Copies element @p from of @p x to position @p to of the output being built.
+// A result of @p dims with the element type of @p like, filled element by element.
 struct Builder {
-  const ConstTensor& like;
-  std::vector<float> f;
-  std::vector<int64_t> i;
-  explicit Builder(const ConstTensor& x, int64_t n) : like(x) {
-    if (x.isFloat()) {
-      f.resize(static_cast<std::size_t>(n));
-    } else {
-      i.resize(static_cast<std::size_t>(n));
-    }
-  }
+  ConstTensor out;
+  Builder(const ConstTensor& like, const Dims& dims, const ConstantLimit& limit)
+      : out(ConstTensor::allocate(dims, like.onnxType(), limit)) {}
+  //! Copies element @p from of @p x to position @p to.
   void copy(const ConstTensor& x, int64_t from, int64_t to) {
-    if (like.isFloat()) {
-      f[static_cast<std::size_t>(to)] = static_cast<float>(x.asDouble(from));
+    if (out.isFloat()) {
+      out.floatData()[static_cast<std::size_t>(to)] = static_cast<float>(x.asDouble(from));
     } else {
-      i[static_cast<std::size_t>(to)] = x.asInt(from);
+      out.intData()[static_cast<std::size_t>(to)] = x.asInt(from);
     }
   }
-  ConstTensor finish(const Dims& dims) {
-    if (like.isFloat()) return ConstTensor::floats(dims, std::move(f), like.onnxType());
-    return ConstTensor::ints(dims, std::move(i), like.onnxType());
-  }
+  ConstTensor finish() { return std::move(out); }
 };
 }  // namespace
 
-ConstTensor foldGather(const ConstTensor& data, const ConstTensor& indices, int32_t axis) {
+ConstTensor foldGather(const ConstTensor& data, const ConstTensor& indices, int32_t axis,
+                       const ConstantLimit& limit) {
   const Dims& d = data.dims();
   const Dims& q = indices.dims();
   if (d.nbDims + q.nbDims - 1 > Dims::kMaxRank) {
@@ -356,13 +348,12 @@ ConstTensor foldGather(const ConstTensor& data, const ConstTensor& indices, int3
   for (int32_t k = 0; k < axis; ++k) out[out.nbDims++] = d[k];
   for (int32_t k = 0; k < q.nbDims; ++k) out[out.nbDims++] = q[k];
   for (int32_t k = axis + 1; k < d.nbDims; ++k) out[out.nbDims++] = d[k];
-  checkSize(out);
+  Builder b(data, out, limit);
   int64_t outer = 1, inner = 1;
   for (int32_t k = 0; k < axis; ++k) outer *= d[k];
   for (int32_t k = axis + 1; k < d.nbDims; ++k) inner *= d[k];
   const int64_t extent = d[axis];
   const int64_t count = indices.count();
-  Builder b(data, volume(out));
   int64_t to = 0;
   for (int64_t o = 0; o < outer; ++o) {
     for (int64_t j = 0; j < count; ++j) {
@@ -375,10 +366,11 @@ ConstTensor foldGather(const ConstTensor& data, const ConstTensor& indices, int3
       for (int64_t k = 0; k < inner; ++k) b.copy(data, (o * extent + index) * inner + k, to++);
     }
   }
-  return b.finish(out);
+  return b.finish();
 }
 
-ConstTensor foldConcat(std::span<const ConstTensor* const> inputs, int32_t axis) {
+ConstTensor foldConcat(std::span<const ConstTensor* const> inputs, int32_t axis,
+                       const ConstantLimit& limit) {
   KILN_ASSERT(!inputs.empty());
   Dims out = inputs[0]->dims();
   out[axis] = 0;
@@ -395,13 +387,14 @@ ConstTensor foldConcat(std::span<const ConstTensor* const> inputs, int32_t axis)
              axis, ")");
       }
     }
-    out[axis] += d[axis];
+    if (__builtin_add_overflow(out[axis], d[axis], &out[axis])) {
+      fail(ErrorCode::kUNSUPPORTED_STATE, "the concatenation is longer than 2^63");
+    }
   }
-  checkSize(out);
+  Builder b(*inputs[0], out, limit);
   int64_t outer = 1, inner = 1;
   for (int32_t k = 0; k < axis; ++k) outer *= out[k];
   for (int32_t k = axis + 1; k < out.nbDims; ++k) inner *= out[k];
-  Builder b(*inputs[0], volume(out));
   int64_t to = 0;
   for (int64_t o = 0; o < outer; ++o) {
     for (const ConstTensor* in : inputs) {
@@ -409,49 +402,50 @@ ConstTensor foldConcat(std::span<const ConstTensor* const> inputs, int32_t axis)
       for (int64_t k = 0; k < block; ++k) b.copy(*in, o * block + k, to++);
     }
   }
-  return b.finish(out);
+  return b.finish();
 }
 
-ConstTensor foldSlice(const ConstTensor& x, const Dims& start, const Dims& size,
-                      const Dims& stride) {
-  checkSize(size);
+ConstTensor foldSlice(const ConstTensor& x, const Dims& start, const Dims& size, const Dims& stride,
+                      const ConstantLimit& limit) {
+  Builder b(x, size, limit);
   const Dims strides = stridesOf(x.dims());
-  Builder b(x, volume(size));
   Position p(size);
-  const int64_t n = volume(size);
+  const int64_t n = elementCount(size);
   for (int64_t k = 0; k < n; ++k, p.next()) {
     int64_t from = 0;
     for (int32_t d = 0; d < size.nbDims; ++d) from += (start[d] + p[d] * stride[d]) * strides[d];
     b.copy(x, from, k);
   }
-  return b.finish(size);
+  return b.finish();
 }
 
-ConstTensor foldTranspose(const ConstTensor& x, std::span<const int32_t> perm) {
+ConstTensor foldTranspose(const ConstTensor& x, std::span<const int32_t> perm,
+                          const ConstantLimit& limit) {
   const Dims& in = x.dims();
   Dims out;
   out.nbDims = in.nbDims;
   for (int32_t k = 0; k < in.nbDims; ++k) out[k] = in[perm[static_cast<std::size_t>(k)]];
   const Dims strides = stridesOf(in);
-  Builder b(x, volume(out));
+  Builder b(x, out, limit);
   Position p(out);
-  const int64_t n = volume(out);
+  const int64_t n = elementCount(out);
   for (int64_t k = 0; k < n; ++k, p.next()) {
     int64_t from = 0;
     for (int32_t d = 0; d < out.nbDims; ++d)
       from += p[d] * strides[perm[static_cast<std::size_t>(d)]];
     b.copy(x, from, k);
   }
-  return b.finish(out);
+  return b.finish();
 }
 
-ConstTensor foldReduce(const ConstTensor& x, FoldReduce op, uint32_t mask, bool keep) {
+ConstTensor foldReduce(const ConstTensor& x, FoldReduce op, uint32_t mask, bool keep,
+                       const ConstantLimit& limit) {
   const Dims& in = x.dims();
   Dims kept = in;
   for (int32_t d = 0; d < in.nbDims; ++d) {
     if ((mask >> d) & 1u) kept[d] = 1;
   }
-  const int64_t n = volume(kept);
+  const int64_t n = elementCount(kept);
   const Dims keptStrides = stridesOf(kept);
   std::vector<double> acc(static_cast<std::size_t>(n));
   std::vector<int64_t> iacc(static_cast<std::size_t>(n));
@@ -505,18 +499,20 @@ ConstTensor foldReduce(const ConstTensor& x, FoldReduce op, uint32_t mask, bool 
   if (x.count() == 0 || reducedCount == 0) {
     fail(ErrorCode::kUNSUPPORTED_STATE, "reduction of an empty tensor is not folded");
   }
+  ConstTensor result = ConstTensor::allocate(out, x.onnxType(), limit);
   if (x.isFloat()) {
-    std::vector<float> f(static_cast<std::size_t>(n));
+    const std::span<float> f = result.floatData();
     for (std::size_t k = 0; k < f.size(); ++k) {
       f[k] = static_cast<float>(op == FoldReduce::kMean ? acc[k] / static_cast<double>(reducedCount)
                                                         : acc[k]);
     }
-    return ConstTensor::floats(out, std::move(f), x.onnxType());
+    return result;
   }
   if (op == FoldReduce::kMean) {
     for (auto& v : iacc) v /= reducedCount;
   }
-  return ConstTensor::ints(out, std::move(iacc), x.onnxType());
+  std::copy(iacc.begin(), iacc.end(), result.intData().begin());
+  return result;
 }
 
 }  // namespace kiln::parsers::onnx_import

@@ -49,7 +49,7 @@ class GraphImporter {
         options_(options),
         network_(network),
         diag_(diag),
-        state_(network, options.root) {}
+        state_(network, options.root, options.maxConstantBytes) {}
 
   bool run(int64_t& opset) {
     if (!readOpsets()) return false;
@@ -128,7 +128,8 @@ class GraphImporter {
       }
       try {
         Value v;
-        v.constant = std::make_shared<const ConstTensor>(decodeTensor(init, options_.root, what));
+        v.constant = std::make_shared<const ConstTensor>(
+            decodeTensor(init, options_.root, state_.constants, what));
         state_.values[init.name()] = std::move(v);
       } catch (const Error& e) {
         diag_.error(e.code(), e.what());
@@ -194,6 +195,18 @@ class GraphImporter {
       case kOnnxUint8:
         declared = DataType::kUINT8;
         break;
+      case kOnnxInt16:
+        declared = DataType::kINT16;
+        break;
+      case kOnnxUint16:
+        declared = DataType::kUINT16;
+        break;
+      case kOnnxUint32:
+        declared = DataType::kUINT32;
+        break;
+      case kOnnxUint64:
+        declared = DataType::kUINT64;
+        break;
       case kOnnxBool:
         declared = DataType::kBOOL;
         break;
@@ -210,7 +223,8 @@ class GraphImporter {
         diag_.error(ErrorCode::kUNSUPPORTED_STATE,
                     what + " has element type " + onnxTypeName(elem) +
                         ", which kiln has no tensors of (inputs may be float32, float16, "
-                        "bfloat16, float64, int64, int32, int8, uint8 or bool)");
+                        "bfloat16, float64, int64, int32, int16, int8, uint64, uint32, uint16, "
+                        "uint8 or bool)");
         return;
     }
 
@@ -226,15 +240,16 @@ class GraphImporter {
         return;
       }
       dims.nbDims = shape.dim_size();
-      std::vector<int32_t> dynamic;
       for (int i = 0; i < shape.dim_size(); ++i) {
         const auto& d = shape.dim(i);
-        if (d.has_dim_value() && d.dim_value() >= 0) {
-          dims[i] = d.dim_value();
-        } else {
-          dims[i] = -1;
-          dynamic.push_back(i);
+        if (d.has_dim_value() && d.dim_value() < 0) {
+          diag_.error(ErrorCode::kINVALID_MODEL,
+                      what + " has extent " + std::to_string(d.dim_value()) + " in dimension " +
+                          std::to_string(i) +
+                          " (extents are >= 0; a dynamic dimension has a dim_param or no value)");
+          return;
         }
+        dims[i] = d.has_dim_value() ? d.dim_value() : -1;
       }
       if (override != options_.inputShapes.end()) {
         const Dims& given = override->second;
@@ -250,18 +265,8 @@ class GraphImporter {
           return;
         }
         dims = given;
-      } else if (!dynamic.empty()) {
-        std::string example = name + ":";
-        for (int32_t i = 0; i < dims.nbDims; ++i) {
-          example +=
-              (i > 0 ? "x" : "") + (dims[i] < 0 ? std::string("N") : std::to_string(dims[i]));
-        }
-        diag_.error(ErrorCode::kINVALID_ARGUMENT, what + " has dynamic shape " + dimsText(shape) +
-                                                      "; kiln builds for fixed shapes: fix it with "
-                                                      "OnnxParser::setInputShape (kiln --shapes=" +
-                                                      example + ")");
-        return;
       }
+      // Dimensions left dynamic stay -1: the builder needs an optimization profile for them.
     } else if (override != options_.inputShapes.end()) {
       dims = override->second;
     } else {
@@ -275,7 +280,9 @@ class GraphImporter {
 
     // The network takes any extents, but no engine can hold such a tensor: refuse it here rather
     // than build a plan that no runtime loads.
-    if (elementCount(dims) > kMaxConstElements) {
+    Dims known = dims;  // a dynamic extent counts as 1 here; its profile bounds it later
+    for (int32_t i = 0; i < known.nbDims; ++i) known[i] = std::max<int64_t>(known[i], 1);
+    if (elementCount(known) > kMaxConstElements) {
       diag_.error(ErrorCode::kINVALID_MODEL, what + " has shape " + toString(dims) +
                                                  ", more than 2^40 elements (kiln's limit of one "
                                                  "tensor)");
@@ -288,11 +295,12 @@ class GraphImporter {
       return;
     }
     // Inside the network integers are int32 and floats float32; the engine keeps the model's
-    // input type and converts once at the start.
+    // input type and converts once at the start (integers saturating to the int32 range).
     DataType compute = declared;
-    if (declared == DataType::kHALF || declared == DataType::kBF16) compute = DataType::kFLOAT;
-    if (declared == DataType::kINT64 || declared == DataType::kINT8 ||
-        declared == DataType::kUINT8) {
+    if (declared == DataType::kHALF || declared == DataType::kBF16) {
+      compute = DataType::kFLOAT;
+    } else if (declared != DataType::kFLOAT && declared != DataType::kINT32 &&
+               declared != DataType::kBOOL) {
       compute = DataType::kINT32;
     }
     if (compute != declared) {
@@ -538,6 +546,18 @@ class GraphImporter {
         break;
       case kOnnxUint8:
         type = DataType::kUINT8;
+        break;
+      case kOnnxInt16:
+        type = DataType::kINT16;
+        break;
+      case kOnnxUint16:
+        type = DataType::kUINT16;
+        break;
+      case kOnnxUint32:
+        type = DataType::kUINT32;
+        break;
+      case kOnnxUint64:
+        type = DataType::kUINT64;
         break;
       case kOnnxFloat16:
         type = DataType::kHALF;

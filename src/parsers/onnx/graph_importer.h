@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 
+#include "kiln/limits.h"
 #include "kiln/network.h"
 #include "onnx.pb.h"
 #include "parsers/onnx/diagnostics.h"
@@ -20,6 +21,8 @@ inline constexpr int64_t kMaxOpset = 21;
 
 struct ImportOptions {
   ExternalDataRoot root;
+  //! Largest constant, in bytes as the network holds it (ModelLimits::maxTensorBytes).
+  uint64_t maxConstantBytes = ModelLimits{}.maxTensorBytes;
   //! Shapes given by setInputShape, by graph input name.
   std::map<std::string, Dims, std::less<>> inputShapes;
 };

@@ -176,19 +176,21 @@ Tensor prepareAxis(NodeImport& n, int32_t& axis, Dims& original, bool& flattened
     axis = normalizeAxis(n, n.attrInt("axis", -1), rank, "axis");
     return n.input(0);
   }
-  const int64_t raw = n.attrInt("axis", 1);
-  const auto a = static_cast<int32_t>(raw < 0 ? raw + rank : raw);
-  if (a < 0 || a >= rank) {
-    n.invalid("axis " + std::to_string(raw) + " is outside [" + std::to_string(-rank) + ", " +
-              std::to_string(rank - 1) + "]");
-  }
+  const int32_t a = normalizeAxis(n, n.attrInt("axis", 1), rank, "axis");
   if (a == rank - 1) {
     axis = a;
     return n.input(0);
   }
-  int64_t rows = 1, cols = 1;
-  for (int32_t i = 0; i < a; ++i) rows *= original[i];
-  for (int32_t i = a; i < rank; ++i) cols *= original[i];
+  // An empty constant may have other extents far past 2^63 together (0 x 2^62 x 64).
+  Dims leading = original, trailing = original;
+  leading.nbDims = a;
+  for (int32_t i = a; i < rank; ++i) trailing[i - a] = original[i];
+  trailing.nbDims = rank - a;
+  const int64_t rows = elementCount(leading), cols = elementCount(trailing);
+  if (rows == std::numeric_limits<int64_t>::max() || cols == std::numeric_limits<int64_t>::max()) {
+    n.invalid("the input of shape " + toString(original) + " does not flatten to 2-D at axis " +
+              std::to_string(a) + " (more than 2^63 elements on one side)");
+  }
   flattened = true;
   axis = 1;
   return n.reshape(n.input(0), Dims{rows, cols}, "flatten");
@@ -234,16 +236,11 @@ void importHardmax(NodeImport& n) {
   const Dims dims = x.dimensions();
   TopKLayer top = n.network.addTopK(x, TopKOperation::kMAX, 1, 1u << axis);
   Tensor index = n.add(top, "argmax").output(1);
-  // The positions along the axis are a constant: bounded like any constant the parser makes.
-  if (dims[axis] > (int64_t{1} << 24)) {
-    n.unsupported("Hardmax over an axis of " + std::to_string(dims[axis]) +
-                  " elements (at most 2^24)");
-  }
   Dims positionsShape = filled(dims.nbDims, 1);
   positionsShape[axis] = dims[axis];
-  std::vector<int64_t> positions(static_cast<std::size_t>(dims[axis]));
-  std::iota(positions.begin(), positions.end(), 0);
-  Tensor iota = n.constant(ConstTensor::ints(positionsShape, positions, kOnnxInt32), "positions");
+  ConstTensor positions = ConstTensor::allocate(positionsShape, kOnnxInt32, n.constantLimit());
+  std::iota(positions.intData().begin(), positions.intData().end(), 0);
+  Tensor iota = n.constant(positions, "positions");
   Tensor hit = n.elementWise(index, iota, ElementWiseOperation::kEQUAL, "equal");
   Tensor y = n.cast(hit, DataType::kFLOAT, "to_float");
   n.setOutput(0, restore(n, y, original, flattened));

@@ -175,28 +175,33 @@ void importConvTranspose(NodeImport& n) {
   const bool same = window.autoPad == "SAME_UPPER" || window.autoPad == "SAME_LOWER";
 
   // Per dimension: cells cropped at the start (pre, negative: added) and at the end (post).
+  // Computed in 128 bits: strides, dilations, output_shape and output_padding are any int64.
+  const auto fits = [](__int128 v) {
+    return v >= -(__int128{1} << 40) && v <= (__int128{1} << 40);
+  };
   Dims pre = filled(spatial, 0), post = filled(spatial, 0);
   for (int32_t i = 0; i < spatial; ++i) {
-    const int64_t in = x[2 + i];
-    const int64_t full =
-        (in - 1) * window.strides[i] + (window.kernel[i] - 1) * window.dilations[i] + 1;
+    const __int128 in = x[2 + i];
+    const __int128 full =
+        (in - 1) * window.strides[i] + (__int128{window.kernel[i]} - 1) * window.dilations[i] + 1;
+    __int128 start = window.pre[i], end = __int128{window.post[i]} - outputPadding[i];
     if (!outputShape.empty() || same) {
-      const int64_t out =
+      const __int128 out =
           outputShape.empty() ? in * window.strides[i] : outputShape[static_cast<std::size_t>(i)];
-      const int64_t total = full + outputPadding[i] - out;
+      const __int128 total = full + outputPadding[i] - out;
       // Python's floor division, as the ONNX definition: an output larger than the full result
       // (negative total) grows at the end first.
-      const int64_t half = total >= 0 ? total / 2 : -((1 - total) / 2);
-      if (window.autoPad == "SAME_UPPER") {
-        pre[i] = half;
-      } else {
-        pre[i] = total - half;
-      }
-      post[i] = full - pre[i] - out;
-    } else {
-      pre[i] = window.pre[i];
-      post[i] = window.post[i] - outputPadding[i];
+      const __int128 half = total >= 0 ? total / 2 : -((1 - total) / 2);
+      start = window.autoPad == "SAME_UPPER" ? half : total - half;
+      end = full - start - out;
     }
+    if (!fits(full) || !fits(start) || !fits(end)) {
+      n.invalid("along spatial dimension " + std::to_string(i) +
+                ", the input extent, strides, kernel, dilations, padding and output shape give "
+                "lengths past 2^40");
+    }
+    pre[i] = static_cast<int64_t>(start);
+    post[i] = static_cast<int64_t>(end);
   }
   Dims crop = filled(spatial, 0), cropEnd = filled(spatial, 0);
   Dims grow = filled(spatial, 0), growEnd = filled(spatial, 0);
@@ -370,6 +375,33 @@ Tensor convolveTensors(NodeImport& n, Tensor x, Tensor w, Tensor bias) {
     if (bias) conv.setInput(2, bias);
   }
   return n.add(conv, "conv").output(0);
+}
+
+// MaxUnpool: the indices are int64 in ONNX (int32 here); a known output_shape overrides the
+// computed one.
+void importMaxUnpool(NodeImport& n) {
+  const int32_t spatial = spatialRank(n, n.inputRank(0));
+  const auto kernelList = n.attrInts("kernel_shape");
+  if (static_cast<int32_t>(kernelList.size()) != spatial) {
+    n.invalid("kernel_shape has " + std::to_string(kernelList.size()) + " entries; the input has " +
+              std::to_string(spatial) + " spatial dimensions");
+  }
+  const Window window = readWindow(n, spatial, toDims(n, kernelList, "kernel_shape"));
+  Tensor x = n.input(0);
+  if (x.type() != DataType::kFLOAT) {
+    n.unsupported("MaxUnpool of " + std::string(toString(x.type())) + " values");
+  }
+  MaxUnpoolLayer unpool = n.network.addMaxUnpool(x, n.input(1), window.kernel);
+  if (unpool) {
+    unpool.setStride(window.strides);
+    unpool.setPrePadding(window.pre);
+    unpool.setPostPadding(window.post);
+    if (n.hasInput(2)) {
+      const auto shape = n.requireConstant(2, "output_shape").toInts("output_shape");
+      unpool.setOutputDimensions(toDims(n, shape, "output_shape"));
+    }
+  }
+  n.setOutput(0, n.add(unpool).output(0));
 }
 
 }  // namespace kiln::parsers::onnx_import

@@ -52,7 +52,7 @@ bool foldAll(NodeImport& n, FoldOp op) {
   const auto folded = tryFold([&] {
     ConstTensor acc = *n.constantInput(0);
     for (int32_t i = 1; i < n.nbInputs(); ++i) {
-      if (n.hasInput(i)) acc = foldBinary(acc, *n.constantInput(i), op);
+      if (n.hasInput(i)) acc = foldBinary(acc, *n.constantInput(i), op, n.foldLimit());
     }
     return acc;
   });
@@ -85,9 +85,9 @@ void importVariadic(NodeImport& n) {
       const auto folded = tryFold([&] {
         ConstTensor acc = *n.constantInput(0);
         for (int32_t i = 1; i < n.nbInputs(); ++i)
-          acc = foldBinary(acc, *n.constantInput(i), FoldOp::kAdd);
+          acc = foldBinary(acc, *n.constantInput(i), FoldOp::kAdd, n.foldLimit());
         return foldBinary(acc, ConstTensor::floats({}, {static_cast<float>(n.nbInputs())}),
-                          FoldOp::kDiv);
+                          FoldOp::kDiv, n.foldLimit());
       });
       if (folded) {
         n.setOutput(0, *folded);
@@ -151,8 +151,10 @@ void importLogical(NodeImport& n) {
 void importWhere(NodeImport& n) {
   needInputs(n, 3);
   if (n.allInputsConstant()) {
-    const auto folded = tryFold(
-        [&] { return foldWhere(*n.constantInput(0), *n.constantInput(1), *n.constantInput(2)); });
+    const auto folded = tryFold([&] {
+      return foldWhere(*n.constantInput(0), *n.constantInput(1), *n.constantInput(2),
+                       n.foldLimit());
+    });
     if (folded) {
       n.setOutput(0, *folded);
       return;
@@ -208,7 +210,8 @@ void importUnary(NodeImport& n) {
   }
   if (spec == nullptr) n.unsupported("no unary importer for " + n.opType());
   if (spec->fold && n.allInputsConstant()) {
-    const auto folded = tryFold([&] { return foldUnary(*n.constantInput(0), *spec->fold); });
+    const auto folded =
+        tryFold([&] { return foldUnary(*n.constantInput(0), *spec->fold, n.foldLimit()); });
     if (folded) {
       n.setOutput(0, *folded);
       return;

@@ -27,6 +27,25 @@ void importMod(NodeImport& n) {
                        {}));
 }
 
+// BitShift is defined on unsigned integers, which the network holds as int32.
+void importBitShift(NodeImport& n) {
+  if (!n.hasInput(0) || !n.hasInput(1)) n.invalid("BitShift needs two inputs");
+  const std::string direction = n.attrString("direction", "");
+  if (direction != "LEFT" && direction != "RIGHT") {
+    n.invalid("direction must be \"LEFT\" or \"RIGHT\", not \"" + direction + "\"");
+  }
+  Tensor a = n.input(0);
+  Tensor b = n.input(1);
+  if (a.type() != DataType::kINT32 || b.type() != DataType::kINT32) {
+    n.invalid("BitShift needs integer inputs, not " + std::string(toString(a.type())) + " and " +
+              std::string(toString(b.type())));
+  }
+  n.setOutput(0, n.elementWise(a, b,
+                               direction == "LEFT" ? ElementWiseOperation::kSHIFT_LEFT
+                                                   : ElementWiseOperation::kSHIFT_RIGHT,
+                               {}));
+}
+
 // y = x + bias where x < -lambd, x - bias where x > lambd, 0 elsewhere.
 void importShrink(NodeImport& n) {
   const float lambd = n.attrFloat("lambd", 0.5f);
@@ -82,17 +101,23 @@ int32_t onnxTypeFor(DataType type) {
   }
 }
 
-ConstTensor typedValues(const NodeImport& n, const Dims& dims, const std::vector<double>& values,
-                        int32_t type) {
+// A constant of @p dims and ONNX @p type whose element k is value(k).
+template <typename Value>
+ConstTensor typedValues(const NodeImport& n, const Dims& dims, int32_t type, Value value) {
   DataType kiln = DataType::kFLOAT;
   if (!kilnTypeOf(type, kiln)) n.unsupported("output element type " + onnxTypeName(type));
-  if (isOnnxFloating(type)) {
-    return ConstTensor::floats(dims, std::vector<float>(values.begin(), values.end()), type);
+  ConstTensor out = ConstTensor::allocate(dims, type, n.constantLimit());
+  const int64_t count = out.count();
+  for (int64_t k = 0; k < count; ++k) {
+    const double v = value(k);
+    const auto at = static_cast<std::size_t>(k);
+    if (out.isFloat()) {
+      out.floatData()[at] = static_cast<float>(v);
+    } else {
+      out.intData()[at] = out.isBool() ? (v != 0 ? 1 : 0) : static_cast<int64_t>(v);
+    }
   }
-  std::vector<int64_t> ints(values.size());
-  for (std::size_t i = 0; i < values.size(); ++i) ints[i] = static_cast<int64_t>(values[i]);
-  return type == kOnnxBool ? ConstTensor::bools(dims, std::move(ints))
-                           : ConstTensor::ints(dims, std::move(ints), type);
+  return out;
 }
 }  // namespace
 
@@ -105,12 +130,11 @@ void importEyeLike(NodeImport& n) {
   const int32_t type = static_cast<int32_t>(
       n.attrInt("dtype", c != nullptr ? c->onnxType() : onnxTypeFor(n.inputType(0))));
   const int64_t k = n.attrInt("k", 0);
-  std::vector<double> values(static_cast<std::size_t>(dims[0] * dims[1]), 0.0);
-  for (int64_t i = 0; i < dims[0]; ++i) {
-    const int64_t j = i + k;
-    if (j >= 0 && j < dims[1]) values[static_cast<std::size_t>(i * dims[1] + j)] = 1.0;
-  }
-  n.setOutput(0, typedValues(n, dims, values, type));
+  const int64_t columns = dims[1];
+  // Compared as column - row == k, which cannot overflow for any k (extents are below 2^40).
+  n.setOutput(0, typedValues(n, dims, type, [&](int64_t at) {
+                return at % columns - at / columns == k ? 1.0 : 0.0;
+              }));
 }
 
 // HannWindow, HammingWindow, BlackmanWindow of a size known when the network is built:
@@ -119,9 +143,7 @@ void importWindow(NodeImport& n) {
   const ConstTensor& sizeValue = n.requireConstant(0, "the window size");
   if (sizeValue.count() != 1) n.invalid("the window size must be a scalar");
   const int64_t size = sizeValue.asInt(0);
-  if (size < 0 || size > (int64_t{1} << 24)) {
-    n.invalid("the window size " + std::to_string(size) + " is outside [0, 2^24]");
-  }
+  if (size < 0) n.invalid("the window size " + std::to_string(size) + " is negative");
   double a0 = 0.5, a1 = 0.5, a2 = 0.0;
   if (n.opType() == "HammingWindow") {
     a0 = 25.0 / 46.0;
@@ -132,13 +154,12 @@ void importWindow(NodeImport& n) {
   }
   const bool periodic = n.attrInt("periodic", 1) != 0;
   const double m = static_cast<double>(periodic ? size : size - 1);
-  std::vector<double> values(static_cast<std::size_t>(size), 1.0);
-  for (int64_t i = 0; i < size && m > 0; ++i) {
-    const double t = 2.0 * std::numbers::pi * static_cast<double>(i) / m;
-    values[static_cast<std::size_t>(i)] = a0 - a1 * std::cos(t) + a2 * std::cos(2.0 * t);
-  }
   const auto type = static_cast<int32_t>(n.attrInt("output_datatype", kOnnxFloat));
-  n.setOutput(0, typedValues(n, Dims{size}, values, type));
+  n.setOutput(0, typedValues(n, Dims{size}, type, [&](int64_t i) {
+                if (m <= 0) return 1.0;
+                const double t = 2.0 * std::numbers::pi * static_cast<double>(i) / m;
+                return a0 - a1 * std::cos(t) + a2 * std::cos(2.0 * t);
+              }));
 }
 
 }  // namespace kiln::parsers::onnx_import

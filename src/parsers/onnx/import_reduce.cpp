@@ -59,8 +59,8 @@ void importReduce(NodeImport& n) {
     if (op == "ReduceMax") fold = FoldReduce::kMax;
     if (op == "ReduceMin") fold = FoldReduce::kMin;
     if (op == "ReduceMean") fold = FoldReduce::kMean;
-    if (fold && c->count() <= kMaxFoldElements) {
-      if (auto folded = tryFold([&] { return foldReduce(*c, *fold, mask, keep); })) {
+    if (fold) {
+      if (auto folded = tryFold([&] { return foldReduce(*c, *fold, mask, keep, n.foldLimit()); })) {
         n.setOutput(0, *folded);
         return;
       }

@@ -155,7 +155,8 @@ ResizeTarget upsampleScales(const NodeImport& n, const Dims& in) {
     const auto values = n.attrFloats("scales");
     if (values.empty()) n.invalid("attribute 'scales' is required");
     const Dims dims{static_cast<int64_t>(values.size())};
-    return readScales(n, ConstTensor::floats(dims, values), in, axes);
+    return readScales(n, ConstTensor::copyOf(dims, values, kOnnxFloat, n.constantLimit()), in,
+                      axes);
   }
   return readScales(n, n.requireConstant(1, "scales"), in, axes);
 }

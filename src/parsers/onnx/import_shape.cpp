@@ -3,6 +3,7 @@
 // is how shape subgraphs (Shape -> Gather -> Concat -> Reshape) become constant arguments.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <vector>
 
@@ -12,9 +13,6 @@
 namespace kiln::parsers::onnx_import {
 
 namespace {
-
-// Largest constant ConstantOfShape and Range produce (they become Constant layers).
-constexpr int64_t kMaxGeneratedElements = int64_t{1} << 28;
 
 // The input as a reshaped constant when it is known, else a Shuffle layer (or the input
 // itself when the shape does not change).
@@ -76,7 +74,7 @@ void importReshape(NodeImport& n) {
       n.invalid("shape " + listText(shape) + " has more elements than 64 bits count");
     }
   }
-  const int64_t count = volume(in);
+  const int64_t count = elementCount(in);
   if (inferred >= 0) {
     if (known == 0 || count % known != 0) {
       n.invalid("cannot reshape " + toString(in) + " (" + std::to_string(count) + " elements) to " +
@@ -132,9 +130,11 @@ void importTranspose(NodeImport& n) {
     n.forward(0, 0);
     return;
   }
-  if (const ConstTensor* c = n.constantInput(0); c != nullptr && c->count() <= kMaxFoldElements) {
-    n.setOutput(0, foldTranspose(*c, perm));
-    return;
+  if (const ConstTensor* c = n.constantInput(0)) {
+    if (auto folded = tryFold([&] { return foldTranspose(*c, perm, n.foldLimit()); })) {
+      n.setOutput(0, *folded);
+      return;
+    }
   }
   n.setOutput(0, n.transpose(n.input(0), perm, {}));
 }
@@ -181,9 +181,6 @@ void importUnsqueeze(NodeImport& n) {
   setReshaped(n, out);
 }
 
-// Largest Dropout mask output made (as a constant) at parse time.
-constexpr int64_t kMaxDropoutMaskElements = int64_t{1} << 24;
-
 void importIdentity(NodeImport& n) {
   if (n.opType() == "Dropout") {
     // Inference: the output is the input. From opset 12 a training_mode input may ask for
@@ -193,17 +190,21 @@ void importIdentity(NodeImport& n) {
         n.unsupported("training_mode true (random dropout) is not supported for inference");
       }
     } else if (n.hasInput(2)) {
-      n.unsupported("training_mode computed at run time is not supported");
+      // Known only at run time: DropoutLayer passes the input through, and fails the inference
+      // if it is asked to drop values (training mode with a non-zero ratio).
+      Tensor ratio =
+          n.hasInput(1) ? n.input(1) : n.constant(ConstTensor::floats({}, {0.5f}), "ratio");
+      if (ratio.type() != DataType::kFLOAT) ratio = n.cast(ratio, DataType::kFLOAT, "ratio_float");
+      DropoutLayer dropout = n.network.addDropout(n.input(0), ratio, n.input(2));
+      n.add(dropout);
+      n.setOutput(0, dropout.output(0));
+      if (n.nbOutputs() > 1) n.setOutput(1, dropout.output(1));
+      return;
     }
-    if (n.outputUsed(1)) {
-      const Dims dims = n.inputDims(0);
-      // The all-true mask is a constant of the input's shape: bounded like any constant.
-      if (volume(dims) > kMaxDropoutMaskElements) {
-        n.unsupported("the mask output of an input of shape " + toString(dims) +
-                      " (kiln makes the mask a constant, of at most 2^24 elements)");
-      }
-      n.setOutput(1, ConstTensor::bools(
-                         dims, std::vector<int64_t>(static_cast<std::size_t>(volume(dims)), 1)));
+    if (n.outputUsed(1)) {  // all true: a constant of the input's shape
+      ConstTensor mask = ConstTensor::allocate(n.inputDims(0), kOnnxBool, n.constantLimit());
+      std::fill(mask.intData().begin(), mask.intData().end(), 1);
+      n.setOutput(1, std::move(mask));
     }
   }
   n.forward(0, 0);
@@ -234,8 +235,10 @@ void importCast(NodeImport& n) {
   DataType type = DataType::kFLOAT;
   if (!kilnTypeOf(to, type)) n.unsupported("casts to " + onnxTypeName(to) + " are not supported");
   if (const ConstTensor* c = n.constantInput(0)) {
-    n.setOutput(0, foldCast(*c, to));
-    return;
+    if (auto folded = tryFold([&] { return foldCast(*c, to, n.foldLimit()); })) {
+      n.setOutput(0, *folded);
+      return;
+    }
   }
   if (n.inputType(0) == type) {
     n.forward(0, 0);
@@ -250,13 +253,15 @@ void importConstant(NodeImport& n) {
   } else if (n.hasAttr("value_float")) {
     n.setOutput(0, ConstTensor::floats({}, {n.attrFloat("value_float", 0.f)}));
   } else if (n.hasAttr("value_floats")) {
-    auto values = n.attrFloats("value_floats");
+    const auto values = n.attrFloats("value_floats");
     const auto count = static_cast<int64_t>(values.size());
-    n.setOutput(0, ConstTensor::floats(Dims{count}, std::move(values)));
+    n.setOutput(0, ConstTensor::copyOf(Dims{count}, values, kOnnxFloat, n.constantLimit()));
   } else if (n.hasAttr("value_int")) {
     n.setOutput(0, ConstTensor::ints({}, {n.attrInt("value_int", 0)}));
   } else if (n.hasAttr("value_ints")) {
-    n.setOutput(0, ConstTensor::vector(n.attrInts("value_ints")));
+    const auto values = n.attrInts("value_ints");
+    const auto count = static_cast<int64_t>(values.size());
+    n.setOutput(0, ConstTensor::copyOf(Dims{count}, values, kOnnxInt64, n.constantLimit()));
   } else if (n.hasAttr("sparse_value")) {
     n.unsupported("sparse constants are not supported");
   } else if (n.hasAttr("value_string") || n.hasAttr("value_strings")) {
@@ -281,7 +286,7 @@ void importShape(NodeImport& n) {
 }
 
 void importSize(NodeImport& n) {
-  n.setOutput(0, ConstTensor::ints({}, {volume(n.inputDims(0))}));
+  n.setOutput(0, ConstTensor::ints({}, {elementCount(n.inputDims(0))}));
 }
 
 void importConstantOfShape(NodeImport& n) {
@@ -290,24 +295,18 @@ void importConstantOfShape(NodeImport& n) {
   for (int32_t i = 0; i < dims.nbDims; ++i) {
     if (dims[i] < 0) n.invalid("the shape " + listText(shape) + " has a negative extent");
   }
-  const int64_t count = elementCount(dims);
-  if (count > kMaxGeneratedElements) {
-    n.unsupported("a constant of " + std::to_string(count) +
-                  " elements is too large to build at parse time");
-  }
   ConstTensor value = ConstTensor::floats(Dims{1}, {0.f});
   if (auto given = n.attrTensor("value")) {
     if (given->count() != 1) n.invalid("attribute 'value' must hold one element");
     value = std::move(*given);
   }
-  const auto n64 = static_cast<std::size_t>(count);
-  if (value.isFloat()) {
-    n.setOutput(0, ConstTensor::floats(dims, std::vector<float>(n64, value.floatValues()[0]),
-                                       value.onnxType()));
+  ConstTensor out = ConstTensor::allocate(dims, value.onnxType(), n.constantLimit());
+  if (out.isFloat()) {
+    std::fill(out.floatData().begin(), out.floatData().end(), value.floatValues()[0]);
   } else {
-    n.setOutput(0, ConstTensor::ints(dims, std::vector<int64_t>(n64, value.intValues()[0]),
-                                     value.onnxType()));
+    std::fill(out.intData().begin(), out.intData().end(), value.intValues()[0]);
   }
+  n.setOutput(0, std::move(out));
 }
 
 void importRange(NodeImport& n) {
@@ -324,23 +323,31 @@ void importRange(NodeImport& n) {
     const double s = start.asDouble(0), l = limit.asDouble(0), d = delta.asDouble(0);
     if (d == 0) n.invalid("delta is 0");
     const double steps = std::max(std::ceil((l - s) / d), 0.0);
-    if (steps > static_cast<double>(kMaxGeneratedElements)) n.unsupported("the range is too long");
-    std::vector<float> values(static_cast<std::size_t>(steps));
+    if (std::isnan(steps)) n.invalid("start, limit and delta give no length (NaN)");
+    // Past INT64_MAX steps the count saturates; no limit admits it, and the limit names it.
+    constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+    const int64_t count = steps < 0x1p63 ? static_cast<int64_t>(steps) : kMax;
+    ConstTensor out = ConstTensor::allocate(Dims{count}, start.onnxType(), n.constantLimit());
+    const std::span<float> values = out.floatData();
     for (std::size_t i = 0; i < values.size(); ++i) {
       values[i] = static_cast<float>(s + static_cast<double>(i) * d);
     }
-    const auto count = static_cast<int64_t>(values.size());
-    n.setOutput(0, ConstTensor::floats(Dims{count}, std::move(values), start.onnxType()));
+    n.setOutput(0, std::move(out));
     return;
   }
   const int64_t s = start.asInt(0), l = limit.asInt(0), d = delta.asInt(0);
   if (d == 0) n.invalid("delta is 0");
-  const double span = (static_cast<double>(l) - static_cast<double>(s)) / static_cast<double>(d);
-  if (span > static_cast<double>(kMaxGeneratedElements)) n.unsupported("the range is too long");
-  std::vector<int64_t> values;
-  for (int64_t v = s; d > 0 ? v < l : v > l; v += d) values.push_back(v);
-  const auto count = static_cast<int64_t>(values.size());
-  n.setOutput(0, ConstTensor::ints(Dims{count}, std::move(values), start.onnxType()));
+  // max(ceil((l - s) / d), 0) in 128 bits: l - s overflows int64 for far-apart bounds.
+  const __int128 span = static_cast<__int128>(l) - s;
+  const __int128 steps = span == 0 || (span > 0) != (d > 0) ? 0 : (span + d - (d > 0 ? 1 : -1)) / d;
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  const int64_t count = steps < kMax ? static_cast<int64_t>(steps) : kMax;
+  ConstTensor out = ConstTensor::allocate(Dims{count}, start.onnxType(), n.constantLimit());
+  const std::span<int64_t> values = out.intData();
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    values[i] = static_cast<int64_t>(s + static_cast<__int128>(i) * d);
+  }
+  n.setOutput(0, std::move(out));
 }
 
 }  // namespace kiln::parsers::onnx_import

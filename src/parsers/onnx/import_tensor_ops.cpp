@@ -31,7 +31,7 @@ void importConcat(NodeImport& n) {
     for (int32_t i = 0; i < n.nbInputs(); ++i) {
       if (n.hasInput(i)) parts.push_back(n.constantInput(i));
     }
-    if (auto folded = tryFold([&] { return foldConcat(parts, axis); })) {
+    if (auto folded = tryFold([&] { return foldConcat(parts, axis, n.foldLimit()); })) {
       n.setOutput(0, *folded);
       return;
     }
@@ -40,7 +40,7 @@ void importConcat(NodeImport& n) {
   for (int32_t i = 0; i < n.nbInputs(); ++i) {
     if (!n.hasInput(i)) continue;
     // Empty parts contribute nothing (exporters concatenate empty shape pieces).
-    if (volume(n.inputDims(i)) == 0 && n.nbInputs() > 1) continue;
+    if (elementCount(n.inputDims(i)) == 0 && n.nbInputs() > 1) continue;
     inputs.push_back(n.input(i));
   }
   if (inputs.empty()) inputs.push_back(n.input(0));
@@ -97,8 +97,12 @@ void importSplit(NodeImport& n) {
     size[axis] = sizes[static_cast<std::size_t>(o)];
     offset += size[axis];
     if (!n.outputUsed(o)) continue;
-    if (c != nullptr && c->count() <= kMaxFoldElements) {
-      n.setOutput(o, foldSlice(*c, start, size, stride));
+    std::optional<ConstTensor> folded;
+    if (c != nullptr) {
+      folded = tryFold([&] { return foldSlice(*c, start, size, stride, n.foldLimit()); });
+    }
+    if (folded) {
+      n.setOutput(o, *folded);
     } else {
       n.setOutput(o, n.slice(n.input(0), start, size, stride, "part" + std::to_string(o)));
     }
@@ -161,9 +165,11 @@ void importSlice(NodeImport& n) {
     n.forward(0, 0);
     return;
   }
-  if (const ConstTensor* c = n.constantInput(0); c != nullptr && c->count() <= kMaxFoldElements) {
-    n.setOutput(0, foldSlice(*c, start, size, stride));
-    return;
+  if (const ConstTensor* c = n.constantInput(0)) {
+    if (auto folded = tryFold([&] { return foldSlice(*c, start, size, stride, n.foldLimit()); })) {
+      n.setOutput(0, *folded);
+      return;
+    }
   }
   n.setOutput(0, n.slice(n.input(0), start, size, stride, {}));
 }
@@ -174,8 +180,8 @@ void importGather(NodeImport& n) {
   const int32_t axis = normalizeAxis(n, n.attrInt("axis", 0), data.nbDims, "axis");
   const ConstTensor* d = n.constantInput(0);
   const ConstTensor* i = n.constantInput(1);
-  if (d != nullptr && i != nullptr && d->count() <= kMaxFoldElements) {
-    if (auto folded = tryFold([&] { return foldGather(*d, *i, axis); })) {
+  if (d != nullptr && i != nullptr) {
+    if (auto folded = tryFold([&] { return foldGather(*d, *i, axis, n.foldLimit()); })) {
       n.setOutput(0, *folded);
       return;
     }
@@ -216,10 +222,12 @@ void importExpand(NodeImport& n) {
     if (lifted[i] == 1 && out[i] != 1) stride[i] = 0;
   }
   const Dims start = filled(out.nbDims, 0);
-  if (const ConstTensor* c = n.constantInput(0);
-      c != nullptr && elementCount(out) <= kMaxFoldElements) {
-    n.setOutput(0, foldSlice(c->reshaped(lifted), start, out, stride));
-    return;
+  if (const ConstTensor* c = n.constantInput(0)) {
+    if (auto folded = tryFold(
+            [&] { return foldSlice(c->reshaped(lifted), start, out, stride, n.foldLimit()); })) {
+      n.setOutput(0, *folded);
+      return;
+    }
   }
   Tensor x = n.input(0);
   if (lifted != in) x = n.reshape(x, lifted, "lift");
@@ -240,20 +248,20 @@ void importTile(NodeImport& n) {
     }
   }
   if (const ConstTensor* c = n.constantInput(0)) {
-    int64_t total = c->count();
-    for (int64_t r : repeats) {
-      if (__builtin_mul_overflow(total, r, &total)) total = std::numeric_limits<int64_t>::max();
-    }
-    if (total <= kMaxFoldElements) {
+    // Each step is at most as large as the result, which the fold limit bounds.
+    const auto folded = tryFold([&] {
       ConstTensor acc = *c;
       for (int32_t axis = 0; axis < in.nbDims; ++axis) {
         const auto r = static_cast<std::size_t>(repeats[static_cast<std::size_t>(axis)]);
         if (r == 1) continue;
         const ConstTensor part = acc;
         std::vector<const ConstTensor*> copies(r, &part);
-        acc = foldConcat(copies, axis);
+        acc = foldConcat(copies, axis, n.foldLimit());
       }
-      n.setOutput(0, acc);
+      return acc;
+    });
+    if (folded) {
+      n.setOutput(0, *folded);
       return;
     }
   }

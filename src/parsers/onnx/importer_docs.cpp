@@ -22,6 +22,9 @@ constexpr auto kDocs = std::to_array<ImporterDoc>({
     {"MaxPool", "Pooling (MaxPoolingIndices with dilations or the Indices output)",
      "1 to 3 spatial dimensions; storage_order 0 only"},
     {"AveragePool", "Pooling", "1 to 3 spatial dimensions"},
+    {"MaxUnpool", "MaxUnpool",
+     "1 to 3 spatial dimensions; output_shape must be known; indices are offsets into the output "
+     "as given"},
     {"GlobalMaxPool", "Reduce", ""},
     {"GlobalAveragePool", "Reduce", ""},
     // linear algebra
@@ -121,9 +124,12 @@ constexpr auto kDocs = std::to_array<ImporterDoc>({
     {"Squeeze", "Shuffle", "axes must be known"},
     {"Unsqueeze", "Shuffle", "axes must be known"},
     {"Identity", "(none: the input is forwarded)", ""},
-    {"Dropout", "(none: the input is forwarded)",
-     "inference only: training_mode true and the mask output are not supported"},
-    {"Cast", "Identity (cast)", "to float32, float16, bfloat16, int32, int64, int8, uint8 or bool"},
+    {"Dropout",
+     "(none: the input is forwarded); Dropout when training_mode is computed at run time",
+     "inference only: a known training_mode true is not supported; one computed at run time fails "
+     "the inference when it is true with a ratio above 0"},
+    {"Cast", "Identity (cast)",
+     "to real numeric types and bool, not float8, 4-bit or complex (computed as float32 or int32)"},
     {"CastLike", "Identity (cast)", ""},
     {"Constant", "Constant (when a layer reads it)", "no sparse or string constants"},
     {"Shape", "(folded: shapes are static)", ""},
@@ -160,7 +166,11 @@ constexpr auto kDocs = std::to_array<ImporterDoc>({
     {"SoftmaxCrossEntropyLoss", "Loss",
      "reduction none, sum or mean; weight; ignore_index; log_prob"},
     // more math
-    {"Mod", "ElementWise (kMOD, kFMOD)", "int16 and unsigned types are not supported"},
+    {"Mod", "ElementWise (kMOD, kFMOD)", "integers computed in int32"},
+    {"BitShift", "ElementWise (kSHIFT_LEFT, kSHIFT_RIGHT)",
+     "computed in int32: results beyond the element type's range saturate instead of wrapping"},
+    {"DFT", "DFT", "dft_length and (opset 20) axis must be known; no inverse with onesided"},
+    {"TfIdfVectorizer", "TfIdfVectorizer", "int32 and int64 input (pool_int64s); no strings"},
     {"Shrink", "ElementWise + Select", ""},
     {"MeanVarianceNormalization", "Reduce + ElementWise", ""},
     {"EyeLike", "Constant", "the input's shape must be known"},

@@ -82,7 +82,14 @@ Dims NodeImport::inputDims(int32_t i) const {
   if (!hasInput(i)) invalid("input " + std::to_string(i) + " is missing");
   const Value& v = state_.values.at(proto.input(i));
   if (v.constant) return v.constant->dims();
-  return v.tensor.dimensions();
+  const Dims dims = v.tensor.dimensions();
+  // Importers compute with the rank and extents; a shape the network could not infer (its
+  // reason is logged) must not reach them as rank -1.
+  if (dims.nbDims < 0) {
+    fail(ErrorCode::kINVALID_ARGUMENT, "the shape of input ", i, " ('", proto.input(i),
+         "') could not be inferred (the reason is logged above)");
+  }
+  return dims;
 }
 
 DataType NodeImport::inputType(int32_t i) const {
@@ -148,7 +155,8 @@ std::optional<ConstTensor> NodeImport::attrTensor(std::string_view name) const {
   if (a->type() != ::onnx::AttributeProto::TENSOR && !(a->type() == 0 && a->has_t())) {
     invalid("attribute '" + std::string(name) + "' must be a TENSOR, not " + typeOfAttr(*a));
   }
-  return decodeTensor(a->t(), state_.root, "attribute '" + std::string(name) + "'");
+  return decodeTensor(a->t(), state_.root, state_.constants,
+                      "attribute '" + std::string(name) + "'");
 }
 
 bool NodeImport::outputUsed(int32_t i) const {
@@ -157,8 +165,9 @@ bool NodeImport::outputUsed(int32_t i) const {
 }
 
 void NodeImport::setOutput(int32_t i, Tensor tensor) {
-  KILN_ASSERT(i >= 0 && i < proto.output_size());
-  if (proto.output(i).empty()) return;
+  KILN_ASSERT(i >= 0);
+  // Trailing optional outputs may be left out of the list, as "" may name them.
+  if (i >= proto.output_size() || proto.output(i).empty()) return;
   if (!tensor) fail(ErrorCode::kINVALID_ARGUMENT, "the network rejected output ", i);
   if (!tensor.isNetworkInput()) tensor.setName(proto.output(i));
   // Profiles and messages name layers; the one writing the node's output carries its name.
@@ -175,8 +184,8 @@ void NodeImport::setOutput(int32_t i, Tensor tensor) {
 }
 
 void NodeImport::setOutput(int32_t i, ConstTensor values) {
-  KILN_ASSERT(i >= 0 && i < proto.output_size());
-  if (proto.output(i).empty()) return;
+  KILN_ASSERT(i >= 0);
+  if (i >= proto.output_size() || proto.output(i).empty()) return;
   Value& v = state_.values[proto.output(i)];
   v.tensor = Tensor();
   v.constant = std::make_shared<const ConstTensor>(std::move(values));
@@ -184,7 +193,7 @@ void NodeImport::setOutput(int32_t i, ConstTensor values) {
 
 void NodeImport::forward(int32_t j, int32_t i) {
   if (!hasInput(j)) invalid("input " + std::to_string(j) + " is missing");
-  if (proto.output(i).empty()) return;
+  if (i >= proto.output_size() || proto.output(i).empty()) return;
   const Value source = state_.values.at(proto.input(j));
   Value& v = state_.values[proto.output(i)];
   v.tensor = source.tensor;
@@ -192,7 +201,7 @@ void NodeImport::forward(int32_t j, int32_t i) {
 }
 
 bool NodeImport::outputSet(int32_t i) const {
-  if (proto.output(i).empty()) return true;
+  if (i >= proto.output_size() || proto.output(i).empty()) return true;
   const auto it = state_.values.find(proto.output(i));
   return it != state_.values.end() && (it->second.tensor || it->second.constant);
 }
@@ -291,6 +300,7 @@ void NodeImport::invalid(const std::string& message) const {
 }
 
 int32_t normalizeAxis(const NodeImport& n, int64_t axis, int32_t rank, std::string_view what) {
+  if (rank < 0) n.invalid(std::string(what) + " refers to a tensor whose shape is unknown");
   const int64_t resolved = axis < 0 ? axis + rank : axis;
   if (resolved < 0 || resolved >= rank) {
     n.invalid(std::string(what) + " " + std::to_string(axis) + " is outside [" +

@@ -8,6 +8,7 @@
 // kiln::Error with kINVALID_MODEL for what the model gets wrong.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -40,11 +41,18 @@ struct Value {
 
 //! The parse-wide state importers share.
 struct ImportState {
-  ImportState(NetworkDefinition& net, ExternalDataRoot dataRoot)
-      : network(net), root(std::move(dataRoot)) {}
+  ImportState(NetworkDefinition& net, ExternalDataRoot dataRoot, uint64_t maxConstantBytes)
+      : network(net),
+        root(std::move(dataRoot)),
+        constants{maxConstantBytes, false},
+        folds{std::min(maxConstantBytes, kFoldLimitBytes), true} {}
 
   NetworkDefinition& network;
   ExternalDataRoot root;
+  //! Every constant the parser makes (ModelLimits::maxTensorBytes): larger ones are refused.
+  ConstantLimit constants;
+  //! Results of parse-time folds: larger ones are left to the network.
+  ConstantLimit folds;
   std::map<std::string, Value, std::less<>> values;
   //! Names read by some node or listed as graph outputs (outputs not in it may be dropped).
   std::set<std::string, std::less<>> consumed;
@@ -94,6 +102,11 @@ class NodeImport {
   std::vector<float> attrFloats(std::string_view name) const;
   //! The decoded tensor attribute @p name; nullopt when absent.
   std::optional<ConstTensor> attrTensor(std::string_view name) const;
+
+  //! The limits to make constants with (ConstTensor::allocate): constants the node makes, and
+  //! results of folds (which decline past theirs).
+  const ConstantLimit& constantLimit() const noexcept { return state_.constants; }
+  const ConstantLimit& foldLimit() const noexcept { return state_.folds; }
 
   // --- outputs -------------------------------------------------------------------------------
   int32_t nbOutputs() const noexcept { return proto.output_size(); }
@@ -185,6 +198,10 @@ void importLRN(NodeImport& n);
 void importReduce(NodeImport& n);
 void importArgMinMax(NodeImport& n);
 void importTopK(NodeImport& n);
+void importBitShift(NodeImport& n);
+void importDFT(NodeImport& n);
+void importTfIdfVectorizer(NodeImport& n);
+void importMaxUnpool(NodeImport& n);
 void importReshape(NodeImport& n);
 void importFlatten(NodeImport& n);
 void importTranspose(NodeImport& n);

@@ -28,6 +28,7 @@ struct OnnxParser::Impl {
   NetworkDefinition& network;
   Logger& logger;
   std::map<std::string, Dims, std::less<>> inputShapes;
+  ModelLimits limits;
   std::vector<std::string> shapeProblems;
   std::vector<Diagnostics::Entry> errors;
   int64_t opset = 0;
@@ -72,6 +73,7 @@ struct OnnxParser::Impl {
     onnx_import::ImportOptions options;
     options.root.folder = folder;
     options.inputShapes = inputShapes;
+    options.maxConstantBytes = limits.maxTensorBytes;
     return onnx_import::importModel(model, options, network, diag, opset);
   }
 };
@@ -102,6 +104,14 @@ void OnnxParser::setInputShape(std::string_view name, const Dims& dims) {
   } catch (...) {
     impl_->logger.log(Severity::kINTERNAL_ERROR, "OnnxParser::setInputShape: out of memory");
   }
+}
+
+void OnnxParser::setModelLimits(const ModelLimits& limits) noexcept {
+  impl_->limits = limits;
+}
+
+const ModelLimits& OnnxParser::modelLimits() const noexcept {
+  return impl_->limits;
 }
 
 bool OnnxParser::parseFromFile(const std::filesystem::path& path) {

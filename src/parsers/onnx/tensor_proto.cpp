@@ -1,5 +1,6 @@
 #include "parsers/onnx/tensor_proto.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -81,12 +82,13 @@ Dims tensorDims(const ::onnx::TensorProto& tensor, std::string_view what, int64_
   return dims;
 }
 
-// Decodes little-endian element bytes.
-ConstTensor fromBytes(int32_t type, const Dims& dims, int64_t count, const std::byte* data) {
+// Decodes little-endian element bytes into @p out (allocated for them).
+void fromBytes(ConstTensor& out, const std::byte* data) {
+  const int32_t type = out.onnxType();
   const std::size_t size = rawElementSize(type);
-  const auto n = static_cast<std::size_t>(count);
+  const auto n = static_cast<std::size_t>(out.count());
   if (isOnnxFloating(type)) {
-    std::vector<float> f(n);
+    const std::span<float> f = out.floatData();
     for (std::size_t k = 0; k < n; ++k) {
       const std::byte* p = data + k * size;
       switch (type) {
@@ -104,9 +106,9 @@ ConstTensor fromBytes(int32_t type, const Dims& dims, int64_t count, const std::
           break;
       }
     }
-    return ConstTensor::floats(dims, std::move(f), type);
+    return;
   }
-  std::vector<int64_t> v(n);
+  const std::span<int64_t> v = out.intData();
   for (std::size_t k = 0; k < n; ++k) {
     const std::byte* p = data + k * size;
     switch (type) {
@@ -143,7 +145,6 @@ ConstTensor fromBytes(int32_t type, const Dims& dims, int64_t count, const std::
       }
     }
   }
-  return ConstTensor::ints(dims, std::move(v), type);
 }
 
 template <typename Field>
@@ -155,58 +156,65 @@ void checkFieldSize(const Field& field, int64_t count, std::string_view what,
   }
 }
 
-// The typed repeated fields of onnx.proto: which one holds which type.
-ConstTensor fromTypedFields(const ::onnx::TensorProto& t, const Dims& dims, int64_t count,
-                            std::string_view what) {
+// The number of values in the typed field that holds @p t's type, checked against @p count
+// before anything is allocated for them.
+void checkTypedFields(const ::onnx::TensorProto& t, int64_t count, std::string_view what) {
   const int32_t type = t.data_type();
-  const auto n = static_cast<std::size_t>(count);
   switch (type) {
-    case kOnnxFloat: {
-      checkFieldSize(t.float_data(), count, what, "float_data", type);
-      return ConstTensor::floats(dims, {t.float_data().begin(), t.float_data().end()});
-    }
-    case kOnnxDouble: {
-      checkFieldSize(t.double_data(), count, what, "double_data", type);
-      std::vector<float> f(n);
+    case kOnnxFloat:
+      return checkFieldSize(t.float_data(), count, what, "float_data", type);
+    case kOnnxDouble:
+      return checkFieldSize(t.double_data(), count, what, "double_data", type);
+    case kOnnxInt64:
+      return checkFieldSize(t.int64_data(), count, what, "int64_data", type);
+    case kOnnxUint32:
+    case kOnnxUint64:
+      return checkFieldSize(t.uint64_data(), count, what, "uint64_data", type);
+    default:  // 16-bit floats (as bit patterns), bool, uint8, int8, uint16, int16, int32
+      return checkFieldSize(t.int32_data(), count, what, "int32_data", type);
+  }
+}
+
+// The typed repeated fields of onnx.proto (which one holds which type) into @p out.
+void fromTypedFields(const ::onnx::TensorProto& t, ConstTensor& out) {
+  const int32_t type = t.data_type();
+  const auto n = static_cast<std::size_t>(out.count());
+  const std::span<float> f = out.floatData();
+  const std::span<int64_t> v = out.intData();
+  switch (type) {
+    case kOnnxFloat:
+      std::copy(t.float_data().begin(), t.float_data().end(), f.begin());
+      return;
+    case kOnnxDouble:
       for (std::size_t k = 0; k < n; ++k)
         f[k] = static_cast<float>(t.double_data(static_cast<int>(k)));
-      return ConstTensor::floats(dims, std::move(f), type);
-    }
+      return;
     case kOnnxFloat16:
-    case kOnnxBfloat16: {
+    case kOnnxBfloat16:
       // 16-bit floats travel as their bit patterns, one per int32_data entry.
-      checkFieldSize(t.int32_data(), count, what, "int32_data", type);
-      std::vector<float> f(n);
       for (std::size_t k = 0; k < n; ++k) {
         const auto bits = static_cast<uint16_t>(t.int32_data(static_cast<int>(k)));
         f[k] = type == kOnnxFloat16 ? halfToFloat(bits) : bfloat16ToFloat(bits);
       }
-      return ConstTensor::floats(dims, std::move(f), type);
-    }
-    case kOnnxInt64: {
-      checkFieldSize(t.int64_data(), count, what, "int64_data", type);
-      return ConstTensor::ints(dims, {t.int64_data().begin(), t.int64_data().end()}, type);
-    }
+      return;
+    case kOnnxInt64:
+      std::copy(t.int64_data().begin(), t.int64_data().end(), v.begin());
+      return;
     case kOnnxUint32:
-    case kOnnxUint64: {
-      checkFieldSize(t.uint64_data(), count, what, "uint64_data", type);
-      std::vector<int64_t> v(n);
+    case kOnnxUint64:
       for (std::size_t k = 0; k < n; ++k) {
         const uint64_t u = t.uint64_data(static_cast<int>(k));
         v[k] = u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
                    ? std::numeric_limits<int64_t>::max()
                    : static_cast<int64_t>(u);
       }
-      return ConstTensor::ints(dims, std::move(v), type);
-    }
-    case kOnnxBool: {
-      checkFieldSize(t.int32_data(), count, what, "int32_data", type);
-      return ConstTensor::bools(dims, {t.int32_data().begin(), t.int32_data().end()});
-    }
-    default: {  // uint8, int8, uint16, int16, int32
-      checkFieldSize(t.int32_data(), count, what, "int32_data", type);
-      return ConstTensor::ints(dims, {t.int32_data().begin(), t.int32_data().end()}, type);
-    }
+      return;
+    case kOnnxBool:
+      for (std::size_t k = 0; k < n; ++k) v[k] = t.int32_data(static_cast<int>(k)) != 0 ? 1 : 0;
+      return;
+    default:  // uint8, int8, uint16, int16, int32
+      std::copy(t.int32_data().begin(), t.int32_data().end(), v.begin());
+      return;
   }
 }
 
@@ -309,7 +317,7 @@ fs::path resolveExternalPath(const ExternalDataRoot& root, const std::string& lo
 }
 
 ConstTensor decodeTensor(const ::onnx::TensorProto& tensor, const ExternalDataRoot& root,
-                         std::string_view what) {
+                         const ConstantLimit& limit, std::string_view what) {
   const int32_t type = tensor.data_type();
   if (type == kOnnxUndefined) fail(ErrorCode::kINVALID_MODEL, what, " has no data type");
   if (type == kOnnxString || type == kOnnxComplex64 || type == kOnnxComplex128) {
@@ -327,19 +335,30 @@ ConstTensor decodeTensor(const ::onnx::TensorProto& tensor, const ExternalDataRo
   int64_t count = 0;
   const Dims dims = tensorDims(tensor, what, count);
   const std::size_t expected = static_cast<std::size_t>(count) * size;
+  if (tensor.data_location() != ::onnx::TensorProto::EXTERNAL && tensor.has_raw_data() &&
+      tensor.raw_data().size() != expected) {
+    fail(ErrorCode::kINVALID_MODEL, what, " (", onnxTypeName(type), ", shape ", toString(dims),
+         ") has ", tensor.raw_data().size(), " bytes of raw_data; it needs ", expected);
+  }
+  if (tensor.data_location() != ::onnx::TensorProto::EXTERNAL && !tensor.has_raw_data()) {
+    checkTypedFields(tensor, count, what);
+  }
+  // Checked against the limit before anything (an external file, above all) is read.
+  ConstTensor out;
+  try {
+    out = ConstTensor::allocate(dims, type, limit);
+  } catch (const Error& e) {
+    fail(e.code(), what, ": ", e.what());
+  }
   if (tensor.data_location() == ::onnx::TensorProto::EXTERNAL) {
     const auto bytes = readExternal(tensor, root, expected, what);
-    return fromBytes(type, dims, count, bytes.data());
+    fromBytes(out, bytes.data());
+  } else if (tensor.has_raw_data()) {
+    fromBytes(out, reinterpret_cast<const std::byte*>(tensor.raw_data().data()));
+  } else {
+    fromTypedFields(tensor, out);
   }
-  if (tensor.has_raw_data()) {
-    const std::string& raw = tensor.raw_data();
-    if (raw.size() != expected) {
-      fail(ErrorCode::kINVALID_MODEL, what, " (", onnxTypeName(type), ", shape ", toString(dims),
-           ") has ", raw.size(), " bytes of raw_data; it needs ", expected);
-    }
-    return fromBytes(type, dims, count, reinterpret_cast<const std::byte*>(raw.data()));
-  }
-  return fromTypedFields(tensor, dims, count, what);
+  return out;
 }
 
 }  // namespace kiln::parsers::onnx_import

@@ -20,10 +20,10 @@ struct ExternalDataRoot {
 inline constexpr int64_t kMaxConstElements = int64_t{1} << 40;
 
 //! Decodes @p tensor. Throws kINVALID_MODEL naming @p what (e.g. "initializer 'w'") when the
-//! tensor is malformed (sizes that disagree, unknown type, unreadable external data) or has a
-//! type kiln cannot hold (strings, complex numbers).
+//! tensor is malformed (sizes that disagree, unknown type, unreadable external data), has a
+//! type kiln cannot hold (strings, complex numbers) or is larger than @p limit.
 ConstTensor decodeTensor(const ::onnx::TensorProto& tensor, const ExternalDataRoot& root,
-                         std::string_view what);
+                         const ConstantLimit& limit, std::string_view what);
 
 //! Resolves an external data location against @p root: relative paths inside the folder only.
 //! Throws kINVALID_MODEL naming @p what otherwise.
