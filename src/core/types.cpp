@@ -26,12 +26,20 @@ std::string toString(DataType type) {
       return "bfloat16";
     case DataType::kINT64:
       return "int64";
+    case DataType::kINT16:
+      return "int16";
+    case DataType::kUINT16:
+      return "uint16";
+    case DataType::kUINT32:
+      return "uint32";
+    case DataType::kUINT64:
+      return "uint64";
   }
   return "unknown(" + std::to_string(static_cast<int32_t>(type)) + ")";
 }
 
 bool isValidDataType(int32_t value) noexcept {
-  return (value >= 0 && value <= 5) || value == 7 || value == 8;
+  return (value >= 0 && value <= 5) || value == 7 || value == 8 || (value >= 12 && value <= 15);
 }
 
 std::string toString(const Dims& dims) {

@@ -87,6 +87,19 @@ int64_t loadInteger(const void* data, DataType type, int64_t i) {
       return static_cast<const int32_t*>(data)[i];
     case DataType::kINT64:
       return static_cast<const int64_t*>(data)[i];
+    case DataType::kINT16:
+      return static_cast<const int16_t*>(data)[i];
+    case DataType::kUINT16:
+      return static_cast<const uint16_t*>(data)[i];
+    case DataType::kUINT32:
+      return static_cast<const uint32_t*>(data)[i];
+    case DataType::kUINT64: {
+      // Beyond INT64_MAX saturates: every destination type is int64 or narrower.
+      const uint64_t v = static_cast<const uint64_t*>(data)[i];
+      return v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
+                 ? std::numeric_limits<int64_t>::max()
+                 : static_cast<int64_t>(v);
+    }
     default:
       break;
   }
@@ -106,8 +119,11 @@ T saturate(double value) {
 
 template <typename T>
 T saturate(int64_t value) {
-  if (value > static_cast<int64_t>(std::numeric_limits<T>::max())) {
-    return std::numeric_limits<T>::max();
+  // UINT64's maximum does not fit int64_t; every int64 value >= 0 fits it.
+  if constexpr (std::numeric_limits<T>::digits <= 63) {
+    if (value > static_cast<int64_t>(std::numeric_limits<T>::max())) {
+      return std::numeric_limits<T>::max();
+    }
   }
   if (value < static_cast<int64_t>(std::numeric_limits<T>::min())) {
     return std::numeric_limits<T>::min();
@@ -142,6 +158,18 @@ void store(Number value, DataType type, void* data, int64_t i) {
       return;
     case DataType::kINT64:
       static_cast<int64_t*>(data)[i] = saturate<int64_t>(value);
+      return;
+    case DataType::kINT16:
+      static_cast<int16_t*>(data)[i] = saturate<int16_t>(value);
+      return;
+    case DataType::kUINT16:
+      static_cast<uint16_t*>(data)[i] = saturate<uint16_t>(value);
+      return;
+    case DataType::kUINT32:
+      static_cast<uint32_t*>(data)[i] = saturate<uint32_t>(value);
+      return;
+    case DataType::kUINT64:
+      static_cast<uint64_t*>(data)[i] = saturate<uint64_t>(value);
       return;
   }
   KILN_ASSERT(false);

@@ -6,6 +6,9 @@
 // - DIV truncates toward zero, FLOOR_DIV rounds toward negative infinity; INT32_MIN / -1 wraps
 //   to INT32_MIN. A zero divisor fails the inference with kFAILED_EXECUTION. MOD and FMOD are
 //   the remainders of FLOOR_DIV and DIV (the divisor's and the dividend's sign); x mod -1 is 0.
+// - SHIFT_LEFT and SHIFT_RIGHT (int32 only) shift the unsigned 32-bit pattern (ONNX BitShift is
+//   defined on unsigned types, which networks hold as int32); counts outside [0, 31] give 0, as
+//   numpy's shifts of unsigned types do.
 // - POW with a negative exponent: 1^b = 1, (-1)^b = +-1 by the parity of b, 0^b fails like a
 //   division by zero, and every other base gives 0 (1 / a^|b| truncated toward zero).
 // Float semantics: IEEE; MAX and MIN propagate NaN (as numpy.maximum); FLOOR_DIV is
@@ -30,9 +33,9 @@ namespace {
 
 using Op = ElementWiseOperation;
 
-constexpr std::array<std::string_view, 16> kOpNames = {
-    "SUM", "PROD", "MAX", "MIN",   "SUB",     "DIV",  "POW", "FLOOR_DIV",
-    "AND", "OR",   "XOR", "EQUAL", "GREATER", "LESS", "MOD", "FMOD"};
+constexpr std::array<std::string_view, 18> kOpNames = {
+    "SUM", "PROD", "MAX",   "MIN",     "SUB",  "DIV", "POW",  "FLOOR_DIV",  "AND",
+    "OR",  "XOR",  "EQUAL", "GREATER", "LESS", "MOD", "FMOD", "SHIFT_LEFT", "SHIFT_RIGHT"};
 
 std::string_view nameOf(Op op) {
   return kOpNames[static_cast<std::size_t>(op)];
@@ -43,6 +46,9 @@ bool isLogical(Op op) {
 }
 bool isComparison(Op op) {
   return op == Op::kEQUAL || op == Op::kGREATER || op == Op::kLESS;
+}
+bool isShift(Op op) {
+  return op == Op::kSHIFT_LEFT || op == Op::kSHIFT_RIGHT;
 }
 
 void inferElementWise(ir::InferContext& ctx) {
@@ -60,6 +66,10 @@ void inferElementWise(ir::InferContext& ctx) {
   if (isLogical(op)) {
     if (a.dtype != DataType::kBOOL) {
       ctx.fail(nameOf(op), " needs bool inputs, not ", toString(a.dtype));
+    }
+  } else if (isShift(op)) {
+    if (a.dtype != DataType::kINT32) {
+      ctx.fail(nameOf(op), " needs int32 inputs, not ", toString(a.dtype));
     }
   } else if (a.dtype != DataType::kFLOAT && a.dtype != DataType::kINT32) {
     ctx.fail(nameOf(op), " needs float32 or int32 inputs, not ", toString(a.dtype));
@@ -157,6 +167,10 @@ void runInt(const ir::KernelContext& ctx, Op op) {
       return binary<I, uint8_t>(ctx, [](I a, I b) { return uint8_t(a > b); });
     case Op::kLESS:
       return binary<I, uint8_t>(ctx, [](I a, I b) { return uint8_t(a < b); });
+    case Op::kSHIFT_LEFT:
+      return binary<I, I>(ctx, [](I a, I b) { return b < 0 || b > 31 ? I(0) : I(U(a) << b); });
+    case Op::kSHIFT_RIGHT:
+      return binary<I, I>(ctx, [](I a, I b) { return b < 0 || b > 31 ? I(0) : I(U(a) >> b); });
     default:
       break;
   }

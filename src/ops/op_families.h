@@ -33,6 +33,10 @@ void registerReverseSequenceOps(ir::OpRegistry& registry);  // ReverseSequence
 void registerRoiAlignOps(ir::OpRegistry& registry);         // RoiAlign
 void registerMaxPoolIndicesOps(ir::OpRegistry& registry);   // MaxPoolIndices
 void registerEinsumOps(ir::OpRegistry& registry);           // Einsum
+void registerDftOps(ir::OpRegistry& registry);              // DFT
+void registerTfIdfVectorizerOps(ir::OpRegistry& registry);  // TfIdfVectorizer
+void registerMaxUnpoolOps(ir::OpRegistry& registry);        // MaxUnpool
+void registerDropoutOps(ir::OpRegistry& registry);          // Dropout
 
 // The fused ops LayerNorm, Attention and PointwiseChain, which only the builder's optimization
 // passes (src/builder/passes) make.
@@ -69,6 +73,10 @@ inline void registerAllOps(ir::OpRegistry& registry) {
   registerRoiAlignOps(registry);
   registerMaxPoolIndicesOps(registry);
   registerEinsumOps(registry);
+  registerDftOps(registry);
+  registerTfIdfVectorizerOps(registry);
+  registerMaxUnpoolOps(registry);
+  registerDropoutOps(registry);
 }
 
 }  // namespace kiln::ops

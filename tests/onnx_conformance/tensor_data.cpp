@@ -257,6 +257,18 @@ std::vector<std::byte> toEngineBytes(const TestTensor& tensor, DataType type) {
       case DataType::kINT64:
         store(i, k);
         break;
+      case DataType::kINT16:
+        store(i, static_cast<int16_t>(k));
+        break;
+      case DataType::kUINT16:
+        store(i, static_cast<uint16_t>(k));
+        break;
+      case DataType::kUINT32:
+        store(i, static_cast<uint32_t>(k));
+        break;
+      case DataType::kUINT64:
+        store(i, static_cast<uint64_t>(k));
+        break;
     }
   }
   return bytes;
@@ -294,6 +306,19 @@ TestTensor fromEngineBytes(std::span<const std::byte> bytes, DataType type, cons
         break;
       case DataType::kINT64:
         out.ints.push_back(load<int64_t>(e));
+        break;
+      case DataType::kINT16:
+        out.ints.push_back(load<int16_t>(e));
+        break;
+      case DataType::kUINT16:
+        out.ints.push_back(load<uint16_t>(e));
+        break;
+      case DataType::kUINT32:
+        out.ints.push_back(load<uint32_t>(e));
+        break;
+      case DataType::kUINT64:
+        // Compared as the test files are read: the same 64 bits as int64.
+        out.ints.push_back(static_cast<int64_t>(load<uint64_t>(e)));
         break;
     }
   }

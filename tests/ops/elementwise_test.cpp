@@ -434,10 +434,10 @@ TEST(ElementWise, RejectsBadConfigurations) {
   // Bad arguments are refused at once.
   BadInputs f;
   auto& x = f.x;
-  EXPECT_FALSE(f.net().addElementWise(x, x, static_cast<Op>(16)));
+  EXPECT_FALSE(f.net().addElementWise(x, x, static_cast<Op>(18)));
   EXPECT_TRUE(
       f.logger.hasError("layer 'ElementWise_0' (ElementWise): unknown element-wise "
-                        "operation 16"))
+                        "operation 18"))
       << f.logger.errors();
   f.logger.clear();
   EXPECT_FALSE(f.net().addElementWise(x, x, static_cast<Op>(-1)));

@@ -89,8 +89,8 @@ TEST(Mod, IntegerZeroDivisorFailsExecution) {
 TEST(Mod, OutOfRangeOperationIsRefused) {
   NetworkFixture f;
   Tensor x = f.net().addInput("a", DataType::kINT32, Dims{2});
-  EXPECT_FALSE(f.net().addElementWise(x, x, static_cast<ElementWiseOperation>(16)));
-  EXPECT_TRUE(f.logger.hasError("unknown element-wise operation 16")) << f.logger.errors();
+  EXPECT_FALSE(f.net().addElementWise(x, x, static_cast<ElementWiseOperation>(18)));
+  EXPECT_TRUE(f.logger.hasError("unknown element-wise operation 18")) << f.logger.errors();
 }
 
 }  // namespace

@@ -186,7 +186,7 @@ TEST(NpyErrors, TruncatedHeader) {
 }
 
 TEST(NpyErrors, UnsupportedDtype) {
-  for (const char* descr : {"<f8", ">f4", "<u2", "<c8"}) {
+  for (const char* descr : {"<f8", ">f4", ">u2", "<c8"}) {
     const auto file = npyFile(
         1, std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (2,), }", 16);
     const std::string error = errorOf(file);

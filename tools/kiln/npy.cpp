@@ -19,7 +19,7 @@ struct DtypeEntry {
   std::string_view descr;
   DataType type;
 };
-constexpr std::array<DtypeEntry, 7> kDtypes = {{
+constexpr std::array<DtypeEntry, 11> kDtypes = {{
     {"<f4", DataType::kFLOAT},
     {"<f2", DataType::kHALF},
     {"<i4", DataType::kINT32},
@@ -27,6 +27,10 @@ constexpr std::array<DtypeEntry, 7> kDtypes = {{
     {"|b1", DataType::kBOOL},
     {"|u1", DataType::kUINT8},
     {"|i1", DataType::kINT8},
+    {"<i2", DataType::kINT16},
+    {"<u2", DataType::kUINT16},
+    {"<u4", DataType::kUINT32},
+    {"<u8", DataType::kUINT64},
 }};
 
 std::string supportedDescrs() {

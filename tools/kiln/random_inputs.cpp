@@ -45,6 +45,10 @@ void fillRandom(DataType type, std::span<std::byte> bytes, uint32_t seed, uint32
     case DataType::kBOOL:
     case DataType::kUINT8:
     case DataType::kINT64:
+    case DataType::kINT16:
+    case DataType::kUINT16:
+    case DataType::kUINT32:
+    case DataType::kUINT64:
       std::fill(bytes.begin(), bytes.end(), std::byte{0});
       return;
   }

@@ -8,7 +8,7 @@ namespace {
 // No setting or input makes an out-of-range enum valid, so it is refused at once.
 void checkOperation(const ir::Node& node, ElementWiseOperation op) {
   const auto raw = static_cast<int32_t>(op);
-  if (raw < 0 || op > ElementWiseOperation::kFMOD) {
+  if (raw < 0 || op > ElementWiseOperation::kSHIFT_RIGHT) {
     detail::failLayer(node, "unknown element-wise operation ", raw);
   }
 }

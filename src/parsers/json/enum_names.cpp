@@ -6,7 +6,7 @@ namespace kiln::parsers::netjson {
 
 std::span<const EnumName<DataType>> dataTypeNames() {
   using T = DataType;
-  static constexpr std::array<EnumName<T>, 8> kNames{{
+  static constexpr std::array<EnumName<T>, 12> kNames{{
       {"float32", T::kFLOAT},
       {"float16", T::kHALF},
       {"bfloat16", T::kBF16},
@@ -15,6 +15,10 @@ std::span<const EnumName<DataType>> dataTypeNames() {
       {"int32", T::kINT32},
       {"int64", T::kINT64},
       {"bool", T::kBOOL},
+      {"int16", T::kINT16},
+      {"uint16", T::kUINT16},
+      {"uint32", T::kUINT32},
+      {"uint64", T::kUINT64},
   }};
   return kNames;
 }
@@ -83,7 +87,7 @@ std::span<const EnumName<ActivationType>> activationTypeNames() {
 
 std::span<const EnumName<ElementWiseOperation>> elementWiseOperationNames() {
   using T = ElementWiseOperation;
-  static constexpr std::array<EnumName<T>, 16> kNames{{
+  static constexpr std::array<EnumName<T>, 18> kNames{{
       {"sum", T::kSUM},
       {"prod", T::kPROD},
       {"max", T::kMAX},
@@ -100,6 +104,8 @@ std::span<const EnumName<ElementWiseOperation>> elementWiseOperationNames() {
       {"less", T::kLESS},
       {"mod", T::kMOD},
       {"fmod", T::kFMOD},
+      {"shift_left", T::kSHIFT_LEFT},
+      {"shift_right", T::kSHIFT_RIGHT},
   }};
   return kNames;
 }
