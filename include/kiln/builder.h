@@ -19,6 +19,7 @@ namespace kiln {
 namespace detail {
 struct BuilderConfigData;
 struct TimingCacheData;
+struct ProfileData;
 }  // namespace detail
 
 //! The tactic choices of earlier builds (TensorRT's ITimingCache), keyed by layer signature (op,
@@ -61,6 +62,43 @@ enum class BuilderFlag : int32_t {
 
 enum class MemoryPoolType : int32_t {
   kWORKSPACE = 0,  //!< scratch memory a single kernel may use
+};
+
+//! Shapes a dynamic engine accepts (TensorRT's IOptimizationProfile): for every input with -1
+//! extents, the smallest, tuned-for (opt) and largest shape; for every shape-tensor input (an
+//! int32/int64 input whose values decide shapes, e.g. a Reshape's target shape), the smallest,
+//! tuned-for and largest values. The engine's kernels are tuned for the opt shapes and its
+//! activation memory is sized for the largest. Create one with Builder::createOptimizationProfile
+//! and add it to a BuilderConfig; an engine may have several.
+class OptimizationProfile {
+ public:
+  ~OptimizationProfile();
+  OptimizationProfile(const OptimizationProfile&) = delete;
+  OptimizationProfile& operator=(const OptimizationProfile&) = delete;
+
+  //! Shape @p which of input @p input. False (nothing changes) for an empty name, a rank
+  //! outside [0, 8] or a negative extent.
+  bool setDimensions(std::string_view input, OptProfileSelector which, const Dims& dims);
+  //! nbDims = -1 when not set.
+  Dims getDimensions(std::string_view input, OptProfileSelector which) const;
+
+  //! Values @p which of shape-tensor input @p input (one per element).
+  bool setShapeValues(std::string_view input, OptProfileSelector which,
+                      std::span<const int64_t> values);
+  //! Empty when not set.
+  std::vector<int64_t> getShapeValues(std::string_view input, OptProfileSelector which) const;
+
+  //! True when every input given has all three shapes (or values) of one rank (length), with
+  //! min <= opt <= max in every position.
+  bool isValid() const;
+
+  detail::ProfileData& data() noexcept { return *data_; }
+  const detail::ProfileData& data() const noexcept { return *data_; }
+
+ private:
+  friend class Builder;
+  OptimizationProfile();
+  std::unique_ptr<detail::ProfileData> data_;
 };
 
 class BuilderConfig {
@@ -107,6 +145,12 @@ class BuilderConfig {
   //! The cache set by setTimingCache; null when none.
   const TimingCache* getTimingCache() const;
 
+  //! Adds a copy of @p profile; returns its index, or -1 (the reason logged) when it is null or
+  //! invalid. A network with dynamic inputs (-1 extents) or shape-tensor inputs needs at least
+  //! one profile that covers every such input.
+  int32_t addOptimizationProfile(const OptimizationProfile* profile);
+  int32_t nbOptimizationProfiles() const;
+
   detail::BuilderConfigData& data() noexcept { return *data_; }
   const detail::BuilderConfigData& data() const noexcept { return *data_; }
 
@@ -126,6 +170,8 @@ class Builder {
 
   std::unique_ptr<NetworkDefinition> createNetwork();
   std::unique_ptr<BuilderConfig> createBuilderConfig();
+  //! A new, empty optimization profile, owned by the builder (valid while it lives).
+  OptimizationProfile* createOptimizationProfile();
 
   //! Optimizes @p network for the target of @p config and returns the plan bytes;
   //! empty on failure (the reason is logged).
@@ -133,6 +179,10 @@ class Builder {
                                                 const BuilderConfig& config);
   //! As buildSerializedNetwork, but returns the engine ready to run; null on failure.
   std::unique_ptr<Engine> buildEngine(NetworkDefinition& network, const BuilderConfig& config);
+
+  //! Memory for the contexts of engines this builder returns from buildEngine (null: kiln's
+  //! own).
+  void setAllocator(Allocator* allocator) noexcept;
 
   void setErrorRecorder(ErrorRecorder* recorder) noexcept;
   Logger& logger() noexcept;

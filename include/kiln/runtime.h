@@ -41,6 +41,27 @@ class Profiler {
   virtual void reportLayerTime(std::string_view layerName, float ms) noexcept = 0;
 };
 
+//! Memory for engines and contexts (TensorRT's IGpuAllocator). Set one on a Runtime or a
+//! Builder to place every execution context's activation memory and workspace where the
+//! application wants it (CPU engines: host memory). Both calls may come from any thread at any
+//! time while an engine or context made with it lives; the allocator must outlive them.
+class Allocator {
+ public:
+  virtual ~Allocator() = default;
+  //! @p size bytes aligned to @p alignment (a power of two); null when it cannot.
+  virtual void* allocate(std::size_t size, std::size_t alignment) noexcept = 0;
+  //! Frees memory from allocate; true on success.
+  virtual bool deallocate(void* memory) noexcept = 0;
+};
+
+//! Who provides a new context's activation memory (TensorRT's
+//! ExecutionContextAllocationStrategy).
+enum class ExecutionContextAllocationStrategy : int32_t {
+  kSTATIC = 0,             //!< the context allocates enough for every profile, once
+  kON_PROFILE_CHANGE = 1,  //!< the context allocates for its current profile
+  kUSER_MANAGED = 2,       //!< the application calls ExecutionContext::setDeviceMemory
+};
+
 class Engine {
  public:
   ~Engine();
@@ -67,15 +88,34 @@ class Engine {
   std::string layerInformation(int32_t layerIndex, LayerInformationFormat format) const;
   //! Every layer: one line each (kONELINE), or {"layers": [...]} (kJSON).
   std::string engineInformation(LayerInformationFormat format) const;
-  //! Bytes of activation memory one execution context needs.
+  //! Bytes of activation memory and workspace one execution context needs, for the largest
+  //! profile.
   std::size_t deviceMemorySize() const;
+  //! The same for optimization profile @p profile (its max shapes); 0 for a bad index.
+  std::size_t deviceMemorySizeForProfile(int32_t profile) const;
+
+  //! Optimization profiles (1 for an engine built without dynamic inputs).
+  int32_t nbOptimizationProfiles() const;
+  //! Shape @p which of input @p name in profile @p profile; for an input of fixed shape its
+  //! shape; nbDims = -1 for an unknown name or profile.
+  Dims profileShape(std::string_view name, int32_t profile, OptProfileSelector which) const;
+  //! Values @p which of shape-tensor input @p name in profile @p profile; empty otherwise.
+  std::vector<int64_t> profileTensorValues(std::string_view name, int32_t profile,
+                                           OptProfileSelector which) const;
+  //! True for a shape-tensor input: its values, read on the host when inference starts, decide
+  //! shapes (bind it with setInputTensorAddress to host memory).
+  bool isShapeInferenceIO(std::string_view name) const;
   DeviceType deviceType() const;
 
   //! Plan bytes that Runtime::deserialize turns back into this engine.
   std::vector<std::byte> serialize() const;
 
   //! A new context that owns its activation memory; null on failure.
-  std::unique_ptr<ExecutionContext> createExecutionContext();
+  std::unique_ptr<ExecutionContext> createExecutionContext(
+      ExecutionContextAllocationStrategy strategy = ExecutionContextAllocationStrategy::kSTATIC);
+  //! A new context without activation memory: call ExecutionContext::setDeviceMemory before
+  //! running it.
+  std::unique_ptr<ExecutionContext> createExecutionContextWithoutDeviceMemory();
 
   detail::EngineImpl& impl() noexcept { return *impl_; }
   const detail::EngineImpl& impl() const noexcept { return *impl_; }
@@ -97,8 +137,30 @@ class ExecutionContext {
   bool setInputTensorAddress(std::string_view name, const void* data);
   const void* tensorAddress(std::string_view name) const;
 
-  //! Shape of an IO tensor in this context.
+  //! Shape of an IO tensor in this context: an input's shape as set (or fixed), an output's as
+  //! the current input shapes (and shape-tensor values) give it; -1 extents while unknown.
   Dims tensorShape(std::string_view name) const;
+
+  //! Selects optimization profile @p profile (0 by default) for later inferences; input shapes
+  //! set before are forgotten. False (the reason logged) for a bad index, or when the context's
+  //! memory (kON_PROFILE_CHANGE: allocated now; user memory: too small) cannot hold it.
+  bool setOptimizationProfile(int32_t profile);
+  int32_t optimizationProfile() const noexcept;
+
+  //! Shape of dynamic input @p name for later inferences. False, with an error naming the
+  //! input, the shape and the profile's range, when it is outside the current profile.
+  bool setInputShape(std::string_view name, const Dims& dims);
+  //! True when every dynamic input has a shape set.
+  bool allInputDimensionsSpecified() const;
+
+  //! Activation memory for a context made with createExecutionContextWithoutDeviceMemory (or
+  //! kUSER_MANAGED): Engine::deviceMemorySize() bytes (enough for every profile), 64-byte
+  //! aligned, owned by the caller and not used by anything else while inferences run.
+  bool setDeviceMemory(void* memory);
+  //! As setDeviceMemory, for @p bytes: at least Engine::deviceMemorySizeForProfile(current
+  //! profile). Shape-tensor values beyond what the profile's min and max build may need more; a
+  //! run that does is refused, naming both sizes.
+  bool setDeviceMemoryV2(void* memory, int64_t bytes);
 
   //! Runs inference with the addresses set by setTensorAddress. @p stream is the CUDA stream
   //! for GPU engines and is ignored by CPU engines, which run synchronously.
@@ -136,6 +198,9 @@ class Runtime {
   //! allocating from any size a plan gives; a plan over a cap is refused naming it.
   void setModelLimits(const ModelLimits& limits) noexcept;
   const ModelLimits& modelLimits() const noexcept;
+
+  //! Memory for the contexts of engines loaded after this call (null: kiln's own).
+  void setAllocator(Allocator* allocator) noexcept;
 
   //! Threads for CPU kernels of engines loaded by this runtime (0 = one per physical core).
   void setNbThreads(int32_t threads);

@@ -20,6 +20,12 @@ enum class DataType : int32_t {
   kUINT8 = 5,  //!< unsigned 8-bit integer
   kBF16 = 7,   //!< bfloat16
   kINT64 = 8,  //!< signed 64-bit integer
+  // kiln's own (TensorRT has no such types; 9 to 11 are TensorRT's INT4, FP4 and E8M0). Networks
+  // compute in int32; these are engine input and output types, converted at the boundary.
+  kINT16 = 12,   //!< signed 16-bit integer
+  kUINT16 = 13,  //!< unsigned 16-bit integer
+  kUINT32 = 14,  //!< unsigned 32-bit integer
+  kUINT64 = 15,  //!< unsigned 64-bit integer
 };
 
 //! Size in bytes of one element of @p type.
@@ -40,6 +46,13 @@ constexpr std::size_t elementSize(DataType type) noexcept {
     case DataType::kBF16:
       return 2;
     case DataType::kINT64:
+      return 8;
+    case DataType::kINT16:
+    case DataType::kUINT16:
+      return 2;
+    case DataType::kUINT32:
+      return 4;
+    case DataType::kUINT64:
       return 8;
   }
   return 0;
@@ -83,6 +96,14 @@ std::string toString(const Dims& dims);
 
 //! Number of elements; 1 for rank 0. Undefined for dims with -1 (returns -1).
 int64_t volume(const Dims& dims) noexcept;
+
+//! Which shape of an optimization profile (TensorRT's OptProfileSelector): the smallest, the
+//! one kernels are tuned for, and the largest an engine accepts for a dynamic input.
+enum class OptProfileSelector : int32_t {
+  kMIN = 0,
+  kOPT = 1,
+  kMAX = 2,
+};
 
 //! Weights handed to the network API: type, pointer and element count.
 //!

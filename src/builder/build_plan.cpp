@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "builder/dynamic_build.h"
 #include "builder/lowering.h"
 #include "builder/memory_planner.h"
 #include "builder/passes/pass_manager.h"
@@ -12,16 +13,8 @@
 
 namespace kiln::builder {
 
-plan::EnginePlan buildPlan(const ir::Graph& network, const detail::BuilderConfigData& config,
-                           const Reporter& reporter) {
-  const auto start = std::chrono::steady_clock::now();
-  if (config.device != DeviceType::kCPU) {
-    fail(ErrorCode::kINVALID_CONFIG,
-         "this build of kiln has no GPU backend; build for DeviceType::kCPU");
-  }
-  plan::EnginePlan plan;
-  plan.graph = network;
-  ir::Graph& graph = plan.graph;
+ir::Graph optimizeGraph(ir::Graph graph, const detail::BuilderConfigData& config,
+                        const Reporter& reporter) {
   checkBuildable(graph);
   ir::inferShapes(graph);
   insertRequestedCasts(graph);
@@ -30,19 +23,41 @@ plan::EnginePlan buildPlan(const ir::Graph& network, const detail::BuilderConfig
   ir::inferShapes(graph);
   reporter.verbose("lowered the network to " + std::to_string(graph.nodes.size()) + " layers");
   runPasses(graph, config.disabledPasses, reporter);
+  return graph;
+}
 
-  TacticChoice choice = selectTactics(graph, config, reporter);
+plan::EnginePlan finishPlan(ir::Graph graph, const detail::BuilderConfigData& config,
+                            const Reporter& reporter) {
+  plan::EnginePlan plan;
+  plan.graph = std::move(graph);
+  TacticChoice choice = selectTactics(plan.graph, config, reporter);
   plan.tactics = std::move(choice.tactics);
-  plan.memory = planMemory(graph);
+  plan.memory = planMemory(plan.graph, plan.tactics);
   plan.target = plan::hostTarget(config.device);
   plan.target.requiredIsa = std::move(choice.requiredIsa);
   plan.builderFlags = config.flags;
+  return plan;
+}
 
+plan::EnginePlan buildPlan(const ir::Graph& network, const detail::BuilderConfigData& config,
+                           const Reporter& reporter) {
+  const auto start = std::chrono::steady_clock::now();
+  if (config.device != DeviceType::kCPU) {
+    fail(ErrorCode::kINVALID_CONFIG,
+         "this build of kiln has no GPU backend; build for DeviceType::kCPU");
+  }
+  plan::EnginePlan plan =
+      needsProfiles(network, config)
+          ? buildDynamicPlan(network, config, reporter)
+          : finishPlan(optimizeGraph(network, config, reporter), config, reporter);
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  reporter.info("built an engine of " + std::to_string(graph.nodes.size()) + " layers in " +
+  reporter.info("built an engine of " + std::to_string(plan.graph.nodes.size()) + " layers in " +
                 std::to_string(static_cast<int64_t>(ms)) + " ms; activation memory " +
-                std::to_string(plan.memory.arenaBytes) + " bytes");
+                std::to_string(plan.memory.arenaBytes) + " bytes" +
+                (plan.isDynamic() ? " at profile 0's opt shapes, " +
+                                        std::to_string(plan.profiles.size()) + " profile(s)"
+                                  : ""));
   return plan;
 }
 

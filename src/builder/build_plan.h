@@ -8,8 +8,18 @@
 
 namespace kiln::builder {
 
-//! Throws Error naming the layer or tensor at fault.
+//! Throws Error naming the layer or tensor at fault. A network with dynamic or shape-tensor
+//! inputs is built for the config's optimization profiles (see dynamic_build.h).
 plan::EnginePlan buildPlan(const ir::Graph& network, const detail::BuilderConfigData& config,
                            const Reporter& reporter);
+
+//! The shape-independent half of a build: lowering and the optimization passes on a network
+//! whose input shapes are all known.
+ir::Graph optimizeGraph(ir::Graph graph, const detail::BuilderConfigData& config,
+                        const Reporter& reporter);
+
+//! The other half: a tactic per node (timed as the config says), memory planned, the target.
+plan::EnginePlan finishPlan(ir::Graph graph, const detail::BuilderConfigData& config,
+                            const Reporter& reporter);
 
 }  // namespace kiln::builder

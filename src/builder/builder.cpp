@@ -6,6 +6,7 @@
 #include "builder/build_plan.h"
 #include "builder/builder_config.h"
 #include "builder/passes/pass_manager.h"
+#include "builder/profile_data.h"
 #include "builder/tactics/timing_cache.h"
 #include "core/error.h"
 #include "network/network_impl.h"
@@ -104,6 +105,53 @@ const TimingCache* BuilderConfig::getTimingCache() const {
   return data_->timingCache;
 }
 
+int32_t BuilderConfig::addOptimizationProfile(const OptimizationProfile* profile) {
+  const auto reject = [this](const std::string& why) {
+    if (data_->reporter) {
+      data_->reporter->error(ErrorCode::kINVALID_ARGUMENT, "addOptimizationProfile: " + why);
+    }
+    return -1;
+  };
+  if (profile == nullptr) return reject("null profile");
+  if (profile->data().inputs.empty()) return reject("the profile gives no input shapes");
+  for (const plan::InputRange& range : profile->data().inputs) {
+    const std::string where = "input '" + range.name + "': ";
+    if (range.shapeTensor) {
+      const auto& [min, opt, max] = range.values;
+      if (min.size() != opt.size() || opt.size() != max.size()) {
+        return reject(where + "min, opt and max need the same number of values");
+      }
+      for (std::size_t i = 0; i < min.size(); ++i) {
+        if (min[i] > opt[i] || opt[i] > max[i]) {
+          return reject(where + "values must satisfy min <= opt <= max (position " +
+                        std::to_string(i) + ")");
+        }
+      }
+      continue;
+    }
+    const auto& [min, opt, max] = range.dims;
+    if (min.nbDims < 0 || opt.nbDims < 0 || max.nbDims < 0) {
+      return reject(where + "min, opt and max shapes must all be set");
+    }
+    if (min.nbDims != opt.nbDims || opt.nbDims != max.nbDims) {
+      return reject(where + "min " + toString(min) + ", opt " + toString(opt) + " and max " +
+                    toString(max) + " differ in rank");
+    }
+    for (int32_t i = 0; i < min.nbDims; ++i) {
+      if (min[i] > opt[i] || opt[i] > max[i]) {
+        return reject(where + "min " + toString(min) + ", opt " + toString(opt) + ", max " +
+                      toString(max) + ": need min <= opt <= max in every dimension");
+      }
+    }
+  }
+  data_->profiles.push_back(profile->data().inputs);
+  return static_cast<int32_t>(data_->profiles.size()) - 1;
+}
+
+int32_t BuilderConfig::nbOptimizationProfiles() const {
+  return static_cast<int32_t>(data_->profiles.size());
+}
+
 // ---------------------------------------------------------------------------------------------
 // TimingCache
 
@@ -142,6 +190,8 @@ std::size_t TimingCache::size() const {
 struct Builder::Impl {
   explicit Impl(Logger& logger) : reporter(logger) {}
   Reporter reporter;
+  Allocator* allocator = nullptr;
+  std::vector<std::unique_ptr<OptimizationProfile>> profiles;
 
   // Runs the build, reporting any error; nullopt on failure.
   std::optional<plan::EnginePlan> build(NetworkDefinition& network, const BuilderConfig& config) {
@@ -164,6 +214,15 @@ Builder::~Builder() = default;
 std::unique_ptr<NetworkDefinition> Builder::createNetwork() {
   return std::unique_ptr<NetworkDefinition>(
       new NetworkDefinition(std::make_unique<detail::NetworkImpl>(impl_->reporter)));
+}
+
+OptimizationProfile* Builder::createOptimizationProfile() {
+  impl_->profiles.push_back(std::unique_ptr<OptimizationProfile>(new OptimizationProfile()));
+  return impl_->profiles.back().get();
+}
+
+void Builder::setAllocator(Allocator* allocator) noexcept {
+  impl_->allocator = allocator;
 }
 
 std::unique_ptr<BuilderConfig> Builder::createBuilderConfig() {
@@ -190,7 +249,8 @@ std::unique_ptr<Engine> Builder::buildEngine(NetworkDefinition& network,
   if (!plan) return nullptr;
   try {
     return std::make_unique<Engine>(std::make_shared<detail::EngineImpl>(
-        std::move(*plan), impl_->reporter, std::make_shared<ThreadPool>(config.nbThreads())));
+        std::move(*plan), impl_->reporter, std::make_shared<ThreadPool>(config.nbThreads()),
+        impl_->allocator));
   } catch (const Error& e) {
     impl_->reporter.error(e.code(), std::string("build failed: ") + e.what());
   }

@@ -10,6 +10,7 @@
 
 #include "core/reporter.h"
 #include "kiln/builder.h"
+#include "plan/engine_plan.h"
 
 namespace kiln::detail {
 
@@ -22,6 +23,7 @@ struct BuilderConfigData {
   std::vector<std::string> disabledPasses;  //!< names of optimization passes not to run
   TimingCache* timingCache = nullptr;       //!< set by BuilderConfig::setTimingCache
   std::optional<Reporter> reporter;         //!< the creating builder's, for config errors
+  std::vector<std::vector<plan::InputRange>> profiles;  //!< by addOptimizationProfile
 
   bool flag(BuilderFlag f) const noexcept { return (flags >> static_cast<uint32_t>(f)) & 1u; }
 };

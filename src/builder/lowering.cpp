@@ -22,9 +22,8 @@ void checkBuildable(const ir::Graph& graph) {
     }
     if (!isFullyKnown(value.dims)) {
       fail(ErrorCode::kINVALID_ARGUMENT, "input '", value.name, "' has shape ",
-           toString(value.dims),
-           ": dimensions of -1 need an optimization profile, which this builder does not ",
-           "support yet; give the input a fixed shape");
+           toString(value.dims), ": dimensions of -1 need an optimization profile (BuilderConfig::",
+           "addOptimizationProfile; kiln --minShapes/--optShapes/--maxShapes)");
     }
   }
   for (ir::ValueId v : graph.outputs) {

@@ -1,9 +1,16 @@
-// Greedy best-fit by size: values are placed largest first at the lowest offset where no
-// value alive at the same time overlaps (the heuristic of TFLite's and ORT's arena planners).
+// Offsets by liveness. A value lives from the node that writes it to the last node that reads
+// it; values whose lives overlap need disjoint bytes. Finding the smallest arena is NP-hard
+// (dynamic storage allocation), so greedy placements are tried in several orders, each with
+// first-fit and best-fit, and the smallest arena wins (the heuristics of TFLite's and ORT's
+// arena planners, which each win on some graphs). Pointwise nodes may write over an input that
+// dies there: the pair is then one block, which is what lets a chain of them use two buffers.
 #include "builder/memory_planner.h"
 
 #include <algorithm>
+#include <functional>
+#include <limits>
 #include <numeric>
+#include <optional>
 
 #include "core/aligned_buffer.h"
 #include "core/shape_util.h"
@@ -11,77 +18,287 @@
 namespace kiln::builder {
 
 namespace {
-struct Interval {
-  std::size_t value;
-  int64_t first;  // node index that writes it
-  int64_t last;   // last node index that reads it
-  uint64_t bytes;
-  uint64_t offset = 0;
+
+// One arena allocation: a value, and the values that took its bytes in place after it.
+struct Block {
+  int64_t first = 0;  // node that writes the first value
+  int64_t last = 0;   // last node that reads the last value
+  uint64_t bytes = 0;
 };
 
 uint64_t alignUp(uint64_t n) {
   return (n + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
 }
+
+// Pairs of blocks alive together that the planner lists; a graph with more (thousands of values
+// alive at once) is placed by scanning every block instead, in one order only, in less memory.
+constexpr std::size_t kMaxConflictPairs = std::size_t{1} << 20;
+
+using Conflicts = std::optional<std::vector<std::vector<std::size_t>>>;
+
+// For every block, the blocks alive at the same time as it, found by a sweep over blocks sorted
+// by first node; nullopt past kMaxConflictPairs.
+Conflicts conflicts(const std::vector<Block>& blocks) {
+  std::vector<std::size_t> byFirst(blocks.size());
+  std::iota(byFirst.begin(), byFirst.end(), 0);
+  std::stable_sort(byFirst.begin(), byFirst.end(),
+                   [&](std::size_t a, std::size_t b) { return blocks[a].first < blocks[b].first; });
+  std::vector<std::vector<std::size_t>> out(blocks.size());
+  std::size_t pairs = 0;
+  std::vector<std::size_t> active;
+  for (std::size_t i : byFirst) {
+    std::erase_if(active, [&](std::size_t a) { return blocks[a].last < blocks[i].first; });
+    pairs += active.size();
+    if (pairs > kMaxConflictPairs) return std::nullopt;
+    for (std::size_t a : active) {
+      out[a].push_back(i);
+      out[i].push_back(a);
+    }
+    active.push_back(i);
+  }
+  return out;
+}
+
+// Calls @p f(j) for every block j alive at the same time as block @p i.
+template <typename F>
+void forEachConflict(const std::vector<Block>& blocks, const Conflicts& adj, std::size_t i, F&& f) {
+  if (adj) {
+    for (std::size_t j : (*adj)[i]) f(j);
+    return;
+  }
+  for (std::size_t j = 0; j < blocks.size(); ++j) {
+    if (j != i && blocks[j].first <= blocks[i].last && blocks[i].first <= blocks[j].last) f(j);
+  }
+}
+
+enum class Fit { kFirst, kBest };
+
+// Places blocks in @p order, each in a gap among the already placed blocks it conflicts with:
+// the lowest gap that holds it (first fit) or the smallest (best fit), else above them all.
+uint64_t place(const std::vector<Block>& blocks, const Conflicts& adj,
+               const std::vector<std::size_t>& order, Fit fit, std::vector<uint64_t>& offsets) {
+  constexpr uint64_t kUnplaced = std::numeric_limits<uint64_t>::max();
+  offsets.assign(blocks.size(), kUnplaced);
+  uint64_t arena = 0;
+  std::vector<std::pair<uint64_t, uint64_t>> taken;  // [begin, end) of placed conflicting blocks
+  for (std::size_t i : order) {
+    const uint64_t size = blocks[i].bytes;
+    taken.clear();
+    forEachConflict(blocks, adj, i, [&](std::size_t j) {
+      if (offsets[j] != kUnplaced) taken.emplace_back(offsets[j], offsets[j] + blocks[j].bytes);
+    });
+    std::sort(taken.begin(), taken.end());
+    uint64_t chosen = kUnplaced;
+    uint64_t chosenGap = kUnplaced;
+    uint64_t cursor = 0;  // end of the occupied bytes below the next block
+    for (const auto& [begin, end] : taken) {
+      if (begin >= cursor && begin - cursor >= size) {
+        const uint64_t gap = begin - cursor;
+        if (fit == Fit::kFirst) {
+          chosen = cursor;
+          break;
+        }
+        if (gap < chosenGap) {
+          chosen = cursor;
+          chosenGap = gap;
+        }
+      }
+      cursor = std::max(cursor, end);
+    }
+    if (chosen == kUnplaced) chosen = cursor;
+    offsets[i] = chosen;
+    arena = std::max(arena, chosen + size);
+  }
+  return arena;
+}
+
+// Orders to try; ties keep block order (stable sorts), so that plans are deterministic.
+std::vector<std::vector<std::size_t>> orders(const std::vector<Block>& blocks,
+                                             const Conflicts& adj) {
+  std::vector<uint64_t> conflictBytes(blocks.size(), 0);
+  for (std::size_t i = 0; adj && i < blocks.size(); ++i) {
+    for (std::size_t j : (*adj)[i]) conflictBytes[i] += blocks[j].bytes;
+  }
+  using Less = std::function<bool(std::size_t, std::size_t)>;
+  const std::vector<Less> keys = {
+      // Largest first: big blocks fix the arena's size; small ones fill the gaps.
+      [&](std::size_t a, std::size_t b) { return blocks[a].bytes > blocks[b].bytes; },
+      // Execution order: a stack-like placement, good for chains.
+      [&](std::size_t a, std::size_t b) {
+        return blocks[a].first != blocks[b].first ? blocks[a].first < blocks[b].first
+                                                  : blocks[a].bytes > blocks[b].bytes;
+      },
+      // Most contended first: blocks alive beside many bytes have the fewest places to go.
+      [&](std::size_t a, std::size_t b) {
+        return blocks[a].bytes + conflictBytes[a] > blocks[b].bytes + conflictBytes[b];
+      },
+      // Largest size x lifetime first: long-lived blocks split the arena for everyone else.
+      [&](std::size_t a, std::size_t b) {
+        const auto area = [&](std::size_t i) {
+          const auto length = static_cast<uint64_t>(blocks[i].last - blocks[i].first + 1);
+          return static_cast<long double>(blocks[i].bytes) * static_cast<long double>(length);
+        };
+        return area(a) > area(b);
+      },
+  };
+  std::vector<std::vector<std::size_t>> out;
+  for (const Less& key : keys) {
+    if (!adj && !out.empty()) break;  // each order scans all blocks: one is enough
+    std::vector<std::size_t> order(blocks.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), key);
+    out.push_back(std::move(order));
+  }
+  return out;
+}
+
+// The most bytes alive during any one node; no placement can use fewer.
+uint64_t lowerBound(const std::vector<Block>& blocks, std::size_t nbNodes) {
+  std::vector<uint64_t> starting(nbNodes + 1, 0);
+  std::vector<uint64_t> ending(nbNodes + 1, 0);
+  for (const Block& b : blocks) {
+    starting[static_cast<std::size_t>(b.first)] += b.bytes;
+    ending[static_cast<std::size_t>(b.last) + 1] += b.bytes;
+  }
+  uint64_t alive = 0;
+  uint64_t most = 0;
+  for (std::size_t n = 0; n < nbNodes; ++n) {
+    alive = alive - ending[n] + starting[n];
+    most = std::max(most, alive);
+  }
+  return most;
+}
+
 }  // namespace
 
-plan::MemoryPlan planMemory(const ir::Graph& graph) {
-  plan::MemoryPlan plan;
-  plan.valueOffsets.assign(graph.values.size(), -1);
+bool runsInPlace(const ir::Node& node, std::string_view tactic) {
+  // Checked kernel by kernel: the reference kernels of these ops (a PointwiseChain writes its
+  // output only in its last step) and their "cpu.vec" kernels compute output element i from
+  // element i of a same-sized input, in one pass, threads splitting the elements.
+  static constexpr std::string_view kOps[] = {"Activation", "ElementWise", "Unary",
+                                              "PointwiseChain"};
+  if (std::find(std::begin(kOps), std::end(kOps), node.op) == std::end(kOps)) return false;
+  if (tactic == "cpu.reference") return true;
+  return tactic == "cpu.vec" && (node.op == "Activation" || node.op == "ElementWise");
+}
 
-  std::vector<Interval> intervals;
-  std::vector<int64_t> slot(graph.values.size(), -1);
+namespace {
+
+// Every arena value's block: its own, or, in place, the block of the input it overwrites.
+struct Blocks {
+  std::vector<Block> blocks;
+  std::vector<int64_t> blockOf;  // per value; -1 outside the arena
+  bool shared = false;           // some value took another's bytes in place
+};
+
+Blocks blocksOf(const ir::Graph& graph, std::span<const std::string> tactics) {
+  const std::size_t nbValues = graph.values.size();
+  std::vector<bool> inArena(nbValues, false);
+  std::vector<int64_t> lastRead(nbValues, -1);
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
     for (ir::ValueId v : graph.nodes[n].outputs) {
       const ir::Value& value = graph.value(v);
-      if (value.isConstant() || graph.isGraphOutput(v) || graph.isGraphInput(v)) continue;
-      const uint64_t bytes = checkedByteSize(value.dims, value.dtype, value.name);
-      slot[static_cast<std::size_t>(v)] = static_cast<int64_t>(intervals.size());
-      intervals.push_back({static_cast<std::size_t>(v), static_cast<int64_t>(n),
-                           static_cast<int64_t>(n), alignUp(bytes)});
+      inArena[static_cast<std::size_t>(v)] =
+          !value.isConstant() && !graph.isGraphOutput(v) && !graph.isGraphInput(v);
+      lastRead[static_cast<std::size_t>(v)] = static_cast<int64_t>(n);
     }
     for (ir::ValueId v : graph.nodes[n].inputs) {
-      if (v == ir::kNoValue) continue;
-      const int64_t s = slot[static_cast<std::size_t>(v)];
-      if (s >= 0) intervals[static_cast<std::size_t>(s)].last = static_cast<int64_t>(n);
+      if (v != ir::kNoValue) lastRead[static_cast<std::size_t>(v)] = static_cast<int64_t>(n);
     }
   }
 
-  // Lower bound: the largest total of bytes alive during any one node.
-  for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
-    uint64_t alive = 0;
-    for (const auto& it : intervals) {
-      if (it.first <= static_cast<int64_t>(n) && static_cast<int64_t>(n) <= it.last) {
-        alive += it.bytes;
+  Blocks out;
+  out.blockOf.assign(nbValues, -1);
+  // The block of an input of @p node (at index @p at) that its @p output may overwrite: one that
+  // dies there, of the same type and size; -1 when there is none.
+  const auto inPlaceBlock = [&](const ir::Node& node, int64_t at, const ir::Value& output,
+                                uint64_t bytes) -> int64_t {
+    for (ir::ValueId u : node.inputs) {
+      if (u == ir::kNoValue) continue;
+      const auto ui = static_cast<std::size_t>(u);
+      const ir::Value& input = graph.value(u);
+      // Equal volumes of one type: broadcasting then maps output element i to input element i
+      // (every extent the same, or a leading 1).
+      if (out.blockOf[ui] >= 0 && lastRead[ui] == at && input.dtype == output.dtype &&
+          volume(input.dims) == volume(output.dims) &&
+          checkedByteSize(input.dims, input.dtype, input.name) == bytes) {
+        return out.blockOf[ui];
       }
     }
-    plan.lowerBoundBytes = std::max(plan.lowerBoundBytes, alive);
+    return -1;
+  };
+  for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
+    const ir::Node& node = graph.nodes[n];
+    const auto at = static_cast<int64_t>(n);
+    const bool inPlace =
+        n < tactics.size() && node.outputs.size() == 1 && runsInPlace(node, tactics[n]);
+    for (ir::ValueId v : node.outputs) {
+      const auto vi = static_cast<std::size_t>(v);
+      if (!inArena[vi]) continue;
+      const ir::Value& value = graph.value(v);
+      const uint64_t bytes = checkedByteSize(value.dims, value.dtype, value.name);
+      const int64_t block = inPlace ? inPlaceBlock(node, at, value, bytes) : -1;
+      if (block >= 0) {
+        out.blocks[static_cast<std::size_t>(block)].last = lastRead[vi];
+        out.blockOf[vi] = block;
+        out.shared = true;
+      } else {
+        out.blockOf[vi] = static_cast<int64_t>(out.blocks.size());
+        out.blocks.push_back({at, lastRead[vi], alignUp(bytes)});
+      }
+    }
   }
+  return out;
+}
 
-  std::vector<std::size_t> order(intervals.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return intervals[a].bytes > intervals[b].bytes;
-  });
-  std::vector<std::size_t> placed;
-  for (std::size_t i : order) {
-    Interval& cur = intervals[i];
-    // Conflicting placements sorted by offset; take the first gap that fits.
-    std::vector<const Interval*> conflicts;
-    for (std::size_t j : placed) {
-      const Interval& other = intervals[j];
-      if (other.first <= cur.last && cur.first <= other.last) conflicts.push_back(&other);
+// The smallest arena the placements find for @p blocks, and every block's offset in it.
+uint64_t arrange(const std::vector<Block>& blocks, uint64_t lowerBoundBytes,
+                 std::vector<uint64_t>& best) {
+  const auto adj = conflicts(blocks);
+  std::vector<uint64_t> offsets;
+  uint64_t bestArena = std::numeric_limits<uint64_t>::max();
+  best.clear();
+  for (const auto& order : orders(blocks, adj)) {
+    for (const Fit fit : {Fit::kFirst, Fit::kBest}) {
+      if (!adj && fit == Fit::kBest) break;
+      const uint64_t arena = place(blocks, adj, order, fit, offsets);
+      if (arena < bestArena) {
+        bestArena = arena;
+        best.swap(offsets);
+      }
+      if (bestArena == lowerBoundBytes) return bestArena;
     }
-    std::sort(conflicts.begin(), conflicts.end(),
-              [](const Interval* a, const Interval* b) { return a->offset < b->offset; });
-    uint64_t offset = 0;
-    for (const Interval* other : conflicts) {
-      if (offset + cur.bytes <= other->offset) break;
-      offset = std::max(offset, other->offset + other->bytes);
+  }
+  return bestArena;
+}
+
+}  // namespace
+
+plan::MemoryPlan planMemory(const ir::Graph& graph, std::span<const std::string> tactics) {
+  plan::MemoryPlan plan;
+  plan.valueOffsets.assign(graph.values.size(), -1);
+  Blocks chosen = blocksOf(graph, tactics);
+  std::vector<uint64_t> offsets;
+  // Sharing bytes never raises the lower bound, but the greedy placements are not monotone:
+  // keep the plan without sharing when it happens to come out smaller, so that passing tactics
+  // never costs memory.
+  plan.lowerBoundBytes = lowerBound(chosen.blocks, graph.nodes.size());
+  plan.arenaBytes = arrange(chosen.blocks, plan.lowerBoundBytes, offsets);
+  if (chosen.shared) {
+    Blocks separate = blocksOf(graph, {});
+    std::vector<uint64_t> separateOffsets;
+    const uint64_t arena = arrange(separate.blocks, plan.lowerBoundBytes, separateOffsets);
+    if (arena < plan.arenaBytes) {
+      plan.arenaBytes = arena;
+      chosen = std::move(separate);
+      offsets.swap(separateOffsets);
     }
-    cur.offset = offset;
-    plan.arenaBytes = std::max(plan.arenaBytes, offset + cur.bytes);
-    plan.valueOffsets[cur.value] = static_cast<int64_t>(offset);
-    placed.push_back(i);
+  }
+  if (chosen.blocks.empty()) plan.arenaBytes = 0;
+  for (std::size_t v = 0; v < graph.values.size(); ++v) {
+    const int64_t block = chosen.blockOf[v];
+    if (block >= 0)
+      plan.valueOffsets[v] = static_cast<int64_t>(offsets[static_cast<std::size_t>(block)]);
   }
   return plan;
 }

@@ -1,5 +1,7 @@
 #include "core/thread_pool.h"
 
+#include <array>
+
 #include "core/cpu_info.h"
 
 namespace kiln {
@@ -7,6 +9,11 @@ namespace kiln {
 namespace {
 // The worker a thread is running a task as, or -1 outside any task (nested regions run inline).
 thread_local int32_t tCurrentWorker = -1;
+
+// Scratch of worker 0, which is whichever thread runs a kernel: the caller of a region, or of a
+// kernel run serially (parallelFor below its grain). Several execution contexts do that at once
+// on one pool, so worker 0's buffers belong to the thread, not to the pool.
+thread_local std::array<AlignedBuffer, 4> tCallerScratch;
 
 // Spins briefly before sleeping: back-to-back layers start regions microseconds apart.
 constexpr int kSpinRounds = 4000;
@@ -38,7 +45,9 @@ ThreadPool::~ThreadPool() {
 }
 
 void* ThreadPool::scratch(int32_t worker, std::size_t bytes, int32_t slot) {
-  auto& buffer = scratch_[static_cast<std::size_t>(worker * kSlots + slot)];
+  static_assert(std::tuple_size_v<decltype(tCallerScratch)> == kSlots);
+  auto& buffer = worker == 0 ? tCallerScratch[static_cast<std::size_t>(slot)]
+                             : scratch_[static_cast<std::size_t>(worker * kSlots + slot)];
   if (buffer.size() < bytes) buffer.resize(bytes + bytes / 4);
   return buffer.data();
 }

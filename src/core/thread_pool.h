@@ -54,7 +54,7 @@ class ThreadPool {
   void drain(int32_t worker);
 
   std::vector<std::thread> workers_;
-  std::vector<AlignedBuffer> scratch_;  // kSlots per worker
+  std::vector<AlignedBuffer> scratch_;  // kSlots per worker; worker 0's are per thread instead
 
   std::mutex regionMutex_;  // one parallel region at a time
   std::mutex mutex_;

@@ -57,6 +57,10 @@ constexpr std::array kLayerTypeNames = {
     LayerTypeName{LayerType::kROI_ALIGN, "RoiAlign"},
     LayerTypeName{LayerType::kMAX_POOLING_INDICES, "MaxPoolIndices"},
     LayerTypeName{LayerType::kEINSUM, "Einsum"},
+    LayerTypeName{LayerType::kDFT, "DFT"},
+    LayerTypeName{LayerType::kTFIDF_VECTORIZER, "TfIdfVectorizer"},
+    LayerTypeName{LayerType::kMAX_UNPOOL, "MaxUnpool"},
+    LayerTypeName{LayerType::kDROPOUT, "Dropout"},
 };
 }  // namespace
 
@@ -100,6 +104,52 @@ ir::NodeId NetworkImpl::addLayer(LayerType type, std::vector<ir::ValueId> inputs
   return id;
 }
 
+namespace {
+
+bool hasDynamicExtent(std::span<const ir::TensorInfo> inputs) {
+  for (const auto& info : inputs) {
+    for (int32_t i = 0; info.present && i < info.dims.nbDims; ++i) {
+      if (info.dims[i] < 0) return true;
+    }
+  }
+  return false;
+}
+
+// Shapes of a layer whose inputs have extents of -1 (dynamic inputs, known once an optimization
+// profile fixes them): inferred twice with the -1s replaced by two different probe extents; an
+// output extent that differs between the two depends on them and is -1. The builder infers
+// every shape again at the profile's real shapes, so these shapes only inform (parsers and
+// Tensor::dimensions); a layer that cannot be inferred with the probes is reported as usual.
+std::vector<ir::TensorInfo> inferWithDynamicExtents(const ir::Node& node,
+                                                    std::span<const ir::TensorInfo> inputs) {
+  constexpr std::array<int64_t, 2> kProbes = {97, 131};
+  std::array<std::vector<ir::TensorInfo>, 2> results;
+  for (std::size_t p = 0; p < kProbes.size(); ++p) {
+    std::vector<ir::TensorInfo> probed(inputs.begin(), inputs.end());
+    for (auto& info : probed) {
+      for (int32_t i = 0; i < info.dims.nbDims; ++i) {
+        if (info.dims[i] < 0) info.dims[i] = kProbes[p];
+      }
+    }
+    results[p] = ir::inferNode(node, probed);
+  }
+  std::vector<ir::TensorInfo> outputs = results[0];
+  for (std::size_t o = 0; o < outputs.size(); ++o) {
+    Dims& dims = outputs[o].dims;
+    const Dims& other = results[1][o].dims;
+    if (dims.nbDims != other.nbDims) {
+      fail(ErrorCode::kUNSUPPORTED_STATE, "layer '", node.name, "' (", node.op,
+           "): the rank of output ", o, " depends on a dynamic input extent");
+    }
+    for (int32_t i = 0; i < dims.nbDims; ++i) {
+      if (dims[i] != other[i]) dims[i] = -1;
+    }
+  }
+  return outputs;
+}
+
+}  // namespace
+
 void NetworkImpl::inferNodeLeniently(ir::NodeId id) {
   problems_.resize(graph_.nodes.size());
   problems_[static_cast<std::size_t>(id)].reset();
@@ -122,7 +172,8 @@ void NetworkImpl::inferNodeLeniently(ir::NodeId id) {
   std::vector<ir::TensorInfo> outputs(node.outputs.size());
   if (inputsKnown) {
     try {
-      outputs = ir::inferNode(node, inputs);
+      outputs = hasDynamicExtent(inputs) ? inferWithDynamicExtents(node, inputs)
+                                         : ir::inferNode(node, inputs);
     } catch (const Error& e) {
       problems_[static_cast<std::size_t>(id)] = e;
       inputsKnown = false;

@@ -32,6 +32,8 @@ std::string_view sectionName(SectionId id) noexcept {
       return "memory";
     case SectionId::kWeights:
       return "weights";
+    case SectionId::kProfiles:
+      return "profiles";
   }
   return "unknown";
 }

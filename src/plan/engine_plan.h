@@ -3,6 +3,7 @@
 // instantiates kernels from it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -27,12 +28,38 @@ struct MemoryPlan {
   std::vector<int64_t> valueOffsets;  //!< per graph value; -1 when not in the arena
 };
 
+//! The range of one input of an optimization profile, indexed by OptProfileSelector.
+struct InputRange {
+  std::string name;
+  //! A shape-tensor input: its values vary (values[]); the graph holds it as a constant of that
+  //! name, replaced when the engine is specialized. Otherwise its extents vary (dims[]).
+  bool shapeTensor = false;
+  std::array<Dims, 3> dims;
+  std::array<std::vector<int64_t>, 3> values;
+};
+
+//! One optimization profile of a dynamic engine. Every profile runs the same graph; only the
+//! shapes, the tactics (tuned at the profile's opt shapes) and the memory differ.
+struct Profile {
+  std::vector<InputRange> inputs;    //!< the dynamic and shape-tensor inputs
+  std::vector<std::string> tactics;  //!< per node, as EnginePlan::tactics
+  uint64_t arenaBytes = 0;           //!< activation memory at the profile's largest shapes
+  uint64_t lowerBoundBytes = 0;      //!< the lower bound at those shapes
+  uint64_t workspaceBytes = 0;       //!< largest kernel scratch over min, opt and max
+};
+
+//! A static engine has no profiles; its graph, tactics and memory are all there is. A dynamic
+//! engine stores the graph specialized to profile 0's opt shapes (a complete static engine) and
+//! its profiles; the runtime re-specializes the graph to the shapes a context sets.
 struct EnginePlan {
   Target target;
   uint64_t builderFlags = 0;         //!< bit i = BuilderFlag i
   ir::Graph graph;                   //!< nodes in execution order; shapes and types inferred
   std::vector<std::string> tactics;  //!< per node: the chosen tactic's name
   MemoryPlan memory;
+  std::vector<Profile> profiles;  //!< empty for a static engine
+
+  bool isDynamic() const noexcept { return !profiles.empty(); }
 };
 
 }  // namespace kiln::plan

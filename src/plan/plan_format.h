@@ -16,10 +16,11 @@ inline constexpr uint64_t kSectionAlignment = 64;
 inline constexpr uint64_t kMaxPlanBytes = uint64_t{1} << 40;
 
 enum class SectionId : uint32_t {
-  kGraph = 1,    //!< values (tensors), nodes (layers) and their attributes
-  kTactics = 2,  //!< the tactic chosen for each node
-  kMemory = 3,   //!< arena size and per-value offsets
-  kWeights = 4,  //!< constant tensors, each 64-byte aligned
+  kGraph = 1,     //!< values (tensors), nodes (layers) and their attributes
+  kTactics = 2,   //!< the tactic chosen for each node
+  kMemory = 3,    //!< arena size and per-value offsets
+  kWeights = 4,   //!< constant tensors, each 64-byte aligned
+  kProfiles = 5,  //!< optimization profiles (dynamic engines only)
 };
 
 std::string_view sectionName(SectionId id) noexcept;

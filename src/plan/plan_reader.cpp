@@ -288,6 +288,138 @@ MemoryPlan readMemory(std::span<const std::byte> section, const ir::Graph& graph
   return memory;
 }
 
+std::vector<int64_t> readValues(ByteReader& r) {
+  const uint32_t n = r.getCount(sizeof(int64_t));
+  if (n > static_cast<uint32_t>(Dims::kMaxRank)) {
+    r.corrupt("a shape tensor has " + std::to_string(n) + " values; at most " +
+              std::to_string(Dims::kMaxRank) + " are supported");
+  }
+  std::vector<int64_t> values(n);
+  for (auto& v : values) v = r.get<int64_t>();
+  return values;
+}
+
+bool ordered(int64_t a, int64_t b, int64_t c) {
+  return a <= b && b <= c;
+}
+
+// A shape-tensor input lives in the graph as the constant of its name; its values, the ones
+// the profile's opt gives, must be what is stored.
+std::vector<int64_t> constantValues(const ir::Value& value) {
+  std::vector<int64_t> values(static_cast<std::size_t>(volume(value.dims)));
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (value.dtype == DataType::kINT32) {
+      int32_t x = 0;
+      std::memcpy(&x, value.constant->data() + i * sizeof(x), sizeof(x));
+      values[i] = x;
+    } else {
+      std::memcpy(&values[i], value.constant->data() + i * sizeof(int64_t), sizeof(int64_t));
+    }
+  }
+  return values;
+}
+
+void checkRange(ByteReader& r, const InputRange& input, const ir::Graph& graph) {
+  const ir::Value* value = nullptr;
+  for (const auto& candidate : graph.values) {
+    if (candidate.name == input.name) value = &candidate;
+  }
+  if (input.shapeTensor) {
+    if (value == nullptr || !value->isConstant() ||
+        (value->dtype != DataType::kINT32 && value->dtype != DataType::kINT64) ||
+        value->dims.nbDims > 1) {
+      r.corrupt("shape-tensor input '" + input.name + "' is not an int32/int64 constant of rank " +
+                "0 or 1 in the graph");
+    }
+    const auto count = static_cast<std::size_t>(volume(value->dims));
+    for (const auto& values : input.values) {
+      if (values.size() != count) {
+        r.corrupt("shape-tensor input '" + input.name + "' has " + std::to_string(values.size()) +
+                  " values in a profile; its shape holds " + std::to_string(count));
+      }
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+      if (!ordered(input.values[0][i], input.values[1][i], input.values[2][i])) {
+        r.corrupt("shape-tensor input '" + input.name + "' has min > opt or opt > max");
+      }
+    }
+    return;
+  }
+  bool isInput = false;
+  for (ir::ValueId v : graph.inputs) isInput = isInput || graph.value(v).name == input.name;
+  if (!isInput) r.corrupt("profile input '" + input.name + "' is not a network input");
+  for (const Dims& dims : input.dims) {
+    if (dims.nbDims != value->dims.nbDims) {
+      r.corrupt("input '" + input.name + "' has a profile shape of rank " +
+                std::to_string(dims.nbDims) + "; the input has rank " +
+                std::to_string(value->dims.nbDims));
+    }
+  }
+  for (int32_t i = 0; i < value->dims.nbDims; ++i) {
+    if (!ordered(input.dims[0][i], input.dims[1][i], input.dims[2][i])) {
+      r.corrupt("input '" + input.name + "' has min > opt or opt > max in dimension " +
+                std::to_string(i));
+    }
+  }
+}
+
+std::vector<Profile> readProfiles(std::span<const std::byte> section, const ir::Graph& graph) {
+  ByteReader r(section, "profiles");
+  const uint32_t nbProfiles = r.getCount(32);
+  if (nbProfiles == 0) r.corrupt("it holds no profile");
+  std::vector<Profile> profiles(nbProfiles);
+  for (std::size_t p = 0; p < profiles.size(); ++p) {
+    Profile& profile = profiles[p];
+    const uint32_t nbInputs = r.getCount(17);
+    if (nbInputs == 0) r.corrupt("a profile has no inputs");
+    for (uint32_t i = 0; i < nbInputs; ++i) {
+      InputRange input;
+      input.name = r.getString();
+      input.shapeTensor = r.get<uint8_t>() != 0;
+      for (Dims& dims : input.dims) dims = readDims(r);
+      for (auto& values : input.values) values = readValues(r);
+      checkRange(r, input, graph);
+      if (p > 0 && (i >= profiles[0].inputs.size() || profiles[0].inputs[i].name != input.name ||
+                    profiles[0].inputs[i].shapeTensor != input.shapeTensor)) {
+        r.corrupt("profile " + std::to_string(p) + " does not list the inputs profile 0 lists");
+      }
+      for (const InputRange& earlier : profile.inputs) {
+        if (earlier.name == input.name) r.corrupt("input '" + input.name + "' appears twice");
+      }
+      profile.inputs.push_back(std::move(input));
+    }
+    if (p > 0 && profile.inputs.size() != profiles[0].inputs.size()) {
+      r.corrupt("profile " + std::to_string(p) + " does not list the inputs profile 0 lists");
+    }
+    profile.tactics.resize(r.getCount(4));
+    if (profile.tactics.size() != graph.nodes.size()) {
+      r.corrupt("a profile names " + std::to_string(profile.tactics.size()) + " tactics for " +
+                std::to_string(graph.nodes.size()) + " layers");
+    }
+    for (auto& t : profile.tactics) t = r.getString();
+    profile.arenaBytes = r.get<uint64_t>();
+    profile.lowerBoundBytes = r.get<uint64_t>();
+    profile.workspaceBytes = r.get<uint64_t>();
+  }
+  if (r.remaining() != 0) r.corrupt("unexpected bytes after the profiles");
+  // The stored graph is profile 0 at its opt shapes.
+  for (const InputRange& input : profiles[0].inputs) {
+    for (const auto& value : graph.values) {
+      if (value.name != input.name || value.isConstant() != input.shapeTensor) continue;
+      if (input.shapeTensor &&
+          ((value.dtype != DataType::kINT32 && value.dtype != DataType::kINT64) ||
+           value.dims.nbDims > 1 ||
+           static_cast<std::size_t>(volume(value.dims)) != input.values[1].size())) {
+        r.corrupt("shape-tensor input '" + input.name + "' is stored twice");
+      }
+      const bool same = input.shapeTensor ? constantValues(value) == input.values[1]
+                                          : value.dims == input.dims[1];
+      if (!same) r.corrupt("input '" + input.name + "' is not stored at profile 0's opt shape");
+    }
+  }
+  return profiles;
+}
+
 // Sections must not overlap, and the alignment padding between them must be zeros, so that
 // every byte of the file is covered by a check.
 void checkPadding(std::span<const std::byte> file, std::size_t headerLength,
@@ -382,7 +514,7 @@ EnginePlan readPlan(std::span<const std::byte> bytes, const ModelLimits& limits)
   plan.target.computeCapability = r.get<int32_t>();
   plan.builderFlags = r.get<uint64_t>();
 
-  std::span<const std::byte> sections[5] = {};
+  std::span<const std::byte> sections[6] = {};
   const uint32_t nbSections = r.getCount(32);
   for (uint32_t i = 0; i < nbSections; ++i) {
     const uint32_t id = r.get<uint32_t>();
@@ -390,7 +522,7 @@ EnginePlan readPlan(std::span<const std::byte> bytes, const ModelLimits& limits)
     const uint64_t offset = r.get<uint64_t>();
     const uint64_t length = r.get<uint64_t>();
     const uint64_t sum = r.get<uint64_t>();
-    if (id < 1 || id > 4) r.corrupt("unknown section id " + std::to_string(id));
+    if (id < 1 || id > 5) r.corrupt("unknown section id " + std::to_string(id));
     const auto name = sectionName(static_cast<SectionId>(id));
     if (offset < headerLength || offset > bytes.size() || length > bytes.size() - offset) {
       fail(ErrorCode::kINVALID_PLAN, "corrupted plan: the ", name,
@@ -418,6 +550,10 @@ EnginePlan readPlan(std::span<const std::byte> bytes, const ModelLimits& limits)
   checkGraph(plan.graph);
   plan.tactics = readTactics(sections[2], plan.graph.nodes.size());
   plan.memory = readMemory(sections[3], plan.graph);
+  if (sections[5].data() != nullptr) plan.profiles = readProfiles(sections[5], plan.graph);
+  if (plan.tactics != (plan.isDynamic() ? plan.profiles[0].tactics : plan.tactics)) {
+    fail(ErrorCode::kINVALID_PLAN, "corrupted plan: profile 0's tactics differ from the graph's");
+  }
   return plan;
 }
 

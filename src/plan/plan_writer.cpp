@@ -119,6 +119,29 @@ std::vector<std::byte> memorySection(const MemoryPlan& memory) {
   return std::move(w.bytes());
 }
 
+std::vector<std::byte> profilesSection(const std::vector<Profile>& profiles) {
+  ByteWriter w;
+  w.put<uint32_t>(static_cast<uint32_t>(profiles.size()));
+  for (const Profile& profile : profiles) {
+    w.put<uint32_t>(static_cast<uint32_t>(profile.inputs.size()));
+    for (const InputRange& input : profile.inputs) {
+      w.putString(input.name);
+      w.put<uint8_t>(input.shapeTensor ? 1 : 0);
+      for (const Dims& dims : input.dims) writeDims(w, dims);
+      for (const auto& values : input.values) {
+        w.put<uint32_t>(static_cast<uint32_t>(values.size()));
+        for (int64_t v : values) w.put<int64_t>(v);
+      }
+    }
+    w.put<uint32_t>(static_cast<uint32_t>(profile.tactics.size()));
+    for (const auto& t : profile.tactics) w.putString(t);
+    w.put<uint64_t>(profile.arenaBytes);
+    w.put<uint64_t>(profile.lowerBoundBytes);
+    w.put<uint64_t>(profile.workspaceBytes);
+  }
+  return std::move(w.bytes());
+}
+
 }  // namespace
 
 std::vector<std::byte> writePlan(const EnginePlan& plan) {
@@ -133,6 +156,7 @@ std::vector<std::byte> writePlan(const EnginePlan& plan) {
   sections.push_back({SectionId::kTactics, tacticsSection(plan)});
   sections.push_back({SectionId::kMemory, memorySection(plan.memory)});
   sections.push_back({SectionId::kWeights, std::move(weights)});
+  if (plan.isDynamic()) sections.push_back({SectionId::kProfiles, profilesSection(plan.profiles)});
 
   // The header: fixed part, then target, flags and the section table, then its checksum.
   ByteWriter header;

@@ -1,6 +1,7 @@
 #include "runtime/context_impl.h"
 
 #include <chrono>
+#include <cstring>
 #include <new>
 
 #include "core/error.h"
@@ -25,20 +26,211 @@ class RunningGuard {
  private:
   std::atomic<bool>& flag_;
 };
+
+std::string rangeText(const plan::InputRange& range) {
+  const auto& min = range.dims[static_cast<std::size_t>(OptProfileSelector::kMIN)];
+  const auto& max = range.dims[static_cast<std::size_t>(OptProfileSelector::kMAX)];
+  return "min " + toString(min) + ", max " + toString(max);
+}
+
+std::string valuesText(const std::vector<int64_t>& values) {
+  std::string text = "[";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) text += ',';
+    text += std::to_string(values[i]);
+  }
+  return text + "]";
+}
 }  // namespace
 
-ContextImpl::ContextImpl(std::shared_ptr<const EngineImpl> engine, const Engine& publicEngine)
-    : engine_(std::move(engine)), publicEngine_(&publicEngine) {
-  addresses_.assign(engine_->ioTensors().size(), nullptr);
-  arena_.resize(static_cast<std::size_t>(engine_->plan().memory.arenaBytes));
-  workspace_.resize(engine_->workspaceBytes());
+ContextImpl::ContextImpl(std::shared_ptr<const EngineImpl> engine, const Engine& publicEngine,
+                         ExecutionContextAllocationStrategy strategy)
+    : engine_(std::move(engine)),
+      publicEngine_(&publicEngine),
+      strategy_(strategy),
+      memory_(engine_->allocator()) {
+  const auto& io = engine_->ioTensors();
+  addresses_.assign(io.size(), nullptr);
+  for (const auto& tensor : io) {
+    Dims dims = engine_->base().graph().value(tensor.value).dims;
+    if (tensor.dynamic) dims.nbDims = -1;
+    shapes_.push_back(dims);
+  }
+  if (strategy_ == ExecutionContextAllocationStrategy::kSTATIC) {
+    std::size_t bytes = 0;
+    for (std::size_t p = 0; p < engine_->nbProfiles(); ++p) {
+      bytes = std::max(bytes, engine_->contextBytes(p));
+    }
+    memory_.reserve(bytes);
+  } else if (strategy_ == ExecutionContextAllocationStrategy::kON_PROFILE_CHANGE) {
+    memory_.reserve(engine_->contextBytes(0));
+  }
+}
+
+void ContextImpl::setOptimizationProfile(int32_t profile) {
+  if (profile < 0 || static_cast<std::size_t>(profile) >= engine_->nbProfiles()) {
+    fail(ErrorCode::kINVALID_ARGUMENT, "optimization profile ", profile,
+         " does not exist; the engine has ", engine_->nbProfiles());
+  }
+  const std::size_t needed = engine_->contextBytes(static_cast<std::size_t>(profile));
+  if (memory_.isLent() && memory_.size() < needed) {
+    fail(ErrorCode::kINVALID_ARGUMENT, "optimization profile ", profile, " needs ", needed,
+         " bytes of context memory; the memory set with setDeviceMemory has ", memory_.size());
+  }
+  if (strategy_ == ExecutionContextAllocationStrategy::kON_PROFILE_CHANGE) {
+    memory_.reserve(needed);
+  }
+  profile_ = profile;
+  const auto& io = engine_->ioTensors();
+  for (std::size_t i = 0; i < io.size(); ++i) {
+    if (io[i].dynamic) shapes_[i].nbDims = -1;
+  }
+}
+
+void ContextImpl::setInputShape(int32_t ioIndex, const Dims& dims) {
+  const auto& tensor = engine_->ioTensors()[static_cast<std::size_t>(ioIndex)];
+  if (tensor.mode != TensorIOMode::kINPUT || tensor.shapeTensor) {
+    fail(ErrorCode::kINVALID_ARGUMENT, "'", tensor.name, "' is ",
+         tensor.shapeTensor ? "a shape-tensor input: set its values in host memory with "
+                              "setInputTensorAddress"
+                            : "an output; outputs get their shapes from the inputs");
+  }
+  const plan::InputRange* range = engine_->range(static_cast<std::size_t>(profile_), ioIndex);
+  if (range == nullptr) {
+    const Dims& fixed = engine_->base().graph().value(tensor.value).dims;
+    if (!(dims == fixed)) {
+      fail(ErrorCode::kINVALID_ARGUMENT, "input '", tensor.name, "' has the fixed shape ",
+           toString(fixed), "; it cannot take ", toString(dims));
+    }
+    return;
+  }
+  const Dims& min = range->dims[static_cast<std::size_t>(OptProfileSelector::kMIN)];
+  const Dims& max = range->dims[static_cast<std::size_t>(OptProfileSelector::kMAX)];
+  bool inside = dims.nbDims == min.nbDims;
+  for (int32_t i = 0; inside && i < dims.nbDims; ++i) {
+    inside = dims[i] >= min[i] && dims[i] <= max[i];
+  }
+  if (!inside) {
+    fail(ErrorCode::kINVALID_ARGUMENT, "input '", tensor.name, "': shape ", toString(dims),
+         " is outside optimization profile ", profile_, " (", rangeText(*range), ")");
+  }
+  shapes_[static_cast<std::size_t>(ioIndex)] = dims;
+}
+
+bool ContextImpl::allInputDimensionsSpecified() const noexcept {
+  for (const Dims& dims : shapes_) {
+    if (dims.nbDims < 0) return false;
+  }
+  return true;
+}
+
+std::vector<InputBinding> ContextImpl::bindings() const {
+  std::vector<InputBinding> bindings;
+  if (!engine_->isDynamic()) return bindings;
+  const plan::Profile& profile = engine_->plan().profiles[static_cast<std::size_t>(profile_)];
+  for (const plan::InputRange& range : profile.inputs) {
+    const int32_t io = engine_->findIO(range.name);
+    const auto index = static_cast<std::size_t>(io);
+    InputBinding binding{range.name, range.shapeTensor, {}, {}};
+    if (!range.shapeTensor) {
+      if (shapes_[index].nbDims < 0) {
+        fail(ErrorCode::kINVALID_STATE, "input '", range.name,
+             "' has no shape: call setInputShape (optimization profile ", profile_, " allows ",
+             rangeText(range), ")");
+      }
+      binding.dims = shapes_[index];
+    } else {
+      const void* data = addresses_[index];
+      if (data == nullptr) {
+        fail(ErrorCode::kINVALID_STATE, "shape-tensor input '", range.name,
+             "' has no address: set its values in host memory with setInputTensorAddress");
+      }
+      const ir::Value& value = engine_->base().graph().value(engine_->ioTensors()[index].value);
+      const std::size_t count = range.values[0].size();
+      binding.values.resize(count);
+      for (std::size_t i = 0; i < count; ++i) {
+        if (value.dtype == DataType::kINT32) {
+          int32_t x = 0;
+          std::memcpy(&x, static_cast<const std::byte*>(data) + i * sizeof(x), sizeof(x));
+          binding.values[i] = x;
+        } else {
+          std::memcpy(&binding.values[i], static_cast<const std::byte*>(data) + i * sizeof(int64_t),
+                      sizeof(int64_t));
+        }
+      }
+      for (std::size_t i = 0; i < count; ++i) {
+        const int64_t lo = range.values[static_cast<std::size_t>(OptProfileSelector::kMIN)][i];
+        const int64_t hi = range.values[static_cast<std::size_t>(OptProfileSelector::kMAX)][i];
+        if (binding.values[i] < lo || binding.values[i] > hi) {
+          fail(ErrorCode::kINVALID_ARGUMENT, "shape-tensor input '", range.name, "': values ",
+               valuesText(binding.values), " are outside optimization profile ", profile_, " (min ",
+               valuesText(range.values[0]), ", max ", valuesText(range.values[2]), ")");
+        }
+      }
+    }
+    bindings.push_back(std::move(binding));
+  }
+  return bindings;
+}
+
+std::shared_ptr<const Specialization> ContextImpl::currentSpecialization() const {
+  if (!engine_->isDynamic()) return engine_->baseShared();
+  return engine_->specialize(static_cast<std::size_t>(profile_), bindings());
+}
+
+Dims ContextImpl::tensorShape(int32_t ioIndex) const {
+  const auto index = static_cast<std::size_t>(ioIndex);
+  const auto& tensor = engine_->ioTensors()[index];
+  if (tensor.mode == TensorIOMode::kINPUT) {
+    if (tensor.shapeTensor) return engine_->base().graph().value(tensor.value).dims;
+    if (shapes_[index].nbDims >= 0) return shapes_[index];
+    Dims unknown = engine_->base().graph().value(tensor.value).dims;
+    for (int32_t i = 0; i < unknown.nbDims; ++i) unknown[i] = -1;
+    return unknown;
+  }
+  try {
+    return currentSpecialization()->graph().value(tensor.value).dims;
+  } catch (const Error&) {
+    Dims unknown = engine_->base().graph().value(tensor.value).dims;
+    for (int32_t i = 0; i < unknown.nbDims; ++i) unknown[i] = -1;
+    return unknown;
+  }
+}
+
+void ContextImpl::setDeviceMemory(void* memory, std::size_t bytes) {
+  if (memory == nullptr) fail(ErrorCode::kINVALID_ARGUMENT, "setDeviceMemory: null memory");
+  if (reinterpret_cast<std::uintptr_t>(memory) % kBufferAlignment != 0) {
+    fail(ErrorCode::kINVALID_ARGUMENT, "setDeviceMemory: the memory must be ", kBufferAlignment,
+         "-byte aligned");
+  }
+  const std::size_t needed = engine_->contextBytes(static_cast<std::size_t>(profile_));
+  if (bytes < needed) {
+    fail(ErrorCode::kINVALID_ARGUMENT, "setDeviceMemory: ", bytes,
+         " bytes is less than optimization profile ", profile_, " needs (", needed,
+         "; Engine::deviceMemorySizeForProfile)");
+  }
+  memory_.lend(static_cast<std::byte*>(memory), bytes);
 }
 
 void ContextImpl::execute() {
   RunningGuard guard(running_);
-  const plan::EnginePlan& plan = engine_->plan();
-  const ir::Graph& graph = plan.graph;
+  const std::shared_ptr<const Specialization> specialization = currentSpecialization();
+  const Specialization& spec = *specialization;
+  const ir::Graph& graph = spec.graph();
   const auto& io = engine_->ioTensors();
+
+  const std::size_t needed = spec.contextBytes();
+  if (memory_.size() < needed) {
+    if (memory_.isLent() || strategy_ == ExecutionContextAllocationStrategy::kUSER_MANAGED) {
+      fail(ErrorCode::kINVALID_STATE, "the context has ", memory_.size(),
+           " bytes of memory; these shapes need ", needed,
+           " (set it with setDeviceMemory; Engine::deviceMemorySizeForProfile gives the size)");
+    }
+    memory_.reserve(needed);
+  }
+  std::byte* arena = memory_.data();
+  const std::size_t arenaBytes = contextBytes(spec.memory().arenaBytes, 0);
+  std::byte* workspace = spec.workspaceBytes() > 0 ? arena + arenaBytes : nullptr;
 
   // Where every value lives for this execution.
   std::vector<void*> location(graph.values.size(), nullptr);
@@ -46,11 +238,12 @@ void ContextImpl::execute() {
     const ir::Value& value = graph.values[v];
     if (value.isConstant()) {
       location[v] = const_cast<std::byte*>(value.constant->data());
-    } else if (plan.memory.valueOffsets[v] >= 0) {
-      location[v] = arena_.data() + plan.memory.valueOffsets[v];
+    } else if (spec.memory().valueOffsets[v] >= 0) {
+      location[v] = arena + spec.memory().valueOffsets[v];
     }
   }
   for (std::size_t i = 0; i < io.size(); ++i) {
+    if (io[i].shapeTensor) continue;  // a constant of the specialization
     if (addresses_[i] == nullptr && volume(graph.value(io[i].value).dims) > 0) {
       fail(ErrorCode::kINVALID_STATE, "no address is set for ",
            io[i].mode == TensorIOMode::kINPUT ? "input" : "output", " '", io[i].name,
@@ -79,13 +272,13 @@ void ContextImpl::execute() {
       outputs.push_back({value.dtype, value.dims, location[static_cast<std::size_t>(v)], true});
     }
     const ir::KernelContext ctx{
-        node, inputs, outputs, workspace_.data(), workspace_.size(), &engine_->threads()};
+        node, inputs, outputs, workspace, spec.workspaceBytes(), &engine_->threads()};
     try {
       if (profiler_ == nullptr) {
-        engine_->kernel(n).execute(ctx);
+        spec.kernel(n).execute(ctx);
       } else {
         const auto start = std::chrono::steady_clock::now();
-        engine_->kernel(n).execute(ctx);
+        spec.kernel(n).execute(ctx);
         profiler_->reportLayerTime(node.name, std::chrono::duration<float, std::milli>(
                                                   std::chrono::steady_clock::now() - start)
                                                   .count());

@@ -1,13 +1,15 @@
-// ContextImpl: per-inference state of one ExecutionContext (bindings, arena, workspace).
+// ContextImpl: per-inference state of one ExecutionContext (bindings, profile, input shapes,
+// activation memory).
 #pragma once
 
 #include <atomic>
 #include <memory>
 #include <vector>
 
-#include "core/aligned_buffer.h"
 #include "kiln/runtime.h"
+#include "runtime/context_memory.h"
 #include "runtime/engine_impl.h"
+#include "runtime/specialization.h"
 
 namespace kiln {
 class Engine;
@@ -17,7 +19,8 @@ namespace kiln::detail {
 
 class ContextImpl {
  public:
-  ContextImpl(std::shared_ptr<const EngineImpl> engine, const Engine& publicEngine);
+  ContextImpl(std::shared_ptr<const EngineImpl> engine, const Engine& publicEngine,
+              ExecutionContextAllocationStrategy strategy);
 
   const EngineImpl& engine() const noexcept { return *engine_; }
   const Engine& publicEngine() const noexcept { return *publicEngine_; }
@@ -30,16 +33,36 @@ class ContextImpl {
   void setProfiler(Profiler* profiler) noexcept { profiler_ = profiler; }
   Profiler* profiler() const noexcept { return profiler_; }
 
+  //! Throws kINVALID_ARGUMENT for a bad index; kFAILED_ALLOCATION when memory for it cannot be
+  //! had (kON_PROFILE_CHANGE).
+  void setOptimizationProfile(int32_t profile);
+  int32_t optimizationProfile() const noexcept { return profile_; }
+  //! Throws kINVALID_ARGUMENT naming the input, the shape and the profile's range.
+  void setInputShape(int32_t ioIndex, const Dims& dims);
+  bool allInputDimensionsSpecified() const noexcept;
+  //! The shape of IO tensor @p ioIndex as far as the inputs set so far decide it.
+  Dims tensorShape(int32_t ioIndex) const;
+  //! Throws kINVALID_ARGUMENT when @p bytes is less than the current profile needs.
+  void setDeviceMemory(void* memory, std::size_t bytes);
+
   //! Runs every node in order. Throws Error naming the layer that failed; kINVALID_STATE when
-  //! an IO address is missing or another thread is running this context.
+  //! an IO address or input shape is missing, memory is not set, or another thread is running
+  //! this context.
   void execute();
 
  private:
+  //! The bindings of the current profile from the shapes and shape-tensor values set; throws
+  //! kINVALID_STATE naming what is missing.
+  std::vector<InputBinding> bindings() const;
+  std::shared_ptr<const Specialization> currentSpecialization() const;
+
   std::shared_ptr<const EngineImpl> engine_;
   const Engine* publicEngine_;
+  ExecutionContextAllocationStrategy strategy_;
   std::vector<void*> addresses_;  // per IO tensor
-  AlignedBuffer arena_;
-  AlignedBuffer workspace_;
+  std::vector<Dims> shapes_;      // per IO tensor: dynamic inputs' shapes (nbDims -1: unset)
+  int32_t profile_ = 0;
+  ContextMemory memory_;
   std::atomic<bool> running_{false};
   Profiler* profiler_ = nullptr;
 };

@@ -1,10 +1,34 @@
 #include "runtime/engine_impl.h"
 
 #include <algorithm>
+#include <chrono>
 
+#include "builder/memory_planner.h"
 #include "core/error.h"
+#include "runtime/specialization.h"
 
 namespace kiln::detail {
+
+namespace {
+// Specializations kept per engine: enough for the shapes a service alternates between, few
+// enough that the packed weights they hold stay bounded.
+constexpr std::size_t kCachedSpecializations = 8;
+
+std::vector<InputBinding> bindingsAt(const plan::Profile& profile, OptProfileSelector which) {
+  const auto index = static_cast<std::size_t>(which);
+  std::vector<InputBinding> bindings;
+  for (const plan::InputRange& input : profile.inputs) {
+    bindings.push_back({input.name, input.shapeTensor, input.dims[index], input.values[index]});
+  }
+  return bindings;
+}
+}  // namespace
+
+struct EngineImpl::CacheEntry {
+  std::size_t profile;
+  std::vector<InputBinding> bindings;
+  std::shared_ptr<const Specialization> specialization;
+};
 
 NodeShapes nodeShapes(const ir::Graph& graph, const ir::Node& node) {
   NodeShapes shapes;
@@ -28,42 +52,125 @@ NodeShapes nodeShapes(const ir::Graph& graph, const ir::Node& node) {
 }
 
 EngineImpl::EngineImpl(plan::EnginePlan plan, const Reporter& reporter,
-                       std::shared_ptr<ThreadPool> threads)
-    : plan_(std::move(plan)), reporter_(reporter), threads_(std::move(threads)) {
+                       std::shared_ptr<ThreadPool> threads, Allocator* allocator)
+    : plan_(std::move(plan)),
+      reporter_(reporter),
+      threads_(std::move(threads)),
+      allocator_(allocator) {
   if (!threads_) threads_ = std::make_shared<ThreadPool>(0);
   const ir::Graph& graph = plan_.graph;
   for (ir::ValueId v : graph.inputs) io_.push_back({graph.value(v).name, v, TensorIOMode::kINPUT});
+  if (isDynamic()) {
+    for (const plan::InputRange& input : plan_.profiles[0].inputs) {
+      if (!input.shapeTensor) continue;
+      for (std::size_t v = 0; v < graph.values.size(); ++v) {
+        if (graph.values[v].name == input.name && graph.values[v].isConstant()) {
+          io_.push_back(
+              {input.name, static_cast<ir::ValueId>(v), TensorIOMode::kINPUT, true, false});
+        }
+      }
+    }
+    for (auto& io : io_) {
+      for (const plan::InputRange& input : plan_.profiles[0].inputs) {
+        if (!input.shapeTensor && input.name == io.name) io.dynamic = true;
+      }
+    }
+  }
   for (ir::ValueId v : graph.outputs) {
     io_.push_back({graph.value(v).name, v, TensorIOMode::kOUTPUT});
   }
-  if (plan_.tactics.size() != graph.nodes.size()) {
-    fail(ErrorCode::kINVALID_PLAN, "the plan names ", plan_.tactics.size(), " tactics for ",
-         graph.nodes.size(), " layers");
+  base_ = std::make_shared<const Specialization>(plan_);
+  for (const auto& io : io_) genericDims_.push_back(graph.value(io.value).dims);
+  if (!isDynamic()) {
+    contextBytes_.push_back(base_->contextBytes());
+    return;
   }
-  const auto& registry = backends::TacticRegistry::instance();
-  for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
-    const ir::Node& node = graph.nodes[n];
-    const backends::Tactic* tactic = registry.find(node.op, plan_.tactics[n]);
-    if (tactic == nullptr) {
-      fail(ErrorCode::kINVALID_PLAN, "layer '", node.name, "' (", node.op, ") uses tactic '",
-           plan_.tactics[n], "', which this build of kiln does not have");
+  // Every profile must run at its extremes; its memory is what its largest shapes need. Only
+  // shapes are inferred and memory planned here: kernels are made when a context runs.
+  for (std::size_t p = 0; p < plan_.profiles.size(); ++p) {
+    const plan::Profile& profile = plan_.profiles[p];
+    uint64_t arena = 0;
+    for (OptProfileSelector which : {OptProfileSelector::kMIN, OptProfileSelector::kMAX}) {
+      try {
+        const ir::Graph at = specializeGraph(plan_.graph, bindingsAt(profile, which));
+        arena = std::max(arena, builder::planMemory(at, profile.tactics).arenaBytes);
+        for (std::size_t i = 0; i < io_.size(); ++i) {
+          Dims& generic = genericDims_[i];
+          const Dims& here = at.value(io_[i].value).dims;
+          for (int32_t d = 0; d < generic.nbDims; ++d) {
+            if (here.nbDims != generic.nbDims || here[d] != generic[d]) generic[d] = -1;
+          }
+        }
+      } catch (const Error& e) {
+        // The corners of shape-tensor ranges need not be valid (the builder checked opt).
+        const bool shapeTensors =
+            std::any_of(profile.inputs.begin(), profile.inputs.end(),
+                        [](const plan::InputRange& r) { return r.shapeTensor; });
+        if (!shapeTensors)
+          fail(ErrorCode::kINVALID_PLAN, "optimization profile ", p, ": ", e.what());
+      }
     }
-    const NodeShapes shapes = nodeShapes(graph, node);
-    const backends::NodeSpec spec{node, shapes.inputs, shapes.outputs};
-    if (!tactic->supports(spec)) {
-      fail(ErrorCode::kINVALID_PLAN, "layer '", node.name, "' (", node.op, "): tactic '",
-           plan_.tactics[n], "' does not support it");
-    }
-    kernels_.push_back(tactic->instantiate(spec));
-    workspaceBytes_ = std::max(workspaceBytes_, kernels_.back()->workspaceBytes());
+    contextBytes_.push_back(
+        detail::contextBytes(std::max(arena, profile.arenaBytes),
+                             std::max<uint64_t>(profile.workspaceBytes, base_->workspaceBytes())));
   }
 }
+
+EngineImpl::~EngineImpl() = default;
 
 int32_t EngineImpl::findIO(std::string_view name) const noexcept {
   for (std::size_t i = 0; i < io_.size(); ++i) {
     if (io_[i].name == name) return static_cast<int32_t>(i);
   }
   return -1;
+}
+
+const plan::InputRange* EngineImpl::range(std::size_t profile, int32_t io) const {
+  if (!isDynamic() || io < 0) return nullptr;
+  const std::string& name = io_[static_cast<std::size_t>(io)].name;
+  for (const plan::InputRange& input : plan_.profiles.at(profile).inputs) {
+    if (input.name == name) return &input;
+  }
+  return nullptr;
+}
+
+std::shared_ptr<const Specialization> EngineImpl::specialize(
+    std::size_t profile, std::vector<InputBinding> bindings) const {
+  if (!isDynamic()) return base_;
+  {
+    const std::lock_guard lock(cacheMutex_);
+    for (auto it = cache_.begin(); it != cache_.end(); ++it) {
+      if (it->profile == profile && it->bindings == bindings) {
+        std::rotate(it, it + 1, cache_.end());
+        return cache_.back().specialization;
+      }
+    }
+  }
+  // Made outside the lock: other contexts keep running meanwhile. Two contexts asking for the
+  // same new shapes at once may both make it; the cache keeps one.
+  const auto start = std::chrono::steady_clock::now();
+  auto made = std::make_shared<const Specialization>(plan_, profile, bindings, reporter_);
+  std::string shapes;
+  for (const InputBinding& b : bindings) {
+    if (!shapes.empty()) shapes += ", ";
+    shapes += b.name;
+    if (b.shapeTensor) {
+      shapes += " (values)";
+    } else {
+      shapes += ':';
+      shapes += toString(b.dims);
+    }
+  }
+  reporter_.verbose(
+      "specialized the engine to " + shapes + " (profile " + std::to_string(profile) + ") in " +
+      std::to_string(static_cast<int64_t>(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count())) +
+      " ms");
+  const std::lock_guard lock(cacheMutex_);
+  if (cache_.size() >= kCachedSpecializations) cache_.erase(cache_.begin());
+  cache_.push_back({profile, std::move(bindings), made});
+  return made;
 }
 
 }  // namespace kiln::detail

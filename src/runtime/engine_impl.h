@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,39 +12,75 @@
 #include "core/thread_pool.h"
 #include "plan/engine_plan.h"
 
+namespace kiln {
+class Allocator;
+}
+
 namespace kiln::detail {
+
+class Specialization;
+struct InputBinding;
 
 class EngineImpl {
  public:
   struct IOTensor {
     std::string name;
-    ir::ValueId value;
+    ir::ValueId value;  //!< in the plan's graph (and in every specialization of it)
     TensorIOMode mode;
+    bool shapeTensor = false;  //!< values read on the host decide shapes
+    bool dynamic = false;      //!< some extent varies with the optimization profile
   };
 
   //! Instantiates every node's kernel from its tactic name; throws kINVALID_PLAN naming the
-  //! layer when a tactic is unknown or does not support the node.
+  //! layer when a tactic is unknown or does not support the node. A dynamic plan is also
+  //! specialized to each profile's min and max shapes, which checks that it runs there and
+  //! sizes the profile's memory.
   //! Kernels run on @p threads (shared with the runtime's other engines); null gives the engine a
-  //! pool of its own with one thread per physical core.
+  //! pool of its own with one thread per physical core. Contexts take their memory from
+  //! @p allocator (null: kiln's own).
   EngineImpl(plan::EnginePlan plan, const Reporter& reporter,
-             std::shared_ptr<ThreadPool> threads = nullptr);
+             std::shared_ptr<ThreadPool> threads = nullptr, Allocator* allocator = nullptr);
+  ~EngineImpl();
 
   const plan::EnginePlan& plan() const noexcept { return plan_; }
   const std::vector<IOTensor>& ioTensors() const noexcept { return io_; }
   //! Index into ioTensors(), or -1.
   int32_t findIO(std::string_view name) const noexcept;
-  const backends::Kernel& kernel(std::size_t node) const { return *kernels_[node]; }
-  std::size_t workspaceBytes() const noexcept { return workspaceBytes_; }
+  //! The graph as stored: the static engine, or a dynamic one at profile 0's opt shapes.
+  const Specialization& base() const noexcept { return *base_; }
+  std::shared_ptr<const Specialization> baseShared() const noexcept { return base_; }
   const Reporter& reporter() const noexcept { return reporter_; }
   ThreadPool& threads() const noexcept { return *threads_; }
+  Allocator* allocator() const noexcept { return allocator_; }
+
+  bool isDynamic() const noexcept { return plan_.isDynamic(); }
+  std::size_t nbProfiles() const noexcept { return isDynamic() ? plan_.profiles.size() : 1; }
+  //! The range of IO tensor @p io in profile @p profile; null when it does not vary.
+  const plan::InputRange* range(std::size_t profile, int32_t io) const;
+  //! The shape of IO tensor @p io over all profiles: -1 where an extent varies.
+  const Dims& genericDims(int32_t io) const {
+    return genericDims_.at(static_cast<std::size_t>(io));
+  }
+  //! Bytes a context needs to run profile @p profile at its largest shapes.
+  std::size_t contextBytes(std::size_t profile) const { return contextBytes_.at(profile); }
+  //! The engine at @p bindings (every dynamic and shape-tensor input of @p profile), made on
+  //! first use and kept for later calls (the most recent few). Thread-safe.
+  std::shared_ptr<const Specialization> specialize(std::size_t profile,
+                                                   std::vector<InputBinding> bindings) const;
 
  private:
+  struct CacheEntry;
+
   plan::EnginePlan plan_;
   std::vector<IOTensor> io_;
-  std::vector<std::unique_ptr<backends::Kernel>> kernels_;
-  std::size_t workspaceBytes_ = 0;
+  std::shared_ptr<const Specialization> base_;
+  std::vector<std::size_t> contextBytes_;  // per profile
+  std::vector<Dims> genericDims_;          // per IO tensor
   Reporter reporter_;
   std::shared_ptr<ThreadPool> threads_;
+  Allocator* allocator_ = nullptr;
+  mutable std::mutex cacheMutex_;
+  mutable std::vector<CacheEntry> cache_;  // most recently used last
 };
 
 //! Shapes of a node's inputs and outputs as NodeSpec wants them.

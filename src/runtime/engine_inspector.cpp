@@ -154,6 +154,13 @@ std::string describe(const plan::EnginePlan& plan, std::size_t index,
   return out;
 }
 
+// The planned arena beside the most bytes ever alive at once, so that how much the planner
+// wastes can be read off any engine.
+std::string memoryJson(const plan::EnginePlan& plan) {
+  return "{\"arena_bytes\":" + std::to_string(plan.memory.arenaBytes) +
+         ",\"lower_bound_bytes\":" + std::to_string(plan.memory.lowerBoundBytes) + "}";
+}
+
 }  // namespace
 
 std::string Engine::layerInformation(int32_t layerIndex, LayerInformationFormat format) const {
@@ -180,7 +187,9 @@ std::string Engine::engineInformation(LayerInformationFormat format) const {
         out += describe(plan, i, format) + "\n";
       }
     }
-    if (format == LayerInformationFormat::kJSON) out += "]}\n";
+    if (format == LayerInformationFormat::kJSON) {
+      out += "],\n\"memory\":" + memoryJson(plan) + "}\n";
+    }
     return out;
   } catch (const std::exception& e) {
     impl_->reporter().error(ErrorCode::kINTERNAL_ERROR,

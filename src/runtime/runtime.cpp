@@ -2,6 +2,7 @@
 // library's errors and reports them; nothing throws to the caller.
 #include "kiln/runtime.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/error.h"
@@ -39,7 +40,7 @@ Dims Engine::tensorShape(std::string_view name) const {
     unknown.nbDims = -1;
     return unknown;
   }
-  return impl_->plan().graph.value(impl_->ioTensors()[static_cast<std::size_t>(i)].value).dims;
+  return impl_->genericDims(i);
 }
 
 DataType Engine::tensorDataType(std::string_view name) const {
@@ -53,7 +54,50 @@ int32_t Engine::nbLayers() const {
 }
 
 std::size_t Engine::deviceMemorySize() const {
-  return static_cast<std::size_t>(impl_->plan().memory.arenaBytes) + impl_->workspaceBytes();
+  std::size_t bytes = 0;
+  for (std::size_t p = 0; p < impl_->nbProfiles(); ++p) {
+    bytes = std::max(bytes, impl_->contextBytes(p));
+  }
+  return bytes;
+}
+
+std::size_t Engine::deviceMemorySizeForProfile(int32_t profile) const {
+  if (profile < 0 || static_cast<std::size_t>(profile) >= impl_->nbProfiles()) return 0;
+  return impl_->contextBytes(static_cast<std::size_t>(profile));
+}
+
+int32_t Engine::nbOptimizationProfiles() const {
+  return static_cast<int32_t>(impl_->nbProfiles());
+}
+
+Dims Engine::profileShape(std::string_view name, int32_t profile, OptProfileSelector which) const {
+  Dims unknown;
+  unknown.nbDims = -1;
+  const int32_t i = impl_->findIO(name);
+  if (i < 0 || profile < 0 || static_cast<std::size_t>(profile) >= impl_->nbProfiles() ||
+      static_cast<uint32_t>(which) > 2) {
+    return unknown;
+  }
+  const plan::InputRange* range = impl_->range(static_cast<std::size_t>(profile), i);
+  if (range == nullptr || range->shapeTensor) return impl_->genericDims(i);
+  return range->dims[static_cast<std::size_t>(which)];
+}
+
+std::vector<int64_t> Engine::profileTensorValues(std::string_view name, int32_t profile,
+                                                 OptProfileSelector which) const {
+  const int32_t i = impl_->findIO(name);
+  if (i < 0 || profile < 0 || static_cast<std::size_t>(profile) >= impl_->nbProfiles() ||
+      static_cast<uint32_t>(which) > 2) {
+    return {};
+  }
+  const plan::InputRange* range = impl_->range(static_cast<std::size_t>(profile), i);
+  if (range == nullptr || !range->shapeTensor) return {};
+  return range->values[static_cast<std::size_t>(which)];
+}
+
+bool Engine::isShapeInferenceIO(std::string_view name) const {
+  const int32_t i = impl_->findIO(name);
+  return i >= 0 && impl_->ioTensors()[static_cast<std::size_t>(i)].shapeTensor;
 }
 
 DeviceType Engine::deviceType() const {
@@ -72,9 +116,21 @@ std::vector<std::byte> Engine::serialize() const {
   return {};
 }
 
-std::unique_ptr<ExecutionContext> Engine::createExecutionContext() {
+std::unique_ptr<ExecutionContext> Engine::createExecutionContextWithoutDeviceMemory() {
+  return createExecutionContext(ExecutionContextAllocationStrategy::kUSER_MANAGED);
+}
+
+std::unique_ptr<ExecutionContext> Engine::createExecutionContext(
+    ExecutionContextAllocationStrategy strategy) {
   try {
-    return std::make_unique<ExecutionContext>(std::make_unique<detail::ContextImpl>(impl_, *this));
+    if (static_cast<uint32_t>(strategy) > 2) {
+      fail(ErrorCode::kINVALID_ARGUMENT, "unknown allocation strategy ",
+           static_cast<int32_t>(strategy));
+    }
+    return std::make_unique<ExecutionContext>(
+        std::make_unique<detail::ContextImpl>(impl_, *this, strategy));
+  } catch (const Error& e) {
+    impl_->reporter().error(e.code(), std::string("createExecutionContext: ") + e.what());
   } catch (const std::bad_alloc&) {
     impl_->reporter().error(ErrorCode::kFAILED_ALLOCATION,
                             "createExecutionContext: out of memory for " +
@@ -129,7 +185,66 @@ const void* ExecutionContext::tensorAddress(std::string_view name) const {
 }
 
 Dims ExecutionContext::tensorShape(std::string_view name) const {
-  return impl_->publicEngine().tensorShape(name);
+  const int32_t i = impl_->engine().findIO(name);
+  if (i < 0) {
+    Dims unknown;
+    unknown.nbDims = -1;
+    return unknown;
+  }
+  return impl_->tensorShape(i);
+}
+
+namespace {
+// Runs @p body, reporting a library error under @p api; false when it failed.
+template <typename Body>
+bool reported(const detail::EngineImpl& engine, std::string_view api, Body&& body) {
+  try {
+    body();
+    return true;
+  } catch (const Error& e) {
+    engine.reporter().error(e.code(), std::string(api) + ": " + e.what());
+  } catch (const std::bad_alloc&) {
+    engine.reporter().error(ErrorCode::kFAILED_ALLOCATION, std::string(api) + ": out of memory");
+  } catch (const std::exception& e) {
+    engine.reporter().error(ErrorCode::kINTERNAL_ERROR, std::string(api) + ": " + e.what());
+  }
+  return false;
+}
+}  // namespace
+
+bool ExecutionContext::setOptimizationProfile(int32_t profile) {
+  return reported(impl_->engine(), "setOptimizationProfile",
+                  [&] { impl_->setOptimizationProfile(profile); });
+}
+
+int32_t ExecutionContext::optimizationProfile() const noexcept {
+  return impl_->optimizationProfile();
+}
+
+bool ExecutionContext::setInputShape(std::string_view name, const Dims& dims) {
+  return reported(impl_->engine(), "setInputShape", [&] {
+    const int32_t i = impl_->engine().findIO(name);
+    if (i < 0) {
+      fail(ErrorCode::kINVALID_ARGUMENT, "the engine has no input named '", name, "'");
+    }
+    impl_->setInputShape(i, dims);
+  });
+}
+
+bool ExecutionContext::allInputDimensionsSpecified() const {
+  return impl_->allInputDimensionsSpecified();
+}
+
+bool ExecutionContext::setDeviceMemory(void* memory) {
+  // As TensorRT: the memory is Engine::deviceMemorySize() bytes, enough for every profile.
+  return setDeviceMemoryV2(memory, static_cast<int64_t>(engine().deviceMemorySize()));
+}
+
+bool ExecutionContext::setDeviceMemoryV2(void* memory, int64_t bytes) {
+  return reported(impl_->engine(), "setDeviceMemory", [&] {
+    if (bytes < 0) fail(ErrorCode::kINVALID_ARGUMENT, "negative size ", bytes);
+    impl_->setDeviceMemory(memory, static_cast<std::size_t>(bytes));
+  });
 }
 
 bool ExecutionContext::enqueueV3(void* /*stream*/) {
@@ -172,6 +287,7 @@ struct Runtime::Impl {
   Reporter reporter;
   int32_t nbThreads = 0;
   ModelLimits limits;
+  Allocator* allocator = nullptr;
   // Shared by every engine this runtime loads; made at the first load with nbThreads threads.
   std::shared_ptr<ThreadPool> threads;
 };
@@ -184,8 +300,8 @@ std::unique_ptr<Engine> Runtime::deserialize(std::span<const std::byte> bytes) {
     plan::EnginePlan plan = plan::readPlan(bytes, impl_->limits);
     plan::checkTarget(plan.target);
     if (!impl_->threads) impl_->threads = std::make_shared<ThreadPool>(impl_->nbThreads);
-    auto impl =
-        std::make_shared<detail::EngineImpl>(std::move(plan), impl_->reporter, impl_->threads);
+    auto impl = std::make_shared<detail::EngineImpl>(std::move(plan), impl_->reporter,
+                                                     impl_->threads, impl_->allocator);
     return std::make_unique<Engine>(std::move(impl));
   } catch (const Error& e) {
     impl_->reporter.error(e.code(), std::string("cannot load plan: ") + e.what());
@@ -195,6 +311,10 @@ std::unique_ptr<Engine> Runtime::deserialize(std::span<const std::byte> bytes) {
     impl_->reporter.error(ErrorCode::kINTERNAL_ERROR, std::string("cannot load plan: ") + e.what());
   }
   return nullptr;
+}
+
+void Runtime::setAllocator(Allocator* allocator) noexcept {
+  impl_->allocator = allocator;
 }
 
 void Runtime::setNbThreads(int32_t threads) {

@@ -1,5 +1,7 @@
 #include "engine_loading.h"
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <filesystem>
 #include <ostream>
@@ -29,7 +31,10 @@ void parseOnnx(const BuildOptions& options, NetworkDefinition& network, CliLogge
   std::error_code ec;
   if (!std::filesystem::is_regular_file(options.onnx, ec)) (void)readFile(options.onnx, "model");
   parsers::OnnxParser parser(network, logger);
-  for (const InputShape& shape : parseShapes(options.shapes)) {
+  // With profiles, --shapes is the shape to run, not one to build for.
+  const std::vector<InputShape> fixed =
+      hasProfileShapes(options) ? std::vector<InputShape>{} : parseShapes(options.shapes);
+  for (const InputShape& shape : fixed) {
     Dims dims;
     dims.nbDims = static_cast<int32_t>(shape.dims.size());
     for (std::size_t i = 0; i < shape.dims.size(); ++i) dims.d[i] = shape.dims[i];
@@ -37,6 +42,88 @@ void parseOnnx(const BuildOptions& options, NetworkDefinition& network, CliLogge
   }
   if (!parser.parseFromFile(options.onnx)) {
     throw CliError("cannot parse ONNX model '" + options.onnx + "'");
+  }
+}
+
+Dims toDims(const std::vector<int64_t>& extents) {
+  Dims dims;
+  dims.nbDims = static_cast<int32_t>(extents.size());
+  for (std::size_t i = 0; i < extents.size(); ++i) dims.d[i] = extents[i];
+  return dims;
+}
+
+// A shape-tensor input: an integer input of fixed rank-0/1 shape given values in a profile.
+bool isShapeTensorInput(const NetworkDefinition& network, const std::string& name) {
+  for (int32_t i = 0; i < network.nbInputs(); ++i) {
+    const Tensor input = network.input(i);
+    if (input.name() != name) continue;
+    const Dims dims = input.dimensions();
+    const DataType type = input.type();
+    if ((type != DataType::kINT32 && type != DataType::kINT64) || dims.nbDims > 1) return false;
+    for (int32_t d = 0; d < dims.nbDims; ++d) {
+      if (dims[d] < 0) return false;
+    }
+    return true;
+  }
+  return false;
+}
+
+// The k-th --minShapes, --optShapes and --maxShapes make profile k; a missing opt is the max,
+// a missing min or max the opt (as trtexec).
+void addProfiles(const BuildOptions& options, Builder& builder, const NetworkDefinition& network,
+                 BuilderConfig& config) {
+  const std::size_t count =
+      std::max({options.minShapes.size(), options.optShapes.size(), options.maxShapes.size()});
+  for (std::size_t k = 0; k < count; ++k) {
+    const auto flagShapes = [k](const std::vector<std::string>& specs, const std::string& flag) {
+      return k < specs.size() ? parseShapes({specs[k]}, flag) : std::vector<InputShape>{};
+    };
+    const auto mins = flagShapes(options.minShapes, "--minShapes");
+    const auto opts = flagShapes(options.optShapes, "--optShapes");
+    const auto maxs = flagShapes(options.maxShapes, "--maxShapes");
+    std::vector<std::string> names;
+    for (const auto* list : {&mins, &opts, &maxs}) {
+      for (const InputShape& s : *list) {
+        if (std::find(names.begin(), names.end(), s.tensor) == names.end()) {
+          names.push_back(s.tensor);
+        }
+      }
+    }
+    const auto find = [](const std::vector<InputShape>& list,
+                         const std::string& name) -> const InputShape* {
+      for (const InputShape& s : list) {
+        if (s.tensor == name) return &s;
+      }
+      return nullptr;
+    };
+    OptimizationProfile* profile = builder.createOptimizationProfile();
+    for (const std::string& name : names) {
+      const InputShape* max = find(maxs, name);
+      const InputShape* opt = find(opts, name);
+      if (opt == nullptr) opt = max;
+      if (max == nullptr) max = opt;
+      const InputShape* min = find(mins, name);
+      if (min == nullptr) min = opt;
+      if (opt == nullptr) {
+        throw CliError("profile " + std::to_string(k) + ": input '" + name +
+                       "' has --minShapes but neither --optShapes nor --maxShapes");
+      }
+      const std::array<std::pair<OptProfileSelector, const InputShape*>, 3> all = {
+          {{OptProfileSelector::kMIN, min},
+           {OptProfileSelector::kOPT, opt},
+           {OptProfileSelector::kMAX, max}}};
+      const bool values = isShapeTensorInput(network, name);
+      for (const auto& [which, shape] : all) {
+        const bool ok = values ? profile->setShapeValues(name, which, shape->dims)
+                               : profile->setDimensions(name, which, toDims(shape->dims));
+        if (!ok) {
+          throw CliError("profile " + std::to_string(k) + ": bad shape for input '" + name + "'");
+        }
+      }
+    }
+    if (config.addOptimizationProfile(profile) < 0) {
+      throw CliError("profile " + std::to_string(k) + " is not valid (the reason is logged above)");
+    }
   }
 }
 
@@ -64,6 +151,7 @@ std::vector<std::byte> buildPlanFromNetwork(const BuildOptions& options, CliLogg
   }
   if (options.optimizationLevel) config->setBuilderOptimizationLevel(*options.optimizationLevel);
   config->setNbThreads(options.threads);
+  addProfiles(options, builder, *network, *config);
   for (const std::string& pass : disabledPasses(options)) (void)config->setPassEnabled(pass, false);
   std::unique_ptr<TimingCache> timingCache;
   if (!options.timingCacheFile.empty()) {

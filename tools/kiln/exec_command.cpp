@@ -37,7 +37,22 @@ int runExec(const ExecOptions& options, CliLogger& logger, std::ostream& out) {
   const std::unique_ptr<Engine> engine = deserializePlan(runtime, logger, plan, source.description);
   printEngineInfo(out, *engine, source);
 
-  std::vector<IoTensor> tensors = allocateIoTensors(*engine);
+  const std::unique_ptr<ExecutionContext> context = engine->createExecutionContext();
+  if (!context) throw CliError("cannot create an execution context for " + source.description);
+  if (options.profile >= engine->nbOptimizationProfiles()) {
+    throw CliError("--profile=" + std::to_string(options.profile) + ": the engine has " +
+                   std::to_string(engine->nbOptimizationProfiles()) + " optimization profile(s)");
+  }
+  if (!context->setOptimizationProfile(options.profile)) {
+    throw CliError("cannot select optimization profile " + std::to_string(options.profile));
+  }
+  // --shapes fixed the ONNX inputs when the engine was built without profiles; otherwise it is
+  // the shape to run.
+  const bool shapesAreRunShapes = options.build.onnx.empty() || hasProfileShapes(options.build);
+  const std::vector<InputShape> runShapes =
+      shapesAreRunShapes ? parseShapes(options.build.shapes) : std::vector<InputShape>{};
+  setInputShapes(*engine, *context, runShapes);
+  std::vector<IoTensor> tensors = allocateIoTensors(*engine, *context, runShapes);
   fillInputs(tensors, inputFiles, options.seed);
   for (const IoTensor& t : tensors) {
     if (t.mode == TensorIOMode::kINPUT) {
@@ -51,8 +66,6 @@ int runExec(const ExecOptions& options, CliLogger& logger, std::ostream& out) {
     }
   }
 
-  const std::unique_ptr<ExecutionContext> context = engine->createExecutionContext();
-  if (!context) throw CliError("cannot create an execution context for " + source.description);
   bindTensors(*context, tensors);
 
   out << "[I] Starting inference\n" << std::flush;

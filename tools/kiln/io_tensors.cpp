@@ -62,23 +62,99 @@ void loadInput(IoTensor& tensor, const InputFile& file) {
 
 }  // namespace
 
-std::vector<IoTensor> allocateIoTensors(const Engine& engine) {
-  std::vector<IoTensor> tensors;
-  for (int32_t i = 0; i < engine.nbIOTensors(); ++i) {
-    IoTensor tensor;
-    tensor.name = std::string(engine.ioTensorName(i));
-    tensor.mode = engine.tensorIOMode(tensor.name);
-    tensor.dtype = engine.tensorDataType(tensor.name);
-    tensor.dims = engine.tensorShape(tensor.name);
-    const int64_t count = volume(tensor.dims);
-    if (tensor.dims.nbDims < 0 || count < 0) {
-      throw CliError("tensor '" + tensor.name + "' has shape " + toString(tensor.dims) +
-                     " with unknown extents; kiln exec needs static shapes");
-    }
-    tensor.buffer = HostBuffer(static_cast<std::size_t>(count) * elementSize(tensor.dtype));
-    tensors.push_back(std::move(tensor));
+namespace {
+const InputShape* findShape(const std::vector<InputShape>& shapes, const std::string& name) {
+  for (const InputShape& shape : shapes) {
+    if (shape.tensor == name) return &shape;
   }
-  return tensors;
+  return nullptr;
+}
+
+bool isKnown(const Dims& dims) {
+  return dims.nbDims >= 0 && volume(dims) >= 0;
+}
+}  // namespace
+
+void setInputShapes(const Engine& engine, ExecutionContext& context,
+                    const std::vector<InputShape>& shapes) {
+  for (const InputShape& shape : shapes) {
+    if (engine.tensorIOMode(shape.tensor) != TensorIOMode::kINPUT) {
+      throw CliError("--shapes: the engine has no input named '" + shape.tensor + "'");
+    }
+  }
+  for (int32_t i = 0; i < engine.nbIOTensors(); ++i) {
+    const std::string name(engine.ioTensorName(i));
+    if (engine.tensorIOMode(name) != TensorIOMode::kINPUT || engine.isShapeInferenceIO(name)) {
+      continue;
+    }
+    const Dims generic = engine.tensorShape(name);
+    const InputShape* given = findShape(shapes, name);
+    if (given == nullptr && isKnown(generic)) continue;
+    Dims dims = engine.profileShape(name, context.optimizationProfile(), OptProfileSelector::kOPT);
+    if (given != nullptr) {
+      dims.nbDims = static_cast<int32_t>(given->dims.size());
+      for (std::size_t d = 0; d < given->dims.size(); ++d) dims.d[d] = given->dims[d];
+    }
+    if (!context.setInputShape(name, dims)) {
+      throw CliError("--shapes: input '" + name + "' cannot take shape " + toString(dims) +
+                     " (the reason is logged above)");
+    }
+  }
+}
+
+std::vector<IoTensor> allocateIoTensors(const Engine& engine, ExecutionContext& context,
+                                        const std::vector<InputShape>& shapes) {
+  std::vector<IoTensor> tensors;
+  // Inputs first: the output shapes follow from the input shapes and shape-tensor values.
+  for (const TensorIOMode mode : {TensorIOMode::kINPUT, TensorIOMode::kOUTPUT}) {
+    for (int32_t i = 0; i < engine.nbIOTensors(); ++i) {
+      IoTensor tensor;
+      tensor.name = std::string(engine.ioTensorName(i));
+      tensor.mode = engine.tensorIOMode(tensor.name);
+      if (tensor.mode != mode) continue;
+      tensor.dtype = engine.tensorDataType(tensor.name);
+      tensor.dims = context.tensorShape(tensor.name);
+      const int64_t count = volume(tensor.dims);
+      if (!isKnown(tensor.dims)) {
+        throw CliError("tensor '" + tensor.name + "' has shape " + toString(tensor.dims) +
+                       " with unknown extents; give the inputs' shapes with --shapes");
+      }
+      tensor.buffer = HostBuffer(static_cast<std::size_t>(count) * elementSize(tensor.dtype));
+      if (engine.isShapeInferenceIO(tensor.name)) {
+        const InputShape* values = findShape(shapes, tensor.name);
+        std::vector<int64_t> given =
+            values != nullptr
+                ? values->dims
+                : engine.profileTensorValues(tensor.name, context.optimizationProfile(),
+                                             OptProfileSelector::kOPT);
+        if (static_cast<int64_t>(given.size()) != count) {
+          throw CliError("--shapes: shape-tensor input '" + tensor.name + "' takes " +
+                         std::to_string(count) + " values, got " + std::to_string(given.size()));
+        }
+        for (std::size_t k = 0; k < given.size(); ++k) {
+          if (tensor.dtype == DataType::kINT32) {
+            const auto v = static_cast<int32_t>(given[k]);
+            std::memcpy(tensor.buffer.data() + k * sizeof(v), &v, sizeof(v));
+          } else {
+            std::memcpy(tensor.buffer.data() + k * sizeof(int64_t), &given[k], sizeof(int64_t));
+          }
+        }
+        tensor.source = values != nullptr ? "--shapes" : "the profile's opt values";
+        if (!context.setInputTensorAddress(tensor.name, tensor.buffer.data())) {
+          throw CliError("cannot bind shape-tensor input '" + tensor.name + "'");
+        }
+      }
+      tensors.push_back(std::move(tensor));
+    }
+  }
+  // Back to engine order.
+  std::vector<IoTensor> ordered;
+  for (int32_t i = 0; i < engine.nbIOTensors(); ++i) {
+    for (IoTensor& t : tensors) {
+      if (t.name == engine.ioTensorName(i)) ordered.push_back(std::move(t));
+    }
+  }
+  return ordered;
 }
 
 void fillInputs(std::vector<IoTensor>& tensors, const std::vector<InputFile>& files,

@@ -21,8 +21,17 @@ struct IoTensor {
   std::string source;  //!< where an input's values came from ("random", "zeros", a file)
 };
 
-//! One buffer per IO tensor of @p engine, in engine order.
-std::vector<IoTensor> allocateIoTensors(const Engine& engine);
+//! Sets the shape of every dynamic input of @p context: from @p shapes (--shapes) where given,
+//! else the opt shape of the context's profile. Throws CliError naming the input when the
+//! context refuses a shape.
+void setInputShapes(const Engine& engine, ExecutionContext& context,
+                    const std::vector<InputShape>& shapes);
+
+//! One buffer per IO tensor of @p engine, in engine order, sized by @p context's shapes (input
+//! shapes set first). Shape-tensor inputs hold their values from @p shapes and are bound to
+//! @p context at once (the output shapes depend on them).
+std::vector<IoTensor> allocateIoTensors(const Engine& engine, ExecutionContext& context,
+                                        const std::vector<InputShape>& shapes);
 
 //! Fills the inputs named in @p files from their .npy files (type and shape must match the
 //! engine's) and every other input with random values.

@@ -35,7 +35,23 @@ void addBuildOptions(CLI::App& command, BuildOptions& options) {
   command.add_option("--onnx", options.onnx, "ONNX model to build")->option_text("FILE");
   command
       .add_option("--shapes", options.shapes,
-                  "Shapes of ONNX inputs with dynamic dimensions: name:1x3x224x224[,name:...]")
+                  "Shapes of inputs with dynamic dimensions (values of shape-tensor inputs): "
+                  "name:1x3x224x224[,name:...]. Without --minShapes/--optShapes/--maxShapes it "
+                  "fixes an ONNX model's dynamic inputs at build time; with them, and for a "
+                  "loaded dynamic engine, it is the shape to run")
+      ->option_text("SPEC");
+  command
+      .add_option("--minShapes", options.minShapes,
+                  "Smallest shapes of an optimization profile: name:1x3x224x224[,...]; give the "
+                  "flag again for a further profile")
+      ->option_text("SPEC");
+  command
+      .add_option("--optShapes", options.optShapes,
+                  "Shapes kernels are tuned for, per profile (default: the max shapes)")
+      ->option_text("SPEC");
+  command
+      .add_option("--maxShapes", options.maxShapes,
+                  "Largest shapes of an optimization profile (default: the opt shapes)")
       ->option_text("SPEC");
   command.add_option("--saveEngine", options.saveEngine, "Save the built engine (plan) to FILE")
       ->option_text("FILE");
@@ -116,6 +132,10 @@ void addExecOptions(CLI::App& command, ExecOptions& options) {
       .add_option("--exportProfile", options.exportProfile,
                   "Write each layer's time to FILE as JSON (a separate profiled run)")
       ->option_text("FILE");
+  command
+      .add_option("--profile", options.profile,
+                  "Optimization profile to run (of an engine with several; default 0)")
+      ->option_text("N");
 }
 
 void addInspectOptions(CLI::App& command, InspectOptions& options) {
@@ -131,10 +151,14 @@ void validate(const BuildOptions& options) {
   if (!options.network.empty() && !options.onnx.empty()) {
     throw CliError("--network and --onnx exclude each other");
   }
-  if (!options.shapes.empty() && options.onnx.empty()) {
-    throw CliError("--shapes needs --onnx (it fixes the shapes of ONNX inputs)");
-  }
   (void)parseShapes(options.shapes);
+  // Each flag occurrence is one profile's shapes.
+  for (const auto& spec : options.minShapes) (void)parseShapes({spec}, "--minShapes");
+  for (const auto& spec : options.optShapes) (void)parseShapes({spec}, "--optShapes");
+  for (const auto& spec : options.maxShapes) (void)parseShapes({spec}, "--maxShapes");
+  if (hasProfileShapes(options) && options.optShapes.empty() && options.maxShapes.empty()) {
+    throw CliError("--minShapes needs --optShapes or --maxShapes");
+  }
   if (options.threads < 0) {
     throw CliError("--threads must be 0 or more, got " + std::to_string(options.threads));
   }
@@ -182,6 +206,9 @@ void validate(const ExecOptions& options) {
     }
   }
   validate(options.build);
+  if (options.profile < 0) {
+    throw CliError("--profile must be 0 or more, got " + std::to_string(options.profile));
+  }
   if (options.iterations < 1) {
     throw CliError("--iterations must be 1 or more, got " + std::to_string(options.iterations));
   }
@@ -256,7 +283,12 @@ std::optional<std::size_t> workspaceLimitBytes(const BuildOptions& options) {
   return limit;
 }
 
-std::vector<InputShape> parseShapes(const std::vector<std::string>& specs) {
+bool hasProfileShapes(const BuildOptions& options) {
+  return !options.minShapes.empty() || !options.optShapes.empty() || !options.maxShapes.empty();
+}
+
+std::vector<InputShape> parseShapes(const std::vector<std::string>& specs,
+                                    const std::string& flag) {
   std::vector<InputShape> shapes;
   for (const std::string& argument : specs) {
     for (const std::string& entry : splitList(argument)) {
@@ -265,7 +297,7 @@ std::vector<InputShape> parseShapes(const std::vector<std::string>& specs) {
       if (!entry.empty() && entry.front() == '\'') {
         const std::size_t close = entry.find('\'', 1);
         if (close == std::string::npos) {
-          throw CliError("--shapes: unterminated quote in '" + entry + "'");
+          throw CliError(flag + ": unterminated quote in '" + entry + "'");
         }
         shape.tensor = entry.substr(1, close - 1);
         if (close + 1 < entry.size() && entry[close + 1] == ':') colon = close + 1;
@@ -274,7 +306,7 @@ std::vector<InputShape> parseShapes(const std::vector<std::string>& specs) {
         if (colon != std::string::npos) shape.tensor = entry.substr(0, colon);
       }
       if (colon == std::string::npos || shape.tensor.empty()) {
-        throw CliError("--shapes: expected name:1x3x224x224, got '" + entry + "'");
+        throw CliError(flag + ": expected name:1x3x224x224, got '" + entry + "'");
       }
       // trtexec spells a scalar as an empty shape ("name:").
       const std::string text = entry.substr(colon + 1);
@@ -289,22 +321,22 @@ std::vector<InputShape> parseShapes(const std::vector<std::string>& specs) {
         } catch (const std::exception&) {
           used = 0;
         }
-        if (extent.empty() || used != extent.size() || value < 0) {
-          throw CliError("--shapes: bad extent '" + extent + "' in '" + entry +
+        if (extent.empty() || used != extent.size()) {
+          throw CliError(flag + ": bad extent '" + extent + "' in '" + entry +
                          "' (expected name:1x3x224x224)");
         }
         shape.dims.push_back(value);
         pos = next + 1;
         if (next + 1 == text.size()) {
-          throw CliError("--shapes: '" + entry + "' ends with 'x'");
+          throw CliError(flag + ": '" + entry + "' ends with 'x'");
         }
       }
       if (shape.dims.size() > 8) {
-        throw CliError("--shapes: '" + entry + "' has more than 8 dimensions");
+        throw CliError(flag + ": '" + entry + "' has more than 8 dimensions");
       }
       for (const InputShape& earlier : shapes) {
         if (earlier.tensor == shape.tensor) {
-          throw CliError("--shapes: tensor '" + shape.tensor + "' is given twice");
+          throw CliError(flag + ": tensor '" + shape.tensor + "' is given twice");
         }
       }
       shapes.push_back(std::move(shape));

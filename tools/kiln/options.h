@@ -16,7 +16,10 @@ namespace kiln::cli {
 struct BuildOptions {
   std::string network;                       //!< --network: JSON network description
   std::string onnx;                          //!< --onnx: ONNX model
-  std::vector<std::string> shapes;           //!< --shapes=name:1x3x224x224 (ONNX inputs)
+  std::vector<std::string> shapes;           //!< --shapes=name:1x3x224x224 (see options.cpp)
+  std::vector<std::string> minShapes;        //!< --minShapes: the k-th flag is profile k's
+  std::vector<std::string> optShapes;        //!< --optShapes
+  std::vector<std::string> maxShapes;        //!< --maxShapes
   std::string saveEngine;                    //!< --saveEngine: where the plan goes
   std::optional<double> workspaceMiB;        //!< --workspace (trtexec's older spelling)
   std::vector<std::string> memPoolSize;      //!< --memPoolSize=workspace:1024M,...
@@ -42,6 +45,7 @@ struct ExecOptions {
   uint32_t seed = 1;                    //!< random inputs
   bool dumpProfile = false;             //!< --dumpProfile: per-layer time table
   std::string exportProfile;            //!< --exportProfile: per-layer times as JSON
+  int32_t profile = 0;                  //!< --profile: the optimization profile to run
 };
 
 struct InspectOptions {
@@ -82,8 +86,13 @@ struct InputShape {
   std::vector<int64_t> dims;
 };
 //! Parses "name:1x3x224x224" entries (several per argument, comma separated, as trtexec); a
-//! name may be quoted. Throws CliError naming --shapes.
-std::vector<InputShape> parseShapes(const std::vector<std::string>& specs);
+//! name may be quoted. For a shape-tensor input the numbers are its values, which may be
+//! negative; extents are checked where they are used. Throws CliError naming @p flag.
+std::vector<InputShape> parseShapes(const std::vector<std::string>& specs,
+                                    const std::string& flag = "--shapes");
+
+//! True when the build makes optimization profiles (--minShapes, --optShapes, --maxShapes).
+bool hasProfileShapes(const BuildOptions& options);
 
 //! "1024" (MiB), "512K", "2G", "1.5M" -> bytes; throws CliError naming @p flag.
 std::size_t parseMemorySize(const std::string& text, const std::string& flag);

@@ -1,0 +1,158 @@
+#include "runtime/specialization.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "builder/memory_planner.h"
+#include "core/aligned_buffer.h"
+#include "core/cpu_info.h"
+#include "core/error.h"
+#include "ir/op_registry.h"
+#include "runtime/engine_impl.h"
+
+namespace kiln::detail {
+
+namespace {
+
+bool runsHere(const backends::Tactic& tactic) {
+  for (const auto& feature : tactic.requiredIsa()) {
+    if (!hostCpu().has(feature)) return false;
+  }
+  return true;
+}
+
+std::size_t alignUp(uint64_t bytes) noexcept {
+  return static_cast<std::size_t>((bytes + kBufferAlignment - 1) / kBufferAlignment *
+                                  kBufferAlignment);
+}
+
+// The constant bytes of a shape-tensor input holding @p values in @p type.
+ir::ConstantBytes shapeConstant(const InputBinding& binding, DataType type) {
+  std::vector<std::byte> bytes(binding.values.size() * elementSize(type));
+  for (std::size_t i = 0; i < binding.values.size(); ++i) {
+    const int64_t v = binding.values[i];
+    if (type == DataType::kINT32) {
+      if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max()) {
+        fail(ErrorCode::kINVALID_ARGUMENT, "shape-tensor input '", binding.name, "': value ", v,
+             " does not fit its int32 type");
+      }
+      const auto narrow = static_cast<int32_t>(v);
+      std::memcpy(bytes.data() + i * sizeof(narrow), &narrow, sizeof(narrow));
+    } else {
+      std::memcpy(bytes.data() + i * sizeof(v), &v, sizeof(v));
+    }
+  }
+  return std::make_shared<const std::vector<std::byte>>(std::move(bytes));
+}
+
+}  // namespace
+
+std::size_t contextBytes(uint64_t arena, uint64_t workspace) noexcept {
+  return alignUp(arena) + alignUp(workspace);
+}
+
+ir::Graph specializeGraph(const ir::Graph& source, std::span<const InputBinding> bindings) {
+  ir::Graph graph = source;
+  for (const InputBinding& binding : bindings) {
+    bool found = false;
+    for (auto& value : graph.values) {
+      if (value.name != binding.name || value.isConstant() != binding.shapeTensor) continue;
+      if (binding.shapeTensor) {
+        if (static_cast<std::size_t>(volume(value.dims)) != binding.values.size()) {
+          fail(ErrorCode::kINVALID_ARGUMENT, "shape-tensor input '", binding.name, "' takes ",
+               volume(value.dims), " values, not ", binding.values.size());
+        }
+        value.constant = shapeConstant(binding, value.dtype);
+      } else {
+        value.dims = binding.dims;
+      }
+      found = true;
+    }
+    if (!found) {
+      fail(ErrorCode::kINVALID_ARGUMENT, "the engine has no ",
+           binding.shapeTensor ? "shape-tensor input" : "input", " named '", binding.name, "'");
+    }
+  }
+  try {
+    ir::inferShapes(graph);
+  } catch (const Error& e) {
+    std::string shapes;
+    for (const InputBinding& binding : bindings) {
+      if (!shapes.empty()) shapes += ", ";
+      shapes += binding.name + ":";
+      if (binding.shapeTensor) {
+        for (std::size_t i = 0; i < binding.values.size(); ++i) {
+          shapes += i > 0 ? ',' : '[';
+          shapes += std::to_string(binding.values[i]);
+        }
+        shapes += "]";
+      } else {
+        shapes += toString(binding.dims);
+      }
+    }
+    fail(ErrorCode::kINVALID_ARGUMENT, "the engine does not run at ", shapes, ": ", e.what());
+  }
+  return graph;
+}
+
+Specialization::Specialization(const plan::EnginePlan& plan)
+    : graph_(plan.graph), tactics_(plan.tactics), memory_(plan.memory) {
+  instantiate(nullptr);
+}
+
+Specialization::Specialization(const plan::EnginePlan& plan, std::size_t profile,
+                               std::span<const InputBinding> bindings, const Reporter& reporter)
+    : graph_(specializeGraph(plan.graph, bindings)), tactics_(plan.profiles.at(profile).tactics) {
+  instantiate(&reporter);  // may swap tactics, which decide what runs in place
+  memory_ = builder::planMemory(graph_, tactics_);
+}
+
+void Specialization::instantiate(const Reporter* fallbackReporter) {
+  if (tactics_.size() != graph_.nodes.size()) {
+    fail(ErrorCode::kINVALID_PLAN, "the plan names ", tactics_.size(), " tactics for ",
+         graph_.nodes.size(), " layers");
+  }
+  const auto& registry = backends::TacticRegistry::instance();
+  for (std::size_t n = 0; n < graph_.nodes.size(); ++n) {
+    const ir::Node& node = graph_.nodes[n];
+    const backends::Tactic* tactic = registry.find(node.op, tactics_[n]);
+    if (tactic == nullptr) {
+      fail(ErrorCode::kINVALID_PLAN, "layer '", node.name, "' (", node.op, ") uses tactic '",
+           tactics_[n], "', which this build of kiln does not have");
+    }
+    const NodeShapes shapes = nodeShapes(graph_, node);
+    const backends::NodeSpec spec{node, shapes.inputs, shapes.outputs};
+    if (!tactic->supports(spec)) {
+      if (fallbackReporter == nullptr) {
+        fail(ErrorCode::kINVALID_PLAN, "layer '", node.name, "' (", node.op, "): tactic '",
+             tactics_[n], "' does not support it");
+      }
+      // Tuned at the profile's opt shapes, the tactic may not cover every shape of the range.
+      const backends::Tactic* fallback = nullptr;
+      for (const backends::Tactic* candidate : registry.candidates(node.op, tactic->device())) {
+        if (runsHere(*candidate) && candidate->supports(spec)) {
+          fallback = candidate;
+          break;
+        }
+      }
+      if (fallback == nullptr) {
+        fail(ErrorCode::kUNSUPPORTED_NODE, "layer '", node.name, "' (", node.op,
+             "): no kernel supports it at these shapes");
+      }
+      fallbackReporter->verbose("layer '" + node.name + "': tactic " + tactics_[n] +
+                                " does not support these shapes; using " +
+                                std::string(fallback->name()));
+      tactic = fallback;
+      tactics_[n] = std::string(fallback->name());
+    }
+    kernels_.push_back(tactic->instantiate(spec));
+    workspaceBytes_ = std::max(workspaceBytes_, kernels_.back()->workspaceBytes());
+  }
+}
+
+std::size_t Specialization::contextBytes() const noexcept {
+  return detail::contextBytes(memory_.arenaBytes, workspaceBytes_);
+}
+
+}  // namespace kiln::detail

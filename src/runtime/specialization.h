@@ -1,0 +1,65 @@
+// Specialization: an engine's graph at concrete input shapes, with a kernel ready for every
+// layer and its activation memory planned. A static engine has exactly one; a dynamic engine
+// makes one for every set of input shapes (and shape-tensor values) its contexts run with.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "backends/tactic.h"
+#include "core/reporter.h"
+#include "plan/engine_plan.h"
+
+namespace kiln::detail {
+
+//! A concrete value for one input of a profile: a dynamic input's shape, or the values of a
+//! shape-tensor input.
+struct InputBinding {
+  std::string name;
+  bool shapeTensor = false;
+  Dims dims;
+  std::vector<int64_t> values;
+
+  friend bool operator==(const InputBinding&, const InputBinding&) = default;
+};
+
+//! @p graph with every binding applied (a dynamic input takes its shape, a shape-tensor
+//! constant its values) and every shape inferred again. Throws kINVALID_ARGUMENT naming the
+//! layer whose shapes the bindings break.
+ir::Graph specializeGraph(const ir::Graph& graph, std::span<const InputBinding> bindings);
+
+class Specialization {
+ public:
+  //! The graph exactly as @p plan stores it, with its tactics and memory plan. Throws
+  //! kINVALID_PLAN naming the layer when a tactic is unknown or does not fit.
+  explicit Specialization(const plan::EnginePlan& plan);
+  //! @p plan's graph at @p bindings, with profile @p profile's tactics (a tactic that does not
+  //! support a layer at these shapes gives way to one that does) and memory planned anew.
+  Specialization(const plan::EnginePlan& plan, std::size_t profile,
+                 std::span<const InputBinding> bindings, const Reporter& reporter);
+
+  const ir::Graph& graph() const noexcept { return graph_; }
+  const std::vector<std::string>& tactics() const noexcept { return tactics_; }
+  const plan::MemoryPlan& memory() const noexcept { return memory_; }
+  const backends::Kernel& kernel(std::size_t node) const { return *kernels_[node]; }
+  std::size_t workspaceBytes() const noexcept { return workspaceBytes_; }
+  //! Arena and workspace together, as a context lays them out (each 64-byte aligned).
+  std::size_t contextBytes() const noexcept;
+
+ private:
+  void instantiate(const Reporter* fallbackReporter);
+
+  ir::Graph graph_;
+  std::vector<std::string> tactics_;
+  plan::MemoryPlan memory_;
+  std::vector<std::unique_ptr<backends::Kernel>> kernels_;
+  std::size_t workspaceBytes_ = 0;
+};
+
+//! Bytes a context needs for @p arena and @p workspace bytes laid out one after the other.
+std::size_t contextBytes(uint64_t arena, uint64_t workspace) noexcept;
+
+}  // namespace kiln::detail
