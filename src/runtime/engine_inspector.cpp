@@ -157,8 +157,19 @@ std::string describe(const plan::EnginePlan& plan, std::size_t index,
 // The planned arena beside the most bytes ever alive at once, so that how much the planner
 // wastes can be read off any engine.
 std::string memoryJson(const plan::EnginePlan& plan) {
-  return "{\"arena_bytes\":" + std::to_string(plan.memory.arenaBytes) +
-         ",\"lower_bound_bytes\":" + std::to_string(plan.memory.lowerBoundBytes) + "}";
+  std::string out = "{\"arena_bytes\":" + std::to_string(plan.memory.arenaBytes) +
+                    ",\"lower_bound_bytes\":" + std::to_string(plan.memory.lowerBoundBytes);
+  // A dynamic engine: the above at profile 0's opt shapes, and each profile at its max shapes.
+  if (plan.isDynamic()) {
+    out += ",\"profiles\":[";
+    for (std::size_t p = 0; p < plan.profiles.size(); ++p) {
+      if (p > 0) out += ",";
+      out += "{\"arena_bytes\":" + std::to_string(plan.profiles[p].arenaBytes) +
+             ",\"lower_bound_bytes\":" + std::to_string(plan.profiles[p].lowerBoundBytes) + "}";
+    }
+    out += "]";
+  }
+  return out + "}";
 }
 
 }  // namespace
