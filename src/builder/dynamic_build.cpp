@@ -101,16 +101,6 @@ void checkProfile(const ir::Graph& network, const std::vector<plan::InputRange>&
   }
 }
 
-std::vector<detail::InputBinding> bindingsAt(const std::vector<plan::InputRange>& profile,
-                                             OptProfileSelector which) {
-  const auto index = static_cast<std::size_t>(which);
-  std::vector<detail::InputBinding> bindings;
-  for (const plan::InputRange& range : profile) {
-    bindings.push_back({range.name, range.shapeTensor, range.dims[index], range.values[index]});
-  }
-  return bindings;
-}
-
 // The network with each input fixed: dynamic inputs take their shapes; shape-tensor inputs
 // become constants of their values (of the same name), which is how the plan keeps them.
 ir::Graph specializeNetwork(const ir::Graph& network,
@@ -124,16 +114,7 @@ ir::Graph specializeNetwork(const ir::Graph& network,
         value.dims = binding.dims;
         break;
       }
-      std::vector<std::byte> bytes(binding.values.size() * elementSize(value.dtype));
-      for (std::size_t i = 0; i < binding.values.size(); ++i) {
-        if (value.dtype == DataType::kINT32) {
-          const auto v = static_cast<int32_t>(binding.values[i]);
-          std::memcpy(bytes.data() + i * sizeof(v), &v, sizeof(v));
-        } else {
-          std::memcpy(bytes.data() + i * sizeof(int64_t), &binding.values[i], sizeof(int64_t));
-        }
-      }
-      value.constant = std::make_shared<const std::vector<std::byte>>(std::move(bytes));
+      value.constant = detail::shapeTensorBytes(binding, value.dtype);
       graph.inputs.erase(it);
       break;
     }
@@ -170,11 +151,6 @@ std::optional<std::string> firstDifference(const ir::Graph& a, const ir::Graph& 
     }
   }
   return std::nullopt;
-}
-
-bool hasShapeTensor(const plan::Profile& profile) {
-  return std::any_of(profile.inputs.begin(), profile.inputs.end(),
-                     [](const plan::InputRange& r) { return r.shapeTensor; });
 }
 
 // Whether the stored graph infers at @p bindings (shape-tensor corners may not).
@@ -240,9 +216,9 @@ plan::EnginePlan buildDynamicPlan(const ir::Graph& network, const detail::Builde
       for (OptProfileSelector which :
            {OptProfileSelector::kOPT, OptProfileSelector::kMIN, OptProfileSelector::kMAX}) {
         try {
-          at[static_cast<std::size_t>(which)] =
-              optimizeGraph(specializeNetwork(network, bindingsAt(config.profiles[p], which)),
-                            passConfig, reporter);
+          at[static_cast<std::size_t>(which)] = optimizeGraph(
+              specializeNetwork(network, detail::bindingsAt(config.profiles[p], which)), passConfig,
+              reporter);
         } catch (const Error& e) {
           // Shape-tensor values span a box whose corners need not be valid together (a
           // Reshape's min [1, 1] rarely fits the data): only opt must build.
@@ -317,13 +293,9 @@ plan::EnginePlan buildDynamicPlan(const ir::Graph& network, const detail::Builde
   for (std::size_t p = 0; p < plan.profiles.size(); ++p) {
     plan::Profile& profile = plan.profiles[p];
     for (OptProfileSelector which : kSelectors) {
-      std::vector<detail::InputBinding> bindings;
-      for (const auto& range : profile.inputs) {
-        const auto i = static_cast<std::size_t>(which);
-        bindings.push_back({range.name, range.shapeTensor, range.dims[i], range.values[i]});
-      }
+      const std::vector<detail::InputBinding> bindings = detail::bindingsAt(profile.inputs, which);
       try {
-        if (which != OptProfileSelector::kOPT && hasShapeTensor(profile) &&
+        if (which != OptProfileSelector::kOPT && detail::hasShapeTensor(profile.inputs) &&
             !runsAt(plan, bindings)) {
           continue;
         }

@@ -14,14 +14,6 @@ namespace {
 // enough that the packed weights they hold stay bounded.
 constexpr std::size_t kCachedSpecializations = 8;
 
-std::vector<InputBinding> bindingsAt(const plan::Profile& profile, OptProfileSelector which) {
-  const auto index = static_cast<std::size_t>(which);
-  std::vector<InputBinding> bindings;
-  for (const plan::InputRange& input : profile.inputs) {
-    bindings.push_back({input.name, input.shapeTensor, input.dims[index], input.values[index]});
-  }
-  return bindings;
-}
 }  // namespace
 
 struct EngineImpl::CacheEntry {
@@ -92,7 +84,7 @@ EngineImpl::EngineImpl(plan::EnginePlan plan, const Reporter& reporter,
     uint64_t arena = 0;
     for (OptProfileSelector which : {OptProfileSelector::kMIN, OptProfileSelector::kMAX}) {
       try {
-        const ir::Graph at = specializeGraph(plan_.graph, bindingsAt(profile, which));
+        const ir::Graph at = specializeGraph(plan_.graph, bindingsAt(profile.inputs, which));
         arena = std::max(arena, builder::planMemory(at, profile.tactics).arenaBytes);
         for (std::size_t i = 0; i < io_.size(); ++i) {
           Dims& generic = genericDims_[i];
@@ -103,10 +95,7 @@ EngineImpl::EngineImpl(plan::EnginePlan plan, const Reporter& reporter,
         }
       } catch (const Error& e) {
         // The corners of shape-tensor ranges need not be valid (the builder checked opt).
-        const bool shapeTensors =
-            std::any_of(profile.inputs.begin(), profile.inputs.end(),
-                        [](const plan::InputRange& r) { return r.shapeTensor; });
-        if (!shapeTensors)
+        if (!hasShapeTensor(profile.inputs))
           fail(ErrorCode::kINVALID_PLAN, "optimization profile ", p, ": ", e.what());
       }
     }

@@ -27,8 +27,24 @@ std::size_t alignUp(uint64_t bytes) noexcept {
                                   kBufferAlignment);
 }
 
-// The constant bytes of a shape-tensor input holding @p values in @p type.
-ir::ConstantBytes shapeConstant(const InputBinding& binding, DataType type) {
+}  // namespace
+
+std::vector<InputBinding> bindingsAt(std::span<const plan::InputRange> inputs,
+                                     OptProfileSelector which) {
+  const auto index = static_cast<std::size_t>(which);
+  std::vector<InputBinding> bindings;
+  for (const plan::InputRange& input : inputs) {
+    bindings.push_back({input.name, input.shapeTensor, input.dims[index], input.values[index]});
+  }
+  return bindings;
+}
+
+bool hasShapeTensor(std::span<const plan::InputRange> inputs) {
+  return std::any_of(inputs.begin(), inputs.end(),
+                     [](const plan::InputRange& r) { return r.shapeTensor; });
+}
+
+ir::ConstantBytes shapeTensorBytes(const InputBinding& binding, DataType type) {
   std::vector<std::byte> bytes(binding.values.size() * elementSize(type));
   for (std::size_t i = 0; i < binding.values.size(); ++i) {
     const int64_t v = binding.values[i];
@@ -46,8 +62,6 @@ ir::ConstantBytes shapeConstant(const InputBinding& binding, DataType type) {
   return std::make_shared<const std::vector<std::byte>>(std::move(bytes));
 }
 
-}  // namespace
-
 std::size_t contextBytes(uint64_t arena, uint64_t workspace) noexcept {
   return alignUp(arena) + alignUp(workspace);
 }
@@ -63,7 +77,7 @@ ir::Graph specializeGraph(const ir::Graph& source, std::span<const InputBinding>
           fail(ErrorCode::kINVALID_ARGUMENT, "shape-tensor input '", binding.name, "' takes ",
                volume(value.dims), " values, not ", binding.values.size());
         }
-        value.constant = shapeConstant(binding, value.dtype);
+        value.constant = shapeTensorBytes(binding, value.dtype);
       } else {
         value.dims = binding.dims;
       }

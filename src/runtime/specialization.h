@@ -26,6 +26,17 @@ struct InputBinding {
   friend bool operator==(const InputBinding&, const InputBinding&) = default;
 };
 
+//! The bindings of @p inputs (a profile's ranges) at their @p which shapes or values.
+std::vector<InputBinding> bindingsAt(std::span<const plan::InputRange> inputs,
+                                     OptProfileSelector which);
+
+//! True when some range of @p inputs is a shape-tensor input.
+bool hasShapeTensor(std::span<const plan::InputRange> inputs);
+
+//! The constant bytes of shape-tensor @p binding's values as @p type (int32 or int64); throws
+//! kINVALID_ARGUMENT when a value does not fit int32.
+ir::ConstantBytes shapeTensorBytes(const InputBinding& binding, DataType type);
+
 //! @p graph with every binding applied (a dynamic input takes its shape, a shape-tensor
 //! constant its values) and every shape inferred again. Throws kINVALID_ARGUMENT naming the
 //! layer whose shapes the bindings break.
