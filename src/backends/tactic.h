@@ -44,6 +44,9 @@ class Tactic {
   virtual std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const = 0;
 };
 
+//! True when this CPU has every feature @p tactic requires.
+bool runsHere(const Tactic& tactic);
+
 //! Tactics of every backend built in, per op. Filled once, at first use.
 class TacticRegistry {
  public:

@@ -1,7 +1,15 @@
 #include "backends/cpu/cpu_backend.h"
 #include "backends/tactic.h"
+#include "core/cpu_info.h"
 
 namespace kiln::backends {
+
+bool runsHere(const Tactic& tactic) {
+  for (const auto& feature : tactic.requiredIsa()) {
+    if (!hostCpu().has(feature)) return false;
+  }
+  return true;
+}
 
 const TacticRegistry& TacticRegistry::instance() {
   static const TacticRegistry registry = [] {

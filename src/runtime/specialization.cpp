@@ -15,13 +15,6 @@ namespace kiln::detail {
 
 namespace {
 
-bool runsHere(const backends::Tactic& tactic) {
-  for (const auto& feature : tactic.requiredIsa()) {
-    if (!hostCpu().has(feature)) return false;
-  }
-  return true;
-}
-
 std::size_t alignUp(uint64_t bytes) noexcept {
   return static_cast<std::size_t>((bytes + kBufferAlignment - 1) / kBufferAlignment *
                                   kBufferAlignment);
@@ -145,7 +138,7 @@ void Specialization::instantiate(const Reporter* fallbackReporter) {
       // Tuned at the profile's opt shapes, the tactic may not cover every shape of the range.
       const backends::Tactic* fallback = nullptr;
       for (const backends::Tactic* candidate : registry.candidates(node.op, tactic->device())) {
-        if (runsHere(*candidate) && candidate->supports(spec)) {
+        if (backends::runsHere(*candidate) && candidate->supports(spec)) {
           fallback = candidate;
           break;
         }

@@ -19,13 +19,6 @@ namespace kiln::builder {
 
 namespace {
 
-bool runsHere(const backends::Tactic& tactic) {
-  for (const auto& feature : tactic.requiredIsa()) {
-    if (!hostCpu().has(feature)) return false;
-  }
-  return true;
-}
-
 // Buffers with dummy data for timing one node.
 struct DummyTensors {
   std::vector<AlignedBuffer> buffers;
@@ -128,7 +121,7 @@ TacticChoice selectTactics(const ir::Graph& graph, const detail::BuilderConfigDa
     std::vector<const backends::Tactic*> usable;
     std::vector<std::unique_ptr<backends::Kernel>> kernels;
     for (const backends::Tactic* tactic : registry.candidates(node.op, config.device)) {
-      if (!runsHere(*tactic) || !tactic->supports(spec)) continue;
+      if (!backends::runsHere(*tactic) || !tactic->supports(spec)) continue;
       auto kernel = tactic->instantiate(spec);
       if (kernel->workspaceBytes() > config.workspaceLimit) {
         reporter.verbose("layer '" + node.name + "': tactic " + std::string(tactic->name()) +
