@@ -119,9 +119,13 @@ class BuilderConfig {
   void setBuilderOptimizationLevel(int32_t level);
   int32_t builderOptimizationLevel() const;
 
-  //! Target device of the engine (default: CPU while no GPU backend is built in).
+  //! Target device of the engine. Default: the GPU when this build has the CUDA backend and a
+  //! GPU is present, else the CPU.
   void setDeviceType(DeviceType type);
   DeviceType deviceType() const;
+  //! Which CUDA device a GPU engine is built for and timed on (default 0).
+  void setGpuDevice(int32_t index);
+  int32_t gpuDevice() const;
 
   //! Threads the build and the engine's CPU kernels use (0 = one per physical core).
   void setNbThreads(int32_t threads);

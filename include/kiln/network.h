@@ -42,6 +42,11 @@ class Tensor {
   void setType(DataType type);
   bool isNetworkInput() const;
   bool isNetworkOutput() const;
+  //! True for an int32/int64 network input of rank 0 or 1 that some layer reads at an input
+  //! whose values decide shapes (a Shuffle's shape, a Slice's bounds, a Reduce's axes, ...):
+  //! the build needs its values, given by an optimization profile
+  //! (OptimizationProfile::setShapeValues; kiln --optShapes), as in TensorRT.
+  bool isShapeTensor() const;
   //! The layer that writes this tensor (null for network inputs).
   Layer producer() const;
 
@@ -96,6 +101,10 @@ enum class LayerType : int32_t {
   kTFIDF_VECTORIZER,  //!< kiln's own (ONNX TfIdfVectorizer)
   kMAX_UNPOOL,        //!< kiln's own (ONNX MaxUnpool)
   kDROPOUT,           //!< kiln's own (ONNX Dropout with a run-time training mode)
+  kNON_ZERO,
+  kNMS,
+  kCOMPRESS,  //!< kiln's own (ONNX Compress)
+  kUNIQUE,    //!< kiln's own (ONNX Unique)
 };
 
 std::string_view toString(LayerType type) noexcept;
@@ -398,6 +407,10 @@ class ShuffleLayer : public Layer {
   void setSecondTranspose(std::span<const int32_t> permutation);
   std::vector<int32_t> secondTranspose() const;
   void setZeroIsPlaceholder(bool placeholder);
+  //! kiln's own (ONNX Unsqueeze and Squeeze): input 1 (int32/int64, a constant or shape-tensor
+  //! network input) holds axes, negative counting from the end, to insert as extent 1 or, with
+  //! @p squeeze, to remove (each of extent 1), instead of reshape dimensions.
+  void setAxesInput(bool squeeze);
   bool zeroIsPlaceholder() const;
 };
 
@@ -413,7 +426,10 @@ enum class PaddingFill : int32_t {
 };
 
 //! Pads (or, with negative amounts, crops) the trailing dimensions. Pre/post padding of rank r
-//! applies to the last r dimensions of the input.
+//! applies to the last r dimensions of the input. kiln's own (ONNX Pad): setInput(1, pads),
+//! int32/int64 ONNX pads of every dimension (all begins, then all ends; a constant or
+//! shape-tensor network input), replaces them, and then setInput(2, value), a float32 scalar
+//! computed at run time, may replace the value.
 class PaddingLayer : public Layer {
   KILN_LAYER_HANDLE(PaddingLayer, kPADDING)
   void setPrePadding(const Dims& padding);
@@ -444,11 +460,16 @@ class ReduceLayer : public Layer {
   //! Bit i set: dimension i is reduced.
   uint32_t reduceAxes() const;
   bool keepDimensions() const;
+  //! kiln's own (ONNX ReduceSum's axes input): setInput(1, axes), an int32/int64 constant or
+  //! shape-tensor network input of ONNX axes (negative counting from the end), replaces the
+  //! mask. Empty axes reduce every dimension, or none when @p noop is set.
+  void setEmptyAxesNoop(bool noop);
 };
 
 enum class TopKOperation : int32_t { kMAX, kMIN };
 
 //! Two outputs: values and int32 indices of the k largest (or smallest) along one axis.
+//! setInput(1, k): an int32/int64 scalar, a constant or shape-tensor network input, gives k.
 class TopKLayer : public Layer {
   KILN_LAYER_HANDLE(TopKLayer, kTOPK)
   TopKOperation operation() const;
@@ -481,6 +502,19 @@ class SliceLayer : public Layer {
   Dims size() const;
   void setStride(const Dims& stride);
   Dims stride() const;
+  //! kiln's own (ONNX Slice): with @p onnx set, inputs 1 and 2 (setInput: int32/int64 starts
+  //! and ends) and optionally 3 and 4 (axes, steps), constants or shape-tensor network inputs,
+  //! decide the slice as ONNX clamps them; start, size and stride are then ignored.
+  void setOnnxBounds(bool onnx);
+  //! kiln's own (ONNX Expand and Tile): input 1 (setInput; int32/int64, a constant or
+  //! shape-tensor network input) holds the shape to broadcast the input to (numpy rules,
+  //! right-aligned; the input has the output's rank) or, with @p tile, the number of times to
+  //! repeat the input along each dimension; start, size and stride are then ignored.
+  void setTargetInput(bool tile);
+  //! kiln's own (ONNX Split): the output is part @p index of the input split along @p axis into
+  //! parts of the sizes that input 1 holds (int32/int64, a constant or shape-tensor network
+  //! input); start, size and stride are then ignored.
+  void setSplitInput(int32_t axis, int32_t index);
 };
 
 //! Copies its input; with setOutputType(0, T) it converts to T (a cast).
@@ -824,7 +858,7 @@ class TfIdfVectorizerLayer : public Layer {
 //! pooling with indices). Input 0: float32 [N, C, spatial...]; input 1: int32 indices of the same
 //! shape, offsets into the whole output. The output's spatial extents are
 //! (in - 1) * stride + window - prePadding - postPadding unless setOutputDimensions gives the
-//! whole shape.
+//! whole shape, or setInput(2, shape) (int32/int64, a constant or shape-tensor network input).
 class MaxUnpoolLayer : public Layer {
   KILN_LAYER_HANDLE(MaxUnpoolLayer, kMAX_UNPOOL)
   Dims windowSize() const;
@@ -845,6 +879,62 @@ class MaxUnpoolLayer : public Layer {
 //! values at random.
 class DropoutLayer : public Layer {
   KILN_LAYER_HANDLE(DropoutLayer, kDROPOUT)
+};
+
+// Layers with outputs of data-dependent shape: the extent marked below is known only once the
+// layer ran; Tensor::dimensions and Engine::tensorShape show it as -1 and memory is planned for
+// its upper bound. Such a tensor can only be a network output (optionally through a cast):
+// read it with an OutputAllocator (ExecutionContext::setOutputAllocator).
+
+//! The coordinates of the nonzero elements of the input (TensorRT's INonZeroLayer): int32
+//! [rank, N] (a scalar counts as rank 1), N data-dependent (at most the input's volume).
+class NonZeroLayer : public Layer {
+  KILN_LAYER_HANDLE(NonZeroLayer, kNON_ZERO)
+};
+
+//! The slices along an axis (or, by default, the elements of the flattened input) whose bool
+//! condition [L] is true (ONNX Compress); entries beyond L are dropped. The extent along the
+//! axis (or the one extent) is data-dependent.
+class CompressLayer : public Layer {
+  KILN_LAYER_HANDLE(CompressLayer, kCOMPRESS)
+  //! Compresses along @p axis (negative counts from the end) instead of the flattened input.
+  void setAxis(int32_t axis);
+  int32_t axis() const;
+  bool hasAxis() const;
+};
+
+//! The unique elements (or, with an axis, the unique slices along it) of the input (ONNX
+//! Unique). Outputs: 0 the unique values, 1 the index of the first occurrence of each, 2 for
+//! each input element (slice) the index of its value in output 0, 3 the count of each (int32).
+//! Outputs 0, 1 and 3 have a data-dependent extent (output 0: along the axis).
+class UniqueLayer : public Layer {
+  KILN_LAYER_HANDLE(UniqueLayer, kUNIQUE)
+  //! Ascending order (slices: lexicographic; the default) or the order of first occurrence.
+  void setSorted(bool sorted);
+  bool sorted() const;
+  //! Unique slices along @p axis (negative counts from the end) instead of elements.
+  void setAxis(int32_t axis);
+  int32_t axis() const;
+  bool hasAxis() const;
+};
+
+enum class BoundingBoxFormat : int32_t {
+  kCORNER_PAIRS,  //!< [y1, x1, y2, x2], any two opposite corners
+  kCENTER_SIZES,  //!< [x_center, y_center, width, height]
+};
+
+//! Non-maximum suppression with the semantics of ONNX NonMaxSuppression (TensorRT's INMSLayer
+//! has the same inputs). Inputs: boxes float [B, N, 4], scores float [B, C, N], and
+//! maxOutputBoxesPerClass (int32 scalar; 0 selects nothing); setInput(3, iouThreshold) and
+//! setInput(4, scoreThreshold) add float scalars (defaults: 0, no score filter). Per batch and
+//! class, boxes scoring above the threshold are taken by descending score, each suppressing
+//! later ones with IoU above the IoU threshold. Output: int32 [selected, 3] rows (batch, class,
+//! box) by batch, class, then selection order; selected is data-dependent (at most
+//! B * C * min(N, maxOutputBoxesPerClass when a constant)).
+class NMSLayer : public Layer {
+  KILN_LAYER_HANDLE(NMSLayer, kNMS)
+  void setBoundingBoxFormat(BoundingBoxFormat format);
+  BoundingBoxFormat boundingBoxFormat() const;
 };
 
 #undef KILN_LAYER_HANDLE
@@ -930,6 +1020,12 @@ class NetworkDefinition {
   MaxUnpoolLayer addMaxUnpool(Tensor input, Tensor indices, const Dims& windowSize);
   //! kiln's own layer (ONNX Dropout): @p ratio float32 and @p trainingMode bool scalars.
   DropoutLayer addDropout(Tensor input, Tensor ratio, Tensor trainingMode);
+  NonZeroLayer addNonZero(Tensor input);
+  //! kiln's own layer (ONNX Compress): @p condition bool [L].
+  CompressLayer addCompress(Tensor input, Tensor condition);
+  //! kiln's own layer (ONNX Unique).
+  UniqueLayer addUnique(Tensor input);
+  NMSLayer addNMS(Tensor boxes, Tensor scores, Tensor maxOutputBoxesPerClass);
 
   int32_t nbInputs() const;
   Tensor input(int32_t index) const;

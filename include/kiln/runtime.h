@@ -54,6 +54,33 @@ class Allocator {
   virtual bool deallocate(void* memory) noexcept = 0;
 };
 
+//! Memory for an output whose size is known only while inference runs (TensorRT's
+//! IOutputAllocator): outputs of data-dependent shape (NonZero, Unique, NMS, ...), whose
+//! Engine::tensorShape has -1 extents, or any output the application wants to place late. Set
+//! one per output with ExecutionContext::setOutputAllocator; it is called from the thread
+//! running the inference, once the output's size is known, and must outlive its use.
+class OutputAllocator {
+ public:
+  virtual ~OutputAllocator() = default;
+  //! Memory of at least @p size bytes (never 0, even for an empty tensor) aligned to
+  //! @p alignment for output @p tensorName, which inference then writes; null fails the
+  //! inference. @p currentMemory is what this call returned for the output last time (or the
+  //! address set with setTensorAddress; null the first time): return it when it is large enough.
+  virtual void* reallocateOutput(std::string_view tensorName, void* currentMemory, uint64_t size,
+                                 uint64_t alignment) noexcept {
+    return nullptr;
+  }
+  //! As reallocateOutput, on @p stream (the one given to enqueueV3; CPU engines: ignored).
+  //! kiln calls this one; by default it calls reallocateOutput.
+  virtual void* reallocateOutputAsync(std::string_view tensorName, void* currentMemory,
+                                      uint64_t size, uint64_t alignment, void* stream) noexcept {
+    return reallocateOutput(tensorName, currentMemory, size, alignment);
+  }
+  //! The real shape of output @p tensorName in the inference that just ran (after it is
+  //! written).
+  virtual void notifyShape(std::string_view tensorName, const Dims& dims) noexcept = 0;
+};
+
 //! Who provides a new context's activation memory (TensorRT's
 //! ExecutionContextAllocationStrategy).
 enum class ExecutionContextAllocationStrategy : int32_t {
@@ -138,8 +165,19 @@ class ExecutionContext {
   const void* tensorAddress(std::string_view name) const;
 
   //! Shape of an IO tensor in this context: an input's shape as set (or fixed), an output's as
-  //! the current input shapes (and shape-tensor values) give it; -1 extents while unknown.
+  //! the current input shapes (and shape-tensor values) give it; -1 extents while unknown. An
+  //! output of data-dependent shape has -1 there until an inference ran at these shapes, then
+  //! the shape that inference gave it.
   Dims tensorShape(std::string_view name) const;
+
+  //! Places output @p name through @p allocator from the next inference on (null: back to
+  //! setTensorAddress). An output of data-dependent shape needs either an allocator or an
+  //! address from setTensorAddress with room for its upper bound (the engine's
+  //! layerInformation shows it; kiln inspect); the inference fails naming the output when it
+  //! has neither. False (and a logged error) for an unknown name or an input.
+  bool setOutputAllocator(std::string_view name, OutputAllocator* allocator);
+  //! The allocator set for output @p name; null when none is set (or for another name).
+  OutputAllocator* outputAllocator(std::string_view name) const;
 
   //! Selects optimization profile @p profile (0 by default) for later inferences; input shapes
   //! set before are forgotten. False (the reason logged) for a bad index, or when the context's
@@ -162,11 +200,14 @@ class ExecutionContext {
   //! run that does is refused, naming both sizes.
   bool setDeviceMemoryV2(void* memory, int64_t bytes);
 
-  //! Runs inference with the addresses set by setTensorAddress. @p stream is the CUDA stream
-  //! for GPU engines and is ignored by CPU engines, which run synchronously.
+  //! Runs inference with the addresses set by setTensorAddress. GPU engines enqueue the work
+  //! on @p stream (a cudaStream_t; null: the default stream) and return without waiting for
+  //! it; their tensor addresses are device memory, except shape-tensor inputs, which are read
+  //! on the host. CPU engines ignore @p stream and run synchronously.
   bool enqueueV3(void* stream = nullptr);
 
-  //! Runs inference synchronously with one address per IO tensor, in Engine IO order.
+  //! Runs inference synchronously (GPU engines: on the default stream, waited for) with one
+  //! address per IO tensor, in Engine IO order.
   bool executeV2(std::span<void* const> bindings);
 
   const Engine& engine() const noexcept;
@@ -179,6 +220,8 @@ class ExecutionContext {
   explicit ExecutionContext(std::unique_ptr<detail::ContextImpl> impl);
 
  private:
+  bool run(void* stream, bool wait);
+
   std::unique_ptr<detail::ContextImpl> impl_;
 };
 
@@ -205,6 +248,11 @@ class Runtime {
   //! Threads for CPU kernels of engines loaded by this runtime (0 = one per physical core).
   void setNbThreads(int32_t threads);
   int32_t nbThreads() const;
+
+  //! The CUDA device that GPU engines loaded after this call run on (default 0). A GPU plan
+  //! loads only on a GPU of the name and compute capability it was built for.
+  void setGpuDevice(int32_t index) noexcept;
+  int32_t gpuDevice() const noexcept;
 
   void setErrorRecorder(ErrorRecorder* recorder) noexcept;
   Logger& logger() noexcept;

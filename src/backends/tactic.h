@@ -29,6 +29,8 @@ class Kernel {
   virtual ~Kernel() = default;
   //! Scratch memory one execution needs (given in KernelContext::workspace).
   virtual std::size_t workspaceBytes() const { return 0; }
+  //! Host scratch one execution needs (KernelContext::hostWorkspace; page-locked on GPUs).
+  virtual std::size_t hostWorkspaceBytes() const { return 0; }
   virtual void execute(const ir::KernelContext& ctx) const = 0;
 };
 

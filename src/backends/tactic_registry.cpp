@@ -1,6 +1,9 @@
 #include "backends/cpu/cpu_backend.h"
 #include "backends/tactic.h"
 #include "core/cpu_info.h"
+#ifdef KILN_WITH_CUDA
+#include "backends/cuda/cuda_backend.h"
+#endif
 
 namespace kiln::backends {
 
@@ -15,6 +18,9 @@ const TacticRegistry& TacticRegistry::instance() {
   static const TacticRegistry registry = [] {
     TacticRegistry r;
     cpu::registerCpuTactics(r);
+#ifdef KILN_WITH_CUDA
+    cuda::registerCudaTactics(r);
+#endif
     return r;
   }();
   return registry;

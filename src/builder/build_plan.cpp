@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "backends/device.h"
 #include "builder/dynamic_build.h"
 #include "builder/lowering.h"
 #include "builder/memory_planner.h"
@@ -34,6 +35,12 @@ plan::EnginePlan finishPlan(ir::Graph graph, const detail::BuilderConfigData& co
   plan.tactics = std::move(choice.tactics);
   plan.memory = planMemory(plan.graph, plan.tactics);
   plan.target = plan::hostTarget(config.device);
+  if (config.device == DeviceType::kGPU) {
+    const backends::DeviceInfo gpu =
+        backends::deviceRuntime(DeviceType::kGPU)->info(config.gpuDevice);
+    plan.target.deviceName = gpu.name;
+    plan.target.computeCapability = gpu.computeCapability;
+  }
   plan.target.requiredIsa = std::move(choice.requiredIsa);
   plan.builderFlags = config.flags;
   return plan;
@@ -42,9 +49,20 @@ plan::EnginePlan finishPlan(ir::Graph graph, const detail::BuilderConfigData& co
 plan::EnginePlan buildPlan(const ir::Graph& network, const detail::BuilderConfigData& config,
                            const Reporter& reporter) {
   const auto start = std::chrono::steady_clock::now();
-  if (config.device != DeviceType::kCPU) {
-    fail(ErrorCode::kINVALID_CONFIG,
-         "this build of kiln has no GPU backend; build for DeviceType::kCPU");
+  if (config.device == DeviceType::kGPU) {
+    const backends::DeviceRuntime* gpu = backends::deviceRuntime(DeviceType::kGPU);
+    if (gpu == nullptr) {
+      fail(ErrorCode::kINVALID_CONFIG,
+           "this build of kiln has no GPU backend (configured without nvcc); build for "
+           "DeviceType::kCPU");
+    }
+    if (config.gpuDevice < 0 || config.gpuDevice >= gpu->count()) {
+      fail(ErrorCode::kINVALID_CONFIG, "no CUDA GPU ", config.gpuDevice,
+           " is present on this machine (it has ", gpu->count(),
+           "); the builder times kernels on the GPU it builds for: build for DeviceType::kCPU "
+           "or on a machine with that GPU");
+    }
+    gpu->makeCurrent(config.gpuDevice);
   }
   plan::EnginePlan plan =
       needsProfiles(network, config)

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "backends/device.h"
 #include "builder/build_plan.h"
 #include "builder/builder_config.h"
 #include "builder/passes/pass_manager.h"
@@ -50,6 +51,12 @@ void BuilderConfig::setDeviceType(DeviceType type) {
 }
 DeviceType BuilderConfig::deviceType() const {
   return data_->device;
+}
+void BuilderConfig::setGpuDevice(int32_t index) {
+  data_->gpuDevice = index;
+}
+int32_t BuilderConfig::gpuDevice() const {
+  return data_->gpuDevice;
 }
 
 void BuilderConfig::setNbThreads(int32_t threads) {
@@ -228,6 +235,7 @@ void Builder::setAllocator(Allocator* allocator) noexcept {
 std::unique_ptr<BuilderConfig> Builder::createBuilderConfig() {
   auto config = std::unique_ptr<BuilderConfig>(new BuilderConfig());
   config->data_->reporter = impl_->reporter;
+  config->data_->device = backends::gpuPresent() ? DeviceType::kGPU : DeviceType::kCPU;
   return config;
 }
 

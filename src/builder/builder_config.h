@@ -18,7 +18,8 @@ struct BuilderConfigData {
   uint64_t flags = 0;  //!< bit i = BuilderFlag i
   std::size_t workspaceLimit = std::numeric_limits<std::size_t>::max();
   int32_t optimizationLevel = 3;
-  DeviceType device = DeviceType::kCPU;
+  DeviceType device = DeviceType::kCPU;  //!< Builder::createBuilderConfig picks the default
+  int32_t gpuDevice = 0;
   int32_t nbThreads = 0;
   std::vector<std::string> disabledPasses;  //!< names of optimization passes not to run
   TimingCache* timingCache = nullptr;       //!< set by BuilderConfig::setTimingCache

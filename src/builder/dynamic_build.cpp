@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 
+#include "backends/device.h"
 #include "builder/build_plan.h"
 #include "builder/passes/pass_manager.h"
 #include "core/error.h"
@@ -289,7 +290,14 @@ plan::EnginePlan buildDynamicPlan(const ir::Graph& network, const detail::Builde
     }
     plan.profiles.push_back(std::move(profile));
   }
+  // Shape tensors that the passes folded away entirely (a network computed from them alone)
+  // leave profiles without inputs: the engine is static.
+  if (std::all_of(plan.profiles.begin(), plan.profiles.end(),
+                  [](const plan::Profile& profile) { return profile.inputs.empty(); })) {
+    plan.profiles.clear();
+  }
   // Memory and scratch at each profile's extremes, made exactly as the runtime will make them.
+  detail::DeviceConstants constants(*backends::deviceRuntime(config.device));
   for (std::size_t p = 0; p < plan.profiles.size(); ++p) {
     plan::Profile& profile = plan.profiles[p];
     for (OptProfileSelector which : kSelectors) {
@@ -299,7 +307,7 @@ plan::EnginePlan buildDynamicPlan(const ir::Graph& network, const detail::Builde
             !runsAt(plan, bindings)) {
           continue;
         }
-        const detail::Specialization at(plan, p, bindings, reporter);
+        const detail::Specialization at(plan, p, bindings, reporter, constants);
         if (at.memory().arenaBytes >= profile.arenaBytes) {
           profile.arenaBytes = at.memory().arenaBytes;
           profile.lowerBoundBytes = at.memory().lowerBoundBytes;

@@ -5,8 +5,44 @@
 
 #include "core/error.h"
 #include "core/shape_util.h"
+#include "ir/op_registry.h"
 
 namespace kiln::builder {
+
+namespace {
+
+// Inputs that decide shapes (OpSchema::shapeInputs) must have known values: the engine's shapes
+// are fixed at build time (shape-tensor network inputs are constants of their profile values
+// by now). Checked before shape inference, which gives unknown extents otherwise.
+void checkShapeInputsKnown(const ir::Graph& graph) {
+  const ir::OpRegistry& registry = ir::OpRegistry::instance();
+  for (const ir::Node& node : graph.nodes) {
+    const ir::OpSchema* schema = registry.find(node.op);
+    if (schema == nullptr) continue;
+    for (int32_t slot : schema->shapeInputs) {
+      if (slot >= static_cast<int32_t>(node.inputs.size())) continue;
+      const ir::ValueId v = node.inputs[static_cast<std::size_t>(slot)];
+      if (v == ir::kNoValue || ir::knownConstantData(graph, v) != nullptr) continue;
+      const ir::Value& value = graph.value(v);
+      const bool integer = value.dtype == DataType::kINT32 || value.dtype == DataType::kINT64;
+      if (graph.isGraphInput(v) && integer) {
+        fail(ErrorCode::kINVALID_ARGUMENT, "network input '", value.name,
+             "' decides the output shape of layer '", node.name, "' (", node.op, ") at its input ",
+             slot,
+             ", so its values must be known when the engine is built: give them with an "
+             "optimization profile (OptimizationProfile::setShapeValues for kMIN, kOPT and kMAX; "
+             "kiln --minShapes/--optShapes/--maxShapes); without values it must be a constant");
+      }
+      fail(ErrorCode::kINVALID_ARGUMENT, "layer '", node.name, "' (", node.op, "): input ", slot,
+           " ('", value.name, "') decides the output shape, so it must be a constant",
+           integer ? " or a shape-tensor network input (one with optimization profile values)"
+                   : " (only int32/int64 network inputs can be shape tensors)",
+           "; it is computed at run time here");
+    }
+  }
+}
+
+}  // namespace
 
 void checkBuildable(const ir::Graph& graph) {
   graph.validate();
@@ -26,6 +62,7 @@ void checkBuildable(const ir::Graph& graph) {
            "addOptimizationProfile; kiln --minShapes/--optShapes/--maxShapes)");
     }
   }
+  checkShapeInputsKnown(graph);
   for (ir::ValueId v : graph.outputs) {
     const ir::Value& value = graph.value(v);
     if (graph.isGraphInput(v)) {

@@ -30,6 +30,10 @@ struct Value {
   NodeId producer = kNoNode;  //!< node writing it; kNoNode for graph inputs and constants
   int32_t producerOutput = 0;
   ConstantBytes constant;  //!< set for constants (weights); size = volume * element size
+  //! Bit i set: extent i depends on the data (NonZero, Unique, ...). dims[i] is then only an
+  //! upper bound, which memory is planned for; the kernel reports the real extent at run time
+  //! and the API shows -1 there until it is known (docs/architecture.md).
+  uint32_t boundedExtents = 0;
 
   bool isConstant() const noexcept { return constant != nullptr; }
 };

@@ -1,5 +1,7 @@
 #include "ir/op_registry.h"
 
+#include <array>
+
 #include "core/shape_util.h"
 #include "ops/op_families.h"
 
@@ -72,26 +74,49 @@ std::vector<TensorInfo> inferNode(const Node& node, std::span<const TensorInfo> 
   }
   InferContext ctx(node, inputs, outputs);
   schema.infer(ctx);
+  if (schema.takesDataDependentShapes && !inputs.empty()) {
+    for (auto& out : outputs) {
+      if (out.dims.nbDims == inputs[0].dims.nbDims) out.boundedExtents |= inputs[0].boundedExtents;
+    }
+  }
+  // Shape inputs whose values come only when the engine is built (shape-tensor network inputs)
+  // leave the extents they decide unknown (-1) until then.
+  bool shapeValuesPending = false;
+  for (int32_t slot : schema.shapeInputs) {
+    const auto at = static_cast<std::size_t>(slot);
+    shapeValuesPending = shapeValuesPending || (at < inputs.size() && inputs[at].present &&
+                                                inputs[at].constData == nullptr);
+  }
   for (std::size_t i = 0; i < outputs.size(); ++i) {
     const Dims& d = outputs[i].dims;
     for (int32_t k = 0; k < d.nbDims; ++k) {
-      if (d[k] < 0) {
+      if (d[k] < 0 && !(shapeValuesPending && d[k] == -1)) {
         fail(ErrorCode::kINVALID_ARGUMENT, "layer '", node.name, "' (", node.op, "): output ", i,
              " would have shape ", toString(d), ", which has a negative extent");
       }
     }
     // Every tensor kiln holds has at most 2^40 elements (the plan reader refuses more), so a
     // shape rule's result over that is refused here, naming the layer, not when a plan loads.
-    if (d.nbDims >= 0) {
+    if (d.nbDims >= 0 && !(shapeValuesPending && !isFullyKnown(d))) {
       checkedVolume(d, "layer '" + node.name + "' (" + node.op + "): output " + std::to_string(i));
     }
   }
   return outputs;
 }
 
+namespace {
+// What an empty constant's data reads as: known (no values), unlike null (not known). Zeros
+// wide enough for any element type, should a rule read one before checking the count.
+alignas(8) constexpr std::array<std::byte, 8> kNoBytes{};
+
+const void* bytesOf(const std::vector<std::byte>& bytes) {
+  return bytes.empty() ? kNoBytes.data() : bytes.data();
+}
+}  // namespace
+
 const void* knownConstantData(const Graph& graph, ValueId v) {
   const Value& value = graph.value(v);
-  if (value.isConstant()) return value.constant->data();
+  if (value.isConstant()) return bytesOf(*value.constant);
   if (value.producer == kNoNode) return nullptr;
   const Node& producer = graph.node(value.producer);
   if (producer.op != "Constant" || producer.inputs.size() != 1 || producer.inputs[0] == kNoValue) {
@@ -101,7 +126,23 @@ const void* knownConstantData(const Graph& graph, ValueId v) {
   // Only while the output still holds the constant's bytes as they are (no requested cast).
   const bool cast = !producer.outputTypes.empty() && producer.outputTypes[0] &&
                     *producer.outputTypes[0] != source.dtype;
-  return source.isConstant() && !cast ? source.constant->data() : nullptr;
+  return source.isConstant() && !cast ? bytesOf(*source.constant) : nullptr;
+}
+
+std::pair<NodeId, int32_t> shapeInputUse(const Graph& graph, ValueId v) {
+  const OpRegistry& registry = OpRegistry::instance();
+  for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
+    const Node& node = graph.nodes[n];
+    const OpSchema* schema = registry.find(node.op);
+    if (schema == nullptr) continue;
+    for (int32_t slot : schema->shapeInputs) {
+      if (slot < static_cast<int32_t>(node.inputs.size()) &&
+          node.inputs[static_cast<std::size_t>(slot)] == v) {
+        return {static_cast<NodeId>(n), slot};
+      }
+    }
+  }
+  return {kNoNode, -1};
 }
 
 void inferShapes(Graph& graph) {
@@ -118,6 +159,17 @@ void inferShapes(Graph& graph) {
         info.dtype = value.dtype;
         info.dims = value.dims;
         info.constData = knownConstantData(graph, v);
+        info.boundedExtents = value.boundedExtents;
+        if (value.boundedExtents != 0 &&
+            !OpRegistry::instance().get(node.op).takesDataDependentShapes) {
+          const std::string producer =
+              value.producer == kNoNode ? std::string("?") : graph.node(value.producer).name;
+          fail(ErrorCode::kUNSUPPORTED_STATE, "layer '", node.name, "' (", node.op, "): input '",
+               value.name, "' has a data-dependent shape (from layer '", producer,
+               "'); kiln supports data-dependent tensors only as network outputs (optionally "
+               "through a cast), not as inputs of ",
+               node.op, " layers");
+        }
       }
       inputs.push_back(info);
     }
@@ -126,6 +178,7 @@ void inferShapes(Graph& graph) {
       Value& out = graph.value(node.outputs[i]);
       out.dtype = outputs[i].dtype;
       out.dims = outputs[i].dims;
+      out.boundedExtents = outputs[i].boundedExtents;
     }
   }
 }

@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
@@ -19,7 +20,8 @@
 
 namespace kiln {
 class ThreadPool;
-}
+class AsyncErrors;
+}  // namespace kiln
 
 namespace kiln::ir {
 
@@ -29,6 +31,8 @@ struct TensorInfo {
   DataType dtype = DataType::kFLOAT;
   Dims dims;
   const void* constData = nullptr;  //!< the values, when the input is a constant
+  //! Bit i set: dims[i] is an upper bound; the real extent depends on the data (Value's field).
+  uint32_t boundedExtents = 0;
 
   template <typename T>
   const T* constAs() const noexcept {
@@ -94,8 +98,26 @@ struct KernelContext {
   std::size_t workspaceBytes = 0;
   //! The runtime's threads for parallel kernels (core/thread_pool.h); null runs serially.
   ThreadPool* threads = nullptr;
+  //! GPU kernels: the cudaStream_t to enqueue on (null: the default stream). Tensors, constants
+  //! and workspace are then device memory, and the kernel must not wait for the device.
+  void* stream = nullptr;
+  //! Host memory (page-locked for GPU engines) of Kernel::hostWorkspaceBytes, owned by the
+  //! execution context, for kernels that stage tensors on the host.
+  void* hostWorkspace = nullptr;
+  //! Where work that runs after execute() returns (stream callbacks) reports its errors.
+  AsyncErrors* asyncErrors = nullptr;
+  //! Per output, the dims it really has: the runtime sets each to the output's dims and a
+  //! kernel with data-dependent outputs overwrites the extents it found (setOutputDims). Empty
+  //! where nobody asks (constant folding, tactic timing).
+  std::span<Dims> actualOutputDims = {};
 
   const Attributes& attrs() const noexcept { return node.attrs; }
+  //! Reports the real dims of output @p i (within its upper bound; written compactly).
+  void setOutputDims(int32_t i, const Dims& dims) const {
+    if (static_cast<std::size_t>(i) < actualOutputDims.size()) {
+      actualOutputDims[static_cast<std::size_t>(i)] = dims;
+    }
+  }
   const TensorView& input(int32_t i) const { return inputs[static_cast<std::size_t>(i)]; }
   bool hasInput(int32_t i) const noexcept {
     return i >= 0 && static_cast<std::size_t>(i) < inputs.size() &&
@@ -114,6 +136,15 @@ struct OpSchema {
   int32_t nbOutputs = 1;
   InferFn infer;
   KernelFn reference;  //!< may be empty only for ops the builder removes (Constant)
+  //! The op takes inputs of data-dependent shape (Value::boundedExtents): its outputs have
+  //! the bounded extents of input 0, and the runtime infers its real output shapes from the
+  //! real input shapes before running it. Other ops refuse such inputs (inferShapes).
+  bool takesDataDependentShapes = false;
+  //! Inputs whose values decide output shapes (a Shuffle's shape, a Slice's bounds): they must
+  //! be known when the engine is built, as constants or as shape-tensor network inputs given
+  //! values by an optimization profile. Shape inference sees them as constData when known and
+  //! gives unknown (-1) extents where they decide them otherwise.
+  std::vector<int32_t> shapeInputs;
 };
 
 //! All ops known to this build. Filled once, at first use, by the op families of src/ops.
@@ -136,9 +167,14 @@ class OpRegistry {
 std::vector<TensorInfo> inferNode(const Node& node, std::span<const TensorInfo> inputs);
 
 //! The bytes of value @p v when they are known before running: a constant, or the output of a
-//! Constant node (which the builder folds into its constant); null otherwise. Shape inference
-//! hands them to rules that need values (a Shuffle's shape input, constant Gather indices).
+//! Constant node (which the builder folds into its constant); null otherwise (an empty constant
+//! is known: non-null). Shape inference hands them to rules that need values (a Shuffle's shape
+//! input, constant Gather indices).
 const void* knownConstantData(const Graph& graph, ValueId v);
+
+//! The first node reading @p v at one of its shape inputs (OpSchema::shapeInputs), and which
+//! input; {kNoNode, -1} when none does.
+std::pair<NodeId, int32_t> shapeInputUse(const Graph& graph, ValueId v);
 
 //! Infers dims and dtypes of every value of @p graph in topological order (graph inputs and
 //! constants as declared). Requested output types (Node::outputTypes) are applied where the op

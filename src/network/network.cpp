@@ -61,6 +61,10 @@ constexpr std::array kLayerTypeNames = {
     LayerTypeName{LayerType::kTFIDF_VECTORIZER, "TfIdfVectorizer"},
     LayerTypeName{LayerType::kMAX_UNPOOL, "MaxUnpool"},
     LayerTypeName{LayerType::kDROPOUT, "Dropout"},
+    LayerTypeName{LayerType::kNON_ZERO, "NonZero"},
+    LayerTypeName{LayerType::kNMS, "NMS"},
+    LayerTypeName{LayerType::kCOMPRESS, "Compress"},
+    LayerTypeName{LayerType::kUNIQUE, "Unique"},
 };
 }  // namespace
 
@@ -165,6 +169,7 @@ void NetworkImpl::inferNodeLeniently(ir::NodeId id) {
       info.dtype = value.dtype;
       info.dims = value.dims;
       info.constData = ir::knownConstantData(graph_, v);
+      info.boundedExtents = value.boundedExtents;
       inputsKnown = inputsKnown && value.dims.nbDims >= 0;
     }
     inputs.push_back(info);
@@ -184,6 +189,7 @@ void NetworkImpl::inferNodeLeniently(ir::NodeId id) {
     if (inputsKnown) {
       out.dtype = outputs[i].dtype;
       out.dims = outputs[i].dims;
+      out.boundedExtents = outputs[i].boundedExtents;
     } else {
       out.dims = Dims{};
       out.dims.nbDims = -1;  // unknown until the layer (or one before it) is fixed
@@ -334,8 +340,15 @@ void Tensor::setName(std::string_view name) {
 Dims Tensor::dimensions() const {
   Dims unknown;
   unknown.nbDims = -1;
-  return withValue<Dims>(*this, "Tensor::dimensions", unknown,
-                         [](NetworkImpl& net, int32_t id) { return net.dimsOf(id); });
+  return withValue<Dims>(*this, "Tensor::dimensions", unknown, [](NetworkImpl& net, int32_t id) {
+    // Data-dependent extents are -1, as TensorRT shows them.
+    Dims dims = net.dimsOf(id);
+    const uint32_t bounded = net.graph().value(id).boundedExtents;
+    for (int32_t i = 0; i < dims.nbDims; ++i) {
+      if ((bounded >> i) & 1u) dims[i] = -1;
+    }
+    return dims;
+  });
 }
 
 void Tensor::setDimensions(const Dims& dims) {
@@ -392,6 +405,17 @@ void Tensor::setType(DataType type) {
 bool Tensor::isNetworkInput() const {
   return withValue<bool>(*this, "Tensor::isNetworkInput", false,
                          [](NetworkImpl& net, int32_t id) { return net.graph().isGraphInput(id); });
+}
+
+bool Tensor::isShapeTensor() const {
+  return withValue<bool>(*this, "Tensor::isShapeTensor", false, [](NetworkImpl& net, int32_t id) {
+    const ir::Graph& graph = net.graph();
+    const ir::Value& value = graph.value(id);
+    return graph.isGraphInput(id) &&
+           (value.dtype == DataType::kINT32 || value.dtype == DataType::kINT64) &&
+           value.dims.nbDims >= 0 && value.dims.nbDims <= 1 &&
+           ir::shapeInputUse(graph, id).first != ir::kNoNode;
+  });
 }
 
 bool Tensor::isNetworkOutput() const {

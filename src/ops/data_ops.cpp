@@ -60,7 +60,8 @@ void registerIdentityOp(ir::OpRegistry& registry) {
                 .maxInputs = 1,
                 .nbOutputs = 1,
                 .infer = inferIdentity,
-                .reference = runIdentity});
+                .reference = runIdentity,
+                .takesDataDependentShapes = true});
 }
 
 void registerDataOps(ir::OpRegistry& registry) {

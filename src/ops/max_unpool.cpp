@@ -9,6 +9,7 @@
 #include "ir/op_registry.h"
 #include "ops/infer_checks.h"
 #include "ops/op_families.h"
+#include "ops/shape_values.h"
 
 namespace kiln::ops {
 
@@ -53,7 +54,21 @@ void inferMaxUnpool(ir::InferContext& ctx) {
       ctx.fail("spatial dimension ", i, " would have extent ", out[i + 2]);
     }
   }
-  if (const Dims given = attrs.getDims("output_dims"); given.nbDims > 0) {
+  Dims given = attrs.getDims("output_dims");
+  if (ctx.hasInput(2)) {
+    const auto values = knownShapeValues(ctx, 2, "the output shape input");
+    if (!values) {  // a shape-tensor network input: known once the build gives its values
+      for (int32_t i = 2; i < out.nbDims; ++i) out[i] = -1;
+      ctx.setOutput(0, DataType::kFLOAT, out);
+      return;
+    }
+    if (values->size() > static_cast<std::size_t>(Dims::kMaxRank)) {
+      ctx.fail("the output shape input has ", values->size(), " values");
+    }
+    given.nbDims = static_cast<int32_t>(values->size());
+    for (int32_t i = 0; i < given.nbDims; ++i) given[i] = (*values)[static_cast<std::size_t>(i)];
+  }
+  if (given.nbDims > 0) {
     if (given.nbDims != x.dims.nbDims || given[0] != x.dims[0] || given[1] != x.dims[1]) {
       ctx.fail("the output shape ", toString(given),
                " must have the input's rank and its N and C (", toString(x.dims), ")");
@@ -89,10 +104,11 @@ void runMaxUnpool(const ir::KernelContext& ctx) {
 void registerMaxUnpoolOps(ir::OpRegistry& registry) {
   registry.add({.name = "MaxUnpool",
                 .minInputs = 2,
-                .maxInputs = 2,
+                .maxInputs = 3,
                 .nbOutputs = 1,
                 .infer = inferMaxUnpool,
-                .reference = runMaxUnpool});
+                .reference = runMaxUnpool,
+                .shapeInputs = {2}});
 }
 
 }  // namespace kiln::ops

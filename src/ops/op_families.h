@@ -37,6 +37,8 @@ void registerDftOps(ir::OpRegistry& registry);              // DFT
 void registerTfIdfVectorizerOps(ir::OpRegistry& registry);  // TfIdfVectorizer
 void registerMaxUnpoolOps(ir::OpRegistry& registry);        // MaxUnpool
 void registerDropoutOps(ir::OpRegistry& registry);          // Dropout
+// NonZero, Compress, Unique, NMS: outputs of data-dependent shape
+void registerDataDependentOps(ir::OpRegistry& registry);
 
 // The fused ops LayerNorm, Attention and PointwiseChain, which only the builder's optimization
 // passes (src/builder/passes) make.
@@ -77,6 +79,7 @@ inline void registerAllOps(ir::OpRegistry& registry) {
   registerTfIdfVectorizerOps(registry);
   registerMaxUnpoolOps(registry);
   registerDropoutOps(registry);
+  registerDataDependentOps(registry);
 }
 
 }  // namespace kiln::ops

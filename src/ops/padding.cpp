@@ -4,16 +4,21 @@
 // r dimensions), "fill" (PaddingFill) and "value" (kCONSTANT only, default 0). Output position
 // o of a padded dimension reads input coordinate c = o - pre; outside [0, extent) kCONSTANT
 // writes the value, kEDGE clamps c, kREFLECT mirrors c about the first/last element (so
-// padding of the original input, before any cropping, as ONNX Pad does).
+// padding of the original input, before any cropping, as ONNX Pad does). Optional input 1
+// (int32/int64 ONNX pads of every dimension, all begins then all ends; a constant or shape-tensor
+// network input) replaces "pre" and "post"; optional input 2 (a float32 scalar computed at run
+// time) replaces "value".
 #include <array>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <string>
 
 #include "core/shape_util.h"
 #include "ir/op_registry.h"
 #include "kiln/network.h"
 #include "ops/data_movement.h"
+#include "ops/shape_values.h"
 
 namespace kiln::ops {
 
@@ -37,9 +42,49 @@ PaddingSpec paddingSpec(const ir::Attributes& attrs, int32_t rank) {
   return spec;
 }
 
+// ONNX pads (all begins, then all ends, one per dimension) as a spec; empty when malformed.
+std::optional<PaddingSpec> specFromPads(const std::vector<int64_t>& pads, int32_t rank) {
+  if (pads.size() != 2 * static_cast<std::size_t>(rank)) return std::nullopt;
+  PaddingSpec spec;
+  spec.pre.nbDims = spec.post.nbDims = rank;
+  for (int32_t i = 0; i < rank; ++i) {
+    spec.pre[i] = pads[static_cast<std::size_t>(i)];
+    spec.post[i] = pads[static_cast<std::size_t>(rank + i)];
+  }
+  return spec;
+}
+
+// The constant fill value: input 2 (a one-element float32 tensor) when given, else "value".
+double fillValue(const ir::KernelContext& ctx) {
+  if (ctx.hasInput(2) && ctx.input(2).count() > 0) return ctx.input(2).as<const float>()[0];
+  return ctx.attrs().getFloat("value", 0.0);
+}
+
 void inferPadding(ir::InferContext& ctx) {
   const auto& in = ctx.input(0);
   const int32_t rank = in.dims.nbDims;
+  if (ctx.hasInput(2)) {
+    const auto& v = ctx.input(2);
+    if (v.dtype != DataType::kFLOAT || volume(v.dims) > 1 || v.dims.nbDims > 1) {
+      ctx.fail("the value input must be a float32 scalar, not ", toString(v.dtype), " ",
+               toString(v.dims));
+    }
+  }
+  std::optional<PaddingSpec> fromInput;
+  if (ctx.hasInput(1)) {
+    const auto pads = knownShapeValues(ctx, 1, "the pads input");
+    if (!pads) {  // a shape-tensor network input: known once the build gives its values
+      Dims out = in.dims;
+      for (int32_t k = 0; k < rank; ++k) out[k] = -1;
+      ctx.setOutput(0, in.dtype, out);
+      return;
+    }
+    fromInput = specFromPads(*pads, rank);
+    if (!fromInput) {
+      ctx.fail("the pads input has ", pads->size(), " values; an input of rank ", rank, " needs ",
+               2 * rank, " (all begins, then all ends)");
+    }
+  }
   const auto pre = ctx.attrs().getInts("pre");
   const auto post = ctx.attrs().getInts("post");
   if (pre.size() != post.size()) {
@@ -62,7 +107,7 @@ void inferPadding(ir::InferContext& ctx) {
     ctx.fail("the padding value ", value, " cannot be represented in the input type ",
              toString(in.dtype));
   }
-  const PaddingSpec spec = paddingSpec(ctx.attrs(), rank);
+  const PaddingSpec spec = fromInput ? *fromInput : paddingSpec(ctx.attrs(), rank);
   Dims out = in.dims;
   for (int32_t k = 0; k < rank; ++k) {
     const int64_t extent = in.dims[k];
@@ -97,8 +142,9 @@ void runPadding(const ir::KernelContext& ctx) {
   const std::size_t esize = elementSize(in.dtype);
   const auto fill = ctx.attrs().getEnum("fill", PaddingFill::kCONSTANT);
   std::array<std::byte, 8> value{};
-  storeScalar(ctx.attrs().getFloat("value", 0.0), in.dtype, value.data());
-  const PaddingSpec spec = paddingSpec(ctx.attrs(), rank);
+  storeScalar(fillValue(ctx), in.dtype, value.data());
+  const PaddingSpec spec =
+      ctx.hasInput(1) ? *specFromPads(shapeValues(ctx, 1), rank) : paddingSpec(ctx.attrs(), rank);
   const Dims inStrides = contiguousStrides(in.dims);
   const auto* src = in.as<const std::byte>();
   auto* dst = out.as<std::byte>();
@@ -131,10 +177,11 @@ void runPadding(const ir::KernelContext& ctx) {
 void registerPaddingOp(ir::OpRegistry& registry) {
   registry.add({.name = "Padding",
                 .minInputs = 1,
-                .maxInputs = 1,
+                .maxInputs = 3,
                 .nbOutputs = 1,
                 .infer = inferPadding,
-                .reference = runPadding});
+                .reference = runPadding,
+                .shapeInputs = {1}});
 }
 
 }  // namespace kiln::ops

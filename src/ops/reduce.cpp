@@ -1,5 +1,7 @@
 // Reduce: "op" (ReduceOperation) over the dims named by the bitmask "axes" (bit i = dim i),
-// keeping them as extent 1 when "keep_dims" is 1 and dropping them otherwise.
+// keeping them as extent 1 when "keep_dims" is 1 and dropping them otherwise. An optional
+// input 1 (int32/int64 ONNX axes, negative counting from the end) replaces the mask; empty axes
+// reduce every dim, or none (a copy) when "noop_with_empty_axes" is 1.
 //   float32: sums, products and averages accumulate in double. MAX and MIN propagate NaN.
 //   int32: SUM and PROD wrap modulo 2^32; AVG is rejected (convert to float32 first).
 //   Over an empty axis: SUM 0, PROD 1, MAX -inf (int32: INT32_MIN), MIN +inf (INT32_MAX),
@@ -8,13 +10,17 @@
 // TopK: the k largest ("op" kMAX) or smallest (kMIN) values along the one dim of "axes", with
 // their int32 indices. Order: largest first for kMAX, smallest first for kMIN; equal values by
 // lower index first. NaN ranks above every number (so kMAX picks NaNs first, kMIN last).
+// An optional input 1 (an int32/int64 scalar, a constant or shape-tensor network input) gives k
+// instead of the "k" attribute.
 #include <algorithm>
 #include <array>
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -22,6 +28,7 @@
 #include "kiln/network.h"
 #include "ops/broadcast.h"
 #include "ops/op_families.h"
+#include "ops/shape_values.h"
 
 namespace kiln::ops {
 
@@ -53,6 +60,32 @@ Dims keptDims(const Dims& in, uint32_t axes) {
   return out;
 }
 
+// The mask of ONNX axes @p values (negative counting from the end) for @p rank; empty axes
+// reduce everything, or nothing when @p emptyIsNoop. Fails through @p fail.
+template <typename Fail>
+uint32_t axesMaskOf(const std::vector<int64_t>& values, int32_t rank, bool emptyIsNoop,
+                    Fail&& fail) {
+  if (values.empty()) return emptyIsNoop || rank == 0 ? 0u : (1u << rank) - 1u;
+  uint32_t mask = 0;
+  for (int64_t axis : values) {
+    const int64_t a = axis < 0 ? axis + rank : axis;
+    if (a < 0 || a >= rank) fail("axis ", axis, " is outside [", -rank, ", ", rank - 1, "]");
+    if (reduced(mask, static_cast<int32_t>(a))) fail("axis ", axis, " is given twice");
+    mask |= 1u << a;
+  }
+  return mask;
+}
+
+// The mask from the axes input (1) when it is set and known, else from the "axes" attribute;
+// nullopt when the input's values are not known yet.
+std::optional<uint32_t> inferredAxes(const ir::InferContext& ctx, int32_t rank) {
+  if (!ctx.hasInput(1)) return checkedAxes(ctx, rank);
+  const auto values = knownShapeValues(ctx, 1, "the axes input");
+  if (!values) return std::nullopt;
+  return axesMaskOf(*values, rank, ctx.attrs().getInt("noop_with_empty_axes", 0) != 0,
+                    [&](auto&&... parts) { ctx.fail("the axes input: ", parts...); });
+}
+
 void inferReduce(ir::InferContext& ctx) {
   const int64_t raw = ctx.attrs().getInt("op", 0);
   if (raw < 0 || raw >= static_cast<int64_t>(kReduceNames.size())) {
@@ -68,7 +101,19 @@ void inferReduce(ir::InferContext& ctx) {
   }
   const int64_t keep = ctx.attrs().getInt("keep_dims", 0);
   if (keep != 0 && keep != 1) ctx.fail("keep_dims must be 0 or 1, not ", keep);
-  const uint32_t axes = checkedAxes(ctx, in.dims.nbDims);
+  const std::optional<uint32_t> known = inferredAxes(ctx, in.dims.nbDims);
+  if (!known) {
+    // Which dims go is known once the axes are: keep their rank (or drop as many as given).
+    const auto& axesInput = ctx.input(1);
+    const int64_t given = axesInput.dims.nbDims == 0 ? 1 : axesInput.dims[0];
+    Dims out;
+    out.nbDims = keep == 1 || given == 0 ? in.dims.nbDims
+                                         : std::max<int32_t>(in.dims.nbDims - int32_t(given), 0);
+    for (int32_t d = 0; d < out.nbDims; ++d) out[d] = -1;
+    ctx.setOutput(0, in.dtype, out);
+    return;
+  }
+  const uint32_t axes = *known;
   Dims out;
   for (int32_t d = 0; d < in.dims.nbDims; ++d) {
     if (!reduced(axes, d)) {
@@ -155,7 +200,19 @@ void reduceInt(const ir::KernelContext& ctx, ReduceOperation op, uint32_t axes) 
 
 void runReduce(const ir::KernelContext& ctx) {
   const auto op = ctx.attrs().getEnum("op", ReduceOperation::kSUM);
-  const auto axes = static_cast<uint32_t>(ctx.attrs().getInt("axes", 0));
+  auto axes = static_cast<uint32_t>(ctx.attrs().getInt("axes", 0));
+  if (ctx.hasInput(1)) {
+    axes = axesMaskOf(shapeValues(ctx, 1), ctx.input(0).dims.nbDims,
+                      ctx.attrs().getInt("noop_with_empty_axes", 0) != 0, [&](auto&&... parts) {
+                        fail(ErrorCode::kINVALID_ARGUMENT, "layer '", ctx.node.name,
+                             "' (Reduce): the axes input: ", parts...);
+                      });
+  }
+  if (axes == 0) {  // nothing reduced (empty axes, noop): a copy
+    std::memcpy(ctx.output(0).data, ctx.input(0).data,
+                static_cast<std::size_t>(ctx.input(0).count()) * elementSize(ctx.input(0).dtype));
+    return;
+  }
   if (ctx.input(0).dtype == DataType::kINT32) return reduceInt(ctx, op, axes);
   reduceFloat(ctx, op, axes);
 }
@@ -177,7 +234,19 @@ void inferTopK(ir::InferContext& ctx) {
     ctx.fail("the axes mask ", axes, " must name exactly one dimension");
   }
   const int32_t axis = std::countr_zero(axes);
-  const int64_t k = ctx.attrs().getInt("k", 0);
+  int64_t k = ctx.attrs().getInt("k", 0);
+  if (ctx.hasInput(1)) {
+    const auto given = knownShapeValues(ctx, 1, "the k input");
+    if (given && given->size() != 1) ctx.fail("the k input must hold one value");
+    if (!given) {  // a shape-tensor network input: known once the build gives its value
+      Dims out = in.dims;
+      out[axis] = -1;
+      ctx.setOutput(0, in.dtype, out);
+      ctx.setOutput(1, DataType::kINT32, out);
+      return;
+    }
+    k = given->front();
+  }
   const int64_t extent = in.dims[axis];
   if (extent > std::numeric_limits<int32_t>::max()) {
     ctx.fail("dimension ", axis, " has ", extent, " elements; int32 indices cannot address them");
@@ -240,7 +309,7 @@ void runTopK(const ir::KernelContext& ctx) {
   const bool largest = ctx.attrs().getEnum("op", TopKOperation::kMAX) == TopKOperation::kMAX;
   const auto axes = static_cast<uint32_t>(ctx.attrs().getInt("axes", 0));
   const int32_t axis = std::countr_zero(axes);
-  const int64_t k = ctx.attrs().getInt("k", 1);
+  const int64_t k = ctx.output(0).dims[axis];  // the "k" attribute, or input 1's value
   if (ctx.input(0).dtype == DataType::kINT32) return topK<int32_t>(ctx, largest, axis, k);
   topK<float>(ctx, largest, axis, k);
 }
@@ -250,16 +319,18 @@ void runTopK(const ir::KernelContext& ctx) {
 void registerReduceOps(ir::OpRegistry& registry) {
   registry.add({.name = "Reduce",
                 .minInputs = 1,
-                .maxInputs = 1,
+                .maxInputs = 2,
                 .nbOutputs = 1,
                 .infer = inferReduce,
-                .reference = runReduce});
+                .reference = runReduce,
+                .shapeInputs = {1}});
   registry.add({.name = "TopK",
                 .minInputs = 1,
-                .maxInputs = 1,
+                .maxInputs = 2,
                 .nbOutputs = 2,
                 .infer = inferTopK,
-                .reference = runTopK});
+                .reference = runTopK,
+                .shapeInputs = {1}});
 }
 
 }  // namespace kiln::ops

@@ -3,7 +3,8 @@
 // "nearest_rounding" (ResizeRoundMode), "cubic_coeff", "exclude_outside", "roi" and
 // "extrapolation_value" (kTF_CROP_AND_RESIZE), and the output shape as
 // "output_dims" (Dims) or "scales" (doubles) when input 1 is absent. Input 1, when present, is a
-// constant vector of float32 scales or of int32/int64 output dimensions.
+// constant vector of float32 scales or of int32/int64 output dimensions (these may also come
+// from a shape-tensor network input: unknown extents until the build gives its values).
 //
 // The semantics are ONNX Resize's (opsets 10 to 19 without antialias and axes), as its reference
 // implementation computes them: every dimension is resampled on its own
@@ -309,6 +310,14 @@ void inferResize(ir::InferContext& ctx) {
   if (ctx.hasInput(1)) {
     const auto& s = ctx.input(1);
     shape = {true, s.dtype, s.dims, s.constData};
+    if (s.constData == nullptr && (s.dtype == DataType::kINT32 || s.dtype == DataType::kINT64) &&
+        s.dims.nbDims == 1 && s.dims[0] == in.dims.nbDims) {
+      // Output dimensions from a shape-tensor network input: known once the build gives values.
+      Dims out = in.dims;
+      for (int32_t d = 0; d < out.nbDims; ++d) out[d] = -1;
+      ctx.setOutput(0, in.dtype, out);
+      return;
+    }
   }
   const ResizeParams p = withLayerContext(ctx, [&] {
     ResizeParams params = resizeParams(ctx.attrs(), in.dims, shape);
@@ -424,7 +433,8 @@ void registerResizeOps(ir::OpRegistry& registry) {
                 .maxInputs = 2,
                 .nbOutputs = 1,
                 .infer = inferResize,
-                .reference = runResize});
+                .reference = runResize,
+                .shapeInputs = {1}});
 }
 
 }  // namespace kiln::ops

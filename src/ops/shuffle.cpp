@@ -2,15 +2,20 @@
 //
 // Attributes: "first_perm" (absent: identity), "reshape" (absent: no reshape), "second_perm"
 // (absent: identity), "zero_is_placeholder" (default 1). An optional second input, a constant
-// 1-D INT32/INT64 shape tensor, replaces "reshape". A reshape extent of 0 copies the extent of
-// the same dimension of the reshape's input (the first transpose's output) when zero is a
-// placeholder; one extent of -1 is inferred from the element count.
+// 1-D INT32/INT64 shape tensor, replaces "reshape" (a constant once the build knows it; a
+// shape-tensor network input gives unknown extents until then). A reshape extent of 0 copies the
+// extent of the same dimension of the reshape's input (the first transpose's output) when zero is a
+// placeholder; one extent of -1 is inferred from the element count. With "axes_mode" 1 (2),
+// input 1 instead holds ONNX Unsqueeze (Squeeze) axes.
+#include <algorithm>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "core/shape_util.h"
 #include "ir/op_registry.h"
 #include "ops/data_movement.h"
+#include "ops/shape_values.h"
 
 namespace kiln::ops {
 
@@ -51,6 +56,9 @@ std::vector<int64_t> permutationAttr(const ir::InferContext& ctx, const char* at
   return perm;
 }
 
+// Marks reshape extents that a shape input known only at build time decides.
+constexpr int64_t kUnknownExtent = std::numeric_limits<int64_t>::min();
+
 // Reshape extents from the shape input (1) or the "reshape" attribute; false when neither.
 bool requestedReshape(const ir::InferContext& ctx, Dims& spec) {
   if (ctx.hasInput(1)) {
@@ -65,12 +73,12 @@ bool requestedReshape(const ir::InferContext& ctx, Dims& spec) {
       ctx.fail("the shape input has ", shape.dims[0], " entries; at most ", Dims::kMaxRank,
                " dimensions are supported");
     }
-    if (shape.constData == nullptr) {
-      ctx.fail(
-          "the shape input must be a constant (a Constant layer's output); shapes computed "
-          "at run time are not supported");
-    }
     spec.nbDims = static_cast<int32_t>(shape.dims[0]);
+    if (shape.constData == nullptr) {
+      // A shape-tensor network input: known once a profile gives its values.
+      for (int32_t i = 0; i < spec.nbDims; ++i) spec[i] = kUnknownExtent;
+      return true;
+    }
     for (int32_t i = 0; i < spec.nbDims; ++i) {
       spec[i] = shape.dtype == DataType::kINT32 ? shape.constAs<int32_t>()[i]
                                                 : shape.constAs<int64_t>()[i];
@@ -128,6 +136,35 @@ Dims resolveReshape(const ir::InferContext& ctx, const Dims& in, const Dims& spe
   return out;
 }
 
+// ONNX Unsqueeze (@p squeeze false) or Squeeze of @p in by @p axes (negative counting from the
+// end of the result, or of the input for Squeeze). Fails through @p fail.
+template <typename Fail>
+Dims axesReshape(const Dims& in, const std::vector<int64_t>& axes, bool squeeze, Fail&& fail) {
+  const int64_t rank = squeeze ? in.nbDims : in.nbDims + static_cast<int64_t>(axes.size());
+  if (rank > Dims::kMaxRank) {
+    fail("the result would have rank ", rank, "; at most ", Dims::kMaxRank, " are supported");
+  }
+  uint32_t mask = 0;
+  for (int64_t axis : axes) {
+    const int64_t a = axis < 0 ? axis + rank : axis;
+    if (a < 0 || a >= rank) fail("axis ", axis, " is outside [", -rank, ", ", rank, ")");
+    if ((mask >> a) & 1u) fail("axis ", axis, " is given twice");
+    mask |= 1u << a;
+  }
+  Dims out;
+  int32_t next = 0;
+  for (int32_t i = 0; i < rank; ++i) {
+    const bool named = ((mask >> i) & 1u) != 0;
+    if (squeeze) {
+      if (named && in[i] != 1) fail("cannot squeeze dimension ", i, " of extent ", in[i]);
+      if (!named) out[out.nbDims++] = in[i];
+    } else {
+      out[out.nbDims++] = named ? 1 : in[next++];
+    }
+  }
+  return out;
+}
+
 void inferShuffle(ir::InferContext& ctx) {
   const auto& in = ctx.input(0);
   const auto perm1 =
@@ -135,8 +172,27 @@ void inferShuffle(ir::InferContext& ctx) {
   const Dims transposed = permuted(in.dims, perm1);
   Dims reshaped = transposed;
   Dims spec;
-  if (requestedReshape(ctx, spec)) {
-    reshaped = resolveReshape(ctx, transposed, spec, ctx.attrs().getInt("zero_is_placeholder", 1));
+  const int64_t axesMode = ctx.attrs().getInt("axes_mode", 0);
+  if (axesMode != 0 && ctx.hasInput(1)) {
+    const auto axes = knownShapeValues(ctx, 1, "the axes input");
+    const auto& axesInfo = ctx.input(1);
+    const int64_t count = axesInfo.dims.nbDims == 0 ? 1 : axesInfo.dims[0];
+    if (!axes) {  // a shape-tensor input: the extents are known once the build gives values
+      reshaped.nbDims = static_cast<int32_t>(std::clamp<int64_t>(
+          transposed.nbDims + (axesMode == 2 ? -count : count), 0, Dims::kMaxRank));
+      for (int32_t i = 0; i < reshaped.nbDims; ++i) reshaped[i] = -1;
+    } else {
+      reshaped = axesReshape(transposed, *axes, axesMode == 2,
+                             [&](auto&&... parts) { ctx.fail(parts...); });
+    }
+  } else if (requestedReshape(ctx, spec)) {
+    if (spec.nbDims > 0 && spec[0] == kUnknownExtent) {
+      reshaped = spec;
+      for (int32_t i = 0; i < spec.nbDims; ++i) reshaped[i] = -1;
+    } else {
+      reshaped =
+          resolveReshape(ctx, transposed, spec, ctx.attrs().getInt("zero_is_placeholder", 1));
+    }
   }
   const auto perm2 =
       permutationAttr(ctx, "second_perm", "the second transpose", reshaped.nbDims, reshaped);
@@ -182,7 +238,8 @@ void registerShuffleOp(ir::OpRegistry& registry) {
                 .maxInputs = 2,
                 .nbOutputs = 1,
                 .infer = inferShuffle,
-                .reference = runShuffle});
+                .reference = runShuffle,
+                .shapeInputs = {1}});
 }
 
 }  // namespace kiln::ops

@@ -48,7 +48,7 @@ ContextImpl::ContextImpl(std::shared_ptr<const EngineImpl> engine, const Engine&
     : engine_(std::move(engine)),
       publicEngine_(&publicEngine),
       strategy_(strategy),
-      memory_(engine_->allocator()) {
+      memory_(engine_->allocator(), engine_->device()) {
   const auto& io = engine_->ioTensors();
   addresses_.assign(io.size(), nullptr);
   for (const auto& tensor : io) {
@@ -189,7 +189,8 @@ Dims ContextImpl::tensorShape(int32_t ioIndex) const {
     return unknown;
   }
   try {
-    return currentSpecialization()->graph().value(tensor.value).dims;
+    const auto spec = currentSpecialization();
+    return outputAllocation_.shape(ioIndex, spec->graph().value(tensor.value), spec.get());
   } catch (const Error&) {
     Dims unknown = engine_->base().graph().value(tensor.value).dims;
     for (int32_t i = 0; i < unknown.nbDims; ++i) unknown[i] = -1;
@@ -212,10 +213,17 @@ void ContextImpl::setDeviceMemory(void* memory, std::size_t bytes) {
   memory_.lend(static_cast<std::byte*>(memory), bytes);
 }
 
-void ContextImpl::execute() {
+void ContextImpl::execute(void* stream, bool wait) {
   RunningGuard guard(running_);
+  const backends::DeviceRuntime& device = engine_->device();
+  device.makeCurrent(engine_->deviceIndex());
+  if (auto error = asyncErrors_.take()) {
+    fail(ErrorCode::kFAILED_EXECUTION, "an earlier inference of this context failed: ", *error);
+  }
   const std::shared_ptr<const Specialization> specialization = currentSpecialization();
   const Specialization& spec = *specialization;
+  // Work enqueued on a GPU may still read the specialization after this call returns.
+  lastSpecialization_ = specialization;
   const ir::Graph& graph = spec.graph();
   const auto& io = engine_->ioTensors();
 
@@ -228,6 +236,11 @@ void ContextImpl::execute() {
     }
     memory_.reserve(needed);
   }
+  if (hostWorkspace_.size() < spec.hostWorkspaceBytes()) {
+    // Work still queued may use the old block: wait for it before freeing.
+    if (hostWorkspace_.size() > 0) device.synchronize(stream);
+    hostWorkspace_ = backends::DeviceBuffer(device, spec.hostWorkspaceBytes(), /*host=*/true);
+  }
   std::byte* arena = memory_.data();
   const std::size_t arenaBytes = contextBytes(spec.memory().arenaBytes, 0);
   std::byte* workspace = spec.workspaceBytes() > 0 ? arena + arenaBytes : nullptr;
@@ -237,14 +250,16 @@ void ContextImpl::execute() {
   for (std::size_t v = 0; v < graph.values.size(); ++v) {
     const ir::Value& value = graph.values[v];
     if (value.isConstant()) {
-      location[v] = const_cast<std::byte*>(value.constant->data());
+      location[v] = spec.constantAddress(v);
     } else if (spec.memory().valueOffsets[v] >= 0) {
       location[v] = arena + spec.memory().valueOffsets[v];
     }
   }
+  outputAllocation_.begin(graph, specialization.get(), stream);
   for (std::size_t i = 0; i < io.size(); ++i) {
     if (io[i].shapeTensor) continue;  // a constant of the specialization
-    if (addresses_[i] == nullptr && volume(graph.value(io[i].value).dims) > 0) {
+    if (addresses_[i] == nullptr && volume(graph.value(io[i].value).dims) > 0 &&
+        !outputAllocation_.handles(static_cast<int32_t>(i))) {
       fail(ErrorCode::kINVALID_STATE, "no address is set for ",
            io[i].mode == TensorIOMode::kINPUT ? "input" : "output", " '", io[i].name,
            "' (call setTensorAddress first)");
@@ -252,6 +267,7 @@ void ContextImpl::execute() {
     // The builder guarantees outputs are written by layers (never inputs or constants).
     location[static_cast<std::size_t>(io[i].value)] = addresses_[i];
   }
+  outputAllocation_.place(addresses_, location);
 
   std::vector<ir::TensorView> inputs;
   std::vector<ir::TensorView> outputs;
@@ -271,17 +287,24 @@ void ContextImpl::execute() {
       const ir::Value& value = graph.value(v);
       outputs.push_back({value.dtype, value.dims, location[static_cast<std::size_t>(v)], true});
     }
-    const ir::KernelContext ctx{
-        node, inputs, outputs, workspace, spec.workspaceBytes(), &engine_->threads()};
+    const std::span<Dims> realDims = outputAllocation_.prepare(node, inputs, outputs);
+    const ir::KernelContext ctx{node,
+                                inputs,
+                                outputs,
+                                workspace,
+                                spec.workspaceBytes(),
+                                &engine_->threads(),
+                                stream,
+                                hostWorkspace_.data(),
+                                &asyncErrors_,
+                                realDims};
     try {
       if (profiler_ == nullptr) {
         spec.kernel(n).execute(ctx);
       } else {
-        const auto start = std::chrono::steady_clock::now();
-        spec.kernel(n).execute(ctx);
-        profiler_->reportLayerTime(node.name, std::chrono::duration<float, std::milli>(
-                                                  std::chrono::steady_clock::now() - start)
-                                                  .count());
+        // Timed on the device (CUDA events: this waits for each layer).
+        const double us = device.timeUs([&] { spec.kernel(n).execute(ctx); }, stream);
+        profiler_->reportLayerTime(node.name, static_cast<float>(us / 1000.0));
       }
     } catch (const Error& e) {
       fail(e.code(), "layer '", node.name, "' (", node.op, "): ", e.what());
@@ -290,6 +313,12 @@ void ContextImpl::execute() {
     } catch (const std::exception& e) {
       fail(ErrorCode::kFAILED_EXECUTION, "layer '", node.name, "' (", node.op, "): ", e.what());
     }
+    outputAllocation_.record(node);
+  }
+  outputAllocation_.finish(addresses_, location);
+  if (wait) {
+    device.synchronize(stream);
+    if (auto error = asyncErrors_.take()) fail(ErrorCode::kFAILED_EXECUTION, *error);
   }
 }
 

@@ -6,9 +6,11 @@
 #include <memory>
 #include <vector>
 
+#include "core/async_errors.h"
 #include "kiln/runtime.h"
 #include "runtime/context_memory.h"
 #include "runtime/engine_impl.h"
+#include "runtime/output_allocation.h"
 #include "runtime/specialization.h"
 
 namespace kiln {
@@ -32,6 +34,9 @@ class ContextImpl {
 
   void setProfiler(Profiler* profiler) noexcept { profiler_ = profiler; }
   Profiler* profiler() const noexcept { return profiler_; }
+  //! Output allocators and data-dependent shapes (output_allocation.h).
+  OutputAllocation& outputAllocation() noexcept { return outputAllocation_; }
+  const OutputAllocation& outputAllocation() const noexcept { return outputAllocation_; }
 
   //! Throws kINVALID_ARGUMENT for a bad index; kFAILED_ALLOCATION when memory for it cannot be
   //! had (kON_PROFILE_CHANGE).
@@ -45,10 +50,12 @@ class ContextImpl {
   //! Throws kINVALID_ARGUMENT when @p bytes is less than the current profile needs.
   void setDeviceMemory(void* memory, std::size_t bytes);
 
-  //! Runs every node in order. Throws Error naming the layer that failed; kINVALID_STATE when
-  //! an IO address or input shape is missing, memory is not set, or another thread is running
-  //! this context.
-  void execute();
+  //! Runs every node in order: enqueued on @p stream (a cudaStream_t; null: the default
+  //! stream) for GPU engines, and waited for when @p wait. Throws Error naming the layer that
+  //! failed; kINVALID_STATE when an IO address or input shape is missing, memory is not set,
+  //! or another thread is running this context. Errors of host steps that ran after an
+  //! earlier call returned are thrown by the next call.
+  void execute(void* stream, bool wait);
 
  private:
   //! The bindings of the current profile from the shapes and shape-tensor values set; throws
@@ -63,8 +70,12 @@ class ContextImpl {
   std::vector<Dims> shapes_;      // per IO tensor: dynamic inputs' shapes (nbDims -1: unset)
   int32_t profile_ = 0;
   ContextMemory memory_;
+  backends::DeviceBuffer hostWorkspace_;  // page-locked on GPUs: Kernel::hostWorkspaceBytes
+  AsyncErrors asyncErrors_;
+  std::shared_ptr<const Specialization> lastSpecialization_;
   std::atomic<bool> running_{false};
   Profiler* profiler_ = nullptr;
+  OutputAllocation outputAllocation_{*engine_};
 };
 
 }  // namespace kiln::detail

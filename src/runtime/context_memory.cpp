@@ -16,8 +16,8 @@ void ContextMemory::reserve(std::size_t bytes) {
     fromAllocator_ = static_cast<std::byte*>(p);
     data_ = fromAllocator_;
   } else {
-    own_.resize(bytes);
-    data_ = own_.data();
+    own_ = backends::DeviceBuffer(device_, bytes);
+    data_ = static_cast<std::byte*>(own_.data());
   }
   size_ = bytes;
 }
@@ -32,7 +32,7 @@ void ContextMemory::lend(std::byte* memory, std::size_t bytes) {
 void ContextMemory::release() noexcept {
   if (fromAllocator_ != nullptr) allocator_->deallocate(fromAllocator_);
   fromAllocator_ = nullptr;
-  own_.resize(0);
+  own_.reset();
   data_ = nullptr;
   size_ = 0;
   lent_ = false;

@@ -1,10 +1,12 @@
 // ContextMemory: the activation arena and workspace of one execution context, laid out one
-// after the other in one block that the context owns (from the engine's Allocator, or kiln's
-// own aligned heap) or that the application lends (setDeviceMemory).
+// after the other in one block of the engine's device that the context owns (from the
+// engine's Allocator, or the device's own memory) or that the application lends
+// (setDeviceMemory).
 #pragma once
 
 #include <cstddef>
 
+#include "backends/device.h"
 #include "core/aligned_buffer.h"
 
 namespace kiln {
@@ -15,7 +17,8 @@ namespace kiln::detail {
 
 class ContextMemory {
  public:
-  explicit ContextMemory(Allocator* allocator) : allocator_(allocator) {}
+  ContextMemory(Allocator* allocator, const backends::DeviceRuntime& device)
+      : allocator_(allocator), device_(device) {}
   ~ContextMemory() { release(); }
   ContextMemory(const ContextMemory&) = delete;
   ContextMemory& operator=(const ContextMemory&) = delete;
@@ -33,7 +36,8 @@ class ContextMemory {
 
  private:
   Allocator* allocator_;
-  AlignedBuffer own_;  // kiln's heap, when there is no allocator
+  const backends::DeviceRuntime& device_;
+  backends::DeviceBuffer own_;  // the device's memory, when there is no allocator
   std::byte* fromAllocator_ = nullptr;
   std::byte* data_ = nullptr;
   std::size_t size_ = 0;

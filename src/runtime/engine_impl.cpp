@@ -5,6 +5,7 @@
 
 #include "builder/memory_planner.h"
 #include "core/error.h"
+#include "runtime/output_allocation.h"
 #include "runtime/specialization.h"
 
 namespace kiln::detail {
@@ -13,6 +14,38 @@ namespace {
 // Specializations kept per engine: enough for the shapes a service alternates between, few
 // enough that the packed weights they hold stay bounded.
 constexpr std::size_t kCachedSpecializations = 8;
+
+std::string gpuText(const std::string& name, int32_t computeCapability) {
+  return "'" + name + "' (compute capability " + std::to_string(computeCapability / 10) + "." +
+         std::to_string(computeCapability % 10) + ")";
+}
+
+// The device a plan of @p target runs on; throws kINVALID_PLAN when this build or machine
+// lacks it, naming both GPUs when the one present is not the one the plan was built for.
+const backends::DeviceRuntime& targetDevice(const plan::Target& target, int32_t gpuDevice) {
+  const backends::DeviceRuntime* device = backends::deviceRuntime(target.device);
+  if (target.device != DeviceType::kGPU) return *device;
+  const std::string planned = gpuText(target.deviceName, target.computeCapability);
+  if (device == nullptr) {
+    fail(ErrorCode::kINVALID_PLAN, "the plan targets GPU ", planned,
+         ", and this build of kiln has no CUDA backend");
+  }
+  if (device->count() == 0) {
+    fail(ErrorCode::kINVALID_PLAN, "the plan targets GPU ", planned,
+         ", and this machine has no CUDA GPU (or no driver)");
+  }
+  if (gpuDevice < 0 || gpuDevice >= device->count()) {
+    fail(ErrorCode::kINVALID_ARGUMENT, "the plan targets GPU ", planned, "; CUDA device ",
+         gpuDevice, " does not exist (this machine has ", device->count(), ")");
+  }
+  const backends::DeviceInfo here = device->info(gpuDevice);
+  if (here.name != target.deviceName || here.computeCapability != target.computeCapability) {
+    fail(ErrorCode::kINVALID_PLAN, "the plan was built for GPU ", planned, ", but CUDA device ",
+         gpuDevice, " is ", gpuText(here.name, here.computeCapability),
+         "; rebuild the engine on this GPU");
+  }
+  return *device;
+}
 
 }  // namespace
 
@@ -44,12 +77,16 @@ NodeShapes nodeShapes(const ir::Graph& graph, const ir::Node& node) {
 }
 
 EngineImpl::EngineImpl(plan::EnginePlan plan, const Reporter& reporter,
-                       std::shared_ptr<ThreadPool> threads, Allocator* allocator)
+                       std::shared_ptr<ThreadPool> threads, Allocator* allocator, int32_t gpuDevice)
     : plan_(std::move(plan)),
+      device_(&targetDevice(plan_.target, gpuDevice)),
+      deviceIndex_(plan_.target.device == DeviceType::kGPU ? gpuDevice : 0),
+      constants_(std::make_unique<DeviceConstants>(*device_)),
       reporter_(reporter),
       threads_(std::move(threads)),
       allocator_(allocator) {
   if (!threads_) threads_ = std::make_shared<ThreadPool>(0);
+  device_->makeCurrent(deviceIndex_);
   const ir::Graph& graph = plan_.graph;
   for (ir::ValueId v : graph.inputs) io_.push_back({graph.value(v).name, v, TensorIOMode::kINPUT});
   if (isDynamic()) {
@@ -71,8 +108,8 @@ EngineImpl::EngineImpl(plan::EnginePlan plan, const Reporter& reporter,
   for (ir::ValueId v : graph.outputs) {
     io_.push_back({graph.value(v).name, v, TensorIOMode::kOUTPUT});
   }
-  base_ = std::make_shared<const Specialization>(plan_);
-  for (const auto& io : io_) genericDims_.push_back(graph.value(io.value).dims);
+  base_ = std::make_shared<const Specialization>(plan_, *constants_);
+  for (const auto& io : io_) genericDims_.push_back(publishedDims(graph.value(io.value)));
   if (!isDynamic()) {
     contextBytes_.push_back(base_->contextBytes());
     return;
@@ -138,7 +175,9 @@ std::shared_ptr<const Specialization> EngineImpl::specialize(
   // Made outside the lock: other contexts keep running meanwhile. Two contexts asking for the
   // same new shapes at once may both make it; the cache keeps one.
   const auto start = std::chrono::steady_clock::now();
-  auto made = std::make_shared<const Specialization>(plan_, profile, bindings, reporter_);
+  device_->makeCurrent(deviceIndex_);
+  auto made =
+      std::make_shared<const Specialization>(plan_, profile, bindings, reporter_, *constants_);
   std::string shapes;
   for (const InputBinding& b : bindings) {
     if (!shapes.empty()) shapes += ", ";

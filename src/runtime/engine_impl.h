@@ -7,10 +7,12 @@
 #include <string_view>
 #include <vector>
 
+#include "backends/device.h"
 #include "backends/tactic.h"
 #include "core/reporter.h"
 #include "core/thread_pool.h"
 #include "plan/engine_plan.h"
+#include "runtime/device_constants.h"
 
 namespace kiln {
 class Allocator;
@@ -38,8 +40,10 @@ class EngineImpl {
   //! Kernels run on @p threads (shared with the runtime's other engines); null gives the engine a
   //! pool of its own with one thread per physical core. Contexts take their memory from
   //! @p allocator (null: kiln's own).
+  //! A GPU plan runs on CUDA device @p gpuDevice, which must be the GPU it was built for.
   EngineImpl(plan::EnginePlan plan, const Reporter& reporter,
-             std::shared_ptr<ThreadPool> threads = nullptr, Allocator* allocator = nullptr);
+             std::shared_ptr<ThreadPool> threads = nullptr, Allocator* allocator = nullptr,
+             int32_t gpuDevice = 0);
   ~EngineImpl();
 
   const plan::EnginePlan& plan() const noexcept { return plan_; }
@@ -52,6 +56,12 @@ class EngineImpl {
   const Reporter& reporter() const noexcept { return reporter_; }
   ThreadPool& threads() const noexcept { return *threads_; }
   Allocator* allocator() const noexcept { return allocator_; }
+  //! The device the engine runs on, and its index among that backend's devices.
+  const backends::DeviceRuntime& device() const noexcept { return *device_; }
+  int32_t deviceIndex() const noexcept { return deviceIndex_; }
+  bool onGpu() const noexcept { return device_->type() == DeviceType::kGPU; }
+  //! Bytes of constants on the device (0 on the CPU, where the plan's own copy is used).
+  std::size_t constantDeviceBytes() const { return constants_->deviceBytes(); }
 
   bool isDynamic() const noexcept { return plan_.isDynamic(); }
   std::size_t nbProfiles() const noexcept { return isDynamic() ? plan_.profiles.size() : 1; }
@@ -72,6 +82,9 @@ class EngineImpl {
   struct CacheEntry;
 
   plan::EnginePlan plan_;
+  const backends::DeviceRuntime* device_ = nullptr;
+  int32_t deviceIndex_ = 0;
+  std::unique_ptr<DeviceConstants> constants_;
   std::vector<IOTensor> io_;
   std::shared_ptr<const Specialization> base_;
   std::vector<std::size_t> contextBytes_;  // per profile

@@ -247,9 +247,13 @@ bool ExecutionContext::setDeviceMemoryV2(void* memory, int64_t bytes) {
   });
 }
 
-bool ExecutionContext::enqueueV3(void* /*stream*/) {
+bool ExecutionContext::enqueueV3(void* stream) {
+  return run(stream, /*wait=*/false);
+}
+
+bool ExecutionContext::run(void* stream, bool wait) {
   try {
-    impl_->execute();
+    impl_->execute(stream, wait);
     return true;
   } catch (const Error& e) {
     impl_->engine().reporter().error(e.code(), std::string("inference failed: ") + e.what());
@@ -272,7 +276,7 @@ bool ExecutionContext::executeV2(std::span<void* const> bindings) {
   for (std::size_t i = 0; i < io.size(); ++i) {
     if (!setTensorAddress(io[i].name, bindings[i])) return false;
   }
-  return enqueueV3(nullptr);
+  return run(nullptr, /*wait=*/true);
 }
 
 const Engine& ExecutionContext::engine() const noexcept {
@@ -288,6 +292,7 @@ struct Runtime::Impl {
   int32_t nbThreads = 0;
   ModelLimits limits;
   Allocator* allocator = nullptr;
+  int32_t gpuDevice = 0;
   // Shared by every engine this runtime loads; made at the first load with nbThreads threads.
   std::shared_ptr<ThreadPool> threads;
 };
@@ -300,8 +305,8 @@ std::unique_ptr<Engine> Runtime::deserialize(std::span<const std::byte> bytes) {
     plan::EnginePlan plan = plan::readPlan(bytes, impl_->limits);
     plan::checkTarget(plan.target);
     if (!impl_->threads) impl_->threads = std::make_shared<ThreadPool>(impl_->nbThreads);
-    auto impl = std::make_shared<detail::EngineImpl>(std::move(plan), impl_->reporter,
-                                                     impl_->threads, impl_->allocator);
+    auto impl = std::make_shared<detail::EngineImpl>(
+        std::move(plan), impl_->reporter, impl_->threads, impl_->allocator, impl_->gpuDevice);
     return std::make_unique<Engine>(std::move(impl));
   } catch (const Error& e) {
     impl_->reporter.error(e.code(), std::string("cannot load plan: ") + e.what());
@@ -324,6 +329,12 @@ void Runtime::setNbThreads(int32_t threads) {
 }
 int32_t Runtime::nbThreads() const {
   return impl_->nbThreads;
+}
+void Runtime::setGpuDevice(int32_t index) noexcept {
+  impl_->gpuDevice = index;
+}
+int32_t Runtime::gpuDevice() const noexcept {
+  return impl_->gpuDevice;
 }
 void Runtime::setModelLimits(const ModelLimits& limits) noexcept {
   impl_->limits = limits;

@@ -103,16 +103,26 @@ ir::Graph specializeGraph(const ir::Graph& source, std::span<const InputBinding>
   return graph;
 }
 
-Specialization::Specialization(const plan::EnginePlan& plan)
+Specialization::Specialization(const plan::EnginePlan& plan, DeviceConstants& constants)
     : graph_(plan.graph), tactics_(plan.tactics), memory_(plan.memory) {
   instantiate(nullptr);
+  locateConstants(constants);
 }
 
 Specialization::Specialization(const plan::EnginePlan& plan, std::size_t profile,
-                               std::span<const InputBinding> bindings, const Reporter& reporter)
+                               std::span<const InputBinding> bindings, const Reporter& reporter,
+                               DeviceConstants& constants)
     : graph_(specializeGraph(plan.graph, bindings)), tactics_(plan.profiles.at(profile).tactics) {
   instantiate(&reporter);  // may swap tactics, which decide what runs in place
   memory_ = builder::planMemory(graph_, tactics_);
+  locateConstants(constants);
+}
+
+void Specialization::locateConstants(DeviceConstants& constants) {
+  constantAddresses_.assign(graph_.values.size(), nullptr);
+  for (std::size_t v = 0; v < graph_.values.size(); ++v) {
+    if (graph_.values[v].isConstant()) constantAddresses_[v] = constants.locate(graph_.values[v]);
+  }
 }
 
 void Specialization::instantiate(const Reporter* fallbackReporter) {
@@ -155,6 +165,7 @@ void Specialization::instantiate(const Reporter* fallbackReporter) {
     }
     kernels_.push_back(tactic->instantiate(spec));
     workspaceBytes_ = std::max(workspaceBytes_, kernels_.back()->workspaceBytes());
+    hostWorkspaceBytes_ = std::max(hostWorkspaceBytes_, kernels_.back()->hostWorkspaceBytes());
   }
 }
 

@@ -12,6 +12,7 @@
 #include "backends/tactic.h"
 #include "core/reporter.h"
 #include "plan/engine_plan.h"
+#include "runtime/device_constants.h"
 
 namespace kiln::detail {
 
@@ -45,29 +46,38 @@ ir::Graph specializeGraph(const ir::Graph& graph, std::span<const InputBinding> 
 class Specialization {
  public:
   //! The graph exactly as @p plan stores it, with its tactics and memory plan. Throws
-  //! kINVALID_PLAN naming the layer when a tactic is unknown or does not fit.
-  explicit Specialization(const plan::EnginePlan& plan);
+  //! kINVALID_PLAN naming the layer when a tactic is unknown or does not fit. Constants are
+  //! read where @p constants puts them.
+  Specialization(const plan::EnginePlan& plan, DeviceConstants& constants);
   //! @p plan's graph at @p bindings, with profile @p profile's tactics (a tactic that does not
   //! support a layer at these shapes gives way to one that does) and memory planned anew.
   Specialization(const plan::EnginePlan& plan, std::size_t profile,
-                 std::span<const InputBinding> bindings, const Reporter& reporter);
+                 std::span<const InputBinding> bindings, const Reporter& reporter,
+                 DeviceConstants& constants);
 
   const ir::Graph& graph() const noexcept { return graph_; }
   const std::vector<std::string>& tactics() const noexcept { return tactics_; }
   const plan::MemoryPlan& memory() const noexcept { return memory_; }
   const backends::Kernel& kernel(std::size_t node) const { return *kernels_[node]; }
   std::size_t workspaceBytes() const noexcept { return workspaceBytes_; }
+  //! Host scratch the kernels need (the largest of any one kernel).
+  std::size_t hostWorkspaceBytes() const noexcept { return hostWorkspaceBytes_; }
+  //! Where constant value @p v lives on the engine's device; null for other values.
+  void* constantAddress(std::size_t v) const noexcept { return constantAddresses_[v]; }
   //! Arena and workspace together, as a context lays them out (each 64-byte aligned).
   std::size_t contextBytes() const noexcept;
 
  private:
   void instantiate(const Reporter* fallbackReporter);
+  void locateConstants(DeviceConstants& constants);
 
   ir::Graph graph_;
   std::vector<std::string> tactics_;
   plan::MemoryPlan memory_;
   std::vector<std::unique_ptr<backends::Kernel>> kernels_;
   std::size_t workspaceBytes_ = 0;
+  std::size_t hostWorkspaceBytes_ = 0;
+  std::vector<void*> constantAddresses_;  // per value
 };
 
 //! Bytes a context needs for @p arena and @p workspace bytes laid out one after the other.

@@ -3,7 +3,10 @@
 // size-1 and empty dims, constant and run-time weights, and the fused epilogue.
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "backends/tactic.h"
+#include "gpu_tactic_support.h"
 #include "ops/activation.h"
 #include "tactic_check.h"
 
@@ -155,6 +158,139 @@ TEST(DeconvTactics, OddShapes) {
       seed += 3;
       EXPECT_GE(r.tactics, 1) << toString(c.x);
     }
+  }
+}
+
+// Cases for the CUDA backend's cuDNN tactic (compared where a GPU is present; without one, which
+// cases it takes): direct symmetric padding, padding the input itself (asymmetric, SAME,
+// ROUND_UP), larger channels, 1-d, 3-d, and each epilogue path (fused ReLU with bias and
+// residual, and the separate epilogue kernel).
+constexpr std::string_view kCudnnConv = "cuda.conv.cudnn";
+
+TEST(ConvGpuTactics, Shapes) {
+  const ConvCase cases[] = {
+      {shape({2, 64, 13, 11}), 48, shape({3, 3}), 1, Dims{}, Dims{}, shape({1, 1}), shape({1, 1})},
+      {shape({1, 32, 16, 16}), 32, shape({3, 3}), 32, shape({2, 2}), Dims{}, shape({1, 1}),
+       shape({1, 1})},
+      {shape({2, 12, 9, 10}), 18, shape({3, 3}), 3, shape({1, 2}), shape({2, 1}), shape({2, 1}),
+       shape({2, 0})},
+      {shape({1, 8, 10, 9}), 6, shape({3, 3}), 1, shape({2, 2}), Dims{}, Dims{}, Dims{},
+       PaddingMode::kSAME_UPPER},
+      {shape({1, 8, 10, 9}), 6, shape({4, 2}), 1, shape({3, 2}), Dims{}, Dims{}, Dims{},
+       PaddingMode::kSAME_LOWER},
+      {shape({1, 5, 10, 9}), 7, shape({3, 3}), 1, shape({2, 2}), Dims{}, shape({1, 0}),
+       shape({1, 0}), PaddingMode::kEXPLICIT_ROUND_UP},
+      {shape({1, 96, 7, 7}), 128, shape({1, 1})},
+      {shape({2, 6, 33}), 10, shape({5}), 2, shape({2}), shape({2}), shape({2}), shape({1})},
+      {shape({1, 4, 6, 7, 5}), 6, shape({3, 3, 3}), 1, shape({1, 2, 1}), Dims{}, shape({1, 1, 1}),
+       shape({1, 0, 1})},
+      {shape({1, 3, 9, 9}), 4, shape({3, 3}), 1, Dims{}, Dims{}, shape({4, 0}), shape({0, 4})},
+  };
+  uint32_t seed = 100;
+  for (const auto& c : cases) {
+    for (bool constant : {true, false}) {
+      for (bool bias : {true, false}) {
+        const auto in = convInputs(c, seed, constant, bias);
+        seed += 3;
+        checkWithGpu("Convolution", kCudnnConv, convAttrs(c), in);
+      }
+    }
+  }
+}
+
+TEST(ConvGpuTactics, EmptyBatchIsANoOp) {
+  const ConvCase c{shape({0, 3, 5, 5}), 4, shape({3, 3})};
+  checkWithGpu("Convolution", kCudnnConv, convAttrs(c), convInputs(c, 3, true, true));
+}
+
+TEST(ConvGpuTactics, EpiloguePaths) {
+  struct Path {
+    std::optional<ActivationType> activation;
+    bool bias;
+    bool residual;
+  };
+  const Path paths[] = {
+      {ActivationType::kRELU, true, true},   // cudnnConvolutionBiasActivationForward
+      {ActivationType::kRELU, true, false},  // convolution, then the epilogue kernel
+      {ActivationType::kRELU, false, true},     {std::nullopt, false, true},
+      {ActivationType::kGELU_TANH, true, true}, {ActivationType::kLEAKY_RELU, true, false},
+  };
+  for (bool shifted : {false, true}) {
+    const ConvCase c{shape({2, 16, 9, 10}),
+                     24,
+                     shape({3, 3}),
+                     2,
+                     Dims{},
+                     Dims{},
+                     shifted ? shape({1, 0}) : shape({1, 1}),
+                     shifted ? shape({1, 2}) : shape({1, 1})};
+    for (const Path& p : paths) {
+      const ir::Attributes plain = convAttrs(c);
+      ir::Attributes attrs = plain;
+      if (p.activation) {
+        attrs.set("epilogue.activation", *p.activation);
+        attrs.set("epilogue.alpha", 0.2);
+      }
+      auto in = convInputs(c, 21, true, p.bias);
+      std::vector<float> residual;
+      if (p.residual) {
+        if (!p.bias) in.push_back(absentInput());
+        attrs.set("epilogue.residual", int64_t{3});
+        in.push_back(randomInput(shape({2, 24, 9, 10}), 55));  // both paddings keep 9 x 10
+        residual = in[3].values;
+      }
+      checkWithGpu("Convolution", kCudnnConv, attrs, in, &plain, [&](std::vector<float>& y) {
+        for (std::size_t i = 0; i < y.size(); ++i) {
+          const float v = residual.empty() ? y[i] : y[i] + residual[i];
+          y[i] = p.activation ? static_cast<float>(ops::applyActivation(*p.activation, v, 0.2, 0.0))
+                              : v;
+        }
+      });
+    }
+  }
+}
+
+TEST(ConvGpuTactics, PointwiseAsGemm) {
+  constexpr std::string_view kConv1x1 = "cuda.conv1x1.cublaslt";
+  const ConvCase cases[] = {
+      {shape({3, 24, 7, 9}), 40, shape({1, 1})},
+      {shape({2, 5, 11}), 3, shape({1})},
+      {shape({2, 6, 3, 4, 5}), 7, shape({1, 1, 1})},
+      {shape({1, 64, 1, 1}), 1000, shape({1, 1})},
+  };
+  uint32_t seed = 300;
+  for (const auto& c : cases) {
+    for (bool bias : {true, false}) {
+      checkWithGpu("Convolution", kConv1x1, convAttrs(c), convInputs(c, seed, true, bias));
+      seed += 3;
+    }
+  }
+  // Not pointwise GEMMs: stride, padding, groups.
+  const ConvCase others[] = {
+      {shape({1, 7, 8, 9}), 13, shape({1, 1}), 1, shape({2, 2})},
+      {shape({1, 4, 5, 5}), 4, shape({1, 1}), 1, Dims{}, Dims{}, shape({1, 0}), shape({0, 0})},
+      {shape({1, 4, 5, 5}), 4, shape({1, 1}), 2},
+  };
+  for (const auto& c : others) {
+    expectGpuSupport("Convolution", kConv1x1, convAttrs(c), convInputs(c, 1, true, true), false);
+  }
+  // The epilogue: bias and activation after the GEMM, the residual as its C.
+  const ConvCase c{shape({2, 16, 5, 6}), 12, shape({1, 1})};
+  const ir::Attributes plain = convAttrs(c);
+  for (auto type : {ActivationType::kRELU, ActivationType::kCLIP}) {
+    ir::Attributes attrs = plain;
+    attrs.set("epilogue.activation", type);
+    attrs.set("epilogue.alpha", 0.0);
+    attrs.set("epilogue.beta", 6.0);
+    attrs.set("epilogue.residual", int64_t{3});
+    auto in = convInputs(c, 31, true, true);
+    in.push_back(randomInput(shape({2, 12, 5, 6}), 32));
+    const auto residual = in[3].values;
+    checkWithGpu("Convolution", kConv1x1, attrs, in, &plain, [&](std::vector<float>& y) {
+      for (std::size_t i = 0; i < y.size(); ++i) {
+        y[i] = static_cast<float>(ops::applyActivation(type, y[i] + residual[i], 0.0, 6.0));
+      }
+    });
   }
 }
 

@@ -3,7 +3,11 @@
 // broadcast batches, empty tensors, and the fused epilogue.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <optional>
+
 #include "backends/tactic.h"
+#include "gpu_tactic_support.h"
 #include "ops/activation.h"
 #include "tactic_check.h"
 
@@ -149,6 +153,169 @@ TEST(AttentionTactics, MatchesReference) {
       EXPECT_GE(checkTactics("Attention", a, in).tactics, 1);
     }
   }
+}
+
+// Cases for the CUDA backend's cuBLASLt tactic (compared where a GPU is present; without one,
+// which cases it takes): strided and broadcast batches, transposes, vectors, each epilogue path
+// (cuBLASLt's BIAS / RELU_BIAS / GELU_BIAS, the residual as C, the separate activation kernel),
+// and the attention tactic.
+constexpr std::string_view kLt = "cuda.gemm.cublaslt";
+
+TEST(GemmGpuTactics, BatchedMatrixMultiply) {
+  const struct {
+    Dims a;
+    Dims b;
+    MatrixOperation op0;
+    MatrixOperation op1;
+    bool gpu;  // the batches step by one stride per operand
+  } cases[] = {
+      {shape({4, 33, 65}), shape({4, 65, 17}), MatrixOperation::kNONE, MatrixOperation::kNONE,
+       true},
+      {shape({3, 5, 16, 32}), shape({32, 24}), MatrixOperation::kNONE, MatrixOperation::kNONE,
+       true},
+      {shape({1, 16, 8}), shape({6, 8, 20}), MatrixOperation::kNONE, MatrixOperation::kNONE, true},
+      {shape({3, 12, 7}), shape({3, 9, 12}), MatrixOperation::kTRANSPOSE,
+       MatrixOperation::kTRANSPOSE, true},
+      {shape({2, 3, 10, 6}), shape({2, 3, 11, 6}), MatrixOperation::kNONE,
+       MatrixOperation::kTRANSPOSE, true},
+      {shape({5, 7}), shape({5, 7, 3}), MatrixOperation::kVECTOR, MatrixOperation::kNONE, true},
+      {shape({5, 4, 7}), shape({5, 7}), MatrixOperation::kNONE, MatrixOperation::kVECTOR, true},
+      {shape({9}), shape({9}), MatrixOperation::kNONE, MatrixOperation::kNONE, true},
+      {shape({128, 96}), shape({96, 200}), MatrixOperation::kNONE, MatrixOperation::kNONE, true},
+      {shape({4, 1, 9, 8}), shape({3, 8, 5}), MatrixOperation::kNONE, MatrixOperation::kNONE,
+       false},
+      {shape({2, 3, 4, 5}), shape({3, 5, 6}), MatrixOperation::kNONE, MatrixOperation::kNONE,
+       false},  // B's offsets repeat 0, 1, 2, 0, 1, 2: no single stride
+      {shape({2, 1, 4, 5}), shape({1, 3, 5, 6}), MatrixOperation::kNONE, MatrixOperation::kNONE,
+       false},
+      {shape({0, 4, 5}), shape({0, 5, 3}), MatrixOperation::kNONE, MatrixOperation::kNONE, true},
+      {shape({4, 0}), shape({0, 3}), MatrixOperation::kNONE, MatrixOperation::kNONE, false},
+  };
+  uint32_t seed = 500;
+  for (const auto& c : cases) {
+    for (bool constant : {false, true}) {
+      ir::Attributes attrs;
+      attrs.set("op0", c.op0);
+      attrs.set("op1", c.op1);
+      const std::vector<CheckInput> in = {randomInput(c.a, seed++),
+                                          randomInput(c.b, seed++, constant)};
+      if (c.gpu) {
+        checkWithGpu("MatrixMultiply", kLt, attrs, in);
+      } else {
+        expectGpuSupport("MatrixMultiply", kLt, attrs, in, false);
+        checkTactics("MatrixMultiply", attrs, in);
+      }
+    }
+  }
+}
+
+TEST(GemmGpuTactics, FullyConnectedShapes) {
+  const struct {
+    Dims x;
+    int64_t k;
+  } cases[] = {{shape({64, 768}), 256}, {shape({3, 16, 4, 5}), 33}, {shape({2, 5, 3, 1, 1}), 7},
+               {shape({1, 1}), 1},      {shape({17, 31}), 9},       {shape({0, 12}), 5}};
+  uint32_t seed = 700;
+  for (const auto& c : cases) {
+    int64_t flat = 1;
+    for (int32_t i = c.x.nbDims >= 3 ? c.x.nbDims - 3 : 1; i < c.x.nbDims; ++i) flat *= c.x[i];
+    for (bool bias : {true, false}) {
+      std::vector<CheckInput> in = {randomInput(c.x, seed++),
+                                    randomInput(shape({c.k, flat}), seed++, true)};
+      if (bias) in.push_back(randomInput(shape({c.k}), seed++, true));
+      ir::Attributes attrs;
+      attrs.set("num_output", c.k);
+      checkWithGpu("FullyConnected", kLt, attrs, in);
+    }
+  }
+}
+
+TEST(GemmGpuTactics, FullyConnectedEpiloguePaths) {
+  struct Path {
+    std::optional<ActivationType> activation;
+    bool bias;
+    bool residual;
+  };
+  const Path paths[] = {
+      {std::nullopt, true, false},                // BIAS
+      {ActivationType::kRELU, true, false},       // RELU_BIAS
+      {ActivationType::kRELU, false, false},      // RELU
+      {ActivationType::kRELU, true, true},        // RELU_BIAS, residual as C
+      {ActivationType::kGELU_TANH, true, false},  // GELU_BIAS
+      {ActivationType::kGELU_TANH, false, true},  // GELU, residual as C
+      {ActivationType::kGELU_ERF, true, true},    // BIAS + C, then the activation kernel
+      {ActivationType::kSIGMOID, false, false},
+      {std::nullopt, false, true},
+  };
+  const int64_t rows = 13;
+  const int64_t k = 40;
+  const int64_t flat = 24;
+  for (const Path& p : paths) {
+    ir::Attributes plain;
+    plain.set("num_output", k);
+    ir::Attributes attrs = plain;
+    if (p.activation) attrs.set("epilogue.activation", *p.activation);
+    std::vector<CheckInput> in = {randomInput(shape({rows, flat}), 1),
+                                  randomInput(shape({k, flat}), 2, true)};
+    in.push_back(p.bias ? randomInput(shape({k}), 3, true) : absentInput());
+    std::vector<float> residual;
+    if (p.residual) {
+      attrs.set("epilogue.residual", int64_t{3});
+      in.push_back(randomInput(shape({rows, k}), 4));
+      residual = in[3].values;
+    }
+    const auto type = p.activation;
+    checkWithGpu("FullyConnected", kLt, attrs, in, &plain, [&](std::vector<float>& y) {
+      for (std::size_t i = 0; i < y.size(); ++i) {
+        const float v = residual.empty() ? y[i] : y[i] + residual[i];
+        y[i] = type ? static_cast<float>(ops::applyActivation(*type, v,
+                                                              ops::activationDefaultAlpha(*type),
+                                                              ops::activationDefaultBeta(*type)))
+                    : v;
+      }
+    });
+  }
+}
+
+TEST(GemmGpuTactics, BatchedMatrixMultiplyEpilogue) {
+  ir::Attributes attrs;
+  attrs.set("epilogue.activation", ActivationType::kRELU);
+  attrs.set("epilogue.residual", int64_t{2});
+  const ir::Attributes plain;
+  std::vector<CheckInput> in = {randomInput(shape({3, 2, 11, 19}), 1),
+                                randomInput(shape({3, 2, 19, 21}), 2),
+                                randomInput(shape({3, 2, 11, 21}), 3)};
+  const auto residual = in[2].values;
+  checkWithGpu("MatrixMultiply", kLt, attrs, in, &plain, [&](std::vector<float>& y) {
+    for (std::size_t i = 0; i < y.size(); ++i) y[i] = std::max(y[i] + residual[i], 0.f);
+  });
+}
+
+TEST(AttentionGpuTactics, Masks) {
+  if (ir::OpRegistry::instance().find("Attention") == nullptr) GTEST_SKIP();
+  const int64_t b = 2, h = 4, sq = 24, sk = 32, d = 16, dv = 8;
+  const Dims masks[] = {Dims{}, shape({b, 1, 1, sk}), shape({b, h, sq, sk}), shape({sq, sk}),
+                        shape({1, h, sq, 1})};
+  uint32_t seed = 900;
+  for (const Dims& mask : masks) {
+    for (bool transposeK : {false, true}) {
+      ir::Attributes a;
+      a.set("transpose_k", int64_t{transposeK});
+      a.set("scale", 0.25);
+      std::vector<CheckInput> in = {
+          randomInput(shape({b, h, sq, d}), seed++),
+          randomInput(transposeK ? shape({b, h, sk, d}) : shape({b, h, d, sk}), seed++),
+          randomInput(shape({b, h, sk, dv}), seed++)};
+      if (mask.nbDims > 0) in.push_back(randomInput(mask, seed++));
+      checkWithGpu("Attention", "cuda.attention", a, in);
+    }
+  }
+  // Rank 3 (no head dim) and one query.
+  ir::Attributes a;
+  a.set("scale", 1.5);
+  checkWithGpu("Attention", "cuda.attention", a,
+               {randomInput(shape({3, 1, 5}), 1), randomInput(shape({3, 5, 7}), 2),
+                randomInput(shape({3, 7, 4}), 3), randomInput(shape({3, 1, 7}), 4)});
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// Runs every fast CPU tactic of an op on one node and compares it with the op's reference kernel
-// (or with an expected output the test computes, for epilogues the reference may not apply).
+// Runs every fast tactic of an op on one node (the CPU's, and the GPU's where a GPU is present)
+// and compares it with the op's reference kernel (or with an expected output the test
+// computes, for epilogues the reference may not apply).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/device.h"
 #include "backends/tactic.h"
 #include "core/cpu_info.h"
 #include "core/thread_pool.h"
@@ -43,8 +45,47 @@ inline bool tacticRunsHere(const backends::Tactic& t) {
 }
 
 struct CheckResult {
-  int32_t tactics = 0;  //!< fast tactics that supported the node and were compared
+  int32_t tactics = 0;     //!< fast CPU tactics that supported the node and were compared
+  int32_t gpuTactics = 0;  //!< GPU tactics likewise (0 without a GPU)
 };
+
+//! Runs @p kernel on the GPU with @p inputs copied to device memory; returns the output (poisoned
+//! with NaN first, so a skipped element fails the comparison).
+inline std::vector<float> runOnGpu(const backends::Kernel& kernel, const ir::Node& node,
+                                   const std::vector<CheckInput>& inputs, const Dims& outDims) {
+  const backends::DeviceRuntime& gpu = *backends::deviceRuntime(DeviceType::kGPU);
+  std::vector<backends::DeviceBuffer> buffers;
+  std::vector<ir::TensorView> views;
+  for (const auto& in : inputs) {
+    const std::size_t bytes = in.values.size() * sizeof(float);
+    buffers.emplace_back(gpu, std::max<std::size_t>(bytes, 4));
+    gpu.copyAsync(buffers.back().data(), in.values.data(), bytes, backends::CopyKind::kHostToDevice,
+                  nullptr);
+    views.push_back({DataType::kFLOAT, in.dims, buffers.back().data(), in.present});
+  }
+  const auto outCount = static_cast<std::size_t>(volume(outDims));
+  std::vector<float> out(outCount, std::nanf(""));
+  backends::DeviceBuffer outBuffer(gpu, std::max<std::size_t>(outCount * sizeof(float), 4));
+  gpu.copyAsync(outBuffer.data(), out.data(), outCount * sizeof(float),
+                backends::CopyKind::kHostToDevice, nullptr);
+  backends::DeviceBuffer workspace(gpu, kernel.workspaceBytes());
+  backends::DeviceBuffer hostWorkspace(gpu, kernel.hostWorkspaceBytes(), /*host=*/true);
+  const ir::TensorView outView{DataType::kFLOAT, outDims, outBuffer.data(), true};
+  const ir::KernelContext ctx{node,
+                              views,
+                              std::span<const ir::TensorView>(&outView, 1),
+                              workspace.data(),
+                              workspace.size(),
+                              nullptr,
+                              nullptr,
+                              hostWorkspace.data(),
+                              nullptr};
+  kernel.execute(ctx);
+  gpu.copyAsync(out.data(), outBuffer.data(), outCount * sizeof(float),
+                backends::CopyKind::kDeviceToHost, nullptr);
+  gpu.synchronize(nullptr);
+  return out;
+}
 
 //! Runs @p op with @p attrs on @p inputs through the reference kernel (with @p referenceAttrs,
 //! when given, e.g. the attributes without the epilogue) and every fast tactic that runs here;
@@ -110,6 +151,16 @@ inline CheckResult checkTactics(
         node, [&](const ir::KernelContext& ctx) { kernel->execute(ctx); }, &pool,
         kernel->workspaceBytes());
     expectClose(actual, expected, atol, rtol, op + " tactic " + std::string(tactic->name()));
+  }
+  if (backends::gpuPresent()) {
+    for (const backends::Tactic* tactic :
+         backends::TacticRegistry::instance().candidates(op, DeviceType::kGPU)) {
+      if (tactic->name() == "cuda.host" || !tactic->supports(spec)) continue;
+      ++result.gpuTactics;
+      const auto kernel = tactic->instantiate(spec);
+      expectClose(runOnGpu(*kernel, node, inputs, outDims), expected, atol, rtol,
+                  op + " tactic " + std::string(tactic->name()));
+    }
   }
   return result;
 }

@@ -121,6 +121,42 @@ std::string withoutModelPath(std::string text, const TestCase& test) {
   return text;
 }
 
+// Shape-tensor inputs (Tensor::isShapeTensor: a Reshape's shape, a Slice's bounds, ...) get one
+// optimization profile whose min, opt and max are the test's values; the other inputs keep the
+// fixed shapes the parser gave them. False when the profile is refused (the reason is logged).
+bool addShapeValueProfile(Builder& builder, const NetworkDefinition& network, BuilderConfig& config,
+                          const TestCase& test, const DataSet& data) {
+  OptimizationProfile* profile = nullptr;
+  for (int32_t i = 0; i < network.nbInputs(); ++i) {
+    const Tensor input = network.input(i);
+    if (!input.isShapeTensor()) continue;
+    for (std::size_t t = 0; t < test.inputs.size() && t < data.inputs.size(); ++t) {
+      if (test.inputs[t].name != input.name() || data.inputs[t].isFloat) continue;
+      if (profile == nullptr) profile = builder.createOptimizationProfile();
+      for (OptProfileSelector which :
+           {OptProfileSelector::kMIN, OptProfileSelector::kOPT, OptProfileSelector::kMAX}) {
+        profile->setShapeValues(input.name(), which, data.inputs[t].ints);
+      }
+    }
+  }
+  return profile == nullptr || config.addOptimizationProfile(profile) >= 0;
+}
+
+// Outputs of data-dependent shape (NonZero, Unique, ...: -1 extents once the inputs are set)
+// are written into the runner's buffer of that output, sized when the engine knows the size.
+class BufferOutputAllocator : public OutputAllocator {
+ public:
+  explicit BufferOutputAllocator(std::vector<std::byte>& buffer) : buffer_(buffer) {}
+  void* reallocateOutput(std::string_view, void*, uint64_t size, uint64_t) noexcept override {
+    buffer_.assign(size, std::byte{0});  // std::vector's memory is aligned for any scalar
+    return buffer_.data();
+  }
+  void notifyShape(std::string_view, const Dims&) noexcept override {}
+
+ private:
+  std::vector<std::byte>& buffer_;
+};
+
 Outcome runDataSet(const TestCase& test, const DataSet& data, const Tolerance& tolerance) {
   ErrorLog log;
   Builder builder(log);
@@ -148,6 +184,9 @@ Outcome runDataSet(const TestCase& test, const DataSet& data, const Tolerance& t
 
   std::unique_ptr<BuilderConfig> config = builder.createBuilderConfig();
   config->setNbThreads(1);
+  if (!addShapeValueProfile(builder, *network, *config, test, data)) {
+    return failed("profile: " + firstLine(log.first()));
+  }
   const std::vector<std::byte> plan = builder.buildSerializedNetwork(*network, *config);
   if (plan.empty()) return failed("build: " + firstLine(log.first()));
   Runtime runtime(log);
@@ -160,6 +199,7 @@ Outcome runDataSet(const TestCase& test, const DataSet& data, const Tolerance& t
   std::map<std::string, std::size_t, std::less<>> inputIndex;
   for (std::size_t i = 0; i < test.inputs.size(); ++i) inputIndex[test.inputs[i].name] = i;
   std::map<std::string, std::vector<std::byte>, std::less<>> buffers;
+  std::vector<std::unique_ptr<BufferOutputAllocator>> allocators;
   for (int32_t i = 0; i < engine->nbIOTensors(); ++i) {
     const std::string name(engine->ioTensorName(i));
     const DataType type = engine->tensorDataType(name);
@@ -173,6 +213,11 @@ Outcome runDataSet(const TestCase& test, const DataSet& data, const Tolerance& t
     } else {
       const Dims dims = context->tensorShape(name);
       const int64_t count = volume(dims);
+      if (count < 0 && dims.nbDims >= 0) {
+        allocators.push_back(std::make_unique<BufferOutputAllocator>(buffers[name]));
+        context->setOutputAllocator(name, allocators.back().get());
+        continue;
+      }
       if (count < 0) return failed("output '" + name + "' has shape " + toString(dims));
       buffers[name].assign(std::max<std::size_t>(count * elementSize(type), 1), std::byte{0});
       context->setTensorAddress(name, buffers[name].data());

@@ -241,7 +241,9 @@ TEST(OnnxMath, WindowsOfConstantSize) {
 
 TEST(OnnxMath, WindowOfRunTimeSizeIsUnsupported) {
   ModelBuilder m(17);
-  m.input("size", {}, ::onnx::TensorProto::INT32);
+  // Computed by a layer; a network input would be a shape tensor (onnx_shape_inputs_test.cpp).
+  m.input("n", {}, ::onnx::TensorProto::INT32);
+  m.node("Neg", {"n"}, {"size"});
   m.node("HannWindow", {"size"}, {"w"}, "hann");
   m.output("w");
   expectParseError(m, {"hann",

@@ -56,7 +56,11 @@ std::string render() {
       "network is built (initializers, Constants, shape arithmetic) are folded instead.\n"
       "- **must be known:** kiln builds engines for fixed shapes, so an argument that decides an "
       "output shape must be an initializer, a Constant or shape arithmetic on static shapes, not "
-      "a value computed at run time.\n\n";
+      "a value computed at run time.\n"
+      "- **or a shape tensor:** the argument may also be an int32/int64 network input of rank 0 "
+      "or 1 (Tensor::isShapeTensor) whose values an optimization profile gives "
+      "(OptimizationProfile::setShapeValues; kiln --minShapes/--optShapes/--maxShapes), as "
+      "TensorRT's shape tensors; the engine reads them at run time.\n\n";
   page += "| ONNX op | opsets | kiln layers | limits |\n| --- | --- | --- | --- |\n";
   for (const auto* info : ops) {
     const onnx::ImporterDoc* doc = onnx::findImporterDoc(info->opType);

@@ -277,10 +277,13 @@ TEST(OnnxTensorOps, ConstantOfShapeRangeIdentityDropout) {
 
 TEST(OnnxTensorOps, ArgumentsComputedAtRunTimeAreUnsupported) {
   ModelBuilder m(13);
+  // A shape computed by a layer (not a network input, which a profile could give values).
   m.input("x", {2, 3}).input("shape", {2}, ::onnx::TensorProto::INT64).output("y");
-  m.node("Reshape", {"x", "shape"}, {"y"}, "dynamic_reshape");
+  m.node("Neg", {"shape"}, {"computed"});
+  m.node("Reshape", {"x", "computed"}, {"y"}, "dynamic_reshape");
   onnx_test::expectParseError(
-      m, {"node 'dynamic_reshape' (Reshape, opset 13): the shape (input 1 'shape') must be known"});
+      m,
+      {"node 'dynamic_reshape' (Reshape, opset 13): the shape (input 1 'computed') must be known"});
 }
 
 }  // namespace

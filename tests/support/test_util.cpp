@@ -8,6 +8,8 @@
 #include <random>
 #include <sstream>
 
+#include "backends/device.h"
+
 namespace kiln::test {
 
 void CapturingLogger::log(Severity severity, std::string_view message) noexcept {
@@ -38,6 +40,14 @@ bool CapturingLogger::hasError(std::string_view text) const {
   std::lock_guard lock(mutex_);
   for (const auto& [severity, message] : messages_) {
     if (severity <= Severity::kERROR && message.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+bool CapturingLogger::hasMessage(Severity severity, std::string_view text) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& [level, message] : messages_) {
+    if (level == severity && message.find(text) != std::string::npos) return true;
   }
   return false;
 }
@@ -121,28 +131,51 @@ std::vector<HostTensor> buildAndRun(Builder& builder, NetworkDefinition& network
                   << network.nbInputs();
     return {};
   }
+  // A GPU engine (the default where a GPU is present) reads and writes device memory.
+  const backends::DeviceRuntime* gpu = engine->deviceType() == DeviceType::kGPU
+                                           ? backends::deviceRuntime(DeviceType::kGPU)
+                                           : nullptr;
+  std::vector<backends::DeviceBuffer> deviceCopies;
+  auto address = [&](std::vector<std::byte>& bytes, bool upload) -> void* {
+    // Non-null even for empty tensors, so binding never fails on size 0.
+    if (bytes.empty()) bytes.resize(1);
+    if (gpu == nullptr) return bytes.data();
+    deviceCopies.emplace_back(*gpu, bytes.size());
+    if (upload) {
+      gpu->copyAsync(deviceCopies.back().data(), bytes.data(), bytes.size(),
+                     backends::CopyKind::kHostToDevice, nullptr);
+    }
+    return deviceCopies.back().data();
+  };
   std::vector<HostTensor> in = inputs;
   for (int32_t i = 0; i < network.nbInputs(); ++i) {
     const auto name = network.input(i).name();
-    // Non-null even for empty tensors, as for the outputs below.
     auto& bytes = in[static_cast<std::size_t>(i)].bytes;
-    if (bytes.empty()) bytes.resize(1);
-    context->setTensorAddress(name, in[static_cast<std::size_t>(i)].bytes.data());
+    context->setTensorAddress(name, engine->isShapeInferenceIO(name)
+                                        ? static_cast<void*>(bytes.data())
+                                        : address(bytes, /*upload=*/true));
   }
   std::vector<HostTensor> outputs;
   for (int32_t i = 0; i < network.nbOutputs(); ++i) {
     const auto name = network.output(i).name();
     outputs.emplace_back(engine->tensorDataType(name), engine->tensorShape(name));
   }
+  std::vector<void*> outputAddresses;
   for (int32_t i = 0; i < network.nbOutputs(); ++i) {
     auto& out = outputs[static_cast<std::size_t>(i)];
-    // Non-null even for empty tensors, so binding never fails on size 0.
-    if (out.bytes.empty()) out.bytes.resize(1);
-    context->setTensorAddress(network.output(i).name(), out.bytes.data());
+    outputAddresses.push_back(address(out.bytes, /*upload=*/false));
+    context->setTensorAddress(network.output(i).name(), outputAddresses.back());
   }
   if (!context->enqueueV3()) {
     ADD_FAILURE() << "inference failed";
     return {};
+  }
+  if (gpu != nullptr) {
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+      gpu->copyAsync(outputs[i].bytes.data(), outputAddresses[i], outputs[i].bytes.size(),
+                     backends::CopyKind::kDeviceToHost, nullptr);
+    }
+    gpu->synchronize(nullptr);
   }
   for (auto& out : outputs)
     out.bytes.resize(static_cast<std::size_t>(out.count()) * elementSize(out.dtype));

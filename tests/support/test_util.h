@@ -24,6 +24,8 @@ class CapturingLogger final : public Logger {
   std::string errors() const;
   //! True when some error message contains @p text.
   bool hasError(std::string_view text) const;
+  //! True when some message of exactly @p severity contains @p text.
+  bool hasMessage(Severity severity, std::string_view text) const;
   void clear();
 
  private:

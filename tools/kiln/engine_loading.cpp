@@ -151,6 +151,9 @@ std::vector<std::byte> buildPlanFromNetwork(const BuildOptions& options, CliLogg
   }
   if (options.optimizationLevel) config->setBuilderOptimizationLevel(*options.optimizationLevel);
   config->setNbThreads(options.threads);
+  const DeviceChoice device = parseDevice(options.device);
+  if (device.type) config->setDeviceType(*device.type);
+  config->setGpuDevice(device.gpu);
   addProfiles(options, builder, *network, *config);
   for (const std::string& pass : disabledPasses(options)) (void)config->setPassEnabled(pass, false);
   std::unique_ptr<TimingCache> timingCache;

@@ -7,9 +7,11 @@
 #include "engine_info.h"
 #include "engine_loading.h"
 #include "file_io.h"
+#include "gpu_runner.h"
 #include "inference_loop.h"
 #include "io_tensors.h"
 #include "layer_profile.h"
+#include "options.h"
 #include "report.h"
 
 namespace kiln::cli {
@@ -34,6 +36,7 @@ int runExec(const ExecOptions& options, CliLogger& logger, std::ostream& out) {
 
   Runtime runtime(logger);
   runtime.setNbThreads(options.build.threads);
+  runtime.setGpuDevice(parseDevice(options.build.device).gpu);
   const std::unique_ptr<Engine> engine = deserializePlan(runtime, logger, plan, source.description);
   printEngineInfo(out, *engine, source);
 
@@ -67,12 +70,29 @@ int runExec(const ExecOptions& options, CliLogger& logger, std::ostream& out) {
   }
 
   bindTensors(*context, tensors);
+  const bool onGpu = engine->deviceType() == DeviceType::kGPU;
+  if (options.useCudaGraph && !onGpu) {
+    throw CliError("--useCudaGraph: the engine runs on the CPU; CUDA graphs are for GPU engines");
+  }
+  std::unique_ptr<GpuRunner> gpuRunner;
+  HostRunner hostRunner(*context);
+  if (onGpu) {
+    gpuRunner =
+        makeGpuRunner(*engine, *context, tensors, !options.noDataTransfers, options.useCudaGraph);
+  }
+  InferenceRunner& runner = onGpu ? static_cast<InferenceRunner&>(*gpuRunner) : hostRunner;
 
   out << "[I] Starting inference\n" << std::flush;
   const RunResult run =
-      runInference(*context, {options.iterations, options.warmUpMs, options.durationS});
+      runInference(runner, {options.iterations, options.warmUpMs, options.durationS});
   printPerformanceReport(out, run,
                          {options.avgRuns, options.build.verbose, options.noDataTransfers});
+  if (gpuRunner) gpuRunner->downloadOutputs(tensors);
+  for (const IoTensor& t : tensors) {
+    if (t.dataDependent) {
+      out << "[I] Output '" << t.name << "' (data-dependent shape): " << toString(t.dims) << "\n";
+    }
+  }
 
   if (options.dumpProfile || !options.exportProfile.empty()) {
     LayerProfile profile;

@@ -15,21 +15,28 @@ double msBetween(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double, std::milli>(to - from).count();
 }
 
-void enqueue(ExecutionContext& context, const char* phase, int64_t index) {
-  if (!context.enqueueV3(nullptr)) {
-    throw CliError(std::string("inference failed (") + phase + " run " + std::to_string(index + 1) +
+std::optional<DeviceTimes> runOnce(InferenceRunner& runner, const char* phase, int64_t index) {
+  try {
+    return runner.runOnce();
+  } catch (const CliError& e) {
+    throw CliError(std::string(e.what()) + " (" + phase + " run " + std::to_string(index + 1) +
                    ")");
   }
 }
 
 }  // namespace
 
-RunResult runInference(ExecutionContext& context, const RunSettings& settings) {
+std::optional<DeviceTimes> HostRunner::runOnce() {
+  if (!context_.enqueueV3(nullptr)) throw CliError("inference failed");
+  return std::nullopt;
+}
+
+RunResult runInference(InferenceRunner& runner, const RunSettings& settings) {
   RunResult result;
   const Clock::time_point warmUpStart = Clock::now();
   Clock::time_point now = warmUpStart;
   while (msBetween(warmUpStart, now) < settings.warmUpMs) {
-    enqueue(context, "warm-up", result.warmUpRuns);
+    runOnce(runner, "warm-up", result.warmUpRuns);
     ++result.warmUpRuns;
     now = Clock::now();
   }
@@ -40,9 +47,9 @@ RunResult runInference(ExecutionContext& context, const RunSettings& settings) {
   const Clock::time_point origin = Clock::now();
   for (int64_t i = 0;; ++i) {
     const Clock::time_point start = Clock::now();
-    enqueue(context, "timed", i);
+    std::optional<DeviceTimes> device = runOnce(runner, "timed", i);
     const Clock::time_point end = Clock::now();
-    result.times.push_back({msBetween(origin, start), msBetween(origin, end)});
+    result.times.push_back({msBetween(origin, start), msBetween(origin, end), device});
     if (i + 1 >= settings.iterations && msBetween(origin, end) >= durationMs) break;
   }
   return result;

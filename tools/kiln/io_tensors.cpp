@@ -1,7 +1,9 @@
 #include "io_tensors.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
+#include <new>
 
 #include "cli_error.h"
 #include "npy.h"
@@ -115,6 +117,11 @@ std::vector<IoTensor> allocateIoTensors(const Engine& engine, ExecutionContext& 
       tensor.dtype = engine.tensorDataType(tensor.name);
       tensor.dims = context.tensorShape(tensor.name);
       const int64_t count = volume(tensor.dims);
+      if (mode == TensorIOMode::kOUTPUT && tensor.dims.nbDims >= 0 && !isKnown(tensor.dims)) {
+        tensor.dataDependent = true;  // the inputs are set: only the data decides the rest
+        tensors.push_back(std::move(tensor));
+        continue;
+      }
       if (!isKnown(tensor.dims)) {
         throw CliError("tensor '" + tensor.name + "' has shape " + toString(tensor.dims) +
                        " with unknown extents; give the inputs' shapes with --shapes");
@@ -182,8 +189,38 @@ void fillInputs(std::vector<IoTensor>& tensors, const std::vector<InputFile>& fi
   }
 }
 
+namespace {
+// Writes a data-dependent output into its IoTensor once the inference knows its size.
+class IoTensorAllocator : public OutputAllocator {
+ public:
+  explicit IoTensorAllocator(IoTensor& tensor) : tensor_(tensor) {}
+  void* reallocateOutput(std::string_view, void* current, uint64_t size,
+                         uint64_t /*alignment: HostBuffer is 64-byte aligned*/) noexcept override {
+    if (current == nullptr || current != tensor_.buffer.data() || tensor_.buffer.size() < size) {
+      try {
+        tensor_.buffer = HostBuffer(static_cast<std::size_t>(size));
+      } catch (const std::bad_alloc&) {
+        return nullptr;
+      }
+    }
+    return tensor_.buffer.data();
+  }
+  void notifyShape(std::string_view, const Dims& dims) noexcept override { tensor_.dims = dims; }
+
+ private:
+  IoTensor& tensor_;
+};
+}  // namespace
+
 void bindTensors(ExecutionContext& context, std::vector<IoTensor>& tensors) {
   for (IoTensor& t : tensors) {
+    if (t.dataDependent) {
+      t.allocator = std::make_shared<IoTensorAllocator>(t);
+      if (!context.setOutputAllocator(t.name, t.allocator.get())) {
+        throw CliError("cannot set an output allocator for '" + t.name + "'");
+      }
+      continue;
+    }
     // A zero-size tensor still needs a non-null address.
     void* address =
         t.buffer.size() > 0 ? static_cast<void*>(t.buffer.data()) : static_cast<void*>(&t.buffer);
@@ -221,6 +258,10 @@ void saveOutputs(const std::vector<IoTensor>& tensors, const std::filesystem::pa
       throw CliError("--saveOutputs: outputs '" + it->second + "' and '" + t.name +
                      "' would both be saved as '" + file + "'");
     }
+    if (volume(t.dims) < 0) {
+      throw CliError("--saveOutputs: output '" + t.name + "' has shape " + toString(t.dims) +
+                     " (no inference wrote it)");
+    }
     const std::vector<int64_t> shape = shapeOf(t.dims);
     if (t.dtype == DataType::kBF16) {
       std::vector<std::byte> floats(t.buffer.size() * 2);
@@ -232,7 +273,11 @@ void saveOutputs(const std::vector<IoTensor>& tensors, const std::filesystem::pa
       }
       writeNpy(directory / file, DataType::kFLOAT, shape, floats);
     } else {
-      writeNpy(directory / file, t.dtype, shape, t.buffer.bytes());
+      // An allocator's buffer may be larger than the tensor (never empty).
+      writeNpy(
+          directory / file, t.dtype, shape,
+          t.buffer.bytes().first(std::min<std::size_t>(
+              t.buffer.size(), static_cast<std::size_t>(volume(t.dims)) * elementSize(t.dtype))));
     }
   }
 }

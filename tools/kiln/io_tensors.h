@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,10 @@ struct IoTensor {
   Dims dims;
   HostBuffer buffer;
   std::string source;  //!< where an input's values came from ("random", "zeros", a file)
+  //! An output of data-dependent shape (-1 extents before the run): bindTensors gives it an
+  //! OutputAllocator that sizes buffer and sets dims when the inference knows them.
+  bool dataDependent = false;
+  std::shared_ptr<OutputAllocator> allocator;
 };
 
 //! Sets the shape of every dynamic input of @p context: from @p shapes (--shapes) where given,
@@ -37,7 +42,8 @@ std::vector<IoTensor> allocateIoTensors(const Engine& engine, ExecutionContext& 
 //! engine's) and every other input with random values.
 void fillInputs(std::vector<IoTensor>& tensors, const std::vector<InputFile>& files, uint32_t seed);
 
-//! Binds every tensor's buffer to @p context.
+//! Binds every tensor's buffer to @p context (data-dependent outputs: an allocator that writes
+//! into the IoTensor, which must stay where it is while @p context runs).
 void bindTensors(ExecutionContext& context, std::vector<IoTensor>& tensors);
 
 //! Creates @p directory (and its parents) unless it exists; throws CliError naming it.

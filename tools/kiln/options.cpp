@@ -88,6 +88,11 @@ void addBuildOptions(CLI::App& command, BuildOptions& options) {
                   "Write the engine's layers (kind, fused layers, tactic, precision, shapes) to "
                   "FILE as JSON")
       ->option_text("FILE");
+  command
+      .add_option("--device", options.device,
+                  "Target: cpu, or cuda[:N] (CUDA device N, default 0); default: the GPU when "
+                  "one is present")
+      ->option_text("DEV");
   command.add_flag("--verbose,-v", options.verbose, "Show verbose messages");
 }
 
@@ -132,6 +137,8 @@ void addExecOptions(CLI::App& command, ExecOptions& options) {
       .add_option("--exportProfile", options.exportProfile,
                   "Write each layer's time to FILE as JSON (a separate profiled run)")
       ->option_text("FILE");
+  command.add_flag("--useCudaGraph", options.useCudaGraph,
+                   "GPU engines: capture the enqueue into a CUDA graph once and replay it");
   command
       .add_option("--profile", options.profile,
                   "Optimization profile to run (of an engine with several; default 0)")
@@ -169,6 +176,27 @@ void validate(const BuildOptions& options) {
   }
   (void)workspaceLimitBytes(options);  // throws on a malformed size
   (void)disabledPasses(options);
+  (void)parseDevice(options.device);
+}
+
+DeviceChoice parseDevice(const std::string& text) {
+  DeviceChoice choice;
+  if (text.empty()) return choice;
+  if (text == "cpu") {
+    choice.type = DeviceType::kCPU;
+    return choice;
+  }
+  choice.type = DeviceType::kGPU;
+  if (text == "cuda" || text == "gpu") return choice;
+  const std::string prefix = "cuda:";
+  if (text.rfind(prefix, 0) == 0 && text.size() > prefix.size() &&
+      text.size() <= prefix.size() + 4 &&
+      std::all_of(text.begin() + static_cast<std::ptrdiff_t>(prefix.size()), text.end(),
+                  [](char c) { return c >= '0' && c <= '9'; })) {
+    choice.gpu = std::stoi(text.substr(prefix.size()));
+    return choice;
+  }
+  throw CliError("--device: expected cpu, cuda or cuda:N, got '" + text + "'");
 }
 
 std::vector<std::string> disabledPasses(const BuildOptions& options) {

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "kiln/types.h"
+
 namespace CLI {
 class App;
 }
@@ -28,6 +30,7 @@ struct BuildOptions {
   std::vector<std::string> disablePasses;    //!< --disablePasses=a,b: optimization passes off
   std::string exportLayerInfo;               //!< --exportLayerInfo: engine layers as JSON
   std::string timingCacheFile;               //!< --timingCacheFile: read if present, then saved
+  std::string device;  //!< --device=cpu|cuda[:N] (default: the GPU when one is present)
   bool verbose = false;
 };
 
@@ -46,6 +49,7 @@ struct ExecOptions {
   bool dumpProfile = false;             //!< --dumpProfile: per-layer time table
   std::string exportProfile;            //!< --exportProfile: per-layer times as JSON
   int32_t profile = 0;                  //!< --profile: the optimization profile to run
+  bool useCudaGraph = false;            //!< --useCudaGraph: replay the enqueue as a CUDA graph
 };
 
 struct InspectOptions {
@@ -90,6 +94,14 @@ struct InputShape {
 //! negative; extents are checked where they are used. Throws CliError naming @p flag.
 std::vector<InputShape> parseShapes(const std::vector<std::string>& specs,
                                     const std::string& flag = "--shapes");
+
+//! The target of --device: a type (none: the library's default) and the CUDA device index.
+struct DeviceChoice {
+  std::optional<DeviceType> type;
+  int32_t gpu = 0;
+};
+//! Parses --device ("", "cpu", "gpu", "cuda", "cuda:N"); throws CliError naming the flag.
+DeviceChoice parseDevice(const std::string& text);
 
 //! True when the build makes optimization profiles (--minShapes, --optShapes, --maxShapes).
 bool hasProfileShapes(const BuildOptions& options);

@@ -79,10 +79,37 @@ void printPerformanceReport(std::ostream& out, const RunResult& run,
   out << "[I] Timing trace has " << count << " queries over " << walltimeS << " s\n";
   if (settings.verbose) printTraceAverages(out, run, settings.avgRuns);
 
-  const Stats stats = computeStats(std::move(ms));
+  const bool onGpu = !run.times.empty() && run.times.front().device.has_value();
   out << "[I] === Performance summary ===\n";
   out << "[I] Throughput: " << (walltimeS > 0 ? static_cast<double>(count) / walltimeS : 0.0)
       << " qps\n";
+  if (onGpu) {
+    // As trtexec: Latency = H2D + GPU compute + D2H, each measured with CUDA events.
+    std::vector<double> latency, enqueue, h2d, compute, d2h;
+    double computeTotalMs = 0;
+    for (const InferenceTime& t : run.times) {
+      const DeviceTimes& d = *t.device;
+      latency.push_back(d.h2dMs + d.computeMs + d.d2hMs);
+      enqueue.push_back(d.enqueueMs);
+      h2d.push_back(d.h2dMs);
+      compute.push_back(d.computeMs);
+      d2h.push_back(d.d2hMs);
+      computeTotalMs += d.computeMs;
+    }
+    printStats(out, "Latency", computeStats(std::move(latency)));
+    printStats(out, "Enqueue Time", computeStats(std::move(enqueue)));
+    printStats(out, "H2D Latency", computeStats(std::move(h2d)));
+    printStats(out, "GPU Compute Time", computeStats(std::move(compute)));
+    printStats(out, "D2H Latency", computeStats(std::move(d2h)));
+    out << "[I] Total Host Walltime: " << walltimeS << " s\n";
+    out << "[I] Total GPU Compute Time: " << computeTotalMs / 1000.0 << " s\n";
+    if (settings.noDataTransfers) {
+      out << "[I] --noDataTransfers: inputs were copied to the device once; H2D and D2H are "
+             "not part of the timed runs.\n";
+    }
+    return;
+  }
+  const Stats stats = computeStats(std::move(ms));
   printStats(out, "Latency", stats);
   printStats(out, "Enqueue Time", stats);
   printStats(out, "Compute Time", stats);

@@ -27,7 +27,7 @@ bool foldable(const ir::Graph& graph, const ir::Node& node, uint64_t limit) {
   for (ir::ValueId v : node.outputs) {
     if (graph.isGraphOutput(v)) return false;  // a layer must write every network output
     const ir::Value& value = graph.value(v);
-    if (!isFullyKnown(value.dims)) return false;
+    if (!isFullyKnown(value.dims) || value.boundedExtents != 0) return false;
     bytes += checkedByteSize(value.dims, value.dtype, value.name);
   }
   return bytes <= limit;

@@ -4,11 +4,14 @@
 #include <chrono>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <random>
 
+#include "backends/device.h"
 #include "backends/tactic.h"
 #include "builder/tactics/timing_cache.h"
 #include "core/aligned_buffer.h"
+#include "core/async_errors.h"
 #include "core/cpu_info.h"
 #include "core/error.h"
 #include "core/shape_util.h"
@@ -19,22 +22,25 @@ namespace kiln::builder {
 
 namespace {
 
-// Buffers with dummy data for timing one node.
+// Buffers with dummy data for timing one node, on the device the engine targets.
 struct DummyTensors {
-  std::vector<AlignedBuffer> buffers;
+  std::vector<AlignedBuffer> hostBuffers;
+  std::vector<backends::DeviceBuffer> deviceBuffers;
   std::vector<ir::TensorView> inputs;
   std::vector<ir::TensorView> outputs;
 };
 
-DummyTensors makeDummies(const ir::Graph& graph, const ir::Node& node) {
+DummyTensors makeDummies(const ir::Graph& graph, const ir::Node& node,
+                         const backends::DeviceRuntime& device) {
   DummyTensors t;
-  t.buffers.reserve(node.inputs.size() + node.outputs.size());
+  t.hostBuffers.reserve(node.inputs.size() + node.outputs.size());
   std::mt19937 rng(1234);
   std::uniform_real_distribution<float> dist(-1.f, 1.f);
+  const bool onHost = device.type() == DeviceType::kCPU;
   auto alloc = [&](const ir::Value& value) -> void* {
     const std::size_t bytes = checkedByteSize(value.dims, value.dtype, value.name);
-    t.buffers.emplace_back(bytes);
-    auto& buf = t.buffers.back();
+    t.hostBuffers.emplace_back(bytes);
+    auto& buf = t.hostBuffers.back();
     if (value.isConstant()) {
       if (bytes > 0) std::memcpy(buf.data(), value.constant->data(), bytes);
     } else if (value.dtype == DataType::kFLOAT) {
@@ -44,7 +50,11 @@ DummyTensors makeDummies(const ir::Graph& graph, const ir::Node& node) {
       // Zeros are valid indices, conditions and counts for every integer op.
       std::memset(buf.data(), 0, bytes);
     }
-    return buf.data();
+    if (onHost) return buf.data();
+    t.deviceBuffers.emplace_back(device, std::max<std::size_t>(bytes, 1));
+    device.copyAsync(t.deviceBuffers.back().data(), buf.data(), bytes,
+                     backends::CopyKind::kHostToDevice, nullptr);
+    return t.deviceBuffers.back().data();
   };
   for (ir::ValueId v : node.inputs) {
     if (v == ir::kNoValue) {
@@ -58,6 +68,7 @@ DummyTensors makeDummies(const ir::Graph& graph, const ir::Node& node) {
     const auto& value = graph.value(v);
     t.outputs.push_back({value.dtype, value.dims, alloc(value), true});
   }
+  device.synchronize(nullptr);
   return t;
 }
 
@@ -81,30 +92,37 @@ std::size_t nodeBytes(const ir::Graph& graph, const ir::Node& node) {
 }
 
 double timeKernel(const backends::Kernel& kernel, const ir::Node& node, DummyTensors& dummies,
-                  ThreadPool& threads, double bestSoFar) {
-  AlignedBuffer workspace(kernel.workspaceBytes());
+                  ThreadPool& threads, const backends::DeviceRuntime& device, double bestSoFar) {
+  backends::DeviceBuffer workspace(device, kernel.workspaceBytes());
+  backends::DeviceBuffer hostWorkspace(device, kernel.hostWorkspaceBytes(), /*host=*/true);
+  AsyncErrors errors;
   const ir::KernelContext ctx{
-      node, dummies.inputs, dummies.outputs, workspace.data(), workspace.size(), &threads};
-  const auto warm0 = std::chrono::steady_clock::now();
-  kernel.execute(ctx);  // warm-up
-  const double warmUs =
-      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - warm0).count();
+      node,     dummies.inputs, dummies.outputs,      workspace.data(), workspace.size(),
+      &threads, nullptr,        hostWorkspace.data(), &errors};
+  auto run = [&] {
+    const double us = device.timeUs([&] { kernel.execute(ctx); }, nullptr);
+    if (auto error = errors.take()) fail(ErrorCode::kFAILED_EXECUTION, *error);
+    return us;
+  };
+  const double warmUs = run();  // warm-up
   if (warmUs > 2.0 * bestSoFar) return warmUs;
   std::vector<double> samples;
   const auto budget = std::chrono::milliseconds(50);
   const auto start = std::chrono::steady_clock::now();
   while (samples.size() < 5 ||
          (samples.size() < 20 && std::chrono::steady_clock::now() - start < budget)) {
-    const auto t0 = std::chrono::steady_clock::now();
-    kernel.execute(ctx);
-    samples.push_back(
-        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+    samples.push_back(run());
     if (std::chrono::steady_clock::now() - start > budget * 4) break;
   }
   std::nth_element(samples.begin(),
                    samples.begin() + static_cast<std::ptrdiff_t>(samples.size() / 2),
                    samples.end());
   return samples[samples.size() / 2];
+}
+
+// Whether a tactic only runs an op's reference kernel: never faster, the fallback.
+bool isFallback(std::string_view tactic) {
+  return tactic == "cpu.reference" || tactic == "cuda.host";
 }
 
 }  // namespace
@@ -115,6 +133,8 @@ TacticChoice selectTactics(const ir::Graph& graph, const detail::BuilderConfigDa
   // Candidates are timed on the threads the engine will have.
   ThreadPool threads(config.nbThreads);
   const auto& registry = backends::TacticRegistry::instance();
+  const backends::DeviceRuntime& device = *backends::deviceRuntime(config.device);
+  std::map<std::string, int32_t> onHost;  // GPU engines: layers left to the host, per op
   for (const ir::Node& node : graph.nodes) {
     const detail::NodeShapes shapes = detail::nodeShapes(graph, node);
     const backends::NodeSpec spec{node, shapes.inputs, shapes.outputs};
@@ -165,14 +185,14 @@ TacticChoice selectTactics(const ir::Graph& graph, const detail::BuilderConfigDa
       timed = false;
     }
     if (timed) {
-      DummyTensors dummies = makeDummies(graph, node);
+      DummyTensors dummies = makeDummies(graph, node, device);
       double bestTime = std::numeric_limits<double>::infinity();
       for (std::size_t i = 0; i < usable.size(); ++i) {
         // Below level 4 the reference kernel is only the fallback: never faster, not timed.
-        if (config.optimizationLevel < 4 && usable[i]->name() == "cpu.reference") continue;
+        if (config.optimizationLevel < 4 && isFallback(usable[i]->name())) continue;
         double us = 0;
         try {
-          us = timeKernel(*kernels[i], node, dummies, threads, bestTime);
+          us = timeKernel(*kernels[i], node, dummies, threads, device, bestTime);
         } catch (const Error& e) {
           // Dummy data may be invalid for the op (a zero divisor, say): time the next one.
           reporter.verbose("layer '" + node.name + "': tactic " + std::string(usable[i]->name()) +
@@ -191,12 +211,23 @@ TacticChoice selectTactics(const ir::Graph& graph, const detail::BuilderConfigDa
       }
     }
     choice.tactics.emplace_back(usable[best]->name());
+    if (config.device == DeviceType::kGPU && isFallback(usable[best]->name())) ++onHost[node.op];
     for (const auto& feature : usable[best]->requiredIsa()) {
       if (std::find(choice.requiredIsa.begin(), choice.requiredIsa.end(), feature) ==
           choice.requiredIsa.end()) {
         choice.requiredIsa.push_back(feature);
       }
     }
+  }
+  if (!onHost.empty()) {
+    std::string ops;
+    for (const auto& [op, count] : onHost) {
+      ops += (ops.empty() ? "" : ", ") + op + " (" + std::to_string(count) + ")";
+    }
+    reporter.warning(
+        "these layers have no CUDA kernel yet and run on the host, between copies "
+        "on the stream: " +
+        ops);
   }
   return choice;
 }

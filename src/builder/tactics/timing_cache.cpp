@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "backends/device.h"
 #include "core/cpu_info.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
@@ -128,7 +129,14 @@ std::string timingKey(const ir::Graph& graph, const ir::Node& node,
   }
   key += "|threads ";
   key += std::to_string(config.nbThreads > 0 ? config.nbThreads : physicalCoreCount());
-  key += config.device == DeviceType::kCPU ? "|cpu" : "|gpu";
+  if (config.device == DeviceType::kCPU) {
+    key += "|cpu";
+  } else {
+    // Timings hold for one GPU model: keyed by its name and compute capability.
+    const backends::DeviceInfo gpu =
+        backends::deviceRuntime(DeviceType::kGPU)->info(config.gpuDevice);
+    key += "|gpu " + gpu.name + " sm" + std::to_string(gpu.computeCapability);
+  }
   return key;
 }
 

@@ -50,6 +50,10 @@ uint32_t ReduceLayer::reduceAxes() const {
   return static_cast<uint32_t>(detail::getIntAttr(*this, "ReduceLayer::reduceAxes", "axes", 0));
 }
 
+void ReduceLayer::setEmptyAxesNoop(bool noop) {
+  detail::setAttr(*this, "ReduceLayer::setEmptyAxesNoop", "noop_with_empty_axes", noop);
+}
+
 bool ReduceLayer::keepDimensions() const {
   return detail::getIntAttr(*this, "ReduceLayer::keepDimensions", "keep_dims", 0) != 0;
 }

@@ -131,6 +131,10 @@ void ShuffleLayer::setZeroIsPlaceholder(bool placeholder) {
   detail::setAttr(*this, "ShuffleLayer::setZeroIsPlaceholder", "zero_is_placeholder", placeholder);
 }
 
+void ShuffleLayer::setAxesInput(bool squeeze) {
+  detail::setAttr(*this, "ShuffleLayer::setAxesInput", "axes_mode", int64_t{squeeze ? 2 : 1});
+}
+
 bool ShuffleLayer::zeroIsPlaceholder() const {
   return detail::getIntAttr(*this, "ShuffleLayer::zeroIsPlaceholder", "zero_is_placeholder", 1) !=
          0;

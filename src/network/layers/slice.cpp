@@ -60,6 +60,22 @@ void SliceLayer::setStride(const Dims& stride) {
   setSliceDims(*this, "SliceLayer::setStride", "stride", stride);
 }
 
+void SliceLayer::setOnnxBounds(bool onnx) {
+  detail::setAttr(*this, "SliceLayer::setOnnxBounds", "onnx_bounds", onnx);
+}
+
+void SliceLayer::setTargetInput(bool tile) {
+  detail::setAttr(*this, "SliceLayer::setTargetInput", "target_mode", int64_t{tile ? 2 : 1});
+}
+
+void SliceLayer::setSplitInput(int32_t axis, int32_t index) {
+  detail::writeLayer(*this, "SliceLayer::setSplitInput", [&](ir::Node& node, ir::NodeId) {
+    node.attrs.set("target_mode", int64_t{3});
+    node.attrs.set("split_axis", int64_t{axis});
+    node.attrs.set("split_index", int64_t{index});
+  });
+}
+
 Dims SliceLayer::stride() const {
   return detail::getDimsAttr(*this, "SliceLayer::stride", "stride", {});
 }

@@ -396,7 +396,10 @@ void importMaxUnpool(NodeImport& n) {
     unpool.setStride(window.strides);
     unpool.setPrePadding(window.pre);
     unpool.setPostPadding(window.post);
-    if (n.hasInput(2)) {
+    if (n.isShapeTensorInput(2)) {
+      // An output shape known only when the engine is built (a shape-tensor network input).
+      unpool.setInput(2, n.shapeInput(2));
+    } else if (n.hasInput(2)) {
       const auto shape = n.requireConstant(2, "output_shape").toInts("output_shape");
       unpool.setOutputDimensions(toDims(n, shape, "output_shape"));
     }

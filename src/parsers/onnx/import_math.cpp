@@ -140,10 +140,9 @@ void importEyeLike(NodeImport& n) {
 // HannWindow, HammingWindow, BlackmanWindow of a size known when the network is built:
 // w[i] = a0 - a1 cos(2 pi i / M) + a2 cos(4 pi i / M), M = size (periodic) or size - 1.
 void importWindow(NodeImport& n) {
-  const ConstTensor& sizeValue = n.requireConstant(0, "the window size");
-  if (sizeValue.count() != 1) n.invalid("the window size must be a scalar");
-  const int64_t size = sizeValue.asInt(0);
-  if (size < 0) n.invalid("the window size " + std::to_string(size) + " is negative");
+  const bool atBuildTime = n.isShapeTensorInput(0);
+  const ConstTensor* sizeConstant =
+      atBuildTime ? nullptr : &n.requireConstant(0, "the window size");
   double a0 = 0.5, a1 = 0.5, a2 = 0.0;
   if (n.opType() == "HammingWindow") {
     a0 = 25.0 / 46.0;
@@ -153,8 +152,51 @@ void importWindow(NodeImport& n) {
     a2 = 0.08;
   }
   const bool periodic = n.attrInt("periodic", 1) != 0;
-  const double m = static_cast<double>(periodic ? size : size - 1);
   const auto type = static_cast<int32_t>(n.attrInt("output_datatype", kOnnxFloat));
+  if (sizeConstant == nullptr) {
+    // A size known only when the engine is built (a shape-tensor network input): the positions
+    // 0..size-1 are an exclusive running sum of ones broadcast to the size, and the formula is
+    // layers.
+    DataType kiln = DataType::kFLOAT;
+    if (!kilnTypeOf(type, kiln)) n.unsupported("output element type " + onnxTypeName(type));
+    if (n.inputDims(0).nbDims > 1 || elementCount(n.inputDims(0)) != 1) {
+      n.invalid("the window size must be a scalar");
+    }
+    Tensor ones = sliceToTarget(n, n.scalar(1.f, 1, "one"), 0, false);
+    CumulativeLayer running =
+        n.network.addCumulative(ones, n.scalarInt(0, 0, "axis"), CumulativeOperation::kSUM,
+                                /*exclusive=*/true, /*reverse=*/false);
+    const Tensor positions = n.add(running, "positions").output(0);
+    Tensor m = n.cast(n.reshape(n.input(0), Dims{1}, "size_vector"), DataType::kFLOAT, "size");
+    if (!periodic)
+      m = n.elementWise(m, n.scalar(1.f, 1, "one_less"), ElementWiseOperation::kSUB, "period");
+    const Tensor t = n.elementWise(
+        n.elementWise(positions, n.scalar(static_cast<float>(2.0 * std::numbers::pi), 1, "two_pi"),
+                      ElementWiseOperation::kPROD, "angle"),
+        m, ElementWiseOperation::kDIV, "t");
+    Tensor w = n.elementWise(n.scalar(static_cast<float>(a0), 1, "a0"),
+                             n.elementWise(n.scalar(static_cast<float>(a1), 1, "a1"),
+                                           n.unary(t, UnaryOperation::kCOS, "cos"),
+                                           ElementWiseOperation::kPROD, "first"),
+                             ElementWiseOperation::kSUB, "w1");
+    if (a2 != 0.0) {
+      const Tensor t2 =
+          n.elementWise(t, n.scalar(2.f, 1, "two"), ElementWiseOperation::kPROD, "t2");
+      w = n.elementWise(w,
+                        n.elementWise(n.scalar(static_cast<float>(a2), 1, "a2"),
+                                      n.unary(t2, UnaryOperation::kCOS, "cos2"),
+                                      ElementWiseOperation::kPROD, "second"),
+                        ElementWiseOperation::kSUM, "w2");
+    }
+    if (kiln != DataType::kFLOAT) w = n.cast(w, kiln, "output_type");
+    n.setOutput(0, w);
+    return;
+  }
+  const ConstTensor& sizeValue = *sizeConstant;
+  if (sizeValue.count() != 1) n.invalid("the window size must be a scalar");
+  const int64_t size = sizeValue.asInt(0);
+  if (size < 0) n.invalid("the window size " + std::to_string(size) + " is negative");
+  const double m = static_cast<double>(periodic ? size : size - 1);
   n.setOutput(0, typedValues(n, Dims{size}, type, [&](int64_t i) {
                 if (m <= 0) return 1.0;
                 const double t = 2.0 * std::numbers::pi * static_cast<double>(i) / m;

@@ -34,25 +34,38 @@ void importReduce(NodeImport& n) {
   const int32_t rank = n.inputRank(0);
   const bool keep = n.attrInt("keepdims", 1) != 0;
   std::vector<int64_t> axes;
-  if (n.opset >= axesInputOpset(op)) {
+  // Axes known only when the engine is built (a shape-tensor network input): the Reduce
+  // layers read them from input 1.
+  const bool runtimeAxes =
+      n.opset >= axesInputOpset(op) && n.isShapeTensorInput(1) && op != "ReduceLogSumExp";
+  const auto reduceBy = [&](Tensor x, ReduceOperation rop, uint32_t mask, std::string_view role) {
+    if (!runtimeAxes) return n.reduce(x, rop, mask, keep, role);
+    ReduceLayer layer = n.network.addReduce(x, rop, 1u, keep);
+    layer.setInput(1, n.shapeInput(1));
+    layer.setEmptyAxesNoop(n.attrInt("noop_with_empty_axes", 0) != 0);
+    return n.add(layer, role).output(0);
+  };
+  if (runtimeAxes) {
+    // The mask below is a stand-in: input 1 replaces it.
+  } else if (n.opset >= axesInputOpset(op)) {
     if (n.hasInput(1)) axes = n.requireConstant(1, "axes").toInts("axes");
   } else {
     axes = n.attrInts("axes");
   }
-  if (axes.empty()) {
+  if (axes.empty() && !runtimeAxes) {
     if (n.attrInt("noop_with_empty_axes", 0) != 0 && n.opset >= axesInputOpset(op)) {
       n.forward(0, 0);
       return;
     }
     for (int32_t i = 0; i < rank; ++i) axes.push_back(i);
   }
-  const uint32_t mask = axesMask(n, axes, rank, "axes");
+  const uint32_t mask = runtimeAxes ? 1u : axesMask(n, axes, rank, "axes");
   if (mask == 0) {  // a scalar: nothing to reduce over
     n.forward(0, 0);
     return;
   }
 
-  if (const ConstTensor* c = n.constantInput(0)) {
+  if (const ConstTensor* c = runtimeAxes ? nullptr : n.constantInput(0)) {
     std::optional<FoldReduce> fold;
     if (op == "ReduceSum") fold = FoldReduce::kSum;
     if (op == "ReduceProd") fold = FoldReduce::kProd;
@@ -70,23 +83,23 @@ void importReduce(NodeImport& n) {
   Tensor x = n.input(0);
   Tensor y;
   if (op == "ReduceSum") {
-    y = n.reduce(x, ReduceOperation::kSUM, mask, keep, {});
+    y = reduceBy(x, ReduceOperation::kSUM, mask, {});
   } else if (op == "ReduceMean") {
-    y = n.reduce(x, ReduceOperation::kAVG, mask, keep, {});
+    y = reduceBy(x, ReduceOperation::kAVG, mask, {});
   } else if (op == "ReduceMax") {
-    y = n.reduce(x, ReduceOperation::kMAX, mask, keep, {});
+    y = reduceBy(x, ReduceOperation::kMAX, mask, {});
   } else if (op == "ReduceMin") {
-    y = n.reduce(x, ReduceOperation::kMIN, mask, keep, {});
+    y = reduceBy(x, ReduceOperation::kMIN, mask, {});
   } else if (op == "ReduceProd") {
-    y = n.reduce(x, ReduceOperation::kPROD, mask, keep, {});
+    y = reduceBy(x, ReduceOperation::kPROD, mask, {});
   } else if (op == "ReduceL1") {
-    y = n.reduce(n.unary(x, UnaryOperation::kABS, "abs"), ReduceOperation::kSUM, mask, keep, "sum");
+    y = reduceBy(n.unary(x, UnaryOperation::kABS, "abs"), ReduceOperation::kSUM, mask, "sum");
   } else if (op == "ReduceL2" || op == "ReduceSumSquare") {
     Tensor square = n.elementWise(x, x, ElementWiseOperation::kPROD, "square");
-    y = n.reduce(square, ReduceOperation::kSUM, mask, keep, "sum");
+    y = reduceBy(square, ReduceOperation::kSUM, mask, "sum");
     if (op == "ReduceL2") y = n.unary(y, UnaryOperation::kSQRT, "sqrt");
   } else if (op == "ReduceLogSum") {
-    y = n.unary(n.reduce(x, ReduceOperation::kSUM, mask, keep, "sum"), UnaryOperation::kLOG, "log");
+    y = n.unary(reduceBy(x, ReduceOperation::kSUM, mask, "sum"), UnaryOperation::kLOG, "log");
   } else if (op == "ReduceLogSumExp") {
     // max + log(sum(exp(x - max))): no exp overflows.
     Tensor m = n.reduce(x, ReduceOperation::kMAX, mask, true, "max");
@@ -133,6 +146,17 @@ void importTopK(NodeImport& n) {
   const int32_t rank = n.inputRank(0);
   if (rank == 0) n.invalid("the input is a scalar");
   int64_t k = 0;
+  if (n.opset >= 10 && n.isShapeTensorInput(1)) {
+    // K known only when the engine is built (a shape-tensor network input): the layer reads it.
+    const int32_t axis = normalizeAxis(n, n.attrInt("axis", -1), rank, "axis");
+    const auto op = n.attrInt("largest", 1) != 0 ? TopKOperation::kMAX : TopKOperation::kMIN;
+    TopKLayer top = n.network.addTopK(n.input(0), op, 1, 1u << axis);
+    top.setInput(1, n.shapeInput(1));
+    n.add(top);
+    n.setOutput(0, top.output(0));
+    n.setOutput(1, top.output(1));
+    return;
+  }
   if (n.opset >= 10) {
     const ConstTensor& kt = n.requireConstant(1, "K");
     if (kt.count() != 1) n.invalid("K must hold one value, not " + std::to_string(kt.count()));

@@ -208,10 +208,16 @@ void importResize(NodeImport& n) {
   const bool hasSizes = n.hasInput(3);
   if (hasScales && hasSizes) n.invalid("scales and sizes are both given; give one of them");
   if (!hasScales && !hasSizes) n.invalid("neither scales (input 2) nor sizes (input 3) is given");
-  const ResizeTarget target = hasScales ? readScales(n, n.requireConstant(2, "scales"), in, axes)
-                                        : readSizes(n, n.requireConstant(3, "sizes"), in, axes);
+  // Sizes known only when the engine is built (a shape-tensor network input) of every
+  // dimension: the Resize layer reads them from its input 1.
+  const bool sizesAtBuildTime = hasSizes && n.isShapeTensorInput(3) && !n.hasAttr("axes") &&
+                                n.attrString("keep_aspect_ratio_policy", "stretch") == "stretch" &&
+                                n.attrInt("antialias", 0) == 0;
+  const ResizeTarget target = sizesAtBuildTime ? ResizeTarget{}
+                              : hasScales ? readScales(n, n.requireConstant(2, "scales"), in, axes)
+                                          : readSizes(n, n.requireConstant(3, "sizes"), in, axes);
 
-  if (n.attrInt("antialias", 0) != 0 && mode != InterpolationMode::kNEAREST) {
+  if (!sizesAtBuildTime && n.attrInt("antialias", 0) != 0 && mode != InterpolationMode::kNEAREST) {
     // Antialiasing widens the filter only where the input is made smaller.
     bool shrinks = false;
     for (int32_t d = 0; d < rank; ++d) {
@@ -250,7 +256,11 @@ void importResize(NodeImport& n) {
       layer.setRegionOfInterest(full);
       layer.setExtrapolationValue(n.attrFloat("extrapolation_value", 0.f));
     }
-    applyTarget(layer, target);
+    if (sizesAtBuildTime) {
+      layer.setInput(1, n.shapeInput(3));
+    } else {
+      applyTarget(layer, target);
+    }
   }
   n.setOutput(0, n.add(layer).output(0));
 }

@@ -48,6 +48,14 @@ void importReshape(NodeImport& n) {
   const Dims in = n.inputDims(0);
   std::vector<int64_t> shape;
   if (n.opset >= 5) {
+    if (n.isShapeTensorInput(1)) {
+      // A shape tensor (a network input given values by an optimization profile).
+      ShuffleLayer shuffle = n.add(n.network.addShuffle(n.input(0)));
+      shuffle.setInput(1, n.shapeInput(1));
+      shuffle.setZeroIsPlaceholder(n.attrInt("allowzero", 0) == 0);
+      n.setOutput(0, shuffle.output(0));
+      return;
+    }
     shape = n.requireConstant(1, "the shape").toInts("the shape");
   } else {
     shape = n.attrInts("shape");
@@ -139,7 +147,19 @@ void importTranspose(NodeImport& n) {
   n.setOutput(0, n.transpose(n.input(0), perm, {}));
 }
 
+// Squeeze/Unsqueeze whose axes are known only when the engine is built (a shape-tensor
+// network input): a Shuffle reads them from its input 1. False when the axes are known.
+bool axesAtBuildTime(NodeImport& n, bool squeeze) {
+  if (n.opset < 13 || !n.isShapeTensorInput(1)) return false;
+  ShuffleLayer shuffle = n.network.addShuffle(n.input(0));
+  shuffle.setInput(1, n.shapeInput(1));
+  shuffle.setAxesInput(squeeze);
+  n.setOutput(0, n.add(shuffle).output(0));
+  return true;
+}
+
 void importSqueeze(NodeImport& n) {
+  if (axesAtBuildTime(n, true)) return;
   const Dims in = n.inputDims(0);
   const auto axes = axesOf(n);
   uint32_t mask = 0;
@@ -165,6 +185,7 @@ void importSqueeze(NodeImport& n) {
 }
 
 void importUnsqueeze(NodeImport& n) {
+  if (axesAtBuildTime(n, false)) return;
   const Dims in = n.inputDims(0);
   const auto axes = axesOf(n);
   if (axes.empty()) n.invalid("axes are required");
@@ -290,6 +311,21 @@ void importSize(NodeImport& n) {
 }
 
 void importConstantOfShape(NodeImport& n) {
+  if (n.isShapeTensorInput(0)) {
+    // A shape known only when the engine is built (a shape-tensor network input): the value
+    // broadcast to it.
+    ConstTensor value = ConstTensor::floats(Dims{1}, {0.f});
+    if (auto given = n.attrTensor("value")) {
+      if (given->count() != 1) n.invalid("attribute 'value' must hold one element");
+      value = std::move(*given);
+    }
+    const Dims shapeDims = n.inputDims(0);
+    const int64_t count = shapeDims.nbDims == 0 ? 1 : shapeDims[0];
+    if (count > Dims::kMaxRank) n.unsupported("the shape has more dimensions than kiln holds");
+    Tensor one = n.constant(value.reshaped(filled(static_cast<int32_t>(count), 1)), "value");
+    n.setOutput(0, sliceToTarget(n, one, 0, false));
+    return;
+  }
   const auto shape = n.requireConstant(0, "the shape").toInts("the shape");
   const Dims dims = toDims(n, shape, "the shape");
   for (int32_t i = 0; i < dims.nbDims; ++i) {

@@ -2,6 +2,7 @@
 // DepthToSpace, SpaceToDepth. Known constants are folded.
 #include <algorithm>
 #include <limits>
+#include <numeric>
 #include <vector>
 
 #include "parsers/onnx/fold.h"
@@ -58,6 +59,20 @@ void importSplit(NodeImport& n) {
   const int32_t outputs = n.nbOutputs();
   const int64_t extent = in[axis];
   std::vector<int64_t> sizes;
+  if (n.opset >= 13 && n.isShapeTensorInput(1)) {
+    // Sizes known only when the engine is built (a shape-tensor network input): each output is
+    // a Slice that reads them.
+    Tensor x = n.input(0);
+    Tensor split = n.shapeInput(1);
+    for (int32_t o = 0; o < outputs; ++o) {
+      if (!n.outputUsed(o)) continue;
+      SliceLayer part = n.network.addSlice(x, filled(in.nbDims, 0), in, filled(in.nbDims, 1));
+      part.setSplitInput(axis, o);
+      part.setInput(1, split);
+      n.setOutput(o, n.add(part, "part" + std::to_string(o)).output(0));
+    }
+    return;
+  }
   if (n.opset >= 13) {
     if (n.hasInput(1)) sizes = n.requireConstant(1, "split").toInts("split");
   } else {
@@ -118,6 +133,31 @@ void importSlice(NodeImport& n) {
     ends = n.attrInts("ends");
     axes = n.attrInts("axes");
   } else {
+    // Every bound a constant or a shape tensor, and at least one a shape tensor.
+    bool known = true, shapeTensors = true;
+    for (int32_t i = 1; i <= 4; ++i) {
+      if (!n.hasInput(i) || n.constantInput(i) != nullptr) continue;
+      known = false;
+      shapeTensors = shapeTensors && n.isShapeTensorInput(i);
+    }
+    if (!known && shapeTensors && n.hasInput(1) && n.hasInput(2)) {
+      // Bounds known only when the engine is built (shape-tensor network inputs): the Slice
+      // layer reads them, as ONNX defines them, from its inputs.
+      SliceLayer slice = n.network.addSlice(n.input(0), filled(rank, 0), in, filled(rank, 1));
+      slice.setOnnxBounds(true);
+      slice.setInput(1, n.shapeInput(1));
+      slice.setInput(2, n.shapeInput(2));
+      const int64_t count = n.inputDims(1).nbDims == 0 ? 1 : n.inputDims(1)[0];
+      if (n.hasInput(3) || n.hasInput(4)) {
+        std::vector<int64_t> axes0(static_cast<std::size_t>(std::max<int64_t>(count, 0)));
+        std::iota(axes0.begin(), axes0.end(), int64_t{0});
+        slice.setInput(
+            3, n.hasInput(3) ? n.shapeInput(3) : n.constant(ConstTensor::vector(axes0), "axes"));
+      }
+      if (n.hasInput(4)) slice.setInput(4, n.shapeInput(4));
+      n.setOutput(0, n.add(slice).output(0));
+      return;
+    }
     starts = n.requireConstant(1, "starts").toInts("starts");
     ends = n.requireConstant(2, "ends").toInts("ends");
     if (n.hasInput(3)) axes = n.requireConstant(3, "axes").toInts("axes");
@@ -207,7 +247,37 @@ void importGatherND(NodeImport& n) {
 
 // Expand broadcasts the input to a shape (in both directions, as numpy). A Slice with stride 0
 // along the broadcast dimensions repeats elements exactly, with no arithmetic.
+// A Slice that broadcasts @p x to the shape in input @p shapeIndex (or, with @p tile, repeats
+// it the times given there), values known only when the engine is built (a shape-tensor
+// network input). @p x is lifted to the rank of the result first.
+Tensor sliceToTarget(NodeImport& n, Tensor x, int32_t shapeIndex, bool tile) {
+  const Dims shapeDims = n.inputDims(shapeIndex);
+  const int64_t count = shapeDims.nbDims == 0 ? 1 : shapeDims[0];
+  const Dims in = x.dimensions();
+  if (!tile && count > in.nbDims) {
+    if (count > Dims::kMaxRank) n.unsupported("the shape has more dimensions than kiln holds");
+    Dims lifted = filled(static_cast<int32_t>(count), 1);
+    for (int32_t i = 0; i < in.nbDims; ++i) lifted[lifted.nbDims - in.nbDims + i] = in[i];
+    x = n.reshape(x, lifted, "lift");
+  }
+  SliceLayer slice = n.network.addSlice(x, filled(x.dimensions().nbDims, 0), x.dimensions(),
+                                        filled(x.dimensions().nbDims, 1));
+  slice.setTargetInput(tile);
+  slice.setInput(1, n.shapeInput(shapeIndex));
+  return n.add(slice).output(0);
+}
+
+namespace {
+bool atBuildTime(NodeImport& n, int32_t i) {
+  return n.isShapeTensorInput(i);
+}
+}  // namespace
+
 void importExpand(NodeImport& n) {
+  if (atBuildTime(n, 1)) {
+    n.setOutput(0, sliceToTarget(n, n.input(0), 1, false));
+    return;
+  }
   const Dims in = n.inputDims(0);
   const Dims shape = toDims(n, n.requireConstant(1, "the shape").toInts("the shape"), "the shape");
   const Dims out = broadcastDims(n, in, shape);
@@ -235,6 +305,10 @@ void importExpand(NodeImport& n) {
 }
 
 void importTile(NodeImport& n) {
+  if (atBuildTime(n, 1)) {
+    n.setOutput(0, sliceToTarget(n, n.input(0), 1, true));
+    return;
+  }
   const Dims in = n.inputDims(0);
   const auto repeats = n.requireConstant(1, "repeats").toInts("repeats");
   if (static_cast<int32_t>(repeats.size()) != in.nbDims) {
@@ -299,6 +373,21 @@ void importPad(NodeImport& n) {
   if (n.opset < 11) {
     pads = n.hasAttr("pads") ? n.attrInts("pads") : n.attrInts("paddings");
     value = n.attrFloat("value", 0.f);
+  } else if (atBuildTime(n, 1) && !n.hasInput(3)) {
+    // Pads known only when the engine is built (a shape-tensor network input): the layer reads
+    // them, and the value as it comes.
+    PaddingLayer pad = n.network.addPadding(n.input(0), Dims{}, Dims{});
+    if (pad) {
+      pad.setFill(fill);
+      pad.setInput(1, n.shapeInput(1));
+      if (n.hasInput(2) && fill == PaddingFill::kCONSTANT) {
+        Tensor value = n.input(2);
+        if (value.type() != DataType::kFLOAT) value = n.cast(value, DataType::kFLOAT, "value");
+        pad.setInput(2, value);
+      }
+    }
+    n.setOutput(0, n.add(pad).output(0));
+    return;
   } else {
     pads = n.requireConstant(1, "pads").toInts("pads");
     if (n.hasInput(2)) {

@@ -12,6 +12,7 @@ namespace {
 
 // "Known" means an initializer, a Constant or shape arithmetic the parser folds: kiln builds
 // for fixed shapes, so arguments that decide an output shape cannot be computed at run time.
+// "A shape tensor" is an int network input whose values an optimization profile gives.
 constexpr auto kDocs = std::to_array<ImporterDoc>({
     // convolution and pooling
     {"Conv", "Convolution",
@@ -23,7 +24,8 @@ constexpr auto kDocs = std::to_array<ImporterDoc>({
      "1 to 3 spatial dimensions; storage_order 0 only"},
     {"AveragePool", "Pooling", "1 to 3 spatial dimensions"},
     {"MaxUnpool", "MaxUnpool",
-     "1 to 3 spatial dimensions; output_shape must be known; indices are offsets into the output "
+     "1 to 3 spatial dimensions; output_shape must be known or a shape tensor; indices are offsets "
+     "into the output "
      "as given"},
     {"GlobalMaxPool", "Reduce", ""},
     {"GlobalAveragePool", "Reduce", ""},
@@ -104,25 +106,25 @@ constexpr auto kDocs = std::to_array<ImporterDoc>({
     {"LayerNormalization", "Reduce + ElementWise + Unary", ""},
     {"LRN", "LRN", ""},
     // reductions
-    {"ReduceSum", "Reduce", "axes must be known"},
-    {"ReduceMean", "Reduce", "axes must be known"},
-    {"ReduceMax", "Reduce", "axes must be known"},
-    {"ReduceMin", "Reduce", "axes must be known"},
-    {"ReduceProd", "Reduce", "axes must be known"},
-    {"ReduceL1", "Reduce + Unary", "axes must be known"},
-    {"ReduceL2", "Reduce + ElementWise + Unary", "axes must be known"},
-    {"ReduceLogSum", "Reduce + Unary", "axes must be known"},
+    {"ReduceSum", "Reduce", "axes must be known or a shape tensor"},
+    {"ReduceMean", "Reduce", "axes must be known or a shape tensor"},
+    {"ReduceMax", "Reduce", "axes must be known or a shape tensor"},
+    {"ReduceMin", "Reduce", "axes must be known or a shape tensor"},
+    {"ReduceProd", "Reduce", "axes must be known or a shape tensor"},
+    {"ReduceL1", "Reduce + Unary", "axes must be known or a shape tensor"},
+    {"ReduceL2", "Reduce + ElementWise + Unary", "axes must be known or a shape tensor"},
+    {"ReduceLogSum", "Reduce + Unary", "axes must be known or a shape tensor"},
     {"ReduceLogSumExp", "Reduce + ElementWise + Unary", "axes must be known"},
-    {"ReduceSumSquare", "ElementWise + Reduce", "axes must be known"},
+    {"ReduceSumSquare", "ElementWise + Reduce", "axes must be known or a shape tensor"},
     {"ArgMax", "TopK (k = 1)", ""},
     {"ArgMin", "TopK (k = 1)", ""},
-    {"TopK", "TopK", "K must be known and at least 1"},
+    {"TopK", "TopK", "K must be known or a shape tensor, and at least 1"},
     // shapes and types
-    {"Reshape", "Shuffle (folded on known values)", "the shape must be known"},
+    {"Reshape", "Shuffle (folded on known values)", "the shape must be known or a shape tensor"},
     {"Flatten", "Shuffle", ""},
     {"Transpose", "Shuffle", ""},
-    {"Squeeze", "Shuffle", "axes must be known"},
-    {"Unsqueeze", "Shuffle", "axes must be known"},
+    {"Squeeze", "Shuffle", "axes must be known or a shape tensor"},
+    {"Unsqueeze", "Shuffle", "axes must be known or a shape tensor"},
     {"Identity", "(none: the input is forwarded)", ""},
     {"Dropout",
      "(none: the input is forwarded); Dropout when training_mode is computed at run time",
@@ -134,23 +136,26 @@ constexpr auto kDocs = std::to_array<ImporterDoc>({
     {"Constant", "Constant (when a layer reads it)", "no sparse or string constants"},
     {"Shape", "(folded: shapes are static)", ""},
     {"Size", "(folded: shapes are static)", ""},
-    {"ConstantOfShape", "Constant", "the shape must be known", 9},
+    {"ConstantOfShape", "Constant (Constant + Slice for a shape tensor)",
+     "the shape must be known or a shape tensor", 9},
     {"Range", "Constant", "start, limit and delta must be known", 11},
     // data movement
     {"Concat", "Concatenation", ""},
-    {"Split", "Slice", "split sizes must be known"},
-    {"Slice", "Slice", "starts, ends, axes and steps must be known"},
+    {"Split", "Slice", "split sizes must be known or a shape tensor"},
+    {"Slice", "Slice", "starts, ends, axes and steps must be known or a shape tensor"},
     {"Gather", "Gather", ""},
     {"GatherElements", "Gather (element mode)", "", 11},
     {"GatherND", "Gather (ND mode)", "", 11},
-    {"Expand", "Shuffle + Slice (stride 0)", "the shape must be known", 8},
-    {"Tile", "Concatenation", "repeats must be known"},
-    {"Pad", "Padding", "pads must be known; mode wrap is not supported"},
+    {"Expand", "Shuffle + Slice (stride 0)", "the shape must be known or a shape tensor", 8},
+    {"Tile", "Concatenation (Slice for a shape tensor)", "repeats must be known or a shape tensor"},
+    {"Pad", "Padding",
+     "pads must be known or a shape tensor (then of every axis); mode wrap is not supported"},
     {"DepthToSpace", "Shuffle", ""},
     {"SpaceToDepth", "Shuffle", ""},
     // resampling, scatter, indexing
     {"Resize", "Resize",
-     "scales or sizes must be known; antialias 1 only where no axis shrinks (or with nearest); "
+     "scales or sizes must be known (sizes of every axis may be a shape tensor); antialias 1 only "
+     "where no axis shrinks (or with nearest); "
      "keep_aspect_ratio_policy: where a length rounds up, coordinates map with output / input "
      "lengths instead of the common scale"},
     {"Upsample", "Resize", "scales must be known"},
@@ -174,9 +179,12 @@ constexpr auto kDocs = std::to_array<ImporterDoc>({
     {"Shrink", "ElementWise + Select", ""},
     {"MeanVarianceNormalization", "Reduce + ElementWise", ""},
     {"EyeLike", "Constant", "the input's shape must be known"},
-    {"HannWindow", "Constant", "size must be known"},
-    {"HammingWindow", "Constant", "size must be known"},
-    {"BlackmanWindow", "Constant", "size must be known"},
+    {"HannWindow", "Constant (Slice + Cumulative + ElementWise + Unary for a shape tensor)",
+     "size must be known or a shape tensor"},
+    {"HammingWindow", "Constant (Slice + Cumulative + ElementWise + Unary for a shape tensor)",
+     "size must be known or a shape tensor"},
+    {"BlackmanWindow", "Constant (Slice + Cumulative + ElementWise + Unary for a shape tensor)",
+     "size must be known or a shape tensor"},
     {"Det", "Determinant", "float32"},
     {"ReverseSequence", "ReverseSequence", ""},
     {"RoiAlign", "RoiAlign", "avg and max modes; half_pixel and output_half_pixel"},
@@ -188,6 +196,12 @@ constexpr auto kDocs = std::to_array<ImporterDoc>({
     {"QLinearConv", "Dequantize + Convolution + Quantize", ""},
     {"MatMulInteger", "Dequantize + MatrixMultiply", ""},
     {"QLinearMatMul", "Dequantize + MatrixMultiply + Quantize", ""},
+    // data-dependent output shapes: graph outputs only (optionally cast), read with an
+    // OutputAllocator
+    {"NonZero", "NonZero", "output shape data-dependent: a graph output only"},
+    {"Compress", "Compress", "output shape data-dependent: a graph output only"},
+    {"Unique", "Unique", "output shapes data-dependent: graph outputs only"},
+    {"NonMaxSuppression", "NMS", "output shape data-dependent: a graph output only"},
 });
 
 }  // namespace

@@ -147,6 +147,11 @@ std::span<const ImporterInfo> importers() {
       {"BitShift", importBitShift, 11},
       {"DFT", importDFT, 17},
       {"TfIdfVectorizer", importTfIdfVectorizer, 9},
+      // data-dependent output shapes
+      {"NonZero", importNonZero, 9},
+      {"Compress", importCompress, 9},
+      {"Unique", importUnique, 11},
+      {"NonMaxSuppression", importNonMaxSuppression, 10},
       {"MaxUnpool", importMaxUnpool, 9},
       {"Shrink", importShrink, 9},
       {"MeanVarianceNormalization", importMeanVarianceNormalization, 9},

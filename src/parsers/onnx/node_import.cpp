@@ -78,6 +78,24 @@ Tensor NodeImport::input(int32_t i) {
   return state_.materialize(proto.input(i));
 }
 
+Tensor NodeImport::shapeInput(int32_t i) {
+  Tensor tensor = input(i);
+  const Layer producer = tensor.producer();
+  if (producer && producer.type() == LayerType::kIDENTITY && producer.nbInputs() == 1) {
+    const Tensor source = producer.input(0);
+    if (source.isNetworkInput()) return source;
+  }
+  return tensor;
+}
+
+bool NodeImport::isShapeTensorInput(int32_t i) {
+  if (!hasInput(i) || constantInput(i) != nullptr) return false;
+  const Tensor t = shapeInput(i);
+  const Dims dims = t.dimensions();
+  return t.isNetworkInput() && (t.type() == DataType::kINT32 || t.type() == DataType::kINT64) &&
+         dims.nbDims >= 0 && dims.nbDims <= 1;
+}
+
 Dims NodeImport::inputDims(int32_t i) const {
   if (!hasInput(i)) invalid("input " + std::to_string(i) + " is missing");
   const Value& v = state_.values.at(proto.input(i));

@@ -88,6 +88,13 @@ class NodeImport {
   const ConstTensor& requireConstant(int32_t i, std::string_view what) const;
   //! The kiln tensor of input @p i (a Constant layer for known values).
   Tensor input(int32_t i);
+  //! Input @p i for a layer input that decides shapes: a network input as the network takes it
+  //! (an int64 shape tensor stays int64, skipping the int32 conversion other layers read), so
+  //! that an optimization profile can give its values (Tensor::isShapeTensor).
+  Tensor shapeInput(int32_t i);
+  //! True when input @p i is not known at parse time but is a network input that can be a
+  //! shape tensor (its values come from an optimization profile when the engine is built).
+  bool isShapeTensorInput(int32_t i);
   Dims inputDims(int32_t i) const;
   int32_t inputRank(int32_t i) const { return inputDims(i).nbDims; }
   DataType inputType(int32_t i) const;
@@ -249,6 +256,10 @@ void importConvInteger(NodeImport& n);
 void importQLinearConv(NodeImport& n);
 void importMatMulInteger(NodeImport& n);
 void importQLinearMatMul(NodeImport& n);
+void importNonZero(NodeImport& n);
+void importCompress(NodeImport& n);
+void importUnique(NodeImport& n);
+void importNonMaxSuppression(NodeImport& n);
 
 // Helpers shared by the importers.
 
@@ -263,6 +274,11 @@ Dims filled(int32_t rank, int64_t value);
 Dims toDims(const NodeImport& n, std::span<const int64_t> values, std::string_view what);
 //! numpy broadcast of two shapes; kINVALID_MODEL naming the node when they do not broadcast.
 Dims broadcastDims(const NodeImport& n, const Dims& a, const Dims& b);
+//! A Slice layer that broadcasts @p x to the shape held by input @p shapeIndex of the node (or,
+//! with @p tile, repeats it the times held there), whose values are known only when the engine
+//! is built (a shape-tensor network input); @p x is lifted to the result's rank first
+//! (import_tensor_ops.cpp).
+Tensor sliceToTarget(NodeImport& n, Tensor x, int32_t shapeIndex, bool tile);
 //! A convolution of float32 tensors @p x and @p w (and @p bias unless null) with the node's
 //! Conv attributes (import_conv_pool.cpp).
 Tensor convolveTensors(NodeImport& n, Tensor x, Tensor w, Tensor bias);

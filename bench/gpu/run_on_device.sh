@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# One device call does it all (issue #8): the GPU tests (ctest label `gpu`: the tactic harness
+# against the reference kernels, the GPU engine tests, the reference models on the GPU), every
+# reference model through `kiln exec --device cuda` compared with its reference output, and
+# ResNet-50 beside PyTorch eager and torch.compile. Prints a short table last; full logs go
+# to $OUT.
+#
+# Build here (CUDA 13 at /usr/local/cuda), then stage what travels with bench/gpu/stage.sh
+# (binaries, libprotobuf, make_models.py) into .device-carry/gpu and call the device tool with
+#   command: bash bench/gpu/run_on_device.sh   carry: [".device-carry/gpu"]
+set -u
+C=.device-carry/gpu
+OUT=${OUT:-/tmp/out}
+mkdir -p "$OUT"
+# cuDNN on the device machine is PyTorch's wheel; libprotobuf travels with the binaries.
+cudnn=$(python3 -c "import nvidia.cudnn;print(list(nvidia.cudnn.__path__)[0])" 2>/dev/null)
+export LD_LIBRARY_PATH="$C/lib:${cudnn:+$cudnn/lib:}/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
+
+echo "== models"
+M=/tmp/models
+python3 "$C/make_models.py" "$M" >"$OUT/make_models.log" 2>&1 || tail -5 "$OUT/make_models.log"
+python3 "$C/make_models.py" "$M" resnet50 >>"$OUT/make_models.log" 2>&1 || true
+export KILN_MODELS_DIR=$M
+
+echo "== gpu tests"
+summary=()
+for t in "$C"/bin/kiln_*_test; do
+  name=$(basename "$t")
+  timeout 300 "$t" --gtest_brief=1 >"$OUT/$name.log" 2>&1
+  rc=$?
+  passed=$(grep -oE "\[  PASSED  \] [0-9]+" "$OUT/$name.log" | grep -oE "[0-9]+$")
+  failed=$(grep -cE "^\[  FAILED  \] [A-Za-z]" "$OUT/$name.log")
+  summary+=("$(printf '%-42s rc=%-3s passed=%-4s failed=%s' "$name" "$rc" "${passed:-0}" "$failed")")
+  [ "$rc" -ne 0 ] && grep -E "Failure|FAILED|error" "$OUT/$name.log" | head -8
+done
+
+echo "== models through kiln exec (FP32)"
+models=()
+for m in lenet squeezenet1_1 mobilenet_v2 resnet18 googlenet unet_small bert_small bert_small_op17 resnet50; do
+  [ -f "$M/$m.onnx" ] || continue
+  ins=""
+  for f in "$M/$m".*.npy; do
+    n=$(basename "$f" .npy); n=${n#$m.}
+    [ "$n" = output ] && continue
+    ins="$ins${ins:+,}$n:$f"
+  done
+  rm -rf "/tmp/o/$m"; mkdir -p "/tmp/o/$m"
+  timeout 300 "$C/bin/kiln" exec --onnx="$M/$m.onnx" --device=cuda --loadInputs="$ins" \
+    --saveOutputs="/tmp/o/$m" --useCudaGraph --iterations=200 --duration=1 >"$OUT/$m.log" 2>&1
+  rc=$?
+  lat=$(grep -oE "GPU Compute Time: min = [^,]*, max = [^,]*, mean = [^,]*, median = [0-9.]+" "$OUT/$m.log" | grep -oE "median = [0-9.]+" | grep -oE "[0-9.]+")
+  cmp=$(python3 - "$M/$m.output.npy" "/tmp/o/$m" <<'PY'
+import sys, glob, numpy as np
+ref = np.load(sys.argv[1]).astype(np.float64)
+outs = glob.glob(sys.argv[2] + "/*.npy")
+if len(outs) != 1: print("outputs?", len(outs)); sys.exit()
+got = np.load(outs[0]).astype(np.float64).reshape(ref.shape)
+bad = np.abs(got - ref) > 1e-4 + 1e-3 * np.abs(ref)
+print(f"max|a-b|={np.abs(got-ref).max():.2e} mismatches={int(bad.sum())} {'OK' if not bad.any() else 'FAIL'}")
+PY
+)
+  models+=("$(printf '%-16s rc=%-3s gpu_median_ms=%-10s %s' "$m" "$rc" "${lat:--}" "$cmp")")
+  [ "$rc" -ne 0 ] && tail -4 "$OUT/$m.log"
+done
+
+echo "== ResNet-50 FP32 beside PyTorch (same call)"
+python3 bench/gpu/torch_resnet50.py "$M/resnet50.onnx" >"$OUT/torch.log" 2>&1 || tail -5 "$OUT/torch.log"
+for b in 1 32; do
+  timeout 300 "$C/bin/kiln" exec --onnx="$M/resnet50.onnx" --device=cuda --shapes=input:${b}x3x224x224 \
+    --useCudaGraph --noDataTransfers --iterations=100 --duration=2 >"$OUT/r50_b$b.log" 2>&1
+  echo "kiln resnet50 fp32 batch $b: $(grep -E 'GPU Compute Time' "$OUT/r50_b$b.log")"
+done
+
+echo
+echo "================ summary ================"
+printf '%s\n' "${summary[@]}"
+printf '%s\n' "${models[@]}"
+cat "$OUT/torch.log" | tail -6

@@ -1,0 +1,169 @@
+// "cuda.attention": the fused Attention op (ops/attention.cpp) as two strided-batched cuBLASLt
+// GEMMs around a row softmax: S = Q K (into the workspace), S = softmax(S * scale + mask) in
+// place, Y = S V.
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include "backends/cuda/lt_gemm.h"
+#include "backends/cuda/matrix_tactics.h"
+#include "backends/cuda/pointwise_kernels.h"
+#include "core/shape_util.h"
+
+namespace kiln::backends::cuda {
+
+namespace {
+
+constexpr std::string_view kAttentionTactic = "cuda.attention";
+
+struct AttentionPlan {
+  LtGemmShape scores;  // Q [Sq, D] times K ([D, Sk], or [Sk, D] transposed)
+  LtGemmShape values;  // P [Sq, Sk] times V [Sk, Dv]
+  double scale = 1.0;
+  bool mask = false;
+  MaskIndex maskIndex;
+  bool empty = false;
+};
+
+std::optional<AttentionPlan> planAttention(const NodeSpec& spec) {
+  if (spec.inputs.size() < 3 || spec.outputs.size() != 1 || !allFloatAndKnown(spec)) {
+    return std::nullopt;
+  }
+  for (int i = 0; i < 3; ++i) {
+    if (!spec.inputs[static_cast<std::size_t>(i)].present) return std::nullopt;
+  }
+  const Dims& q = spec.inputs[0].dims;
+  const Dims& k = spec.inputs[1].dims;
+  const Dims& v = spec.inputs[2].dims;
+  const int32_t r = q.nbDims;
+  if (r < 2 || k.nbDims != r || v.nbDims != r || r - 2 > 6) return std::nullopt;
+  const bool transposeK = spec.node.attrs.getInt("transpose_k", 0) != 0;
+  AttentionPlan plan;
+  plan.scale = spec.node.attrs.getFloat("scale", 1.0);
+  int64_t batch = 1;
+  for (int32_t i = 0; i < r - 2; ++i) {
+    if (k[i] != q[i] || v[i] != q[i]) return std::nullopt;
+    batch *= q[i];
+  }
+  const int64_t sq = q[r - 2];
+  const int64_t d = q[r - 1];
+  const int64_t sk = transposeK ? k[r - 2] : k[r - 1];
+  const int64_t kd = transposeK ? k[r - 1] : k[r - 2];
+  const int64_t dv = v[r - 1];
+  if (kd != d || v[r - 2] != sk) return std::nullopt;
+  if (batch * sq * dv == 0) {
+    plan.empty = true;
+    return plan;
+  }
+  // No keys or an empty dot product: the host fallback handles the degenerate softmax.
+  if (sk == 0 || d == 0 || batch > std::numeric_limits<int32_t>::max()) return std::nullopt;
+
+  plan.scores = {.m = sq,
+                 .n = sk,
+                 .k = d,
+                 .transA = false,
+                 .transB = transposeK,
+                 .batch = batch,
+                 .strideA = sq * d,
+                 .strideB = sk * d};
+  plan.values = {.m = sq,
+                 .n = dv,
+                 .k = sk,
+                 .transA = false,
+                 .transB = false,
+                 .batch = batch,
+                 .strideA = sq * sk,
+                 .strideB = sk * dv};
+
+  if (spec.inputs.size() > 3 && spec.inputs[3].present) {
+    const Dims& md = spec.inputs[3].dims;
+    if (md.nbDims > r) return std::nullopt;
+    // Mask strides over the scores' dims [..., Sq, Sk] (0 where the mask repeats).
+    std::array<int64_t, Dims::kMaxRank> stride{};
+    int64_t step = 1;
+    for (int32_t i = md.nbDims - 1; i >= 0; --i) {
+      const int32_t dim = r - md.nbDims + i;
+      const int64_t extent = dim == r - 1 ? sk : dim == r - 2 ? sq : q[dim];
+      if (md[i] != 1 && md[i] != extent) return std::nullopt;
+      if (md[i] != 1) stride[static_cast<std::size_t>(dim)] = step;
+      step *= md[i];
+    }
+    plan.mask = true;
+    MaskIndex& mi = plan.maskIndex;
+    mi.batchDims = r - 2;
+    for (int32_t i = 0; i < r - 2; ++i) {
+      mi.batchExtents[static_cast<std::size_t>(i)] = q[i];
+      mi.batchStrides[static_cast<std::size_t>(i)] = stride[static_cast<std::size_t>(i)];
+    }
+    mi.sq = sq;
+    mi.rowStride = stride[static_cast<std::size_t>(r - 2)];
+    mi.colStride = stride[static_cast<std::size_t>(r - 1)];
+  }
+  return plan;
+}
+
+class AttentionKernel final : public Kernel {
+ public:
+  explicit AttentionKernel(const AttentionPlan& plan) : plan_(plan) {
+    if (plan.empty) return;
+    scores_ = std::make_unique<LtGemm>(plan.scores);
+    values_ = std::make_unique<LtGemm>(plan.values);
+    scoreBytes_ =
+        alignWorkspace(static_cast<std::size_t>(plan.scores.batch * plan.scores.m * plan.scores.n) *
+                       sizeof(float));
+  }
+
+  std::size_t workspaceBytes() const override {
+    if (plan_.empty) return 0;
+    return scoreBytes_ + std::max(scores_->workspaceBytes(), values_->workspaceBytes());
+  }
+
+  void execute(const ir::KernelContext& ctx) const override {
+    if (plan_.empty) return;
+    const auto stream = static_cast<cudaStream_t>(ctx.stream);
+    auto* s = static_cast<float*>(ctx.workspace);
+    void* gemmWorkspace = static_cast<std::byte*>(ctx.workspace) + scoreBytes_;
+    const std::size_t gemmBytes = ctx.workspaceBytes - scoreBytes_;
+    auto input = [&](int32_t i) { return static_cast<const float*>(ctx.input(i).data); };
+    scores_->run(input(0), input(1), nullptr, nullptr, s, gemmWorkspace, gemmBytes, stream);
+    launchScaledSoftmax(s, plan_.scores.batch * plan_.scores.m, plan_.scores.n, plan_.scale,
+                        plan_.mask ? input(3) : nullptr, plan_.maskIndex, stream);
+    values_->run(s, input(2), nullptr, nullptr, ctx.output(0).as<float>(), gemmWorkspace, gemmBytes,
+                 stream);
+  }
+
+ private:
+  AttentionPlan plan_;
+  std::unique_ptr<LtGemm> scores_;
+  std::unique_ptr<LtGemm> values_;
+  std::size_t scoreBytes_ = 0;
+};
+
+class AttentionTactic final : public Tactic {
+ public:
+  std::string_view name() const override { return kAttentionTactic; }
+  DeviceType device() const override { return DeviceType::kGPU; }
+  bool supports(const NodeSpec& spec) const override { return planAttention(spec).has_value(); }
+  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
+    const auto plan = planAttention(spec);
+    if (!plan) {
+      fail(ErrorCode::kINTERNAL_ERROR, "layer '", spec.node.name, "' (", spec.node.op, "): tactic ",
+           kAttentionTactic, " does not support it");
+    }
+    return std::make_unique<AttentionKernel>(*plan);
+  }
+};
+
+}  // namespace
+
+void registerAttentionTactics(TacticRegistry& registry) {
+  if (ir::OpRegistry::instance().find("Attention") == nullptr) return;
+  registry.add("Attention", std::make_unique<AttentionTactic>());
+}
+
+}  // namespace kiln::backends::cuda

@@ -1,0 +1,423 @@
+// "cuda.conv.cudnn" (Convolution, cudnnConvolutionForward) and "cuda.deconv.cudnn"
+// (Deconvolution, cudnnConvolutionBackwardData: a transposed convolution is the data gradient
+// of the convolution with the same weights), FP32 NCHW, 1-d (as 2-d with H = 1), 2-d and 3-d,
+// with groups, stride and dilation.
+//
+// cuDNN pads symmetrically. Where kiln's padding (explicit pre/post, SAME, ROUND_UP) gives the
+// same windows as a symmetric padding of `pre`, cuDNN runs on the tensors directly; otherwise
+// the convolution's input is zero-padded into the workspace and cuDNN runs unpadded, and the
+// deconvolution computes its full, uncropped output into the workspace, which is then cropped.
+//
+// Math is CUDNN_FMA_MATH (no TF32), and the FFT and non-fused Winograd algorithms are skipped,
+// so results match the FP32 reference. The epilogue (ops/epilogue.h) is fused into
+// cudnnConvolutionBiasActivationForward for bias + residual + ReLU; otherwise it runs after the
+// convolution in pointwise_kernels.cu.
+#include <cudnn.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backends/cuda/library_check.h"
+#include "backends/cuda/matrix_tactics.h"
+#include "backends/cuda/pointwise_kernels.h"
+#include "core/shape_util.h"
+#include "ops/window_util.h"
+
+namespace kiln::backends::cuda {
+
+namespace {
+
+constexpr std::string_view kConvTactic = "cuda.conv.cudnn";
+constexpr std::string_view kDeconvTactic = "cuda.deconv.cudnn";
+
+// cudnnConvolutionBiasActivationForward computes act(conv + alpha2 * z + bias); without a
+// residual z would be the (unwritten) output with alpha2 = 0. Whether cuDNN then skips reading
+// z (which may hold NaN) is not documented, so that case runs unfused until a GPU run shows it.
+constexpr bool kFuseWithoutResidual = false;
+
+using Extents = std::array<int64_t, 3>;
+
+struct ConvPlan {
+  bool transposed = false;
+  bool empty = false;                       // the output has no elements: nothing to do
+  int32_t spatial = 2;                      // cuDNN's spatial rank: 1-d runs as 2-d with H = 1
+  int64_t n = 0, c = 0, k = 0, groups = 1;  // x [n, c, in...], y [n, k, out...]
+  ops::Geometry3 g;
+  // Convolution: x zero-padded into the workspace (extents `work`, x at offset g.pre).
+  // Deconvolution: the full output in the workspace (extents `work`), cropped at g.pre.
+  bool shifted = false;
+  Extents work{1, 1, 1};
+  Extents pad{0, 0, 0};  // cuDNN's symmetric padding
+  int32_t biasInput = -1;
+  int32_t residualInput = -1;
+  ops::Epilogue epilogue;
+};
+
+int64_t product(const Extents& e) {
+  return e[0] * e[1] * e[2];
+}
+
+bool fitsInt(int64_t v) {
+  return v >= 0 && v <= std::numeric_limits<int32_t>::max();
+}
+
+// Whether cuDNN with symmetric padding pre reads the same windows as kiln in dimension d.
+bool directConv(const ops::Geometry3& g, std::size_t d, int64_t kernelExtent) {
+  return g.pre[d] >= 0 && g.pre[d] < kernelExtent &&
+         ops::floorDiv(g.in[d] + 2 * g.pre[d] - kernelExtent, g.stride[d]) + 1 == g.out[d];
+}
+
+// Likewise for the transposed convolution: cuDNN's output is (in - 1) * stride + extent -
+// 2 * pre, plus up to stride - 1 cells at the end (PyTorch's output_padding), which covers
+// 0 <= pre - post < stride.
+bool directDeconv(const ops::Geometry3& g, std::size_t d, int64_t kernelExtent) {
+  const int64_t extra = g.pre[d] - g.post[d];
+  return g.pre[d] >= 0 && g.post[d] >= 0 && extra >= 0 && extra < g.stride[d] &&
+         g.pre[d] < kernelExtent &&
+         ops::floorDiv(g.out[d] + 2 * g.pre[d] - kernelExtent, g.stride[d]) + 1 == g.in[d];
+}
+
+std::optional<ConvPlan> planConv(const NodeSpec& spec, bool transposed) {
+  if (spec.outputs.size() != 1 || spec.inputs.size() < 2 || !spec.inputs[0].present ||
+      !spec.inputs[1].present || !allFloatAndKnown(spec)) {
+    return std::nullopt;
+  }
+  const auto& attrs = spec.node.attrs;
+  const ops::WindowParams params = ops::readWindowParams(attrs, "kernel");
+  if (!ops::checkWindowParams(params, "kernel size").empty()) return std::nullopt;
+  const int32_t rank = params.rank();
+  const Dims& x = spec.inputs[0].dims;
+  const Dims& y = spec.outputs[0].dims;
+  const Dims& w = spec.inputs[1].dims;
+  if (rank < 1 || rank > 3 || x.nbDims != rank + 2 || y.nbDims != rank + 2 ||
+      w.nbDims != rank + 2) {
+    return std::nullopt;
+  }
+  ConvPlan plan;
+  plan.transposed = transposed;
+  plan.spatial = rank == 3 ? 3 : 2;
+  plan.n = x[0];
+  plan.c = x[1];
+  plan.k = y[1];
+  plan.groups = attrs.getInt("groups", 1);
+  if (plan.groups < 1 || plan.c % plan.groups != 0 || plan.k % plan.groups != 0 ||
+      plan.k != attrs.getInt("num_output", 0) || y[0] != plan.n) {
+    return std::nullopt;
+  }
+  plan.epilogue = ops::Epilogue::of(attrs);
+  if (plan.epilogue.residualInput) {
+    const auto i = static_cast<std::size_t>(*plan.epilogue.residualInput);
+    if (i >= spec.inputs.size() || !spec.inputs[i].present || !(spec.inputs[i].dims == y)) {
+      return std::nullopt;
+    }
+    plan.residualInput = *plan.epilogue.residualInput;
+  }
+  if (spec.inputs.size() > 2 && spec.inputs[2].present) {
+    if (volume(spec.inputs[2].dims) != plan.k) return std::nullopt;
+    plan.biasInput = 2;
+  }
+  if (volume(y) == 0) {
+    plan.empty = true;
+    return plan;
+  }
+  // An empty input with a non-empty output is bias and epilogue only: the host fallback does it.
+  if (volume(x) == 0 || volume(w) == 0) return std::nullopt;
+
+  plan.g = ops::makeGeometry(params, x, y, transposed, ops::CeilRule::kPlainCeil);
+  const ops::Geometry3& g = plan.g;
+  Extents extent{};
+  bool direct = true;
+  for (std::size_t d = 0; d < 3; ++d) {
+    extent[d] = ops::dilatedExtent(g.kernel[d], g.dilation[d]);
+    direct = direct && (transposed ? directDeconv(g, d, extent[d]) : directConv(g, d, extent[d]));
+  }
+  plan.shifted = !direct;
+  for (std::size_t d = 0; d < 3; ++d) {
+    if (plan.shifted) {
+      plan.work[d] = transposed ? (g.in[d] - 1) * g.stride[d] + extent[d]
+                                : (g.out[d] - 1) * g.stride[d] + extent[d];
+    } else {
+      plan.pad[d] = g.pre[d];
+    }
+  }
+  // cuDNN's legacy API takes int extents and tensors of fewer than 2^31 elements.
+  const int64_t workChannels = transposed ? plan.k : plan.c;
+  for (int64_t v :
+       {volume(x), volume(y), volume(w), plan.n * workChannels * product(plan.work), g.stride[0],
+        g.stride[1], g.stride[2], g.dilation[0], g.dilation[1], g.dilation[2], plan.groups}) {
+    if (!fitsInt(v)) return std::nullopt;
+  }
+  return plan;
+}
+
+template <typename T, cudnnStatus_t (*kCreate)(T*), cudnnStatus_t (*kDestroy)(T)>
+class Descriptor {
+ public:
+  Descriptor() { check(kCreate(&desc_), "cudnnCreate...Descriptor"); }
+  ~Descriptor() { kDestroy(desc_); }
+  Descriptor(const Descriptor&) = delete;
+  Descriptor& operator=(const Descriptor&) = delete;
+  T get() const noexcept { return desc_; }
+
+ private:
+  T desc_ = nullptr;
+};
+
+using TensorDesc =
+    Descriptor<cudnnTensorDescriptor_t, cudnnCreateTensorDescriptor, cudnnDestroyTensorDescriptor>;
+using FilterDesc =
+    Descriptor<cudnnFilterDescriptor_t, cudnnCreateFilterDescriptor, cudnnDestroyFilterDescriptor>;
+using ConvDesc = Descriptor<cudnnConvolutionDescriptor_t, cudnnCreateConvolutionDescriptor,
+                            cudnnDestroyConvolutionDescriptor>;
+using ActivationDesc = Descriptor<cudnnActivationDescriptor_t, cudnnCreateActivationDescriptor,
+                                  cudnnDestroyActivationDescriptor>;
+
+// [n, channels, the last `spatial` of e] as cuDNN's int dims.
+std::vector<int> nchw(int64_t n, int64_t channels, const Extents& e, int32_t spatial) {
+  std::vector<int> dims{static_cast<int>(n), static_cast<int>(channels)};
+  for (int32_t i = 3 - spatial; i < 3; ++i) dims.push_back(static_cast<int>(e[i]));
+  return dims;
+}
+
+std::vector<int> lastOf(const Extents& e, int32_t spatial) {
+  std::vector<int> v;
+  for (int32_t i = 3 - spatial; i < 3; ++i) v.push_back(static_cast<int>(e[i]));
+  return v;
+}
+
+void setTensor(const TensorDesc& desc, const std::vector<int>& dims) {
+  check(cudnnSetTensorNdDescriptorEx(desc.get(), CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT,
+                                     static_cast<int>(dims.size()), dims.data()),
+        "cudnnSetTensorNdDescriptorEx");
+}
+
+std::string dimsText(const std::vector<int>& dims) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+
+class ConvKernel final : public Kernel {
+ public:
+  explicit ConvKernel(const ConvPlan& plan) : plan_(plan) {
+    if (plan.empty) return;
+    const ops::Geometry3& g = plan.g;
+    const int32_t s = plan.spatial;
+    // Convolution: x (or padded x) -> y. Deconvolution: the data gradient dx = y (or the full
+    // output) of dy = x.
+    const Extents xExtents = !plan.transposed && plan.shifted ? plan.work : g.in;
+    const Extents yExtents = plan.transposed && plan.shifted ? plan.work : g.out;
+    xDims_ = nchw(plan.n, plan.c, xExtents, s);
+    yDims_ = nchw(plan.n, plan.k, yExtents, s);
+    setTensor(x_, xDims_);
+    setTensor(y_, yDims_);
+    std::vector<int> filter = plan.transposed ? nchw(plan.c, plan.k / plan.groups, g.kernel, s)
+                                              : nchw(plan.k, plan.c / plan.groups, g.kernel, s);
+    check(cudnnSetFilterNdDescriptor(w_.get(), CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW,
+                                     static_cast<int>(filter.size()), filter.data()),
+          "cudnnSetFilterNdDescriptor");
+    const auto pad = lastOf(plan.pad, s);
+    const auto stride = lastOf(g.stride, s);
+    const auto dilation = lastOf(g.dilation, s);
+    check(
+        cudnnSetConvolutionNdDescriptor(conv_.get(), s, pad.data(), stride.data(), dilation.data(),
+                                        CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
+        "cudnnSetConvolutionNdDescriptor");
+    check(cudnnSetConvolutionGroupCount(conv_.get(), static_cast<int>(plan.groups)),
+          "cudnnSetConvolutionGroupCount");
+    check(cudnnSetConvolutionMathType(conv_.get(), CUDNN_FMA_MATH), "cudnnSetConvolutionMathType");
+
+    // The forward convolution of the "input" side must give exactly the "output" side.
+    const std::vector<int>& forwardIn = plan.transposed ? yDims_ : xDims_;
+    const std::vector<int>& forwardOut = plan.transposed ? xDims_ : yDims_;
+    std::vector<int> computed(forwardOut.size());
+    check(cudnnGetConvolutionNdForwardOutputDim(conv_.get(), plan.transposed ? y_.get() : x_.get(),
+                                                w_.get(), static_cast<int>(computed.size()),
+                                                computed.data()),
+          "cudnnGetConvolutionNdForwardOutputDim");
+    if (computed != forwardOut) {
+      fail(ErrorCode::kINTERNAL_ERROR, "cuDNN convolution of ", dimsText(forwardIn), " gives ",
+           dimsText(computed), ", not ", dimsText(forwardOut));
+    }
+
+    fused_ = !plan.transposed && plan.epilogue.activation == ActivationType::kRELU &&
+             plan.biasInput >= 0 && (plan.residualInput >= 0 || kFuseWithoutResidual);
+    if (fused_) {
+      std::vector<int> biasDims(xDims_.size(), 1);
+      biasDims[1] = static_cast<int>(plan.k);
+      setTensor(bias_, biasDims);
+      check(cudnnSetActivationDescriptor(activation_.get(), CUDNN_ACTIVATION_RELU,
+                                         CUDNN_NOT_PROPAGATE_NAN, 0.0),
+            "cudnnSetActivationDescriptor");
+    }
+    pickAlgorithm();
+    shiftBytes_ =
+        plan.shifted
+            ? alignWorkspace(static_cast<std::size_t>(plan.n * (plan.transposed ? plan.k : plan.c) *
+                                                      product(plan.work) * sizeof(float)))
+            : 0;
+  }
+
+  std::size_t workspaceBytes() const override { return shiftBytes_ + algoBytes_; }
+
+  void execute(const ir::KernelContext& ctx) const override {
+    if (plan_.empty) return;
+    const auto stream = static_cast<cudaStream_t>(ctx.stream);
+    cudnnHandle_t handle = threadCudnnHandle();
+    check(cudnnSetStream(handle, stream), "cudnnSetStream");
+    auto input = [&](int32_t i) {
+      return i >= 0 ? static_cast<const float*>(ctx.input(i).data) : nullptr;
+    };
+    const float* x = input(0);
+    const float* w = input(1);
+    const float* bias = input(plan_.biasInput);
+    const float* residual = input(plan_.residualInput);
+    float* y = ctx.output(0).as<float>();
+    auto* shift = static_cast<float*>(ctx.workspace);
+    void* algoWorkspace =
+        algoBytes_ > 0 ? static_cast<std::byte*>(ctx.workspace) + shiftBytes_ : nullptr;
+    const ops::Geometry3& g = plan_.g;
+    const float one = 1.0f;
+    const float zero = 0.0f;
+
+    if (!plan_.transposed) {
+      const float* source = x;
+      if (plan_.shifted) {
+        launchShiftCopy(shift, plan_.work, x, g.in, g.pre, plan_.n * plan_.c, stream);
+        source = shift;
+      }
+      if (fused_) {
+        const float* z = residual != nullptr ? residual : y;
+        const float alpha2 = residual != nullptr ? 1.0f : 0.0f;
+        check(cudnnConvolutionBiasActivationForward(handle, &one, x_.get(), source, w_.get(), w,
+                                                    conv_.get(), forwardAlgo_, algoWorkspace,
+                                                    algoBytes_, &alpha2, y_.get(), z, bias_.get(),
+                                                    bias, activation_.get(), y_.get(), y),
+              "cudnnConvolutionBiasActivationForward");
+        return;
+      }
+      check(cudnnConvolutionForward(handle, &one, x_.get(), source, w_.get(), w, conv_.get(),
+                                    forwardAlgo_, algoWorkspace, algoBytes_, &zero, y_.get(), y),
+            "cudnnConvolutionForward");
+    } else {
+      float* target = plan_.shifted ? shift : y;
+      check(cudnnConvolutionBackwardData(handle, &one, w_.get(), w, x_.get(), x, conv_.get(),
+                                         backwardAlgo_, algoWorkspace, algoBytes_, &zero, y_.get(),
+                                         target),
+            "cudnnConvolutionBackwardData");
+      if (plan_.shifted) {
+        const Extents crop{-g.pre[0], -g.pre[1], -g.pre[2]};
+        launchShiftCopy(y, g.out, shift, plan_.work, crop, plan_.n * plan_.k, stream);
+      }
+    }
+    launchEpilogue(y, plan_.n * plan_.k * g.outVolume(), bias, g.outVolume(), plan_.k, residual,
+                   deviceActivation(plan_.epilogue), stream);
+  }
+
+ private:
+  void pickAlgorithm() {
+    cudnnHandle_t handle = threadCudnnHandle();
+    if (!plan_.transposed) {
+      std::array<cudnnConvolutionFwdAlgoPerf_t, CUDNN_CONVOLUTION_FWD_ALGO_COUNT> perf{};
+      int found = 0;
+      check(cudnnGetConvolutionForwardAlgorithm_v7(handle, x_.get(), w_.get(), conv_.get(),
+                                                   y_.get(), static_cast<int>(perf.size()), &found,
+                                                   perf.data()),
+            "cudnnGetConvolutionForwardAlgorithm_v7");
+      for (int i = 0; i < found; ++i) {
+        const auto& p = perf[static_cast<std::size_t>(i)];
+        const bool exact = p.algo != CUDNN_CONVOLUTION_FWD_ALGO_FFT &&
+                           p.algo != CUDNN_CONVOLUTION_FWD_ALGO_FFT_TILING &&
+                           p.algo != CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED;
+        if (p.status == CUDNN_STATUS_SUCCESS && exact && fmaOnly(p.mathType) &&
+            p.memory <= kLibraryWorkspaceBytes) {
+          forwardAlgo_ = p.algo;
+          algoBytes_ = p.memory;
+          return;
+        }
+      }
+      forwardAlgo_ = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
+      check(cudnnGetConvolutionForwardWorkspaceSize(handle, x_.get(), w_.get(), conv_.get(),
+                                                    y_.get(), forwardAlgo_, &algoBytes_),
+            "cudnnGetConvolutionForwardWorkspaceSize");
+    } else {
+      std::array<cudnnConvolutionBwdDataAlgoPerf_t, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT> perf{};
+      int found = 0;
+      check(cudnnGetConvolutionBackwardDataAlgorithm_v7(handle, w_.get(), x_.get(), conv_.get(),
+                                                        y_.get(), static_cast<int>(perf.size()),
+                                                        &found, perf.data()),
+            "cudnnGetConvolutionBackwardDataAlgorithm_v7");
+      for (int i = 0; i < found; ++i) {
+        const auto& p = perf[static_cast<std::size_t>(i)];
+        const bool exact = p.algo != CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT &&
+                           p.algo != CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT_TILING &&
+                           p.algo != CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD_NONFUSED;
+        if (p.status == CUDNN_STATUS_SUCCESS && exact && fmaOnly(p.mathType) &&
+            p.memory <= kLibraryWorkspaceBytes) {
+          backwardAlgo_ = p.algo;
+          algoBytes_ = p.memory;
+          return;
+        }
+      }
+      backwardAlgo_ = CUDNN_CONVOLUTION_BWD_DATA_ALGO_0;
+      check(cudnnGetConvolutionBackwardDataWorkspaceSize(handle, w_.get(), x_.get(), conv_.get(),
+                                                         y_.get(), backwardAlgo_, &algoBytes_),
+            "cudnnGetConvolutionBackwardDataWorkspaceSize");
+    }
+  }
+
+  static bool fmaOnly(cudnnMathType_t math) {
+    return math != CUDNN_TENSOR_OP_MATH && math != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
+  }
+
+  ConvPlan plan_;
+  std::vector<int> xDims_;
+  std::vector<int> yDims_;
+  TensorDesc x_;  // the convolution's input side: x, padded x, or dy (= x) of a deconvolution
+  TensorDesc y_;  // its output side: y, or dx (= y, or the full output) of a deconvolution
+  FilterDesc w_;
+  ConvDesc conv_;
+  TensorDesc bias_;
+  ActivationDesc activation_;
+  bool fused_ = false;
+  cudnnConvolutionFwdAlgo_t forwardAlgo_ = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
+  cudnnConvolutionBwdDataAlgo_t backwardAlgo_ = CUDNN_CONVOLUTION_BWD_DATA_ALGO_0;
+  std::size_t algoBytes_ = 0;
+  std::size_t shiftBytes_ = 0;
+};
+
+class ConvTactic final : public Tactic {
+ public:
+  explicit ConvTactic(bool transposed) : transposed_(transposed) {}
+  std::string_view name() const override { return transposed_ ? kDeconvTactic : kConvTactic; }
+  DeviceType device() const override { return DeviceType::kGPU; }
+  bool supports(const NodeSpec& spec) const override {
+    return planConv(spec, transposed_).has_value();
+  }
+  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
+    const auto plan = planConv(spec, transposed_);
+    if (!plan) {
+      fail(ErrorCode::kINTERNAL_ERROR, "layer '", spec.node.name, "' (", spec.node.op, "): tactic ",
+           name(), " does not support it");
+    }
+    return std::make_unique<ConvKernel>(*plan);
+  }
+
+ private:
+  bool transposed_;
+};
+
+}  // namespace
+
+void registerConvolutionTactics(TacticRegistry& registry) {
+  registry.add("Convolution", std::make_unique<ConvTactic>(false));
+  registry.add("Deconvolution", std::make_unique<ConvTactic>(true));
+}
+
+}  // namespace kiln::backends::cuda

@@ -1,0 +1,314 @@
+// Data-movement kernels (cuda_kernels.h): strided copies (Shuffle, Slice), Concatenation rows,
+// Gather along an axis and Identity's casts. They move elements as unsigned words of the
+// element's size (or wider words where the tactic found rows aligned for them).
+#include <cuda_runtime.h>
+
+#include <cmath>
+#include <cstdint>
+
+#include "backends/cuda/cuda_check.h"
+#include "backends/cuda/cuda_kernels.h"
+
+namespace kiln::backends::cuda::kernels {
+
+namespace {
+
+constexpr int kThreads = 256;
+
+unsigned gridFor(int64_t count) {
+  const int64_t blocks = (count + kThreads - 1) / kThreads;
+  return static_cast<unsigned>(blocks < 65536 ? blocks : 65536);
+}
+
+template <typename Index>
+__device__ Index mapIndex(const IndexMap& map, Index index) {
+  Index offset = 0;
+  for (int32_t d = map.rank - 1; d > 0; --d) {
+    const auto extent = static_cast<Index>(map.extent[d]);
+    offset += (index % extent) * static_cast<Index>(map.stride[d]);
+    index /= extent;
+  }
+  if (map.rank > 0) offset += index * static_cast<Index>(map.stride[0]);
+  return offset;
+}
+
+// --- strided copy ------------------------------------------------------------------------------
+
+// Index is int32_t when every index and offset fits (32-bit division is several times cheaper);
+// strides may be negative (a Slice walking backwards).
+template <typename T, typename Index>
+__global__ void __launch_bounds__(kThreads) stridedCopy(const StridedCopyParams p) {
+  const T* x = static_cast<const T*>(p.x);
+  T* y = static_cast<T*>(p.y);
+  const auto count = static_cast<Index>(p.count);
+  const Index gridStep = static_cast<Index>(gridDim.x) * static_cast<Index>(blockDim.x);
+  for (Index o = static_cast<Index>(blockIdx.x) * static_cast<Index>(blockDim.x) +
+                 static_cast<Index>(threadIdx.x);
+       o < count; o += gridStep) {
+    Index offset = static_cast<Index>(p.base) + mapIndex<Index>(p.first, o);
+    if (p.levels == 2) offset = mapIndex<Index>(p.second, offset);
+    y[o] = x[offset];
+  }
+}
+
+template <typename T>
+void launchStridedCopyAs(const StridedCopyParams& p, unsigned grid, cudaStream_t stream) {
+  if (p.count <= INT32_MAX && p.inputCount <= INT32_MAX) {
+    stridedCopy<T, int32_t><<<grid, kThreads, 0, stream>>>(p);
+  } else {
+    stridedCopy<T, int64_t><<<grid, kThreads, 0, stream>>>(p);
+  }
+}
+
+// --- concatenation -----------------------------------------------------------------------------
+
+template <typename T>
+__global__ void __launch_bounds__(kThreads)
+    concatCopy(const T* x, T* y, int64_t rows, int64_t rowUnits, int64_t pitchUnits) {
+  const int64_t count = rows * rowUnits;
+  const int64_t gridStep = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
+       i += gridStep) {
+    const int64_t row = i / rowUnits;
+    y[row * pitchUnits + (i - row * rowUnits)] = x[i];
+  }
+}
+
+template <typename T>
+void launchConcatAs(const ConcatCopyParams& p, cudaStream_t stream) {
+  const auto w = static_cast<int64_t>(sizeof(T));
+  const int64_t rowUnits = p.rowBytes / w;
+  concatCopy<T><<<gridFor(p.rows * rowUnits), kThreads, 0, stream>>>(
+      static_cast<const T*>(p.x), reinterpret_cast<T*>(static_cast<char*>(p.y) + p.offsetBytes),
+      p.rows, rowUnits, p.pitchBytes / w);
+}
+
+// --- gather ------------------------------------------------------------------------------------
+
+template <typename T, typename I>
+__global__ void __launch_bounds__(kThreads) gather(const GatherParams p) {
+  const T* data = static_cast<const T*>(p.data);
+  const I* indices = static_cast<const I*>(p.indices);
+  T* y = static_cast<T*>(p.y);
+  const int64_t count = p.batches * p.outer * p.gathers * p.slice;
+  const int64_t gridStep = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t o = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; o < count;
+       o += gridStep) {
+    const int64_t s = o % p.slice;
+    int64_t rest = o / p.slice;
+    const int64_t j = rest % p.gathers;
+    rest /= p.gathers;
+    const int64_t outer = rest % p.outer;
+    const int64_t b = rest / p.outer;
+    int64_t k = static_cast<int64_t>(indices[b * p.gathers + j]);
+    if (k < 0) k += p.n;
+    if (k < 0 || k >= p.n) {
+      y[o] = T{};
+    } else {
+      y[o] = data[((b * p.outer + outer) * p.n + k) * p.slice + s];
+    }
+  }
+}
+
+template <typename T>
+void launchGatherAs(const GatherParams& p, cudaStream_t stream) {
+  const int64_t count = p.batches * p.outer * p.gathers * p.slice;
+  if (p.indexBytes == 8) {
+    gather<T, int64_t><<<gridFor(count), kThreads, 0, stream>>>(p);
+  } else {
+    gather<T, int32_t><<<gridFor(count), kThreads, 0, stream>>>(p);
+  }
+}
+
+// --- cast --------------------------------------------------------------------------------------
+
+// DataType values.
+constexpr int32_t kFloat = 0;
+constexpr int32_t kInt8 = 2;
+constexpr int32_t kInt32 = 3;
+constexpr int32_t kBool = 4;
+constexpr int32_t kUint8 = 5;
+constexpr int32_t kInt64 = 8;
+
+// Float to integer: truncate toward zero, saturate, NaN gives 0 (ops::convertElements).
+template <typename T>
+__device__ T saturateFloat(double v, double lo, double hi) {
+  if (isnan(v)) return T{0};
+  const double t = trunc(v);
+  if (t >= hi) return static_cast<T>(hi);
+  if (t <= lo) return static_cast<T>(lo);
+  return static_cast<T>(t);
+}
+
+template <typename T>
+__device__ T saturateInt(int64_t v, int64_t lo, int64_t hi) {
+  return static_cast<T>(v > hi ? hi : (v < lo ? lo : v));
+}
+
+__device__ void storeFloating(double v, int32_t to, void* y, int64_t i) {
+  switch (to) {
+    case kFloat:
+      static_cast<float*>(y)[i] = static_cast<float>(v);
+      return;
+    case kBool:
+      static_cast<uint8_t*>(y)[i] = v != 0.0 ? 1 : 0;
+      return;
+    case kInt8:
+      static_cast<int8_t*>(y)[i] = saturateFloat<int8_t>(v, -128.0, 127.0);
+      return;
+    case kUint8:
+      static_cast<uint8_t*>(y)[i] = saturateFloat<uint8_t>(v, 0.0, 255.0);
+      return;
+    case kInt32:
+      static_cast<int32_t*>(y)[i] = saturateFloat<int32_t>(v, -2147483648.0, 2147483647.0);
+      return;
+    case kInt64: {
+      // 2^63 is not an int64: >= it saturates to the maximum explicitly.
+      if (isnan(v)) {
+        static_cast<int64_t*>(y)[i] = 0;
+      } else {
+        const double t = trunc(v);
+        static_cast<int64_t*>(y)[i] = t >= 9223372036854775808.0    ? INT64_MAX
+                                      : t <= -9223372036854775808.0 ? INT64_MIN
+                                                                    : static_cast<int64_t>(t);
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+__device__ void storeInteger(int64_t v, int32_t to, void* y, int64_t i) {
+  switch (to) {
+    case kFloat:
+      static_cast<float*>(y)[i] = static_cast<float>(v);
+      return;
+    case kBool:
+      static_cast<uint8_t*>(y)[i] = v != 0 ? 1 : 0;
+      return;
+    case kInt8:
+      static_cast<int8_t*>(y)[i] = saturateInt<int8_t>(v, -128, 127);
+      return;
+    case kUint8:
+      static_cast<uint8_t*>(y)[i] = saturateInt<uint8_t>(v, 0, 255);
+      return;
+    case kInt32:
+      static_cast<int32_t*>(y)[i] = saturateInt<int32_t>(v, INT32_MIN, INT32_MAX);
+      return;
+    case kInt64:
+      static_cast<int64_t*>(y)[i] = v;
+      return;
+    default:
+      return;
+  }
+}
+
+__global__ void __launch_bounds__(kThreads) cast(const CastParams p) {
+  const int64_t gridStep = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < p.count;
+       i += gridStep) {
+    switch (p.from) {
+      case kFloat:
+        storeFloating(static_cast<const float*>(p.x)[i], p.to, p.y, i);
+        break;
+      case kBool:
+        storeInteger(static_cast<const uint8_t*>(p.x)[i] != 0 ? 1 : 0, p.to, p.y, i);
+        break;
+      case kInt8:
+        storeInteger(static_cast<const int8_t*>(p.x)[i], p.to, p.y, i);
+        break;
+      case kUint8:
+        storeInteger(static_cast<const uint8_t*>(p.x)[i], p.to, p.y, i);
+        break;
+      case kInt32:
+        storeInteger(static_cast<const int32_t*>(p.x)[i], p.to, p.y, i);
+        break;
+      case kInt64:
+        storeInteger(static_cast<const int64_t*>(p.x)[i], p.to, p.y, i);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+void launchStridedCopy(const StridedCopyParams& params, void* stream) {
+  if (params.count <= 0) return;
+  const auto s = static_cast<cudaStream_t>(stream);
+  const unsigned grid = gridFor(params.count);
+  switch (params.elementBytes) {
+    case 1:
+      launchStridedCopyAs<uint8_t>(params, grid, s);
+      break;
+    case 2:
+      launchStridedCopyAs<uint16_t>(params, grid, s);
+      break;
+    case 4:
+      launchStridedCopyAs<uint32_t>(params, grid, s);
+      break;
+    case 8:
+      launchStridedCopyAs<uint64_t>(params, grid, s);
+      break;
+    default:
+      fail(ErrorCode::kINTERNAL_ERROR, "strided copy: element size ", params.elementBytes);
+  }
+  checkLaunch("strided copy kernel");
+}
+
+void launchConcatCopy(const ConcatCopyParams& p, void* stream) {
+  if (p.rows <= 0 || p.rowBytes <= 0) return;
+  const auto s = static_cast<cudaStream_t>(stream);
+  // The widest word that divides every size and both addresses.
+  const auto fits = [&](int64_t w) {
+    return p.rowBytes % w == 0 && p.pitchBytes % w == 0 && p.offsetBytes % w == 0 &&
+           reinterpret_cast<uintptr_t>(p.x) % w == 0 && reinterpret_cast<uintptr_t>(p.y) % w == 0;
+  };
+  if (fits(16)) {
+    launchConcatAs<uint4>(p, s);
+  } else if (fits(8)) {
+    launchConcatAs<uint64_t>(p, s);
+  } else if (fits(4)) {
+    launchConcatAs<uint32_t>(p, s);
+  } else if (fits(2)) {
+    launchConcatAs<uint16_t>(p, s);
+  } else {
+    launchConcatAs<uint8_t>(p, s);
+  }
+  checkLaunch("concatenation kernel");
+}
+
+void launchGather(const GatherParams& params, void* stream) {
+  if (params.batches * params.outer * params.gathers * params.slice <= 0) return;
+  const auto s = static_cast<cudaStream_t>(stream);
+  switch (params.elementBytes) {
+    case 1:
+      launchGatherAs<uint8_t>(params, s);
+      break;
+    case 2:
+      launchGatherAs<uint16_t>(params, s);
+      break;
+    case 4:
+      launchGatherAs<uint32_t>(params, s);
+      break;
+    case 8:
+      launchGatherAs<uint64_t>(params, s);
+      break;
+    case 16:
+      launchGatherAs<uint4>(params, s);
+      break;
+    default:
+      fail(ErrorCode::kINTERNAL_ERROR, "gather: element size ", params.elementBytes);
+  }
+  checkLaunch("gather kernel");
+}
+
+void launchCast(const CastParams& params, void* stream) {
+  if (params.count <= 0) return;
+  cast<<<gridFor(params.count), kThreads, 0, static_cast<cudaStream_t>(stream)>>>(params);
+  checkLaunch("cast kernel");
+}
+
+}  // namespace kiln::backends::cuda::kernels

@@ -1,0 +1,180 @@
+#include "backends/cuda/lt_gemm.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+
+#include "backends/cuda/library_check.h"
+#include "backends/cuda/matrix_tactics.h"
+
+namespace kiln::backends::cuda {
+
+namespace {
+
+// Owns one cuBLASLt matrix layout.
+class Layout {
+ public:
+  Layout(uint64_t rows, uint64_t cols, int64_t ld, int64_t batch, int64_t stride) {
+    check(cublasLtMatrixLayoutCreate(&layout_, CUDA_R_32F, rows, cols, ld),
+          "cublasLtMatrixLayoutCreate");
+    if (batch > 1) {
+      const auto count = static_cast<int32_t>(batch);
+      set(CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &count, sizeof(count));
+      set(CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &stride, sizeof(stride));
+    }
+  }
+  ~Layout() {
+    if (layout_ != nullptr) cublasLtMatrixLayoutDestroy(layout_);
+  }
+  Layout(const Layout&) = delete;
+  Layout& operator=(const Layout&) = delete;
+  cublasLtMatrixLayout_t get() const noexcept { return layout_; }
+
+ private:
+  void set(cublasLtMatrixLayoutAttribute_t attr, const void* value, std::size_t size) {
+    const cublasStatus_t status = cublasLtMatrixLayoutSetAttribute(layout_, attr, value, size);
+    if (status != CUBLAS_STATUS_SUCCESS) {
+      cublasLtMatrixLayoutDestroy(layout_);
+      layout_ = nullptr;
+      check(status, "cublasLtMatrixLayoutSetAttribute");
+    }
+  }
+  cublasLtMatrixLayout_t layout_ = nullptr;
+};
+
+class Preference {
+ public:
+  explicit Preference(uint32_t alignment) {
+    check(cublasLtMatmulPreferenceCreate(&pref_), "cublasLtMatmulPreferenceCreate");
+    const uint64_t workspace = kLibraryWorkspaceBytes;
+    set(CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace, sizeof(workspace));
+    for (auto attr :
+         {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
+          CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES}) {
+      set(attr, &alignment, sizeof(alignment));
+    }
+  }
+  ~Preference() { cublasLtMatmulPreferenceDestroy(pref_); }
+  Preference(const Preference&) = delete;
+  Preference& operator=(const Preference&) = delete;
+  cublasLtMatmulPreference_t get() const noexcept { return pref_; }
+
+ private:
+  void set(cublasLtMatmulPreferenceAttributes_t attr, const void* value, std::size_t size) {
+    check(cublasLtMatmulPreferenceSetAttribute(pref_, attr, value, size),
+          "cublasLtMatmulPreferenceSetAttribute");
+  }
+  cublasLtMatmulPreference_t pref_ = nullptr;
+};
+
+constexpr uint32_t kAlignedBytes = 16;
+
+bool aligned(const void* p) {
+  return reinterpret_cast<std::uintptr_t>(p) % kAlignedBytes == 0;
+}
+
+}  // namespace
+
+// cuBLASLt's A is our B and its B our A (see the header).
+struct LtGemm::Layouts {
+  Layouts(const LtGemmShape& s)
+      : a(s.transB ? s.k : s.n, s.transB ? s.n : s.k, s.transB ? s.k : s.n, s.batch, s.strideB),
+        b(s.transA ? s.m : s.k, s.transA ? s.k : s.m, s.transA ? s.m : s.k, s.batch, s.strideA),
+        d(s.n, s.m, s.n, s.batch, s.m * s.n) {}
+  Layout a;
+  Layout b;
+  Layout d;  // and C
+};
+
+LtGemm::LtGemm(const LtGemmShape& shape) : shape_(shape) {
+  if (shape.m < 1 || shape.n < 1 || shape.k < 1 || shape.batch < 1 ||
+      shape.batch > std::numeric_limits<int32_t>::max()) {
+    fail(ErrorCode::kINTERNAL_ERROR, "cuBLASLt GEMM of unsupported size M ", shape.m, ", N ",
+         shape.n, ", K ", shape.k, ", batch ", shape.batch);
+  }
+  check(cublasLtCreate(&handle_), "cublasLtCreate");
+  try {
+    layouts_ = std::make_unique<Layouts>(shape);
+    cublasLtMatmulDescOpaque_t desc;
+    describe(desc, nullptr);
+    auto pick = [&](uint32_t alignment, cublasLtMatmulAlgo_t& algo) {
+      const Preference pref(alignment);
+      cublasLtMatmulHeuristicResult_t result{};
+      int found = 0;
+      check(cublasLtMatmulAlgoGetHeuristic(handle_, &desc, layouts_->a.get(), layouts_->b.get(),
+                                           layouts_->d.get(), layouts_->d.get(), pref.get(), 1,
+                                           &result, &found),
+            "cublasLtMatmulAlgoGetHeuristic");
+      if (found < 1 || result.state != CUBLAS_STATUS_SUCCESS) return false;
+      algo = result.algo;
+      workspaceBytes_ = std::max(workspaceBytes_, result.workspaceSize);
+      return true;
+    };
+    if (!pick(sizeof(float), anyAlgo_)) {
+      fail(ErrorCode::kUNSUPPORTED_NODE, "cuBLASLt has no algorithm for a GEMM of M ", shape.m,
+           ", N ", shape.n, ", K ", shape.k, ", batch ", shape.batch);
+    }
+    // Batched matrices start at base + index * stride: aligned only if the strides are too.
+    const bool stridesAligned =
+        shape.batch == 1 || ((shape.strideA * sizeof(float)) % kAlignedBytes == 0 &&
+                             (shape.strideB * sizeof(float)) % kAlignedBytes == 0 &&
+                             (shape.m * shape.n * sizeof(float)) % kAlignedBytes == 0);
+    if (!stridesAligned || !pick(kAlignedBytes, alignedAlgo_)) alignedAlgo_ = anyAlgo_;
+    stridesAligned_ = stridesAligned;
+  } catch (...) {
+    layouts_.reset();
+    cublasLtDestroy(handle_);
+    throw;
+  }
+}
+
+LtGemm::~LtGemm() {
+  layouts_.reset();
+  if (handle_ != nullptr) cublasLtDestroy(handle_);
+}
+
+void LtGemm::describe(cublasLtMatmulDescOpaque_t& storage, const float* bias) const {
+  cublasLtMatmulDesc_t desc = &storage;
+  check(cublasLtMatmulDescInit(desc, CUBLAS_COMPUTE_32F, CUDA_R_32F), "cublasLtMatmulDescInit");
+  auto set = [&](cublasLtMatmulDescAttributes_t attr, const void* value, std::size_t size) {
+    check(cublasLtMatmulDescSetAttribute(desc, attr, value, size),
+          "cublasLtMatmulDescSetAttribute");
+  };
+  const cublasOperation_t opA = shape_.transB ? CUBLAS_OP_T : CUBLAS_OP_N;
+  const cublasOperation_t opB = shape_.transA ? CUBLAS_OP_T : CUBLAS_OP_N;
+  set(CUBLASLT_MATMUL_DESC_TRANSA, &opA, sizeof(opA));
+  set(CUBLASLT_MATMUL_DESC_TRANSB, &opB, sizeof(opB));
+  cublasLtEpilogue_t epilogue = CUBLASLT_EPILOGUE_DEFAULT;
+  switch (shape_.activation) {
+    case LtActivation::kNONE:
+      epilogue = shape_.bias ? CUBLASLT_EPILOGUE_BIAS : CUBLASLT_EPILOGUE_DEFAULT;
+      break;
+    case LtActivation::kRELU:
+      epilogue = shape_.bias ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_RELU;
+      break;
+    case LtActivation::kGELU_TANH:
+      epilogue = shape_.bias ? CUBLASLT_EPILOGUE_GELU_BIAS : CUBLASLT_EPILOGUE_GELU;
+      break;
+  }
+  set(CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof(epilogue));
+  if (shape_.bias && bias != nullptr) {
+    set(CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias));
+  }
+}
+
+void LtGemm::run(const float* a, const float* b, const float* bias, const float* residual, float* d,
+                 void* workspace, std::size_t workspaceBytes, cudaStream_t stream) const {
+  cublasLtMatmulDescOpaque_t desc;
+  describe(desc, bias);
+  const float alpha = 1.0f;
+  const float beta = shape_.residual ? 1.0f : 0.0f;
+  const float* c = shape_.residual ? residual : d;
+  const bool useAligned = stridesAligned_ && aligned(a) && aligned(b) && aligned(c) && aligned(d) &&
+                          (!shape_.bias || aligned(bias));
+  check(cublasLtMatmul(handle_, &desc, &alpha, b, layouts_->a.get(), a, layouts_->b.get(), &beta, c,
+                       layouts_->d.get(), d, layouts_->d.get(),
+                       useAligned ? &alignedAlgo_ : &anyAlgo_, workspace, workspaceBytes, stream),
+        "cublasLtMatmul");
+}
+
+}  // namespace kiln::backends::cuda

@@ -1,0 +1,63 @@
+// One row-major, strided-batched FP32 GEMM through cuBLASLt, prepared once and run on any stream:
+//
+//   D[b] = act(op(A)[b] · op(B)[b] + bias + C[b])     (D: [M, N]; op(A): [M, K]; op(B): [K, N])
+//
+// cuBLASLt is column-major; a row-major [R, C] matrix is the column-major [C, R] one, so the
+// GEMM runs as D^T = op(B)^T · op(A)^T with cuBLASLt's A = our B and B = our A, and the bias (one
+// value per column N of D) becomes cuBLASLt's per-row bias. Compute is CUBLAS_COMPUTE_32F (no
+// TF32), so results match an FP32 reference.
+#pragma once
+
+#include <cublasLt.h>
+#include <cuda_runtime_api.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+namespace kiln::backends::cuda {
+
+enum class LtActivation { kNONE, kRELU, kGELU_TANH };
+
+struct LtGemmShape {
+  int64_t m = 0;
+  int64_t n = 0;
+  int64_t k = 0;
+  bool transA = false;  //!< A is stored [K, M] (else [M, K])
+  bool transB = false;  //!< B is stored [N, K] (else [K, N])
+  int64_t batch = 1;
+  int64_t strideA = 0;  //!< elements between the batch's A matrices (0: one A for all)
+  int64_t strideB = 0;
+  bool bias = false;      //!< a bias vector of N values, added before the activation
+  bool residual = false;  //!< C: a tensor of D's layout, added before the activation
+  LtActivation activation = LtActivation::kNONE;
+};
+
+class LtGemm {
+ public:
+  //! Creates the handle and layouts and picks the algorithms; the GPU must be current.
+  explicit LtGemm(const LtGemmShape& shape);
+  ~LtGemm();
+  LtGemm(const LtGemm&) = delete;
+  LtGemm& operator=(const LtGemm&) = delete;
+
+  std::size_t workspaceBytes() const noexcept { return workspaceBytes_; }
+
+  //! Enqueues the GEMM; @p bias / @p residual are used as the shape says (null otherwise).
+  void run(const float* a, const float* b, const float* bias, const float* residual, float* d,
+           void* workspace, std::size_t workspaceBytes, cudaStream_t stream) const;
+
+ private:
+  struct Layouts;
+  void describe(cublasLtMatmulDescOpaque_t& storage, const float* bias) const;
+
+  LtGemmShape shape_;
+  cublasLtHandle_t handle_ = nullptr;
+  std::unique_ptr<Layouts> layouts_;
+  cublasLtMatmulAlgo_t alignedAlgo_{};  // for 16-byte aligned pointers
+  cublasLtMatmulAlgo_t anyAlgo_{};      // for any float-aligned pointers
+  bool stridesAligned_ = false;
+  std::size_t workspaceBytes_ = 0;
+};
+
+}  // namespace kiln::backends::cuda

@@ -1,0 +1,237 @@
+// Pointwise tactics: PointwiseChain ("cuda.pointwise_chain"), ElementWise ("cuda.elementwise"),
+// Activation ("cuda.activation") and Unary ("cuda.unary") all run as one chain kernel
+// (pointwise_chain_kernels.cu): a single ElementWise, Activation or Unary node is a chain of one
+// step. float32 throughout; a chain may end in a comparison, ISINF or ISNAN that writes bool. Steps
+// on int32 or bool values (NOT, AND, shifts, ...) are left to the host fallback.
+#include <algorithm>
+#include <array>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/cuda_tactics.h"
+#include "backends/tactic.h"
+#include "core/error.h"
+#include "ir/op_registry.h"
+#include "kiln/network.h"
+#include "ops/activation.h"
+#include "ops/pointwise_chain.h"
+
+namespace kiln::backends::cuda {
+
+namespace {
+
+using namespace kernels;  // NOLINT: the launchers and their parameter structs
+
+// The op code of one step, or nullopt when the kernel lacks it.
+std::optional<PwStep> stepCode(const ops::PointwiseStep& step) {
+  const ir::Attributes& attrs = step.node.attrs;
+  PwStep code;
+  code.operand = step.operand;
+  code.operandFirst = step.operandFirst ? 1 : 0;
+  if (step.node.op == "Activation") {
+    if (step.operand >= 0) return std::nullopt;
+    const int64_t type = attrs.getInt("type", static_cast<int64_t>(ActivationType::kRELU));
+    if (type < 0 || type > static_cast<int64_t>(ActivationType::kGELU_TANH)) return std::nullopt;
+    const auto t = static_cast<ActivationType>(type);
+    code.code = static_cast<int32_t>(type);
+    code.alpha = static_cast<float>(attrs.getFloat("alpha", ops::activationDefaultAlpha(t)));
+    code.beta = static_cast<float>(attrs.getFloat("beta", ops::activationDefaultBeta(t)));
+    return code;
+  }
+  if (step.node.op == "Unary") {
+    if (step.operand >= 0) return std::nullopt;
+    const int64_t op = attrs.getInt("op", 0);
+    // 0..19 (EXP .. ERF) and 21..24 (SIGN, ROUND, ISINF, ISNAN); NOT (20) takes bool.
+    if (op < 0 || op > 24 || op == static_cast<int64_t>(UnaryOperation::kNOT)) {
+      return std::nullopt;
+    }
+    code.code = kPwUnaryBase + static_cast<int32_t>(op);
+    return code;
+  }
+  if (step.node.op == "ElementWise") {
+    if (step.operand < 1) return std::nullopt;
+    const int64_t op = attrs.getInt("op", 0);
+    // SUM .. FLOOR_DIV (0..7), EQUAL, GREATER, LESS, MOD, FMOD (11..15); the logical and shift
+    // ops take bool or int32.
+    if (op < 0 || op > 15 || (op >= 8 && op <= 10)) return std::nullopt;
+    code.code = kPwBinaryBase + static_cast<int32_t>(op);
+    return code;
+  }
+  return std::nullopt;
+}
+
+// The inputs of a step in its own order, as the reference passes them.
+std::vector<ir::TensorInfo> stepInputs(const ops::PointwiseStep& step,
+                                       const ir::TensorInfo& running,
+                                       std::span<const ir::TensorInfo> inputs) {
+  if (step.operand < 0) return {running};
+  const ir::TensorInfo& operand = inputs[static_cast<std::size_t>(step.operand)];
+  return step.operandFirst ? std::vector<ir::TensorInfo>{operand, running}
+                           : std::vector<ir::TensorInfo>{running, operand};
+}
+
+// The chain's parameters (without pointers), or nullopt when the kernel cannot run it.
+std::optional<PointwiseParams> plan(const std::vector<ops::PointwiseStep>& steps,
+                                    const NodeSpec& spec) {
+  if (steps.empty() || steps.size() > static_cast<std::size_t>(kPwMaxSteps)) return std::nullopt;
+  if (spec.inputs.empty() || spec.inputs.size() > static_cast<std::size_t>(kPwMaxInputs)) {
+    return std::nullopt;
+  }
+  if (spec.outputs.size() != 1) return std::nullopt;
+  for (const auto& in : spec.inputs) {
+    if (!in.present || in.dtype != DataType::kFLOAT) return std::nullopt;
+    if (in.dims.nbDims < 0 || in.dims.nbDims > kKernelMaxRank) return std::nullopt;
+    for (int32_t d = 0; d < in.dims.nbDims; ++d) {
+      if (in.dims[d] < 0) return std::nullopt;
+    }
+  }
+  PointwiseParams p;
+  p.nbInputs = static_cast<int32_t>(spec.inputs.size());
+  p.nbSteps = static_cast<int32_t>(steps.size());
+  // Every intermediate must be float32; only the last step may produce bool.
+  ir::TensorInfo running = spec.inputs[0];
+  running.constData = nullptr;
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const auto code = stepCode(steps[i]);
+    if (!code) return std::nullopt;
+    if (code->operand >= p.nbInputs) return std::nullopt;
+    p.steps[i] = *code;
+    try {
+      running = ir::inferNode(steps[i].node, stepInputs(steps[i], running, spec.inputs)).at(0);
+    } catch (const Error&) {
+      return std::nullopt;
+    }
+    const bool last = i + 1 == steps.size();
+    if (running.dtype != DataType::kFLOAT && !(last && running.dtype == DataType::kBOOL)) {
+      return std::nullopt;
+    }
+  }
+  const ir::TensorInfo& out = spec.outputs[0];
+  if (out.dtype != running.dtype || !(out.dims == running.dims)) return std::nullopt;
+  if (out.dims.nbDims > kKernelMaxRank) return std::nullopt;
+  p.outputBool = out.dtype == DataType::kBOOL ? 1 : 0;
+  p.count = volume(out.dims);
+
+  // Flat when every input is full-size or a single element.
+  bool flat = true;
+  for (int32_t k = 0; k < p.nbInputs; ++k) {
+    const int64_t v = volume(spec.inputs[static_cast<std::size_t>(k)].dims);
+    if (v != p.count && v != 1) flat = false;
+    p.scalar[k] = v == p.count ? 0 : 1;
+  }
+  if (flat) {
+    p.rank = 0;
+    return p;
+  }
+  // Numpy broadcasting, right-aligned; dims of extent 1 dropped and dims every input walks as
+  // one merged, as ops::planBroadcast does (which handles at most four inputs).
+  std::array<std::array<int64_t, kKernelMaxRank>, kPwMaxInputs> strides{};
+  for (int32_t k = 0; k < p.nbInputs; ++k) {
+    const Dims& in = spec.inputs[static_cast<std::size_t>(k)].dims;
+    const int32_t shift = out.dims.nbDims - in.nbDims;
+    if (shift < 0) return std::nullopt;
+    int64_t contiguous = 1;
+    for (int32_t d = out.dims.nbDims - 1; d >= 0; --d) {
+      const int32_t j = d - shift;
+      const int64_t extent = j >= 0 ? in[j] : 1;
+      if (extent != out.dims[d] && extent != 1) return std::nullopt;
+      strides[static_cast<std::size_t>(k)][static_cast<std::size_t>(d)] =
+          extent == 1 ? 0 : contiguous;
+      contiguous *= extent;
+    }
+  }
+  int32_t rank = 0;
+  for (int32_t d = 0; d < out.dims.nbDims; ++d) {
+    const auto du = static_cast<std::size_t>(d);
+    if (out.dims[d] == 1) continue;
+    bool merge = rank > 0;
+    for (int32_t k = 0; merge && k < p.nbInputs; ++k) {
+      merge = p.stride[k][rank - 1] == strides[static_cast<std::size_t>(k)][du] * out.dims[d];
+    }
+    const int32_t slot = merge ? rank - 1 : rank;
+    p.extent[slot] = merge ? p.extent[slot] * out.dims[d] : out.dims[d];
+    for (int32_t k = 0; k < p.nbInputs; ++k) {
+      p.stride[k][slot] = strides[static_cast<std::size_t>(k)][du];
+    }
+    if (!merge) ++rank;
+  }
+  if (rank == 0) {  // one element (flat would have taken it; kept for safety)
+    rank = 1;
+    p.extent[0] = 1;
+  }
+  p.rank = rank;
+  return p;
+}
+
+class PointwiseKernel final : public Kernel {
+ public:
+  explicit PointwiseKernel(const PointwiseParams& params) : params_(params) {}
+
+  void execute(const ir::KernelContext& ctx) const override {
+    if (params_.count <= 0) return;
+    PointwiseParams p = params_;
+    for (int32_t k = 0; k < p.nbInputs; ++k) {
+      p.inputs[k] = ctx.input(k).as<const float>();
+    }
+    p.output = ctx.output(0).data;
+    launchPointwise(p, ctx.stream);
+  }
+
+ private:
+  PointwiseParams params_;
+};
+
+// The steps a node of each op stands for.
+using StepsOf = std::vector<ops::PointwiseStep> (*)(const ir::Node&);
+
+std::vector<ops::PointwiseStep> chainSteps(const ir::Node& node) {
+  return ops::pointwiseSteps(node.attrs);
+}
+
+std::vector<ops::PointwiseStep> singleStep(const ir::Node& node) {
+  ops::PointwiseStep step;
+  step.node.op = node.op;
+  step.node.attrs = node.attrs;
+  step.node.outputs = {0};
+  step.operand = node.op == "ElementWise" ? 1 : -1;
+  step.operandFirst = false;
+  return {step};
+}
+
+class PointwiseTactic final : public Tactic {
+ public:
+  PointwiseTactic(std::string name, StepsOf stepsOf) : name_(std::move(name)), stepsOf_(stepsOf) {}
+  std::string_view name() const override { return name_; }
+  DeviceType device() const override { return DeviceType::kGPU; }
+  bool supports(const NodeSpec& spec) const override {
+    return plan(stepsOf_(spec.node), spec).has_value();
+  }
+  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
+    const auto params = plan(stepsOf_(spec.node), spec);
+    if (!params) {
+      fail(ErrorCode::kINTERNAL_ERROR, "layer '", spec.node.name, "' (", spec.node.op, "): tactic ",
+           name_, " does not support it");
+    }
+    // The parameters are large: keep them on the heap with the kernel.
+    return std::make_unique<PointwiseKernel>(*params);
+  }
+
+ private:
+  std::string name_;
+  StepsOf stepsOf_;
+};
+
+}  // namespace
+
+void registerCudaPointwiseTactics(TacticRegistry& registry) {
+  registry.add("PointwiseChain",
+               std::make_unique<PointwiseTactic>("cuda.pointwise_chain", chainSteps));
+  registry.add("ElementWise", std::make_unique<PointwiseTactic>("cuda.elementwise", singleStep));
+  registry.add("Activation", std::make_unique<PointwiseTactic>("cuda.activation", singleStep));
+  registry.add("Unary", std::make_unique<PointwiseTactic>("cuda.unary", singleStep));
+}
+
+}  // namespace kiln::backends::cuda

@@ -1,0 +1,209 @@
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include "backends/cuda/cuda_check.h"
+#include "backends/cuda/pointwise_kernels.h"
+
+namespace kiln::backends::cuda {
+
+namespace {
+
+constexpr int kThreads = 256;
+constexpr int64_t kMaxBlocks = 65535;
+
+int blocksFor(int64_t count) {
+  return static_cast<int>(std::clamp<int64_t>((count + kThreads - 1) / kThreads, 1, kMaxBlocks));
+}
+
+// The ActivationType values (kiln/network.h), which device code cannot include.
+enum Activation : int32_t {
+  kRelu,
+  kSigmoid,
+  kTanh,
+  kLeakyRelu,
+  kElu,
+  kSelu,
+  kSoftsign,
+  kSoftplus,
+  kClip,
+  kHardSigmoid,
+  kScaledTanh,
+  kThresholdedRelu,
+  kGeluErf,
+  kGeluTanh,
+};
+
+// ops::applyActivation, formula for formula.
+__device__ double activate(const DeviceActivation& a, double x) {
+  switch (a.type) {
+    case kRelu:
+      return x > 0 ? x : 0.0;
+    case kSigmoid:
+      return 1.0 / (1.0 + exp(-x));
+    case kTanh:
+      return tanh(x);
+    case kLeakyRelu:
+      return x >= 0 ? x : a.alpha * x;
+    case kElu:
+      return x >= 0 ? x : a.alpha * (exp(x) - 1.0);
+    case kSelu:
+      return a.beta * (x >= 0 ? x : a.alpha * (exp(x) - 1.0));
+    case kSoftsign:
+      return x / (1.0 + fabs(x));
+    case kSoftplus: {
+      const double z = a.beta * x;
+      return a.alpha * (fmax(z, 0.0) + log1p(exp(-fabs(z))));
+    }
+    case kClip:
+      return isnan(x) ? x : fmin(fmax(x, a.alpha), a.beta);
+    case kHardSigmoid:
+      return fmax(0.0, fmin(1.0, a.alpha * x + a.beta));
+    case kScaledTanh:
+      return a.alpha * tanh(a.beta * x);
+    case kThresholdedRelu:
+      return x > a.alpha ? x : 0.0;
+    case kGeluErf:
+      return 0.5 * x * (1.0 + erf(x / 1.4142135623730951));
+    case kGeluTanh: {
+      const double c = 0.79788456080286535588;  // sqrt(2 / pi)
+      return 0.5 * x * (1.0 + tanh(c * (x + 0.044715 * x * x * x)));
+    }
+    default:
+      return x;
+  }
+}
+
+__global__ void epilogueKernel(float* y, int64_t count, const float* bias, int64_t biasInner,
+                               int64_t biasChannels, const float* residual, DeviceActivation act) {
+  const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
+       i += step) {
+    float v = y[i];
+    if (bias != nullptr) v += bias[(i / biasInner) % biasChannels];
+    if (residual != nullptr) v += residual[i];
+    y[i] = act.type < 0 ? v : static_cast<float>(activate(act, v));
+  }
+}
+
+struct Extents3 {
+  int64_t e[3];
+};
+
+__global__ void shiftCopyKernel(float* dst, Extents3 dstExtents, const float* src,
+                                Extents3 srcExtents, Extents3 offset, int64_t count) {
+  const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  const int64_t srcPlane = srcExtents.e[0] * srcExtents.e[1] * srcExtents.e[2];
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
+       i += step) {
+    int64_t rest = i;
+    int64_t source = 0;
+    bool inside = true;
+    int64_t stride = 1;
+    for (int d = 2; d >= 0; --d) {
+      const int64_t o = rest % dstExtents.e[d];
+      rest /= dstExtents.e[d];
+      const int64_t s = o - offset.e[d];
+      inside = inside && s >= 0 && s < srcExtents.e[d];
+      source += s * stride;
+      stride *= srcExtents.e[d];
+    }
+    // rest is now the plane.
+    dst[i] = inside ? src[rest * srcPlane + source] : 0.0f;
+  }
+}
+
+// Reduces @p value over the block (blockDim.x a multiple of 32, at most 1024); every thread
+// gets the result. @p max: maximum (NaN-ignoring, like fmax), else sum.
+__device__ double blockReduce(double value, bool max, double* shared) {
+  for (int offset = 16; offset > 0; offset /= 2) {
+    const double other = __shfl_xor_sync(0xffffffffu, value, offset);
+    value = max ? fmax(value, other) : value + other;
+  }
+  const int warp = threadIdx.x / 32;
+  const int lane = threadIdx.x % 32;
+  const int warps = blockDim.x / 32;
+  __syncthreads();  // shared may still be read by a previous reduction
+  if (lane == 0) shared[warp] = value;
+  __syncthreads();
+  double result = shared[0];
+  for (int w = 1; w < warps; ++w) result = max ? fmax(result, shared[w]) : result + shared[w];
+  return result;
+}
+
+__global__ void scaledSoftmaxKernel(float* scores, int64_t rows, int64_t cols, double scale,
+                                    const float* mask, MaskIndex mi) {
+  __shared__ double shared[32];
+  for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
+    float* s = scores + row * cols;
+    const float* m = nullptr;
+    if (mask != nullptr) {
+      int64_t b = row / mi.sq;
+      const int64_t i = row % mi.sq;
+      int64_t offset = i * mi.rowStride;
+      for (int d = mi.batchDims - 1; d >= 0; --d) {
+        offset += (b % mi.batchExtents[d]) * mi.batchStrides[d];
+        b /= mi.batchExtents[d];
+      }
+      m = mask + offset;
+    }
+    double largest = -INFINITY;
+    for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) {
+      double v = static_cast<double>(s[j]) * scale;
+      if (m != nullptr) v += m[j * mi.colStride];
+      s[j] = static_cast<float>(v);
+      largest = fmax(largest, v);
+    }
+    largest = blockReduce(largest, true, shared);
+    // All -inf: the reference divides 0 by 0.
+    const bool empty = isinf(largest) && largest < 0;
+    double sum = 0;
+    for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) {
+      const double e = empty ? 0.0 : exp(static_cast<double>(s[j]) - largest);
+      s[j] = static_cast<float>(e);
+      sum += e;
+    }
+    sum = blockReduce(sum, false, shared);
+    for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) {
+      s[j] = sum > 0 ? static_cast<float>(s[j] / sum) : NAN;
+    }
+    __syncthreads();
+  }
+}
+
+}  // namespace
+
+void launchEpilogue(float* y, int64_t count, const float* bias, int64_t biasInner,
+                    int64_t biasChannels, const float* residual, DeviceActivation act,
+                    cudaStream_t stream) {
+  if (count <= 0) return;
+  if (bias == nullptr && residual == nullptr && act.type < 0) return;
+  epilogueKernel<<<blocksFor(count), kThreads, 0, stream>>>(
+      y, count, bias, std::max<int64_t>(biasInner, 1), std::max<int64_t>(biasChannels, 1), residual,
+      act);
+  checkLaunch("the epilogue kernel");
+}
+
+void launchShiftCopy(float* dst, const std::array<int64_t, 3>& dstExtents, const float* src,
+                     const std::array<int64_t, 3>& srcExtents, const std::array<int64_t, 3>& offset,
+                     int64_t planes, cudaStream_t stream) {
+  const int64_t count = planes * dstExtents[0] * dstExtents[1] * dstExtents[2];
+  if (count <= 0) return;
+  const Extents3 de{{dstExtents[0], dstExtents[1], dstExtents[2]}};
+  const Extents3 se{{srcExtents[0], srcExtents[1], srcExtents[2]}};
+  const Extents3 off{{offset[0], offset[1], offset[2]}};
+  shiftCopyKernel<<<blocksFor(count), kThreads, 0, stream>>>(dst, de, src, se, off, count);
+  checkLaunch("the shifted copy kernel");
+}
+
+void launchScaledSoftmax(float* scores, int64_t rows, int64_t cols, double scale, const float* mask,
+                         const MaskIndex& maskIndex, cudaStream_t stream) {
+  if (rows <= 0 || cols <= 0) return;
+  const int blocks = static_cast<int>(std::min<int64_t>(rows, kMaxBlocks));
+  scaledSoftmaxKernel<<<blocks, kThreads, 0, stream>>>(scores, rows, cols, scale, mask, maskIndex);
+  checkLaunch("the softmax kernel");
+}
+
+}  // namespace kiln::backends::cuda

@@ -1,0 +1,332 @@
+// Tactics of the reducing ops on float32: Reduce ("cuda.reduce"), SoftMax ("cuda.softmax"),
+// LayerNorm ("cuda.layer_norm") and Pooling ("cuda.pooling"); kernels in reduce_kernels.cu and
+// pooling_kernels.cu. The geometry is worked out once, at instantiate().
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "backends/cuda/cuda_check.h"
+#include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/cuda_tactics.h"
+#include "backends/tactic.h"
+#include "core/shape_util.h"
+#include "ir/op_registry.h"
+#include "kiln/network.h"
+#include "ops/softmax.h"
+#include "ops/window_util.h"
+
+namespace kiln::backends::cuda {
+
+namespace {
+
+using namespace kernels;  // NOLINT: the launchers and their parameter structs
+
+bool knownFloat(const ir::TensorInfo& info) {
+  if (!info.present || info.dtype != DataType::kFLOAT) return false;
+  if (info.dims.nbDims < 0 || info.dims.nbDims > kKernelMaxRank) return false;
+  for (int32_t d = 0; d < info.dims.nbDims; ++d) {
+    if (info.dims[d] < 0) return false;
+  }
+  return true;
+}
+
+[[noreturn]] void unsupported(const NodeSpec& spec, std::string_view tactic) {
+  fail(ErrorCode::kINTERNAL_ERROR, "layer '", spec.node.name, "' (", spec.node.op, "): tactic ",
+       tactic, " does not support it");
+}
+
+// --- Reduce ------------------------------------------------------------------------------------
+
+// The reduced-dimension mask, from the constant axes input when there is one (ONNX axes,
+// negative from the end; empty: all, or none with noop_with_empty_axes) or the "axes" mask.
+std::optional<uint32_t> reduceAxes(const NodeSpec& spec) {
+  const int32_t rank = spec.inputs[0].dims.nbDims;
+  if (spec.inputs.size() < 2 || !spec.inputs[1].present) {
+    const int64_t axes = spec.node.attrs.getInt("axes", 0);
+    if (axes <= 0 || axes >= (int64_t{1} << rank)) return std::nullopt;
+    return static_cast<uint32_t>(axes);
+  }
+  const ir::TensorInfo& in = spec.inputs[1];
+  if (in.constData == nullptr || in.dims.nbDims > 1) return std::nullopt;
+  if (in.dtype != DataType::kINT32 && in.dtype != DataType::kINT64) return std::nullopt;
+  const int64_t count = volume(in.dims);
+  if (count == 0) {
+    if (spec.node.attrs.getInt("noop_with_empty_axes", 0) != 0 || rank == 0) return 0u;
+    return (1u << rank) - 1u;
+  }
+  uint32_t mask = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t axis =
+        in.dtype == DataType::kINT64 ? in.constAs<int64_t>()[i] : in.constAs<int32_t>()[i];
+    const int64_t a = axis < 0 ? axis + rank : axis;
+    if (a < 0 || a >= rank || ((mask >> a) & 1u) != 0) return std::nullopt;
+    mask |= 1u << a;
+  }
+  return mask;
+}
+
+// Appends a loop of @p extent and @p stride to @p map, merged into the previous loop when the
+// two walk memory as one.
+void appendLoop(IndexMap& map, int64_t extent, int64_t stride) {
+  if (extent == 1) return;
+  if (map.rank > 0 && map.stride[map.rank - 1] == stride * extent) {
+    map.extent[map.rank - 1] *= extent;
+    map.stride[map.rank - 1] = stride;
+    return;
+  }
+  map.extent[map.rank] = extent;
+  map.stride[map.rank] = stride;
+  ++map.rank;
+}
+
+struct ReducePlan {
+  bool copy = false;  // nothing reduced: the output is the input
+  int64_t bytes = 0;
+  ReduceParams params;
+};
+
+std::optional<ReducePlan> planReduce(const NodeSpec& spec) {
+  if (spec.inputs.empty() || !knownFloat(spec.inputs[0]) || spec.outputs.size() != 1) {
+    return std::nullopt;
+  }
+  if (spec.outputs[0].dtype != DataType::kFLOAT) return std::nullopt;
+  const int64_t raw = spec.node.attrs.getInt("op", 0);
+  if (raw < 0 || raw > static_cast<int64_t>(ReduceOperation::kAVG)) return std::nullopt;
+  const auto axes = reduceAxes(spec);
+  if (!axes) return std::nullopt;
+  const Dims& dims = spec.inputs[0].dims;
+  ReducePlan plan;
+  if (*axes == 0) {
+    plan.copy = true;
+    plan.bytes = volume(dims) * static_cast<int64_t>(sizeof(float));
+    return plan;
+  }
+  ReduceParams& p = plan.params;
+  p.op = static_cast<int32_t>(raw);
+  p.outputs = volume(spec.outputs[0].dims);
+  p.reduced = 1;
+  const Dims strides = contiguousStrides(dims);
+  for (int32_t d = 0; d < dims.nbDims; ++d) {
+    if (((*axes >> d) & 1u) != 0) {
+      p.reduced *= dims[d];
+      appendLoop(p.folded, dims[d], strides[d]);
+    } else {
+      appendLoop(p.kept, dims[d], strides[d]);
+    }
+  }
+  if (p.reduced == 0 || p.outputs == 0) {
+    p.folded.rank = 0;  // nothing is read
+    p.kept.rank = 0;
+  }
+  if (p.folded.rank == 1 && p.folded.stride[0] == 1) {
+    p.innerReduced = 1;
+  } else if (p.folded.rank > 1 && p.folded.stride[p.folded.rank - 1] == 1) {
+    p.innerReduced = 2;
+  }
+  return plan;
+}
+
+class ReduceKernel final : public Kernel {
+ public:
+  explicit ReduceKernel(const ReducePlan& plan) : plan_(plan) {}
+  void execute(const ir::KernelContext& ctx) const override {
+    if (plan_.copy) {
+      if (plan_.bytes > 0) {
+        check(cudaMemcpyAsync(ctx.output(0).data, ctx.input(0).data,
+                              static_cast<std::size_t>(plan_.bytes), cudaMemcpyDeviceToDevice,
+                              static_cast<cudaStream_t>(ctx.stream)),
+              "cudaMemcpyAsync (Reduce copy)");
+      }
+      return;
+    }
+    ReduceParams p = plan_.params;
+    p.x = ctx.input(0).as<const float>();
+    p.y = ctx.output(0).as<float>();
+    launchReduce(p, ctx.stream);
+  }
+
+ private:
+  ReducePlan plan_;
+};
+
+class ReduceTactic final : public Tactic {
+ public:
+  std::string_view name() const override { return "cuda.reduce"; }
+  DeviceType device() const override { return DeviceType::kGPU; }
+  bool supports(const NodeSpec& spec) const override { return planReduce(spec).has_value(); }
+  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
+    const auto plan = planReduce(spec);
+    if (!plan) unsupported(spec, name());
+    return std::make_unique<ReduceKernel>(*plan);
+  }
+};
+
+// --- SoftMax -----------------------------------------------------------------------------------
+
+std::optional<SoftMaxParams> planSoftMax(const NodeSpec& spec) {
+  if (spec.inputs.size() != 1 || !knownFloat(spec.inputs[0])) return std::nullopt;
+  const Dims& dims = spec.inputs[0].dims;
+  if (dims.nbDims < 1) return std::nullopt;
+  const int64_t raw = spec.node.attrs.getInt("axis", ops::softmaxDefaultAxis(dims.nbDims));
+  const int64_t axis = raw < 0 ? raw + dims.nbDims : raw;
+  if (axis < 0 || axis >= dims.nbDims) return std::nullopt;
+  SoftMaxParams p;
+  p.outer = 1;
+  p.inner = 1;
+  for (int32_t i = 0; i < axis; ++i) p.outer *= dims[i];
+  p.n = dims[static_cast<int32_t>(axis)];
+  for (int32_t i = static_cast<int32_t>(axis) + 1; i < dims.nbDims; ++i) p.inner *= dims[i];
+  return p;
+}
+
+class SoftMaxKernel final : public Kernel {
+ public:
+  explicit SoftMaxKernel(const SoftMaxParams& params) : params_(params) {}
+  void execute(const ir::KernelContext& ctx) const override {
+    SoftMaxParams p = params_;
+    p.x = ctx.input(0).as<const float>();
+    p.y = ctx.output(0).as<float>();
+    launchSoftMax(p, ctx.stream);
+  }
+
+ private:
+  SoftMaxParams params_;
+};
+
+class SoftMaxTactic final : public Tactic {
+ public:
+  std::string_view name() const override { return "cuda.softmax"; }
+  DeviceType device() const override { return DeviceType::kGPU; }
+  bool supports(const NodeSpec& spec) const override { return planSoftMax(spec).has_value(); }
+  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
+    const auto params = planSoftMax(spec);
+    if (!params) unsupported(spec, name());
+    return std::make_unique<SoftMaxKernel>(*params);
+  }
+};
+
+// --- LayerNorm ---------------------------------------------------------------------------------
+
+std::optional<LayerNormParams> planLayerNorm(const NodeSpec& spec) {
+  if (spec.inputs.empty() || !knownFloat(spec.inputs[0])) return std::nullopt;
+  const Dims& dims = spec.inputs[0].dims;
+  const int64_t axis = spec.node.attrs.getInt("axis", -1);
+  if (axis < 0 || axis >= dims.nbDims) return std::nullopt;
+  LayerNormParams p;
+  p.inner = 1;
+  for (int32_t i = static_cast<int32_t>(axis); i < dims.nbDims; ++i) p.inner *= dims[i];
+  for (std::size_t i = 1; i < spec.inputs.size() && i <= 2; ++i) {
+    if (!spec.inputs[i].present) continue;
+    if (!knownFloat(spec.inputs[i]) || volume(spec.inputs[i].dims) != p.inner) {
+      return std::nullopt;
+    }
+  }
+  if (spec.inputs.size() > 3) return std::nullopt;
+  p.rows = p.inner == 0 ? 0 : volume(dims) / p.inner;
+  p.epsilon = static_cast<float>(spec.node.attrs.getFloat("epsilon", 1e-5));
+  return p;
+}
+
+class LayerNormKernel final : public Kernel {
+ public:
+  explicit LayerNormKernel(const LayerNormParams& params) : params_(params) {}
+  void execute(const ir::KernelContext& ctx) const override {
+    LayerNormParams p = params_;
+    p.x = ctx.input(0).as<const float>();
+    p.gamma = ctx.hasInput(1) ? ctx.input(1).as<const float>() : nullptr;
+    p.beta = ctx.hasInput(2) ? ctx.input(2).as<const float>() : nullptr;
+    p.y = ctx.output(0).as<float>();
+    launchLayerNorm(p, ctx.stream);
+  }
+
+ private:
+  LayerNormParams params_;
+};
+
+class LayerNormTactic final : public Tactic {
+ public:
+  std::string_view name() const override { return "cuda.layer_norm"; }
+  DeviceType device() const override { return DeviceType::kGPU; }
+  bool supports(const NodeSpec& spec) const override { return planLayerNorm(spec).has_value(); }
+  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
+    const auto params = planLayerNorm(spec);
+    if (!params) unsupported(spec, name());
+    return std::make_unique<LayerNormKernel>(*params);
+  }
+};
+
+// --- Pooling -----------------------------------------------------------------------------------
+
+std::optional<PoolingParams> planPooling(const NodeSpec& spec) {
+  if (spec.inputs.size() != 1 || !knownFloat(spec.inputs[0]) || spec.outputs.size() != 1) {
+    return std::nullopt;
+  }
+  const ir::Attributes& attrs = spec.node.attrs;
+  const int64_t type = attrs.getInt("type", static_cast<int64_t>(PoolingType::kMAX));
+  if (type < 0 || type > static_cast<int64_t>(PoolingType::kMAX_AVERAGE_BLEND)) {
+    return std::nullopt;
+  }
+  const ops::WindowParams w = ops::readWindowParams(attrs, "window");
+  if (!ops::checkWindowParams(w, "window").empty()) return std::nullopt;
+  const Dims& x = spec.inputs[0].dims;
+  const Dims& y = spec.outputs[0].dims;
+  if (x.nbDims != w.rank() + 2 || y.nbDims != x.nbDims) return std::nullopt;
+  for (int32_t i = 0; i < w.rank(); ++i) {
+    if (w.dilation[i] != 1) return std::nullopt;
+  }
+  const ops::Geometry3 g = ops::makeGeometry(w, x, y, false, ops::CeilRule::kDropPaddingOnly);
+  PoolingParams p;
+  p.planes = x[0] * x[1];
+  for (std::size_t d = 0; d < 3; ++d) {
+    p.in[d] = g.in[d];
+    p.out[d] = g.out[d];
+    p.kernel[d] = g.kernel[d];
+    p.stride[d] = g.stride[d];
+    p.pre[d] = g.pre[d];
+    p.post[d] = g.post[d];
+  }
+  p.type = static_cast<int32_t>(type);
+  p.excludePadding = attrs.getInt("exclude_padding", 1) != 0 ? 1 : 0;
+  p.blend = static_cast<float>(attrs.getFloat("blend_factor", 0.0));
+  return p;
+}
+
+class PoolingKernel final : public Kernel {
+ public:
+  explicit PoolingKernel(const PoolingParams& params) : params_(params) {}
+  void execute(const ir::KernelContext& ctx) const override {
+    PoolingParams p = params_;
+    p.x = ctx.input(0).as<const float>();
+    p.y = ctx.output(0).as<float>();
+    launchPooling(p, ctx.stream);
+  }
+
+ private:
+  PoolingParams params_;
+};
+
+class PoolingTactic final : public Tactic {
+ public:
+  std::string_view name() const override { return "cuda.pooling"; }
+  DeviceType device() const override { return DeviceType::kGPU; }
+  bool supports(const NodeSpec& spec) const override { return planPooling(spec).has_value(); }
+  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
+    const auto params = planPooling(spec);
+    if (!params) unsupported(spec, name());
+    return std::make_unique<PoolingKernel>(*params);
+  }
+};
+
+}  // namespace
+
+void registerCudaReduceTactics(TacticRegistry& registry) {
+  registry.add("Reduce", std::make_unique<ReduceTactic>());
+  registry.add("SoftMax", std::make_unique<SoftMaxTactic>());
+  registry.add("LayerNorm", std::make_unique<LayerNormTactic>());
+  registry.add("Pooling", std::make_unique<PoolingTactic>());
+}
+
+}  // namespace kiln::backends::cuda
