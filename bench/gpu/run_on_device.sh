@@ -3,15 +3,16 @@
 # against the reference kernels, the GPU engine tests, the reference models on the GPU), every
 # reference model through `kiln exec --device cuda` compared with its reference output, and
 # ResNet-50 beside PyTorch eager and torch.compile. Prints a short table last; full logs go
-# to $OUT.
+# to $OUT/logs.tar.gz.
 #
 # Build here (CUDA 13 at /usr/local/cuda), then stage what travels with bench/gpu/stage.sh
 # (binaries, libprotobuf, make_models.py) into .device-carry/gpu and call the device tool with
 #   command: bash bench/gpu/run_on_device.sh   carry: [".device-carry/gpu"]
 set -u
 C=.device-carry/gpu
-OUT=${OUT:-/tmp/out}
-mkdir -p "$OUT"
+RESULTS=${OUT:-/tmp/out}
+OUT=/tmp/kiln-gpu-logs  # every log; packed into $OUT/logs.tar.gz at the end
+rm -rf "$OUT"; mkdir -p "$OUT" "$RESULTS"
 # cuDNN on the device machine is PyTorch's wheel; libprotobuf travels with the binaries.
 cudnn=$(python3 -c "import nvidia.cudnn;print(list(nvidia.cudnn.__path__)[0])" 2>/dev/null)
 export LD_LIBRARY_PATH="$C/lib:${cudnn:+$cudnn/lib:}/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
@@ -64,16 +65,33 @@ PY
   [ "$rc" -ne 0 ] && tail -4 "$OUT/$m.log"
 done
 
+echo "== compute-sanitizer (memcheck) on the models test"
+if command -v compute-sanitizer >/dev/null; then
+  timeout 400 compute-sanitizer --tool memcheck --error-exitcode 9 \
+    "$C/bin/kiln_parsers_onnx_models_test" \
+    --gtest_filter='*lenet*:*squeezenet*:*mobilenet*:*unet*:*bert_small*:*googlenet*' \
+    >"$OUT/memcheck.log" 2>&1
+  memcheck="memcheck rc=$? ($(grep -E 'ERROR SUMMARY' "$OUT/memcheck.log" | tail -1))"
+else
+  memcheck="compute-sanitizer not found"
+fi
+
 echo "== ResNet-50 FP32 beside PyTorch (same call)"
-python3 bench/gpu/torch_resnet50.py "$M/resnet50.onnx" >"$OUT/torch.log" 2>&1 || tail -5 "$OUT/torch.log"
-for b in 1 32; do
-  timeout 300 "$C/bin/kiln" exec --onnx="$M/resnet50.onnx" --device=cuda --shapes=input:${b}x3x224x224 \
-    --useCudaGraph --noDataTransfers --iterations=100 --duration=2 >"$OUT/r50_b$b.log" 2>&1
-  echo "kiln resnet50 fp32 batch $b: $(grep -E 'GPU Compute Time' "$OUT/r50_b$b.log")"
+python3 bench/gpu/torch_resnet50.py /tmp/resnet50_dyn.onnx >"$OUT/torch.log" 2>&1 || tail -5 "$OUT/torch.log"
+r50=()
+for b in 1 32 256; do
+  timeout 300 "$C/bin/kiln" exec --onnx=/tmp/resnet50_dyn.onnx --device=cuda \
+    --shapes=input:${b}x3x224x224 --useCudaGraph --noDataTransfers --iterations=50 --duration=2 \
+    >"$OUT/r50_b$b.log" 2>&1 || tail -3 "$OUT/r50_b$b.log"
+  med=$(grep -E 'GPU Compute Time' "$OUT/r50_b$b.log" | grep -oE "median = [0-9.]+" | grep -oE "[0-9.]+")
+  r50+=("kiln  resnet50 fp32 batch $b: GPU compute median ${med:-?} ms")
 done
 
 echo
 echo "================ summary ================"
 printf '%s\n' "${summary[@]}"
 printf '%s\n' "${models[@]}"
-cat "$OUT/torch.log" | tail -6
+echo "$memcheck"
+printf '%s\n' "${r50[@]}"
+grep "^torch" "$OUT/torch.log"
+tar -czf "$RESULTS/logs.tar.gz" -C "$(dirname "$OUT")" "$(basename "$OUT")"

@@ -1,5 +1,7 @@
-"""ResNet-50 FP32 in PyTorch eager and torch.compile on the GPU, batch 1 and 32: the peer
-numbers that bench/gpu/run_on_device.sh prints beside kiln's (same machine, same call).
+"""ResNet-50 FP32 in PyTorch eager and torch.compile on the GPU, batch 1, 32 and 256: the peer
+numbers that bench/gpu/run_on_device.sh prints beside kiln's (same machine, same call). With
+an argument, also exports the model (random weights) to that ONNX file with a dynamic batch,
+for kiln to run the same network.
 TF32 is off on both sides: kiln's FP32 engines compute in full FP32.
 Median GPU time of 100 runs (CUDA events) after warm-up."""
 import statistics
@@ -30,15 +32,21 @@ def median_ms(fn, x, runs=100):
 
 
 def main():
-    model = torchvision.models.resnet50().eval().cuda()
+    torch.manual_seed(0)
+    model = torchvision.models.resnet50().eval()
+    if len(sys.argv) > 1:
+        torch.onnx.export(model, torch.randn(1, 3, 224, 224), sys.argv[1], input_names=["input"],
+                          output_names=["output"], dynamic_axes={"input": {0: "batch"}},
+                          opset_version=17, dynamo=False)
+    model = model.cuda()
     with torch.inference_mode():
         compiled = torch.compile(model)
-        for batch in (1, 32):
+        for batch in (1, 32, 256):
             x = torch.randn(batch, 3, 224, 224, device="cuda")
             eager = median_ms(model, x)
             comp = median_ms(compiled, x)
             print(f"torch resnet50 fp32 batch {batch}: eager {eager:.3f} ms, "
-                  f"torch.compile {comp:.3f} ms")
+                  f"torch.compile {comp:.3f} ms", flush=True)
     sys.stdout.flush()
 
 
