@@ -86,6 +86,31 @@ for b in 1 32 256; do
   med=$(grep -E 'GPU Compute Time' "$OUT/r50_b$b.log" | grep -oE "median = [0-9.]+" | grep -oE "[0-9.]+")
   r50+=("kiln  resnet50 fp32 batch $b: GPU compute median ${med:-?} ms")
 done
+# TF32 (--tf32): the speed, and how far the outputs move from exact FP32 (‖a−b‖/‖b‖).
+for b in 1 256; do
+  timeout 300 "$C/bin/kiln" exec --onnx=/tmp/resnet50_dyn.onnx --device=cuda --tf32 \
+    --shapes=input:${b}x3x224x224 --useCudaGraph --noDataTransfers --iterations=50 --duration=2 \
+    >"$OUT/r50_tf32_b$b.log" 2>&1 || tail -3 "$OUT/r50_tf32_b$b.log"
+  med=$(grep -E 'GPU Compute Time' "$OUT/r50_tf32_b$b.log" | grep -oE "median = [0-9.]+" | grep -oE "[0-9.]+")
+  r50+=("kiln  resnet50 tf32 batch $b: GPU compute median ${med:-?} ms")
+done
+for m in resnet50 bert_small; do
+  ins=""
+  for f in "$M/$m".*.npy; do
+    n=$(basename "$f" .npy); n=${n#$m.}
+    [ "$n" = output ] && continue
+    ins="$ins${ins:+,}$n:$f"
+  done
+  rm -rf "/tmp/t/$m"; mkdir -p "/tmp/t/$m"
+  timeout 300 "$C/bin/kiln" exec --onnx="$M/$m.onnx" --device=cuda --tf32 --loadInputs="$ins" \
+    --saveOutputs="/tmp/t/$m" --iterations=5 --duration=0 >"$OUT/$m.tf32.log" 2>&1
+  r50+=("kiln  $m tf32 vs reference: $(python3 -c "
+import sys, glob, numpy as np
+ref = np.load('$M/$m.output.npy').astype(np.float64)
+got = np.load(glob.glob('/tmp/t/$m/*.npy')[0]).astype(np.float64).reshape(ref.shape)
+print(f'rel_l2={np.linalg.norm(got-ref)/np.linalg.norm(ref):.2e} max={np.abs(got-ref).max():.2e}')
+" 2>&1 | tail -1)")
+done
 
 echo
 echo "================ summary ================"

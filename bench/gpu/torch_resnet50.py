@@ -2,7 +2,7 @@
 numbers that bench/gpu/run_on_device.sh prints beside kiln's (same machine, same call). With
 an argument, also exports the model (random weights) to that ONNX file with a dynamic batch,
 for kiln to run the same network.
-TF32 is off on both sides: kiln's FP32 engines compute in full FP32.
+FP32 with TF32 off (kiln's default: full FP32), then with TF32 on (kiln --tf32).
 Median GPU time of 100 runs (CUDA events) after warm-up."""
 import statistics
 import sys
@@ -41,12 +41,15 @@ def main():
     model = model.cuda()
     with torch.inference_mode():
         compiled = torch.compile(model)
-        for batch in (1, 32, 256):
-            x = torch.randn(batch, 3, 224, 224, device="cuda")
-            eager = median_ms(model, x)
-            comp = median_ms(compiled, x)
-            print(f"torch resnet50 fp32 batch {batch}: eager {eager:.3f} ms, "
-                  f"torch.compile {comp:.3f} ms", flush=True)
+        for tf32, batches in ((False, (1, 32, 256)), (True, (1, 256))):
+            torch.backends.cudnn.allow_tf32 = tf32
+            torch.backends.cuda.matmul.allow_tf32 = tf32
+            for batch in batches:
+                x = torch.randn(batch, 3, 224, 224, device="cuda")
+                eager = median_ms(model, x)
+                comp = median_ms(compiled, x)
+                print(f"torch resnet50 {'tf32' if tf32 else 'fp32'} batch {batch}: eager "
+                      f"{eager:.3f} ms, torch.compile {comp:.3f} ms", flush=True)
     sys.stdout.flush()
 
 

@@ -66,7 +66,8 @@ enum class MemoryPoolType : int32_t {
 
 //! Shapes a dynamic engine accepts (TensorRT's IOptimizationProfile): for every input with -1
 //! extents, the smallest, tuned-for (opt) and largest shape; for every shape-tensor input (an
-//! int32/int64 input whose values decide shapes, e.g. a Reshape's target shape), the smallest,
+//! int32/int64 or float32 input whose values decide shapes, e.g. a Reshape's target shape or a
+//! Resize's scales), the smallest,
 //! tuned-for and largest values. The engine's kernels are tuned for the opt shapes and its
 //! activation memory is sized for the largest. Create one with Builder::createOptimizationProfile
 //! and add it to a BuilderConfig; an engine may have several.
@@ -85,8 +86,15 @@ class OptimizationProfile {
   //! Values @p which of shape-tensor input @p input (one per element).
   bool setShapeValues(std::string_view input, OptProfileSelector which,
                       std::span<const int64_t> values);
+  //! Values @p which of a float32 shape-tensor input: one whose values decide shapes although
+  //! they are not integers (a Resize's scales, a OneHot's depth; a kiln extension of TensorRT's
+  //! int-only shape tensors). The engine is specialized to them like to int values.
+  bool setShapeValues(std::string_view input, OptProfileSelector which,
+                      std::span<const float> values);
   //! Empty when not set.
   std::vector<int64_t> getShapeValues(std::string_view input, OptProfileSelector which) const;
+  //! The float32 values; empty when not set.
+  std::vector<float> getFloatShapeValues(std::string_view input, OptProfileSelector which) const;
 
   //! True when every input given has all three shapes (or values) of one rank (length), with
   //! min <= opt <= max in every position.

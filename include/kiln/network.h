@@ -45,7 +45,8 @@ class Tensor {
   //! True for an int32/int64 network input of rank 0 or 1 that some layer reads at an input
   //! whose values decide shapes (a Shuffle's shape, a Slice's bounds, a Reduce's axes, ...):
   //! the build needs its values, given by an optimization profile
-  //! (OptimizationProfile::setShapeValues; kiln --optShapes), as in TensorRT.
+  //! (OptimizationProfile::setShapeValues; kiln --optShapes), as in TensorRT. Also for such a
+  //! float32 input (a Resize's scales, a OneHot's depth), which TensorRT does not have.
   bool isShapeTensor() const;
   //! The layer that writes this tensor (null for network inputs).
   Layer producer() const;
@@ -105,6 +106,7 @@ enum class LayerType : int32_t {
   kNMS,
   kCOMPRESS,  //!< kiln's own (ONNX Compress)
   kUNIQUE,    //!< kiln's own (ONNX Unique)
+  kRANGE,     //!< kiln's own (ONNX Range with bounds from shape tensors)
 };
 
 std::string_view toString(LayerType type) noexcept;
@@ -602,6 +604,8 @@ class ResizeLayer : public Layer {
   bool excludeOutside() const;
   //! kTF_CROP_AND_RESIZE: 2 * rank values, the starts of every dimension then the ends, as
   //! fractions of (input length - 1). Default: empty (the transformation then fails).
+  //! setInput(2, roi) with a float32 tensor of those values (after input 1) takes them at run
+  //! time instead.
   void setRegionOfInterest(std::span<const float> roi);
   std::vector<float> regionOfInterest() const;
   //! kTF_CROP_AND_RESIZE: the value of outputs that map outside the input (default 0).
@@ -679,6 +683,14 @@ class GridSampleLayer : public Layer {
 //! Keeps the upper (j - i >= k) or lower (j - i <= k) triangle of the last two dimensions and
 //! zeroes the rest (ONNX Trilu). Any data type. setInput(1, k) with an int32/int64 scalar
 //! tensor gives k at run time instead of setK.
+//! start, start + delta, ... up to limit (excluded): a vector of max(ceil((limit - start) /
+//! delta), 0) elements (ONNX Range). start, limit and delta are scalars of one type (float32,
+//! int32 or int64) that decide the length, so each is a constant or a shape-tensor network input
+//! (Tensor::isShapeTensor). No settings.
+class RangeLayer : public Layer {
+  KILN_LAYER_HANDLE(RangeLayer, kRANGE)
+};
+
 class TriluLayer : public Layer {
   KILN_LAYER_HANDLE(TriluLayer, kTRILU)
   void setUpper(bool upper);
@@ -993,6 +1005,8 @@ class NetworkDefinition {
   GridSampleLayer addGridSample(Tensor input, Tensor grid);
   //! kiln's own layer (ONNX Trilu); @p k: the diagonal offset.
   TriluLayer addTrilu(Tensor input, bool upper, int64_t k = 0);
+  //! kiln's own layer (ONNX Range): start, start + delta, ... before limit.
+  RangeLayer addRange(Tensor start, Tensor limit, Tensor delta);
   //! @p inputs: @p nbInputs tensors (1 to 16), one per term of @p equation.
   EinsumLayer addEinsum(const Tensor* inputs, int32_t nbInputs, std::string_view equation);
   //! kiln's own layer (ONNX NegativeLogLikelihoodLoss / SoftmaxCrossEntropyLoss).

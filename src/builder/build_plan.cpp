@@ -9,6 +9,7 @@
 #include "builder/passes/pass_manager.h"
 #include "builder/tactics/tactic_selector.h"
 #include "core/error.h"
+#include "ir/math_mode.h"
 #include "ir/op_registry.h"
 #include "plan/plan_io.h"
 
@@ -27,10 +28,26 @@ ir::Graph optimizeGraph(ir::Graph graph, const detail::BuilderConfigData& config
   return graph;
 }
 
+namespace {
+
+// Marks the matrix nodes whose FP32 products may run on TF32 tensor cores (kernels read the
+// attribute, so the choice is stored with each node in the plan).
+void allowTf32(ir::Graph& graph) {
+  for (ir::Node& node : graph.nodes) {
+    if (node.op == "Convolution" || node.op == "Deconvolution" || node.op == "FullyConnected" ||
+        node.op == "MatrixMultiply" || node.op == "Attention") {
+      node.attrs.set(ir::kAllowTf32, int64_t{1});
+    }
+  }
+}
+
+}  // namespace
+
 plan::EnginePlan finishPlan(ir::Graph graph, const detail::BuilderConfigData& config,
                             const Reporter& reporter) {
   plan::EnginePlan plan;
   plan.graph = std::move(graph);
+  if (config.device == DeviceType::kGPU && config.flag(BuilderFlag::kTF32)) allowTf32(plan.graph);
   TacticChoice choice = selectTactics(plan.graph, config, reporter);
   plan.tactics = std::move(choice.tactics);
   plan.memory = planMemory(plan.graph, plan.tactics);

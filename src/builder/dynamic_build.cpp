@@ -54,18 +54,28 @@ void checkProfile(const ir::Graph& network, const std::vector<plan::InputRange>&
       fail(ErrorCode::kINVALID_ARGUMENT, where(range.name), "the network has no such input");
     }
     if (range.shapeTensor) {
-      if ((input->dtype != DataType::kINT32 && input->dtype != DataType::kINT64) ||
+      const bool isFloat = input->dtype == DataType::kFLOAT;
+      if ((input->dtype != DataType::kINT32 && input->dtype != DataType::kINT64 && !isFloat) ||
           input->dims.nbDims > 1 || hasDynamicExtent(input->dims)) {
         fail(ErrorCode::kINVALID_ARGUMENT, where(range.name),
-             "values are given, but only an int32/int64 input of fixed rank-0 or rank-1 shape "
-             "can be a shape tensor (it is ",
+             "values are given, but only an int32/int64/float32 input of fixed rank-0 or rank-1 "
+             "shape can be a shape tensor (it is ",
              toString(input->dtype), " ", toString(input->dims), ")");
       }
       for (OptProfileSelector which : kSelectors) {
-        const auto& values = range.values[static_cast<std::size_t>(which)];
-        if (static_cast<int64_t>(values.size()) != volume(input->dims)) {
-          fail(ErrorCode::kINVALID_ARGUMENT, where(range.name), selectorName(which), " has ",
-               values.size(), " values; the input holds ", volume(input->dims));
+        const auto at = static_cast<std::size_t>(which);
+        // Float values for an int input (or the reverse) would be converted silently otherwise.
+        const std::size_t wrongKind =
+            isFloat ? range.values[at].size() : range.floatValues[at].size();
+        if (wrongKind != 0) {
+          fail(ErrorCode::kINVALID_ARGUMENT, where(range.name), selectorName(which), " is given ",
+               isFloat ? "int" : "float", " values; the input is ", toString(input->dtype),
+               " (setShapeValues with ", isFloat ? "float" : "int64_t", " values)");
+        }
+        const std::size_t count = isFloat ? range.floatValues[at].size() : range.values[at].size();
+        if (static_cast<int64_t>(count) != volume(input->dims)) {
+          fail(ErrorCode::kINVALID_ARGUMENT, where(range.name), selectorName(which), " has ", count,
+               " values; the input holds ", volume(input->dims));
         }
       }
       continue;

@@ -24,8 +24,9 @@ void checkShapeInputsKnown(const ir::Graph& graph) {
       const ir::ValueId v = node.inputs[static_cast<std::size_t>(slot)];
       if (v == ir::kNoValue || ir::knownConstantData(graph, v) != nullptr) continue;
       const ir::Value& value = graph.value(v);
-      const bool integer = value.dtype == DataType::kINT32 || value.dtype == DataType::kINT64;
-      if (graph.isGraphInput(v) && integer) {
+      const bool valuesType = value.dtype == DataType::kINT32 || value.dtype == DataType::kINT64 ||
+                              value.dtype == DataType::kFLOAT;
+      if (graph.isGraphInput(v) && valuesType) {
         fail(ErrorCode::kINVALID_ARGUMENT, "network input '", value.name,
              "' decides the output shape of layer '", node.name, "' (", node.op, ") at its input ",
              slot,
@@ -35,8 +36,8 @@ void checkShapeInputsKnown(const ir::Graph& graph) {
       }
       fail(ErrorCode::kINVALID_ARGUMENT, "layer '", node.name, "' (", node.op, "): input ", slot,
            " ('", value.name, "') decides the output shape, so it must be a constant",
-           integer ? " or a shape-tensor network input (one with optimization profile values)"
-                   : " (only int32/int64 network inputs can be shape tensors)",
+           valuesType ? " or a shape-tensor network input (one with optimization profile values)"
+                      : " (only int32/int64/float32 network inputs can be shape tensors)",
            "; it is computed at run time here");
     }
   }

@@ -66,6 +66,18 @@ bool OptimizationProfile::setShapeValues(std::string_view input, OptProfileSelec
   return true;
 }
 
+bool OptimizationProfile::setShapeValues(std::string_view input, OptProfileSelector which,
+                                         std::span<const float> values) {
+  if (input.empty() || static_cast<uint32_t>(which) > 2 ||
+      values.size() > static_cast<std::size_t>(Dims::kMaxRank)) {
+    return false;
+  }
+  plan::InputRange& range = data_->input(input);
+  range.shapeTensor = true;
+  range.floatValues[static_cast<std::size_t>(which)].assign(values.begin(), values.end());
+  return true;
+}
+
 std::vector<int64_t> OptimizationProfile::getShapeValues(std::string_view input,
                                                          OptProfileSelector which) const {
   const plan::InputRange* range = data_->find(input);
@@ -73,15 +85,34 @@ std::vector<int64_t> OptimizationProfile::getShapeValues(std::string_view input,
   return range->values[static_cast<std::size_t>(which)];
 }
 
+std::vector<float> OptimizationProfile::getFloatShapeValues(std::string_view input,
+                                                            OptProfileSelector which) const {
+  const plan::InputRange* range = data_->find(input);
+  if (range == nullptr || static_cast<uint32_t>(which) > 2) return {};
+  const auto& values = range->floatValues[static_cast<std::size_t>(which)];
+  return {values.begin(), values.end()};
+}
+
+namespace {
+
+// min <= opt <= max in every position, of as many values each (NaN is never ordered).
+template <typename T>
+bool orderedValues(const std::array<std::vector<T>, 3>& values) {
+  const auto& [min, opt, max] = values;
+  if (min.size() != opt.size() || opt.size() != max.size()) return false;
+  for (std::size_t i = 0; i < min.size(); ++i) {
+    if (!(min[i] <= opt[i] && opt[i] <= max[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 bool OptimizationProfile::isValid() const {
   if (data_->inputs.empty()) return false;
   for (const plan::InputRange& range : data_->inputs) {
     if (range.shapeTensor) {
-      const auto& [min, opt, max] = range.values;
-      if (min.size() != opt.size() || opt.size() != max.size()) return false;
-      for (std::size_t i = 0; i < min.size(); ++i) {
-        if (min[i] > opt[i] || opt[i] > max[i]) return false;
-      }
+      if (!orderedValues(range.values) || !orderedValues(range.floatValues)) return false;
       continue;
     }
     const auto& [min, opt, max] = range.dims;

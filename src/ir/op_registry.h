@@ -144,7 +144,7 @@ struct OpSchema {
   //! be known when the engine is built, as constants or as shape-tensor network inputs given
   //! values by an optimization profile. Shape inference sees them as constData when known and
   //! gives unknown (-1) extents where they decide them otherwise.
-  std::vector<int32_t> shapeInputs;
+  std::vector<int32_t> shapeInputs = {};
 };
 
 //! All ops known to this build. Filled once, at first use, by the op families of src/ops.

@@ -65,6 +65,7 @@ constexpr std::array kLayerTypeNames = {
     LayerTypeName{LayerType::kNMS, "NMS"},
     LayerTypeName{LayerType::kCOMPRESS, "Compress"},
     LayerTypeName{LayerType::kUNIQUE, "Unique"},
+    LayerTypeName{LayerType::kRANGE, "Range"},
 };
 }  // namespace
 
@@ -412,7 +413,8 @@ bool Tensor::isShapeTensor() const {
     const ir::Graph& graph = net.graph();
     const ir::Value& value = graph.value(id);
     return graph.isGraphInput(id) &&
-           (value.dtype == DataType::kINT32 || value.dtype == DataType::kINT64) &&
+           (value.dtype == DataType::kINT32 || value.dtype == DataType::kINT64 ||
+            value.dtype == DataType::kFLOAT) &&
            value.dims.nbDims >= 0 && value.dims.nbDims <= 1 &&
            ir::shapeInputUse(graph, id).first != ir::kNoNode;
   });

@@ -1,7 +1,7 @@
 // OneHot: inputs [indices (INT32, INT64 or FLOAT), values ([off, on], any type), depth (constant
-// scalar or one-element vector: INT32, INT64 or FLOAT)], attribute "axis". ONNX OneHot: the
-// output has the indices' shape with depth inserted at axis; output[..., d, ...] is on where d
-// equals the index (negative indices count from the end; float ones are truncated) and off
+// or shape-tensor scalar or one-element vector: INT32, INT64 or FLOAT)], attribute "axis". ONNX
+// OneHot: the output has the indices' shape with depth inserted at axis; output[..., d, ...] is on
+// where d equals the index (negative indices count from the end; float ones are truncated) and off
 // elsewhere; an index outside [-depth, depth) gives a row of off values.
 #include <cmath>
 #include <cstring>
@@ -66,9 +66,6 @@ void inferOneHot(ir::InferContext& ctx) {
     ctx.fail("the depth must be a scalar (or one-element vector), not of shape ",
              toString(depth.dims));
   }
-  if (depth.constData == nullptr) {
-    ctx.fail("the depth must be a constant: the output shape is fixed when the engine is built");
-  }
   const int32_t r = indices.dims.nbDims;
   if (r + 1 > Dims::kMaxRank) {
     ctx.fail("indices of rank ", r, " would give an output of more than ", Dims::kMaxRank,
@@ -79,12 +76,15 @@ void inferOneHot(ir::InferContext& ctx) {
     ctx.fail("axis ", axis, " is out of range for indices of shape ", toString(indices.dims),
              " (valid: ", -(r + 1), " to ", r, ")");
   }
-  const int64_t d = withLayerContext(ctx, [&] { return depthOf(depth.dtype, depth.constData); });
+  // A shape-tensor network input's depth is known once the build gives its value.
+  const int64_t d = depth.constData == nullptr ? -1 : withLayerContext(ctx, [&] {
+    return depthOf(depth.dtype, depth.constData);
+  });
   const auto at = static_cast<int32_t>(axis < 0 ? axis + r + 1 : axis);
   Dims out;
   out.nbDims = r + 1;
   for (int32_t k = 0, j = 0; k <= r; ++k) out[k] = k == at ? d : indices.dims[j++];
-  withLayerContext(ctx, [&] { checkedVolume(out, "the output"); });
+  if (d >= 0) withLayerContext(ctx, [&] { checkedVolume(out, "the output"); });
   ctx.setOutput(0, values.dtype, out);
 }
 
@@ -124,7 +124,8 @@ void registerOneHotOps(ir::OpRegistry& registry) {
                 .maxInputs = 3,
                 .nbOutputs = 1,
                 .infer = inferOneHot,
-                .reference = runOneHot});
+                .reference = runOneHot,
+                .shapeInputs = {2}});
 }
 
 }  // namespace kiln::ops

@@ -26,6 +26,7 @@ void registerScatterOps(ir::OpRegistry& registry);        // Scatter
 void registerCumulativeOps(ir::OpRegistry& registry);     // Cumulative
 void registerOneHotOps(ir::OpRegistry& registry);         // OneHot
 void registerTriluOps(ir::OpRegistry& registry);          // Trilu
+void registerRangeOps(ir::OpRegistry& registry);          // Range
 void registerLossOps(ir::OpRegistry& registry);           // Loss
 void registerQuantizeOps(ir::OpRegistry& registry);       // Quantize, Dequantize
 void registerDeterminantOps(ir::OpRegistry& registry);    // Determinant
@@ -65,6 +66,7 @@ inline void registerAllOps(ir::OpRegistry& registry) {
   registerCumulativeOps(registry);
   registerOneHotOps(registry);
   registerTriluOps(registry);
+  registerRangeOps(registry);
   registerLayerNormOps(registry);
   registerAttentionOps(registry);
   registerPointwiseChainOps(registry);

@@ -3,8 +3,10 @@
 // "nearest_rounding" (ResizeRoundMode), "cubic_coeff", "exclude_outside", "roi" and
 // "extrapolation_value" (kTF_CROP_AND_RESIZE), and the output shape as
 // "output_dims" (Dims) or "scales" (doubles) when input 1 is absent. Input 1, when present, is a
-// constant vector of float32 scales or of int32/int64 output dimensions (these may also come
-// from a shape-tensor network input: unknown extents until the build gives its values).
+// constant vector of float32 scales or of int32/int64 output dimensions (either may also come
+// from a shape-tensor network input: unknown extents until the build gives its values). Input 2,
+// when present, is the region of interest of kTF_CROP_AND_RESIZE as a float32 tensor read at run
+// time (it replaces "roi"; it does not change the output shape).
 //
 // The semantics are ONNX Resize's (opsets 10 to 19 without antialias and axes), as its reference
 // implementation computes them: every dimension is resampled on its own
@@ -54,9 +56,16 @@ struct ShapeInput {
   const void* data = nullptr;
 };
 
+// Input 2 (the region of interest at run time) as shape inference and the kernel see it.
+struct RoiInput {
+  bool present = false;
+  const void* data = nullptr;  // null in shape inference while computed at run time
+};
+
 // Reads the settings and works out the scales and output shape of input shape @p in. Throws
 // kINVALID_ARGUMENT saying what is wrong (shape inference prefixes the layer).
-ResizeParams resizeParams(const ir::Attributes& attrs, const Dims& in, const ShapeInput& shape) {
+ResizeParams resizeParams(const ir::Attributes& attrs, const Dims& in, const ShapeInput& shape,
+                          const RoiInput& roi = {}) {
   ResizeParams p;
   p.mode = attrs.getEnum("mode", InterpolationMode::kNEAREST);
   p.transform = attrs.getEnum("coordinate_transformation", CT::kASYMMETRIC);
@@ -85,7 +94,16 @@ ResizeParams resizeParams(const ir::Attributes& attrs, const Dims& in, const Sha
 
   const int32_t r = in.nbDims;
   if (p.transform == CT::kTF_CROP_AND_RESIZE) {
-    p.roi = attrs.getFloats("roi");
+    if (!roi.present) {
+      p.roi = attrs.getFloats("roi");
+    } else if (roi.data != nullptr) {
+      const auto* values = static_cast<const float*>(roi.data);
+      p.roi.assign(values, values + 2 * r);  // shape inference checked the count
+    } else {
+      // Known only at run time; it does not change the output shape.
+      p.roi.assign(static_cast<std::size_t>(2 * r), 0.0);
+      std::fill(p.roi.begin() + r, p.roi.end(), 1.0);
+    }
     p.extrapolation = attrs.getFloat("extrapolation_value", 0.0);
     if (static_cast<int32_t>(p.roi.size()) != 2 * r) {
       fail(ErrorCode::kINVALID_ARGUMENT, "tf_crop_and_resize needs a region of interest of ", 2 * r,
@@ -306,13 +324,26 @@ DimTaps dimTaps(const ResizeParams& p, int32_t d, int64_t inLength, int64_t outL
 
 void inferResize(ir::InferContext& ctx) {
   const auto& in = ctx.input(0);
+  RoiInput roi;
+  if (ctx.hasInput(2)) {
+    const auto& t = ctx.input(2);
+    if (t.dtype != DataType::kFLOAT || t.dims.nbDims != 1 || t.dims[0] != 2 * in.dims.nbDims) {
+      ctx.fail("input 2 (the region of interest) must be a float32 vector of ", 2 * in.dims.nbDims,
+               " values (a start and an end per dimension), not ", toString(t.dtype), " of shape ",
+               toString(t.dims));
+    }
+    roi = {true, t.constData};
+  }
   ShapeInput shape;
   if (ctx.hasInput(1)) {
     const auto& s = ctx.input(1);
     shape = {true, s.dtype, s.dims, s.constData};
-    if (s.constData == nullptr && (s.dtype == DataType::kINT32 || s.dtype == DataType::kINT64) &&
+    if (s.constData == nullptr &&
+        (s.dtype == DataType::kINT32 || s.dtype == DataType::kINT64 ||
+         s.dtype == DataType::kFLOAT) &&
         s.dims.nbDims == 1 && s.dims[0] == in.dims.nbDims) {
-      // Output dimensions from a shape-tensor network input: known once the build gives values.
+      // Output dimensions or scales from a shape-tensor network input: known once the build
+      // gives values.
       Dims out = in.dims;
       for (int32_t d = 0; d < out.nbDims; ++d) out[d] = -1;
       ctx.setOutput(0, in.dtype, out);
@@ -320,7 +351,7 @@ void inferResize(ir::InferContext& ctx) {
     }
   }
   const ResizeParams p = withLayerContext(ctx, [&] {
-    ResizeParams params = resizeParams(ctx.attrs(), in.dims, shape);
+    ResizeParams params = resizeParams(ctx.attrs(), in.dims, shape, roi);
     checkedVolume(params.outDims, "the output");
     return params;
   });
@@ -399,7 +430,9 @@ void runResize(const ir::KernelContext& ctx) {
     const auto& s = ctx.input(1);
     shape = {true, s.dtype, s.dims, s.data};
   }
-  const ResizeParams p = resizeParams(ctx.attrs(), in.dims, shape);
+  RoiInput roi;
+  if (ctx.hasInput(2)) roi = {true, ctx.input(2).data};
+  const ResizeParams p = resizeParams(ctx.attrs(), in.dims, shape, roi);
   if (out.count() == 0) return;
   std::vector<DimTaps> taps;
   for (int32_t d = 0; d < in.dims.nbDims; ++d) {
@@ -430,7 +463,7 @@ void runResize(const ir::KernelContext& ctx) {
 void registerResizeOps(ir::OpRegistry& registry) {
   registry.add({.name = "Resize",
                 .minInputs = 1,
-                .maxInputs = 2,
+                .maxInputs = 3,
                 .nbOutputs = 1,
                 .infer = inferResize,
                 .reference = runResize,

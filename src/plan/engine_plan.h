@@ -36,6 +36,9 @@ struct InputRange {
   bool shapeTensor = false;
   std::array<Dims, 3> dims;
   std::array<std::vector<int64_t>, 3> values;
+  //! The values of a float32 shape-tensor input (a Resize's scales, a OneHot's depth), which
+  //! keep values[] empty; doubles hold every float exactly.
+  std::array<std::vector<double>, 3> floatValues;
 };
 
 //! One optimization profile of a dynamic engine. Every profile runs the same graph; only the

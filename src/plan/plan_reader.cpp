@@ -2,6 +2,7 @@
 // shape is checked before use, and the graph's shapes are re-inferred and compared, so a
 // corrupted or hostile plan yields an error, never a crash or an out-of-bounds access.
 #include <algorithm>
+#include <bit>
 #include <set>
 
 #include "core/aligned_buffer.h"
@@ -299,12 +300,23 @@ std::vector<int64_t> readValues(ByteReader& r) {
   return values;
 }
 
-bool ordered(int64_t a, int64_t b, int64_t c) {
+template <typename T>
+bool ordered(T a, T b, T c) {
   return a <= b && b <= c;
 }
 
 // A shape-tensor input lives in the graph as the constant of its name; its values, the ones
 // the profile's opt gives, must be what is stored.
+std::vector<double> constantFloatValues(const ir::Value& value) {
+  std::vector<double> values(static_cast<std::size_t>(volume(value.dims)));
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    float x = 0;
+    std::memcpy(&x, value.constant->data() + i * sizeof(x), sizeof(x));
+    values[i] = x;
+  }
+  return values;
+}
+
 std::vector<int64_t> constantValues(const ir::Value& value) {
   std::vector<int64_t> values(static_cast<std::size_t>(volume(value.dims)));
   for (std::size_t i = 0; i < values.size(); ++i) {
@@ -325,23 +337,30 @@ void checkRange(ByteReader& r, const InputRange& input, const ir::Graph& graph) 
     if (candidate.name == input.name) value = &candidate;
   }
   if (input.shapeTensor) {
+    const bool isFloat = value != nullptr && value->dtype == DataType::kFLOAT;
     if (value == nullptr || !value->isConstant() ||
-        (value->dtype != DataType::kINT32 && value->dtype != DataType::kINT64) ||
+        (value->dtype != DataType::kINT32 && value->dtype != DataType::kINT64 && !isFloat) ||
         value->dims.nbDims > 1) {
-      r.corrupt("shape-tensor input '" + input.name + "' is not an int32/int64 constant of rank " +
-                "0 or 1 in the graph");
+      r.corrupt("shape-tensor input '" + input.name +
+                "' is not an int32/int64/float32 constant of rank 0 or 1 in the graph");
     }
     const auto count = static_cast<std::size_t>(volume(value->dims));
-    for (const auto& values : input.values) {
-      if (values.size() != count) {
-        r.corrupt("shape-tensor input '" + input.name + "' has " + std::to_string(values.size()) +
-                  " values in a profile; its shape holds " + std::to_string(count));
+    for (std::size_t s = 0; s < 3; ++s) {
+      const std::size_t n = isFloat ? input.floatValues[s].size() : input.values[s].size();
+      const std::size_t other = isFloat ? input.values[s].size() : input.floatValues[s].size();
+      if (n != count || other != 0) {
+        r.corrupt("shape-tensor input '" + input.name + "' has " + std::to_string(n + other) +
+                  (other != 0 ? " values of the wrong type" : " values") +
+                  " in a profile; its shape holds " + std::to_string(count) + " of " +
+                  std::string(toString(value->dtype)));
       }
     }
     for (std::size_t i = 0; i < count; ++i) {
-      if (!ordered(input.values[0][i], input.values[1][i], input.values[2][i])) {
-        r.corrupt("shape-tensor input '" + input.name + "' has min > opt or opt > max");
-      }
+      const bool inOrder =
+          isFloat
+              ? ordered(input.floatValues[0][i], input.floatValues[1][i], input.floatValues[2][i])
+              : ordered(input.values[0][i], input.values[1][i], input.values[2][i]);
+      if (!inOrder) r.corrupt("shape-tensor input '" + input.name + "' has min > opt or opt > max");
     }
     return;
   }
@@ -375,9 +394,18 @@ std::vector<Profile> readProfiles(std::span<const std::byte> section, const ir::
     for (uint32_t i = 0; i < nbInputs; ++i) {
       InputRange input;
       input.name = r.getString();
-      input.shapeTensor = r.get<uint8_t>() != 0;
+      const auto kind = r.get<uint8_t>();  // 0: extents, 1: int values, 2: float values
+      if (kind > 2) r.corrupt("input '" + input.name + "' is of unknown kind");
+      input.shapeTensor = kind != 0;
       for (Dims& dims : input.dims) dims = readDims(r);
-      for (auto& values : input.values) values = readValues(r);
+      for (std::size_t s = 0; s < 3; ++s) {
+        std::vector<int64_t> slots = readValues(r);
+        if (kind != 2) {
+          input.values[s] = std::move(slots);
+          continue;
+        }
+        for (int64_t slot : slots) input.floatValues[s].push_back(std::bit_cast<double>(slot));
+      }
       checkRange(r, input, graph);
       if (p > 0 && (i >= profiles[0].inputs.size() || profiles[0].inputs[i].name != input.name ||
                     profiles[0].inputs[i].shapeTensor != input.shapeTensor)) {
@@ -406,14 +434,18 @@ std::vector<Profile> readProfiles(std::span<const std::byte> section, const ir::
   for (const InputRange& input : profiles[0].inputs) {
     for (const auto& value : graph.values) {
       if (value.name != input.name || value.isConstant() != input.shapeTensor) continue;
+      const bool isFloat = value.dtype == DataType::kFLOAT;
       if (input.shapeTensor &&
-          ((value.dtype != DataType::kINT32 && value.dtype != DataType::kINT64) ||
+          ((value.dtype != DataType::kINT32 && value.dtype != DataType::kINT64 && !isFloat) ||
            value.dims.nbDims > 1 ||
-           static_cast<std::size_t>(volume(value.dims)) != input.values[1].size())) {
+           static_cast<std::size_t>(volume(value.dims)) !=
+               (isFloat ? input.floatValues[1].size() : input.values[1].size()))) {
         r.corrupt("shape-tensor input '" + input.name + "' is stored twice");
       }
-      const bool same = input.shapeTensor ? constantValues(value) == input.values[1]
-                                          : value.dims == input.dims[1];
+      // Float values are stored as doubles of float32 values, so they compare exactly.
+      const bool same = !input.shapeTensor ? value.dims == input.dims[1]
+                        : isFloat          ? constantFloatValues(value) == input.floatValues[1]
+                                           : constantValues(value) == input.values[1];
       if (!same) r.corrupt("input '" + input.name + "' is not stored at profile 0's opt shape");
     }
   }

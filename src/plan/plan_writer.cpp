@@ -1,5 +1,7 @@
 // Serializes an EnginePlan. Layout: header (magic, versions, target, flags, section table,
 // header checksum), then the sections, each 64-byte aligned and checksummed.
+#include <algorithm>
+#include <bit>
 #include <variant>
 
 #include "plan/byte_io.h"
@@ -126,11 +128,22 @@ std::vector<std::byte> profilesSection(const std::vector<Profile>& profiles) {
     w.put<uint32_t>(static_cast<uint32_t>(profile.inputs.size()));
     for (const InputRange& input : profile.inputs) {
       w.putString(input.name);
-      w.put<uint8_t>(input.shapeTensor ? 1 : 0);
+      // 0: extents vary; 1: int shape-tensor values; 2: float32 ones, as doubles in the same
+      // 8-byte slots (plans without float shape tensors read as before).
+      const bool floats = std::any_of(input.floatValues.begin(), input.floatValues.end(),
+                                      [](const auto& values) { return !values.empty(); });
+      w.put<uint8_t>(!input.shapeTensor ? 0 : floats ? 2 : 1);
       for (const Dims& dims : input.dims) writeDims(w, dims);
-      for (const auto& values : input.values) {
-        w.put<uint32_t>(static_cast<uint32_t>(values.size()));
-        for (int64_t v : values) w.put<int64_t>(v);
+      if (floats) {
+        for (const auto& values : input.floatValues) {
+          w.put<uint32_t>(static_cast<uint32_t>(values.size()));
+          for (double v : values) w.put<int64_t>(std::bit_cast<int64_t>(v));
+        }
+      } else {
+        for (const auto& values : input.values) {
+          w.put<uint32_t>(static_cast<uint32_t>(values.size()));
+          for (int64_t v : values) w.put<int64_t>(v);
+        }
       }
     }
     w.put<uint32_t>(static_cast<uint32_t>(profile.tactics.size()));

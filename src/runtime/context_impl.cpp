@@ -41,7 +41,38 @@ std::string valuesText(const std::vector<int64_t>& values) {
   }
   return text + "]";
 }
+std::string valuesText(const std::vector<double>& values) {
+  std::string text = "[";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) text += ',';
+    text += floatText(values[i]);
+  }
+  return text + "]";
+}
+
 }  // namespace
+
+// The values of float32 shape-tensor input @p range at host address @p data, checked to lie in
+// the profile's range.
+std::vector<double> ContextImpl::floatBinding(const plan::InputRange& range,
+                                              const void* data) const {
+  const auto& min = range.floatValues[static_cast<std::size_t>(OptProfileSelector::kMIN)];
+  const auto& max = range.floatValues[static_cast<std::size_t>(OptProfileSelector::kMAX)];
+  std::vector<double> values(min.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    float x = 0;
+    std::memcpy(&x, static_cast<const std::byte*>(data) + i * sizeof(x), sizeof(x));
+    values[i] = x;
+  }
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (!(values[i] >= min[i] && values[i] <= max[i])) {
+      fail(ErrorCode::kINVALID_ARGUMENT, "shape-tensor input '", range.name, "': values ",
+           valuesText(values), " are outside optimization profile ", profile_, " (min ",
+           valuesText(min), ", max ", valuesText(max), ")");
+    }
+  }
+  return values;
+}
 
 ContextImpl::ContextImpl(std::shared_ptr<const EngineImpl> engine, const Engine& publicEngine,
                          ExecutionContextAllocationStrategy strategy)
@@ -131,7 +162,7 @@ std::vector<InputBinding> ContextImpl::bindings() const {
   for (const plan::InputRange& range : profile.inputs) {
     const int32_t io = engine_->findIO(range.name);
     const auto index = static_cast<std::size_t>(io);
-    InputBinding binding{range.name, range.shapeTensor, {}, {}};
+    InputBinding binding{range.name, range.shapeTensor, {}, {}, {}};
     if (!range.shapeTensor) {
       if (shapes_[index].nbDims < 0) {
         fail(ErrorCode::kINVALID_STATE, "input '", range.name,
@@ -146,6 +177,11 @@ std::vector<InputBinding> ContextImpl::bindings() const {
              "' has no address: set its values in host memory with setInputTensorAddress");
       }
       const ir::Value& value = engine_->base().graph().value(engine_->ioTensors()[index].value);
+      if (value.dtype == DataType::kFLOAT) {
+        binding.floatValues = floatBinding(range, data);
+        bindings.push_back(std::move(binding));
+        continue;
+      }
       const std::size_t count = range.values[0].size();
       binding.values.resize(count);
       for (std::size_t i = 0; i < count; ++i) {

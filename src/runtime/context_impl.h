@@ -61,6 +61,7 @@ class ContextImpl {
   //! The bindings of the current profile from the shapes and shape-tensor values set; throws
   //! kINVALID_STATE naming what is missing.
   std::vector<InputBinding> bindings() const;
+  std::vector<double> floatBinding(const plan::InputRange& range, const void* data) const;
   std::shared_ptr<const Specialization> currentSpecialization() const;
 
   std::shared_ptr<const EngineImpl> engine_;

@@ -1,6 +1,8 @@
 #include "runtime/specialization.h"
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <cstring>
 #include <limits>
 
@@ -22,12 +24,19 @@ std::size_t alignUp(uint64_t bytes) noexcept {
 
 }  // namespace
 
+std::string floatText(double value) {
+  std::array<char, 32> text{};
+  const auto result = std::to_chars(text.data(), text.data() + text.size(), value);
+  return {text.data(), result.ptr};
+}
+
 std::vector<InputBinding> bindingsAt(std::span<const plan::InputRange> inputs,
                                      OptProfileSelector which) {
   const auto index = static_cast<std::size_t>(which);
   std::vector<InputBinding> bindings;
   for (const plan::InputRange& input : inputs) {
-    bindings.push_back({input.name, input.shapeTensor, input.dims[index], input.values[index]});
+    bindings.push_back({input.name, input.shapeTensor, input.dims[index], input.values[index],
+                        input.floatValues[index]});
   }
   return bindings;
 }
@@ -38,6 +47,14 @@ bool hasShapeTensor(std::span<const plan::InputRange> inputs) {
 }
 
 ir::ConstantBytes shapeTensorBytes(const InputBinding& binding, DataType type) {
+  if (type == DataType::kFLOAT) {
+    std::vector<std::byte> bytes(binding.floatValues.size() * sizeof(float));
+    for (std::size_t i = 0; i < binding.floatValues.size(); ++i) {
+      const auto v = static_cast<float>(binding.floatValues[i]);
+      std::memcpy(bytes.data() + i * sizeof(v), &v, sizeof(v));
+    }
+    return std::make_shared<const std::vector<std::byte>>(std::move(bytes));
+  }
   std::vector<std::byte> bytes(binding.values.size() * elementSize(type));
   for (std::size_t i = 0; i < binding.values.size(); ++i) {
     const int64_t v = binding.values[i];
@@ -66,9 +83,11 @@ ir::Graph specializeGraph(const ir::Graph& source, std::span<const InputBinding>
     for (auto& value : graph.values) {
       if (value.name != binding.name || value.isConstant() != binding.shapeTensor) continue;
       if (binding.shapeTensor) {
-        if (static_cast<std::size_t>(volume(value.dims)) != binding.values.size()) {
+        const std::size_t given =
+            value.dtype == DataType::kFLOAT ? binding.floatValues.size() : binding.values.size();
+        if (static_cast<std::size_t>(volume(value.dims)) != given) {
           fail(ErrorCode::kINVALID_ARGUMENT, "shape-tensor input '", binding.name, "' takes ",
-               volume(value.dims), " values, not ", binding.values.size());
+               volume(value.dims), " values, not ", given);
         }
         value.constant = shapeTensorBytes(binding, value.dtype);
       } else {
@@ -89,9 +108,14 @@ ir::Graph specializeGraph(const ir::Graph& source, std::span<const InputBinding>
       if (!shapes.empty()) shapes += ", ";
       shapes += binding.name + ":";
       if (binding.shapeTensor) {
+        shapes += '[';
         for (std::size_t i = 0; i < binding.values.size(); ++i) {
-          shapes += i > 0 ? ',' : '[';
+          if (i > 0) shapes += ',';
           shapes += std::to_string(binding.values[i]);
+        }
+        for (std::size_t i = 0; i < binding.floatValues.size(); ++i) {
+          if (i > 0) shapes += ',';
+          shapes += floatText(binding.floatValues[i]);
         }
         shapes += "]";
       } else {

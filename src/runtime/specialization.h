@@ -23,6 +23,7 @@ struct InputBinding {
   bool shapeTensor = false;
   Dims dims;
   std::vector<int64_t> values;
+  std::vector<double> floatValues;  //!< those of a float32 shape tensor (values empty)
 
   friend bool operator==(const InputBinding&, const InputBinding&) = default;
 };
@@ -31,11 +32,14 @@ struct InputBinding {
 std::vector<InputBinding> bindingsAt(std::span<const plan::InputRange> inputs,
                                      OptProfileSelector which);
 
+//! @p value as short as it reads back exactly (float shape-tensor values in messages).
+std::string floatText(double value);
+
 //! True when some range of @p inputs is a shape-tensor input.
 bool hasShapeTensor(std::span<const plan::InputRange> inputs);
 
-//! The constant bytes of shape-tensor @p binding's values as @p type (int32 or int64); throws
-//! kINVALID_ARGUMENT when a value does not fit int32.
+//! The constant bytes of shape-tensor @p binding's values as @p type (int32, int64, or float32
+//! from its floatValues); throws kINVALID_ARGUMENT when a value does not fit int32.
 ir::ConstantBytes shapeTensorBytes(const InputBinding& binding, DataType type);
 
 //! @p graph with every binding applied (a dynamic input takes its shape, a shape-tensor

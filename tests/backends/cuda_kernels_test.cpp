@@ -113,8 +113,8 @@ std::vector<std::byte> runOnGpu(const backends::Kernel& kernel, const ir::Node& 
 }
 
 struct Options {
-  bool supported = true;               //!< what the tactic's supports() must answer
-  std::optional<DataType> outputType;  //!< Identity's requested output type
+  bool supported = true;                    //!< what the tactic's supports() must answer
+  std::optional<DataType> outputType = {};  //!< Identity's requested output type
 };
 
 // Checks CUDA tactic @p tactic of @p op on one node (see the file comment).

@@ -49,7 +49,9 @@ inline void expectGpuSupport(const std::string& op, std::string_view name,
                              const ir::Attributes& attrs, const std::vector<CheckInput>& inputs,
                              bool expected = true) {
   const auto supported = gpuTacticSupports(op, name, attrs, inputs);
-  if (supported) EXPECT_EQ(*supported, expected) << op << " tactic " << name;
+  if (supported) {
+    EXPECT_EQ(*supported, expected) << op << " tactic " << name;
+  }
 }
 
 //! Runs checkTactics and, where a GPU is present, expects tactic @p gpuTactic to have run.
@@ -59,7 +61,9 @@ inline CheckResult checkWithGpu(
     const std::function<void(std::vector<float>&)>& fixExpected = nullptr) {
   expectGpuSupport(op, gpuTactic, attrs, inputs);
   const CheckResult r = checkTactics(op, attrs, inputs, 2, referenceAttrs, fixExpected);
-  if (backends::gpuPresent()) EXPECT_GE(r.gpuTactics, 1) << op;
+  if (backends::gpuPresent()) {
+    EXPECT_GE(r.gpuTactics, 1) << op;
+  }
   return r;
 }
 

@@ -114,8 +114,12 @@ TEST_P(ReferenceModels, SameOutputsWithAndWithoutPasses) {
   }
 
   // The targets (#5): engine layer counts, and the transformer's fused nodes.
-  if (name == "resnet18") EXPECT_LE(on.layers, 25);
-  if (name == "mobilenet_v2") EXPECT_LE(on.layers, 60);
+  if (name == "resnet18") {
+    EXPECT_LE(on.layers, 25);
+  }
+  if (name == "mobilenet_v2") {
+    EXPECT_LE(on.layers, 60);
+  }
   if (name.rfind("bert_small", 0) == 0) {
     EXPECT_GT(on.count("Attention"), 0);
     EXPECT_GT(on.count("LayerNorm"), 0);

@@ -121,7 +121,7 @@ std::string withoutModelPath(std::string text, const TestCase& test) {
   return text;
 }
 
-// Shape-tensor inputs (Tensor::isShapeTensor: a Reshape's shape, a Slice's bounds, ...) get one
+// Shape-tensor inputs (Tensor::isShapeTensor: a Reshape's shape, a Resize's scales, ...) get one
 // optimization profile whose min, opt and max are the test's values; the other inputs keep the
 // fixed shapes the parser gave them. False when the profile is refused (the reason is logged).
 bool addShapeValueProfile(Builder& builder, const NetworkDefinition& network, BuilderConfig& config,
@@ -131,11 +131,17 @@ bool addShapeValueProfile(Builder& builder, const NetworkDefinition& network, Bu
     const Tensor input = network.input(i);
     if (!input.isShapeTensor()) continue;
     for (std::size_t t = 0; t < test.inputs.size() && t < data.inputs.size(); ++t) {
-      if (test.inputs[t].name != input.name() || data.inputs[t].isFloat) continue;
+      if (test.inputs[t].name != input.name()) continue;
       if (profile == nullptr) profile = builder.createOptimizationProfile();
+      // Float ones (a Resize's scales, a OneHot's depth) as float32, the input's type.
+      const std::vector<float> floats(data.inputs[t].floats.begin(), data.inputs[t].floats.end());
       for (OptProfileSelector which :
            {OptProfileSelector::kMIN, OptProfileSelector::kOPT, OptProfileSelector::kMAX}) {
-        profile->setShapeValues(input.name(), which, data.inputs[t].ints);
+        if (data.inputs[t].isFloat) {
+          profile->setShapeValues(input.name(), which, floats);
+        } else {
+          profile->setShapeValues(input.name(), which, data.inputs[t].ints);
+        }
       }
     }
   }

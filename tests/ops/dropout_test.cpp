@@ -49,7 +49,9 @@ Outcome runDropout(float ratio, bool training) {
   context->setTensorAddress("mask", out.mask.data());
   out.ok = context->enqueueV3();
   out.errors = f.logger.errors();
-  if (out.ok) EXPECT_EQ(out.y, in.floats());
+  if (out.ok) {
+    EXPECT_EQ(out.y, in.floats());
+  }
   return out;
 }
 

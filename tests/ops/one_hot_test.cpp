@@ -172,12 +172,20 @@ TEST(OneHot, BadInputsNameTheLayer) {
   auto values = [](NetworkFixture& f) {
     return f.net().addInput("values", DataType::kFLOAT, Dims{2});
   };
-  expectInvalid(
-      [&](NetworkFixture& f) {
-        return f.net().addOneHot(indices(f), values(f),
-                                 f.net().addInput("depth", DataType::kINT32, Dims{}), -1);
-      },
-      "layer 'OneHot_0' (OneHot): the depth must be a constant");
+  {
+    // A network input's depth is a shape tensor: the build needs its value from a profile.
+    NetworkFixture f;
+    auto depth = f.net().addInput("depth", DataType::kINT32, Dims{});
+    auto layer = f.net().addOneHot(indices(f), values(f), depth, -1);
+    ASSERT_TRUE(layer) << f.logger.errors();
+    EXPECT_EQ(layer.output(0).dimensions(), (Dims{2, 3, -1}));
+    EXPECT_TRUE(depth.isShapeTensor());
+    f.net().markOutput(layer.output(0));
+    auto config = f.builder.createBuilderConfig();
+    EXPECT_TRUE(f.builder.buildSerializedNetwork(f.net(), *config).empty());
+    EXPECT_TRUE(f.logger.hasError("network input 'depth' decides the output shape of layer"))
+        << f.logger.errors();
+  }
   expectInvalid(
       [&](NetworkFixture& f) {
         return f.net().addOneHot(indices(f), values(f), depthConstant(f.net(), -2), -1);

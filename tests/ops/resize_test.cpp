@@ -97,6 +97,10 @@ double interpolate1d(const std::vector<double>& data, double scale, int64_t outL
       xo = inWidth / 2 * (1 - adjustment) + (xd + 0.5) / scale - 0.5;
       break;
     }
+    case CT::kTF_CROP_AND_RESIZE:
+      ADD_FAILURE() << "this 1-d model has no region of interest: tf_crop_and_resize is tested "
+                       "elsewhere";
+      break;
   }
   const double ratio = xo == std::floor(xo) ? 1.0 : xo - std::floor(xo);
   std::vector<double> c = coefficients(s, ratio);
@@ -608,14 +612,22 @@ TEST(Resize, BadSettingsNameTheLayer) {
         l.setResizeMode(IM::kLINEAR);
       },
       "layer 'Resize_0' (Resize): linear resize needs float32 input, not int32", DataType::kINT32);
-  expectInvalid(
-      [](NetworkFixture& f, ResizeLayer& l) {
-        // Scales computed at run time cannot fix the output shape.
-        l.setInput(1, f.net().addInput("scales", DataType::kFLOAT, Dims{3}));
-      },
-      "layer 'Resize_0' (Resize): input 1 (scales) must be a constant");
-  // Output dimensions from a network input are a shape tensor (values from an optimization
-  // profile; tests/parsers/onnx_shape_inputs_test.cpp), not an invalid setting.
+  {
+    // Scales computed at run time cannot fix the output shape: the build refuses them.
+    NetworkFixture f;
+    auto x = f.net().addInput("x", DataType::kFLOAT, Dims{1, 2, 3});
+    auto layer = f.net().addResize(x);
+    auto scales = f.net().addInput("s", DataType::kFLOAT, Dims{3});
+    layer.setInput(1, f.net().addUnary(scales, UnaryOperation::kABS).output(0));
+    f.net().markOutput(layer.output(0));
+    auto config = f.builder.createBuilderConfig();
+    EXPECT_TRUE(f.builder.buildSerializedNetwork(f.net(), *config).empty());
+    EXPECT_TRUE(f.logger.hasError("input 1 ('") &&
+                f.logger.hasError("') decides the output shape, so it must be a constant"))
+        << f.logger.errors();
+  }
+  // Scales or output dimensions from a network input are a shape tensor (values from an
+  // optimization profile; tests/parsers/onnx_shape_inputs_test.cpp), not an invalid setting.
   expectInvalid(
       [](NetworkFixture& f, ResizeLayer& l) {
         const std::array<float, 2> v{1, 1};

@@ -145,8 +145,10 @@ TEST(OnnxOneHot, AxisAndNegativeIndices) {
 
 TEST(OnnxOneHot, RunTimeDepthIsReported) {
   ModelBuilder m(11);
-  m.input("indices", {3}, ::onnx::TensorProto::INT64).input("depth", {}).output("y");
+  // Computed by a layer (a network input would be a shape tensor: onnx_shape_inputs_test).
+  m.input("indices", {3}, ::onnx::TensorProto::INT64).input("d", {}).output("y");
   m.floats("values", {2}, {0, 1});
+  m.node("Abs", {"d"}, {"depth"});
   m.node("OneHot", {"indices", "depth", "values"}, {"y"}, "oh");
   expectParseError(m, {"node 'oh' (OneHot, opset 11)",
                        "depth (input 1 'depth') must be known when the network is built"});

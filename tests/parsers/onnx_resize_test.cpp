@@ -130,6 +130,28 @@ TEST(OnnxResize, TfCropAndResizeExtrapolates) {
   EXPECT_EQ(out[0].floats(), (std::vector<float>{1, 2, 3, 10}));
 }
 
+TEST(OnnxResize, CropAndResizeTakesARunTimeRegion) {
+  // The region of interest is a network input, read when the engine runs; the sizes (known) and
+  // scales (a constant here) fix the output shape.
+  for (const bool sizes : {true, false}) {
+    ModelBuilder m(13);
+    m.input("x", {1, 3}).input("roi", {4}).output("y");
+    if (sizes) {
+      m.vector("sizes", {1, 4});
+    } else {
+      addFloats(m, "scales", {1, 4.f / 3});
+    }
+    auto& node = m.node("Resize", {"x", "roi", sizes ? "" : "scales", sizes ? "sizes" : ""}, {"y"});
+    attrString(node, "mode", "linear");
+    attrString(node, "coordinate_transformation_mode", "tf_crop_and_resize");
+    attrFloat(node, "extrapolation_value", 10.f);
+    const auto out = runModel(m, {HostTensor::fromFloats({1, 3}, std::vector<float>{1, 2, 3}),
+                                  HostTensor::fromFloats({4}, std::vector<float>{0, 0, 1, 1.5f})});
+    ASSERT_EQ(out.size(), 1u) << sizes;
+    EXPECT_EQ(out[0].floats(), (std::vector<float>{1, 2, 3, 10})) << sizes;
+  }
+}
+
 TEST(OnnxResize, Opset10AndUpsampleAreAsymmetricFloor) {
   ModelBuilder m(9);
   m.input("x", {1, 3}).output("y");
@@ -159,9 +181,11 @@ TEST(OnnxResize, Opset10AndUpsampleAreAsymmetricFloor) {
 }
 
 TEST(OnnxResize, BadInputsAreReported) {
-  // Scales computed at run time would make the output shape dynamic.
+  // Scales computed at run time would make the output shape dynamic (a network input is a
+  // shape tensor instead: onnx_shape_inputs_test).
   ModelBuilder runtime(13);
-  runtime.input("x", {1, 2}).input("scales", {2}).output("y");
+  runtime.input("x", {1, 2}).input("s", {2}).output("y");
+  runtime.node("Abs", {"s"}, {"scales"});
   runtime.node("Resize", {"x", "", "scales"}, {"y"}, "resize");
   expectParseError(runtime, {"node 'resize' (Resize, opset 13)",
                              "scales (input 2 'scales') must be known when the network is built"});

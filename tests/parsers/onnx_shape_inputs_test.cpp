@@ -1,6 +1,7 @@
 // ONNX models whose shape-deciding inputs (a Reshape's shape, a Slice's bounds, ReduceSum's
-// axes, ...) are graph inputs: the parser makes them shape tensors (Tensor::isShapeTensor), an
-// optimization profile gives their values, and the engine reads them at run time.
+// axes, a Resize's float scales, ...) are graph inputs: the parser makes them shape tensors
+// (Tensor::isShapeTensor), an optimization profile gives their values, and the engine reads them at
+// run time.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -52,15 +53,16 @@ class ShapeInputRun {
 
   bool isShapeTensor(std::string_view name) const { return network_->tensor(name).isShapeTensor(); }
 
-  std::vector<std::byte> build(const std::map<std::string, std::vector<int64_t>>& shapeValues) {
+  //! @p floatValues go to float32 shape tensors (a Resize's scales, a OneHot's depth).
+  std::vector<std::byte> build(const std::map<std::string, std::vector<int64_t>>& shapeValues,
+                               const std::map<std::string, std::vector<float>>& floatValues = {}) {
     auto config = builder_.createBuilderConfig();
-    if (!shapeValues.empty()) {
+    if (!shapeValues.empty() || !floatValues.empty()) {
       OptimizationProfile* profile = builder_.createOptimizationProfile();
-      for (const auto& [name, values] : shapeValues) {
-        for (auto which :
-             {OptProfileSelector::kMIN, OptProfileSelector::kOPT, OptProfileSelector::kMAX}) {
-          profile->setShapeValues(name, which, values);
-        }
+      for (auto which :
+           {OptProfileSelector::kMIN, OptProfileSelector::kOPT, OptProfileSelector::kMAX}) {
+        for (const auto& [name, values] : shapeValues) profile->setShapeValues(name, which, values);
+        for (const auto& [name, values] : floatValues) profile->setShapeValues(name, which, values);
       }
       EXPECT_EQ(config->addOptimizationProfile(profile), 0) << logger_.errors();
     }
@@ -68,10 +70,11 @@ class ShapeInputRun {
   }
 
   Result run(const std::map<std::string, std::vector<int64_t>>& shapeValues,
-             const std::vector<Feed>& feeds, const std::string& output) {
+             const std::vector<Feed>& feeds, const std::string& output,
+             const std::map<std::string, std::vector<float>>& floatValues = {}) {
     Result result;
     if (!parsed_) return result;
-    const auto plan = build(shapeValues);
+    const auto plan = build(shapeValues, floatValues);
     EXPECT_FALSE(plan.empty()) << logger_.errors();
     if (plan.empty()) return result;
     Runtime runtime(logger_);
@@ -216,6 +219,141 @@ TEST(OnnxShapeInputs, HannWindowOfAProfileSize) {
   const std::vector<float> expected{0.f, 0.5f, 1.f, 0.5f, 0.f};
   ASSERT_EQ(r.values.size(), expected.size());
   for (std::size_t i = 0; i < expected.size(); ++i) EXPECT_NEAR(r.values[i], expected[i], 1e-6);
+}
+
+TEST(OnnxShapeInputs, ResizeScalesFromAProfile) {
+  ModelBuilder m(13);
+  m.input("x", {1, 1, 2, 2}).input("scales", {4}).output("y");
+  attrString(m.node("Resize", {"x", "", "scales"}, {"y"}), "mode", "nearest");
+  ShapeInputRun run(m);
+  EXPECT_TRUE(run.isShapeTensor("scales"));
+  EXPECT_FALSE(run.isShapeTensor("x"));
+  const std::vector<float> scales{1, 1, 2, 1.5f};
+  const Result r = run.run({}, {Feed::floats("x", iota(4)), Feed::floats("scales", scales)}, "y",
+                           {{"scales", scales}});
+  EXPECT_EQ(r.dims, (Dims{1, 1, 4, 3}));
+  EXPECT_EQ(r.values, (std::vector<float>{0, 0, 1, 0, 0, 1, 2, 2, 3, 2, 2, 3}));
+}
+
+TEST(OnnxShapeInputs, UpsampleScalesFromAProfile) {
+  ModelBuilder m(9);
+  m.input("x", {1, 2}).input("scales", {2}).output("y");
+  m.node("Upsample", {"x", "scales"}, {"y"});
+  ShapeInputRun run(m);
+  EXPECT_TRUE(run.isShapeTensor("scales"));
+  const std::vector<float> scales{2, 2};
+  const Result r = run.run({}, {Feed::floats("x", {5, 7}), Feed::floats("scales", scales)}, "y",
+                           {{"scales", scales}});
+  EXPECT_EQ(r.dims, (Dims{2, 4}));
+  EXPECT_EQ(r.values, (std::vector<float>{5, 5, 7, 7, 5, 5, 7, 7}));
+}
+
+TEST(OnnxShapeInputs, OneHotDepthFromAProfile) {
+  for (const bool floatDepth : {true, false}) {
+    ModelBuilder m(11);
+    m.input("indices", {3}, kInt64)
+        .input("depth", {}, floatDepth ? ::onnx::TensorProto::FLOAT : kInt64)
+        .input("values", {2})
+        .output("y");
+    m.node("OneHot", {"indices", "depth", "values"}, {"y"});
+    ShapeInputRun run(m);
+    EXPECT_TRUE(run.isShapeTensor("depth"));
+    EXPECT_FALSE(run.isShapeTensor("indices"));
+    const std::vector<int64_t> indices{0, 2, -1};
+    const std::vector<Feed> feeds{
+        Feed::ints("indices", indices), Feed::floats("values", {0, 1}),
+        floatDepth ? Feed::floats("depth", {3}) : Feed::ints("depth", {3})};
+    const Result r = floatDepth ? run.run({}, feeds, "y", {{"depth", {3.f}}})
+                                : run.run({{"depth", {3}}}, feeds, "y");
+    EXPECT_EQ(r.dims, (Dims{3, 3})) << floatDepth;
+    EXPECT_EQ(r.values, (std::vector<float>{1, 0, 0, 0, 0, 1, 0, 0, 1})) << floatDepth;
+  }
+}
+
+TEST(OnnxShapeInputs, FloatShapeTensorNeedsFloatValues) {
+  ModelBuilder m(13);
+  m.input("x", {1, 1, 2, 2}).input("scales", {4}).output("y");
+  m.node("Resize", {"x", "", "scales"}, {"y"});
+  ShapeInputRun run(m);
+  EXPECT_TRUE(run.build({{"scales", {1, 1, 2, 2}}}).empty());
+  EXPECT_TRUE(run.logger().hasError("is given int values; the input is")) << run.logger().errors();
+}
+
+TEST(OnnxShapeInputs, FloatValuesOutsideTheProfileAreRefusedAtRunTime) {
+  ModelBuilder m(13);
+  m.input("x", {1, 1, 2, 2}).input("scales", {4}).output("y");
+  m.node("Resize", {"x", "", "scales"}, {"y"});
+  ShapeInputRun run(m);
+  const auto plan = run.build({}, {{"scales", {1, 1, 2, 2}}});
+  ASSERT_FALSE(plan.empty()) << run.logger().errors();
+  CapturingLogger logger;
+  Runtime runtime(logger);
+  auto engine = runtime.deserialize(plan);
+  ASSERT_TRUE(engine) << logger.errors();
+  EXPECT_TRUE(engine->isShapeInferenceIO("scales"));
+  auto context = engine->createExecutionContext();
+  const std::vector<float> x(4, 1.f), scales{1, 1, 3, 3};
+  std::vector<float> y(36);
+  context->setInputTensorAddress("x", x.data());
+  context->setInputTensorAddress("scales", scales.data());
+  context->setTensorAddress("y", y.data());
+  EXPECT_FALSE(context->enqueueV3());
+  EXPECT_TRUE(logger.hasError("values [1,1,3,3] are outside optimization profile 0 (min [1,1,2,2]"))
+      << logger.errors();
+}
+
+TEST(OnnxShapeInputs, RangeBoundsFromAProfile) {
+  ModelBuilder m(11);
+  m.input("start", {}).input("limit", {}).input("delta", {}).output("y");
+  m.node("Range", {"start", "limit", "delta"}, {"y"});
+  ShapeInputRun run(m);
+  for (const char* name : {"start", "limit", "delta"}) EXPECT_TRUE(run.isShapeTensor(name));
+  const Result r = run.run(
+      {},
+      {Feed::floats("start", {1}), Feed::floats("limit", {2.5f}), Feed::floats("delta", {0.5f})},
+      "y", {{"start", {1}}, {"limit", {2.5f}}, {"delta", {0.5f}}});
+  EXPECT_EQ(r.dims, (Dims{3}));
+  EXPECT_EQ(r.values, (std::vector<float>{1, 1.5f, 2}));
+}
+
+TEST(OnnxShapeInputs, RangeOfACastSizeAndConstants) {
+  // As the expanded window functions: Range(0, Cast(size), 1) in float, then arithmetic.
+  ModelBuilder m(13);
+  m.input("size", {}, ::onnx::TensorProto::INT32).output("y");
+  m.floats("zero", {}, {0.f}).floats("one", {}, {1.f});
+  attrInt(m.node("Cast", {"size"}, {"sizeF"}), "to", ::onnx::TensorProto::FLOAT);
+  m.node("Range", {"zero", "sizeF", "one"}, {"r"});
+  m.node("Div", {"r", "sizeF"}, {"y"});
+  ShapeInputRun run(m);
+  EXPECT_TRUE(run.isShapeTensor("size"));
+  const std::vector<int32_t> size{4};
+  Feed feed{"size", std::vector<std::byte>(sizeof(int32_t))};
+  std::memcpy(feed.bytes.data(), size.data(), sizeof(int32_t));
+  const Result r = run.run({{"size", {4}}}, {feed}, "y");
+  EXPECT_EQ(r.dims, (Dims{4}));
+  EXPECT_EQ(r.values, (std::vector<float>{0, 0.25f, 0.5f, 0.75f}));
+}
+
+TEST(OnnxShapeInputs, RangeOfAnInt64SizeCastToFloat) {
+  ModelBuilder m(13);
+  m.input("size", {}, kInt64).output("y");
+  m.floats("zero", {}, {0.f}).floats("two", {}, {2.f});
+  attrInt(m.node("Cast", {"size"}, {"sizeF"}), "to", ::onnx::TensorProto::FLOAT);
+  m.node("Range", {"zero", "sizeF", "two"}, {"y"});
+  ShapeInputRun run(m);
+  EXPECT_TRUE(run.isShapeTensor("size"));
+  const Result r = run.run({{"size", {5}}}, {Feed::ints("size", {5})}, "y");
+  EXPECT_EQ(r.dims, (Dims{3}));
+  EXPECT_EQ(r.values, (std::vector<float>{0, 2, 4}));
+}
+
+TEST(OnnxShapeInputs, RangeOfComputedBoundsIsUnsupported) {
+  ModelBuilder m(11);
+  m.input("x", {}).output("y");
+  m.floats("one", {}, {1.f});
+  m.node("Add", {"x", "one"}, {"limit"});
+  m.node("Range", {"one", "limit", "one"}, {"y"});
+  expectParseError(m, {"Range with bounds computed at run time (input 1 'limit')"});
 }
 
 TEST(OnnxShapeInputs, OrdinaryIntegerInputsAreNoShapeTensors) {

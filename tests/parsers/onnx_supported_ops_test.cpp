@@ -57,7 +57,8 @@ std::string render() {
       "- **must be known:** kiln builds engines for fixed shapes, so an argument that decides an "
       "output shape must be an initializer, a Constant or shape arithmetic on static shapes, not "
       "a value computed at run time.\n"
-      "- **or a shape tensor:** the argument may also be an int32/int64 network input of rank 0 "
+      "- **or a shape tensor:** the argument may also be an int32/int64 (for Resize's scales, "
+      "OneHot's depth and Range's bounds, also float32) network input of rank 0 "
       "or 1 (Tensor::isShapeTensor) whose values an optimization profile gives "
       "(OptimizationProfile::setShapeValues; kiln --minShapes/--optShapes/--maxShapes), as "
       "TensorRT's shape tensors; the engine reads them at run time.\n\n";

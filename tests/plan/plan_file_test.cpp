@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -70,6 +71,37 @@ TEST(PlanFile, RoundTripIsBitExact) {
     const float v = x.as<float>()[i];
     EXPECT_FLOAT_EQ(first[i], std::tanh(v >= 0 ? v : 0.25f * v));
   }
+}
+
+// Float32 shape-tensor values (kind 2 in the profiles section, doubles in the value slots)
+// survive the round trip exactly.
+TEST(PlanFile, FloatShapeTensorValuesRoundTrip) {
+  CapturingLogger logger;
+  Builder builder(logger);
+  auto network = builder.createNetwork();
+  auto x = network->addInput("x", DataType::kFLOAT, Dims{1, 3});
+  auto scales = network->addInput("scales", DataType::kFLOAT, Dims{2});
+  auto resize = network->addResize(x);
+  resize.setInput(1, scales);
+  resize.output(0).setName("y");
+  network->markOutput(resize.output(0));
+  auto config = builder.createBuilderConfig();
+  OptimizationProfile* profile = builder.createOptimizationProfile();
+  const std::array<float, 2> min{1, 0.1f}, opt{1, 1.7f}, max{2, 3.3f};
+  profile->setShapeValues("scales", OptProfileSelector::kMIN, min);
+  profile->setShapeValues("scales", OptProfileSelector::kOPT, opt);
+  profile->setShapeValues("scales", OptProfileSelector::kMAX, max);
+  ASSERT_EQ(config->addOptimizationProfile(profile), 0);
+  const auto plan = builder.buildSerializedNetwork(*network, *config);
+  ASSERT_FALSE(plan.empty()) << logger.errors();
+  Runtime runtime(logger);
+  auto engine = runtime.deserialize(plan);
+  ASSERT_TRUE(engine) << logger.errors();
+  EXPECT_EQ(engine->serialize(), plan);
+  EXPECT_TRUE(engine->isShapeInferenceIO("scales"));
+  auto context = engine->createExecutionContext();
+  ASSERT_TRUE(context->setInputTensorAddress("scales", opt.data()));
+  EXPECT_EQ(context->tensorShape("y"), (Dims{1, 5}));  // floor(3 * 1.7f)
 }
 
 TEST(PlanFile, PlanIsDeterministic) {

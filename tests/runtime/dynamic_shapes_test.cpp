@@ -227,6 +227,60 @@ TEST(DynamicShapes, ShapeTensorInputDecidesAReshape) {
   EXPECT_TRUE(logger.hasError("the engine does not run at shape:[5,5]")) << logger.errors();
 }
 
+// Resize whose scales are a float32 network input: a float shape tensor (a kiln extension), its
+// values given per profile, kept by the plan and read by the context on the host.
+TEST(DynamicShapes, FloatShapeTensorInputDecidesAResize) {
+  CapturingLogger logger;
+  Builder builder(logger);
+  auto network = builder.createNetwork();
+  auto data = network->addInput("data", DataType::kFLOAT, Dims{1, 2});
+  auto scales = network->addInput("scales", DataType::kFLOAT, Dims{2});
+  auto resize = network->addResize(data);
+  resize.setInput(1, scales);
+  resize.output(0).setName("out");
+  network->markOutput(resize.output(0));
+  EXPECT_TRUE(scales.isShapeTensor());
+  auto config = builder.createBuilderConfig();
+  OptimizationProfile* profile = builder.createOptimizationProfile();
+  const std::array<float, 2> min{1, 1}, opt{1, 2}, max{2, 4};
+  profile->setShapeValues("scales", OptProfileSelector::kMIN, min);
+  profile->setShapeValues("scales", OptProfileSelector::kOPT, opt);
+  profile->setShapeValues("scales", OptProfileSelector::kMAX, max);
+  EXPECT_EQ(profile->getFloatShapeValues("scales", OptProfileSelector::kMAX),
+            (std::vector<float>{2, 4}));
+  EXPECT_TRUE(profile->getShapeValues("scales", OptProfileSelector::kMAX).empty());
+  ASSERT_EQ(config->addOptimizationProfile(profile), 0);
+  const auto plan = builder.buildSerializedNetwork(*network, *config);
+  ASSERT_FALSE(plan.empty()) << logger.errors();
+  Runtime runtime(logger);
+  auto engine = runtime.deserialize(plan);
+  ASSERT_TRUE(engine) << logger.errors();
+  EXPECT_TRUE(engine->isShapeInferenceIO("scales"));
+
+  auto context = engine->createExecutionContext();
+  const std::array<float, 2> values{3, 5};
+  for (const std::array<float, 2>& target :
+       {std::array<float, 2>{1, 2}, {2, 1.5f}, {1, 1}, {2, 4}}) {
+    ASSERT_TRUE(context->setInputTensorAddress("scales", target.data()));
+    const Dims shape = context->tensorShape("out");
+    const Dims expected{static_cast<int64_t>(target[0]), static_cast<int64_t>(2 * target[1])};
+    EXPECT_EQ(shape, expected);
+    std::vector<float> out(static_cast<std::size_t>(volume(expected)));
+    context->setInputTensorAddress("data", values.data());
+    context->setTensorAddress("out", out.data());
+    ASSERT_TRUE(context->enqueueV3()) << logger.errors();
+    EXPECT_EQ(out.front(), 3.f);
+    EXPECT_EQ(out.back(), 5.f);
+  }
+  const std::array<float, 2> tooBig{2, 4.5f};
+  context->setInputTensorAddress("scales", tooBig.data());
+  EXPECT_FALSE(context->enqueueV3());
+  EXPECT_TRUE(
+      logger.hasError("shape-tensor input 'scales': values [2,4.5] are outside "
+                      "optimization profile 0 (min [1,1], max [2,4])"))
+      << logger.errors();
+}
+
 // Counts what it hands out; every block is 64-byte aligned.
 class CountingAllocator final : public Allocator {
  public:

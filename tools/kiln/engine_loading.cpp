@@ -154,6 +154,7 @@ std::vector<std::byte> buildPlanFromNetwork(const BuildOptions& options, CliLogg
   const DeviceChoice device = parseDevice(options.device);
   if (device.type) config->setDeviceType(*device.type);
   config->setGpuDevice(device.gpu);
+  if (options.tf32) config->setFlag(BuilderFlag::kTF32);
   addProfiles(options, builder, *network, *config);
   for (const std::string& pass : disabledPasses(options)) (void)config->setPassEnabled(pass, false);
   std::unique_ptr<TimingCache> timingCache;

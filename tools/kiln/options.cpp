@@ -93,6 +93,9 @@ void addBuildOptions(CLI::App& command, BuildOptions& options) {
                   "Target: cpu, or cuda[:N] (CUDA device N, default 0); default: the GPU when "
                   "one is present")
       ->option_text("DEV");
+  command.add_flag("--tf32,!--noTF32", options.tf32,
+                   "GPU engines: let convolutions and matrix products use TF32 tensor cores "
+                   "(default off: exact FP32)");
   command.add_flag("--verbose,-v", options.verbose, "Show verbose messages");
 }
 

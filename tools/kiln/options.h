@@ -31,6 +31,7 @@ struct BuildOptions {
   std::string exportLayerInfo;               //!< --exportLayerInfo: engine layers as JSON
   std::string timingCacheFile;               //!< --timingCacheFile: read if present, then saved
   std::string device;  //!< --device=cpu|cuda[:N] (default: the GPU when one is present)
+  bool tf32 = false;   //!< --tf32: GPU matrix layers may use TF32 tensor cores
   bool verbose = false;
 };
 

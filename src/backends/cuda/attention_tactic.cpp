@@ -14,6 +14,7 @@
 #include "backends/cuda/matrix_tactics.h"
 #include "backends/cuda/pointwise_kernels.h"
 #include "core/shape_util.h"
+#include "ir/math_mode.h"
 
 namespace kiln::backends::cuda {
 
@@ -104,6 +105,7 @@ std::optional<AttentionPlan> planAttention(const NodeSpec& spec) {
     mi.rowStride = stride[static_cast<std::size_t>(r - 2)];
     mi.colStride = stride[static_cast<std::size_t>(r - 1)];
   }
+  plan.scores.tf32 = plan.values.tf32 = ir::allowsTf32(spec.node.attrs);
   return plan;
 }
 

@@ -14,6 +14,7 @@
 #include "backends/cuda/matrix_tactics.h"
 #include "backends/cuda/pointwise_kernels.h"
 #include "core/shape_util.h"
+#include "ir/math_mode.h"
 #include "ops/window_util.h"
 
 namespace kiln::backends::cuda {
@@ -88,7 +89,9 @@ std::optional<Conv1x1Plan> planConv1x1(const NodeSpec& spec) {
                 .strideA = 0,
                 .strideB = c * plan.spatial,
                 .bias = false,
-                .residual = plan.residualInput >= 0};
+                .residual = plan.residualInput >= 0,
+                .activation = LtActivation::kNONE,
+                .tf32 = ir::allowsTf32(spec.node.attrs)};
   return plan;
 }
 

@@ -27,6 +27,7 @@
 #include "backends/cuda/matrix_tactics.h"
 #include "backends/cuda/pointwise_kernels.h"
 #include "core/shape_util.h"
+#include "ir/math_mode.h"
 #include "ops/window_util.h"
 
 namespace kiln::backends::cuda {
@@ -57,6 +58,7 @@ struct ConvPlan {
   int32_t biasInput = -1;
   int32_t residualInput = -1;
   ops::Epilogue epilogue;
+  bool tf32 = false;  // tensor-core (TF32) algorithms allowed (BuilderFlag::kTF32)
 };
 
 int64_t product(const Extents& e) {
@@ -111,6 +113,7 @@ std::optional<ConvPlan> planConv(const NodeSpec& spec, bool transposed) {
     return std::nullopt;
   }
   plan.epilogue = ops::Epilogue::of(attrs);
+  plan.tf32 = ir::allowsTf32(attrs);
   if (plan.epilogue.residualInput) {
     const auto i = static_cast<std::size_t>(*plan.epilogue.residualInput);
     if (i >= spec.inputs.size() || !spec.inputs[i].present || !(spec.inputs[i].dims == y)) {
@@ -231,7 +234,8 @@ class ConvKernel final : public Kernel {
         "cudnnSetConvolutionNdDescriptor");
     check(cudnnSetConvolutionGroupCount(conv_.get(), static_cast<int>(plan.groups)),
           "cudnnSetConvolutionGroupCount");
-    check(cudnnSetConvolutionMathType(conv_.get(), CUDNN_FMA_MATH), "cudnnSetConvolutionMathType");
+    check(cudnnSetConvolutionMathType(conv_.get(), plan.tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH),
+          "cudnnSetConvolutionMathType");
 
     // The forward convolution of the "input" side must give exactly the "output" side.
     const std::vector<int>& forwardIn = plan.transposed ? yDims_ : xDims_;
@@ -335,7 +339,7 @@ class ConvKernel final : public Kernel {
         const bool exact = p.algo != CUDNN_CONVOLUTION_FWD_ALGO_FFT &&
                            p.algo != CUDNN_CONVOLUTION_FWD_ALGO_FFT_TILING &&
                            p.algo != CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED;
-        if (p.status == CUDNN_STATUS_SUCCESS && exact && fmaOnly(p.mathType) &&
+        if (p.status == CUDNN_STATUS_SUCCESS && exact && (plan_.tf32 || fmaOnly(p.mathType)) &&
             p.memory <= kLibraryWorkspaceBytes) {
           forwardAlgo_ = p.algo;
           algoBytes_ = p.memory;
@@ -358,7 +362,7 @@ class ConvKernel final : public Kernel {
         const bool exact = p.algo != CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT &&
                            p.algo != CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT_TILING &&
                            p.algo != CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD_NONFUSED;
-        if (p.status == CUDNN_STATUS_SUCCESS && exact && fmaOnly(p.mathType) &&
+        if (p.status == CUDNN_STATUS_SUCCESS && exact && (plan_.tf32 || fmaOnly(p.mathType)) &&
             p.memory <= kLibraryWorkspaceBytes) {
           backwardAlgo_ = p.algo;
           algoBytes_ = p.memory;

@@ -14,6 +14,7 @@
 #include "backends/cuda/matrix_tactics.h"
 #include "backends/cuda/pointwise_kernels.h"
 #include "core/shape_util.h"
+#include "ir/math_mode.h"
 #include "kiln/network.h"
 
 namespace kiln::backends::cuda {
@@ -171,6 +172,7 @@ std::optional<GemmPlan> planGemm(const NodeSpec& spec) {
   const int64_t outCount = s.m * s.n * s.batch;
   if (outCount != volume(spec.outputs[0].dims)) return std::nullopt;
   plan->empty = outCount == 0;
+  plan->shape.tf32 = ir::allowsTf32(spec.node.attrs);
   // An empty sum with a non-empty output is bias and epilogue only: the host fallback does it.
   if (!plan->empty && (s.k == 0 || !fitsLt(s))) return std::nullopt;
   return plan;

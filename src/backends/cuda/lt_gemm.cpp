@@ -135,7 +135,9 @@ LtGemm::~LtGemm() {
 
 void LtGemm::describe(cublasLtMatmulDescOpaque_t& storage, const float* bias) const {
   cublasLtMatmulDesc_t desc = &storage;
-  check(cublasLtMatmulDescInit(desc, CUBLAS_COMPUTE_32F, CUDA_R_32F), "cublasLtMatmulDescInit");
+  const cublasComputeType_t compute =
+      shape_.tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+  check(cublasLtMatmulDescInit(desc, compute, CUDA_R_32F), "cublasLtMatmulDescInit");
   auto set = [&](cublasLtMatmulDescAttributes_t attr, const void* value, std::size_t size) {
     check(cublasLtMatmulDescSetAttribute(desc, attr, value, size),
           "cublasLtMatmulDescSetAttribute");

@@ -4,8 +4,8 @@
 //
 // cuBLASLt is column-major; a row-major [R, C] matrix is the column-major [C, R] one, so the
 // GEMM runs as D^T = op(B)^T · op(A)^T with cuBLASLt's A = our B and B = our A, and the bias (one
-// value per column N of D) becomes cuBLASLt's per-row bias. Compute is CUBLAS_COMPUTE_32F (no
-// TF32), so results match an FP32 reference.
+// value per column N of D) becomes cuBLASLt's per-row bias. Compute is CUBLAS_COMPUTE_32F, so
+// results match an FP32 reference, unless the node allows TF32 (BuilderFlag::kTF32).
 #pragma once
 
 #include <cublasLt.h>
@@ -31,6 +31,7 @@ struct LtGemmShape {
   bool bias = false;      //!< a bias vector of N values, added before the activation
   bool residual = false;  //!< C: a tensor of D's layout, added before the activation
   LtActivation activation = LtActivation::kNONE;
+  bool tf32 = false;  //!< products on TF32 tensor cores (CUBLAS_COMPUTE_32F_FAST_TF32)
 };
 
 class LtGemm {

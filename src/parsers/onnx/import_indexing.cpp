@@ -1,6 +1,6 @@
 // CumSum, OneHot and Trilu, onto CumulativeLayer, OneHotLayer and TriluLayer. CumSum's axis and
 // Trilu's k may be computed at run time; OneHot's depth fixes the output shape, so it must be a
-// known constant.
+// known constant or a shape-tensor network input.
 #include "parsers/onnx/node_import.h"
 
 namespace kiln::parsers::onnx_import {
@@ -21,12 +21,16 @@ void importCumSum(NodeImport& n) {
 }
 
 void importOneHot(NodeImport& n) {
-  const ConstTensor& depth = n.requireConstant(1, "depth");
-  if (depth.count() != 1) {
-    n.invalid("depth has shape " + toString(depth.dims()) + "; it must be a scalar");
-  }
-  if (depth.asDouble(0) < 1) {
-    n.invalid("depth is " + std::to_string(depth.asDouble(0)) + "; it must be at least 1");
+  // A network input's depth is a shape tensor: its value comes when the engine is built.
+  const bool depthAtBuildTime = n.isShapeTensorInput(1, true);
+  if (!depthAtBuildTime) {
+    const ConstTensor& depth = n.requireConstant(1, "depth");
+    if (depth.count() != 1) {
+      n.invalid("depth has shape " + toString(depth.dims()) + "; it must be a scalar");
+    }
+    if (depth.asDouble(0) < 1) {
+      n.invalid("depth is " + std::to_string(depth.asDouble(0)) + "; it must be at least 1");
+    }
   }
   const ConstTensor* values = n.constantInput(2);
   if (values != nullptr && values->count() != 2) {
@@ -35,7 +39,8 @@ void importOneHot(NodeImport& n) {
   }
   const int32_t rank = n.inputRank(0);
   const int32_t axis = normalizeAxis(n, n.attrInt("axis", -1), rank + 1, "axis");
-  n.setOutput(0, n.add(n.network.addOneHot(n.input(0), n.input(2), n.input(1), axis)).output(0));
+  const Tensor depth = depthAtBuildTime ? n.shapeInput(1) : n.input(1);
+  n.setOutput(0, n.add(n.network.addOneHot(n.input(0), n.input(2), depth, axis)).output(0));
 }
 
 void importTrilu(NodeImport& n) {

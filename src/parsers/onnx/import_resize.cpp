@@ -1,6 +1,7 @@
 // Resampling: Resize (opsets 10 to 19), Upsample (opsets 7 and 9) and GridSample (opsets 16 and
 // 20, 2-D), onto ResizeLayer and GridSampleLayer. The output shape of Resize and Upsample is
-// fixed when the network is built, so their scales or sizes must be known constants.
+// fixed when the network is built, so their scales or sizes must be known constants or
+// shape-tensor network inputs (whose values come from an optimization profile).
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -147,6 +148,11 @@ void applyTarget(ResizeLayer layer, const ResizeTarget& t) {
   }
 }
 
+// A float32 network input at input @p i (scales), which the layer can take as a shape tensor.
+bool isFloatShapeTensorInput(NodeImport& n, int32_t i) {
+  return n.isShapeTensorInput(i, true) && n.inputType(i) == DataType::kFLOAT;
+}
+
 // Scales of Upsample (attribute in opset 7, input 1 from opset 9) and of Resize opset 10.
 ResizeTarget upsampleScales(const NodeImport& n, const Dims& in) {
   std::vector<int32_t> axes;
@@ -168,7 +174,10 @@ void importUpsampleLike(NodeImport& n) {
   if (mode != "nearest" && mode != "linear" && mode != "bilinear") {
     n.invalid("mode '" + mode + "' is not nearest or linear");
   }
-  const ResizeTarget target = upsampleScales(n, in);
+  // Scales of a network input (opset 9 on) are a shape tensor, known when the engine is built.
+  const bool scalesAtBuildTime =
+      !(n.opType() == "Upsample" && n.opset < 9) && isFloatShapeTensorInput(n, 1);
+  const ResizeTarget target = scalesAtBuildTime ? ResizeTarget{} : upsampleScales(n, in);
   if (mode == "bilinear" && in.nbDims != 4) {
     n.invalid("mode 'bilinear' needs a 4-D input, not " + toString(in));
   }
@@ -177,7 +186,11 @@ void importUpsampleLike(NodeImport& n) {
     layer.setResizeMode(interpolationMode(n, mode));
     layer.setCoordinateTransformation(ResizeCoordinateTransformation::kASYMMETRIC);
     layer.setNearestRounding(ResizeRoundMode::kFLOOR);
-    applyTarget(layer, target);
+    if (scalesAtBuildTime) {
+      layer.setInput(1, n.shapeInput(1));
+    } else {
+      applyTarget(layer, target);
+    }
   }
   n.setOutput(0, n.add(layer).output(0));
 }
@@ -213,11 +226,23 @@ void importResize(NodeImport& n) {
   const bool sizesAtBuildTime = hasSizes && n.isShapeTensorInput(3) && !n.hasAttr("axes") &&
                                 n.attrString("keep_aspect_ratio_policy", "stretch") == "stretch" &&
                                 n.attrInt("antialias", 0) == 0;
-  const ResizeTarget target = sizesAtBuildTime ? ResizeTarget{}
+  // Likewise scales of every dimension from a float32 network input.
+  const bool scalesAtBuildTime = hasScales && isFloatShapeTensorInput(n, 2) && !n.hasAttr("axes") &&
+                                 n.attrInt("antialias", 0) == 0;
+  const int32_t atBuildTime = sizesAtBuildTime ? 3 : scalesAtBuildTime ? 2 : -1;
+  // tf_crop_and_resize's region of interest computed at run time (of every axis): the layer reads
+  // it when it runs; it does not change the output shape.
+  const bool roiAtRunTime = transform == ResizeCoordinateTransformation::kTF_CROP_AND_RESIZE &&
+                            n.hasInput(1) && n.constantInput(1) == nullptr && !n.hasAttr("axes");
+  if (roiAtRunTime && n.inputDims(1) != Dims{2 * rank}) {
+    n.invalid("roi has shape " + toString(n.inputDims(1)) + "; it needs " +
+              std::to_string(2 * rank) + " values (starts, then ends, of every axis)");
+  }
+  const ResizeTarget target = atBuildTime >= 0 ? ResizeTarget{}
                               : hasScales ? readScales(n, n.requireConstant(2, "scales"), in, axes)
                                           : readSizes(n, n.requireConstant(3, "sizes"), in, axes);
 
-  if (!sizesAtBuildTime && n.attrInt("antialias", 0) != 0 && mode != InterpolationMode::kNEAREST) {
+  if (atBuildTime < 0 && n.attrInt("antialias", 0) != 0 && mode != InterpolationMode::kNEAREST) {
     // Antialiasing widens the filter only where the input is made smaller.
     bool shrinks = false;
     for (int32_t d = 0; d < rank; ++d) {
@@ -238,7 +263,9 @@ void importResize(NodeImport& n) {
     layer.setNearestRounding(rounding);
     layer.setCubicCoeff(n.attrFloat("cubic_coeff_a", -0.75f));
     layer.setExcludeOutside(n.attrInt("exclude_outside", 0) != 0);
-    if (transform == ResizeCoordinateTransformation::kTF_CROP_AND_RESIZE) {
+    if (roiAtRunTime) {
+      layer.setExtrapolationValue(n.attrFloat("extrapolation_value", 0.f));
+    } else if (transform == ResizeCoordinateTransformation::kTF_CROP_AND_RESIZE) {
       std::vector<float> roi;
       if (n.hasInput(1)) roi = n.requireConstant(1, "roi").toFloats();
       if (roi.size() != 2 * axes.size()) {
@@ -256,10 +283,22 @@ void importResize(NodeImport& n) {
       layer.setRegionOfInterest(full);
       layer.setExtrapolationValue(n.attrFloat("extrapolation_value", 0.f));
     }
-    if (sizesAtBuildTime) {
-      layer.setInput(1, n.shapeInput(3));
+    if (atBuildTime >= 0) {
+      layer.setInput(1, n.shapeInput(atBuildTime));
     } else {
       applyTarget(layer, target);
+    }
+    if (roiAtRunTime) {
+      // The layer takes the region at input 2, so input 1 holds the scales or sizes.
+      if (atBuildTime < 0) {
+        const bool scales = !target.scales.empty();
+        std::vector<int64_t> sizes;
+        for (int32_t d = 0; d < target.sizes.nbDims; ++d) sizes.push_back(target.sizes[d]);
+        layer.setInput(1, n.constant(scales ? ConstTensor::floats(Dims{rank}, target.scales)
+                                            : ConstTensor::vector(std::move(sizes)),
+                                     scales ? "scales" : "sizes"));
+      }
+      layer.setInput(2, n.cast(n.input(1), DataType::kFLOAT, "roi"));
     }
   }
   n.setOutput(0, n.add(layer).output(0));

@@ -347,7 +347,28 @@ void importConstantOfShape(NodeImport& n) {
 
 void importRange(NodeImport& n) {
   if (!n.allInputsConstant()) {
-    n.unsupported("Range with bounds computed at run time: no kiln layer yet");
+    // Bounds that are constants or shape-tensor network inputs (values given when the engine
+    // is built): a Range layer. Bounds computed by layers are not supported.
+    for (int32_t i = 0; i < 3; ++i) {
+      if (n.constantInput(i) == nullptr && !n.isShapeTensorInput(i, true)) {
+        n.unsupported("Range with bounds computed at run time (input " + std::to_string(i) + " '" +
+                      n.inputName(i) +
+                      "'): kiln takes constants or shape-tensor network inputs there");
+      }
+    }
+    // A shape tensor may be read through a Cast (NodeImport::shapeInput); the layer converts
+    // limit and delta to start's type as that Cast would, but takes its type from start.
+    const auto bound = [&](int32_t i) {
+      return n.constantInput(i) != nullptr ? n.input(i) : n.shapeInput(i);
+    };
+    if ((bound(0).type() == DataType::kFLOAT) != (n.inputType(0) == DataType::kFLOAT)) {
+      n.unsupported("start is a network input cast between float and integer types");
+    }
+    const Tensor range = n.add(n.network.addRange(bound(0), bound(1), bound(2))).output(0);
+    // int64 values are computed in int32 inside the network, as other int64 results are.
+    n.setOutput(
+        0, range.type() == DataType::kINT64 ? n.cast(range, DataType::kINT32, "int32") : range);
+    return;
   }
   const ConstTensor& start = n.requireConstant(0, "start");
   const ConstTensor& limit = n.requireConstant(1, "limit");

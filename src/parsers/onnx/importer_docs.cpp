@@ -138,7 +138,8 @@ constexpr auto kDocs = std::to_array<ImporterDoc>({
     {"Size", "(folded: shapes are static)", ""},
     {"ConstantOfShape", "Constant (Constant + Slice for a shape tensor)",
      "the shape must be known or a shape tensor", 9},
-    {"Range", "Constant", "start, limit and delta must be known", 11},
+    {"Range", "Constant (Range for shape tensors)",
+     "start, limit and delta must be known or shape tensors", 11},
     // data movement
     {"Concat", "Concatenation", ""},
     {"Split", "Slice", "split sizes must be known or a shape tensor"},
@@ -154,17 +155,18 @@ constexpr auto kDocs = std::to_array<ImporterDoc>({
     {"SpaceToDepth", "Shuffle", ""},
     // resampling, scatter, indexing
     {"Resize", "Resize",
-     "scales or sizes must be known (sizes of every axis may be a shape tensor); antialias 1 only "
+     "scales or sizes must be known (scales or sizes of every axis may be a shape tensor); "
+     "tf_crop_and_resize's roi may be computed at run time (of every axis); antialias 1 only "
      "where no axis shrinks (or with nearest); "
      "keep_aspect_ratio_policy: where a length rounds up, coordinates map with output / input "
      "lengths instead of the common scale"},
-    {"Upsample", "Resize", "scales must be known"},
+    {"Upsample", "Resize", "scales must be known or a shape tensor"},
     {"GridSample", "GridSample", "2-D only ([N, C, H, W] input)"},
     {"Scatter", "Scatter (element mode)", ""},
     {"ScatterElements", "Scatter (element mode)", ""},
     {"ScatterND", "Scatter (ND mode)", ""},
     {"CumSum", "Cumulative", "the axis may be computed at run time"},
-    {"OneHot", "OneHot", "depth must be known"},
+    {"OneHot", "OneHot", "depth must be known or a shape tensor"},
     {"Trilu", "Trilu", "k may be computed at run time"},
     // losses
     {"NegativeLogLikelihoodLoss", "Loss", "reduction none, sum or mean; weight; ignore_index"},

@@ -80,19 +80,24 @@ Tensor NodeImport::input(int32_t i) {
 
 Tensor NodeImport::shapeInput(int32_t i) {
   Tensor tensor = input(i);
-  const Layer producer = tensor.producer();
-  if (producer && producer.type() == LayerType::kIDENTITY && producer.nbInputs() == 1) {
-    const Tensor source = producer.input(0);
+  // The int32 conversion of an int64 input, and a Cast of it (a window's Cast(size) to float).
+  Tensor source = tensor;
+  for (int32_t hop = 0; hop < 2; ++hop) {
+    const Layer producer = source.producer();
+    if (!producer || producer.type() != LayerType::kIDENTITY || producer.nbInputs() != 1) break;
+    source = producer.input(0);
     if (source.isNetworkInput()) return source;
   }
   return tensor;
 }
 
-bool NodeImport::isShapeTensorInput(int32_t i) {
+bool NodeImport::isShapeTensorInput(int32_t i, bool orFloat) {
   if (!hasInput(i) || constantInput(i) != nullptr) return false;
   const Tensor t = shapeInput(i);
   const Dims dims = t.dimensions();
-  return t.isNetworkInput() && (t.type() == DataType::kINT32 || t.type() == DataType::kINT64) &&
+  return t.isNetworkInput() &&
+         (t.type() == DataType::kINT32 || t.type() == DataType::kINT64 ||
+          (orFloat && t.type() == DataType::kFLOAT)) &&
          dims.nbDims >= 0 && dims.nbDims <= 1;
 }
 

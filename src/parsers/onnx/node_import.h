@@ -94,7 +94,8 @@ class NodeImport {
   Tensor shapeInput(int32_t i);
   //! True when input @p i is not known at parse time but is a network input that can be a
   //! shape tensor (its values come from an optimization profile when the engine is built).
-  bool isShapeTensorInput(int32_t i);
+  //! @p orFloat admits float32 inputs too (a Resize's scales, a OneHot's depth).
+  bool isShapeTensorInput(int32_t i, bool orFloat = false);
   Dims inputDims(int32_t i) const;
   int32_t inputRank(int32_t i) const { return inputDims(i).nbDims; }
   DataType inputType(int32_t i) const;
