@@ -8,10 +8,12 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "backends/cuda/lt_gemm.h"
 #include "backends/cuda/matrix_tactics.h"
+#include "backends/cuda/planned_tactic.h"
 #include "backends/cuda/pointwise_kernels.h"
 #include "core/shape_util.h"
 #include "ir/math_mode.h"
@@ -146,26 +148,12 @@ class AttentionKernel final : public Kernel {
   std::size_t scoreBytes_ = 0;
 };
 
-class AttentionTactic final : public Tactic {
- public:
-  std::string_view name() const override { return kAttentionTactic; }
-  DeviceType device() const override { return DeviceType::kGPU; }
-  bool supports(const NodeSpec& spec) const override { return planAttention(spec).has_value(); }
-  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
-    const auto plan = planAttention(spec);
-    if (!plan) {
-      fail(ErrorCode::kINTERNAL_ERROR, "layer '", spec.node.name, "' (", spec.node.op, "): tactic ",
-           kAttentionTactic, " does not support it");
-    }
-    return std::make_unique<AttentionKernel>(*plan);
-  }
-};
-
 }  // namespace
 
 void registerAttentionTactics(TacticRegistry& registry) {
   if (ir::OpRegistry::instance().find("Attention") == nullptr) return;
-  registry.add("Attention", std::make_unique<AttentionTactic>());
+  registry.add("Attention", std::make_unique<PlannedTactic<AttentionPlan, AttentionKernel>>(
+                                std::string(kAttentionTactic), planAttention));
 }
 
 }  // namespace kiln::backends::cuda

@@ -8,10 +8,12 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "backends/cuda/lt_gemm.h"
 #include "backends/cuda/matrix_tactics.h"
+#include "backends/cuda/planned_tactic.h"
 #include "backends/cuda/pointwise_kernels.h"
 #include "core/shape_util.h"
 #include "ir/math_mode.h"
@@ -123,25 +125,11 @@ class Conv1x1Kernel final : public Kernel {
   std::unique_ptr<LtGemm> gemm_;
 };
 
-class Conv1x1Tactic final : public Tactic {
- public:
-  std::string_view name() const override { return kConv1x1Tactic; }
-  DeviceType device() const override { return DeviceType::kGPU; }
-  bool supports(const NodeSpec& spec) const override { return planConv1x1(spec).has_value(); }
-  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
-    const auto plan = planConv1x1(spec);
-    if (!plan) {
-      fail(ErrorCode::kINTERNAL_ERROR, "layer '", spec.node.name, "' (", spec.node.op, "): tactic ",
-           kConv1x1Tactic, " does not support it");
-    }
-    return std::make_unique<Conv1x1Kernel>(*plan);
-  }
-};
-
 }  // namespace
 
 void registerConv1x1Tactics(TacticRegistry& registry) {
-  registry.add("Convolution", std::make_unique<Conv1x1Tactic>());
+  registry.add("Convolution", std::make_unique<PlannedTactic<Conv1x1Plan, Conv1x1Kernel>>(
+                                  std::string(kConv1x1Tactic), planConv1x1));
 }
 
 }  // namespace kiln::backends::cuda

@@ -25,6 +25,7 @@
 
 #include "backends/cuda/library_check.h"
 #include "backends/cuda/matrix_tactics.h"
+#include "backends/cuda/planned_tactic.h"
 #include "backends/cuda/pointwise_kernels.h"
 #include "core/shape_util.h"
 #include "ir/math_mode.h"
@@ -396,32 +397,20 @@ class ConvKernel final : public Kernel {
   std::size_t shiftBytes_ = 0;
 };
 
-class ConvTactic final : public Tactic {
- public:
-  explicit ConvTactic(bool transposed) : transposed_(transposed) {}
-  std::string_view name() const override { return transposed_ ? kDeconvTactic : kConvTactic; }
-  DeviceType device() const override { return DeviceType::kGPU; }
-  bool supports(const NodeSpec& spec) const override {
-    return planConv(spec, transposed_).has_value();
-  }
-  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
-    const auto plan = planConv(spec, transposed_);
-    if (!plan) {
-      fail(ErrorCode::kINTERNAL_ERROR, "layer '", spec.node.name, "' (", spec.node.op, "): tactic ",
-           name(), " does not support it");
-    }
-    return std::make_unique<ConvKernel>(*plan);
-  }
-
- private:
-  bool transposed_;
-};
+std::optional<ConvPlan> planForward(const NodeSpec& spec) {
+  return planConv(spec, false);
+}
+std::optional<ConvPlan> planTransposed(const NodeSpec& spec) {
+  return planConv(spec, true);
+}
 
 }  // namespace
 
 void registerConvolutionTactics(TacticRegistry& registry) {
-  registry.add("Convolution", std::make_unique<ConvTactic>(false));
-  registry.add("Deconvolution", std::make_unique<ConvTactic>(true));
+  using ConvTactic = PlannedTactic<ConvPlan, ConvKernel>;
+  registry.add("Convolution", std::make_unique<ConvTactic>(std::string(kConvTactic), planForward));
+  registry.add("Deconvolution",
+               std::make_unique<ConvTactic>(std::string(kDeconvTactic), planTransposed));
 }
 
 }  // namespace kiln::backends::cuda

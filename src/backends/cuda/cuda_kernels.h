@@ -76,6 +76,21 @@ struct IndexMap {
   int64_t stride[kKernelMaxRank] = {};
 };
 
+//! Appends a loop of @p extent and @p stride to @p map (outermost first), dropping extent 1 and
+//! merging it into the previous loop when the two walk memory as one. The caller keeps the
+//! loops within kKernelMaxRank.
+inline void appendLoop(IndexMap& map, int64_t extent, int64_t stride) {
+  if (extent == 1) return;
+  if (map.rank > 0 && map.stride[map.rank - 1] == stride * extent) {
+    map.extent[map.rank - 1] *= extent;
+    map.stride[map.rank - 1] = stride;
+    return;
+  }
+  map.extent[map.rank] = extent;
+  map.stride[map.rank] = stride;
+  ++map.rank;
+}
+
 struct ReduceParams {
   const float* x = nullptr;
   float* y = nullptr;

@@ -15,6 +15,7 @@
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/cuda_tactics.h"
+#include "backends/cuda/planned_tactic.h"
 #include "backends/tactic.h"
 #include "core/shape_util.h"
 #include "ir/op_registry.h"
@@ -41,30 +42,11 @@ bool movableType(DataType type) {
   return size == 1 || size == 2 || size == 4 || size == 8;
 }
 
-[[noreturn]] void unsupported(const NodeSpec& spec, std::string_view tactic) {
-  fail(ErrorCode::kINTERNAL_ERROR, "layer '", spec.node.name, "' (", spec.node.op, "): tactic ",
-       tactic, " does not support it");
-}
-
 void copyBytes(const ir::KernelContext& ctx, std::size_t bytes, const char* what) {
   if (bytes == 0 || ctx.output(0).data == ctx.input(0).data) return;
   check(cudaMemcpyAsync(ctx.output(0).data, ctx.input(0).data, bytes, cudaMemcpyDeviceToDevice,
                         static_cast<cudaStream_t>(ctx.stream)),
         what);
-}
-
-// Appends a loop to @p map (outermost first), dropping extent 1 and merging loops that walk
-// memory as one.
-void appendLoop(IndexMap& map, int64_t extent, int64_t stride) {
-  if (extent == 1) return;
-  if (map.rank > 0 && map.stride[map.rank - 1] == stride * extent) {
-    map.extent[map.rank - 1] *= extent;
-    map.stride[map.rank - 1] = stride;
-    return;
-  }
-  map.extent[map.rank] = extent;
-  map.stride[map.rank] = stride;
-  ++map.rank;
 }
 
 bool isIdentity(const std::vector<int64_t>& perm) {
@@ -94,25 +76,6 @@ class StridedCopyKernel final : public Kernel {
 
  private:
   CopyPlan plan_;
-};
-
-using PlanFn = std::optional<CopyPlan> (*)(const NodeSpec&);
-
-class StridedCopyTactic final : public Tactic {
- public:
-  StridedCopyTactic(std::string name, PlanFn plan) : name_(std::move(name)), plan_(plan) {}
-  std::string_view name() const override { return name_; }
-  DeviceType device() const override { return DeviceType::kGPU; }
-  bool supports(const NodeSpec& spec) const override { return plan_(spec).has_value(); }
-  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
-    const auto plan = plan_(spec);
-    if (!plan) unsupported(spec, name_);
-    return std::make_unique<StridedCopyKernel>(*plan);
-  }
-
- private:
-  std::string name_;
-  PlanFn plan_;
 };
 
 // --- Shuffle -----------------------------------------------------------------------------------
@@ -319,18 +282,6 @@ class SliceCopyKernel final : public Kernel {
   CopyPlan plan_;
 };
 
-class SliceTactic final : public Tactic {
- public:
-  std::string_view name() const override { return "cuda.slice"; }
-  DeviceType device() const override { return DeviceType::kGPU; }
-  bool supports(const NodeSpec& spec) const override { return planSlice(spec).has_value(); }
-  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
-    const auto plan = planSlice(spec);
-    if (!plan) unsupported(spec, name());
-    return std::make_unique<SliceCopyKernel>(*plan);
-  }
-};
-
 // --- Concatenation -----------------------------------------------------------------------------
 
 struct ConcatPlan {
@@ -388,18 +339,6 @@ class ConcatKernel final : public Kernel {
 
  private:
   ConcatPlan plan_;
-};
-
-class ConcatTactic final : public Tactic {
- public:
-  std::string_view name() const override { return "cuda.concatenation"; }
-  DeviceType device() const override { return DeviceType::kGPU; }
-  bool supports(const NodeSpec& spec) const override { return planConcat(spec).has_value(); }
-  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
-    auto plan = planConcat(spec);
-    if (!plan) unsupported(spec, name());
-    return std::make_unique<ConcatKernel>(std::move(*plan));
-  }
 };
 
 // --- Gather ------------------------------------------------------------------------------------
@@ -482,18 +421,6 @@ class GatherKernel final : public Kernel {
   GatherParams params_;
 };
 
-class GatherTactic final : public Tactic {
- public:
-  std::string_view name() const override { return "cuda.gather"; }
-  DeviceType device() const override { return DeviceType::kGPU; }
-  bool supports(const NodeSpec& spec) const override { return planGather(spec).has_value(); }
-  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
-    const auto params = planGather(spec);
-    if (!params) unsupported(spec, name());
-    return std::make_unique<GatherKernel>(*params);
-  }
-};
-
 // --- Identity ----------------------------------------------------------------------------------
 
 bool castable(DataType type) {
@@ -547,10 +474,14 @@ class IdentityTactic final : public Tactic {
 }  // namespace
 
 void registerCudaDataMovementTactics(TacticRegistry& registry) {
-  registry.add("Shuffle", std::make_unique<StridedCopyTactic>("cuda.shuffle", planShuffle));
-  registry.add("Slice", std::make_unique<SliceTactic>());
-  registry.add("Concatenation", std::make_unique<ConcatTactic>());
-  registry.add("Gather", std::make_unique<GatherTactic>());
+  registry.add("Shuffle", std::make_unique<PlannedTactic<CopyPlan, StridedCopyKernel>>(
+                              "cuda.shuffle", planShuffle));
+  registry.add("Slice",
+               std::make_unique<PlannedTactic<CopyPlan, SliceCopyKernel>>("cuda.slice", planSlice));
+  registry.add("Concatenation", std::make_unique<PlannedTactic<ConcatPlan, ConcatKernel>>(
+                                    "cuda.concatenation", planConcat));
+  registry.add("Gather", std::make_unique<PlannedTactic<GatherParams, GatherKernel>>("cuda.gather",
+                                                                                     planGather));
   registry.add("Identity", std::make_unique<IdentityTactic>());
 }
 

@@ -8,10 +8,12 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "backends/cuda/lt_gemm.h"
 #include "backends/cuda/matrix_tactics.h"
+#include "backends/cuda/planned_tactic.h"
 #include "backends/cuda/pointwise_kernels.h"
 #include "core/shape_util.h"
 #include "ir/math_mode.h"
@@ -204,26 +206,12 @@ class GemmKernel final : public Kernel {
   std::unique_ptr<LtGemm> gemm_;
 };
 
-class GemmTactic final : public Tactic {
- public:
-  std::string_view name() const override { return kGemmTactic; }
-  DeviceType device() const override { return DeviceType::kGPU; }
-  bool supports(const NodeSpec& spec) const override { return planGemm(spec).has_value(); }
-  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
-    const auto plan = planGemm(spec);
-    if (!plan) {
-      fail(ErrorCode::kINTERNAL_ERROR, "layer '", spec.node.name, "' (", spec.node.op, "): tactic ",
-           kGemmTactic, " does not support it");
-    }
-    return std::make_unique<GemmKernel>(*plan);
-  }
-};
-
 }  // namespace
 
 void registerGemmTactics(TacticRegistry& registry) {
-  registry.add("FullyConnected", std::make_unique<GemmTactic>());
-  registry.add("MatrixMultiply", std::make_unique<GemmTactic>());
+  using GemmTactic = PlannedTactic<GemmPlan, GemmKernel>;
+  registry.add("FullyConnected", std::make_unique<GemmTactic>(std::string(kGemmTactic), planGemm));
+  registry.add("MatrixMultiply", std::make_unique<GemmTactic>(std::string(kGemmTactic), planGemm));
 }
 
 }  // namespace kiln::backends::cuda

@@ -12,6 +12,7 @@
 
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/cuda_tactics.h"
+#include "backends/cuda/planned_tactic.h"
 #include "backends/tactic.h"
 #include "core/error.h"
 #include "ir/op_registry.h"
@@ -184,54 +185,32 @@ class PointwiseKernel final : public Kernel {
   PointwiseParams params_;
 };
 
-// The steps a node of each op stands for.
-using StepsOf = std::vector<ops::PointwiseStep> (*)(const ir::Node&);
-
-std::vector<ops::PointwiseStep> chainSteps(const ir::Node& node) {
-  return ops::pointwiseSteps(node.attrs);
+// A PointwiseChain node: its steps are in its attributes.
+std::optional<PointwiseParams> planChain(const NodeSpec& spec) {
+  return plan(ops::pointwiseSteps(spec.node.attrs), spec);
 }
 
-std::vector<ops::PointwiseStep> singleStep(const ir::Node& node) {
+// A single ElementWise, Activation or Unary node: a chain of one step.
+std::optional<PointwiseParams> planSingle(const NodeSpec& spec) {
   ops::PointwiseStep step;
-  step.node.op = node.op;
-  step.node.attrs = node.attrs;
+  step.node.op = spec.node.op;
+  step.node.attrs = spec.node.attrs;
   step.node.outputs = {0};
-  step.operand = node.op == "ElementWise" ? 1 : -1;
+  step.operand = spec.node.op == "ElementWise" ? 1 : -1;
   step.operandFirst = false;
-  return {step};
+  return plan({step}, spec);
 }
-
-class PointwiseTactic final : public Tactic {
- public:
-  PointwiseTactic(std::string name, StepsOf stepsOf) : name_(std::move(name)), stepsOf_(stepsOf) {}
-  std::string_view name() const override { return name_; }
-  DeviceType device() const override { return DeviceType::kGPU; }
-  bool supports(const NodeSpec& spec) const override {
-    return plan(stepsOf_(spec.node), spec).has_value();
-  }
-  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
-    const auto params = plan(stepsOf_(spec.node), spec);
-    if (!params) {
-      fail(ErrorCode::kINTERNAL_ERROR, "layer '", spec.node.name, "' (", spec.node.op, "): tactic ",
-           name_, " does not support it");
-    }
-    // The parameters are large: keep them on the heap with the kernel.
-    return std::make_unique<PointwiseKernel>(*params);
-  }
-
- private:
-  std::string name_;
-  StepsOf stepsOf_;
-};
 
 }  // namespace
 
 void registerCudaPointwiseTactics(TacticRegistry& registry) {
+  // The parameters are large: the kernel, on the heap, holds them.
+  using PointwiseTactic = PlannedTactic<PointwiseParams, PointwiseKernel>;
   registry.add("PointwiseChain",
-               std::make_unique<PointwiseTactic>("cuda.pointwise_chain", chainSteps));
-  registry.add("ElementWise", std::make_unique<PointwiseTactic>("cuda.elementwise", singleStep));
-  registry.add("Activation", std::make_unique<PointwiseTactic>("cuda.activation", singleStep));
-  registry.add("Unary", std::make_unique<PointwiseTactic>("cuda.unary", singleStep));
+               std::make_unique<PointwiseTactic>("cuda.pointwise_chain", planChain));
+  registry.add("ElementWise", std::make_unique<PointwiseTactic>("cuda.elementwise", planSingle));
+  registry.add("Activation", std::make_unique<PointwiseTactic>("cuda.activation", planSingle));
+  registry.add("Unary", std::make_unique<PointwiseTactic>("cuda.unary", planSingle));
 }
 
 }  // namespace kiln::backends::cuda

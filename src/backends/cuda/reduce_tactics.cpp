@@ -11,6 +11,7 @@
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/cuda_tactics.h"
+#include "backends/cuda/planned_tactic.h"
 #include "backends/tactic.h"
 #include "core/shape_util.h"
 #include "ir/op_registry.h"
@@ -31,11 +32,6 @@ bool knownFloat(const ir::TensorInfo& info) {
     if (info.dims[d] < 0) return false;
   }
   return true;
-}
-
-[[noreturn]] void unsupported(const NodeSpec& spec, std::string_view tactic) {
-  fail(ErrorCode::kINTERNAL_ERROR, "layer '", spec.node.name, "' (", spec.node.op, "): tactic ",
-       tactic, " does not support it");
 }
 
 // --- Reduce ------------------------------------------------------------------------------------
@@ -66,20 +62,6 @@ std::optional<uint32_t> reduceAxes(const NodeSpec& spec) {
     mask |= 1u << a;
   }
   return mask;
-}
-
-// Appends a loop of @p extent and @p stride to @p map, merged into the previous loop when the
-// two walk memory as one.
-void appendLoop(IndexMap& map, int64_t extent, int64_t stride) {
-  if (extent == 1) return;
-  if (map.rank > 0 && map.stride[map.rank - 1] == stride * extent) {
-    map.extent[map.rank - 1] *= extent;
-    map.stride[map.rank - 1] = stride;
-    return;
-  }
-  map.extent[map.rank] = extent;
-  map.stride[map.rank] = stride;
-  ++map.rank;
 }
 
 struct ReducePlan {
@@ -152,18 +134,6 @@ class ReduceKernel final : public Kernel {
   ReducePlan plan_;
 };
 
-class ReduceTactic final : public Tactic {
- public:
-  std::string_view name() const override { return "cuda.reduce"; }
-  DeviceType device() const override { return DeviceType::kGPU; }
-  bool supports(const NodeSpec& spec) const override { return planReduce(spec).has_value(); }
-  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
-    const auto plan = planReduce(spec);
-    if (!plan) unsupported(spec, name());
-    return std::make_unique<ReduceKernel>(*plan);
-  }
-};
-
 // --- SoftMax -----------------------------------------------------------------------------------
 
 std::optional<SoftMaxParams> planSoftMax(const NodeSpec& spec) {
@@ -194,18 +164,6 @@ class SoftMaxKernel final : public Kernel {
 
  private:
   SoftMaxParams params_;
-};
-
-class SoftMaxTactic final : public Tactic {
- public:
-  std::string_view name() const override { return "cuda.softmax"; }
-  DeviceType device() const override { return DeviceType::kGPU; }
-  bool supports(const NodeSpec& spec) const override { return planSoftMax(spec).has_value(); }
-  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
-    const auto params = planSoftMax(spec);
-    if (!params) unsupported(spec, name());
-    return std::make_unique<SoftMaxKernel>(*params);
-  }
 };
 
 // --- LayerNorm ---------------------------------------------------------------------------------
@@ -244,18 +202,6 @@ class LayerNormKernel final : public Kernel {
 
  private:
   LayerNormParams params_;
-};
-
-class LayerNormTactic final : public Tactic {
- public:
-  std::string_view name() const override { return "cuda.layer_norm"; }
-  DeviceType device() const override { return DeviceType::kGPU; }
-  bool supports(const NodeSpec& spec) const override { return planLayerNorm(spec).has_value(); }
-  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
-    const auto params = planLayerNorm(spec);
-    if (!params) unsupported(spec, name());
-    return std::make_unique<LayerNormKernel>(*params);
-  }
 };
 
 // --- Pooling -----------------------------------------------------------------------------------
@@ -308,25 +254,17 @@ class PoolingKernel final : public Kernel {
   PoolingParams params_;
 };
 
-class PoolingTactic final : public Tactic {
- public:
-  std::string_view name() const override { return "cuda.pooling"; }
-  DeviceType device() const override { return DeviceType::kGPU; }
-  bool supports(const NodeSpec& spec) const override { return planPooling(spec).has_value(); }
-  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
-    const auto params = planPooling(spec);
-    if (!params) unsupported(spec, name());
-    return std::make_unique<PoolingKernel>(*params);
-  }
-};
-
 }  // namespace
 
 void registerCudaReduceTactics(TacticRegistry& registry) {
-  registry.add("Reduce", std::make_unique<ReduceTactic>());
-  registry.add("SoftMax", std::make_unique<SoftMaxTactic>());
-  registry.add("LayerNorm", std::make_unique<LayerNormTactic>());
-  registry.add("Pooling", std::make_unique<PoolingTactic>());
+  registry.add("Reduce", std::make_unique<PlannedTactic<ReducePlan, ReduceKernel>>("cuda.reduce",
+                                                                                   planReduce));
+  registry.add("SoftMax", std::make_unique<PlannedTactic<SoftMaxParams, SoftMaxKernel>>(
+                              "cuda.softmax", planSoftMax));
+  registry.add("LayerNorm", std::make_unique<PlannedTactic<LayerNormParams, LayerNormKernel>>(
+                                "cuda.layer_norm", planLayerNorm));
+  registry.add("Pooling", std::make_unique<PlannedTactic<PoolingParams, PoolingKernel>>(
+                              "cuda.pooling", planPooling));
 }
 
 }  // namespace kiln::backends::cuda
