@@ -114,6 +114,9 @@ int main(int argc, char** argv) {
   const LeNetWeights weightValues;
   if (!defineLeNet(*network, weightValues)) return 1;
   auto config = builder.createBuilderConfig();
+  // This sample binds host buffers, so it builds a CPU engine even where a GPU is present (a
+  // GPU engine reads device memory: see `kiln exec --device=cuda`).
+  config->setDeviceType(kiln::DeviceType::kCPU);
   const std::vector<std::byte> plan = builder.buildSerializedNetwork(*network, *config);
   if (plan.empty()) return 1;
   std::printf("[I] built LeNet-5: %d layers in the network, plan of %zu bytes\n",

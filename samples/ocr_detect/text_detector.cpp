@@ -71,6 +71,8 @@ bool buildDetector(const DetectorBuildOptions& options, kiln::Logger& logger,
   result.networkLayers = network->nbLayers();
 
   auto config = builder.createBuilderConfig();
+  // The detector binds host buffers, so it builds a CPU engine even where a GPU is present.
+  config->setDeviceType(kiln::DeviceType::kCPU);
   config->setNbThreads(options.threads);
   config->setBuilderOptimizationLevel(options.optimizationLevel);
   std::unique_ptr<kiln::TimingCache> cache;
