@@ -70,6 +70,24 @@ inline double ioBytes(const Engine& engine) {
   return bytes;
 }
 
+//! Memory for data-dependent outputs, up to the 64 MiB runOnce allows.
+class BufferAllocator final : public OutputAllocator {
+ public:
+  void* reallocateOutput(std::string_view /*name*/, void* /*current*/, uint64_t size,
+                         uint64_t /*alignment*/) noexcept override {
+    if (size > (uint64_t{64} << 20)) return nullptr;
+    try {
+      return buffers_.emplace_back(static_cast<std::size_t>(size)).data();
+    } catch (...) {
+      return nullptr;
+    }
+  }
+  void notifyShape(std::string_view /*name*/, const Dims& /*dims*/) noexcept override {}
+
+ private:
+  std::vector<AlignedBuffer> buffers_;
+};
+
 //! Runs @p engine once with every input zeroed; failures are fine, crashes are not. Engines whose
 //! activations or I/O buffers need more than 64 MiB are not run (an input that no layer reads is
 //! not bounded by cheapToRun).
@@ -79,13 +97,20 @@ inline void runOnce(Engine& engine) {
       ioBytes(engine) > static_cast<double>(kMaxBytes)) {
     return;
   }
+  BufferAllocator allocator;  // outlives the context that uses it
   std::unique_ptr<ExecutionContext> context = engine.createExecutionContext();
   if (!context) return;
   std::vector<AlignedBuffer> buffers;
   for (int32_t i = 0; i < engine.nbIOTensors(); ++i) {
     const std::string_view name = engine.ioTensorName(i);
-    const std::size_t bytes = static_cast<std::size_t>(volume(engine.tensorShape(name))) *
-                              elementSize(engine.tensorDataType(name));
+    const Dims dims = engine.tensorShape(name);
+    if (volume(dims) < 0) {
+      // A data-dependent output (-1 extents): its memory comes once its size is known.
+      context->setOutputAllocator(name, &allocator);
+      continue;
+    }
+    const std::size_t bytes =
+        static_cast<std::size_t>(volume(dims)) * elementSize(engine.tensorDataType(name));
     AlignedBuffer& buffer = buffers.emplace_back(bytes == 0 ? 1 : bytes);
     std::fill_n(buffer.data(), buffer.size(), std::byte{0});
     context->setTensorAddress(name, buffer.data());
