@@ -84,5 +84,15 @@ TEST(OnnxFuzzRegressions, ConvTransposeLengthsPastInt64) {
   expectParseError(m, {"node 'deconv' (ConvTranspose, opset 13)", "lengths past 2^40"});
 }
 
+// Range with fewer than its three inputs, its one input a scalar shape-tensor network input:
+// the importer named input 1 before checking that the node has one.
+TEST(OnnxFuzzRegressions, RangeWithMissingBounds) {
+  ModelBuilder m(17);
+  m.input("x", {}, ::onnx::TensorProto::INT32).output("y", ::onnx::TensorProto::INT32);
+  m.node("Range", {"x"}, {"y"}, "range");
+  expectParseError(m,
+                   {"node 'range' (Range, opset 17)", "input 1 (start, limit, delta) is missing"});
+}
+
 }  // namespace
 }  // namespace kiln::test

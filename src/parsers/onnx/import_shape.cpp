@@ -346,6 +346,10 @@ void importConstantOfShape(NodeImport& n) {
 }
 
 void importRange(NodeImport& n) {
+  for (int32_t i = 0; i < 3; ++i) {
+    if (!n.hasInput(i))
+      n.invalid("input " + std::to_string(i) + " (start, limit, delta) is missing");
+  }
   if (!n.allInputsConstant()) {
     // Bounds that are constants or shape-tensor network inputs (values given when the engine
     // is built): a Range layer. Bounds computed by layers are not supported.

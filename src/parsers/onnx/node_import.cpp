@@ -50,6 +50,11 @@ bool NodeImport::hasInput(int32_t i) const noexcept {
   return i >= 0 && i < proto.input_size() && !proto.input(i).empty();
 }
 
+const std::string& NodeImport::inputName(int32_t i) const {
+  static const std::string kAbsent;
+  return i >= 0 && i < proto.input_size() ? proto.input(i) : kAbsent;
+}
+
 const ConstTensor* NodeImport::constantInput(int32_t i) const {
   if (!hasInput(i)) return nullptr;
   return state_.values.at(proto.input(i)).constant.get();

@@ -79,7 +79,8 @@ class NodeImport {
   int32_t nbInputs() const noexcept { return proto.input_size(); }
   //! False for an input beyond the list or given as "" (an omitted optional input).
   bool hasInput(int32_t i) const noexcept;
-  const std::string& inputName(int32_t i) const { return proto.input(i); }
+  // The name of input i; empty where the node has no such input.
+  const std::string& inputName(int32_t i) const;
   //! The known values of input @p i; null when it is computed at run time (or omitted).
   const ConstTensor* constantInput(int32_t i) const;
   //! True when every present input is a known constant (the node can be folded).
