@@ -43,6 +43,9 @@ class Tactic {
   //! CPU features the kernel needs ("avx2", "avx512f", ...); empty for portable code.
   virtual std::vector<std::string> requiredIsa() const { return {}; }
   virtual bool supports(const NodeSpec& spec) const = 0;
+  //! May still throw kiln::Error for a node supports() accepted, where a library refuses the
+  //! configuration only when asked for it (a cuDNN algorithm with no kernel for these
+  //! descriptors); the builder then skips the tactic.
   virtual std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const = 0;
 };
 

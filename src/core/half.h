@@ -17,7 +17,8 @@ inline uint16_t floatToHalf(float value) noexcept {
   if (absBits < 0x38800000u) {  // subnormal half or zero
     if (absBits < 0x33000000u) return static_cast<uint16_t>(sign);
     const uint32_t mantissa = (absBits & 0x7fffffu) | 0x800000u;
-    const int shift = 126 - static_cast<int>(absBits >> 23);
+    // The value in units of 2^-24 (the smallest subnormal) is mantissa >> (126 - exponent).
+    const int shift = 125 - static_cast<int>(absBits >> 23);
     const uint32_t halfMant = mantissa >> (shift + 1);
     const uint32_t rest = mantissa & ((1u << (shift + 1)) - 1u);
     const uint32_t halfway = 1u << shift;

@@ -7,6 +7,11 @@
 // (or declines) the node and instantiates; where a GPU is present it also runs the kernel and
 // compares its output with the reference's (floats within 1e-4 + 1e-3 * |expected|, every other
 // type exactly). The tensors are typed here (the shared checkTactics handles float32 only).
+//
+// Every float case (Identity aside) runs again with its float tensors in float16 and bfloat16:
+// the tactic must support that node and reject it with one float tensor left float32; on a GPU
+// the kernel's output must match the reference run on the same rounded inputs, rounded to the
+// type, within about one unit in the last place.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -19,6 +24,7 @@
 
 #include "backends/device.h"
 #include "backends/tactic.h"
+#include "core/half.h"
 #include "ir/op_registry.h"
 #include "kiln/network.h"
 #include "ops/pointwise_chain.h"
@@ -112,6 +118,132 @@ std::vector<std::byte> runOnGpu(const backends::Kernel& kernel, const ir::Node& 
   return result;
 }
 
+// --- float16 / bfloat16 ------------------------------------------------------------------------
+
+bool isReduced(DataType type) {
+  return type == DataType::kHALF || type == DataType::kBF16;
+}
+
+uint16_t encode(float v, DataType type) {
+  return type == DataType::kHALF ? floatToHalf(v) : floatToBFloat16(v);
+}
+
+float decode(uint16_t v, DataType type) {
+  return type == DataType::kHALF ? halfToFloat(v) : bfloat16ToFloat(v);
+}
+
+// float32 bytes as @p type's (float16 or bfloat16) bytes.
+std::vector<std::byte> toReduced(const std::vector<std::byte>& bytes, DataType type) {
+  std::vector<std::byte> out(bytes.size() / 2);
+  for (std::size_t i = 0; i < bytes.size() / 4; ++i) {
+    float v = 0.f;
+    std::memcpy(&v, bytes.data() + i * 4, 4);
+    const uint16_t r = encode(v, type);
+    std::memcpy(out.data() + i * 2, &r, 2);
+  }
+  return out;
+}
+
+// Elements of any float type as float32 values.
+std::vector<float> decodeFloats(const std::vector<std::byte>& bytes, DataType type) {
+  if (type == DataType::kFLOAT) return asFloats(bytes);
+  std::vector<float> values(bytes.size() / 2);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    uint16_t r = 0;
+    std::memcpy(&r, bytes.data() + i * 2, 2);
+    values[i] = decode(r, type);
+  }
+  return values;
+}
+
+std::vector<std::byte> fromFloats(const std::vector<float>& values) {
+  std::vector<std::byte> bytes(values.size() * sizeof(float));
+  if (!values.empty()) std::memcpy(bytes.data(), values.data(), bytes.size());
+  return bytes;
+}
+
+// The reference kernel's output bytes for @p node.
+std::vector<std::byte> runReference(const ir::Node& node, const std::vector<TypedInput>& inputs,
+                                    const ir::TensorInfo& out) {
+  std::vector<ir::TensorView> views;
+  for (const auto& in : inputs) {
+    views.push_back({in.type, in.dims, const_cast<std::byte*>(in.bytes.data()), in.present});
+  }
+  const std::size_t outBytes = static_cast<std::size_t>(volume(out.dims)) * elementSize(out.dtype);
+  std::vector<std::byte> result(outBytes + 16);
+  const ir::TensorView outView{out.dtype, out.dims, result.data(), true};
+  ir::OpRegistry::instance().get(node.op).reference(
+      ir::KernelContext{node, views, std::span<const ir::TensorView>(&outView, 1), nullptr, 0});
+  result.resize(outBytes);
+  return result;
+}
+
+// The float16 / bfloat16 variants of a supported float32 case (see the file comment).
+void checkReduced(const ir::Node& node, const std::vector<TypedInput>& inputs,
+                  const std::vector<ir::TensorInfo>& infos,
+                  const std::vector<ir::TensorInfo>& outInfos, const backends::Tactic& tactic) {
+  bool anyFloat = outInfos[0].dtype == DataType::kFLOAT;
+  for (const auto& info : infos)
+    anyFloat = anyFloat || (info.present && info.dtype == DataType::kFLOAT);
+  if (!anyFloat) return;
+  for (DataType type : {DataType::kHALF, DataType::kBF16}) {
+    SCOPED_TRACE(toString(type));
+    // Inputs of the type, and float32 inputs holding exactly the same values.
+    std::vector<TypedInput> reduced = inputs;
+    std::vector<TypedInput> rounded = inputs;
+    std::vector<ir::TensorInfo> rInfos = infos;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      if (!inputs[i].present || inputs[i].type != DataType::kFLOAT) continue;
+      reduced[i].type = type;
+      reduced[i].bytes = toReduced(inputs[i].bytes, type);
+      rounded[i].bytes = fromFloats(decodeFloats(reduced[i].bytes, type));
+      rInfos[i].dtype = type;
+      if (rInfos[i].constData != nullptr) rInfos[i].constData = reduced[i].bytes.data();
+    }
+    std::vector<ir::TensorInfo> rOutInfos = outInfos;
+    if (rOutInfos[0].dtype == DataType::kFLOAT) rOutInfos[0].dtype = type;
+    const backends::NodeSpec spec{node, rInfos, rOutInfos};
+    ASSERT_TRUE(tactic.supports(spec));
+    const auto kernel = tactic.instantiate(spec);
+    ASSERT_NE(kernel, nullptr);
+
+    // One float tensor left float32: the kernels take one float type per node.
+    std::vector<ir::TensorInfo> mixedInfos = rInfos;
+    std::vector<ir::TensorInfo> mixedOutInfos = rOutInfos;
+    std::size_t reducedInputs = 0;
+    for (const auto& info : rInfos) reducedInputs += info.present && info.dtype == type ? 1 : 0;
+    if (mixedOutInfos[0].dtype == type) {
+      mixedOutInfos[0].dtype = DataType::kFLOAT;
+    } else if (reducedInputs >= 2) {
+      for (auto& info : mixedInfos) {
+        if (info.present && info.dtype == type) {
+          info.dtype = DataType::kFLOAT;
+          break;
+        }
+      }
+    }
+    if (mixedOutInfos[0].dtype != rOutInfos[0].dtype || reducedInputs >= 2) {
+      EXPECT_FALSE(tactic.supports(backends::NodeSpec{node, mixedInfos, mixedOutInfos}))
+          << "mixed float types";
+    }
+
+    if (!backends::gpuPresent()) continue;
+    const std::vector<std::byte> expected = runReference(node, rounded, outInfos[0]);
+    const std::vector<std::byte> actual = runOnGpu(*kernel, node, reduced, rOutInfos[0]);
+    if (rOutInfos[0].dtype == type) {
+      // The reference's float32 output rounded to the type: kernel and reference may land one
+      // unit apart where they differ in the last bits of float32.
+      const std::vector<float> want = decodeFloats(toReduced(expected, type), type);
+      const double rtol = type == DataType::kHALF ? 2e-3 : 1.6e-2;
+      const double atol = type == DataType::kHALF ? 1e-4 : 1e-3;
+      expectClose(decodeFloats(actual, type), want, atol, rtol,
+                  node.op + " " + std::string(tactic.name()));
+    } else {
+      ASSERT_EQ(actual, expected);
+    }
+  }
+}
+
 struct Options {
   bool supported = true;                    //!< what the tactic's supports() must answer
   std::optional<DataType> outputType = {};  //!< Identity's requested output type
@@ -144,17 +276,7 @@ void check(const std::string& op, const ir::Attributes& attrs,
   if (options.outputType) outInfos[0].dtype = *options.outputType;
   const ir::TensorInfo& out = outInfos[0];
 
-  // The reference's output.
-  std::vector<ir::TensorView> views;
-  for (const auto& in : inputs) {
-    views.push_back({in.type, in.dims, const_cast<std::byte*>(in.bytes.data()), in.present});
-  }
-  const std::size_t outBytes = static_cast<std::size_t>(volume(out.dims)) * elementSize(out.dtype);
-  std::vector<std::byte> expected(outBytes + 16);
-  const ir::TensorView outView{out.dtype, out.dims, expected.data(), true};
-  ir::OpRegistry::instance().get(op).reference(
-      ir::KernelContext{node, views, std::span<const ir::TensorView>(&outView, 1), nullptr, 0});
-  expected.resize(outBytes);
+  const std::vector<std::byte> expected = runReference(node, inputs, out);
 
   if (backends::deviceRuntime(DeviceType::kGPU) == nullptr) return;  // no CUDA backend built
   const backends::Tactic* t = backends::TacticRegistry::instance().find(op, tactic);
@@ -164,10 +286,15 @@ void check(const std::string& op, const ir::Attributes& attrs,
   if (!options.supported) return;
   const auto kernel = t->instantiate(spec);
   ASSERT_NE(kernel, nullptr);
+  if (op != "Identity") checkReduced(node, inputs, infos, outInfos, *t);
   if (!backends::gpuPresent()) return;
   const auto actual = runOnGpu(*kernel, node, inputs, out);
   if (out.dtype == DataType::kFLOAT) {
     expectClose(asFloats(actual), asFloats(expected), 1e-4, 1e-3, op + " " + tactic);
+  } else if (isReduced(out.dtype) && inputs[0].type != out.dtype) {
+    // A cast: NaN's payload is the hardware's, so compare values (NaN matching NaN).
+    expectClose(decodeFloats(actual, out.dtype), decodeFloats(expected, out.dtype), 0.0, 0.0,
+                op + " " + tactic);
   } else {
     ASSERT_EQ(actual.size(), expected.size());
     for (std::size_t i = 0; i < actual.size(); ++i) {
@@ -533,7 +660,7 @@ TEST(CudaDataMovement, Slice) {
       {shape({4, 4}), {0, 0}, {0, 4}, {}},
       {shape({6}), {5}, {6}, {-1}},
   };
-  for (DataType type : {DataType::kFLOAT, DataType::kUINT8, DataType::kINT64}) {
+  for (DataType type : {DataType::kFLOAT, DataType::kUINT8, DataType::kINT64, DataType::kBF16}) {
     for (const auto& c : cases) {
       ir::Attributes a;
       a.set("start", c.start);
@@ -615,6 +742,13 @@ TEST(CudaDataMovement, Gather) {
       "Gather", axis1,
       {floats(shape({3, 5, 4}), 5), typed<int32_t>(DataType::kINT32, shape({3}), {1, 1, -5}, true)},
       "cuda.gather");
+  // 2-byte rows: 12 bytes move as 4-byte words, 10 bytes as 2-byte ones.
+  for (int64_t width : {6, 5}) {
+    check("Gather", axis0,
+          {pattern(DataType::kHALF, shape({10, width})),
+           typed<int32_t>(DataType::kINT32, shape({4}), {9, 0, -1, 4})},
+          "cuda.gather");
+  }
   // GatherElements is the host fallback's.
   ir::Attributes element;
   element.set("mode", GatherMode::kELEMENT);
@@ -651,8 +785,43 @@ TEST(CudaDataMovement, IdentityCopiesAndCasts) {
   for (DataType to : {DataType::kFLOAT, DataType::kINT32}) {
     check("Identity", {}, {b}, "cuda.identity", {.outputType = to});
   }
-  // Casts to or from half precision are the host fallback's.
-  check("Identity", {}, {f}, "cuda.identity", {.supported = false, .outputType = DataType::kHALF});
+  // Among float32, float16 and bfloat16 (the precision pass's boundaries) and between those and
+  // the integers: overflow to infinity, subnormals, ties, NaN; 1027 elements make whole quads
+  // and a tail.
+  std::vector<float> wide = values;
+  for (float v : {65504.f, 65520.f, -65536.f, 1e-6f, -3e-8f, 6e-8f, 1.00048828125f, 0.1f, 1e30f,
+                  2049.f, 4097.f}) {
+    wide.push_back(v);
+  }
+  const std::vector<float> random =
+      randomFloats(1027 - static_cast<int64_t>(wide.size()), 7, -300.f, 300.f);
+  wide.insert(wide.end(), random.begin(), random.end());
+  const std::vector<std::byte> wideBytes = fromFloats(wide);
+  const Dims wideDims = shape({1027});
+  const TypedInput wideFloat = typed(DataType::kFLOAT, wideDims, wide);
+  for (DataType from : {DataType::kFLOAT, DataType::kHALF, DataType::kBF16}) {
+    TypedInput x = wideFloat;
+    if (from != DataType::kFLOAT) {
+      x.type = from;
+      x.bytes = toReduced(wideBytes, from);
+    }
+    for (DataType to : {DataType::kFLOAT, DataType::kHALF, DataType::kBF16, DataType::kINT32,
+                        DataType::kINT64, DataType::kBOOL, DataType::kINT8, DataType::kUINT8}) {
+      if (to == from) continue;
+      SCOPED_TRACE(toString(from) + " -> " + toString(to));
+      check("Identity", {}, {x}, "cuda.identity", {.outputType = to});
+    }
+  }
+  TypedInput shortHalf = f;  // 14 elements: three quads and a tail of two
+  shortHalf.type = DataType::kHALF;
+  shortHalf.bytes = toReduced(f.bytes, DataType::kHALF);
+  check("Identity", {}, {shortHalf}, "cuda.identity", {.outputType = DataType::kFLOAT});
+  check("Identity", {}, {f}, "cuda.identity", {.outputType = DataType::kBF16});
+  for (DataType to : {DataType::kHALF, DataType::kBF16}) {
+    check("Identity", {}, {i32}, "cuda.identity", {.outputType = to});
+    check("Identity", {}, {i64}, "cuda.identity", {.outputType = to});
+    check("Identity", {}, {b}, "cuda.identity", {.outputType = to});
+  }
 }
 
 }  // namespace

@@ -7,14 +7,19 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "backends/device.h"
 #include "backends/tactic.h"
 #include "core/cpu_info.h"
+#include "core/half.h"
 #include "core/thread_pool.h"
+#include "ir/math_mode.h"
 #include "ir/op_registry.h"
 #include "support/test_util.h"
 
@@ -45,32 +50,77 @@ inline bool tacticRunsHere(const backends::Tactic& t) {
 }
 
 struct CheckResult {
-  int32_t tactics = 0;     //!< fast CPU tactics that supported the node and were compared
-  int32_t gpuTactics = 0;  //!< GPU tactics likewise (0 without a GPU)
+  int32_t tactics = 0;            //!< fast CPU tactics that supported the node and were compared
+  int32_t gpuTactics = 0;         //!< GPU tactics likewise (0 without a GPU)
+  int32_t reducedGpuTactics = 0;  //!< GPU tactic runs in FP16 and BF16 (0 without a GPU)
 };
 
-//! Runs @p kernel on the GPU with @p inputs copied to device memory; returns the output (poisoned
-//! with NaN first, so a skipped element fails the comparison).
+//! The GPU tactic's kernel for @p spec; null where the library refuses the configuration at
+//! instantiation (a timed cuDNN algorithm without a kernel for it), as the builder skips it.
+inline std::unique_ptr<backends::Kernel> instantiateOnGpu(const backends::Tactic& tactic,
+                                                          const backends::NodeSpec& spec) {
+  try {
+    return tactic.instantiate(spec);
+  } catch (const Error& e) {
+    std::printf("[ skipped  ] %s: %s\n", std::string(tactic.name()).c_str(), e.what());
+    return nullptr;
+  }
+}
+
+//! @p values stored as @p type: FP32 as they are, FP16/BF16 rounded to nearest even.
+inline std::vector<std::byte> storedAs(const std::vector<float>& values, DataType type) {
+  std::vector<std::byte> bytes(values.size() * elementSize(type));
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (type == DataType::kFLOAT) {
+      std::memcpy(bytes.data() + i * 4, &values[i], 4);
+    } else {
+      const uint16_t bits =
+          type == DataType::kHALF ? floatToHalf(values[i]) : floatToBFloat16(values[i]);
+      std::memcpy(bytes.data() + i * 2, &bits, 2);
+    }
+  }
+  return bytes;
+}
+
+inline std::vector<float> floatsOf(const std::vector<std::byte>& bytes, DataType type) {
+  std::vector<float> values(bytes.size() / elementSize(type));
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (type == DataType::kFLOAT) {
+      std::memcpy(&values[i], bytes.data() + i * 4, 4);
+    } else {
+      uint16_t bits = 0;
+      std::memcpy(&bits, bytes.data() + i * 2, 2);
+      values[i] = type == DataType::kHALF ? halfToFloat(bits) : bfloat16ToFloat(bits);
+    }
+  }
+  return values;
+}
+
+//! Runs @p kernel on the GPU with @p inputs copied to device memory as @p type (every tensor of
+//! the check is float); returns the output as FP32 (poisoned with NaN first, so a skipped
+//! element fails the comparison).
 inline std::vector<float> runOnGpu(const backends::Kernel& kernel, const ir::Node& node,
-                                   const std::vector<CheckInput>& inputs, const Dims& outDims) {
+                                   const std::vector<CheckInput>& inputs, const Dims& outDims,
+                                   DataType type = DataType::kFLOAT) {
   const backends::DeviceRuntime& gpu = *backends::deviceRuntime(DeviceType::kGPU);
   std::vector<backends::DeviceBuffer> buffers;
   std::vector<ir::TensorView> views;
   for (const auto& in : inputs) {
-    const std::size_t bytes = in.values.size() * sizeof(float);
-    buffers.emplace_back(gpu, std::max<std::size_t>(bytes, 4));
-    gpu.copyAsync(buffers.back().data(), in.values.data(), bytes, backends::CopyKind::kHostToDevice,
-                  nullptr);
-    views.push_back({DataType::kFLOAT, in.dims, buffers.back().data(), in.present});
+    const std::vector<std::byte> bytes = storedAs(in.values, type);
+    buffers.emplace_back(gpu, std::max<std::size_t>(bytes.size(), 4));
+    gpu.copyAsync(buffers.back().data(), bytes.data(), bytes.size(),
+                  backends::CopyKind::kHostToDevice, nullptr);
+    gpu.synchronize(nullptr);
+    views.push_back({type, in.dims, buffers.back().data(), in.present});
   }
   const auto outCount = static_cast<std::size_t>(volume(outDims));
-  std::vector<float> out(outCount, std::nanf(""));
-  backends::DeviceBuffer outBuffer(gpu, std::max<std::size_t>(outCount * sizeof(float), 4));
-  gpu.copyAsync(outBuffer.data(), out.data(), outCount * sizeof(float),
-                backends::CopyKind::kHostToDevice, nullptr);
+  std::vector<std::byte> out = storedAs(std::vector<float>(outCount, std::nanf("")), type);
+  backends::DeviceBuffer outBuffer(gpu, std::max<std::size_t>(out.size(), 4));
+  gpu.copyAsync(outBuffer.data(), out.data(), out.size(), backends::CopyKind::kHostToDevice,
+                nullptr);
   backends::DeviceBuffer workspace(gpu, kernel.workspaceBytes());
   backends::DeviceBuffer hostWorkspace(gpu, kernel.hostWorkspaceBytes(), /*host=*/true);
-  const ir::TensorView outView{DataType::kFLOAT, outDims, outBuffer.data(), true};
+  const ir::TensorView outView{type, outDims, outBuffer.data(), true};
   const ir::KernelContext ctx{node,
                               views,
                               std::span<const ir::TensorView>(&outView, 1),
@@ -81,10 +131,65 @@ inline std::vector<float> runOnGpu(const backends::Kernel& kernel, const ir::Nod
                               hostWorkspace.data(),
                               nullptr};
   kernel.execute(ctx);
-  gpu.copyAsync(out.data(), outBuffer.data(), outCount * sizeof(float),
-                backends::CopyKind::kDeviceToHost, nullptr);
+  gpu.copyAsync(out.data(), outBuffer.data(), out.size(), backends::CopyKind::kDeviceToHost,
+                nullptr);
   gpu.synchronize(nullptr);
-  return out;
+  return floatsOf(out, type);
+}
+
+//! Every GPU tactic of @p node's op that supports it with all its tensors in @p type (FP16 or
+//! BF16, as the builder's precision pass offers it): compared with the reference kernel run on
+//! the same inputs rounded to @p type, so only the kernel's own error (FP32 accumulation, one
+//! rounding of the output) counts. Returns how many tactics ran.
+inline int32_t checkReducedOnGpu(const ir::Node& node, const ir::Node& refNode,
+                                 const ir::OpSchema& schema, const std::vector<CheckInput>& inputs,
+                                 const std::vector<ir::TensorInfo>& infos,
+                                 const std::vector<ir::TensorInfo>& outInfos, DataType type,
+                                 const std::function<void(std::vector<float>&)>& fixExpected) {
+  std::vector<CheckInput> rounded = inputs;
+  std::vector<std::vector<std::byte>> constants(inputs.size());
+  std::vector<ir::TensorInfo> reducedInfos = infos;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    rounded[i].values = floatsOf(storedAs(inputs[i].values, type), type);
+    if (!inputs[i].present) continue;
+    reducedInfos[i].dtype = type;
+    if (inputs[i].constant) {
+      constants[i] = storedAs(inputs[i].values, type);
+      reducedInfos[i].constData = constants[i].data();
+    }
+  }
+  std::vector<ir::TensorInfo> reducedOut = outInfos;
+  reducedOut[0].dtype = type;
+  ir::Node reducedNode = node;
+  reducedNode.attrs.set(ir::kReducedPrecision, type);
+  const Dims outDims = outInfos[0].dims;
+
+  // The reference on the rounded inputs, on the host.
+  std::vector<ir::TensorView> views;
+  for (const auto& in : rounded) {
+    views.push_back({DataType::kFLOAT, in.dims, const_cast<float*>(in.values.data()), in.present});
+  }
+  std::vector<float> expected(static_cast<std::size_t>(volume(outDims)) + 1, 0.f);
+  const ir::TensorView outView{DataType::kFLOAT, outDims, expected.data(), true};
+  schema.reference(ir::KernelContext{refNode, views, std::span<const ir::TensorView>(&outView, 1),
+                                     nullptr, 0, nullptr});
+  expected.pop_back();
+  if (fixExpected) fixExpected(expected);
+
+  const double tolerance = type == DataType::kHALF ? 1e-2 : 3e-2;
+  const backends::NodeSpec spec{reducedNode, reducedInfos, reducedOut};
+  int32_t ran = 0;
+  for (const backends::Tactic* tactic :
+       backends::TacticRegistry::instance().candidates(node.op, DeviceType::kGPU)) {
+    if (tactic->name() == "cuda.host" || !tactic->supports(spec)) continue;
+    const auto kernel = instantiateOnGpu(*tactic, spec);
+    if (!kernel) continue;
+    ++ran;
+    expectClose(runOnGpu(*kernel, reducedNode, rounded, outDims, type), expected, tolerance,
+                tolerance,
+                node.op + " tactic " + std::string(tactic->name()) + " in " + toString(type));
+  }
+  return ran;
 }
 
 //! Runs @p op with @p attrs on @p inputs through the reference kernel (with @p referenceAttrs,
@@ -156,10 +261,17 @@ inline CheckResult checkTactics(
     for (const backends::Tactic* tactic :
          backends::TacticRegistry::instance().candidates(op, DeviceType::kGPU)) {
       if (tactic->name() == "cuda.host" || !tactic->supports(spec)) continue;
+      const auto kernel = instantiateOnGpu(*tactic, spec);
+      if (!kernel) continue;
       ++result.gpuTactics;
-      const auto kernel = tactic->instantiate(spec);
       expectClose(runOnGpu(*kernel, node, inputs, outDims), expected, atol, rtol,
                   op + " tactic " + std::string(tactic->name()));
+    }
+    if (outInfos[0].dtype == DataType::kFLOAT) {
+      for (const DataType type : {DataType::kHALF, DataType::kBF16}) {
+        result.reducedGpuTactics +=
+            checkReducedOnGpu(node, refNode, schema, inputs, infos, outInfos, type, fixExpected);
+      }
     }
   }
   return result;

@@ -1,6 +1,11 @@
 // "cuda.attention": the fused Attention op (ops/attention.cpp) as two strided-batched cuBLASLt
 // GEMMs around a row softmax: S = Q K (into the workspace), S = softmax(S * scale + mask) in
 // place, Y = S V.
+//
+// Q, K, V, the mask and Y share one type: float32, half or bfloat16. The scores stay FP32 (the
+// first GEMM writes float32 D from 16-bit A and B), so Q K cannot overflow half's range before
+// the scale and the softmax, which runs in float; only the probabilities P, in [0, 1], are
+// stored in the 16-bit type for the second GEMM.
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -30,13 +35,13 @@ struct AttentionPlan {
   double scale = 1.0;
   bool mask = false;
   MaskIndex maskIndex;
+  FloatType type = FloatType::kFloat;
   bool empty = false;
 };
 
 std::optional<AttentionPlan> planAttention(const NodeSpec& spec) {
-  if (spec.inputs.size() < 3 || spec.outputs.size() != 1 || !allFloatAndKnown(spec)) {
-    return std::nullopt;
-  }
+  const std::optional<FloatType> type = uniformFloatType(spec);
+  if (spec.inputs.size() < 3 || spec.outputs.size() != 1 || !type) return std::nullopt;
   for (int i = 0; i < 3; ++i) {
     if (!spec.inputs[static_cast<std::size_t>(i)].present) return std::nullopt;
   }
@@ -47,6 +52,7 @@ std::optional<AttentionPlan> planAttention(const NodeSpec& spec) {
   if (r < 2 || k.nbDims != r || v.nbDims != r || r - 2 > 6) return std::nullopt;
   const bool transposeK = spec.node.attrs.getInt("transpose_k", 0) != 0;
   AttentionPlan plan;
+  plan.type = *type;
   plan.scale = spec.node.attrs.getFloat("scale", 1.0);
   int64_t batch = 1;
   for (int32_t i = 0; i < r - 2; ++i) {
@@ -108,6 +114,8 @@ std::optional<AttentionPlan> planAttention(const NodeSpec& spec) {
     mi.colStride = stride[static_cast<std::size_t>(r - 1)];
   }
   plan.scores.tf32 = plan.values.tf32 = ir::allowsTf32(spec.node.attrs);
+  plan.scores.type = plan.values.type = plan.type;
+  plan.scores.floatOutput = true;
   return plan;
 }
 
@@ -117,27 +125,32 @@ class AttentionKernel final : public Kernel {
     if (plan.empty) return;
     scores_ = std::make_unique<LtGemm>(plan.scores);
     values_ = std::make_unique<LtGemm>(plan.values);
-    scoreBytes_ =
-        alignWorkspace(static_cast<std::size_t>(plan.scores.batch * plan.scores.m * plan.scores.n) *
-                       sizeof(float));
+    const auto count = static_cast<std::size_t>(plan.scores.batch * plan.scores.m * plan.scores.n);
+    scoreBytes_ = alignWorkspace(count * sizeof(float));
+    // Float32 probabilities overwrite the scores in place; 16-bit ones need their own buffer.
+    probBytes_ =
+        plan.type == FloatType::kFloat ? 0 : alignWorkspace(count * floatTypeSize(plan.type));
   }
 
   std::size_t workspaceBytes() const override {
     if (plan_.empty) return 0;
-    return scoreBytes_ + std::max(scores_->workspaceBytes(), values_->workspaceBytes());
+    return scoreBytes_ + probBytes_ +
+           std::max(scores_->workspaceBytes(), values_->workspaceBytes());
   }
 
   void execute(const ir::KernelContext& ctx) const override {
     if (plan_.empty) return;
     const auto stream = static_cast<cudaStream_t>(ctx.stream);
-    auto* s = static_cast<float*>(ctx.workspace);
-    void* gemmWorkspace = static_cast<std::byte*>(ctx.workspace) + scoreBytes_;
-    const std::size_t gemmBytes = ctx.workspaceBytes - scoreBytes_;
-    auto input = [&](int32_t i) { return static_cast<const float*>(ctx.input(i).data); };
+    auto* base = static_cast<std::byte*>(ctx.workspace);
+    auto* s = reinterpret_cast<float*>(base);
+    void* p = probBytes_ > 0 ? static_cast<void*>(base + scoreBytes_) : static_cast<void*>(s);
+    void* gemmWorkspace = base + scoreBytes_ + probBytes_;
+    const std::size_t gemmBytes = ctx.workspaceBytes - scoreBytes_ - probBytes_;
+    auto input = [&](int32_t i) { return ctx.input(i).data; };
     scores_->run(input(0), input(1), nullptr, nullptr, s, gemmWorkspace, gemmBytes, stream);
-    launchScaledSoftmax(s, plan_.scores.batch * plan_.scores.m, plan_.scores.n, plan_.scale,
-                        plan_.mask ? input(3) : nullptr, plan_.maskIndex, stream);
-    values_->run(s, input(2), nullptr, nullptr, ctx.output(0).as<float>(), gemmWorkspace, gemmBytes,
+    launchScaledSoftmax(plan_.type, s, p, plan_.scores.batch * plan_.scores.m, plan_.scores.n,
+                        plan_.scale, plan_.mask ? input(3) : nullptr, plan_.maskIndex, stream);
+    values_->run(p, input(2), nullptr, nullptr, ctx.output(0).data, gemmWorkspace, gemmBytes,
                  stream);
   }
 
@@ -146,6 +159,7 @@ class AttentionKernel final : public Kernel {
   std::unique_ptr<LtGemm> scores_;
   std::unique_ptr<LtGemm> values_;
   std::size_t scoreBytes_ = 0;
+  std::size_t probBytes_ = 0;
 };
 
 }  // namespace

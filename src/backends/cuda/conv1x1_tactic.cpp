@@ -3,7 +3,7 @@
 // the batch with W shared (stride 0). It avoids cuDNN's per-call host cost, which dominates small
 // pointwise convolutions. The residual is cuBLASLt's C; the bias (per output channel, i.e. per
 // row, which cuBLASLt's per-column bias epilogue cannot express here) and the activation run
-// after it in pointwise_kernels.cu.
+// after it in pointwise_kernels.cu. All float tensors share one type: float32, half or bfloat16.
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -35,8 +35,9 @@ struct Conv1x1Plan {
 };
 
 std::optional<Conv1x1Plan> planConv1x1(const NodeSpec& spec) {
+  const std::optional<FloatType> type = uniformFloatType(spec);
   if (spec.outputs.size() != 1 || spec.inputs.size() < 2 || !spec.inputs[0].present ||
-      !spec.inputs[1].present || !allFloatAndKnown(spec)) {
+      !spec.inputs[1].present || !type) {
     return std::nullopt;
   }
   const auto& attrs = spec.node.attrs;
@@ -93,7 +94,8 @@ std::optional<Conv1x1Plan> planConv1x1(const NodeSpec& spec) {
                 .bias = false,
                 .residual = plan.residualInput >= 0,
                 .activation = LtActivation::kNONE,
-                .tf32 = ir::allowsTf32(spec.node.attrs)};
+                .tf32 = ir::allowsTf32(spec.node.attrs),
+                .type = *type};
   return plan;
 }
 
@@ -108,16 +110,14 @@ class Conv1x1Kernel final : public Kernel {
   void execute(const ir::KernelContext& ctx) const override {
     if (!gemm_) return;
     const auto stream = static_cast<cudaStream_t>(ctx.stream);
-    auto input = [&](int32_t i) {
-      return i >= 0 ? static_cast<const float*>(ctx.input(i).data) : nullptr;
-    };
-    float* y = ctx.output(0).as<float>();
+    auto input = [&](int32_t i) { return i >= 0 ? ctx.input(i).data : nullptr; };
+    void* y = ctx.output(0).data;
     // A = W [K, C] for every image, B = the image's x [C, HW].
     gemm_->run(input(1), input(0), nullptr, input(plan_.residualInput), y, ctx.workspace,
                ctx.workspaceBytes, stream);
     const auto& s = plan_.shape;
-    launchEpilogue(y, s.batch * s.m * s.n, input(plan_.biasInput), plan_.spatial, s.m, nullptr,
-                   plan_.activation, stream);
+    launchEpilogue(s.type, y, s.batch * s.m * s.n, input(plan_.biasInput), plan_.spatial, s.m,
+                   nullptr, plan_.activation, stream);
   }
 
  private:

@@ -4,6 +4,10 @@
 // so no kiln header reaches nvcc and no CUDA header reaches the tactics beyond cuda_check.h.
 // Every launcher enqueues on @p stream (a cudaStream_t), checks its launch and returns at once;
 // 64-bit indexing throughout (tensors may exceed 2^31 elements).
+//
+// The float kernels take their tensors' element type in a `dtype` field (a DataType value:
+// kFloatElements, kHalfElements or kBFloat16Elements); they load it to float, compute and
+// accumulate in float (or double), and store it rounded to nearest.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +15,16 @@
 namespace kiln::backends::cuda::kernels {
 
 inline constexpr int32_t kKernelMaxRank = 8;
+
+//! DataType values of the float element types the kernels take (kFLOAT, kHALF, kBF16).
+inline constexpr int32_t kFloatElements = 0;
+inline constexpr int32_t kHalfElements = 1;
+inline constexpr int32_t kBFloat16Elements = 7;
+
+//! Whether a DataType value is one of the float element types above.
+constexpr bool isKernelFloat(int32_t dtype) {
+  return dtype == kFloatElements || dtype == kHalfElements || dtype == kBFloat16Elements;
+}
 
 // --- pointwise chains ------------------------------------------------------------------------
 
@@ -31,9 +45,10 @@ struct PwStep {
 };
 
 struct PointwiseParams {
-  const float* inputs[kPwMaxInputs] = {};
-  void* output = nullptr;
-  int64_t count = 0;  //!< output elements
+  const void* inputs[kPwMaxInputs] = {};  //!< all of dtype
+  void* output = nullptr;                 //!< dtype, or bool where outputBool
+  int64_t count = 0;                      //!< output elements
+  int32_t dtype = kFloatElements;
   int32_t nbInputs = 0;
   int32_t nbSteps = 0;
   int32_t outputBool = 0;  //!< 1: the output is BOOL (one byte, value != 0)
@@ -51,9 +66,10 @@ void launchPointwise(const PointwiseParams& params, void* stream);
 // --- pooling -----------------------------------------------------------------------------------
 
 struct PoolingParams {
-  const float* x = nullptr;
-  float* y = nullptr;
-  int64_t planes = 0;  //!< N * C
+  const void* x = nullptr;
+  void* y = nullptr;
+  int32_t dtype = kFloatElements;  //!< of x and y
+  int64_t planes = 0;              //!< N * C
   int64_t in[3] = {1, 1, 1};
   int64_t out[3] = {1, 1, 1};
   int64_t kernel[3] = {1, 1, 1};
@@ -92,8 +108,9 @@ inline void appendLoop(IndexMap& map, int64_t extent, int64_t stride) {
 }
 
 struct ReduceParams {
-  const float* x = nullptr;
-  float* y = nullptr;
+  const void* x = nullptr;
+  void* y = nullptr;
+  int32_t dtype = kFloatElements;  //!< of x and y
   int64_t outputs = 0;
   int64_t reduced = 0;  //!< input elements folded into each output
   int32_t op = 0;       //!< ReduceOperation
@@ -107,8 +124,9 @@ struct ReduceParams {
 void launchReduce(const ReduceParams& params, void* stream);
 
 struct SoftMaxParams {
-  const float* x = nullptr;
-  float* y = nullptr;
+  const void* x = nullptr;
+  void* y = nullptr;
+  int32_t dtype = kFloatElements;  //!< of x and y
   int64_t outer = 0;
   int64_t n = 0;
   int64_t inner = 0;
@@ -117,10 +135,11 @@ struct SoftMaxParams {
 void launchSoftMax(const SoftMaxParams& params, void* stream);
 
 struct LayerNormParams {
-  const float* x = nullptr;
-  const float* gamma = nullptr;  //!< null when absent
-  const float* beta = nullptr;
-  float* y = nullptr;
+  const void* x = nullptr;
+  const void* gamma = nullptr;  //!< null when absent
+  const void* beta = nullptr;
+  void* y = nullptr;
+  int32_t dtype = kFloatElements;  //!< of x, gamma, beta and y
   int64_t rows = 0;
   int64_t inner = 0;
   float epsilon = 1e-5f;
@@ -177,8 +196,9 @@ struct GatherParams {
 
 void launchGather(const GatherParams& params, void* stream);
 
-//! Identity's conversions between kinds of element (DataType values): float32, int32, int64,
-//! bool, int8, uint8.
+//! Identity's conversions between kinds of element (DataType values): float32, float16,
+//! bfloat16, int32, int64, bool, int8, uint8. Floats round to nearest; floats to integers
+//! truncate and saturate (NaN: 0), as ops::convertElements.
 struct CastParams {
   const void* x = nullptr;
   void* y = nullptr;

@@ -1,6 +1,7 @@
 // Data-movement kernels (cuda_kernels.h): strided copies (Shuffle, Slice), Concatenation rows,
 // Gather along an axis and Identity's casts. They move elements as unsigned words of the
-// element's size (or wider words where the tactic found rows aligned for them).
+// element's size (or wider words where the tactic found rows aligned for them), so 2-byte
+// float16 and bfloat16 elements move as uint16_t.
 #include <cuda_runtime.h>
 
 #include <cmath>
@@ -8,6 +9,7 @@
 
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/float_elements.cuh"
 
 namespace kiln::backends::cuda::kernels {
 
@@ -123,7 +125,9 @@ void launchGatherAs(const GatherParams& p, cudaStream_t stream) {
 // --- cast --------------------------------------------------------------------------------------
 
 // DataType values.
-constexpr int32_t kFloat = 0;
+constexpr int32_t kFloat = kFloatElements;
+constexpr int32_t kHalf = kHalfElements;
+constexpr int32_t kBFloat16 = kBFloat16Elements;
 constexpr int32_t kInt8 = 2;
 constexpr int32_t kInt32 = 3;
 constexpr int32_t kBool = 4;
@@ -145,10 +149,17 @@ __device__ T saturateInt(int64_t v, int64_t lo, int64_t hi) {
   return static_cast<T>(v > hi ? hi : (v < lo ? lo : v));
 }
 
+// Values go to float16 and bfloat16 through float32, as the reference rounds them.
 __device__ void storeFloating(double v, int32_t to, void* y, int64_t i) {
   switch (to) {
     case kFloat:
       static_cast<float*>(y)[i] = static_cast<float>(v);
+      return;
+    case kHalf:
+      storeFloat(static_cast<__half*>(y), i, static_cast<float>(v));
+      return;
+    case kBFloat16:
+      storeFloat(static_cast<__nv_bfloat16*>(y), i, static_cast<float>(v));
       return;
     case kBool:
       static_cast<uint8_t*>(y)[i] = v != 0.0 ? 1 : 0;
@@ -184,6 +195,12 @@ __device__ void storeInteger(int64_t v, int32_t to, void* y, int64_t i) {
     case kFloat:
       static_cast<float*>(y)[i] = static_cast<float>(v);
       return;
+    case kHalf:
+      storeFloat(static_cast<__half*>(y), i, static_cast<float>(v));
+      return;
+    case kBFloat16:
+      storeFloat(static_cast<__nv_bfloat16*>(y), i, static_cast<float>(v));
+      return;
     case kBool:
       static_cast<uint8_t*>(y)[i] = v != 0 ? 1 : 0;
       return;
@@ -212,6 +229,12 @@ __global__ void __launch_bounds__(kThreads) cast(const CastParams p) {
       case kFloat:
         storeFloating(static_cast<const float*>(p.x)[i], p.to, p.y, i);
         break;
+      case kHalf:
+        storeFloating(toFloat(static_cast<const __half*>(p.x)[i]), p.to, p.y, i);
+        break;
+      case kBFloat16:
+        storeFloating(toFloat(static_cast<const __nv_bfloat16*>(p.x)[i]), p.to, p.y, i);
+        break;
       case kBool:
         storeInteger(static_cast<const uint8_t*>(p.x)[i] != 0 ? 1 : 0, p.to, p.y, i);
         break;
@@ -231,6 +254,54 @@ __global__ void __launch_bounds__(kThreads) cast(const CastParams p) {
         break;
     }
   }
+}
+
+// Casts between float types (the precision pass's boundaries): four elements per thread, read
+// and written as one aligned word each; the launcher checks both addresses' alignment.
+template <typename T>
+struct alignas(4 * sizeof(T)) Quad {
+  T v[4];
+};
+
+template <typename From, typename To>
+__global__ void __launch_bounds__(kThreads) castFloats(const From* x, To* y, int64_t count) {
+  const int64_t quads = count / 4;
+  const int64_t gridStep = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const auto* xq = reinterpret_cast<const Quad<From>*>(x);
+  auto* yq = reinterpret_cast<Quad<To>*>(y);
+  for (int64_t q = first; q < quads; q += gridStep) {
+    const Quad<From> a = xq[q];
+    Quad<To> b;
+#pragma unroll
+    for (int k = 0; k < 4; ++k) b.v[k] = fromFloat<To>(toFloat(a.v[k]));
+    yq[q] = b;
+  }
+  for (int64_t i = quads * 4 + first; i < count; i += gridStep) {
+    y[i] = fromFloat<To>(toFloat(x[i]));
+  }
+}
+
+// Launches castFloats when both types are float types and the addresses allow whole quads;
+// false when the general kernel must run.
+bool launchCastFloats(const CastParams& p, cudaStream_t stream) {
+  if (!isKernelFloat(p.from) || !isKernelFloat(p.to)) return false;
+  const auto aligned = [](const void* ptr, int32_t type) {
+    const uintptr_t quad = type == kFloat ? 16 : 8;
+    return reinterpret_cast<uintptr_t>(ptr) % quad == 0;
+  };
+  if (!aligned(p.x, p.from) || !aligned(p.y, p.to)) return false;
+  const int64_t quads = p.count / 4;
+  const unsigned grid = gridFor(quads > 0 ? quads : p.count);
+  withFloatElements(p.from, "cast kernel", [&](auto fromElement) {
+    withFloatElements(p.to, "cast kernel", [&](auto toElement) {
+      using From = decltype(fromElement);
+      using To = decltype(toElement);
+      castFloats<From, To><<<grid, kThreads, 0, stream>>>(static_cast<const From*>(p.x),
+                                                          static_cast<To*>(p.y), p.count);
+    });
+  });
+  return true;
 }
 
 }  // namespace
@@ -307,7 +378,8 @@ void launchGather(const GatherParams& params, void* stream) {
 
 void launchCast(const CastParams& params, void* stream) {
   if (params.count <= 0) return;
-  cast<<<gridFor(params.count), kThreads, 0, static_cast<cudaStream_t>(stream)>>>(params);
+  const auto s = static_cast<cudaStream_t>(stream);
+  if (!launchCastFloats(params, s)) cast<<<gridFor(params.count), kThreads, 0, s>>>(params);
   checkLaunch("cast kernel");
 }
 

@@ -1,7 +1,8 @@
-// Data-movement tactics, for elements of any type of 1, 2, 4 or 8 bytes: Shuffle
-// ("cuda.shuffle"), Slice ("cuda.slice"), Concatenation ("cuda.concatenation"), Gather
-// ("cuda.gather", kDEFAULT mode) and Identity ("cuda.identity": a copy, or a cast between
-// float32, int32, int64, bool, int8 and uint8). Kernels in data_movement_kernels.cu.
+// Data-movement tactics, for elements of any type of 1, 2, 4 or 8 bytes (float16 and bfloat16
+// included): Shuffle ("cuda.shuffle"), Slice ("cuda.slice"), Concatenation
+// ("cuda.concatenation"), Gather ("cuda.gather", kDEFAULT mode) and Identity ("cuda.identity": a
+// copy, or a cast between float32, float16, bfloat16, int32, int64, bool, int8 and uint8).
+// Kernels in data_movement_kernels.cu.
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
@@ -401,13 +402,13 @@ class GatherKernel final : public Kernel {
     p.data = ctx.input(0).data;
     p.indices = ctx.input(1).data;
     p.y = ctx.output(0).data;
-    // Move whole slices as 16-byte words where sizes and addresses allow.
+    // Move whole slices as 16-, 8- or 4-byte words where sizes and addresses allow.
     const int64_t sliceBytes = p.slice * p.elementBytes;
     const auto aligned = [&](int64_t w) {
       return sliceBytes % w == 0 && reinterpret_cast<uintptr_t>(p.data) % w == 0 &&
              reinterpret_cast<uintptr_t>(p.y) % w == 0;
     };
-    for (int64_t w : {int64_t{16}, int64_t{8}}) {
+    for (int64_t w : {int64_t{16}, int64_t{8}, int64_t{4}}) {
       if (w > p.elementBytes && aligned(w)) {
         p.slice = sliceBytes / w;
         p.elementBytes = static_cast<int32_t>(w);
@@ -424,8 +425,9 @@ class GatherKernel final : public Kernel {
 // --- Identity ----------------------------------------------------------------------------------
 
 bool castable(DataType type) {
-  return type == DataType::kFLOAT || type == DataType::kINT32 || type == DataType::kINT64 ||
-         type == DataType::kBOOL || type == DataType::kINT8 || type == DataType::kUINT8;
+  return type == DataType::kFLOAT || type == DataType::kHALF || type == DataType::kBF16 ||
+         type == DataType::kINT32 || type == DataType::kINT64 || type == DataType::kBOOL ||
+         type == DataType::kINT8 || type == DataType::kUINT8;
 }
 
 class IdentityKernel final : public Kernel {

@@ -4,6 +4,8 @@
 // The fused epilogue act(x + bias + residual) runs inside cuBLASLt where it can: the bias and
 // ReLU / tanh-GELU as cuBLASLt epilogues, the residual as C with beta = 1. Other activations run
 // after the GEMM in pointwise_kernels.cu.
+//
+// All float tensors of the node share one type: float32, half or bfloat16 (FP32 accumulation).
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -166,10 +168,12 @@ std::optional<GemmPlan> planMatrixMultiply(const NodeSpec& spec) {
 }
 
 std::optional<GemmPlan> planGemm(const NodeSpec& spec) {
-  if (spec.outputs.size() != 1 || !allFloatAndKnown(spec)) return std::nullopt;
+  const std::optional<FloatType> type = uniformFloatType(spec);
+  if (spec.outputs.size() != 1 || !type) return std::nullopt;
   auto plan =
       spec.node.op == "FullyConnected" ? planFullyConnected(spec) : planMatrixMultiply(spec);
   if (!plan || !residualMatches(spec, *plan)) return std::nullopt;
+  plan->shape.type = *type;
   const auto& s = plan->shape;
   const int64_t outCount = s.m * s.n * s.batch;
   if (outCount != volume(spec.outputs[0].dims)) return std::nullopt;
@@ -191,14 +195,13 @@ class GemmKernel final : public Kernel {
   void execute(const ir::KernelContext& ctx) const override {
     if (!gemm_) return;
     const auto stream = static_cast<cudaStream_t>(ctx.stream);
-    auto input = [&](int32_t i) {
-      return i >= 0 ? static_cast<const float*>(ctx.input(i).data) : nullptr;
-    };
-    float* y = ctx.output(0).as<float>();
+    auto input = [&](int32_t i) { return i >= 0 ? ctx.input(i).data : nullptr; };
+    void* y = ctx.output(0).data;
     gemm_->run(input(0), input(1), input(plan_.biasInput), input(plan_.residualInput), y,
                ctx.workspace, ctx.workspaceBytes, stream);
     const auto& s = plan_.shape;
-    launchEpilogue(y, s.m * s.n * s.batch, nullptr, 1, 1, nullptr, plan_.ownActivation, stream);
+    launchEpilogue(s.type, y, s.m * s.n * s.batch, nullptr, 1, 1, nullptr, plan_.ownActivation,
+                   stream);
   }
 
  private:

@@ -14,6 +14,7 @@
 #include "backends/tactic.h"
 #include "core/async_errors.h"
 #include "core/shape_util.h"
+#include "ir/math_mode.h"
 
 namespace kiln::backends::cuda {
 
@@ -130,8 +131,9 @@ class HostFallbackTactic final : public Tactic {
   explicit HostFallbackTactic(const ir::OpSchema& schema) : schema_(schema) {}
   std::string_view name() const override { return kHostFallbackTactic; }
   DeviceType device() const override { return DeviceType::kGPU; }
-  bool supports(const NodeSpec& /*spec*/) const override {
-    return static_cast<bool>(schema_.reference);
+  // Reference kernels compute on FP32 tensors: nodes in reduced precision are not theirs.
+  bool supports(const NodeSpec& spec) const override {
+    return static_cast<bool>(schema_.reference) && !ir::reducedPrecision(spec.node.attrs);
   }
   std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
     return std::make_unique<HostFallbackKernel>(schema_, spec);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <string>
 
 #include "backends/cuda/library_check.h"
 #include "backends/cuda/matrix_tactics.h"
@@ -14,9 +15,9 @@ namespace {
 // Owns one cuBLASLt matrix layout.
 class Layout {
  public:
-  Layout(uint64_t rows, uint64_t cols, int64_t ld, int64_t batch, int64_t stride) {
-    check(cublasLtMatrixLayoutCreate(&layout_, CUDA_R_32F, rows, cols, ld),
-          "cublasLtMatrixLayoutCreate");
+  Layout(cudaDataType_t type, uint64_t rows, uint64_t cols, int64_t ld, int64_t batch,
+         int64_t stride) {
+    check(cublasLtMatrixLayoutCreate(&layout_, type, rows, cols, ld), "cublasLtMatrixLayoutCreate");
     if (batch > 1) {
       const auto count = static_cast<int32_t>(batch);
       set(CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &count, sizeof(count));
@@ -44,14 +45,17 @@ class Layout {
 
 class Preference {
  public:
-  explicit Preference(uint32_t alignment) {
+  Preference(uint32_t abAlignment, uint32_t cdAlignment) {
     check(cublasLtMatmulPreferenceCreate(&pref_), "cublasLtMatmulPreferenceCreate");
     const uint64_t workspace = kLibraryWorkspaceBytes;
     set(CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace, sizeof(workspace));
     for (auto attr :
-         {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
-          CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES}) {
-      set(attr, &alignment, sizeof(alignment));
+         {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES}) {
+      set(attr, &abAlignment, sizeof(abAlignment));
+    }
+    for (auto attr :
+         {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES}) {
+      set(attr, &cdAlignment, sizeof(cdAlignment));
     }
   }
   ~Preference() { cublasLtMatmulPreferenceDestroy(pref_); }
@@ -73,14 +77,32 @@ bool aligned(const void* p) {
   return reinterpret_cast<std::uintptr_t>(p) % kAlignedBytes == 0;
 }
 
+cudaDataType_t cudaType(FloatType type) {
+  switch (type) {
+    case FloatType::kHalf:
+      return CUDA_R_16F;
+    case FloatType::kBFloat16:
+      return CUDA_R_16BF;
+    case FloatType::kFloat:
+      break;
+  }
+  return CUDA_R_32F;
+}
+
+FloatType outputType(const LtGemmShape& s) {
+  return s.floatOutput ? FloatType::kFloat : s.type;
+}
+
 }  // namespace
 
 // cuBLASLt's A is our B and its B our A (see the header).
 struct LtGemm::Layouts {
   Layouts(const LtGemmShape& s)
-      : a(s.transB ? s.k : s.n, s.transB ? s.n : s.k, s.transB ? s.k : s.n, s.batch, s.strideB),
-        b(s.transA ? s.m : s.k, s.transA ? s.k : s.m, s.transA ? s.m : s.k, s.batch, s.strideA),
-        d(s.n, s.m, s.n, s.batch, s.m * s.n) {}
+      : a(cudaType(s.type), s.transB ? s.k : s.n, s.transB ? s.n : s.k, s.transB ? s.k : s.n,
+          s.batch, s.strideB),
+        b(cudaType(s.type), s.transA ? s.m : s.k, s.transA ? s.k : s.m, s.transA ? s.m : s.k,
+          s.batch, s.strideA),
+        d(cudaType(outputType(s)), s.n, s.m, s.n, s.batch, s.m * s.n) {}
   Layout a;
   Layout b;
   Layout d;  // and C
@@ -97,8 +119,10 @@ LtGemm::LtGemm(const LtGemmShape& shape) : shape_(shape) {
     layouts_ = std::make_unique<Layouts>(shape);
     cublasLtMatmulDescOpaque_t desc;
     describe(desc, nullptr);
-    auto pick = [&](uint32_t alignment, cublasLtMatmulAlgo_t& algo) {
-      const Preference pref(alignment);
+    const std::size_t abSize = floatTypeSize(shape.type);
+    const std::size_t cdSize = floatTypeSize(outputType(shape));
+    auto pick = [&](uint32_t abAlignment, uint32_t cdAlignment, cublasLtMatmulAlgo_t& algo) {
+      const Preference pref(abAlignment, cdAlignment);
       cublasLtMatmulHeuristicResult_t result{};
       int found = 0;
       check(cublasLtMatmulAlgoGetHeuristic(handle_, &desc, layouts_->a.get(), layouts_->b.get(),
@@ -110,16 +134,18 @@ LtGemm::LtGemm(const LtGemmShape& shape) : shape_(shape) {
       workspaceBytes_ = std::max(workspaceBytes_, result.workspaceSize);
       return true;
     };
-    if (!pick(sizeof(float), anyAlgo_)) {
+    if (!pick(static_cast<uint32_t>(abSize), static_cast<uint32_t>(cdSize), anyAlgo_)) {
       fail(ErrorCode::kUNSUPPORTED_NODE, "cuBLASLt has no algorithm for a GEMM of M ", shape.m,
            ", N ", shape.n, ", K ", shape.k, ", batch ", shape.batch);
     }
     // Batched matrices start at base + index * stride: aligned only if the strides are too.
     const bool stridesAligned =
-        shape.batch == 1 || ((shape.strideA * sizeof(float)) % kAlignedBytes == 0 &&
-                             (shape.strideB * sizeof(float)) % kAlignedBytes == 0 &&
-                             (shape.m * shape.n * sizeof(float)) % kAlignedBytes == 0);
-    if (!stridesAligned || !pick(kAlignedBytes, alignedAlgo_)) alignedAlgo_ = anyAlgo_;
+        shape.batch == 1 || ((shape.strideA * abSize) % kAlignedBytes == 0 &&
+                             (shape.strideB * abSize) % kAlignedBytes == 0 &&
+                             (shape.m * shape.n * cdSize) % kAlignedBytes == 0);
+    if (!stridesAligned || !pick(kAlignedBytes, kAlignedBytes, alignedAlgo_)) {
+      alignedAlgo_ = anyAlgo_;
+    }
     stridesAligned_ = stridesAligned;
   } catch (...) {
     layouts_.reset();
@@ -133,10 +159,12 @@ LtGemm::~LtGemm() {
   if (handle_ != nullptr) cublasLtDestroy(handle_);
 }
 
-void LtGemm::describe(cublasLtMatmulDescOpaque_t& storage, const float* bias) const {
+void LtGemm::describe(cublasLtMatmulDescOpaque_t& storage, const void* bias) const {
   cublasLtMatmulDesc_t desc = &storage;
-  const cublasComputeType_t compute =
-      shape_.tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+  // FP32 accumulation for every element type; TF32 concerns FP32 operands only.
+  const cublasComputeType_t compute = shape_.tf32 && shape_.type == FloatType::kFloat
+                                          ? CUBLAS_COMPUTE_32F_FAST_TF32
+                                          : CUBLAS_COMPUTE_32F;
   check(cublasLtMatmulDescInit(desc, compute, CUDA_R_32F), "cublasLtMatmulDescInit");
   auto set = [&](cublasLtMatmulDescAttributes_t attr, const void* value, std::size_t size) {
     check(cublasLtMatmulDescSetAttribute(desc, attr, value, size),
@@ -159,24 +187,41 @@ void LtGemm::describe(cublasLtMatmulDescOpaque_t& storage, const float* bias) co
       break;
   }
   set(CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof(epilogue));
+  // The bias keeps CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE's default, D's type: the precision pass
+  // gives the bias constant the node's type, which is D's whenever there is a bias.
   if (shape_.bias && bias != nullptr) {
     set(CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias));
   }
 }
 
-void LtGemm::run(const float* a, const float* b, const float* bias, const float* residual, float* d,
+void LtGemm::run(const void* a, const void* b, const void* bias, const void* residual, void* d,
                  void* workspace, std::size_t workspaceBytes, cudaStream_t stream) const {
   cublasLtMatmulDescOpaque_t desc;
   describe(desc, bias);
   const float alpha = 1.0f;
   const float beta = shape_.residual ? 1.0f : 0.0f;
-  const float* c = shape_.residual ? residual : d;
+  const void* c = shape_.residual ? residual : d;
   const bool useAligned = stridesAligned_ && aligned(a) && aligned(b) && aligned(c) && aligned(d) &&
                           (!shape_.bias || aligned(bias));
-  check(cublasLtMatmul(handle_, &desc, &alpha, b, layouts_->a.get(), a, layouts_->b.get(), &beta, c,
-                       layouts_->d.get(), d, layouts_->d.get(),
-                       useAligned ? &alignedAlgo_ : &anyAlgo_, workspace, workspaceBytes, stream),
-        "cublasLtMatmul");
+  const cublasStatus_t status =
+      cublasLtMatmul(handle_, &desc, &alpha, b, layouts_->a.get(), a, layouts_->b.get(), &beta, c,
+                     layouts_->d.get(), d, layouts_->d.get(),
+                     useAligned ? &alignedAlgo_ : &anyAlgo_, workspace, workspaceBytes, stream);
+  if (status != CUBLAS_STATUS_SUCCESS) {
+    // The shape and the pointers' alignment: what decides whether cuBLASLt takes a call.
+    const auto alignment = [](const void* p) {
+      return p == nullptr
+                 ? 0
+                 : reinterpret_cast<std::uintptr_t>(p) & -reinterpret_cast<std::uintptr_t>(p);
+    };
+    const std::string what =
+        "cublasLtMatmul (M " + std::to_string(shape_.m) + ", N " + std::to_string(shape_.n) +
+        ", K " + std::to_string(shape_.k) + ", batch " + std::to_string(shape_.batch) + ", " +
+        std::to_string(floatTypeSize(shape_.type) * 8) + "-bit operands; workspace " +
+        std::to_string(workspaceBytes) + " bytes aligned to " +
+        std::to_string(std::min<std::uintptr_t>(alignment(workspace), 4096)) + ")";
+    check(status, what.c_str());
+  }
 }
 
 }  // namespace kiln::backends::cuda

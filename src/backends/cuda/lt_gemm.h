@@ -1,4 +1,4 @@
-// One row-major, strided-batched FP32 GEMM through cuBLASLt, prepared once and run on any stream:
+// One row-major, strided-batched GEMM through cuBLASLt, prepared once and run on any stream:
 //
 //   D[b] = act(op(A)[b] · op(B)[b] + bias + C[b])     (D: [M, N]; op(A): [M, K]; op(B): [K, N])
 //
@@ -6,6 +6,9 @@
 // GEMM runs as D^T = op(B)^T · op(A)^T with cuBLASLt's A = our B and B = our A, and the bias (one
 // value per column N of D) becomes cuBLASLt's per-row bias. Compute is CUBLAS_COMPUTE_32F, so
 // results match an FP32 reference, unless the node allows TF32 (BuilderFlag::kTF32).
+//
+// A and B hold float, half or bfloat16 elements (FloatType); C, D and the bias hold the same type,
+// or float32 (floatOutput). Accumulation and the alpha / beta scaling stay FP32 for every type.
 #pragma once
 
 #include <cublasLt.h>
@@ -14,6 +17,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+
+#include "backends/cuda/pointwise_kernels.h"
 
 namespace kiln::backends::cuda {
 
@@ -31,7 +36,9 @@ struct LtGemmShape {
   bool bias = false;      //!< a bias vector of N values, added before the activation
   bool residual = false;  //!< C: a tensor of D's layout, added before the activation
   LtActivation activation = LtActivation::kNONE;
-  bool tf32 = false;  //!< products on TF32 tensor cores (CUBLAS_COMPUTE_32F_FAST_TF32)
+  bool tf32 = false;                   //!< products on TF32 tensor cores (FP32 operands only)
+  FloatType type = FloatType::kFloat;  //!< the element type of A and B (and C, D, bias)
+  bool floatOutput = false;            //!< C and D (and the bias) are float32 whatever type is
 };
 
 class LtGemm {
@@ -45,18 +52,19 @@ class LtGemm {
   std::size_t workspaceBytes() const noexcept { return workspaceBytes_; }
 
   //! Enqueues the GEMM; @p bias / @p residual are used as the shape says (null otherwise).
-  void run(const float* a, const float* b, const float* bias, const float* residual, float* d,
+  //! Pointers hold the shape's element types.
+  void run(const void* a, const void* b, const void* bias, const void* residual, void* d,
            void* workspace, std::size_t workspaceBytes, cudaStream_t stream) const;
 
  private:
   struct Layouts;
-  void describe(cublasLtMatmulDescOpaque_t& storage, const float* bias) const;
+  void describe(cublasLtMatmulDescOpaque_t& storage, const void* bias) const;
 
   LtGemmShape shape_;
   cublasLtHandle_t handle_ = nullptr;
   std::unique_ptr<Layouts> layouts_;
   cublasLtMatmulAlgo_t alignedAlgo_{};  // for 16-byte aligned pointers
-  cublasLtMatmulAlgo_t anyAlgo_{};      // for any float-aligned pointers
+  cublasLtMatmulAlgo_t anyAlgo_{};      // for any element-aligned pointers
   bool stridesAligned_ = false;
   std::size_t workspaceBytes_ = 0;
 };

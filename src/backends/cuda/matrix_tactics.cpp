@@ -14,22 +14,33 @@ DeviceActivation deviceActivation(const ops::Epilogue& epilogue) {
   return {static_cast<int32_t>(*epilogue.activation), epilogue.alpha, epilogue.beta};
 }
 
-bool allFloatAndKnown(const NodeSpec& spec) {
-  auto ok = [](const ir::TensorInfo& info) {
+std::optional<FloatType> uniformFloatType(const NodeSpec& spec) {
+  std::optional<DataType> common;
+  auto ok = [&](const ir::TensorInfo& info) {
     if (!info.present) return true;
-    if (info.dtype != DataType::kFLOAT || info.boundedExtents != 0) return false;
+    if (info.boundedExtents != 0 || (common && info.dtype != *common)) return false;
+    common = info.dtype;
     for (int32_t i = 0; i < info.dims.nbDims; ++i) {
       if (info.dims[i] < 0) return false;
     }
     return true;
   };
   for (const auto& info : spec.inputs) {
-    if (!ok(info)) return false;
+    if (!ok(info)) return std::nullopt;
   }
   for (const auto& info : spec.outputs) {
-    if (!ok(info)) return false;
+    if (!ok(info)) return std::nullopt;
   }
-  return true;
+  switch (common.value_or(DataType::kFLOAT)) {
+    case DataType::kFLOAT:
+      return FloatType::kFloat;
+    case DataType::kHALF:
+      return FloatType::kHalf;
+    case DataType::kBF16:
+      return FloatType::kBFloat16;
+    default:
+      return std::nullopt;
+  }
 }
 
 void registerCudaMatrixTactics(TacticRegistry& registry) {

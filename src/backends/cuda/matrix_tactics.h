@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 #include "backends/cuda/pointwise_kernels.h"
 #include "backends/tactic.h"
@@ -22,9 +23,11 @@ constexpr std::size_t alignWorkspace(std::size_t bytes) {
 //! The epilogue's activation as pointwise_kernels.h applies it (type -1: none).
 DeviceActivation deviceActivation(const ops::Epilogue& epilogue);
 
-//! True when every present input and output of @p spec is float32 with known, non-negative
-//! extents.
-bool allFloatAndKnown(const NodeSpec& spec);
+//! The one element type of every present input and output of @p spec (float32, half or
+//! bfloat16; the precision pass makes all float tensors of a node one type, constants
+//! included), or nullopt when they mix types, hold another type, or have unknown or negative
+//! extents. Every input of the matrix ops is a float tensor, so any other type is refused.
+std::optional<FloatType> uniformFloatType(const NodeSpec& spec);
 
 void registerGemmTactics(TacticRegistry& registry);
 void registerConv1x1Tactics(TacticRegistry& registry);

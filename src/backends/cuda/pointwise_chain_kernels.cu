@@ -1,12 +1,14 @@
 // The pointwise-chain kernel (cuda_kernels.h): each thread runs the whole step list on one
 // output element, keeping the running value in a register and rounding it to float after
-// every step, as the reference does between its per-step kernels.
+// every step, as the reference does between its per-step kernels. Half and bfloat16 inputs are
+// widened to float as they are read; only the final value is rounded to the element type.
 #include <cuda_runtime.h>
 
 #include <cstdint>
 
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/float_elements.cuh"
 
 namespace kiln::backends::cuda::kernels {
 
@@ -211,12 +213,13 @@ __device__ float binary(int32_t op, float a, float b) {
 }
 
 // Runs the steps on input 0's value @p v; @p offset(k) is where input k is read.
-template <typename Offset>
+template <typename T, typename Offset>
 __device__ float runSteps(const PointwiseParams& p, float v, Offset offset) {
   for (int32_t s = 0; s < p.nbSteps; ++s) {
     const PwStep& step = p.steps[s];
     if (step.code >= kPwBinaryBase) {
-      const float w = __ldg(p.inputs[step.operand] + offset(step.operand));
+      const float w =
+          loadFloat(static_cast<const T*>(p.inputs[step.operand]), offset(step.operand));
       v = step.operandFirst != 0 ? binary(step.code - kPwBinaryBase, w, v)
                                  : binary(step.code - kPwBinaryBase, v, w);
     } else if (step.code >= kPwUnaryBase) {
@@ -228,27 +231,30 @@ __device__ float runSteps(const PointwiseParams& p, float v, Offset offset) {
   return v;
 }
 
+template <typename T>
 __device__ void store(const PointwiseParams& p, int64_t i, float v) {
   if (p.outputBool != 0) {
     static_cast<uint8_t*>(p.output)[i] = v != 0.f ? 1 : 0;
   } else {
-    static_cast<float*>(p.output)[i] = v;
+    storeFloat(static_cast<T*>(p.output), i, v);
   }
 }
 
 // Every input full-size or a single element: no index arithmetic.
+template <typename T>
 __global__ void __launch_bounds__(kThreads) pointwiseFlat(const PointwiseParams p) {
   const int64_t gridStep = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < p.count;
        i += gridStep) {
     const auto offset = [&](int32_t k) -> int64_t { return p.scalar[k] != 0 ? 0 : i; };
-    store(p, i, runSteps(p, __ldg(p.inputs[0] + offset(0)), offset));
+    const float v = loadFloat(static_cast<const T*>(p.inputs[0]), offset(0));
+    store<T>(p, i, runSteps<T>(p, v, offset));
   }
 }
 
 // Numpy broadcasting: each input's offset from the output index by its loop strides. Index is
 // uint32_t when every offset fits (32-bit division is several times cheaper than 64-bit).
-template <typename Index>
+template <typename T, typename Index>
 __global__ void __launch_bounds__(kThreads) pointwiseBroadcast(const PointwiseParams p) {
   Index offsets[kPwMaxInputs];
   const auto count = static_cast<Index>(p.count);
@@ -266,7 +272,8 @@ __global__ void __launch_bounds__(kThreads) pointwiseBroadcast(const PointwisePa
       }
     }
     const auto offset = [&](int32_t k) { return static_cast<int64_t>(offsets[k]); };
-    store(p, static_cast<int64_t>(i), runSteps(p, __ldg(p.inputs[0] + offset(0)), offset));
+    const float v = loadFloat(static_cast<const T*>(p.inputs[0]), offset(0));
+    store<T>(p, static_cast<int64_t>(i), runSteps<T>(p, v, offset));
   }
 }
 
@@ -281,16 +288,18 @@ unsigned blocksFor(int64_t count) {
 void launchPointwise(const PointwiseParams& params, void* stream) {
   if (params.count <= 0) return;
   const auto s = static_cast<cudaStream_t>(stream);
-  if (params.rank == 0) {
-    pointwiseFlat<<<blocksFor(params.count), kThreads, 0, s>>>(params);
-  } else {
-    // Inputs broadcast to the output, so no offset exceeds the output's count.
-    if (params.count <= INT32_MAX) {
-      pointwiseBroadcast<uint32_t><<<blocksFor(params.count), kThreads, 0, s>>>(params);
+  const unsigned grid = blocksFor(params.count);
+  withFloatElements(params.dtype, "pointwise chain kernel", [&](auto element) {
+    using T = decltype(element);
+    if (params.rank == 0) {
+      pointwiseFlat<T><<<grid, kThreads, 0, s>>>(params);
+    } else if (params.count <= INT32_MAX) {
+      // Inputs broadcast to the output, so no offset exceeds the output's count.
+      pointwiseBroadcast<T, uint32_t><<<grid, kThreads, 0, s>>>(params);
     } else {
-      pointwiseBroadcast<int64_t><<<blocksFor(params.count), kThreads, 0, s>>>(params);
+      pointwiseBroadcast<T, int64_t><<<grid, kThreads, 0, s>>>(params);
     }
-  }
+  });
   checkLaunch("pointwise chain kernel");
 }
 

@@ -1,8 +1,9 @@
 // Pointwise tactics: PointwiseChain ("cuda.pointwise_chain"), ElementWise ("cuda.elementwise"),
 // Activation ("cuda.activation") and Unary ("cuda.unary") all run as one chain kernel
 // (pointwise_chain_kernels.cu): a single ElementWise, Activation or Unary node is a chain of one
-// step. float32 throughout; a chain may end in a comparison, ISINF or ISNAN that writes bool. Steps
-// on int32 or bool values (NOT, AND, shifts, ...) are left to the host fallback.
+// step. Every input and a float output share one element type (float32, float16 or bfloat16;
+// math in float32 either way); a chain may end in a comparison, ISINF or ISNAN that writes bool.
+// Steps on int32 or bool values (NOT, AND, shifts, ...) are left to the host fallback.
 #include <algorithm>
 #include <array>
 #include <memory>
@@ -82,8 +83,11 @@ std::optional<PointwiseParams> plan(const std::vector<ops::PointwiseStep>& steps
     return std::nullopt;
   }
   if (spec.outputs.size() != 1) return std::nullopt;
+  // One float element type for every input (the kernel reads them all as it).
+  const DataType element = spec.inputs[0].dtype;
+  if (!isKernelFloat(static_cast<int32_t>(element))) return std::nullopt;
   for (const auto& in : spec.inputs) {
-    if (!in.present || in.dtype != DataType::kFLOAT) return std::nullopt;
+    if (!in.present || in.dtype != element) return std::nullopt;
     if (in.dims.nbDims < 0 || in.dims.nbDims > kKernelMaxRank) return std::nullopt;
     for (int32_t d = 0; d < in.dims.nbDims; ++d) {
       if (in.dims[d] < 0) return std::nullopt;
@@ -92,16 +96,22 @@ std::optional<PointwiseParams> plan(const std::vector<ops::PointwiseStep>& steps
   PointwiseParams p;
   p.nbInputs = static_cast<int32_t>(spec.inputs.size());
   p.nbSteps = static_cast<int32_t>(steps.size());
-  // Every intermediate must be float32; only the last step may produce bool.
-  ir::TensorInfo running = spec.inputs[0];
-  running.constData = nullptr;
+  p.dtype = static_cast<int32_t>(element);
+  // The steps' schemas are float32 ones and the kernel computes in float32: infer the chain as
+  // float32 (every intermediate must be float32; only the last step may produce bool).
+  std::vector<ir::TensorInfo> inputs(spec.inputs.begin(), spec.inputs.end());
+  for (auto& in : inputs) {
+    in.dtype = DataType::kFLOAT;
+    in.constData = nullptr;  // may hold 16-bit values; no step's inference reads them
+  }
+  ir::TensorInfo running = inputs[0];
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const auto code = stepCode(steps[i]);
     if (!code) return std::nullopt;
     if (code->operand >= p.nbInputs) return std::nullopt;
     p.steps[i] = *code;
     try {
-      running = ir::inferNode(steps[i].node, stepInputs(steps[i], running, spec.inputs)).at(0);
+      running = ir::inferNode(steps[i].node, stepInputs(steps[i], running, inputs)).at(0);
     } catch (const Error&) {
       return std::nullopt;
     }
@@ -111,7 +121,8 @@ std::optional<PointwiseParams> plan(const std::vector<ops::PointwiseStep>& steps
     }
   }
   const ir::TensorInfo& out = spec.outputs[0];
-  if (out.dtype != running.dtype || !(out.dims == running.dims)) return std::nullopt;
+  const DataType outType = running.dtype == DataType::kFLOAT ? element : running.dtype;
+  if (out.dtype != outType || !(out.dims == running.dims)) return std::nullopt;
   if (out.dims.nbDims > kKernelMaxRank) return std::nullopt;
   p.outputBool = out.dtype == DataType::kBOOL ? 1 : 0;
   p.count = volume(out.dims);
@@ -175,7 +186,7 @@ class PointwiseKernel final : public Kernel {
     if (params_.count <= 0) return;
     PointwiseParams p = params_;
     for (int32_t k = 0; k < p.nbInputs; ++k) {
-      p.inputs[k] = ctx.input(k).as<const float>();
+      p.inputs[k] = ctx.input(k).data;
     }
     p.output = ctx.output(0).data;
     launchPointwise(p, ctx.stream);

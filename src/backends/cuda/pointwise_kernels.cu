@@ -1,8 +1,11 @@
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/pointwise_kernels.h"
@@ -16,6 +19,47 @@ constexpr int64_t kMaxBlocks = 65535;
 
 int blocksFor(int64_t count) {
   return static_cast<int>(std::clamp<int64_t>((count + kThreads - 1) / kThreads, 1, kMaxBlocks));
+}
+
+__device__ __forceinline__ float load(float v) {
+  return v;
+}
+__device__ __forceinline__ float load(__half v) {
+  return __half2float(v);
+}
+__device__ __forceinline__ float load(__nv_bfloat16 v) {
+  return __bfloat162float(v);
+}
+
+template <typename T>
+__device__ __forceinline__ T store(float v);
+template <>
+__device__ __forceinline__ float store<float>(float v) {
+  return v;
+}
+template <>
+__device__ __forceinline__ __half store<__half>(float v) {
+  return __float2half_rn(v);
+}
+template <>
+__device__ __forceinline__ __nv_bfloat16 store<__nv_bfloat16>(float v) {
+  return __float2bfloat16_rn(v);
+}
+
+// Calls @p f with a null T* for the element type @p type.
+template <typename F>
+void dispatch(FloatType type, F&& f) {
+  switch (type) {
+    case FloatType::kFloat:
+      f(static_cast<float*>(nullptr));
+      return;
+    case FloatType::kHalf:
+      f(static_cast<__half*>(nullptr));
+      return;
+    case FloatType::kBFloat16:
+      f(static_cast<__nv_bfloat16*>(nullptr));
+      return;
+  }
 }
 
 // The ActivationType values (kiln/network.h), which device code cannot include.
@@ -76,15 +120,16 @@ __device__ double activate(const DeviceActivation& a, double x) {
   }
 }
 
-__global__ void epilogueKernel(float* y, int64_t count, const float* bias, int64_t biasInner,
-                               int64_t biasChannels, const float* residual, DeviceActivation act) {
+template <typename T>
+__global__ void epilogueKernel(T* y, int64_t count, const T* bias, int64_t biasInner,
+                               int64_t biasChannels, const T* residual, DeviceActivation act) {
   const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
        i += step) {
-    float v = y[i];
-    if (bias != nullptr) v += bias[(i / biasInner) % biasChannels];
-    if (residual != nullptr) v += residual[i];
-    y[i] = act.type < 0 ? v : static_cast<float>(activate(act, v));
+    float v = load(y[i]);
+    if (bias != nullptr) v += load(bias[(i / biasInner) % biasChannels]);
+    if (residual != nullptr) v += load(residual[i]);
+    y[i] = store<T>(act.type < 0 ? v : static_cast<float>(activate(act, v)));
   }
 }
 
@@ -92,8 +137,9 @@ struct Extents3 {
   int64_t e[3];
 };
 
-__global__ void shiftCopyKernel(float* dst, Extents3 dstExtents, const float* src,
-                                Extents3 srcExtents, Extents3 offset, int64_t count) {
+template <typename T>
+__global__ void shiftCopyKernel(T* dst, Extents3 dstExtents, const T* src, Extents3 srcExtents,
+                                Extents3 offset, int64_t count) {
   const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
   const int64_t srcPlane = srcExtents.e[0] * srcExtents.e[1] * srcExtents.e[2];
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
@@ -111,7 +157,7 @@ __global__ void shiftCopyKernel(float* dst, Extents3 dstExtents, const float* sr
       stride *= srcExtents.e[d];
     }
     // rest is now the plane.
-    dst[i] = inside ? src[rest * srcPlane + source] : 0.0f;
+    dst[i] = inside ? src[rest * srcPlane + source] : store<T>(0.0f);
   }
 }
 
@@ -133,12 +179,15 @@ __device__ double blockReduce(double value, bool max, double* shared) {
   return result;
 }
 
-__global__ void scaledSoftmaxKernel(float* scores, int64_t rows, int64_t cols, double scale,
-                                    const float* mask, MaskIndex mi) {
+// probs may alias scores (T = float): every element is read and then written by one thread.
+template <typename T>
+__global__ void scaledSoftmaxKernel(float* scores, T* probs, int64_t rows, int64_t cols,
+                                    double scale, const T* mask, MaskIndex mi) {
   __shared__ double shared[32];
   for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
     float* s = scores + row * cols;
-    const float* m = nullptr;
+    T* p = probs + row * cols;
+    const T* m = nullptr;
     if (mask != nullptr) {
       int64_t b = row / mi.sq;
       const int64_t i = row % mi.sq;
@@ -152,7 +201,7 @@ __global__ void scaledSoftmaxKernel(float* scores, int64_t rows, int64_t cols, d
     double largest = -INFINITY;
     for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) {
       double v = static_cast<double>(s[j]) * scale;
-      if (m != nullptr) v += m[j * mi.colStride];
+      if (m != nullptr) v += load(m[j * mi.colStride]);
       s[j] = static_cast<float>(v);
       largest = fmax(largest, v);
     }
@@ -167,7 +216,7 @@ __global__ void scaledSoftmaxKernel(float* scores, int64_t rows, int64_t cols, d
     }
     sum = blockReduce(sum, false, shared);
     for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) {
-      s[j] = sum > 0 ? static_cast<float>(s[j] / sum) : NAN;
+      p[j] = store<T>(sum > 0 ? static_cast<float>(s[j] / sum) : NAN);
     }
     __syncthreads();
   }
@@ -175,34 +224,46 @@ __global__ void scaledSoftmaxKernel(float* scores, int64_t rows, int64_t cols, d
 
 }  // namespace
 
-void launchEpilogue(float* y, int64_t count, const float* bias, int64_t biasInner,
-                    int64_t biasChannels, const float* residual, DeviceActivation act,
+void launchEpilogue(FloatType type, void* y, int64_t count, const void* bias, int64_t biasInner,
+                    int64_t biasChannels, const void* residual, DeviceActivation act,
                     cudaStream_t stream) {
   if (count <= 0) return;
   if (bias == nullptr && residual == nullptr && act.type < 0) return;
-  epilogueKernel<<<blocksFor(count), kThreads, 0, stream>>>(
-      y, count, bias, std::max<int64_t>(biasInner, 1), std::max<int64_t>(biasChannels, 1), residual,
-      act);
+  dispatch(type, [&](auto* tag) {
+    using T = std::remove_pointer_t<decltype(tag)>;
+    epilogueKernel<T><<<blocksFor(count), kThreads, 0, stream>>>(
+        static_cast<T*>(y), count, static_cast<const T*>(bias), std::max<int64_t>(biasInner, 1),
+        std::max<int64_t>(biasChannels, 1), static_cast<const T*>(residual), act);
+  });
   checkLaunch("the epilogue kernel");
 }
 
-void launchShiftCopy(float* dst, const std::array<int64_t, 3>& dstExtents, const float* src,
-                     const std::array<int64_t, 3>& srcExtents, const std::array<int64_t, 3>& offset,
-                     int64_t planes, cudaStream_t stream) {
+void launchShiftCopy(FloatType type, void* dst, const std::array<int64_t, 3>& dstExtents,
+                     const void* src, const std::array<int64_t, 3>& srcExtents,
+                     const std::array<int64_t, 3>& offset, int64_t planes, cudaStream_t stream) {
   const int64_t count = planes * dstExtents[0] * dstExtents[1] * dstExtents[2];
   if (count <= 0) return;
   const Extents3 de{{dstExtents[0], dstExtents[1], dstExtents[2]}};
   const Extents3 se{{srcExtents[0], srcExtents[1], srcExtents[2]}};
   const Extents3 off{{offset[0], offset[1], offset[2]}};
-  shiftCopyKernel<<<blocksFor(count), kThreads, 0, stream>>>(dst, de, src, se, off, count);
+  dispatch(type, [&](auto* tag) {
+    using T = std::remove_pointer_t<decltype(tag)>;
+    shiftCopyKernel<T><<<blocksFor(count), kThreads, 0, stream>>>(
+        static_cast<T*>(dst), de, static_cast<const T*>(src), se, off, count);
+  });
   checkLaunch("the shifted copy kernel");
 }
 
-void launchScaledSoftmax(float* scores, int64_t rows, int64_t cols, double scale, const float* mask,
-                         const MaskIndex& maskIndex, cudaStream_t stream) {
+void launchScaledSoftmax(FloatType type, float* scores, void* probs, int64_t rows, int64_t cols,
+                         double scale, const void* mask, const MaskIndex& maskIndex,
+                         cudaStream_t stream) {
   if (rows <= 0 || cols <= 0) return;
   const int blocks = static_cast<int>(std::min<int64_t>(rows, kMaxBlocks));
-  scaledSoftmaxKernel<<<blocks, kThreads, 0, stream>>>(scores, rows, cols, scale, mask, maskIndex);
+  dispatch(type, [&](auto* tag) {
+    using T = std::remove_pointer_t<decltype(tag)>;
+    scaledSoftmaxKernel<T><<<blocks, kThreads, 0, stream>>>(
+        scores, static_cast<T*>(probs), rows, cols, scale, static_cast<const T*>(mask), maskIndex);
+  });
   checkLaunch("the softmax kernel");
 }
 

@@ -1,12 +1,14 @@
 // Pooling (cuda_kernels.h): one thread per output cell walks its window, with the reference's
 // rules (ops/pooling.cpp): max ignores padding and propagates NaN, average divides by the cells
-// inside the input or inside the padded input, the blend mixes both.
+// inside the input or inside the padded input, the blend mixes both. Half and bfloat16 cells
+// are summed in double and compared in float; only the result is rounded to the element type.
 #include <cuda_runtime.h>
 
 #include <cstdint>
 
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/float_elements.cuh"
 
 namespace kiln::backends::cuda::kernels {
 
@@ -22,6 +24,7 @@ __device__ int64_t clampedCount(int64_t start, int64_t size, int64_t lo, int64_t
   return end > begin ? end - begin : 0;
 }
 
+template <typename T>
 __global__ void __launch_bounds__(kThreads) pooling(const PoolingParams p) {
   const int64_t outVolume = p.out[0] * p.out[1] * p.out[2];
   const int64_t inVolume = p.in[0] * p.in[1] * p.in[2];
@@ -45,14 +48,14 @@ __global__ void __launch_bounds__(kThreads) pooling(const PoolingParams p) {
       insideCount *= end[d] > begin[d] ? end[d] - begin[d] : 0;
       paddedCount *= clampedCount(start[d], p.kernel[d], -p.pre[d], p.in[d] + p.post[d]);
     }
-    const float* xp = p.x + plane * inVolume;
+    const T* xp = static_cast<const T*>(p.x) + plane * inVolume;
     double sum = 0.0;  // as the reference: large (global) windows stay exact enough
     float max = -INFINITY;
     for (int64_t i0 = begin[0]; i0 < end[0]; ++i0) {
       for (int64_t i1 = begin[1]; i1 < end[1]; ++i1) {
-        const float* row = xp + (i0 * p.in[1] + i1) * p.in[2];
+        const T* row = xp + (i0 * p.in[1] + i1) * p.in[2];
         for (int64_t i2 = begin[2]; i2 < end[2]; ++i2) {
-          const float v = __ldg(row + i2);
+          const float v = loadFloat(row, i2);
           sum += v;
           if (v > max || isnan(v)) max = isnan(max) ? max : v;
         }
@@ -68,7 +71,7 @@ __global__ void __launch_bounds__(kThreads) pooling(const PoolingParams p) {
     } else if (p.type == kMaxAverageBlend) {
       result = (1.f - p.blend) * max + p.blend * average;
     }
-    p.y[i] = result;
+    storeFloat(static_cast<T*>(p.y), i, result);
   }
 }
 
@@ -78,8 +81,10 @@ void launchPooling(const PoolingParams& params, void* stream) {
   const int64_t total = params.planes * params.out[0] * params.out[1] * params.out[2];
   if (total <= 0) return;
   const int64_t blocks = (total + kThreads - 1) / kThreads;
-  pooling<<<static_cast<unsigned>(blocks < 65536 ? blocks : 65536), kThreads, 0,
-            static_cast<cudaStream_t>(stream)>>>(params);
+  const auto grid = static_cast<unsigned>(blocks < 65536 ? blocks : 65536);
+  withFloatElements(params.dtype, "pooling kernel", [&](auto element) {
+    pooling<decltype(element)><<<grid, kThreads, 0, static_cast<cudaStream_t>(stream)>>>(params);
+  });
   checkLaunch("pooling kernel");
 }
 

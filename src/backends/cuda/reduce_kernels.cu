@@ -4,13 +4,15 @@
 // each row with shuffles; otherwise one thread folds each output, so that neighbouring threads
 // read neighbouring addresses. Sums and products accumulate in double like the reference;
 // SoftMax and LayerNorm accumulate in float (rows of at most a few thousand, well inside the
-// tests' tolerance).
+// tests' tolerance). Half and bfloat16 tensors are widened as they are read, so no partial sum,
+// maximum or variance is ever held in 16 bits; only outputs are rounded to the element type.
 #include <cuda_runtime.h>
 
 #include <cstdint>
 
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/float_elements.cuh"
 
 namespace kiln::backends::cuda::kernels {
 
@@ -94,46 +96,46 @@ __device__ Acc warpFold(Acc v) {
 }
 
 // One thread per output; the reduced index walks with its strides.
-template <int32_t Op>
+template <int32_t Op, typename T>
 __global__ void __launch_bounds__(kThreads) reduceColumns(const ReduceParams p) {
   using F = Fold<Op>;
   const int64_t gridStep = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t o = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; o < p.outputs;
        o += gridStep) {
-    const float* base = p.x + mapIndex(p.kept, o);
+    const T* base = static_cast<const T*>(p.x) + mapIndex(p.kept, o);
     typename F::Acc acc = F::identity();
     if (p.folded.rank == 1) {
       const int64_t stride = p.folded.stride[0];
-      for (int64_t r = 0; r < p.reduced; ++r) acc = F::add(acc, __ldg(base + r * stride));
+      for (int64_t r = 0; r < p.reduced; ++r) acc = F::add(acc, loadFloat(base, r * stride));
     } else {
       for (int64_t r = 0; r < p.reduced; ++r) {
-        acc = F::add(acc, __ldg(base + mapIndex(p.folded, r)));
+        acc = F::add(acc, loadFloat(base, mapIndex(p.folded, r)));
       }
     }
-    p.y[o] = finish<Op>(acc, p.reduced);
+    storeFloat(static_cast<T*>(p.y), o, finish<Op>(acc, p.reduced));
   }
 }
 
 // One warp per output; lanes stride over the reduced index.
-template <int32_t Op>
+template <int32_t Op, typename T>
 __global__ void __launch_bounds__(kThreads) reduceRowsWarp(const ReduceParams p) {
   using F = Fold<Op>;
   const int lane = threadIdx.x % 32;
   const int64_t warpStep = static_cast<int64_t>(gridDim.x) * kWarps;
   for (int64_t o = static_cast<int64_t>(blockIdx.x) * kWarps + threadIdx.x / 32; o < p.outputs;
        o += warpStep) {
-    const float* base = p.x + mapIndex(p.kept, o);
+    const T* base = static_cast<const T*>(p.x) + mapIndex(p.kept, o);
     typename F::Acc acc = F::identity();
     for (int64_t r = lane; r < p.reduced; r += 32) {
-      acc = F::add(acc, __ldg(base + (p.innerReduced == 1 ? r : mapIndex(p.folded, r))));
+      acc = F::add(acc, loadFloat(base, p.innerReduced == 1 ? r : mapIndex(p.folded, r)));
     }
     acc = warpFold<Op>(acc);
-    if (lane == 0) p.y[o] = finish<Op>(acc, p.reduced);
+    if (lane == 0) storeFloat(static_cast<T*>(p.y), o, finish<Op>(acc, p.reduced));
   }
 }
 
 // One block per output, for long rows.
-template <int32_t Op>
+template <int32_t Op, typename T>
 __global__ void __launch_bounds__(kThreads) reduceRowsBlock(const ReduceParams p) {
   using F = Fold<Op>;
   using Acc = typename F::Acc;
@@ -141,10 +143,10 @@ __global__ void __launch_bounds__(kThreads) reduceRowsBlock(const ReduceParams p
   const int lane = threadIdx.x % 32;
   const int warp = threadIdx.x / 32;
   for (int64_t o = blockIdx.x; o < p.outputs; o += gridDim.x) {
-    const float* base = p.x + mapIndex(p.kept, o);
+    const T* base = static_cast<const T*>(p.x) + mapIndex(p.kept, o);
     Acc acc = F::identity();
     for (int64_t r = threadIdx.x; r < p.reduced; r += kThreads) {
-      acc = F::add(acc, __ldg(base + (p.innerReduced == 1 ? r : mapIndex(p.folded, r))));
+      acc = F::add(acc, loadFloat(base, p.innerReduced == 1 ? r : mapIndex(p.folded, r)));
     }
     acc = warpFold<Op>(acc);
     if (lane == 0) partial[warp] = acc;
@@ -152,21 +154,39 @@ __global__ void __launch_bounds__(kThreads) reduceRowsBlock(const ReduceParams p
     if (warp == 0) {
       acc = lane < kWarps ? partial[lane] : F::identity();
       acc = warpFold<Op>(acc);
-      if (lane == 0) p.y[o] = finish<Op>(acc, p.reduced);
+      if (lane == 0) storeFloat(static_cast<T*>(p.y), o, finish<Op>(acc, p.reduced));
     }
     __syncthreads();  // partial is reused by the next output
   }
 }
 
-template <int32_t Op>
+template <int32_t Op, typename T>
 void launchReduceOp(const ReduceParams& p, cudaStream_t stream) {
   // Contiguous rows: warps or blocks; otherwise neighbouring outputs are neighbouring inputs.
   if (p.innerReduced == 0 || p.reduced < 64) {
-    reduceColumns<Op><<<gridFor(p.outputs, kThreads), kThreads, 0, stream>>>(p);
+    reduceColumns<Op, T><<<gridFor(p.outputs, kThreads), kThreads, 0, stream>>>(p);
   } else if (p.reduced < 4096) {
-    reduceRowsWarp<Op><<<gridFor(p.outputs, kWarps), kThreads, 0, stream>>>(p);
+    reduceRowsWarp<Op, T><<<gridFor(p.outputs, kWarps), kThreads, 0, stream>>>(p);
   } else {
-    reduceRowsBlock<Op><<<gridFor(p.outputs, 1), kThreads, 0, stream>>>(p);
+    reduceRowsBlock<Op, T><<<gridFor(p.outputs, 1), kThreads, 0, stream>>>(p);
+  }
+}
+
+template <typename T>
+void launchReduceAs(const ReduceParams& p, cudaStream_t stream) {
+  switch (p.op) {
+    case kSum:
+      return launchReduceOp<kSum, T>(p, stream);
+    case kProd:
+      return launchReduceOp<kProd, T>(p, stream);
+    case kMax:
+      return launchReduceOp<kMax, T>(p, stream);
+    case kMin:
+      return launchReduceOp<kMin, T>(p, stream);
+    case kAvg:
+      return launchReduceOp<kAvg, T>(p, stream);
+    default:
+      fail(ErrorCode::kINTERNAL_ERROR, "reduce kernel: unknown operation ", p.op);
   }
 }
 
@@ -200,106 +220,118 @@ __device__ float blockFold(float v, float* scratch) {
 }
 
 // One thread per (outer, inner) line of a strided axis.
+template <typename T>
 __global__ void __launch_bounds__(kThreads) softmaxColumns(const SoftMaxParams p) {
   const int64_t lines = p.outer * p.inner;
   const int64_t gridStep = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t line = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; line < lines;
        line += gridStep) {
     const int64_t base = (line / p.inner) * p.n * p.inner + line % p.inner;
-    const float* x = p.x + base;
-    float* y = p.y + base;
+    const T* x = static_cast<const T*>(p.x) + base;
+    T* y = static_cast<T*>(p.y) + base;
     float max = -INFINITY;
-    for (int64_t j = 0; j < p.n; ++j) max = fmaxf(max, __ldg(x + j * p.inner));
+    for (int64_t j = 0; j < p.n; ++j) max = fmaxf(max, loadFloat(x, j * p.inner));
     float sum = 0.f;
-    for (int64_t j = 0; j < p.n; ++j) sum += expf(__ldg(x + j * p.inner) - max);
+    for (int64_t j = 0; j < p.n; ++j) sum += expf(loadFloat(x, j * p.inner) - max);
     const float scale = 1.f / sum;
-    for (int64_t j = 0; j < p.n; ++j) y[j * p.inner] = expf(__ldg(x + j * p.inner) - max) * scale;
+    for (int64_t j = 0; j < p.n; ++j) {
+      storeFloat(y, j * p.inner, expf(loadFloat(x, j * p.inner) - max) * scale);
+    }
   }
 }
 
 // One warp per contiguous row.
+template <typename T>
 __global__ void __launch_bounds__(kThreads) softmaxRowsWarp(const SoftMaxParams p) {
   const int lane = threadIdx.x % 32;
   const int64_t warpStep = static_cast<int64_t>(gridDim.x) * kWarps;
   for (int64_t row = static_cast<int64_t>(blockIdx.x) * kWarps + threadIdx.x / 32; row < p.outer;
        row += warpStep) {
-    const float* x = p.x + row * p.n;
-    float* y = p.y + row * p.n;
+    const T* x = static_cast<const T*>(p.x) + row * p.n;
+    T* y = static_cast<T*>(p.y) + row * p.n;
     float max = -INFINITY;
-    for (int64_t j = lane; j < p.n; j += 32) max = fmaxf(max, __ldg(x + j));
+    for (int64_t j = lane; j < p.n; j += 32) max = fmaxf(max, loadFloat(x, j));
     max = warpMax(max);
     float sum = 0.f;
-    for (int64_t j = lane; j < p.n; j += 32) sum += expf(__ldg(x + j) - max);
+    for (int64_t j = lane; j < p.n; j += 32) sum += expf(loadFloat(x, j) - max);
     sum = warpSum(sum);
     const float scale = 1.f / sum;
-    for (int64_t j = lane; j < p.n; j += 32) y[j] = expf(__ldg(x + j) - max) * scale;
+    for (int64_t j = lane; j < p.n; j += 32) storeFloat(y, j, expf(loadFloat(x, j) - max) * scale);
   }
 }
 
 // One block per long contiguous row.
+template <typename T>
 __global__ void __launch_bounds__(kThreads) softmaxRowsBlock(const SoftMaxParams p) {
   __shared__ float scratch[kWarps];
   for (int64_t row = blockIdx.x; row < p.outer; row += gridDim.x) {
-    const float* x = p.x + row * p.n;
-    float* y = p.y + row * p.n;
+    const T* x = static_cast<const T*>(p.x) + row * p.n;
+    T* y = static_cast<T*>(p.y) + row * p.n;
     float max = -INFINITY;
-    for (int64_t j = threadIdx.x; j < p.n; j += kThreads) max = fmaxf(max, __ldg(x + j));
+    for (int64_t j = threadIdx.x; j < p.n; j += kThreads) max = fmaxf(max, loadFloat(x, j));
     max = blockFold<true>(max, scratch);
     float sum = 0.f;
-    for (int64_t j = threadIdx.x; j < p.n; j += kThreads) sum += expf(__ldg(x + j) - max);
+    for (int64_t j = threadIdx.x; j < p.n; j += kThreads) sum += expf(loadFloat(x, j) - max);
     sum = blockFold<false>(sum, scratch);
     const float scale = 1.f / sum;
-    for (int64_t j = threadIdx.x; j < p.n; j += kThreads) y[j] = expf(__ldg(x + j) - max) * scale;
+    for (int64_t j = threadIdx.x; j < p.n; j += kThreads) {
+      storeFloat(y, j, expf(loadFloat(x, j) - max) * scale);
+    }
   }
 }
 
 // --- LayerNorm ---------------------------------------------------------------------------------
 
-__device__ void normalizeRow(const LayerNormParams& p, const float* x, float* y, float mean,
-                             float rstd, int64_t first, int64_t step) {
+template <typename T>
+__device__ void normalizeRow(const LayerNormParams& p, const T* x, T* y, float mean, float rstd,
+                             int64_t first, int64_t step) {
+  const auto* gamma = static_cast<const T*>(p.gamma);
+  const auto* beta = static_cast<const T*>(p.beta);
   for (int64_t j = first; j < p.inner; j += step) {
-    float v = (__ldg(x + j) - mean) * rstd;
-    if (p.gamma != nullptr) v *= __ldg(p.gamma + j);
-    if (p.beta != nullptr) v += __ldg(p.beta + j);
-    y[j] = v;
+    float v = (loadFloat(x, j) - mean) * rstd;
+    if (gamma != nullptr) v *= loadFloat(gamma, j);
+    if (beta != nullptr) v += loadFloat(beta, j);
+    storeFloat(y, j, v);
   }
 }
 
+template <typename T>
 __global__ void __launch_bounds__(kThreads) layerNormWarp(const LayerNormParams p) {
   const int lane = threadIdx.x % 32;
   const int64_t warpStep = static_cast<int64_t>(gridDim.x) * kWarps;
   const float count = static_cast<float>(p.inner);
   for (int64_t row = static_cast<int64_t>(blockIdx.x) * kWarps + threadIdx.x / 32; row < p.rows;
        row += warpStep) {
-    const float* x = p.x + row * p.inner;
+    const T* x = static_cast<const T*>(p.x) + row * p.inner;
     float sum = 0.f;
-    for (int64_t j = lane; j < p.inner; j += 32) sum += __ldg(x + j);
+    for (int64_t j = lane; j < p.inner; j += 32) sum += loadFloat(x, j);
     const float mean = warpSum(sum) / count;
     float squares = 0.f;
     for (int64_t j = lane; j < p.inner; j += 32) {
-      const float d = __ldg(x + j) - mean;
+      const float d = loadFloat(x, j) - mean;
       squares += d * d;
     }
     const float rstd = 1.f / sqrtf(warpSum(squares) / count + p.epsilon);
-    normalizeRow(p, x, p.y + row * p.inner, mean, rstd, lane, 32);
+    normalizeRow(p, x, static_cast<T*>(p.y) + row * p.inner, mean, rstd, lane, 32);
   }
 }
 
+template <typename T>
 __global__ void __launch_bounds__(kThreads) layerNormBlock(const LayerNormParams p) {
   __shared__ float scratch[kWarps];
   const float count = static_cast<float>(p.inner);
   for (int64_t row = blockIdx.x; row < p.rows; row += gridDim.x) {
-    const float* x = p.x + row * p.inner;
+    const T* x = static_cast<const T*>(p.x) + row * p.inner;
     float sum = 0.f;
-    for (int64_t j = threadIdx.x; j < p.inner; j += kThreads) sum += __ldg(x + j);
+    for (int64_t j = threadIdx.x; j < p.inner; j += kThreads) sum += loadFloat(x, j);
     const float mean = blockFold<false>(sum, scratch) / count;
     float squares = 0.f;
     for (int64_t j = threadIdx.x; j < p.inner; j += kThreads) {
-      const float d = __ldg(x + j) - mean;
+      const float d = loadFloat(x, j) - mean;
       squares += d * d;
     }
     const float rstd = 1.f / sqrtf(blockFold<false>(squares, scratch) / count + p.epsilon);
-    normalizeRow(p, x, p.y + row * p.inner, mean, rstd, threadIdx.x, kThreads);
+    normalizeRow(p, x, static_cast<T*>(p.y) + row * p.inner, mean, rstd, threadIdx.x, kThreads);
   }
 }
 
@@ -308,49 +340,38 @@ __global__ void __launch_bounds__(kThreads) layerNormBlock(const LayerNormParams
 void launchReduce(const ReduceParams& params, void* stream) {
   if (params.outputs <= 0) return;
   const auto s = static_cast<cudaStream_t>(stream);
-  switch (params.op) {
-    case kSum:
-      launchReduceOp<kSum>(params, s);
-      break;
-    case kProd:
-      launchReduceOp<kProd>(params, s);
-      break;
-    case kMax:
-      launchReduceOp<kMax>(params, s);
-      break;
-    case kMin:
-      launchReduceOp<kMin>(params, s);
-      break;
-    case kAvg:
-      launchReduceOp<kAvg>(params, s);
-      break;
-    default:
-      fail(ErrorCode::kINTERNAL_ERROR, "reduce kernel: unknown operation ", params.op);
-  }
+  withFloatElements(params.dtype, "reduce kernel",
+                    [&](auto element) { launchReduceAs<decltype(element)>(params, s); });
   checkLaunch("reduce kernel");
 }
 
 void launchSoftMax(const SoftMaxParams& params, void* stream) {
   if (params.outer <= 0 || params.n <= 0 || params.inner <= 0) return;
   const auto s = static_cast<cudaStream_t>(stream);
-  if (params.inner != 1) {
-    softmaxColumns<<<gridFor(params.outer * params.inner, kThreads), kThreads, 0, s>>>(params);
-  } else if (params.n <= 1024) {
-    softmaxRowsWarp<<<gridFor(params.outer, kWarps), kThreads, 0, s>>>(params);
-  } else {
-    softmaxRowsBlock<<<gridFor(params.outer, 1), kThreads, 0, s>>>(params);
-  }
+  withFloatElements(params.dtype, "softmax kernel", [&](auto element) {
+    using T = decltype(element);
+    if (params.inner != 1) {
+      softmaxColumns<T><<<gridFor(params.outer * params.inner, kThreads), kThreads, 0, s>>>(params);
+    } else if (params.n <= 1024) {
+      softmaxRowsWarp<T><<<gridFor(params.outer, kWarps), kThreads, 0, s>>>(params);
+    } else {
+      softmaxRowsBlock<T><<<gridFor(params.outer, 1), kThreads, 0, s>>>(params);
+    }
+  });
   checkLaunch("softmax kernel");
 }
 
 void launchLayerNorm(const LayerNormParams& params, void* stream) {
   if (params.rows <= 0 || params.inner <= 0) return;
   const auto s = static_cast<cudaStream_t>(stream);
-  if (params.inner <= 1024) {
-    layerNormWarp<<<gridFor(params.rows, kWarps), kThreads, 0, s>>>(params);
-  } else {
-    layerNormBlock<<<gridFor(params.rows, 1), kThreads, 0, s>>>(params);
-  }
+  withFloatElements(params.dtype, "layer norm kernel", [&](auto element) {
+    using T = decltype(element);
+    if (params.inner <= 1024) {
+      layerNormWarp<T><<<gridFor(params.rows, kWarps), kThreads, 0, s>>>(params);
+    } else {
+      layerNormBlock<T><<<gridFor(params.rows, 1), kThreads, 0, s>>>(params);
+    }
+  });
   checkLaunch("layer norm kernel");
 }
 

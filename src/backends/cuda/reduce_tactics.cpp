@@ -1,6 +1,8 @@
-// Tactics of the reducing ops on float32: Reduce ("cuda.reduce"), SoftMax ("cuda.softmax"),
-// LayerNorm ("cuda.layer_norm") and Pooling ("cuda.pooling"); kernels in reduce_kernels.cu and
-// pooling_kernels.cu. The geometry is worked out once, at instantiate().
+// Tactics of the reducing ops: Reduce ("cuda.reduce"), SoftMax ("cuda.softmax"), LayerNorm
+// ("cuda.layer_norm") and Pooling ("cuda.pooling"); kernels in reduce_kernels.cu and
+// pooling_kernels.cu. Every float tensor of a node has one element type (float32, float16 or
+// bfloat16); the kernels accumulate in float32 or wider either way. The geometry is worked out
+// once, at instantiate().
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
@@ -25,13 +27,26 @@ namespace {
 
 using namespace kernels;  // NOLINT: the launchers and their parameter structs
 
-bool knownFloat(const ir::TensorInfo& info) {
-  if (!info.present || info.dtype != DataType::kFLOAT) return false;
+// A present tensor of known dims (of at most kKernelMaxRank) whose element type is @p element.
+bool knownFloat(const ir::TensorInfo& info, DataType element) {
+  if (!info.present || info.dtype != element) return false;
   if (info.dims.nbDims < 0 || info.dims.nbDims > kKernelMaxRank) return false;
   for (int32_t d = 0; d < info.dims.nbDims; ++d) {
     if (info.dims[d] < 0) return false;
   }
   return true;
+}
+
+// The element type of a node whose input 0 and every output are of one float type the kernels
+// take, or nullopt.
+std::optional<DataType> floatElement(const NodeSpec& spec) {
+  if (spec.inputs.empty() || spec.outputs.empty()) return std::nullopt;
+  const DataType element = spec.inputs[0].dtype;
+  if (!isKernelFloat(static_cast<int32_t>(element))) return std::nullopt;
+  for (const auto& out : spec.outputs) {
+    if (out.dtype != element) return std::nullopt;
+  }
+  return element;
 }
 
 // --- Reduce ------------------------------------------------------------------------------------
@@ -71,10 +86,10 @@ struct ReducePlan {
 };
 
 std::optional<ReducePlan> planReduce(const NodeSpec& spec) {
-  if (spec.inputs.empty() || !knownFloat(spec.inputs[0]) || spec.outputs.size() != 1) {
+  const auto element = floatElement(spec);
+  if (!element || !knownFloat(spec.inputs[0], *element) || spec.outputs.size() != 1) {
     return std::nullopt;
   }
-  if (spec.outputs[0].dtype != DataType::kFLOAT) return std::nullopt;
   const int64_t raw = spec.node.attrs.getInt("op", 0);
   if (raw < 0 || raw > static_cast<int64_t>(ReduceOperation::kAVG)) return std::nullopt;
   const auto axes = reduceAxes(spec);
@@ -83,10 +98,11 @@ std::optional<ReducePlan> planReduce(const NodeSpec& spec) {
   ReducePlan plan;
   if (*axes == 0) {
     plan.copy = true;
-    plan.bytes = volume(dims) * static_cast<int64_t>(sizeof(float));
+    plan.bytes = volume(dims) * static_cast<int64_t>(elementSize(*element));
     return plan;
   }
   ReduceParams& p = plan.params;
+  p.dtype = static_cast<int32_t>(*element);
   p.op = static_cast<int32_t>(raw);
   p.outputs = volume(spec.outputs[0].dims);
   p.reduced = 1;
@@ -125,8 +141,8 @@ class ReduceKernel final : public Kernel {
       return;
     }
     ReduceParams p = plan_.params;
-    p.x = ctx.input(0).as<const float>();
-    p.y = ctx.output(0).as<float>();
+    p.x = ctx.input(0).data;
+    p.y = ctx.output(0).data;
     launchReduce(p, ctx.stream);
   }
 
@@ -137,13 +153,18 @@ class ReduceKernel final : public Kernel {
 // --- SoftMax -----------------------------------------------------------------------------------
 
 std::optional<SoftMaxParams> planSoftMax(const NodeSpec& spec) {
-  if (spec.inputs.size() != 1 || !knownFloat(spec.inputs[0])) return std::nullopt;
+  const auto element = floatElement(spec);
+  if (!element || spec.inputs.size() != 1 || spec.outputs.size() != 1 ||
+      !knownFloat(spec.inputs[0], *element)) {
+    return std::nullopt;
+  }
   const Dims& dims = spec.inputs[0].dims;
   if (dims.nbDims < 1) return std::nullopt;
   const int64_t raw = spec.node.attrs.getInt("axis", ops::softmaxDefaultAxis(dims.nbDims));
   const int64_t axis = raw < 0 ? raw + dims.nbDims : raw;
   if (axis < 0 || axis >= dims.nbDims) return std::nullopt;
   SoftMaxParams p;
+  p.dtype = static_cast<int32_t>(*element);
   p.outer = 1;
   p.inner = 1;
   for (int32_t i = 0; i < axis; ++i) p.outer *= dims[i];
@@ -157,8 +178,8 @@ class SoftMaxKernel final : public Kernel {
   explicit SoftMaxKernel(const SoftMaxParams& params) : params_(params) {}
   void execute(const ir::KernelContext& ctx) const override {
     SoftMaxParams p = params_;
-    p.x = ctx.input(0).as<const float>();
-    p.y = ctx.output(0).as<float>();
+    p.x = ctx.input(0).data;
+    p.y = ctx.output(0).data;
     launchSoftMax(p, ctx.stream);
   }
 
@@ -169,16 +190,20 @@ class SoftMaxKernel final : public Kernel {
 // --- LayerNorm ---------------------------------------------------------------------------------
 
 std::optional<LayerNormParams> planLayerNorm(const NodeSpec& spec) {
-  if (spec.inputs.empty() || !knownFloat(spec.inputs[0])) return std::nullopt;
+  const auto element = floatElement(spec);
+  if (!element || spec.outputs.size() != 1 || !knownFloat(spec.inputs[0], *element)) {
+    return std::nullopt;
+  }
   const Dims& dims = spec.inputs[0].dims;
   const int64_t axis = spec.node.attrs.getInt("axis", -1);
   if (axis < 0 || axis >= dims.nbDims) return std::nullopt;
   LayerNormParams p;
+  p.dtype = static_cast<int32_t>(*element);
   p.inner = 1;
   for (int32_t i = static_cast<int32_t>(axis); i < dims.nbDims; ++i) p.inner *= dims[i];
   for (std::size_t i = 1; i < spec.inputs.size() && i <= 2; ++i) {
     if (!spec.inputs[i].present) continue;
-    if (!knownFloat(spec.inputs[i]) || volume(spec.inputs[i].dims) != p.inner) {
+    if (!knownFloat(spec.inputs[i], *element) || volume(spec.inputs[i].dims) != p.inner) {
       return std::nullopt;
     }
   }
@@ -193,10 +218,10 @@ class LayerNormKernel final : public Kernel {
   explicit LayerNormKernel(const LayerNormParams& params) : params_(params) {}
   void execute(const ir::KernelContext& ctx) const override {
     LayerNormParams p = params_;
-    p.x = ctx.input(0).as<const float>();
-    p.gamma = ctx.hasInput(1) ? ctx.input(1).as<const float>() : nullptr;
-    p.beta = ctx.hasInput(2) ? ctx.input(2).as<const float>() : nullptr;
-    p.y = ctx.output(0).as<float>();
+    p.x = ctx.input(0).data;
+    p.gamma = ctx.hasInput(1) ? ctx.input(1).data : nullptr;
+    p.beta = ctx.hasInput(2) ? ctx.input(2).data : nullptr;
+    p.y = ctx.output(0).data;
     launchLayerNorm(p, ctx.stream);
   }
 
@@ -207,7 +232,9 @@ class LayerNormKernel final : public Kernel {
 // --- Pooling -----------------------------------------------------------------------------------
 
 std::optional<PoolingParams> planPooling(const NodeSpec& spec) {
-  if (spec.inputs.size() != 1 || !knownFloat(spec.inputs[0]) || spec.outputs.size() != 1) {
+  const auto element = floatElement(spec);
+  if (!element || spec.inputs.size() != 1 || !knownFloat(spec.inputs[0], *element) ||
+      spec.outputs.size() != 1) {
     return std::nullopt;
   }
   const ir::Attributes& attrs = spec.node.attrs;
@@ -225,6 +252,7 @@ std::optional<PoolingParams> planPooling(const NodeSpec& spec) {
   }
   const ops::Geometry3 g = ops::makeGeometry(w, x, y, false, ops::CeilRule::kDropPaddingOnly);
   PoolingParams p;
+  p.dtype = static_cast<int32_t>(*element);
   p.planes = x[0] * x[1];
   for (std::size_t d = 0; d < 3; ++d) {
     p.in[d] = g.in[d];
@@ -245,8 +273,8 @@ class PoolingKernel final : public Kernel {
   explicit PoolingKernel(const PoolingParams& params) : params_(params) {}
   void execute(const ir::KernelContext& ctx) const override {
     PoolingParams p = params_;
-    p.x = ctx.input(0).as<const float>();
-    p.y = ctx.output(0).as<float>();
+    p.x = ctx.input(0).data;
+    p.y = ctx.output(0).data;
     launchPooling(p, ctx.stream);
   }
 
