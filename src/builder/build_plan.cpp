@@ -7,6 +7,7 @@
 #include "builder/lowering.h"
 #include "builder/memory_planner.h"
 #include "builder/passes/pass_manager.h"
+#include "builder/precision.h"
 #include "builder/tactics/tactic_selector.h"
 #include "core/error.h"
 #include "ir/math_mode.h"
@@ -34,6 +35,7 @@ namespace {
 // attribute, so the choice is stored with each node in the plan).
 void allowTf32(ir::Graph& graph) {
   for (ir::Node& node : graph.nodes) {
+    if (ir::reducedPrecision(node.attrs)) continue;
     if (node.op == "Convolution" || node.op == "Deconvolution" || node.op == "FullyConnected" ||
         node.op == "MatrixMultiply" || node.op == "Attention") {
       node.attrs.set(ir::kAllowTf32, int64_t{1});
@@ -44,9 +46,16 @@ void allowTf32(ir::Graph& graph) {
 }  // namespace
 
 plan::EnginePlan finishPlan(ir::Graph graph, const detail::BuilderConfigData& config,
-                            const Reporter& reporter) {
+                            const Reporter& reporter, const ir::Graph* precisionOf) {
   plan::EnginePlan plan;
   plan.graph = std::move(graph);
+  if (config.device == DeviceType::kGPU) {
+    assignReducedPrecision(plan.graph, config, gpuReducedSupport(), reporter, precisionOf);
+  } else if (config.flag(BuilderFlag::kFP16) || config.flag(BuilderFlag::kBF16)) {
+    reporter.info(
+        "FP16/BF16 allowed, but the CPU backend has no reduced-precision kernels: "
+        "the engine runs in FP32");
+  }
   if (config.device == DeviceType::kGPU && config.flag(BuilderFlag::kTF32)) allowTf32(plan.graph);
   TacticChoice choice = selectTactics(plan.graph, config, reporter);
   plan.tactics = std::move(choice.tactics);

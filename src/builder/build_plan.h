@@ -18,8 +18,10 @@ plan::EnginePlan buildPlan(const ir::Graph& network, const detail::BuilderConfig
 ir::Graph optimizeGraph(ir::Graph graph, const detail::BuilderConfigData& config,
                         const Reporter& reporter);
 
-//! The other half: a tactic per node (timed as the config says), memory planned, the target.
+//! The other half: layer precisions (GPU builds with kFP16/kBF16), a tactic per node (timed
+//! as the config says), memory planned, the target. @p precisionOf: the plan graph whose layer
+//! precisions this one takes (a dynamic engine's later profiles take the first one's).
 plan::EnginePlan finishPlan(ir::Graph graph, const detail::BuilderConfigData& config,
-                            const Reporter& reporter);
+                            const Reporter& reporter, const ir::Graph* precisionOf = nullptr);
 
 }  // namespace kiln::builder

@@ -294,7 +294,7 @@ plan::EnginePlan buildDynamicPlan(const ir::Graph& network, const detail::Builde
     if (p == 0) {
       profile.tactics = plan.tactics;
     } else {
-      plan::EnginePlan atOpt = finishPlan(graphs[p][1], config, reporter);
+      plan::EnginePlan atOpt = finishPlan(graphs[p][1], config, reporter, &plan.graph);
       profile.tactics = std::move(atOpt.tactics);
       isa.insert(atOpt.target.requiredIsa.begin(), atOpt.target.requiredIsa.end());
     }

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "core/shape_util.h"
+#include "ir/math_mode.h"
 #include "ops/op_families.h"
 
 namespace kiln::ir {
@@ -40,7 +41,32 @@ std::vector<std::string> OpRegistry::names() const {
   return result;
 }
 
+namespace {
+std::vector<TensorInfo> inferInFloat(const Node& node, std::span<const TensorInfo> inputs);
+}  // namespace
+
 std::vector<TensorInfo> inferNode(const Node& node, std::span<const TensorInfo> inputs) {
+  const std::optional<DataType> reduced = reducedPrecision(node.attrs);
+  if (!reduced) return inferInFloat(node, inputs);
+  // A node in reduced precision stores its float tensors as *reduced; its op's shape rule is
+  // written for FP32, so it sees them as FP32 (their values are not read: the rule never
+  // needs the bytes of a float weight), and its FP32 outputs are stored as *reduced again.
+  std::vector<TensorInfo> asFloat(inputs.begin(), inputs.end());
+  for (TensorInfo& in : asFloat) {
+    if (in.present && in.dtype == *reduced) {
+      in.dtype = DataType::kFLOAT;
+      in.constData = nullptr;
+    }
+  }
+  std::vector<TensorInfo> outputs = inferInFloat(node, asFloat);
+  for (TensorInfo& out : outputs) {
+    if (out.dtype == DataType::kFLOAT) out.dtype = *reduced;
+  }
+  return outputs;
+}
+
+namespace {
+std::vector<TensorInfo> inferInFloat(const Node& node, std::span<const TensorInfo> inputs) {
   const OpSchema& schema = OpRegistry::instance().get(node.op);
   const auto nbInputs = static_cast<int32_t>(inputs.size());
   if (nbInputs < schema.minInputs || nbInputs > schema.maxInputs) {
@@ -103,6 +129,7 @@ std::vector<TensorInfo> inferNode(const Node& node, std::span<const TensorInfo> 
   }
   return outputs;
 }
+}  // namespace
 
 namespace {
 // What an empty constant's data reads as: known (no values), unlike null (not known). Zeros

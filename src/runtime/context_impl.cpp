@@ -236,8 +236,11 @@ Dims ContextImpl::tensorShape(int32_t ioIndex) const {
 
 void ContextImpl::setDeviceMemory(void* memory, std::size_t bytes) {
   if (memory == nullptr) fail(ErrorCode::kINVALID_ARGUMENT, "setDeviceMemory: null memory");
-  if (reinterpret_cast<std::uintptr_t>(memory) % kBufferAlignment != 0) {
-    fail(ErrorCode::kINVALID_ARGUMENT, "setDeviceMemory: the memory must be ", kBufferAlignment,
+  // GPU libraries (cuBLASLt's workspace) need 256-byte alignment, as TensorRT asks of it.
+  const std::size_t alignment =
+      engine_->device().type() == DeviceType::kGPU ? std::size_t{256} : kBufferAlignment;
+  if (reinterpret_cast<std::uintptr_t>(memory) % alignment != 0) {
+    fail(ErrorCode::kINVALID_ARGUMENT, "setDeviceMemory: the memory must be ", alignment,
          "-byte aligned");
   }
   const std::size_t needed = engine_->contextBytes(static_cast<std::size_t>(profile_));

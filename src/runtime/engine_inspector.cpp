@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "ir/attributes.h"
+#include "ir/math_mode.h"
 #include "kiln/runtime.h"
 #include "ops/activation.h"
 #include "ops/epilogue.h"
@@ -62,7 +63,10 @@ std::string tensorJson(const ir::Value& value) {
          ",\"format\":\"linear\",\"constant\":" + (value.isConstant() ? "true" : "false") + "}";
 }
 
+// What the layer runs in: the builder's reduced precision, else the layer's request, else the
+// type of its first output.
 std::string precisionOf(const ir::Graph& graph, const ir::Node& node) {
+  if (const auto reduced = ir::reducedPrecision(node.attrs)) return toString(*reduced);
   if (node.precision) return toString(*node.precision);
   return node.outputs.empty() ? toString(DataType::kFLOAT)
                               : toString(graph.value(node.outputs[0]).dtype);

@@ -17,10 +17,13 @@ namespace kiln::detail {
 
 namespace {
 
-std::size_t alignUp(uint64_t bytes) noexcept {
-  return static_cast<std::size_t>((bytes + kBufferAlignment - 1) / kBufferAlignment *
-                                  kBufferAlignment);
+std::size_t alignUp(uint64_t bytes, uint64_t alignment = kBufferAlignment) noexcept {
+  return static_cast<std::size_t>((bytes + alignment - 1) / alignment * alignment);
 }
+
+// The workspace follows the arena at a 256-byte boundary: cuBLASLt refuses a workspace with
+// CUBLAS_STATUS_INVALID_VALUE otherwise (split-K GEMMs, which FP16 picks for small M and N).
+constexpr uint64_t kWorkspaceAlignment = 256;
 
 }  // namespace
 
@@ -73,7 +76,7 @@ ir::ConstantBytes shapeTensorBytes(const InputBinding& binding, DataType type) {
 }
 
 std::size_t contextBytes(uint64_t arena, uint64_t workspace) noexcept {
-  return alignUp(arena) + alignUp(workspace);
+  return alignUp(arena, kWorkspaceAlignment) + alignUp(workspace);
 }
 
 ir::Graph specializeGraph(const ir::Graph& source, std::span<const InputBinding> bindings) {

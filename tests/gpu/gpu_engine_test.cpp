@@ -4,8 +4,10 @@
 // gives where it cannot run.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backends/device.h"
@@ -21,9 +23,11 @@ namespace {
 // Builds @p network for @p device and runs it once on @p inputs (host tensors; staged through
 // device memory for GPU engines by buildAndRun's logic, written out here to pick the device).
 std::vector<HostTensor> runOn(DeviceType device, Builder& builder, NetworkDefinition& network,
-                              const std::vector<HostTensor>& inputs) {
+                              const std::vector<HostTensor>& inputs,
+                              const std::vector<BuilderFlag>& flags = {}) {
   auto config = builder.createBuilderConfig();
   config->setDeviceType(device);
+  for (BuilderFlag flag : flags) config->setFlag(flag);
   const auto plan = builder.buildSerializedNetwork(network, *config);
   if (plan.empty()) {
     ADD_FAILURE() << "build failed";
@@ -161,6 +165,139 @@ TEST(GpuEngine, DynamicBatchRunsEveryShapeOfItsProfile) {
     const auto expected = runOn(DeviceType::kCPU, g.builder, g.net(), {in});
     ASSERT_EQ(expected.size(), 1u);
     expectClose(y, expected[0].floats(), 1e-4, 1e-3, "batch " + std::to_string(batch));
+  }
+}
+
+// ||a - b|| / ||b||.
+double relativeError(const std::vector<float>& a, const std::vector<float>& b) {
+  double diff = 0, norm = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    diff += (static_cast<double>(a[i]) - b[i]) * (static_cast<double>(a[i]) - b[i]);
+    norm += static_cast<double>(b[i]) * b[i];
+  }
+  return std::isnan(diff) ? 1e30 : std::sqrt(diff) / std::max(std::sqrt(norm), 1e-30);
+}
+
+// conv -> relu -> pool -> flatten -> FC -> layer-norm-like arithmetic -> softmax, and a TopK
+// (no CUDA kernel: FP32 on the host) in the middle, so casts join FP32 and reduced layers.
+void buildMixedNet(NetworkFixture& f, const std::vector<float>& w, const std::vector<float>& fc) {
+  auto x = f.net().addInput("x", DataType::kFLOAT, Dims{4, 3, 12, 12});
+  auto conv = f.net().addConvolution(x, 8, Dims{3, 3}, floatWeights(w), Weights{});
+  conv.setPadding(Dims{1, 1});
+  auto relu = f.net().addActivation(conv.output(0), ActivationType::kRELU);
+  auto pool = f.net().addPooling(relu.output(0), PoolingType::kAVERAGE, Dims{2, 2});
+  pool.setStride(Dims{2, 2});
+  auto flat = f.net().addShuffle(pool.output(0));
+  flat.setReshapeDimensions(Dims{4, 8 * 6 * 6});
+  auto dense = f.net().addFullyConnected(flat.output(0), 16, floatWeights(fc), Weights{});
+  auto topk = f.net().addTopK(dense.output(0), TopKOperation::kMAX, 4, 1u << 1);
+  auto sum = f.net().addReduce(topk.output(0), ReduceOperation::kSUM, 1u << 1, true);
+  auto shifted = f.net().addElementWise(dense.output(0), sum.output(0), ElementWiseOperation::kSUB);
+  f.net().markOutput(f.net().addSoftMax(shifted.output(0)).output(0));
+  f.net().markOutput(dense.output(0));
+}
+
+TEST(GpuEngine, ReducedPrecisionMatchesFp32) {
+  SKIP_WITHOUT_GPU();
+  const auto w = randomFloats(8 * 3 * 3 * 3, 11);
+  const auto fc = randomFloats(16 * 8 * 6 * 6, 12, -0.1f, 0.1f);
+  const std::vector<HostTensor> inputs{randomTensor(Dims{4, 3, 12, 12}, 13)};
+  NetworkFixture f;
+  buildMixedNet(f, w, fc);
+  const auto exact = runOn(DeviceType::kGPU, f.builder, f.net(), inputs);
+  ASSERT_EQ(exact.size(), 2u) << f.logger.errors();
+  for (const auto& [flag, tolerance] :
+       {std::pair{BuilderFlag::kFP16, 1e-2}, std::pair{BuilderFlag::kBF16, 3e-2}}) {
+    NetworkFixture g;
+    buildMixedNet(g, w, fc);
+    const auto reduced = runOn(DeviceType::kGPU, g.builder, g.net(), inputs, {flag});
+    ASSERT_EQ(reduced.size(), 2u) << g.logger.errors();
+    for (std::size_t i = 0; i < 2; ++i) {
+      // The engine's inputs and outputs keep their FP32 types.
+      ASSERT_EQ(reduced[i].dtype, DataType::kFLOAT);
+      const double error = relativeError(reduced[i].floats(), exact[i].floats());
+      EXPECT_LE(error, tolerance) << "output " << i << " with flag " << static_cast<int>(flag);
+    }
+    EXPECT_TRUE(g.logger.hasMessage(Severity::kINFO, "layers run in FP16/BF16"));
+  }
+}
+
+TEST(GpuEngine, ReducedPrecisionLayersShowInThePlan) {
+  SKIP_WITHOUT_GPU();
+  NetworkFixture f;
+  const auto w = randomFloats(8 * 3 * 3 * 3, 11);
+  const auto fc = randomFloats(16 * 8 * 6 * 6, 12, -0.1f, 0.1f);
+  buildMixedNet(f, w, fc);
+  auto config = f.builder.createBuilderConfig();
+  config->setDeviceType(DeviceType::kGPU);
+  config->setFlag(BuilderFlag::kFP16);
+  const auto plan = plan::readPlan(f.builder.buildSerializedNetwork(f.net(), *config));
+  int32_t half = 0;
+  for (const auto& node : plan.graph.nodes) {
+    if (node.attrs.has("math.precision")) ++half;
+    if (node.op == "TopK") EXPECT_FALSE(node.attrs.has("math.precision"));
+  }
+  EXPECT_GE(half, 4);
+  for (ir::ValueId v : plan.graph.inputs) {
+    EXPECT_EQ(plan.graph.value(v).dtype, DataType::kFLOAT);
+  }
+  for (ir::ValueId v : plan.graph.outputs) {
+    EXPECT_EQ(plan.graph.value(v).dtype, DataType::kFLOAT);
+  }
+}
+
+TEST(GpuEngine, ReducedPrecisionWithDynamicBatch) {
+  SKIP_WITHOUT_GPU();
+  const auto w = randomFloats(5 * 4, 3);
+  auto build = [&](NetworkFixture& f, const Dims& dims) {
+    auto x = f.net().addInput("x", DataType::kFLOAT, dims);
+    auto conv = f.net().addConvolution(x, 5, Dims{1, 1}, floatWeights(w), Weights{});
+    f.net().markOutput(f.net().addActivation(conv.output(0), ActivationType::kTANH).output(0));
+  };
+  NetworkFixture f;
+  build(f, Dims{-1, 4, 6, 6});
+  auto profile = f.builder.createOptimizationProfile();
+  profile->setDimensions("x", OptProfileSelector::kMIN, Dims{1, 4, 6, 6});
+  profile->setDimensions("x", OptProfileSelector::kOPT, Dims{4, 4, 6, 6});
+  profile->setDimensions("x", OptProfileSelector::kMAX, Dims{8, 4, 6, 6});
+  auto profile2 = f.builder.createOptimizationProfile();
+  profile2->setDimensions("x", OptProfileSelector::kMIN, Dims{9, 4, 6, 6});
+  profile2->setDimensions("x", OptProfileSelector::kOPT, Dims{12, 4, 6, 6});
+  profile2->setDimensions("x", OptProfileSelector::kMAX, Dims{16, 4, 6, 6});
+  auto config = f.builder.createBuilderConfig();
+  config->setDeviceType(DeviceType::kGPU);
+  config->setFlag(BuilderFlag::kFP16);
+  config->addOptimizationProfile(profile);
+  config->addOptimizationProfile(profile2);
+  const auto plan = f.builder.buildSerializedNetwork(f.net(), *config);
+  ASSERT_FALSE(plan.empty()) << f.logger.errors();
+  Runtime runtime(f.logger);
+  auto engine = runtime.deserialize(plan);
+  ASSERT_TRUE(engine);
+  const backends::DeviceRuntime& gpu = *backends::deviceRuntime(DeviceType::kGPU);
+  for (int32_t p = 0; p < 2; ++p) {
+    auto context = engine->createExecutionContext();
+    ASSERT_TRUE(context->setOptimizationProfile(p));
+    for (int64_t batch : p == 0 ? std::vector<int64_t>{1, 8} : std::vector<int64_t>{9, 16}) {
+      const Dims dims{batch, 4, 6, 6};
+      ASSERT_TRUE(context->setInputShape("x", dims));
+      const HostTensor in = randomTensor(dims, static_cast<uint32_t>(batch));
+      const std::size_t outBytes = static_cast<std::size_t>(batch) * 5 * 36 * sizeof(float);
+      backends::DeviceBuffer dx(gpu, in.bytes.size());
+      backends::DeviceBuffer dy(gpu, outBytes);
+      gpu.copyAsync(dx.data(), in.bytes.data(), in.bytes.size(), backends::CopyKind::kHostToDevice,
+                    nullptr);
+      void* bindings[] = {dx.data(), dy.data()};
+      ASSERT_TRUE(context->executeV2(bindings)) << f.logger.errors();
+      std::vector<float> y(outBytes / sizeof(float));
+      gpu.copyAsync(y.data(), dy.data(), outBytes, backends::CopyKind::kDeviceToHost, nullptr);
+      gpu.synchronize(nullptr);
+      NetworkFixture g;
+      build(g, dims);
+      const auto expected = runOn(DeviceType::kCPU, g.builder, g.net(), {in});
+      ASSERT_EQ(expected.size(), 1u);
+      EXPECT_LE(relativeError(y, expected[0].floats()), 1e-2) << "batch " << batch;
+    }
   }
 }
 

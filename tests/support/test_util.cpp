@@ -108,8 +108,10 @@ HostTensor randomTensor(const Dims& dims, uint32_t seed, float lo, float hi) {
 }
 
 std::vector<HostTensor> buildAndRun(Builder& builder, NetworkDefinition& network,
-                                    const std::vector<HostTensor>& inputs) {
+                                    const std::vector<HostTensor>& inputs,
+                                    const std::vector<BuilderFlag>& flags) {
   auto config = builder.createBuilderConfig();
+  for (BuilderFlag flag : flags) config->setFlag(flag);
   const auto plan = builder.buildSerializedNetwork(network, *config);
   if (plan.empty()) {
     ADD_FAILURE() << "build failed";

@@ -70,7 +70,8 @@ inline Weights floatWeights(std::span<const float> values) {
 //! binds @p inputs to the network inputs in order, runs once, and returns the outputs in
 //! network output order. Records a test failure (and returns empty) when any step fails.
 std::vector<HostTensor> buildAndRun(Builder& builder, NetworkDefinition& network,
-                                    const std::vector<HostTensor>& inputs);
+                                    const std::vector<HostTensor>& inputs,
+                                    const std::vector<BuilderFlag>& flags = {});
 
 //! Expects |actual - expected| <= atol + rtol * |expected| elementwise; reports the first
 //! mismatches with their index.

@@ -155,6 +155,8 @@ std::vector<std::byte> buildPlanFromNetwork(const BuildOptions& options, CliLogg
   if (device.type) config->setDeviceType(*device.type);
   config->setGpuDevice(device.gpu);
   if (options.tf32) config->setFlag(BuilderFlag::kTF32);
+  if (options.fp16) config->setFlag(BuilderFlag::kFP16);
+  if (options.bf16) config->setFlag(BuilderFlag::kBF16);
   addProfiles(options, builder, *network, *config);
   for (const std::string& pass : disabledPasses(options)) (void)config->setPassEnabled(pass, false);
   std::unique_ptr<TimingCache> timingCache;

@@ -96,6 +96,12 @@ void addBuildOptions(CLI::App& command, BuildOptions& options) {
   command.add_flag("--tf32,!--noTF32", options.tf32,
                    "GPU engines: let convolutions and matrix products use TF32 tensor cores "
                    "(default off: exact FP32)");
+  command.add_flag("--fp16", options.fp16,
+                   "GPU engines: let layers run in FP16 where a kernel has it (FP32 accumulation; "
+                   "inputs and outputs stay FP32)");
+  command.add_flag("--bf16", options.bf16,
+                   "GPU engines: let layers run in BF16 where a kernel has it (with --fp16, "
+                   "layers without a precision of their own take FP16)");
   command.add_flag("--verbose,-v", options.verbose, "Show verbose messages");
 }
 

@@ -32,6 +32,8 @@ struct BuildOptions {
   std::string timingCacheFile;               //!< --timingCacheFile: read if present, then saved
   std::string device;  //!< --device=cpu|cuda[:N] (default: the GPU when one is present)
   bool tf32 = false;   //!< --tf32: GPU matrix layers may use TF32 tensor cores
+  bool fp16 = false;   //!< --fp16: layers may run in FP16
+  bool bf16 = false;   //!< --bf16: layers may run in BF16
   bool verbose = false;
 };
 
