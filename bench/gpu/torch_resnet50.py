@@ -1,9 +1,11 @@
-"""ResNet-50 FP32 in PyTorch eager and torch.compile on the GPU, batch 1, 32 and 256: the peer
-numbers that bench/gpu/run_on_device.sh prints beside kiln's (same machine, same call). With
-an argument, also exports the model (random weights) to that ONNX file with a dynamic batch,
-for kiln to run the same network.
-FP32 with TF32 off (kiln's default: full FP32), then with TF32 on (kiln --tf32).
+"""ResNet-50 in PyTorch eager and torch.compile on the GPU: the peer numbers that
+bench/gpu/run_on_device.sh prints beside kiln's (same machine, same call). With an argument,
+also exports the model (random weights) to that ONNX file with a dynamic batch, for kiln to run
+the same network.
+FP32 with TF32 off (kiln's default: full FP32), then FP16 (the model and input in half, as
+kiln --fp16 runs its layers; kiln's engine input and output stay FP32).
 Median GPU time of 100 runs (CUDA events) after warm-up."""
+import copy
 import statistics
 import sys
 
@@ -40,16 +42,16 @@ def main():
                           opset_version=17, dynamo=False)
     model = model.cuda()
     with torch.inference_mode():
-        compiled = torch.compile(model)
-        for tf32, batches in ((False, (1, 32, 256)), (True, (1, 256))):
-            torch.backends.cudnn.allow_tf32 = tf32
-            torch.backends.cuda.matmul.allow_tf32 = tf32
+        for name, dtype, batches in (("fp32", torch.float32, (1, 32, 256)),
+                                     ("fp16", torch.float16, (1, 32, 256))):
+            typed = copy.deepcopy(model).to(dtype)
+            compiled = torch.compile(typed)
             for batch in batches:
-                x = torch.randn(batch, 3, 224, 224, device="cuda")
-                eager = median_ms(model, x)
+                x = torch.randn(batch, 3, 224, 224, device="cuda", dtype=dtype)
+                eager = median_ms(typed, x)
                 comp = median_ms(compiled, x)
-                print(f"torch resnet50 {'tf32' if tf32 else 'fp32'} batch {batch}: eager "
-                      f"{eager:.3f} ms, torch.compile {comp:.3f} ms", flush=True)
+                print(f"torch resnet50 {name} batch {batch}: eager {eager:.3f} ms, "
+                      f"torch.compile {comp:.3f} ms", flush=True)
     sys.stdout.flush()
 
 
