@@ -45,8 +45,26 @@ void allowTf32(ir::Graph& graph) {
 
 }  // namespace
 
+namespace {
+
+// GPU engines cannot publish a shape that a kernel learns on the device (the runtime reads it
+// on the host, right after enqueueing): such networks are refused, naming the layer.
+void checkNoDataDependentShapes(const ir::Graph& graph) {
+  for (const ir::Value& value : graph.values) {
+    if (value.boundedExtents == 0 || value.producer == ir::kNoNode) continue;
+    const ir::Node& producer = graph.node(value.producer);
+    fail(ErrorCode::kUNSUPPORTED_NODE, "layer '", producer.name, "' (", producer.op,
+         ") gives output '", value.name,
+         "' a data-dependent shape, which GPU engines do not support yet; build this network "
+         "for the CPU (BuilderConfig::setDeviceType(DeviceType::kCPU), kiln --device=cpu)");
+  }
+}
+
+}  // namespace
+
 plan::EnginePlan finishPlan(ir::Graph graph, const detail::BuilderConfigData& config,
                             const Reporter& reporter, const ir::Graph* precisionOf) {
+  if (config.device == DeviceType::kGPU) checkNoDataDependentShapes(graph);
   plan::EnginePlan plan;
   plan.graph = std::move(graph);
   if (config.device == DeviceType::kGPU) {

@@ -301,6 +301,20 @@ TEST(GpuEngine, ReducedPrecisionWithDynamicBatch) {
   }
 }
 
+TEST(GpuEngine, DataDependentShapesAreRefusedNamingTheLayer) {
+  SKIP_WITHOUT_GPU();
+  NetworkFixture f;
+  auto x = f.net().addInput("x", DataType::kFLOAT, Dims{2, 3});
+  auto nz = f.net().addNonZero(x);
+  nz.setName("find");
+  f.net().markOutput(nz.output(0));
+  auto config = f.builder.createBuilderConfig();
+  config->setDeviceType(DeviceType::kGPU);
+  EXPECT_TRUE(f.builder.buildSerializedNetwork(f.net(), *config).empty());
+  EXPECT_TRUE(f.logger.hasError("layer 'find' (NonZero)")) << f.logger.errors();
+  EXPECT_TRUE(f.logger.hasError("--device=cpu")) << f.logger.errors();
+}
+
 class CountingProfiler final : public Profiler {
  public:
   void reportLayerTime(std::string_view /*layer*/, float ms) noexcept override {
