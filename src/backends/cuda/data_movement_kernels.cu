@@ -149,18 +149,27 @@ __device__ T saturateInt(int64_t v, int64_t lo, int64_t hi) {
   return static_cast<T>(v > hi ? hi : (v < lo ? lo : v));
 }
 
-// Values go to float16 and bfloat16 through float32, as the reference rounds them.
-__device__ void storeFloating(double v, int32_t to, void* y, int64_t i) {
+// Values go to float16 and bfloat16 through float32, as the reference rounds them. False where
+// @p to is not a floating-point type.
+__device__ bool storeAsFloat(float v, int32_t to, void* y, int64_t i) {
   switch (to) {
     case kFloat:
-      static_cast<float*>(y)[i] = static_cast<float>(v);
-      return;
+      static_cast<float*>(y)[i] = v;
+      return true;
     case kHalf:
-      storeFloat(static_cast<__half*>(y), i, static_cast<float>(v));
-      return;
+      storeFloat(static_cast<__half*>(y), i, v);
+      return true;
     case kBFloat16:
-      storeFloat(static_cast<__nv_bfloat16*>(y), i, static_cast<float>(v));
-      return;
+      storeFloat(static_cast<__nv_bfloat16*>(y), i, v);
+      return true;
+    default:
+      return false;
+  }
+}
+
+__device__ void storeFloating(double v, int32_t to, void* y, int64_t i) {
+  if (storeAsFloat(static_cast<float>(v), to, y, i)) return;
+  switch (to) {
     case kBool:
       static_cast<uint8_t*>(y)[i] = v != 0.0 ? 1 : 0;
       return;
@@ -191,16 +200,8 @@ __device__ void storeFloating(double v, int32_t to, void* y, int64_t i) {
 }
 
 __device__ void storeInteger(int64_t v, int32_t to, void* y, int64_t i) {
+  if (storeAsFloat(static_cast<float>(v), to, y, i)) return;
   switch (to) {
-    case kFloat:
-      static_cast<float*>(y)[i] = static_cast<float>(v);
-      return;
-    case kHalf:
-      storeFloat(static_cast<__half*>(y), i, static_cast<float>(v));
-      return;
-    case kBFloat16:
-      storeFloat(static_cast<__nv_bfloat16*>(y), i, static_cast<float>(v));
-      return;
     case kBool:
       static_cast<uint8_t*>(y)[i] = v != 0 ? 1 : 0;
       return;

@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/float_elements.cuh"
 #include "backends/cuda/pointwise_kernels.h"
 
 namespace kiln::backends::cuda {
@@ -21,30 +22,9 @@ int blocksFor(int64_t count) {
   return static_cast<int>(std::clamp<int64_t>((count + kThreads - 1) / kThreads, 1, kMaxBlocks));
 }
 
-__device__ __forceinline__ float load(float v) {
-  return v;
-}
-__device__ __forceinline__ float load(__half v) {
-  return __half2float(v);
-}
-__device__ __forceinline__ float load(__nv_bfloat16 v) {
-  return __bfloat162float(v);
-}
-
-template <typename T>
-__device__ __forceinline__ T store(float v);
-template <>
-__device__ __forceinline__ float store<float>(float v) {
-  return v;
-}
-template <>
-__device__ __forceinline__ __half store<__half>(float v) {
-  return __float2half_rn(v);
-}
-template <>
-__device__ __forceinline__ __nv_bfloat16 store<__nv_bfloat16>(float v) {
-  return __float2bfloat16_rn(v);
-}
+// Element conversions shared with the other kernels: load as float, store rounded to nearest.
+using kernels::fromFloat;
+using kernels::toFloat;
 
 // Calls @p f with a null T* for the element type @p type.
 template <typename F>
@@ -126,10 +106,10 @@ __global__ void epilogueKernel(T* y, int64_t count, const T* bias, int64_t biasI
   const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
        i += step) {
-    float v = load(y[i]);
-    if (bias != nullptr) v += load(bias[(i / biasInner) % biasChannels]);
-    if (residual != nullptr) v += load(residual[i]);
-    y[i] = store<T>(act.type < 0 ? v : static_cast<float>(activate(act, v)));
+    float v = toFloat(y[i]);
+    if (bias != nullptr) v += toFloat(bias[(i / biasInner) % biasChannels]);
+    if (residual != nullptr) v += toFloat(residual[i]);
+    y[i] = fromFloat<T>(act.type < 0 ? v : static_cast<float>(activate(act, v)));
   }
 }
 
@@ -157,7 +137,7 @@ __global__ void shiftCopyKernel(T* dst, Extents3 dstExtents, const T* src, Exten
       stride *= srcExtents.e[d];
     }
     // rest is now the plane.
-    dst[i] = inside ? src[rest * srcPlane + source] : store<T>(0.0f);
+    dst[i] = inside ? src[rest * srcPlane + source] : fromFloat<T>(0.0f);
   }
 }
 
@@ -201,7 +181,7 @@ __global__ void scaledSoftmaxKernel(float* scores, T* probs, int64_t rows, int64
     double largest = -INFINITY;
     for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) {
       double v = static_cast<double>(s[j]) * scale;
-      if (m != nullptr) v += load(m[j * mi.colStride]);
+      if (m != nullptr) v += toFloat(m[j * mi.colStride]);
       s[j] = static_cast<float>(v);
       largest = fmax(largest, v);
     }
@@ -216,7 +196,7 @@ __global__ void scaledSoftmaxKernel(float* scores, T* probs, int64_t rows, int64
     }
     sum = blockReduce(sum, false, shared);
     for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) {
-      p[j] = store<T>(sum > 0 ? static_cast<float>(s[j] / sum) : NAN);
+      p[j] = fromFloat<T>(sum > 0 ? static_cast<float>(s[j] / sum) : NAN);
     }
     __syncthreads();
   }
