@@ -17,6 +17,7 @@ thread_local std::array<AlignedBuffer, 4> tCallerScratch;
 
 // Spins briefly before sleeping: back-to-back layers start regions microseconds apart.
 constexpr int kSpinRounds = 4000;
+constexpr int kYieldEvery = 64;
 
 inline void cpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -83,7 +84,8 @@ void ThreadPool::runErased(int64_t tasks, Trampoline fn, void* body) {
     tasks_ = tasks;
     next_.store(0, std::memory_order_relaxed);
     error_ = nullptr;
-    busy_ = static_cast<int32_t>(workers_.size());
+    busy_ = 0;
+    open_ = true;
     ++generation_;
     published_.store(generation_, std::memory_order_release);
   }
@@ -91,7 +93,10 @@ void ThreadPool::runErased(int64_t tasks, Trampoline fn, void* body) {
   drain(0);
   std::exception_ptr error;
   {
+    // Every task is claimed: a worker that has not joined yet (descheduled on a loaded machine)
+    // is not waited for, only those still running a task.
     std::unique_lock lock(mutex_);
+    open_ = false;
     done_.wait(lock, [this] { return busy_ == 0; });
     error = error_;
     error_ = nullptr;
@@ -104,12 +109,16 @@ void ThreadPool::workerLoop(int32_t worker) {
   for (;;) {
     for (int i = 0; i < kSpinRounds && published_.load(std::memory_order_acquire) == seen; ++i) {
       cpuRelax();
+      // On a loaded machine this thread may share a core with the caller: let it run.
+      if (i % kYieldEvery == kYieldEvery - 1) std::this_thread::yield();
     }
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [&] { return generation_ != seen; });
       seen = generation_;
       if (stop_) return;
+      if (!open_) continue;
+      ++busy_;
     }
     drain(worker);
     {

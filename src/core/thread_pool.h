@@ -67,7 +67,10 @@ class ThreadPool {
   void* body_ = nullptr;
   int64_t tasks_ = 0;
   std::atomic<int64_t> next_{0};
-  int32_t busy_ = 0;  // workers still in the current region
+  // Workers inside the current region. Only workers that join while it is open count: the caller
+  // closes it once every task is claimed and never waits for a worker that is still asleep.
+  int32_t busy_ = 0;
+  bool open_ = false;
   std::exception_ptr error_;
 };
 

@@ -68,6 +68,130 @@ TEST(GemmTactics, FullyConnectedEpilogue) {
   EXPECT_GE(r.tactics, 1);
 }
 
+// One to four rows against constant weights take the small-M kernels (no packing of A, each B
+// panel streamed once): every row count, widths below, at and across the panel widths (16, 32),
+// K below the kernels' unroll, and enough weights to split the columns over the threads.
+TEST(GemmTactics, FullyConnectedSmallRows) {
+  const int64_t rowsCases[] = {1, 2, 3, 4, 5};
+  const struct {
+    int64_t flat;
+    int64_t k;
+  } sizes[] = {{1, 1}, {3, 7}, {5, 16}, {9, 17}, {33, 32}, {20, 33}, {70, 95}, {400, 130}};
+  uint32_t seed = 100;
+  for (int64_t rows : rowsCases) {
+    for (const auto& s : sizes) {
+      for (bool bias : {true, false}) {
+        std::vector<CheckInput> in = {randomInput(shape({rows, s.flat}), seed++),
+                                      randomInput(shape({s.k, s.flat}), seed++, true)};
+        if (bias) in.push_back(randomInput(shape({s.k}), seed++, true));
+        for (int32_t threads : {1, 2}) {
+          const auto r = checkTactics("FullyConnected", fcAttrs(s.k), in, threads);
+          EXPECT_GE(r.tactics, 1) << rows << "x" << s.flat << " -> " << s.k;
+        }
+      }
+    }
+  }
+}
+
+TEST(GemmTactics, FullyConnectedSmallRowsEpilogues) {
+  for (int64_t rows : {1, 3}) {
+    for (auto type : {ActivationType::kRELU, ActivationType::kCLIP, ActivationType::kLEAKY_RELU,
+                      ActivationType::kGELU_ERF}) {
+      const int64_t k = 45;
+      const double alpha = type == ActivationType::kCLIP ? -0.2 : 0.1;
+      ir::Attributes attrs = fcAttrs(k);
+      attrs.set("epilogue.activation", type);
+      attrs.set("epilogue.alpha", alpha);
+      attrs.set("epilogue.beta", 0.5);
+      attrs.set("epilogue.residual", int64_t{3});
+      const ir::Attributes plain = fcAttrs(k);
+      std::vector<CheckInput> in = {
+          randomInput(shape({rows, 300}), 1), randomInput(shape({k, 300}), 2, true),
+          randomInput(shape({k}), 3, true), randomInput(shape({rows, k}), 4)};
+      const auto residual = in[3].values;
+      const auto r =
+          checkTactics("FullyConnected", attrs, in, 2, &plain, [&](std::vector<float>& y) {
+            for (std::size_t i = 0; i < y.size(); ++i) {
+              y[i] = static_cast<float>(ops::applyActivation(type, y[i] + residual[i], alpha, 0.5));
+            }
+          });
+      EXPECT_GE(r.tactics, 1);
+    }
+  }
+}
+
+TEST(GemmTactics, MatrixMultiplySmallRows) {
+  const struct {
+    Dims a;
+    Dims b;
+    MatrixOperation op0;
+    MatrixOperation op1;
+  } cases[] = {
+      {shape({300}), shape({300, 200}), MatrixOperation::kNONE, MatrixOperation::kNONE},
+      {shape({1, 300}), shape({200, 300}), MatrixOperation::kNONE, MatrixOperation::kTRANSPOSE},
+      {shape({2, 40}), shape({40, 37}), MatrixOperation::kNONE, MatrixOperation::kNONE},
+      {shape({40, 3}), shape({40, 37}), MatrixOperation::kTRANSPOSE, MatrixOperation::kNONE},
+      {shape({5, 4, 19}), shape({19, 50}), MatrixOperation::kNONE, MatrixOperation::kNONE},
+      {shape({3, 1, 19}), shape({3, 19, 10}), MatrixOperation::kNONE, MatrixOperation::kNONE},
+      {shape({2, 0}), shape({0, 9}), MatrixOperation::kNONE, MatrixOperation::kNONE},
+  };
+  uint32_t seed = 300;
+  for (const auto& c : cases) {
+    ir::Attributes attrs;
+    attrs.set("op0", c.op0);
+    attrs.set("op1", c.op1);
+    for (int32_t threads : {1, 2}) {
+      const auto r =
+          checkTactics("MatrixMultiply", attrs,
+                       {randomInput(c.a, seed++), randomInput(c.b, seed++, true)}, threads);
+      EXPECT_GE(r.tactics, 1) << toString(c.a) << " x " << toString(c.b);
+    }
+  }
+}
+
+// Convolutions whose taps all lie inside the image pack their im2col panels by runs found once
+// per panel: short and long output rows, strides, dilations, depth beyond one K block, and
+// padding only after the image (SAME_UPPER), which must take the general packing.
+TEST(GemmTactics, ConvolutionIm2colWithoutPadding) {
+  struct Case {
+    Dims x;
+    int64_t outputs;
+    Dims kernel;
+    Dims stride;
+    Dims dilation;
+    PaddingMode mode = PaddingMode::kEXPLICIT_ROUND_DOWN;
+  };
+  const Case cases[] = {
+      {shape({1, 20, 12, 12}), 50, shape({5, 5}), shape({1, 1}), shape({1, 1})},
+      {shape({2, 3, 11, 13}), 5, shape({3, 3}), shape({2, 2}), shape({1, 1})},
+      {shape({1, 4, 13, 40}), 7, shape({3, 2}), shape({1, 3}), shape({2, 3})},
+      {shape({1, 6, 9, 9}), 9, shape({1, 1}), shape({2, 2}), shape({1, 1})},
+      {shape({1, 3, 3, 70}), 4, shape({3, 3}), shape({1, 1}), shape({1, 1})},
+      {shape({1, 2, 6, 6}), 3, shape({2, 2}), shape({2, 2}), shape({1, 1}),
+       PaddingMode::kSAME_UPPER},
+      {shape({1, 2, 7, 7}), 3, shape({2, 2}), shape({1, 1}), shape({1, 1}),
+       PaddingMode::kSAME_UPPER},
+  };
+  uint32_t seed = 500;
+  for (const auto& c : cases) {
+    ir::Attributes a;
+    a.set("num_output", c.outputs);
+    a.set("kernel", c.kernel);
+    a.set("stride", c.stride);
+    a.set("dilation", c.dilation);
+    a.set("padding_mode", c.mode);
+    Dims w = shape({c.outputs, c.x[1], c.kernel[0], c.kernel[1]});
+    for (int32_t threads : {1, 2}) {
+      const auto r = checkTactics("Convolution", a,
+                                  {randomInput(c.x, seed), randomInput(w, seed + 1, true),
+                                   randomInput(shape({c.outputs}), seed + 2, true)},
+                                  threads);
+      EXPECT_GE(r.tactics, 1) << toString(c.x);
+    }
+    seed += 3;
+  }
+}
+
 TEST(GemmTactics, MatrixMultiplyShapes) {
   const struct {
     Dims a;

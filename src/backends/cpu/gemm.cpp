@@ -1,6 +1,7 @@
 #include "backends/cpu/gemm.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "core/thread_pool.h"
@@ -44,11 +45,65 @@ int64_t ceilDivSigned(int64_t a, int64_t b) {
   return a <= 0 ? -((-a) / b) : (a + b - 1) / b;
 }
 
+// packIm2colPanel where every tap is inside the image: the runs (which columns, from where
+// relative to the tap's origin) are then the same for every row of the panel, found once, and each
+// row is a few plain copies. Small output widths (many short runs) paid most for per-run bounds.
+constexpr int32_t kMaxRuns = 64;
+
+void packIm2colPanelUnpadded(const Im2colSource& s, int64_t k0, int64_t kc, int64_t n0,
+                             int64_t cols, int32_t p, float* out) {
+  struct Run {
+    int64_t column;
+    int64_t length;
+    int64_t offset;  // of the run's first input element from the tap's origin
+  };
+  std::array<Run, kMaxRuns> runs;
+  int32_t count = 0;
+  for (int64_t j = 0, oy = n0 / s.ow, ox = n0 % s.ow; j < cols; ++oy, ox = 0) {
+    const int64_t length = std::min<int64_t>(cols - j, s.ow - ox);
+    runs[static_cast<std::size_t>(count++)] = {j, length, oy * s.sh * s.iw + ox * s.sw};
+    j += length;
+  }
+  const int64_t taps = s.kh * s.kw;
+  int64_t c = k0 / taps;
+  int64_t ky = (k0 % taps) / s.kw;
+  int64_t kx = k0 % s.kw;
+  for (int64_t k = 0; k < kc; ++k) {
+    float* dst = out + k * p;
+    const float* origin = s.x + c * s.ih * s.iw + ky * s.dh * s.iw + kx * s.dw;
+    for (int32_t r = 0; r < count; ++r) {
+      const Run& run = runs[static_cast<std::size_t>(r)];
+      const float* src = origin + run.offset;
+      float* d = dst + run.column;
+      if (s.sw == 1) {
+        for (int64_t t = 0; t < run.length; ++t) d[t] = src[t];
+      } else {
+        for (int64_t t = 0; t < run.length; ++t) d[t] = src[t * s.sw];
+      }
+    }
+    for (int64_t j = cols; j < p; ++j) dst[j] = 0.f;
+    if (++kx == s.kw) {
+      kx = 0;
+      if (++ky == s.kh) {
+        ky = 0;
+        ++c;
+      }
+    }
+  }
+}
+
 // Packs columns [n0, n0 + cols) x rows [k0, k0 + kc) of an implicit im2col matrix as one panel.
 // Consecutive columns are consecutive output pixels, so each panel row is a few runs along output
 // rows: a copy (contiguous for stride 1) between the zeros of the padding.
 void packIm2colPanel(const Im2colSource& s, int64_t k0, int64_t kc, int64_t n0, int64_t cols,
                      int32_t p, float* out) {
+  // No padding before, and none used after (the last output's last tap is inside the image).
+  const bool inside = s.ph == 0 && s.pw == 0 && (s.oh - 1) * s.sh + (s.kh - 1) * s.dh < s.ih &&
+                      (s.ow - 1) * s.sw + (s.kw - 1) * s.dw < s.iw;
+  if (inside && cols <= kMaxRuns) {
+    packIm2colPanelUnpadded(s, k0, kc, n0, cols, p, out);
+    return;
+  }
   const int64_t taps = s.kh * s.kw;
   int64_t c = k0 / taps;
   int64_t ky = (k0 % taps) / s.kw;
@@ -278,6 +333,39 @@ void gemmBlock(const MicroKernel& mk, const GemmProblem& p, int64_t m0, int64_t 
   }
 }
 
+// Fewer elements of B than this: the small-M path stays on one thread (streaming B takes less
+// than waking and joining a worker).
+constexpr int64_t kSmallParallelElements = 32 * 1024;
+
+// Columns [n0, n1) (whole panels but the last) of a product with at most kSmallRows rows against
+// a packed B: each panel is streamed once over the whole depth, no packing, no edge copies.
+void smallRowsBlock(const MicroKernel& mk, const GemmProblem& p, int64_t n0, int64_t n1) {
+  const GemmEpilogue& e = p.epilogue;
+  const VecAct act = vecActOf(e);
+  const PackedMatrix& b = *p.b.packed;
+  const StridedMatrix& a = p.a.strided;
+  for (int64_t c0 = n0; c0 < n1; c0 += mk.nr) {
+    const int64_t cols = std::min<int64_t>(mk.nr, n1 - c0);
+    TileEpilogue te;
+    te.rowBias = e.rowBias;
+    te.colBias = e.colBias != nullptr ? e.colBias + c0 : nullptr;
+    te.residual = e.residual != nullptr ? e.residual + c0 : nullptr;
+    te.ldr = e.ldr;
+    te.act = act == VecAct::kGeneric ? VecAct::kNone : act;
+    te.alpha = e.alpha;
+    te.beta = e.beta;
+    float* c = p.c + c0;
+    mk.smallRows(p.m, p.k, a.data, a.rs, b.data() + (c0 / mk.nr) * b.panelStride(), c, p.ldc, cols,
+                 te);
+    if (act == VecAct::kGeneric) applyGeneric(e, c, p.ldc, p.m, cols);
+  }
+}
+
+bool takesSmallRows(const MicroKernel& mk, const GemmProblem& p) {
+  return mk.smallRows != nullptr && p.m <= kSmallRows && p.a.packed == nullptr &&
+         p.b.packed != nullptr && p.b.packed->panel == mk.nr && p.a.strided.cs == 1;
+}
+
 }  // namespace
 
 PackedMatrix packA(const StridedMatrix& a, int64_t m, int64_t k, int32_t mr) {
@@ -314,6 +402,21 @@ void gemm(const MicroKernel& mk, const GemmProblem& p, ThreadPool& pool, bool se
           int32_t worker) {
   if (p.m <= 0 || p.n <= 0) return;
   const int64_t threads = serial ? 1 : pool.size();
+  if (takesSmallRows(mk, p)) {
+    const int64_t nPanels = panels(p.n, mk.nr);
+    const int64_t parts = std::min<int64_t>(threads, nPanels);
+    if (parts <= 1 || p.n * p.k < kSmallParallelElements) {
+      smallRowsBlock(mk, p, 0, p.n);
+      return;
+    }
+    // Whole panels per task, the same ones on every call (each thread's share of B can stay in
+    // its core's cache between inferences).
+    pool.run(parts, [&](int64_t t, int32_t) {
+      smallRowsBlock(mk, p, std::min<int64_t>(p.n, nPanels * t / parts * mk.nr),
+                     std::min<int64_t>(p.n, nPanels * (t + 1) / parts * mk.nr));
+    });
+    return;
+  }
   const int64_t mPanels = panels(p.m, mk.mr);
   const int64_t nPanels = panels(p.n, mk.nr);
   // Too little work to share: one task (waking threads costs more than it gives).

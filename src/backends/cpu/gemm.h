@@ -39,10 +39,22 @@ struct TileEpilogue {
 using MicroKernelFn = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
                                bool accumulate, const TileEpilogue* epi);
 
+//! Most rows of A the small-M kernels take: below a full micro-kernel tile, the tile's padding
+//! rows would be most of the work, and a product with M this small streams B once (GEMV-like).
+constexpr int64_t kSmallRows = 4;
+
+//! c[0..rows)[0..cols) (row stride ldc) = a[rows][kc] (row stride lda, contiguous along k) times
+//! one packed B panel [kc][nr] over the whole depth, then the epilogue @p epi (tile origin; its
+//! column bias and residual are read for @p cols columns only). rows <= kSmallRows, cols <= nr;
+//! VecAct::kGeneric is left to the caller.
+using SmallRowsFn = void (*)(int64_t rows, int64_t kc, const float* a, int64_t lda, const float* b,
+                             float* c, int64_t ldc, int64_t cols, const TileEpilogue& epi);
+
 struct MicroKernel {
   int32_t mr = 0;
   int32_t nr = 0;
   MicroKernelFn fn = nullptr;
+  SmallRowsFn smallRows = nullptr;  //!< same nr and packed B layout as fn
 };
 
 const MicroKernel& portableMicroKernel();

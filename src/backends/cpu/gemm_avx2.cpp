@@ -1,6 +1,7 @@
-// The AVX2+FMA micro-kernel: a 6 x 16 tile in 12 ymm accumulators. Compiled with -mavx2 -mfma
-// (see CMakeLists.txt); called only where the tactic's required ISA is present. No inline
-// function of another header is instantiated here, so no AVX2 copy can leak into portable code.
+// The AVX2+FMA micro-kernel: a 6 x 16 tile in 12 ymm accumulators, and the small-M kernel on
+// the same packed B panels. Compiled with -mavx2 -mfma (see CMakeLists.txt); called only where
+// the tactic's required ISA is present. No inline function of another header is instantiated
+// here, so no AVX2 copy can leak into portable code.
 #include <immintrin.h>
 
 #include "backends/cpu/gemm.h"
@@ -81,10 +82,97 @@ void microKernel(int64_t kc, const float* a, const float* b, float* c, int64_t l
   }
 }
 
+// R rows against one panel; U independent accumulator sets along k hide the FMA latency when R
+// alone gives too few.
+template <int R, int U>
+void smallRowsFixed(int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
+                    int64_t cols, const TileEpilogue& e) {
+  __m256 acc[U][R][2];
+#pragma GCC unroll 4
+  for (int u = 0; u < U; ++u) {
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      acc[u][r][0] = _mm256_setzero_ps();
+      acc[u][r][1] = _mm256_setzero_ps();
+    }
+  }
+  int64_t k = 0;
+  for (; k + U <= kc; k += U) {
+#pragma GCC unroll 4
+    for (int u = 0; u < U; ++u) {
+      const float* bk = b + (k + u) * kNr;
+      const __m256 b0 = _mm256_load_ps(bk);
+      const __m256 b1 = _mm256_load_ps(bk + 8);
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r) {
+        const __m256 ar = _mm256_broadcast_ss(a + r * lda + k + u);
+        acc[u][r][0] = _mm256_fmadd_ps(ar, b0, acc[u][r][0]);
+        acc[u][r][1] = _mm256_fmadd_ps(ar, b1, acc[u][r][1]);
+      }
+    }
+  }
+  for (; k < kc; ++k) {
+    const __m256 b0 = _mm256_load_ps(b + k * kNr);
+    const __m256 b1 = _mm256_load_ps(b + k * kNr + 8);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const __m256 ar = _mm256_broadcast_ss(a + r * lda + k);
+      acc[0][r][0] = _mm256_fmadd_ps(ar, b0, acc[0][r][0]);
+      acc[0][r][1] = _mm256_fmadd_ps(ar, b1, acc[0][r][1]);
+    }
+  }
+  // Lane j of half h is stored when 8 h + j < cols.
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(cols)), lane);
+  const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(cols) - 8), lane);
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) {
+    __m256 v0 = acc[0][r][0];
+    __m256 v1 = acc[0][r][1];
+#pragma GCC unroll 4
+    for (int u = 1; u < U; ++u) {
+      v0 = _mm256_add_ps(v0, acc[u][r][0]);
+      v1 = _mm256_add_ps(v1, acc[u][r][1]);
+    }
+    if (e.rowBias != nullptr) {
+      const __m256 bias = _mm256_set1_ps(e.rowBias[r]);
+      v0 = _mm256_add_ps(v0, bias);
+      v1 = _mm256_add_ps(v1, bias);
+    }
+    if (e.colBias != nullptr) {
+      v0 = _mm256_add_ps(v0, _mm256_maskload_ps(e.colBias, m0));
+      v1 = _mm256_add_ps(v1, _mm256_maskload_ps(e.colBias + 8, m1));
+    }
+    if (e.residual != nullptr) {
+      const float* rr = e.residual + r * e.ldr;
+      v0 = _mm256_add_ps(v0, _mm256_maskload_ps(rr, m0));
+      v1 = _mm256_add_ps(v1, _mm256_maskload_ps(rr + 8, m1));
+    }
+    v0 = activate(v0, &e);
+    v1 = activate(v1, &e);
+    _mm256_maskstore_ps(c + r * ldc, m0, v0);
+    _mm256_maskstore_ps(c + r * ldc + 8, m1, v1);
+  }
+}
+
+void smallRows(int64_t rows, int64_t kc, const float* a, int64_t lda, const float* b, float* c,
+               int64_t ldc, int64_t cols, const TileEpilogue& e) {
+  switch (rows) {
+    case 1:
+      return smallRowsFixed<1, 4>(kc, a, lda, b, c, ldc, cols, e);
+    case 2:
+      return smallRowsFixed<2, 2>(kc, a, lda, b, c, ldc, cols, e);
+    case 3:
+      return smallRowsFixed<3, 1>(kc, a, lda, b, c, ldc, cols, e);
+    default:
+      return smallRowsFixed<4, 1>(kc, a, lda, b, c, ldc, cols, e);
+  }
+}
+
 }  // namespace
 
 const MicroKernel& avx2MicroKernel() {
-  static const MicroKernel kernel{kMr, kNr, microKernel};
+  static const MicroKernel kernel{kMr, kNr, microKernel, smallRows};
   return kernel;
 }
 
