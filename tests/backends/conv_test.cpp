@@ -95,6 +95,81 @@ TEST(ConvTactics, DepthwiseIsOffered) {
   EXPECT_GE(depthwise, 1);
 }
 
+// The direct kernel (stride 1, one group, constant weights): full and partial blocks of output
+// channels, full width tiles and masked tails, narrow rows stacked three to a tile (with one and
+// two rows left over), asymmetric padding, every vectorized activation.
+TEST(ConvTactics, DirectConv) {
+  const ConvCase cases[] = {
+      {shape({2, 3, 5, 70}), 19, shape({3, 3}), 1, Dims{}, Dims{}, shape({1, 1}), shape({1, 1})},
+      {shape({1, 5, 9, 16}), 8, shape({5, 5}), 1, Dims{}, Dims{}, shape({2, 2}), shape({2, 2})},
+      {shape({1, 4, 7, 49}), 3, shape({3, 2}), 1, Dims{}, Dims{}, shape({0, 1}), shape({2, 0})},
+      {shape({1, 2, 20}), 9, shape({3}), 1, Dims{}, Dims{}, shape({1}), shape({1})},
+      {shape({1, 6, 4, 12}), 16, shape({3, 3})},
+      {shape({2, 5, 7, 9}), 11, shape({3, 3}), 1, Dims{}, Dims{}, shape({1, 1}), shape({1, 1})},
+      {shape({1, 4, 5, 16}), 9, shape({3, 3}), 1, Dims{}, Dims{}, shape({1, 1}), shape({1, 1})},
+      {shape({1, 3, 6, 4}), 2, shape({3, 3}), 1, Dims{}, Dims{}, shape({1, 1}), shape({1, 1})},
+      {shape({3, 16, 7, 7}), 20, shape({3, 3}), 1, Dims{}, Dims{}, shape({1, 1}), shape({1, 1})},
+      {shape({1, 4, 5, 8}), 9, shape({3, 3}), 1, Dims{}, Dims{}, shape({1, 1}), shape({1, 1})},
+      {shape({1, 3, 4, 6}), 5, shape({3, 3}), 1, Dims{}, Dims{}, shape({1, 1}), shape({1, 1})},
+      {shape({1, 3, 21, 70}), 10, shape({7, 7}), 1, shape({2, 2}), Dims{}, shape({3, 3}),
+       shape({3, 3})},
+      {shape({2, 4, 9, 37}), 9, shape({3, 3}), 1, shape({2, 2}), Dims{}, shape({1, 1}),
+       shape({1, 1})},
+      {shape({1, 2, 10, 36}), 3, shape({3, 3}), 1, shape({2, 2})},
+      {shape({1, 3, 9, 20}), 4, shape({3, 3}), 1, shape({2, 1}), Dims{}, shape({1, 1}),
+       shape({1, 1})},
+  };
+  uint32_t seed = 300;
+  for (const auto& c : cases) {
+    for (bool bias : {true, false}) {
+      checkTactics("Convolution", convAttrs(c), convInputs(c, seed, true, bias));
+      seed += 3;
+    }
+  }
+  for (auto type : {ActivationType::kRELU, ActivationType::kLEAKY_RELU, ActivationType::kCLIP,
+                    ActivationType::kTANH}) {
+    for (int64_t width : {int64_t{40}, int64_t{12}, int64_t{7}}) {
+      const ConvCase c{shape({1, 5, 8, width}), 11,           shape({3, 3}), 1, Dims{}, Dims{},
+                       shape({1, 1}),           shape({1, 1})};
+      const ir::Attributes plain = convAttrs(c);
+      ir::Attributes attrs = plain;
+      attrs.set("epilogue.activation", type);
+      attrs.set("epilogue.alpha", -0.3);
+      attrs.set("epilogue.beta", 0.6);
+      attrs.set("epilogue.residual", int64_t{3});
+      auto in = convInputs(c, 17, true, true);
+      in.push_back(randomInput(shape({1, 11, 8, width}), 98));
+      const auto residual = in[3].values;
+      checkTactics("Convolution", attrs, in, 2, &plain, [&](std::vector<float>& y) {
+        for (std::size_t i = 0; i < y.size(); ++i) {
+          y[i] = static_cast<float>(ops::applyActivation(type, y[i] + residual[i], -0.3, 0.6));
+        }
+      });
+    }
+  }
+  // Offered where the host has AVX-512 and the node fits it.
+  const ConvCase c{shape({1, 5, 6, 40}), 11, shape({3, 3})};
+  const auto in = convInputs(c, 1, true, true);
+  std::vector<ir::TensorInfo> infos(in.size());
+  ir::Node node;
+  node.op = "Convolution";
+  node.attrs = convAttrs(c);
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    node.inputs.push_back(static_cast<ir::ValueId>(i));
+    infos[i].dims = in[i].dims;
+    infos[i].constData = in[i].values.data();
+  }
+  node.outputs.push_back(static_cast<ir::ValueId>(in.size()));
+  const auto outs = ir::inferNode(node, infos);
+  const backends::NodeSpec spec{node, infos, outs};
+  for (const auto* t :
+       backends::TacticRegistry::instance().candidates("Convolution", DeviceType::kCPU)) {
+    if (t->name() == "cpu.conv.direct.avx512" && tacticRunsHere(*t)) {
+      EXPECT_TRUE(t->supports(spec));
+    }
+  }
+}
+
 TEST(ConvTactics, Epilogue) {
   for (int64_t groups : {int64_t{1}, int64_t{6}}) {
     for (auto type : {ActivationType::kRELU, ActivationType::kCLIP, ActivationType::kSIGMOID}) {

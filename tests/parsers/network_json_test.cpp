@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -244,8 +245,13 @@ TEST(NetworkJson, RandomWeightsFollowTheSeed) {
   const auto b = run(1);
   const auto c = run(2);
   ASSERT_EQ(a.size(), 10u);
-  EXPECT_EQ(a, b);
-  EXPECT_NE(a, c);
+  ASSERT_EQ(c.size(), 10u);
+  // Same weights; the two builds may time different kernels (summation order), so not bitwise.
+  expectClose(b, a, 1e-5, 1e-4, "same seed");
+  double largest = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    largest = std::max<double>(largest, std::fabs(a[i] - c[i]));
+  EXPECT_GT(largest, 1e-3) << "another seed should give other weights";
 }
 
 TEST(NetworkJson, RandomWeightsAreBoundedByFanIn) {

@@ -1,12 +1,17 @@
 // Convolution (NCHW, float32, 1-d and 2-d) as GEMM per image and group — "cpu.conv.gemm.<isa>":
 // a 1x1 stride-1 unpadded convolution multiplies the input directly, any other packs its im2col
-// panels straight from the image — and the direct depthwise kernel ("cpu.conv.depthwise.<isa>").
-// Both fuse the epilogue (bias, residual, activation) into the store.
+// panels straight from the image —, as a direct loop over a padded copy of the input for
+// ungrouped ones ("cpu.conv.direct.avx512", direct_conv.h), and the direct depthwise kernel
+// ("cpu.conv.depthwise.<isa>"). All fuse the epilogue (bias, residual, activation) into the store.
 #include <algorithm>
 #include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "backends/cpu/cpu_common.h"
 #include "backends/cpu/depthwise.h"
+#include "backends/cpu/direct_conv.h"
 #include "backends/cpu/tactics.h"
 #include "ops/window_util.h"
 
@@ -113,6 +118,178 @@ bool supportsConvGemm(const NodeSpec& spec) {
 
 // ---------------------------------------------------------------------------------------------
 
+VecAct vecActOf(const ops::Epilogue& e) {
+  if (!e.activation) return VecAct::kNone;
+  switch (*e.activation) {
+    case ActivationType::kRELU:
+      return VecAct::kRelu;
+    case ActivationType::kLEAKY_RELU:
+      return VecAct::kLeaky;
+    case ActivationType::kCLIP:
+      return VecAct::kClip;
+    default:
+      return VecAct::kGeneric;
+  }
+}
+
+// Direct convolution (direct_conv.h): the input of every image is first copied into a zero-padded
+// buffer (the workspace), then rows of output are shared among the threads.
+bool supportsDirectConv(const NodeSpec& spec) {
+  Conv2d c;
+  if (!describeConv(spec, c) || spec.inputs[1].constAs<float>() == nullptr) return false;
+  if (c.groups != 1 || c.sh < 1 || c.dh != 1 || c.dw != 1) return false;
+  if (c.ph < 0 || c.pw < 0 || c.oh < 1 || c.ow < 1) return false;
+  // Stride 2 along rows only with whole vectors of a row (the kernel's width layout).
+  if (c.sw != 1 && (c.sw != 2 || c.ow <= 16)) return false;
+  // Some window reaches the input (the padded copy starts with the top and left padding).
+  if ((c.oh - 1) * c.sh + c.kh <= c.ph || (c.ow - 1) * c.sw + c.kw <= c.pw) return false;
+  // Where packing im2col panels costs as much as the product (few output channels, wide rows)
+  // the direct loop wins; the autotuner decides, so 1x1 layers are left to the GEMM to keep the
+  // build quick.
+  return c.kh * c.kw > 1 && c.ow >= 4;
+}
+
+class DirectConvKernel final : public Kernel {
+ public:
+  DirectConvKernel(DirectConvFn fn, const NodeSpec& spec) : fn_(fn) {
+    describeConv(spec, conv_);
+    epilogue_ = ops::Epilogue::of(spec.node.attrs);
+    gemmEpilogue_ = gemmEpilogueOf(epilogue_);
+    act_ = vecActOf(epilogue_);
+    const Conv2d& c = conv_;
+    // Every tap of every window in range; input past the last window is not copied.
+    hp_ = (c.oh - 1) * c.sh + c.kh;
+    wp_ = (c.ow - 1) * c.sw + c.kw;
+    rowsIn_ = std::min<int64_t>(c.ih, hp_ - c.ph);
+    colsIn_ = std::min<int64_t>(c.iw, wp_ - c.pw);
+    // [block][channel][ky][kx][kDirectConvBlock], zero for output channels past the end.
+    const int64_t blocks = (c.outputs + kDirectConvBlock - 1) / kDirectConvBlock;
+    const int64_t taps = c.kh * c.kw;
+    const auto* w = spec.inputs[1].constAs<float>();
+    weights_.assign(static_cast<std::size_t>(blocks * c.channels * taps * kDirectConvBlock), 0.f);
+    for (int64_t o = 0; o < c.outputs; ++o) {
+      const int64_t b = o / kDirectConvBlock;
+      for (int64_t i = 0; i < c.channels * taps; ++i) {
+        weights_[static_cast<std::size_t>(((b * c.channels * taps) + i) * kDirectConvBlock +
+                                          o % kDirectConvBlock)] = w[o * c.channels * taps + i];
+      }
+    }
+  }
+
+  std::size_t workspaceBytes() const override {
+    return sizeof(float) *
+           static_cast<std::size_t>(std::max<int64_t>(conv_.batch * conv_.channels * hp_ * wp_, 1));
+  }
+
+  void execute(const ir::KernelContext& ctx) const override {
+    const Conv2d& c = conv_;
+    const float* x = ctx.input(0).as<float>();
+    const float* bias = biasOf(ctx, epilogue_);
+    const float* residual =
+        epilogue_.residualInput ? ctx.input(*epilogue_.residualInput).as<float>() : nullptr;
+    float* y = ctx.output(0).as<float>();
+    auto* padded = static_cast<float*>(ctx.workspace);
+    const int64_t inPlane = c.ih * c.iw;
+    const int64_t outPlane = c.oh * c.ow;
+    const int64_t padPlane = hp_ * wp_;
+    const int64_t taps = c.kh * c.kw;
+    withPool(ctx, [&](ThreadPool& pool) {
+      const int64_t planes = c.batch * c.channels;
+      parallelFor(&pool, planes,
+                  std::max<int64_t>(1, (int64_t{64} << 10) / std::max<int64_t>(padPlane, 1)),
+                  [&](int64_t begin, int64_t end, int32_t) {
+                    for (int64_t plane = begin; plane < end; ++plane) {
+                      float* dst = padded + plane * padPlane;
+                      const float* src = x + plane * inPlane;
+                      std::fill(dst, dst + c.ph * wp_, 0.f);
+                      for (int64_t iy = 0; iy < rowsIn_; ++iy) {
+                        float* row = dst + (c.ph + iy) * wp_;
+                        std::fill(row, row + c.pw, 0.f);
+                        std::copy(src + iy * c.iw, src + iy * c.iw + colsIn_, row + c.pw);
+                        std::fill(row + c.pw + colsIn_, row + wp_, 0.f);
+                      }
+                      std::fill(dst + (c.ph + rowsIn_) * wp_, dst + padPlane, 0.f);
+                    }
+                  });
+      // A task is a block of output channels over a chunk of rows of one image: its packed
+      // weights stay in cache for all the chunk's rows (wide layers would stream the whole
+      // weight set once per row otherwise). Chunks are cut only as far as the threads need.
+      // Narrow rows go to the kernel several at a time: it stacks them in one register tile.
+      const int64_t step = c.sw != 1 ? 1 : c.ow <= 8 ? 6 : c.ow <= 16 ? 3 : 1;
+      const int64_t blocks = (c.outputs + kDirectConvBlock - 1) / kDirectConvBlock;
+      const int64_t steps = (c.oh + step - 1) / step;
+      const int64_t wanted = 4 * static_cast<int64_t>(pool.size());
+      const int64_t chunks = std::min<int64_t>(
+          steps, std::max<int64_t>(1, wanted / std::max<int64_t>(c.batch * blocks, 1)));
+      const int64_t chunkRows = ((steps + chunks - 1) / chunks) * step;
+      const int64_t perTask =
+          std::max<int64_t>(kDirectConvBlock * c.channels * taps * c.ow * chunkRows, 1);
+      const int64_t grain = std::max<int64_t>(1, (int64_t{256} << 10) / perTask);
+      parallelFor(
+          &pool, c.batch * blocks * chunks, grain, [&](int64_t begin, int64_t end, int32_t) {
+            for (int64_t task = begin; task < end; ++task) {
+              const int64_t n = task / (blocks * chunks);
+              const int64_t o0 = (task / chunks) % blocks * kDirectConvBlock;
+              const int64_t rowEnd = std::min<int64_t>(c.oh, (task % chunks + 1) * chunkRows);
+              DirectConvRow r;
+              r.channels = c.channels;
+              r.channelStride = padPlane;
+              r.wp = wp_;
+              r.sh = c.sh;
+              r.sw = c.sw;
+              r.kh = c.kh;
+              r.kw = c.kw;
+              r.outStride = outPlane;
+              r.ow = c.ow;
+              r.act = act_;
+              r.alpha = gemmEpilogue_.alpha;
+              r.beta = gemmEpilogue_.beta;
+              r.w = weights_.data() + o0 * c.channels * taps;
+              r.outputs = static_cast<int32_t>(std::min<int64_t>(kDirectConvBlock, c.outputs - o0));
+              r.bias = bias != nullptr ? bias + o0 : nullptr;
+              for (int64_t oy = (task % chunks) * chunkRows; oy < rowEnd; oy += step) {
+                const int64_t offset = (n * c.outputs + o0) * outPlane + oy * c.ow;
+                r.x = padded + n * c.channels * padPlane + oy * c.sh * wp_;
+                r.rows = std::min<int64_t>(step, c.oh - oy);
+                r.residual = residual != nullptr ? residual + offset : nullptr;
+                r.y = y + offset;
+                fn_(r);
+                if (act_ == VecAct::kGeneric) {
+                  for (int64_t o = 0; o < r.outputs; ++o) {
+                    float* yo = r.y + o * outPlane;
+                    for (int64_t i = 0; i < r.rows * c.ow; ++i) yo[i] = epilogue_.activate(yo[i]);
+                  }
+                }
+              }
+            }
+          });
+    });
+  }
+
+ private:
+  DirectConvFn fn_;
+  Conv2d conv_;
+  ops::Epilogue epilogue_;
+  GemmEpilogue gemmEpilogue_;
+  VecAct act_ = VecAct::kNone;
+  int64_t hp_ = 1, wp_ = 1;
+  int64_t rowsIn_ = 0, colsIn_ = 0;  // input rows and columns the windows reach
+  std::vector<float> weights_;
+};
+
+class DirectConvTactic final : public Tactic {
+ public:
+  std::string_view name() const override { return "cpu.conv.direct.avx512"; }
+  DeviceType device() const override { return DeviceType::kCPU; }
+  std::vector<std::string> requiredIsa() const override { return {"avx512f", "avx2", "fma"}; }
+  bool supports(const NodeSpec& spec) const override { return supportsDirectConv(spec); }
+  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
+    return std::make_unique<DirectConvKernel>(avx512DirectConv(), spec);
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+
 class DepthwiseKernel final : public Kernel {
  public:
   DepthwiseKernel(DepthwiseFn fn, const NodeSpec& spec) : fn_(fn) {
@@ -132,22 +309,7 @@ class DepthwiseKernel final : public Kernel {
     const int64_t planes = c.batch * c.channels;
     const int64_t inPlane = c.ih * c.iw;
     const int64_t outPlane = c.oh * c.ow;
-    VecAct act = VecAct::kNone;
-    if (epilogue_.activation) {
-      switch (*epilogue_.activation) {
-        case ActivationType::kRELU:
-          act = VecAct::kRelu;
-          break;
-        case ActivationType::kLEAKY_RELU:
-          act = VecAct::kLeaky;
-          break;
-        case ActivationType::kCLIP:
-          act = VecAct::kClip;
-          break;
-        default:
-          act = VecAct::kGeneric;
-      }
-    }
+    const VecAct act = vecActOf(epilogue_);
     withPool(ctx, [&](ThreadPool& pool) {
       // Enough multiply-adds per task to pay for waking a thread.
       const int64_t perPlane = std::max<int64_t>(outPlane * c.kh * c.kw, 1);
@@ -225,6 +387,7 @@ void registerConvTactics(TacticRegistry& registry) {
   registry.add("Convolution", std::make_unique<DepthwiseTactic>(
                                   "portable", std::vector<std::string>{}, portableDepthwise));
   addGemmIsaTactics<ConvGemmKernel>(registry, "Convolution", "cpu.conv.gemm", supportsConvGemm);
+  registry.add("Convolution", std::make_unique<DirectConvTactic>());
 }
 
 }  // namespace kiln::backends::cpu

@@ -3,6 +3,7 @@
 // column entry is added to the output cell it lands on; bias first, epilogue after.
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 #include "backends/cpu/cpu_common.h"
 #include "backends/cpu/tactics.h"
@@ -26,6 +27,15 @@ class DeconvKernel final : public Kernel {
   DeconvKernel(const MicroKernel& mk, const NodeSpec& spec) : mk_(mk) {
     describeDeconv(spec, d_);
     epilogue_ = ops::Epilogue::of(spec.node.attrs);
+    // Tap column kx of input column ix lands on output column ix * sw + offset.
+    for (int64_t kx = 0; kx < d_.kw; ++kx) {
+      Span s;
+      s.offset = kx * d_.dw - d_.pw;
+      while (s.begin < d_.iw && s.begin * d_.sw + s.offset < 0) ++s.begin;
+      s.end = s.begin;
+      while (s.end < d_.iw && s.end * d_.sw + s.offset < d_.ow) ++s.end;
+      columns_.push_back(s);
+    }
     const auto* w = spec.inputs[1].constAs<float>();
     if (w != nullptr) {
       // W is [C, Kg, kh, kw]: group g's A = (W rows of its channels)^T, [Kg*kh*kw, Cg].
@@ -81,14 +91,17 @@ class DeconvKernel final : public Kernel {
                 const int64_t ky = t / d.kw;
                 const int64_t kx = t % d.kw;
                 const float* col = cols + (k * taps + t) * inPlane;
+                const Span& sx = columns_[static_cast<std::size_t>(kx)];
                 for (int64_t iy = 0; iy < d.ih; ++iy) {
                   const int64_t oy = iy * d.sh - d.ph + ky * d.dh;
                   if (oy < 0 || oy >= d.oh) continue;
-                  float* yr = yk + oy * d.ow;
+                  // Only the inputs whose output column is inside: no test in the inner loop.
+                  float* yr = yk + oy * d.ow + sx.offset;
                   const float* cr = col + iy * d.iw;
-                  for (int64_t ix = 0; ix < d.iw; ++ix) {
-                    const int64_t ox = ix * d.sw - d.pw + kx * d.dw;
-                    if (ox >= 0 && ox < d.ow) yr[ox] += cr[ix];
+                  if (d.sw == 1) {
+                    for (int64_t ix = sx.begin; ix < sx.end; ++ix) yr[ix] += cr[ix];
+                  } else {
+                    for (int64_t ix = sx.begin; ix < sx.end; ++ix) yr[ix * d.sw] += cr[ix];
                   }
                 }
               }
@@ -107,8 +120,14 @@ class DeconvKernel final : public Kernel {
   }
 
  private:
+  struct Span {
+    int64_t offset = 0;          //!< output column of input column 0
+    int64_t begin = 0, end = 0;  //!< input columns [begin, end) that land inside the output
+  };
+
   const MicroKernel& mk_;
   Deconv2d d_;
+  std::vector<Span> columns_;  //!< per kernel column
   ops::Epilogue epilogue_;
   std::vector<PackedMatrix> packed_;
 };

@@ -1,24 +1,21 @@
-// Max and average pooling (NCHW float32, 1-d and 2-d, "cpu.pool"), row by row like the
-// depthwise kernel, and global pooling as a plane reduction; threaded over planes.
+// Max and average pooling (NCHW float32, 1-d and 2-d, "cpu.pool" and "cpu.pool.avx512"), row by
+// row like the depthwise kernel, and global pooling as a plane reduction; threaded over planes.
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "backends/cpu/cpu_common.h"
+#include "backends/cpu/pooling.h"
 #include "backends/cpu/tactics.h"
 #include "ops/window_util.h"
 
 namespace kiln::backends::cpu {
 
 namespace {
-
-struct Pool2d {
-  bool average = false;
-  bool excludePadding = true;
-  int64_t planes = 0, ih = 1, iw = 1, oh = 1, ow = 1;
-  int64_t kh = 1, kw = 1, sh = 1, sw = 1, ph = 0, pw = 0, qh = 0, qw = 0;  // q: post padding
-};
 
 bool describePool(const NodeSpec& spec, Pool2d& p) {
   if (spec.inputs.empty() || spec.inputs[0].dtype != DataType::kFLOAT) return false;
@@ -52,6 +49,22 @@ int64_t ceilDivSigned(int64_t a, int64_t b) {
   return a <= 0 ? -((-a) / b) : (a + b - 1) / b;
 }
 
+// Output columns [lo, hi) whose tap kx lands inside the row. The divisions cost more than a
+// vector of the work, so a plane computes them once per tap, not once per row.
+void columnSpan(const Pool2d& p, int64_t kx, int64_t& lo, int64_t& hi) {
+  const int64_t offset = kx - p.pw;
+  lo = ceilDivSigned(-offset, p.sw);
+  if (lo < 0) lo = 0;
+  hi = p.iw - offset <= 0 ? 0 : ceilDivSigned(p.iw - offset, p.sw);
+  if (hi > p.ow) hi = p.ow;
+  if (hi < lo) hi = lo;
+}
+
+struct Span {
+  int64_t lo = 0, hi = 0;
+};
+constexpr int64_t kSpans = 16;
+
 int64_t clippedCount(int64_t start, int64_t size, int64_t lo, int64_t hi) {
   const int64_t b = start > lo ? start : lo;
   const int64_t e = start + size < hi ? start + size : hi;
@@ -60,6 +73,9 @@ int64_t clippedCount(int64_t start, int64_t size, int64_t lo, int64_t hi) {
 
 void poolPlane(const Pool2d& p, const float* x, float* y, const float* colDivisor,
                const float* rowDivisor) {
+  Span spans[kSpans];
+  for (int64_t kx = 0; kx < p.kw && kx < kSpans; ++kx)
+    columnSpan(p, kx, spans[kx].lo, spans[kx].hi);
   constexpr float kLowest = -std::numeric_limits<float>::infinity();
   for (int64_t oy = 0; oy < p.oh; ++oy) {
     float* yr = y + oy * p.ow;
@@ -70,10 +86,14 @@ void poolPlane(const Pool2d& p, const float* x, float* y, const float* colDiviso
       const float* xr = x + iy * p.iw;
       for (int64_t kx = 0; kx < p.kw; ++kx) {
         const int64_t offset = kx - p.pw;
-        int64_t lo = ceilDivSigned(-offset, p.sw);
-        if (lo < 0) lo = 0;
-        int64_t hi = p.iw - offset <= 0 ? 0 : ceilDivSigned(p.iw - offset, p.sw);
-        if (hi > p.ow) hi = p.ow;
+        int64_t lo = 0;
+        int64_t hi = 0;
+        if (kx < kSpans) {
+          lo = spans[kx].lo;
+          hi = spans[kx].hi;
+        } else {
+          columnSpan(p, kx, lo, hi);
+        }
         if (p.average) {
           for (int64_t ox = lo; ox < hi; ++ox) yr[ox] += xr[ox * p.sw + offset];
         } else {
@@ -94,7 +114,7 @@ void poolPlane(const Pool2d& p, const float* x, float* y, const float* colDiviso
 
 class PoolKernel final : public Kernel {
  public:
-  explicit PoolKernel(const NodeSpec& spec) {
+  PoolKernel(PoolPlaneFn plane, const NodeSpec& spec) : plane_(plane) {
     describePool(spec, pool_);
     const Pool2d& p = pool_;
     rowDivisor_.resize(static_cast<std::size_t>(p.oh));
@@ -141,7 +161,7 @@ class PoolKernel final : public Kernel {
               y[plane] = m;
             }
           } else {
-            poolPlane(p, xp, y + plane * outPlane, colDivisor_.data(), rowDivisor_.data());
+            plane_(p, xp, y + plane * outPlane, colDivisor_.data(), rowDivisor_.data());
           }
         }
       });
@@ -149,29 +169,46 @@ class PoolKernel final : public Kernel {
   }
 
  private:
+  PoolPlaneFn plane_;
   Pool2d pool_;
   std::vector<float> rowDivisor_;
   std::vector<float> colDivisor_;
   bool global_ = false;
 };
 
+PoolPlaneFn portablePoolPlane() {
+  return poolPlane;
+}
+
 class PoolTactic final : public Tactic {
  public:
-  std::string_view name() const override { return "cpu.pool"; }
+  PoolTactic(std::string name, std::vector<std::string> features, PoolPlaneFn (*plane)())
+      : name_(std::move(name)), features_(std::move(features)), plane_(plane) {}
+  std::string_view name() const override { return name_; }
   DeviceType device() const override { return DeviceType::kCPU; }
+  std::vector<std::string> requiredIsa() const override { return features_; }
   bool supports(const NodeSpec& spec) const override {
     Pool2d p;
     return describePool(spec, p);
   }
   std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
-    return std::make_unique<PoolKernel>(spec);
+    return std::make_unique<PoolKernel>(plane_(), spec);
   }
+
+ private:
+  std::string name_;
+  std::vector<std::string> features_;
+  PoolPlaneFn (*plane_)();
 };
 
 }  // namespace
 
 void registerPoolingTactics(TacticRegistry& registry) {
-  registry.add("Pooling", std::make_unique<PoolTactic>());
+  registry.add("Pooling",
+               std::make_unique<PoolTactic>("cpu.pool.avx512", std::vector<std::string>{"avx512f"},
+                                            avx512PoolPlane));
+  registry.add("Pooling", std::make_unique<PoolTactic>("cpu.pool", std::vector<std::string>{},
+                                                       portablePoolPlane));
 }
 
 }  // namespace kiln::backends::cpu
