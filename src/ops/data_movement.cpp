@@ -29,28 +29,75 @@ std::string permutationProblem(std::span<const int64_t> perm) {
   return {};
 }
 
+void copyStrided(const void* src, const Dims& dstDims, std::span<const int64_t> srcStrides,
+                 void* dst, std::size_t elementBytes) {
+  KILN_ASSERT(static_cast<int32_t>(srcStrides.size()) == dstDims.nbDims);
+  // Size-1 dimensions dropped and neighbours that stay adjacent in the source merged: BERT's
+  // head transposes become a walk over three dims with the last contiguous, copied in runs.
+  Dims dims;
+  std::array<int64_t, Dims::kMaxRank> stride{};
+  int32_t n = 0;
+  for (int32_t k = 0; k < dstDims.nbDims; ++k) {
+    const int64_t extent = dstDims[k];
+    const int64_t step = srcStrides[static_cast<std::size_t>(k)];
+    if (extent == 0) return;
+    if (extent == 1) continue;
+    if (n > 0 && stride[static_cast<std::size_t>(n - 1)] == step * extent) {
+      dims[n - 1] *= extent;
+      stride[static_cast<std::size_t>(n - 1)] = step;
+      continue;
+    }
+    dims[n] = extent;
+    stride[static_cast<std::size_t>(n)] = step;
+    ++n;
+  }
+  const auto* in = static_cast<const std::byte*>(src);
+  auto* out = static_cast<std::byte*>(dst);
+  if (n == 0) {  // one element
+    std::memcpy(out, in, elementBytes);
+    return;
+  }
+  // The innermost dimension in one go; the others walked.
+  const int64_t inner = dims[n - 1];
+  const int64_t innerStride = stride[static_cast<std::size_t>(n - 1)];
+  const std::size_t runBytes = static_cast<std::size_t>(inner) * elementBytes;
+  Dims outer;
+  outer.nbDims = n - 1;
+  for (int32_t k = 0; k + 1 < n; ++k) outer[k] = dims[k];
+  for (Odometer it(outer); it.valid(); it.next()) {
+    int64_t offset = 0;
+    for (int32_t k = 0; k + 1 < n; ++k) offset += it[k] * stride[static_cast<std::size_t>(k)];
+    const std::byte* from = in + offset * static_cast<int64_t>(elementBytes);
+    if (innerStride == 1) {
+      std::memcpy(out, from, runBytes);
+    } else if (elementBytes == 4) {
+      for (int64_t i = 0; i < inner; ++i) std::memcpy(out + i * 4, from + i * innerStride * 4, 4);
+    } else {
+      const auto esize = static_cast<int64_t>(elementBytes);
+      for (int64_t i = 0; i < inner; ++i) {
+        std::memcpy(out + i * esize, from + i * innerStride * esize, elementBytes);
+      }
+    }
+    out += runBytes;
+  }
+}
+
 void transposeBytes(const void* src, const Dims& srcDims, std::span<const int64_t> perm, void* dst,
                     std::size_t elementBytes) {
   const int32_t rank = srcDims.nbDims;
   KILN_ASSERT(static_cast<int32_t>(perm.size()) == rank);
   const Dims srcStrides = contiguousStrides(srcDims);
+  // Output dimension k is source dimension perm[k]: its extent and source stride.
   Dims dstDims;
   dstDims.nbDims = rank;
-  // Source stride of each output dimension, so the walk over the output reads the source.
   std::array<int64_t, Dims::kMaxRank> stride{};
   for (int32_t k = 0; k < rank; ++k) {
     const auto p = static_cast<int32_t>(perm[static_cast<std::size_t>(k)]);
     dstDims[k] = srcDims[p];
     stride[static_cast<std::size_t>(k)] = srcStrides[p];
   }
-  const auto* in = static_cast<const std::byte*>(src);
-  auto* out = static_cast<std::byte*>(dst);
-  for (Odometer it(dstDims); it.valid(); it.next()) {
-    int64_t offset = 0;
-    for (int32_t k = 0; k < rank; ++k) offset += it[k] * stride[static_cast<std::size_t>(k)];
-    std::memcpy(out, in + static_cast<std::size_t>(offset) * elementBytes, elementBytes);
-    out += elementBytes;
-  }
+  copyStrided(src, dstDims, std::span<const int64_t>(stride.data(), static_cast<std::size_t>(rank)),
+              dst, elementBytes);
 }
 
 namespace {

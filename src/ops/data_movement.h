@@ -57,6 +57,12 @@ class Odometer {
   bool valid_;
 };
 
+//! Fills @p dst (row-major, shape @p dstDims) with the elements of @p src at offsets
+//! sum(index[k] * srcStrides[k]) (in elements; strides may be 0 to repeat). Contiguous runs are
+//! copied whole.
+void copyStrided(const void* src, const Dims& dstDims, std::span<const int64_t> srcStrides,
+                 void* dst, std::size_t elementBytes);
+
 //! Copies @p src (shape @p srcDims, row-major) to @p dst transposed: output dimension k is input
 //! dimension perm[k]. @p perm must be a valid permutation of the rank of @p srcDims.
 void transposeBytes(const void* src, const Dims& srcDims, std::span<const int64_t> perm, void* dst,

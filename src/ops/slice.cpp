@@ -300,15 +300,15 @@ void runSlice(const ir::KernelContext& ctx) {
   }
   const Dims inStrides = contiguousStrides(in.dims);
   int64_t base = 0;
-  for (int32_t k = 0; k < rank; ++k) base += start[k] * inStrides[k];
-  const auto* src = in.as<const std::byte>();
-  auto* dst = out.as<std::byte>();
-  for (Odometer it(out.dims); it.valid(); it.next()) {
-    int64_t offset = base;
-    for (int32_t k = 0; k < rank; ++k) offset += it[k] * stride[k] * inStrides[k];
-    std::memcpy(dst, src + static_cast<std::size_t>(offset) * esize, esize);
-    dst += esize;
+  std::array<int64_t, Dims::kMaxRank> steps{};
+  for (int32_t k = 0; k < rank; ++k) {
+    base += start[k] * inStrides[k];
+    steps[static_cast<std::size_t>(k)] = stride[k] * inStrides[k];
   }
+  if (out.count() == 0) return;
+  copyStrided(in.as<const std::byte>() + base * static_cast<int64_t>(esize), out.dims,
+              std::span<const int64_t>(steps.data(), static_cast<std::size_t>(rank)),
+              out.as<std::byte>(), esize);
 }
 
 }  // namespace
