@@ -13,6 +13,25 @@ struct Pool2d {
   int64_t kh = 1, kw = 1, sh = 1, sw = 1, ph = 0, pw = 0, qh = 0, qw = 0;  // q: post padding
 };
 
+//! Output columns [lo, hi) whose tap kx lands inside the row. The divisions cost more than a
+//! vector of the work, so a plane computes them once per tap, not once per row.
+inline void columnSpan(const Pool2d& p, int64_t kx, int64_t& lo, int64_t& hi) {
+  // Ceiling of a / b for b > 0 and any sign of a.
+  const auto ceilDiv = [](int64_t a, int64_t b) { return a <= 0 ? -((-a) / b) : (a + b - 1) / b; };
+  const int64_t offset = kx - p.pw;
+  lo = ceilDiv(-offset, p.sw);
+  if (lo < 0) lo = 0;
+  hi = p.iw - offset <= 0 ? 0 : ceilDiv(p.iw - offset, p.sw);
+  if (hi > p.ow) hi = p.ow;
+  if (hi < lo) hi = lo;
+}
+
+struct Span {
+  int64_t lo = 0, hi = 0;
+};
+//! Taps whose spans a plane caches (wider windows compute the rest per row).
+constexpr int64_t kSpans = 16;
+
 //! y[oh, ow] from x[ih, iw]; an average divides by rowDivisor[oy] * colDivisor[ox]. Max keeps
 //! NaN: a window with a NaN gives NaN.
 using PoolPlaneFn = void (*)(const Pool2d& p, const float* x, float* y, const float* colDivisor,

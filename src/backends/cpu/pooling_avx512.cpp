@@ -14,10 +14,6 @@ namespace kiln::backends::cpu {
 
 namespace {
 
-int64_t ceilDivSigned(int64_t a, int64_t b) {
-  return a <= 0 ? -((-a) / b) : (a + b - 1) / b;
-}
-
 __mmask16 lanes(int64_t count) {
   return count >= 16 ? static_cast<__mmask16>(0xFFFF)
                      : static_cast<__mmask16>((1u << static_cast<unsigned>(count)) - 1u);
@@ -49,21 +45,6 @@ __m512 gather(const float* xs, int64_t sw, int64_t first, int64_t last, __mmask1
                          _mm512_set1_epi32(static_cast<int32_t>(sw)));
   return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, index, xs, 4);
 }
-
-// Output columns [lo, hi) whose tap kx lands inside the row.
-void columnSpan(const Pool2d& p, int64_t kx, int64_t& lo, int64_t& hi) {
-  const int64_t offset = kx - p.pw;
-  lo = ceilDivSigned(-offset, p.sw);
-  if (lo < 0) lo = 0;
-  hi = p.iw - offset <= 0 ? 0 : ceilDivSigned(p.iw - offset, p.sw);
-  if (hi > p.ow) hi = p.ow;
-  if (hi < lo) hi = lo;
-}
-
-struct Span {
-  int64_t lo = 0, hi = 0;
-};
-constexpr int64_t kSpans = 16;
 
 // B vectors of 16 output columns from ox0 on (the last one @p count columns) gather every tap
 // of their windows in registers and are stored once: folding taps into the output row in memory,

@@ -45,26 +45,6 @@ bool describePool(const NodeSpec& spec, Pool2d& p) {
   return true;
 }
 
-int64_t ceilDivSigned(int64_t a, int64_t b) {
-  return a <= 0 ? -((-a) / b) : (a + b - 1) / b;
-}
-
-// Output columns [lo, hi) whose tap kx lands inside the row. The divisions cost more than a
-// vector of the work, so a plane computes them once per tap, not once per row.
-void columnSpan(const Pool2d& p, int64_t kx, int64_t& lo, int64_t& hi) {
-  const int64_t offset = kx - p.pw;
-  lo = ceilDivSigned(-offset, p.sw);
-  if (lo < 0) lo = 0;
-  hi = p.iw - offset <= 0 ? 0 : ceilDivSigned(p.iw - offset, p.sw);
-  if (hi > p.ow) hi = p.ow;
-  if (hi < lo) hi = lo;
-}
-
-struct Span {
-  int64_t lo = 0, hi = 0;
-};
-constexpr int64_t kSpans = 16;
-
 int64_t clippedCount(int64_t start, int64_t size, int64_t lo, int64_t hi) {
   const int64_t b = start > lo ? start : lo;
   const int64_t e = start + size < hi ? start + size : hi;
