@@ -118,20 +118,6 @@ bool supportsConvGemm(const NodeSpec& spec) {
 
 // ---------------------------------------------------------------------------------------------
 
-VecAct vecActOf(const ops::Epilogue& e) {
-  if (!e.activation) return VecAct::kNone;
-  switch (*e.activation) {
-    case ActivationType::kRELU:
-      return VecAct::kRelu;
-    case ActivationType::kLEAKY_RELU:
-      return VecAct::kLeaky;
-    case ActivationType::kCLIP:
-      return VecAct::kClip;
-    default:
-      return VecAct::kGeneric;
-  }
-}
-
 // Direct convolution (direct_conv.h): the input of every image is first copied into a zero-padded
 // buffer (the workspace), then rows of output are shared among the threads.
 bool supportsDirectConv(const NodeSpec& spec) {
@@ -155,7 +141,7 @@ class DirectConvKernel final : public Kernel {
     describeConv(spec, conv_);
     epilogue_ = ops::Epilogue::of(spec.node.attrs);
     gemmEpilogue_ = gemmEpilogueOf(epilogue_);
-    act_ = vecActOf(epilogue_);
+    act_ = vecActOf(gemmEpilogue_);
     const Conv2d& c = conv_;
     // Every tap of every window in range; input past the last window is not copied.
     hp_ = (c.oh - 1) * c.sh + c.kh;
@@ -309,7 +295,7 @@ class DepthwiseKernel final : public Kernel {
     const int64_t planes = c.batch * c.channels;
     const int64_t inPlane = c.ih * c.iw;
     const int64_t outPlane = c.oh * c.ow;
-    const VecAct act = vecActOf(epilogue_);
+    const VecAct act = vecActOf(gemmEpilogue_);
     withPool(ctx, [&](ThreadPool& pool) {
       // Enough multiply-adds per task to pay for waking a thread.
       const int64_t perPlane = std::max<int64_t>(outPlane * c.kh * c.kw, 1);

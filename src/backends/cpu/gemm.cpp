@@ -9,6 +9,20 @@
 
 namespace kiln::backends::cpu {
 
+VecAct vecActOf(const GemmEpilogue& e) {
+  if (!e.hasActivation) return VecAct::kNone;
+  switch (e.activation) {
+    case ActivationType::kRELU:
+      return VecAct::kRelu;
+    case ActivationType::kLEAKY_RELU:
+      return VecAct::kLeaky;
+    case ActivationType::kCLIP:
+      return VecAct::kClip;
+    default:
+      return VecAct::kGeneric;
+  }
+}
+
 namespace {
 
 // K is cut in blocks of kKc so a B panel stays in L1; N in blocks of kNc so the packed B block
@@ -167,20 +181,6 @@ void packIm2colPanel(const Im2colSource& s, int64_t k0, int64_t kc, int64_t n0, 
         ++c;
       }
     }
-  }
-}
-
-VecAct vecActOf(const GemmEpilogue& e) {
-  if (!e.hasActivation) return VecAct::kNone;
-  switch (e.activation) {
-    case ActivationType::kRELU:
-      return VecAct::kRelu;
-    case ActivationType::kLEAKY_RELU:
-      return VecAct::kLeaky;
-    case ActivationType::kCLIP:
-      return VecAct::kClip;
-    default:
-      return VecAct::kGeneric;
   }
 }
 

@@ -73,6 +73,9 @@ struct GemmEpilogue {
   float beta = 0.f;
 };
 
+//! The activation the micro-kernels apply in registers (kGeneric: the caller applies it).
+VecAct vecActOf(const GemmEpilogue& e);
+
 //! A strided matrix: element (r, c) at data[r * rs + c * cs].
 struct StridedMatrix {
   const float* data = nullptr;
