@@ -122,13 +122,39 @@ TEST(GpuEngine, OpsWithoutACudaKernelRunOnTheHost) {
       << "the builder should name the layers left to the host";
 }
 
+// x -> 1x1 convolution to 5 channels (weights @p w) -> tanh; the dynamic-shape tests' network.
+void buildConvTanh(NetworkFixture& f, const Dims& dims, const std::vector<float>& w) {
+  auto x = f.net().addInput("x", DataType::kFLOAT, dims);
+  auto conv = f.net().addConvolution(x, 5, Dims{1, 1}, floatWeights(w), Weights{});
+  f.net().markOutput(f.net().addActivation(conv.output(0), ActivationType::kTANH).output(0));
+}
+
+// Runs @p context (input shape set) on @p in through device memory; returns the @p outCount
+// floats of its one output (empty, with a recorded failure, when the run fails).
+std::vector<float> executeOnGpu(ExecutionContext& context, const HostTensor& in,
+                                std::size_t outCount, const CapturingLogger& logger) {
+  const backends::DeviceRuntime& gpu = *backends::deviceRuntime(DeviceType::kGPU);
+  const std::size_t outBytes = outCount * sizeof(float);
+  backends::DeviceBuffer dx(gpu, in.bytes.size());
+  backends::DeviceBuffer dy(gpu, outBytes);
+  gpu.copyAsync(dx.data(), in.bytes.data(), in.bytes.size(), backends::CopyKind::kHostToDevice,
+                nullptr);
+  void* bindings[] = {dx.data(), dy.data()};
+  if (!context.executeV2(bindings)) {
+    ADD_FAILURE() << logger.errors();
+    return {};
+  }
+  std::vector<float> y(outCount);
+  gpu.copyAsync(y.data(), dy.data(), outBytes, backends::CopyKind::kDeviceToHost, nullptr);
+  gpu.synchronize(nullptr);
+  return y;
+}
+
 TEST(GpuEngine, DynamicBatchRunsEveryShapeOfItsProfile) {
   SKIP_WITHOUT_GPU();
   NetworkFixture f;
-  auto x = f.net().addInput("x", DataType::kFLOAT, Dims{-1, 4, 6, 6});
   const auto w = randomFloats(5 * 4, 3);
-  auto conv = f.net().addConvolution(x, 5, Dims{1, 1}, floatWeights(w), Weights{});
-  f.net().markOutput(f.net().addActivation(conv.output(0), ActivationType::kTANH).output(0));
+  buildConvTanh(f, Dims{-1, 4, 6, 6}, w);
   auto profile = f.builder.createOptimizationProfile();
   profile->setDimensions("x", OptProfileSelector::kMIN, Dims{1, 4, 6, 6});
   profile->setDimensions("x", OptProfileSelector::kOPT, Dims{4, 4, 6, 6});
@@ -142,40 +168,19 @@ TEST(GpuEngine, DynamicBatchRunsEveryShapeOfItsProfile) {
   auto engine = runtime.deserialize(plan);
   ASSERT_TRUE(engine);
   auto context = engine->createExecutionContext();
-  const backends::DeviceRuntime& gpu = *backends::deviceRuntime(DeviceType::kGPU);
   for (int64_t batch : {1, 3, 8}) {
     const Dims dims{batch, 4, 6, 6};
     ASSERT_TRUE(context->setInputShape("x", dims));
     const HostTensor in = randomTensor(dims, static_cast<uint32_t>(batch));
-    const std::size_t outBytes = static_cast<std::size_t>(batch) * 5 * 36 * sizeof(float);
-    backends::DeviceBuffer dx(gpu, in.bytes.size());
-    backends::DeviceBuffer dy(gpu, outBytes);
-    gpu.copyAsync(dx.data(), in.bytes.data(), in.bytes.size(), backends::CopyKind::kHostToDevice,
-                  nullptr);
-    void* bindings[] = {dx.data(), dy.data()};
-    ASSERT_TRUE(context->executeV2(bindings)) << f.logger.errors();
-    std::vector<float> y(outBytes / sizeof(float));
-    gpu.copyAsync(y.data(), dy.data(), outBytes, backends::CopyKind::kDeviceToHost, nullptr);
-    gpu.synchronize(nullptr);
+    const auto y = executeOnGpu(*context, in, static_cast<std::size_t>(batch) * 5 * 36, f.logger);
+    ASSERT_FALSE(y.empty());
     // Against the CPU engine of the same network at this batch.
     NetworkFixture g;
-    auto gx = g.net().addInput("x", DataType::kFLOAT, dims);
-    auto gconv = g.net().addConvolution(gx, 5, Dims{1, 1}, floatWeights(w), Weights{});
-    g.net().markOutput(g.net().addActivation(gconv.output(0), ActivationType::kTANH).output(0));
+    buildConvTanh(g, dims, w);
     const auto expected = runOn(DeviceType::kCPU, g.builder, g.net(), {in});
     ASSERT_EQ(expected.size(), 1u);
     expectClose(y, expected[0].floats(), 1e-4, 1e-3, "batch " + std::to_string(batch));
   }
-}
-
-// ||a - b|| / ||b||.
-double relativeError(const std::vector<float>& a, const std::vector<float>& b) {
-  double diff = 0, norm = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    diff += (static_cast<double>(a[i]) - b[i]) * (static_cast<double>(a[i]) - b[i]);
-    norm += static_cast<double>(b[i]) * b[i];
-  }
-  return std::isnan(diff) ? 1e30 : std::sqrt(diff) / std::max(std::sqrt(norm), 1e-30);
 }
 
 // conv -> relu -> pool -> flatten -> FC -> layer-norm-like arithmetic -> softmax, and a TopK
@@ -249,13 +254,8 @@ TEST(GpuEngine, ReducedPrecisionLayersShowInThePlan) {
 TEST(GpuEngine, ReducedPrecisionWithDynamicBatch) {
   SKIP_WITHOUT_GPU();
   const auto w = randomFloats(5 * 4, 3);
-  auto build = [&](NetworkFixture& f, const Dims& dims) {
-    auto x = f.net().addInput("x", DataType::kFLOAT, dims);
-    auto conv = f.net().addConvolution(x, 5, Dims{1, 1}, floatWeights(w), Weights{});
-    f.net().markOutput(f.net().addActivation(conv.output(0), ActivationType::kTANH).output(0));
-  };
   NetworkFixture f;
-  build(f, Dims{-1, 4, 6, 6});
+  buildConvTanh(f, Dims{-1, 4, 6, 6}, w);
   auto profile = f.builder.createOptimizationProfile();
   profile->setDimensions("x", OptProfileSelector::kMIN, Dims{1, 4, 6, 6});
   profile->setDimensions("x", OptProfileSelector::kOPT, Dims{4, 4, 6, 6});
@@ -274,7 +274,6 @@ TEST(GpuEngine, ReducedPrecisionWithDynamicBatch) {
   Runtime runtime(f.logger);
   auto engine = runtime.deserialize(plan);
   ASSERT_TRUE(engine);
-  const backends::DeviceRuntime& gpu = *backends::deviceRuntime(DeviceType::kGPU);
   for (int32_t p = 0; p < 2; ++p) {
     auto context = engine->createExecutionContext();
     ASSERT_TRUE(context->setOptimizationProfile(p));
@@ -282,18 +281,10 @@ TEST(GpuEngine, ReducedPrecisionWithDynamicBatch) {
       const Dims dims{batch, 4, 6, 6};
       ASSERT_TRUE(context->setInputShape("x", dims));
       const HostTensor in = randomTensor(dims, static_cast<uint32_t>(batch));
-      const std::size_t outBytes = static_cast<std::size_t>(batch) * 5 * 36 * sizeof(float);
-      backends::DeviceBuffer dx(gpu, in.bytes.size());
-      backends::DeviceBuffer dy(gpu, outBytes);
-      gpu.copyAsync(dx.data(), in.bytes.data(), in.bytes.size(), backends::CopyKind::kHostToDevice,
-                    nullptr);
-      void* bindings[] = {dx.data(), dy.data()};
-      ASSERT_TRUE(context->executeV2(bindings)) << f.logger.errors();
-      std::vector<float> y(outBytes / sizeof(float));
-      gpu.copyAsync(y.data(), dy.data(), outBytes, backends::CopyKind::kDeviceToHost, nullptr);
-      gpu.synchronize(nullptr);
+      const auto y = executeOnGpu(*context, in, static_cast<std::size_t>(batch) * 5 * 36, f.logger);
+      ASSERT_FALSE(y.empty());
       NetworkFixture g;
-      build(g, dims);
+      buildConvTanh(g, dims, w);
       const auto expected = runOn(DeviceType::kCPU, g.builder, g.net(), {in});
       ASSERT_EQ(expected.size(), 1u);
       EXPECT_LE(relativeError(y, expected[0].floats()), 1e-2) << "batch " << batch;

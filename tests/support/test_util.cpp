@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <iostream>
+#include <limits>
 #include <random>
 #include <sstream>
 
@@ -182,6 +184,17 @@ std::vector<HostTensor> buildAndRun(Builder& builder, NetworkDefinition& network
   for (auto& out : outputs)
     out.bytes.resize(static_cast<std::size_t>(out.count()) * elementSize(out.dtype));
   return outputs;
+}
+
+double relativeError(std::span<const float> actual, std::span<const float> expected) {
+  double diff = 0, norm = 0;
+  for (std::size_t i = 0; i < actual.size(); ++i) {
+    const double d = static_cast<double>(actual[i]) - expected[i];
+    diff += d * d;
+    norm += static_cast<double>(expected[i]) * expected[i];
+  }
+  return std::isnan(diff) ? std::numeric_limits<double>::infinity()
+                          : std::sqrt(diff) / std::max(std::sqrt(norm), 1e-30);
 }
 
 void expectClose(std::span<const float> actual, std::span<const float> expected, double atol,

@@ -73,6 +73,10 @@ std::vector<HostTensor> buildAndRun(Builder& builder, NetworkDefinition& network
                                     const std::vector<HostTensor>& inputs,
                                     const std::vector<BuilderFlag>& flags = {});
 
+//! ||actual - expected|| / ||expected|| (the measure for reduced precision); infinity when a
+//! value is NaN. The spans have equal sizes.
+double relativeError(std::span<const float> actual, std::span<const float> expected);
+
 //! Expects |actual - expected| <= atol + rtol * |expected| elementwise; reports the first
 //! mismatches with their index.
 void expectClose(std::span<const float> actual, std::span<const float> expected, double atol = 1e-5,
