@@ -327,16 +327,19 @@ void ContextImpl::execute(void* stream, bool wait) {
       outputs.push_back({value.dtype, value.dims, location[static_cast<std::size_t>(v)], true});
     }
     const std::span<Dims> realDims = outputAllocation_.prepare(node, inputs, outputs);
-    const ir::KernelContext ctx{node,
-                                inputs,
-                                outputs,
-                                workspace,
-                                spec.workspaceBytes(),
-                                &engine_->threads(),
-                                stream,
-                                hostWorkspace_.data(),
-                                &asyncErrors_,
-                                realDims};
+    const ir::KernelContext ctx{
+        node,
+        inputs,
+        outputs,
+        workspace,
+        spec.workspaceBytes(),
+        &engine_->threads(),
+        stream,
+        spec.hostWorkspaceBytes() > 0
+            ? static_cast<std::byte*>(hostWorkspace_.data()) + spec.hostWorkspaceOffset(n)
+            : nullptr,
+        &asyncErrors_,
+        realDims};
     try {
       if (profiler_ == nullptr) {
         spec.kernel(n).execute(ctx);

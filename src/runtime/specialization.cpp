@@ -192,7 +192,10 @@ void Specialization::instantiate(const Reporter* fallbackReporter) {
     }
     kernels_.push_back(tactic->instantiate(spec));
     workspaceBytes_ = std::max(workspaceBytes_, kernels_.back()->workspaceBytes());
-    hostWorkspaceBytes_ = std::max(hostWorkspaceBytes_, kernels_.back()->hostWorkspaceBytes());
+    constexpr std::size_t kHostAlignment = 64;
+    hostOffsets_.push_back(hostWorkspaceBytes_);
+    hostWorkspaceBytes_ += (kernels_.back()->hostWorkspaceBytes() + kHostAlignment - 1) /
+                           kHostAlignment * kHostAlignment;
   }
 }
 

@@ -64,8 +64,12 @@ class Specialization {
   const plan::MemoryPlan& memory() const noexcept { return memory_; }
   const backends::Kernel& kernel(std::size_t node) const { return *kernels_[node]; }
   std::size_t workspaceBytes() const noexcept { return workspaceBytes_; }
-  //! Host scratch the kernels need (the largest of any one kernel).
+  //! Host scratch the kernels need: each kernel has a block of its own, because a GPU kernel's
+  //! host work runs later than its enqueue (a stream callback), when the next kernels have
+  //! already been enqueued and may have written their own blocks.
   std::size_t hostWorkspaceBytes() const noexcept { return hostWorkspaceBytes_; }
+  //! Where kernel @p node's block of the host scratch starts.
+  std::size_t hostWorkspaceOffset(std::size_t node) const { return hostOffsets_[node]; }
   //! Where constant value @p v lives on the engine's device; null for other values.
   void* constantAddress(std::size_t v) const noexcept { return constantAddresses_[v]; }
   //! Arena and workspace together, as a context lays them out (each 64-byte aligned).
@@ -81,6 +85,7 @@ class Specialization {
   std::vector<std::unique_ptr<backends::Kernel>> kernels_;
   std::size_t workspaceBytes_ = 0;
   std::size_t hostWorkspaceBytes_ = 0;
+  std::vector<std::size_t> hostOffsets_;  // per node
   std::vector<void*> constantAddresses_;  // per value
 };
 

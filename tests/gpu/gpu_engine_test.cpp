@@ -122,6 +122,22 @@ TEST(GpuEngine, OpsWithoutACudaKernelRunOnTheHost) {
       << "the builder should name the layers left to the host";
 }
 
+// Host layers run in stream callbacks, after the engine has enqueued the layers behind them:
+// each must find its own call there (they once all ran the last host layer's kernel, which
+// turned BERT's attention mask into "everything masked").
+TEST(GpuEngine, SeveralHostLayersEachRunTheirOwnKernel) {
+  SKIP_WITHOUT_GPU();
+  NetworkFixture f;
+  auto x = f.net().addInput("x", DataType::kFLOAT, Dims{3, 40});
+  auto largest = f.net().addTopK(x, TopKOperation::kMAX, 5, 1u << 1);
+  auto doubled = f.net().addElementWise(x, x, ElementWiseOperation::kSUM);
+  auto smallest = f.net().addTopK(doubled.output(0), TopKOperation::kMIN, 3, 1u << 1);
+  f.net().markOutput(largest.output(0));
+  f.net().markOutput(smallest.output(0));
+  f.net().markOutput(smallest.output(1));
+  expectSameOnBothDevices(f, {randomTensor(Dims{3, 40}, 10)});
+}
+
 // x -> 1x1 convolution to 5 channels (weights @p w) -> tanh; the dynamic-shape tests' network.
 void buildConvTanh(NetworkFixture& f, const Dims& dims, const std::vector<float>& w) {
   auto x = f.net().addInput("x", DataType::kFLOAT, dims);
@@ -249,6 +265,37 @@ TEST(GpuEngine, ReducedPrecisionLayersShowInThePlan) {
   for (ir::ValueId v : plan.graph.outputs) {
     EXPECT_EQ(plan.graph.value(v).dtype, DataType::kFLOAT);
   }
+}
+
+// ONNX exports of Linear layers add the bias first: Add(bias [N], x [B, S, N]). That single
+// ElementWise must take FP16 like the rest (BERT's Q/K/V biases once stayed FP32 between casts).
+TEST(GpuEngine, ReducedPrecisionTakesABroadcastConstantFirstOperand) {
+  SKIP_WITHOUT_GPU();
+  NetworkFixture f;
+  auto x = f.net().addInput("x", DataType::kFLOAT, Dims{2, 8, 16});
+  const auto w = randomFloats(16 * 16, 21, -0.2f, 0.2f);
+  const auto b = randomFloats(16, 22);
+  auto weights = f.net().addConstant(Dims{16, 16}, floatWeights(w));
+  auto bias = f.net().addConstant(Dims{16}, floatWeights(b));
+  auto mm = f.net().addMatrixMultiply(x, MatrixOperation::kNONE, weights.output(0),
+                                      MatrixOperation::kNONE);
+  auto add = f.net().addElementWise(bias.output(0), mm.output(0), ElementWiseOperation::kSUM);
+  add.setName("bias_first");
+  auto tanh = f.net().addActivation(add.output(0), ActivationType::kTANH);
+  f.net().markOutput(tanh.output(0));
+  auto config = f.builder.createBuilderConfig();
+  config->setDeviceType(DeviceType::kGPU);
+  config->setFlag(BuilderFlag::kFP16);
+  const auto plan = plan::readPlan(f.builder.buildSerializedNetwork(f.net(), *config));
+  bool found = false;
+  for (const auto& node : plan.graph.nodes) {
+    for (const auto& fused : {std::string("bias_first")}) {
+      if (node.name.find(fused) == std::string::npos) continue;
+      found = true;
+      EXPECT_TRUE(node.attrs.has("math.precision")) << node.name << " (" << node.op << ")";
+    }
+  }
+  EXPECT_TRUE(found) << f.logger.errors();
 }
 
 TEST(GpuEngine, ReducedPrecisionWithDynamicBatch) {
