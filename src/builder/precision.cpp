@@ -106,7 +106,11 @@ class Decider {
     if (!hasFloat) return std::nullopt;
     ir::Node probe = node;
     probe.attrs.set(ir::kReducedPrecision, *type);
-    if (!supported_(probe, shapes.inputs, shapes.outputs)) return std::nullopt;
+    if (!supported_(probe, shapes.inputs, shapes.outputs)) {
+      reporter_.verbose("layer '" + node.name + "' (" + node.op + ") stays FP32: no kernel of " +
+                        "this target runs it in " + suffixOf(*type) + " at these shapes");
+      return std::nullopt;
+    }
     if (!overflowing.empty()) {
       std::string names;
       for (const auto& n : overflowing) names += (names.empty() ? "" : ", ") + n;

@@ -16,6 +16,7 @@
 #include "backends/cuda/planned_tactic.h"
 #include "backends/tactic.h"
 #include "core/error.h"
+#include "ir/math_mode.h"
 #include "ir/op_registry.h"
 #include "kiln/network.h"
 #include "ops/activation.h"
@@ -206,6 +207,9 @@ std::optional<PointwiseParams> planSingle(const NodeSpec& spec) {
   ops::PointwiseStep step;
   step.node.op = spec.node.op;
   step.node.attrs = spec.node.attrs;
+  // The chain infers its steps in float32 (see plan()); the node's own precision would make
+  // the step's output 16-bit and the plan refuse every single op in FP16/BF16.
+  step.node.attrs.erase(ir::kReducedPrecision);
   step.node.outputs = {0};
   step.operand = spec.node.op == "ElementWise" ? 1 : -1;
   step.operandFirst = false;
