@@ -9,15 +9,10 @@
 # (binaries, libprotobuf, make_models.py) into .device-carry/gpu and call the device tool with
 #   command: bash bench/gpu/run_on_device.sh   carry: [".device-carry/gpu"]
 set -u
-C=.device-carry/gpu
 RESULTS=${OUT:-/tmp/out}
 OUT=/tmp/kiln-gpu-logs  # every log; packed into $OUT/logs.tar.gz at the end
 rm -rf "$OUT"; mkdir -p "$OUT" "$RESULTS"
-# stage.sh packs the binaries and libraries into one archive: unpack it beside itself.
-[ -f "$C/bundle.tar.xz" ] && { rm -rf "$C/bin" "$C/lib"; tar -C "$C" -xJf "$C/bundle.tar.xz"; }
-# cuDNN on the device machine is PyTorch's wheel; libprotobuf travels with the binaries.
-cudnn=$(python3 -c "import nvidia.cudnn;print(list(nvidia.cudnn.__path__)[0])" 2>/dev/null)
-export LD_LIBRARY_PATH="$C/lib:${cudnn:+$cudnn/lib:}/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
+. bench/gpu/device_env.sh
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
 
 echo "== models"
