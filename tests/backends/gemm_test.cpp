@@ -442,5 +442,40 @@ TEST(AttentionGpuTactics, Masks) {
                 randomInput(shape({3, 7, 4}), 3), randomInput(shape({3, 1, 7}), 4)});
 }
 
+// The fused 16-bit kernel (cuda.attention.fused: head sizes 32, 64, 128): query and key counts
+// that are not multiples of its 64-row tiles, several key tiles, masks broadcast over heads
+// and rows, both K layouts. checkTactics runs it in FP16 and BF16 where a GPU is present.
+TEST(AttentionGpuTactics, FusedKernelTilesAndMasks) {
+  if (ir::OpRegistry::instance().find("Attention") == nullptr) GTEST_SKIP();
+  struct Case {
+    int64_t sq, sk, d;
+    Dims mask;
+    bool transposeK;
+  };
+  const Case cases[] = {
+      {1, 5, 32, Dims{}, true},
+      {77, 130, 64, shape({2, 1, 1, 130}), true},
+      {128, 128, 64, shape({2, 1, 128, 128}), false},
+      {64, 64, 128, Dims{}, true},
+      {3, 200, 64, shape({2, 2, 3, 200}), true},
+  };
+  uint32_t seed = 950;
+  for (const Case& c : cases) {
+    ir::Attributes a;
+    a.set("transpose_k", int64_t{c.transposeK});
+    a.set("scale", 0.125);
+    std::vector<CheckInput> in = {
+        randomInput(shape({2, 2, c.sq, c.d}), seed++),
+        randomInput(c.transposeK ? shape({2, 2, c.sk, c.d}) : shape({2, 2, c.d, c.sk}), seed++),
+        randomInput(shape({2, 2, c.sk, c.d}), seed++)};
+    if (c.mask.nbDims > 0) in.push_back(randomInput(c.mask, seed++));
+    const CheckResult r = checkTactics("Attention", a, in);
+    if (backends::gpuPresent()) {
+      // FP16 and BF16 each for the fused and the two-GEMM tactic.
+      EXPECT_GE(r.reducedGpuTactics, 4) << "sq " << c.sq << " sk " << c.sk << " d " << c.d;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace kiln::test

@@ -1,6 +1,7 @@
 // "cuda.attention": the fused Attention op (ops/attention.cpp) as two strided-batched cuBLASLt
 // GEMMs around a row softmax: S = Q K (into the workspace), S = softmax(S * scale + mask) in
-// place, Y = S V.
+// place, Y = S V. "cuda.attention.fused" (16-bit, head size 32/64/128): one kernel that never
+// writes the scores (flash_attention.h); the builder times both.
 //
 // Q, K, V, the mask and Y share one type: float32, half or bfloat16. The scores stay FP32 (the
 // first GEMM writes float32 D from 16-bit A and B), so Q K cannot overflow half's range before
@@ -16,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "backends/cuda/flash_attention.h"
 #include "backends/cuda/lt_gemm.h"
 #include "backends/cuda/matrix_tactics.h"
 #include "backends/cuda/planned_tactic.h"
@@ -28,6 +30,7 @@ namespace kiln::backends::cuda {
 namespace {
 
 constexpr std::string_view kAttentionTactic = "cuda.attention";
+constexpr std::string_view kFusedAttentionTactic = "cuda.attention.fused";
 
 struct AttentionPlan {
   LtGemmShape scores;  // Q [Sq, D] times K ([D, Sk], or [Sk, D] transposed)
@@ -162,10 +165,52 @@ class AttentionKernel final : public Kernel {
   std::size_t probBytes_ = 0;
 };
 
+// The fused kernel (flash_attention.h): 16-bit tensors, head sizes 32, 64 or 128.
+std::optional<FlashAttentionParams> planFusedAttention(const NodeSpec& spec) {
+  const std::optional<AttentionPlan> plan = planAttention(spec);
+  if (!plan || plan->empty || plan->scores.tf32) return std::nullopt;
+  if (!flashAttentionSupports(plan->type, plan->scores.k, plan->values.n)) return std::nullopt;
+  const int64_t tiles = (plan->scores.m + 63) / 64;
+  if (plan->scores.batch * tiles > std::numeric_limits<int32_t>::max()) return std::nullopt;
+  FlashAttentionParams p;
+  p.type = plan->type;
+  p.batch = plan->scores.batch;
+  p.sq = plan->scores.m;
+  p.sk = plan->scores.n;
+  p.d = static_cast<int32_t>(plan->scores.k);
+  p.dv = static_cast<int32_t>(plan->values.n);
+  p.transposedK = plan->scores.transB;
+  p.scale = static_cast<float>(plan->scale);
+  if (plan->mask) p.maskIndex = plan->maskIndex;
+  p.masked = plan->mask;
+  return p;
+}
+
+class FusedAttentionKernel final : public Kernel {
+ public:
+  explicit FusedAttentionKernel(const FlashAttentionParams& params) : params_(params) {}
+
+  void execute(const ir::KernelContext& ctx) const override {
+    FlashAttentionParams p = params_;
+    p.q = ctx.input(0).data;
+    p.k = ctx.input(1).data;
+    p.v = ctx.input(2).data;
+    p.mask = p.masked ? ctx.input(3).data : nullptr;
+    p.y = ctx.output(0).data;
+    launchFlashAttention(p, static_cast<cudaStream_t>(ctx.stream));
+  }
+
+ private:
+  FlashAttentionParams params_;
+};
+
 }  // namespace
 
 void registerAttentionTactics(TacticRegistry& registry) {
   if (ir::OpRegistry::instance().find("Attention") == nullptr) return;
+  registry.add("Attention",
+               std::make_unique<PlannedTactic<FlashAttentionParams, FusedAttentionKernel>>(
+                   std::string(kFusedAttentionTactic), planFusedAttention));
   registry.add("Attention", std::make_unique<PlannedTactic<AttentionPlan, AttentionKernel>>(
                                 std::string(kAttentionTactic), planAttention));
 }
