@@ -9,6 +9,7 @@ void registerCudaTactics(TacticRegistry& registry) {
   // Native kernels first: without timing (optimization level 0) the first that fits is taken.
   registerCudaMatrixTactics(registry);
   registerCudaPointwiseTactics(registry);
+  registerCudaSelectTactics(registry);
   registerCudaReduceTactics(registry);
   registerCudaDataMovementTactics(registry);
   registerHostFallbackTactics(registry);

@@ -25,6 +25,7 @@ inline constexpr std::string_view kHostFallbackTactic = "cuda.host";
 void registerHostFallbackTactics(TacticRegistry& registry);
 void registerCudaMatrixTactics(TacticRegistry& registry);     // cuBLASLt, cuDNN, attention
 void registerCudaPointwiseTactics(TacticRegistry& registry);  // kiln's own kernels
+void registerCudaSelectTactics(TacticRegistry& registry);     // Select, bool AND / OR / XOR
 void registerCudaReduceTactics(TacticRegistry& registry);     // Reduce, SoftMax, LayerNorm, Pooling
 void registerCudaDataMovementTactics(TacticRegistry& registry);
 
