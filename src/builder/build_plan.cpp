@@ -4,6 +4,7 @@
 
 #include "backends/device.h"
 #include "builder/dynamic_build.h"
+#include "builder/layout.h"
 #include "builder/lowering.h"
 #include "builder/memory_planner.h"
 #include "builder/passes/pass_manager.h"
@@ -68,7 +69,10 @@ plan::EnginePlan finishPlan(ir::Graph graph, const detail::BuilderConfigData& co
   plan::EnginePlan plan;
   plan.graph = std::move(graph);
   if (config.device == DeviceType::kGPU) {
-    assignReducedPrecision(plan.graph, config, gpuReducedSupport(), reporter, precisionOf);
+    const ReducedSupport gpuSupport = gpuReducedSupport();
+    assignReducedPrecision(plan.graph, config, gpuSupport, reporter, precisionOf);
+    // Later profiles of a dynamic engine take the first profile's layout too (precisionOf).
+    assignChannelsLast(plan.graph, gpuSupport, reporter, precisionOf);
   } else if (config.flag(BuilderFlag::kFP16) || config.flag(BuilderFlag::kBF16)) {
     reporter.info(
         "FP16/BF16 allowed, but the CPU backend has no reduced-precision kernels: "

@@ -7,13 +7,15 @@
 //   Deconvolution: W is [C, K/groups, kernel...]
 // The kernel is required, but a layer may exist for a while without one (the API lets users set
 // it after adding the layer); shape inference then says so.
-// Attributes: "num_output" (K), "kernel" (extents), "groups" (default 1) and the window
-// attributes of ops/window_util.h. Output extents follow forwardWindow (convolution; with
-// ROUND_UP a last window that starts in the right padding is kept and reads zeros) and
-// transposedWindow (deconvolution; padding crops the full output, and the two explicit roundings
-// agree).
+// Attributes: "num_output" (K), "kernel" (extents), "groups" (default 1), the window
+// attributes of ops/window_util.h and, for 2-d convolutions, "layout" (NCHW, or NHWC with x
+// [N, H, W, C], W [K, R, S, C/groups], y and residual [N, P, Q, K]; see ops/window_util.h). Output
+// extents follow forwardWindow (convolution; with ROUND_UP a last window that starts in the right
+// padding is kept and reads zeros) and transposedWindow (deconvolution; padding crops the full
+// output, and the two explicit roundings agree).
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "core/shape_util.h"
 #include "ir/op_registry.h"
@@ -109,7 +111,7 @@ ConvSettings checkConvCommon(const ir::InferContext& ctx, bool transposed) {
   return s;
 }
 
-void inferConvolution(ir::InferContext& ctx) {
+void inferConvolutionChannelsFirst(ir::InferContext& ctx) {
   const ConvSettings s = checkConvCommon(ctx, false);
   const Dims& in = ctx.input(0).dims;
   Dims out = in;
@@ -134,6 +136,9 @@ void inferConvolution(ir::InferContext& ctx) {
 }
 
 void inferDeconvolution(ir::InferContext& ctx) {
+  if (ctx.attrs().has(kLayoutAttr) && ctx.attrs().getString(kLayoutAttr) != kChannelsFirst) {
+    ctx.fail("deconvolution supports only layout NCHW");
+  }
   const ConvSettings s = checkConvCommon(ctx, true);
   const Dims& in = ctx.input(0).dims;
   Dims out = in;
@@ -232,6 +237,34 @@ void runConvolutionLike(const ir::KernelContext& ctx) {
   applyEpilogue(ctx);
 }
 
+// The inputs a channels-last convolution holds channels-last: x, the kernel (KRSC) and the
+// residual; the bias is [K] in both layouts.
+std::vector<int32_t> channelsLastInputs(const ir::Attributes& attrs) {
+  std::vector<int32_t> inputs{0, 1};
+  if (attrs.has("epilogue.residual")) {
+    inputs.push_back(static_cast<int32_t>(attrs.getInt("epilogue.residual")));
+  }
+  return inputs;
+}
+
+void inferConvolution(ir::InferContext& ctx) {
+  const int32_t rank = ctx.attrs().has("kernel") ? ctx.attrs().getDims("kernel").nbDims : 0;
+  if (auto problem = checkLayout(ctx.attrs(), rank); !problem.empty()) ctx.fail(problem);
+  if (!channelsLast(ctx.attrs())) {
+    inferConvolutionChannelsFirst(ctx);
+    return;
+  }
+  inferChannelsLast(ctx, channelsLastInputs(ctx.attrs()), inferConvolutionChannelsFirst);
+}
+
+void runConvolution(const ir::KernelContext& ctx) {
+  if (!channelsLast(ctx.attrs())) {
+    runConvolutionLike<false>(ctx);
+    return;
+  }
+  runChannelsLast(ctx, channelsLastInputs(ctx.attrs()), runConvolutionLike<false>);
+}
+
 }  // namespace
 
 void registerConvolutionOps(ir::OpRegistry& registry) {
@@ -242,7 +275,7 @@ void registerConvolutionOps(ir::OpRegistry& registry) {
                 .maxInputs = 4,
                 .nbOutputs = 1,
                 .infer = inferConvolution,
-                .reference = runConvolutionLike<false>});
+                .reference = runConvolution});
   registry.add({.name = "Deconvolution",
                 .minInputs = 1,
                 .maxInputs = 4,

@@ -1,7 +1,8 @@
 // Pooling over an [N, C, spatial...] float32 input with 1, 2 or 3 spatial dimensions.
 //
 // Attributes: "type" (PoolingType), "window" (extents), "exclude_padding" (default true),
-// "blend_factor" (default 0) and the window attributes of ops/window_util.h (no dilation).
+// "blend_factor" (default 0), the window attributes of ops/window_util.h (no dilation) and, for
+// 2-d windows, "layout" (NCHW, or NHWC: x and y [N, H, W, C]; see ops/window_util.h).
 //
 // Rules, as TensorRT's (and ONNX's ceil_mode):
 // - Max pooling ignores padding cells; NaN inputs propagate.
@@ -30,7 +31,7 @@ namespace kiln::ops {
 
 namespace {
 
-void inferPooling(ir::InferContext& ctx) {
+void inferPoolingChannelsFirst(ir::InferContext& ctx) {
   const auto& x = ctx.input(0);
   requireFloat(ctx, 0);
   const auto type = ctx.attrs().getEnum("type", PoolingType::kMAX);
@@ -141,6 +142,26 @@ void runPooling(const ir::KernelContext& ctx) {
   }
 }
 
+constexpr std::array<int32_t, 1> kChannelsLastInputs{0};
+
+void inferPooling(ir::InferContext& ctx) {
+  const int32_t rank = ctx.attrs().has("window") ? ctx.attrs().getDims("window").nbDims : 0;
+  if (auto problem = checkLayout(ctx.attrs(), rank); !problem.empty()) ctx.fail(problem);
+  if (!channelsLast(ctx.attrs())) {
+    inferPoolingChannelsFirst(ctx);
+    return;
+  }
+  inferChannelsLast(ctx, kChannelsLastInputs, inferPoolingChannelsFirst);
+}
+
+void runPoolingAnyLayout(const ir::KernelContext& ctx) {
+  if (!channelsLast(ctx.attrs())) {
+    runPooling(ctx);
+    return;
+  }
+  runChannelsLast(ctx, kChannelsLastInputs, runPooling);
+}
+
 }  // namespace
 
 void registerPoolingOps(ir::OpRegistry& registry) {
@@ -149,7 +170,7 @@ void registerPoolingOps(ir::OpRegistry& registry) {
                 .maxInputs = 1,
                 .nbOutputs = 1,
                 .infer = inferPooling,
-                .reference = runPooling});
+                .reference = runPoolingAnyLayout});
 }
 
 }  // namespace kiln::ops

@@ -1,6 +1,9 @@
 #include "ops/window_util.h"
 
 #include <algorithm>
+#include <string>
+#include <variant>
+#include <vector>
 
 #include "core/error.h"
 #include "core/shape_util.h"
@@ -143,6 +146,130 @@ Geometry3 makeGeometry(const WindowParams& p, const Dims& inDims, const Dims& ou
     g.post[j] = w.post;
   }
   return g;
+}
+
+bool channelsLast(const ir::Attributes& attrs) {
+  return attrs.has(kLayoutAttr) && attrs.getString(kLayoutAttr) == kChannelsLast;
+}
+
+std::string checkLayout(const ir::Attributes& attrs, int32_t spatialRank) {
+  if (!attrs.has(kLayoutAttr)) return {};
+  const auto& value = attrs.all().find(kLayoutAttr)->second;
+  if (!std::holds_alternative<std::string>(value)) return "layout must be a string (NCHW or NHWC)";
+  const std::string& layout = std::get<std::string>(value);
+  if (layout == kChannelsFirst) return {};
+  if (layout != kChannelsLast) {
+    return "unknown layout '" + layout + "' (expected NCHW or NHWC)";
+  }
+  if (spatialRank != 2) {
+    return "layout NHWC needs 2 spatial dimensions, but the window has " +
+           std::to_string(spatialRank);
+  }
+  return {};
+}
+
+Dims toChannelsFirst(const Dims& dims) {
+  if (dims.nbDims != 4) return dims;
+  Dims out = dims;
+  for (std::size_t i = 0; i < 4; ++i) out[static_cast<int32_t>(i)] = dims[kToChannelsFirst[i]];
+  return out;
+}
+
+Dims toChannelsLast(const Dims& dims) {
+  if (dims.nbDims != 4) return dims;
+  Dims out = dims;
+  for (std::size_t i = 0; i < 4; ++i) out[static_cast<int32_t>(i)] = dims[kToChannelsLast[i]];
+  return out;
+}
+
+void permute4d(const float* src, const Dims& srcDims, const std::array<int32_t, 4>& perm,
+               float* dst) {
+  std::array<int64_t, 4> srcStride{};
+  int64_t stride = 1;
+  for (int32_t d = 3; d >= 0; --d) {
+    srcStride[static_cast<std::size_t>(d)] = stride;
+    stride *= srcDims[d];
+  }
+  std::array<int64_t, 4> extent{};
+  std::array<int64_t, 4> step{};
+  for (std::size_t i = 0; i < 4; ++i) {
+    extent[i] = srcDims[perm[i]];
+    step[i] = srcStride[static_cast<std::size_t>(perm[i])];
+  }
+  int64_t index = 0;
+  for (int64_t a = 0; a < extent[0]; ++a) {
+    for (int64_t b = 0; b < extent[1]; ++b) {
+      for (int64_t c = 0; c < extent[2]; ++c) {
+        const float* row = src + a * step[0] + b * step[1] + c * step[2];
+        for (int64_t d = 0; d < extent[3]; ++d) dst[index++] = row[d * step[3]];
+      }
+    }
+  }
+}
+
+namespace {
+
+bool permutes(std::span<const int32_t> permuted, std::size_t i) {
+  for (int32_t p : permuted) {
+    if (p >= 0 && static_cast<std::size_t>(p) == i) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void inferChannelsLast(ir::InferContext& ctx, std::span<const int32_t> permuted,
+                       void (*infer)(ir::InferContext&)) {
+  std::vector<ir::TensorInfo> inputs;
+  for (int32_t i = 0; i < ctx.nbInputs(); ++i) {
+    ir::TensorInfo info = ctx.input(i);
+    if (ctx.hasInput(i) && permutes(permuted, static_cast<std::size_t>(i))) {
+      if (info.dims.nbDims != 4) {
+        ctx.fail("layout NHWC needs rank-4 tensors, but input ", i, " has shape ",
+                 toString(info.dims));
+      }
+      info.dims = toChannelsFirst(info.dims);
+    }
+    inputs.push_back(info);
+  }
+  std::vector<ir::TensorInfo> outputs(static_cast<std::size_t>(ctx.nbOutputs()));
+  ir::InferContext inner(ctx.node(), inputs, outputs);
+  try {
+    infer(inner);
+  } catch (const Error& e) {
+    fail(e.code(), e.what(), " (layout NHWC: the shapes are shown as NCHW)");
+  }
+  for (int32_t i = 0; i < ctx.nbOutputs(); ++i) {
+    ir::TensorInfo& out = ctx.output(i);
+    out = outputs[static_cast<std::size_t>(i)];
+    if (i == 0) out.dims = toChannelsLast(out.dims);
+  }
+}
+
+void runChannelsLast(const ir::KernelContext& ctx, std::span<const int32_t> permuted,
+                     void (*kernel)(const ir::KernelContext&)) {
+  std::vector<ir::TensorView> inputs(ctx.inputs.begin(), ctx.inputs.end());
+  std::vector<std::vector<float>> buffers;
+  buffers.reserve(inputs.size() + 1);
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    ir::TensorView& view = inputs[i];
+    if (!view.present || !permutes(permuted, i) || view.dims.nbDims != 4) continue;
+    std::vector<float>& buffer = buffers.emplace_back(static_cast<std::size_t>(view.count()));
+    permute4d(view.as<float>(), view.dims, kToChannelsFirst, buffer.data());
+    view = {.dtype = view.dtype, .dims = toChannelsFirst(view.dims), .data = buffer.data()};
+  }
+  const ir::TensorView& y = ctx.output(0);
+  std::vector<ir::TensorView> outputs(ctx.outputs.begin(), ctx.outputs.end());
+  std::vector<float>& result = buffers.emplace_back(static_cast<std::size_t>(y.count()));
+  outputs[0] = {.dtype = y.dtype, .dims = toChannelsFirst(y.dims), .data = result.data()};
+  const ir::KernelContext inner{.node = ctx.node,
+                                .inputs = inputs,
+                                .outputs = outputs,
+                                .workspace = ctx.workspace,
+                                .workspaceBytes = ctx.workspaceBytes,
+                                .threads = ctx.threads};
+  kernel(inner);
+  permute4d(result.data(), outputs[0].dims, kToChannelsLast, y.as<float>());
 }
 
 }  // namespace kiln::ops

@@ -9,10 +9,12 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
 #include "ir/attributes.h"
+#include "ir/op_registry.h"
 #include "kiln/network.h"
 
 namespace kiln::ops {
@@ -116,5 +118,46 @@ struct Geometry3 {
 //! params.rank() dimensions of an [N, C, spatial...] shape) and the node's output dims.
 Geometry3 makeGeometry(const WindowParams& params, const Dims& inDims, const Dims& outDims,
                        bool transposed, CeilRule rule);
+
+//! Attribute "layout" of Convolution and Pooling (2-d only): absent or "NCHW" is channels-first;
+//! "NHWC" is channels-last: x [N, H, W, C], a convolution's weights [K, R, S, C/groups] (KRSC),
+//! y [N, P, Q, K], a residual [N, P, Q, K]; the bias stays [K]. The builder's layout pass
+//! (builder/layout.h) sets it for GPU tensor-core kernels.
+inline constexpr const char* kLayoutAttr = "layout";
+inline constexpr const char* kChannelsFirst = "NCHW";
+inline constexpr const char* kChannelsLast = "NHWC";
+
+//! Whether the node's "layout" is "NHWC" (false when absent; any other value is not NHWC,
+//! which shape inference rejects through checkLayout).
+bool channelsLast(const ir::Attributes& attrs);
+
+//! Empty when the node's "layout" is absent, "NCHW", or "NHWC" with @p spatialRank 2;
+//! otherwise what is wrong.
+std::string checkLayout(const ir::Attributes& attrs, int32_t spatialRank);
+
+//! [N, H, W, C] -> [N, C, H, W] (also KRSC -> KCRS); other ranks are returned unchanged.
+Dims toChannelsFirst(const Dims& dims);
+//! [N, C, H, W] -> [N, H, W, C]; other ranks are returned unchanged.
+Dims toChannelsLast(const Dims& dims);
+
+//! Copies the rank-4 float tensor @p src of @p srcDims into @p dst transposed: dst's dimension i
+//! is src's dimension perm[i].
+void permute4d(const float* src, const Dims& srcDims, const std::array<int32_t, 4>& perm,
+               float* dst);
+
+inline constexpr std::array<int32_t, 4> kToChannelsFirst{0, 3, 1, 2};
+inline constexpr std::array<int32_t, 4> kToChannelsLast{0, 2, 3, 1};
+
+//! Shape inference of a channels-last node through its channels-first rule @p infer: the inputs
+//! at @p permuted (x, a kernel, a residual; those absent are skipped) must have rank 4 and are
+//! shown to @p infer as [N, C, H, W]; output 0 comes back as [N, H, W, C]. Messages of @p infer
+//! say that their shapes are shown channels-first.
+void inferChannelsLast(ir::InferContext& ctx, std::span<const int32_t> permuted,
+                       void (*infer)(ir::InferContext&));
+
+//! The reference kernel of a channels-last node: the inputs at @p permuted and output 0 are
+//! transposed to channels-first around @p kernel, the channels-first reference.
+void runChannelsLast(const ir::KernelContext& ctx, std::span<const int32_t> permuted,
+                     void (*kernel)(const ir::KernelContext&));
 
 }  // namespace kiln::ops

@@ -19,6 +19,8 @@ namespace {
 
 bool describePool(const NodeSpec& spec, Pool2d& p) {
   if (spec.inputs.empty() || spec.inputs[0].dtype != DataType::kFLOAT) return false;
+  // Channels-last nodes come only from the GPU layout pass; these kernels are NCHW.
+  if (ops::channelsLast(spec.node.attrs)) return false;
   const Dims& x = spec.inputs[0].dims;
   const Dims& y = spec.outputs[0].dims;
   if (x.nbDims != 3 && x.nbDims != 4) return false;

@@ -4,6 +4,10 @@
 // pointwise convolutions. The residual is cuBLASLt's C; the bias (per output channel, i.e. per
 // row, which cuBLASLt's per-column bias epilogue cannot express here) and the activation run
 // after it in pointwise_kernels.cu. All float tensors share one type: float32, half or bfloat16.
+//
+// Channels-last (layout NHWC, 2-d): the whole batch is one GEMM y[NHW, K] = x[NHW, C] · W^T
+// with W stored [K, C] (KRSC with R = S = 1); the bias is then per column, so cuBLASLt adds it,
+// the residual (C) and a ReLU / tanh-GELU in its epilogue; other activations run after it.
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -25,9 +29,13 @@ namespace {
 
 constexpr std::string_view kConv1x1Tactic = "cuda.conv1x1.cublaslt";
 
+// cuBLASLt's GELU epilogue is taken to be the tanh approximation, as in gemm_tactic.cpp.
+constexpr bool kLtGeluIsTanh = true;
+
 struct Conv1x1Plan {
   LtGemmShape shape;
-  int64_t spatial = 1;  // H * W (the output's, equal to the input's)
+  bool channelsLast = false;  // one GEMM [NHW, C] x [C, K], bias and epilogue in cuBLASLt
+  int64_t spatial = 1;        // H * W (the output's, equal to the input's)
   int32_t biasInput = -1;
   int32_t residualInput = -1;
   DeviceActivation activation;
@@ -44,8 +52,14 @@ std::optional<Conv1x1Plan> planConv1x1(const NodeSpec& spec) {
   const ops::WindowParams params = ops::readWindowParams(attrs, "kernel");
   if (!ops::checkWindowParams(params, "kernel size").empty()) return std::nullopt;
   const int32_t rank = params.rank();
-  const Dims& x = spec.inputs[0].dims;
-  const Dims& y = spec.outputs[0].dims;
+  const bool channelsLast = ops::channelsLast(attrs);
+  if (channelsLast && (rank != 2 || spec.inputs[0].dims.nbDims != 4 ||
+                       spec.outputs[0].dims.nbDims != 4 || spec.inputs[1].dims.nbDims != 4)) {
+    return std::nullopt;
+  }
+  // Channels-first views ([N, C, spatial...]) of x and y.
+  const Dims x = channelsLast ? ops::toChannelsFirst(spec.inputs[0].dims) : spec.inputs[0].dims;
+  const Dims y = channelsLast ? ops::toChannelsFirst(spec.outputs[0].dims) : spec.outputs[0].dims;
   if (rank < 1 || rank > 3 || x.nbDims != rank + 2 || y.nbDims != rank + 2) return std::nullopt;
   if (attrs.getInt("groups", 1) != 1) return std::nullopt;
   for (int32_t i = 0; i < rank; ++i) {
@@ -67,7 +81,8 @@ std::optional<Conv1x1Plan> planConv1x1(const NodeSpec& spec) {
   const ops::Epilogue e = ops::Epilogue::of(attrs);
   if (e.residualInput) {
     const auto i = static_cast<std::size_t>(*e.residualInput);
-    if (i >= spec.inputs.size() || !spec.inputs[i].present || !(spec.inputs[i].dims == y)) {
+    if (i >= spec.inputs.size() || !spec.inputs[i].present ||
+        !(spec.inputs[i].dims == spec.outputs[0].dims)) {
       return std::nullopt;
     }
     plan.residualInput = *e.residualInput;
@@ -83,6 +98,30 @@ std::optional<Conv1x1Plan> planConv1x1(const NodeSpec& spec) {
   }
   // No input channels: the output is bias and epilogue only, which the host fallback does.
   if (c == 0 || n > std::numeric_limits<int32_t>::max()) return std::nullopt;
+  if (channelsLast) {
+    plan.channelsLast = true;
+    plan.shape = {.m = n * plan.spatial,
+                  .n = k,
+                  .k = c,
+                  .transA = false,
+                  .transB = true,
+                  .batch = 1,
+                  .strideA = 0,
+                  .strideB = 0,
+                  .bias = plan.biasInput >= 0,
+                  .residual = plan.residualInput >= 0,
+                  .activation = LtActivation::kNONE,
+                  .tf32 = ir::allowsTf32(spec.node.attrs),
+                  .type = *type};
+    if (e.activation == ActivationType::kRELU) {
+      plan.shape.activation = LtActivation::kRELU;
+      plan.activation = {};
+    } else if (kLtGeluIsTanh && e.activation == ActivationType::kGELU_TANH) {
+      plan.shape.activation = LtActivation::kGELU_TANH;
+      plan.activation = {};
+    }
+    return plan;
+  }
   plan.shape = {.m = k,
                 .n = plan.spatial,
                 .k = c,
@@ -112,6 +151,14 @@ class Conv1x1Kernel final : public Kernel {
     const auto stream = static_cast<cudaStream_t>(ctx.stream);
     auto input = [&](int32_t i) { return i >= 0 ? ctx.input(i).data : nullptr; };
     void* y = ctx.output(0).data;
+    if (plan_.channelsLast) {
+      // A = x [NHW, C], B = W stored [K, C]; bias, residual and ReLU / GELU in cuBLASLt.
+      gemm_->run(input(0), input(1), input(plan_.biasInput), input(plan_.residualInput), y,
+                 ctx.workspace, ctx.workspaceBytes, stream);
+      const auto& s = plan_.shape;
+      launchEpilogue(s.type, y, s.m * s.n, nullptr, 1, s.n, nullptr, plan_.activation, stream);
+      return;
+    }
     // A = W [K, C] for every image, B = the image's x [C, HW].
     gemm_->run(input(1), input(0), nullptr, input(plan_.residualInput), y, ctx.workspace,
                ctx.workspaceBytes, stream);

@@ -5,6 +5,11 @@
 // float32, half or bfloat16; the latter two run in cuDNN's PSEUDO_HALF / PSEUDO_BFLOAT16
 // configurations (16-bit tensors, FP32 compute type) with tensor-op math.
 //
+// Channels-last convolutions (layout NHWC, 2-d; ops/window_util.h) describe x, y and the
+// residual with CUDNN_TENSOR_NHWC and the KRSC kernel as an NHWC filter: the layout cuDNN's
+// tensor-core kernels read without transposing. The epilogue kernel then adds the bias along
+// the last dimension, and a zero-padded copy of x pads H and W of each image.
+//
 // cuDNN pads symmetrically. Where kiln's padding (explicit pre/post, SAME, ROUND_UP) gives the
 // same windows as a symmetric padding of `pre`, cuDNN runs on the tensors directly; otherwise
 // the convolution's input is zero-padded into the workspace and cuDNN runs unpadded, and the
@@ -57,8 +62,9 @@ using Extents = std::array<int64_t, 3>;
 
 struct ConvPlan {
   bool transposed = false;
-  bool empty = false;                       // the output has no elements: nothing to do
-  int32_t spatial = 2;                      // cuDNN's spatial rank: 1-d runs as 2-d with H = 1
+  bool channelsLast = false;  // x, y, residual [N, H, W, C], kernel KRSC (2-d convolution)
+  bool empty = false;         // the output has no elements: nothing to do
+  int32_t spatial = 2;        // cuDNN's spatial rank: 1-d runs as 2-d with H = 1
   int64_t n = 0, c = 0, k = 0, groups = 1;  // x [n, c, in...], y [n, k, out...]
   ops::Geometry3 g;
   // Convolution: x zero-padded into the workspace (extents `work`, x at offset g.pre).
@@ -109,9 +115,15 @@ std::optional<ConvPlan> planConv(const NodeSpec& spec, bool transposed) {
   const ops::WindowParams params = ops::readWindowParams(attrs, "kernel");
   if (!ops::checkWindowParams(params, "kernel size").empty()) return std::nullopt;
   const int32_t rank = params.rank();
-  const Dims& x = spec.inputs[0].dims;
-  const Dims& y = spec.outputs[0].dims;
-  const Dims& w = spec.inputs[1].dims;
+  const bool channelsLast = ops::channelsLast(attrs);
+  if (channelsLast && (transposed || rank != 2 || spec.inputs[0].dims.nbDims != 4 ||
+                       spec.outputs[0].dims.nbDims != 4 || spec.inputs[1].dims.nbDims != 4)) {
+    return std::nullopt;
+  }
+  // Channels-first views: [N, C, spatial...] and the kernel [K, C/groups, kernel...].
+  const Dims x = channelsLast ? ops::toChannelsFirst(spec.inputs[0].dims) : spec.inputs[0].dims;
+  const Dims y = channelsLast ? ops::toChannelsFirst(spec.outputs[0].dims) : spec.outputs[0].dims;
+  const Dims w = channelsLast ? ops::toChannelsFirst(spec.inputs[1].dims) : spec.inputs[1].dims;
   if (rank < 1 || rank > 3 || x.nbDims != rank + 2 || y.nbDims != rank + 2 ||
       w.nbDims != rank + 2) {
     return std::nullopt;
@@ -119,6 +131,7 @@ std::optional<ConvPlan> planConv(const NodeSpec& spec, bool transposed) {
   ConvPlan plan;
   plan.type = *type;
   plan.transposed = transposed;
+  plan.channelsLast = channelsLast;
   plan.spatial = rank == 3 ? 3 : 2;
   plan.n = x[0];
   plan.c = x[1];
@@ -132,7 +145,8 @@ std::optional<ConvPlan> planConv(const NodeSpec& spec, bool transposed) {
   plan.tf32 = ir::allowsTf32(attrs);
   if (plan.epilogue.residualInput) {
     const auto i = static_cast<std::size_t>(*plan.epilogue.residualInput);
-    if (i >= spec.inputs.size() || !spec.inputs[i].present || !(spec.inputs[i].dims == y)) {
+    if (i >= spec.inputs.size() || !spec.inputs[i].present ||
+        !(spec.inputs[i].dims == spec.outputs[0].dims)) {
       return std::nullopt;
     }
     plan.residualInput = *plan.epilogue.residualInput;
@@ -222,9 +236,11 @@ cudnnDataType_t cudnnType(FloatType type) {
   return CUDNN_DATA_FLOAT;
 }
 
-void setTensor(const TensorDesc& desc, cudnnDataType_t type, const std::vector<int>& dims) {
-  check(cudnnSetTensorNdDescriptorEx(desc.get(), CUDNN_TENSOR_NCHW, type,
-                                     static_cast<int>(dims.size()), dims.data()),
+// @p dims are in NCHW order whatever the format; NHWC gives them channels-last strides.
+void setTensor(const TensorDesc& desc, cudnnDataType_t type, const std::vector<int>& dims,
+               cudnnTensorFormat_t format = CUDNN_TENSOR_NCHW) {
+  check(cudnnSetTensorNdDescriptorEx(desc.get(), format, type, static_cast<int>(dims.size()),
+                                     dims.data()),
         "cudnnSetTensorNdDescriptorEx");
 }
 
@@ -247,12 +263,14 @@ class ConvKernel final : public Kernel {
     xDims_ = nchw(plan.n, plan.c, xExtents, s);
     yDims_ = nchw(plan.n, plan.k, yExtents, s);
     const cudnnDataType_t dataType = cudnnType(plan.type);
-    setTensor(x_, dataType, xDims_);
-    setTensor(y_, dataType, yDims_);
+    const cudnnTensorFormat_t format = plan.channelsLast ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW;
+    setTensor(x_, dataType, xDims_, format);
+    setTensor(y_, dataType, yDims_, format);
     std::vector<int> filter = plan.transposed ? nchw(plan.c, plan.k / plan.groups, g.kernel, s)
                                               : nchw(plan.k, plan.c / plan.groups, g.kernel, s);
-    check(cudnnSetFilterNdDescriptor(w_.get(), dataType, CUDNN_TENSOR_NCHW,
-                                     static_cast<int>(filter.size()), filter.data()),
+    // The filter dims are KCRS whatever the format; NHWC means KRSC in memory.
+    check(cudnnSetFilterNdDescriptor(w_.get(), dataType, format, static_cast<int>(filter.size()),
+                                     filter.data()),
           "cudnnSetFilterNdDescriptor");
     const auto pad = lastOf(plan.pad, s);
     const auto stride = lastOf(g.stride, s);
@@ -288,7 +306,7 @@ class ConvKernel final : public Kernel {
     if (fused_) {
       std::vector<int> biasDims(xDims_.size(), 1);
       biasDims[1] = static_cast<int>(plan.k);
-      setTensor(bias_, dataType, biasDims);
+      setTensor(bias_, dataType, biasDims, format);
       check(cudnnSetActivationDescriptor(activation_.get(), CUDNN_ACTIVATION_RELU,
                                          CUDNN_NOT_PROPAGATE_NAN, 0.0),
             "cudnnSetActivationDescriptor");
@@ -325,7 +343,13 @@ class ConvKernel final : public Kernel {
 
     if (!plan_.transposed) {
       const void* source = x;
-      if (plan_.shifted) {
+      if (plan_.shifted && plan_.channelsLast) {
+        // Per image, [H, W, C] into [workH, workW, C] at (pre H, pre W, 0); 2-d only, so the
+        // geometry's first dimension has extent 1.
+        launchShiftCopy(plan_.type, shift, {plan_.work[1], plan_.work[2], plan_.c}, x,
+                        {g.in[1], g.in[2], plan_.c}, {g.pre[1], g.pre[2], 0}, plan_.n, stream);
+        source = shift;
+      } else if (plan_.shifted) {
         launchShiftCopy(plan_.type, shift, plan_.work, x, g.in, g.pre, plan_.n * plan_.c, stream);
         source = shift;
       }
@@ -353,8 +377,10 @@ class ConvKernel final : public Kernel {
         launchShiftCopy(plan_.type, y, g.out, shift, plan_.work, crop, plan_.n * plan_.k, stream);
       }
     }
-    launchEpilogue(plan_.type, y, plan_.n * plan_.k * g.outVolume(), bias, g.outVolume(), plan_.k,
-                   residual, deviceActivation(plan_.epilogue), stream);
+    // The bias is per output channel: the outermost dimension after N (NCHW), or the last one.
+    launchEpilogue(plan_.type, y, plan_.n * plan_.k * g.outVolume(), bias,
+                   plan_.channelsLast ? 1 : g.outVolume(), plan_.k, residual,
+                   deviceActivation(plan_.epilogue), stream);
   }
 
  private:
@@ -484,6 +510,10 @@ std::optional<ConvPlan> planForward(const NodeSpec& spec) {
 template <cudnnConvolutionFwdAlgo_t Algorithm>
 std::optional<ConvPlan> planForwardWith(const NodeSpec& spec) {
   auto plan = planConv(spec, false);
+  // cuDNN documents its Winograd forward algorithm for NCHW tensors only.
+  if (plan && plan->channelsLast && Algorithm == CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD) {
+    return std::nullopt;
+  }
   if (plan) plan->algorithm = static_cast<int32_t>(Algorithm);
   return plan;
 }

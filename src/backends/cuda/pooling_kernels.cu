@@ -2,6 +2,8 @@
 // rules (ops/pooling.cpp): max ignores padding and propagates NaN, average divides by the cells
 // inside the input or inside the padded input, the blend mixes both. Half and bfloat16 cells
 // are summed in double and compared in float; only the result is rounded to the element type.
+// Channels-last tensors ([N, spatial..., C]) number the output cells with C innermost, so
+// neighbouring threads read neighbouring channels.
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -24,54 +26,77 @@ __device__ int64_t clampedCount(int64_t start, int64_t size, int64_t lo, int64_t
   return end > begin ? end - begin : 0;
 }
 
-template <typename T>
+// Index is uint32_t when every offset fits (32-bit division is several times cheaper than
+// 64-bit, and a cell's coordinates take six of them).
+template <typename T, typename Index>
 __global__ void __launch_bounds__(kThreads) pooling(const PoolingParams p) {
-  const int64_t outVolume = p.out[0] * p.out[1] * p.out[2];
-  const int64_t inVolume = p.in[0] * p.in[1] * p.in[2];
-  const int64_t total = p.planes * outVolume;
-  const int64_t gridStep = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
+  const auto out0 = static_cast<Index>(p.out[0]);
+  const auto out1 = static_cast<Index>(p.out[1]);
+  const auto out2 = static_cast<Index>(p.out[2]);
+  const auto in1 = static_cast<Index>(p.in[1]);
+  const auto in2 = static_cast<Index>(p.in[2]);
+  const Index outVolume = out0 * out1 * out2;
+  const Index inVolume = static_cast<Index>(p.in[0]) * in1 * in2;
+  const auto channels = static_cast<Index>(p.channels);
+  const auto total = static_cast<Index>(p.planes * p.out[0] * p.out[1] * p.out[2]);
+  const bool averaging = p.type == kAverage || p.type == kMaxAverageBlend;
+  const Index gridStep = static_cast<Index>(gridDim.x) * blockDim.x;
+  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
        i += gridStep) {
-    const int64_t o2 = i % p.out[2];
-    const int64_t o1 = (i / p.out[2]) % p.out[1];
-    const int64_t o0 = (i / (p.out[2] * p.out[1])) % p.out[0];
-    const int64_t plane = i / outVolume;
-    const int64_t start[3] = {o0 * p.stride[0] - p.pre[0], o1 * p.stride[1] - p.pre[1],
-                              o2 * p.stride[2] - p.pre[2]};
-    int64_t begin[3];
-    int64_t end[3];
+    // The cell's image and channel give where its input starts (base) and the distance
+    // between spatially adjacent input cells (step).
+    Index cell = i;
+    Index base = 0;
+    Index step = 1;
+    if (p.channelsLast != 0) {
+      const Index channel = i % channels;
+      cell = i / channels;
+      base = (cell / outVolume) * inVolume * channels + channel;
+      step = channels;
+    } else {
+      base = (i / outVolume) * inVolume;
+    }
+    const Index o2 = cell % out2;
+    const Index rest = cell / out2;
+    const Index o1 = rest % out1;
+    const Index o0 = (rest / out1) % out0;
+    const int64_t start[3] = {static_cast<int64_t>(o0) * p.stride[0] - p.pre[0],
+                              static_cast<int64_t>(o1) * p.stride[1] - p.pre[1],
+                              static_cast<int64_t>(o2) * p.stride[2] - p.pre[2]};
+    Index begin[3];
+    Index end[3];
     int64_t insideCount = 1;
     int64_t paddedCount = 1;
     for (int d = 0; d < 3; ++d) {
-      begin[d] = start[d] > 0 ? start[d] : 0;
-      end[d] = start[d] + p.kernel[d] < p.in[d] ? start[d] + p.kernel[d] : p.in[d];
-      insideCount *= end[d] > begin[d] ? end[d] - begin[d] : 0;
+      const int64_t b = start[d] > 0 ? start[d] : 0;
+      const int64_t e = start[d] + p.kernel[d] < p.in[d] ? start[d] + p.kernel[d] : p.in[d];
+      begin[d] = static_cast<Index>(b);
+      end[d] = static_cast<Index>(e > b ? e : b);
+      insideCount *= e > b ? e - b : 0;
       paddedCount *= clampedCount(start[d], p.kernel[d], -p.pre[d], p.in[d] + p.post[d]);
     }
-    const T* xp = static_cast<const T*>(p.x) + plane * inVolume;
+    const T* xp = static_cast<const T*>(p.x) + base;
     double sum = 0.0;  // as the reference: large (global) windows stay exact enough
     float max = -INFINITY;
-    for (int64_t i0 = begin[0]; i0 < end[0]; ++i0) {
-      for (int64_t i1 = begin[1]; i1 < end[1]; ++i1) {
-        const T* row = xp + (i0 * p.in[1] + i1) * p.in[2];
-        for (int64_t i2 = begin[2]; i2 < end[2]; ++i2) {
-          const float v = loadFloat(row, i2);
-          sum += v;
+    for (Index i0 = begin[0]; i0 < end[0]; ++i0) {
+      for (Index i1 = begin[1]; i1 < end[1]; ++i1) {
+        const T* row = xp + (i0 * in1 + i1) * in2 * step;
+        for (Index i2 = begin[2]; i2 < end[2]; ++i2) {
+          const float v = loadFloat(row, static_cast<int64_t>(i2 * step));
+          if (averaging) sum += v;
           if (v > max || isnan(v)) max = isnan(max) ? max : v;
         }
       }
     }
     if (insideCount == 0) max = 0.f;
-    const int64_t divisor = p.excludePadding != 0 ? insideCount : paddedCount;
-    const float average =
-        divisor > 0 ? static_cast<float>(sum / static_cast<double>(divisor)) : 0.f;
     float result = max;
-    if (p.type == kAverage) {
-      result = average;
-    } else if (p.type == kMaxAverageBlend) {
-      result = (1.f - p.blend) * max + p.blend * average;
+    if (averaging) {
+      const int64_t divisor = p.excludePadding != 0 ? insideCount : paddedCount;
+      const float average =
+          divisor > 0 ? static_cast<float>(sum / static_cast<double>(divisor)) : 0.f;
+      result = p.type == kAverage ? average : (1.f - p.blend) * max + p.blend * average;
     }
-    storeFloat(static_cast<T*>(p.y), i, result);
+    storeFloat(static_cast<T*>(p.y), static_cast<int64_t>(i), result);
   }
 }
 
@@ -82,8 +107,17 @@ void launchPooling(const PoolingParams& params, void* stream) {
   if (total <= 0) return;
   const int64_t blocks = (total + kThreads - 1) / kThreads;
   const auto grid = static_cast<unsigned>(blocks < 65536 ? blocks : 65536);
+  // planes counts images times channels in either layout.
+  const int64_t inputs = params.planes * params.in[0] * params.in[1] * params.in[2];
+  const bool narrow = total <= INT32_MAX && inputs <= INT32_MAX;
+  const auto s = static_cast<cudaStream_t>(stream);
   withFloatElements(params.dtype, "pooling kernel", [&](auto element) {
-    pooling<decltype(element)><<<grid, kThreads, 0, static_cast<cudaStream_t>(stream)>>>(params);
+    using T = decltype(element);
+    if (narrow) {
+      pooling<T, uint32_t><<<grid, kThreads, 0, s>>>(params);
+    } else {
+      pooling<T, int64_t><<<grid, kThreads, 0, s>>>(params);
+    }
   });
   checkLaunch("pooling kernel");
 }

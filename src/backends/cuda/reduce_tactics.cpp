@@ -244,8 +244,14 @@ std::optional<PoolingParams> planPooling(const NodeSpec& spec) {
   }
   const ops::WindowParams w = ops::readWindowParams(attrs, "window");
   if (!ops::checkWindowParams(w, "window").empty()) return std::nullopt;
-  const Dims& x = spec.inputs[0].dims;
-  const Dims& y = spec.outputs[0].dims;
+  const bool channelsLast = ops::channelsLast(attrs);
+  if (channelsLast &&
+      (w.rank() != 2 || spec.inputs[0].dims.nbDims != 4 || spec.outputs[0].dims.nbDims != 4)) {
+    return std::nullopt;
+  }
+  // Channels-first views [N, C, spatial...].
+  const Dims x = channelsLast ? ops::toChannelsFirst(spec.inputs[0].dims) : spec.inputs[0].dims;
+  const Dims y = channelsLast ? ops::toChannelsFirst(spec.outputs[0].dims) : spec.outputs[0].dims;
   if (x.nbDims != w.rank() + 2 || y.nbDims != x.nbDims) return std::nullopt;
   for (int32_t i = 0; i < w.rank(); ++i) {
     if (w.dilation[i] != 1) return std::nullopt;
@@ -254,6 +260,8 @@ std::optional<PoolingParams> planPooling(const NodeSpec& spec) {
   PoolingParams p;
   p.dtype = static_cast<int32_t>(*element);
   p.planes = x[0] * x[1];
+  p.channelsLast = channelsLast ? 1 : 0;
+  p.channels = x[1];
   for (std::size_t d = 0; d < 3; ++d) {
     p.in[d] = g.in[d];
     p.out[d] = g.out[d];
