@@ -634,6 +634,12 @@ TEST(CudaDataMovement, Shuffle) {
       {shape({0, 3, 2}), {1, 0, 2}, {}, {}},
       {shape({1, 1}), {1, 0}, {}, {}},
       {shape({2, 3, 2, 2, 2, 3, 2, 2}), {7, 6, 5, 4, 3, 2, 1, 0}, {}, {}},
+      // NCHW <-> NHWC (the tiled transpose), planes smaller and larger than its 32 x 32 tiles.
+      {shape({3, 40, 7, 9}), {0, 2, 3, 1}, {}, {}},
+      {shape({2, 9, 5, 70}), {0, 3, 1, 2}, {}, {}},
+      {shape({33, 65}), {1, 0}, {}, {}},
+      // Attention's head split: the last dimension stays (moved as 16-byte words).
+      {shape({2, 5, 48}), {}, {2, 5, 3, 16}, {0, 2, 1, 3}},
   };
   for (DataType type : {DataType::kFLOAT, DataType::kINT8, DataType::kHALF, DataType::kINT64}) {
     for (const auto& c : cases) {

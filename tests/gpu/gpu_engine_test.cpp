@@ -138,6 +138,43 @@ TEST(GpuEngine, SeveralHostLayersEachRunTheirOwnKernel) {
   expectSameOnBothDevices(f, {randomTensor(Dims{3, 40}, 10)});
 }
 
+// Attention masks of transformer exports: comparisons, bool AND / OR / XOR and Select, all
+// broadcasting, run on the GPU's own kernels (cuda.logical, cuda.select), not on the host.
+TEST(GpuEngine, MaskOpsBroadcastOnTheDevice) {
+  SKIP_WITHOUT_GPU();
+  for (const bool fp16 : {false, true}) {
+    NetworkFixture f;
+    auto rows = f.net().addInput("rows", DataType::kFLOAT, Dims{2, 1, 9, 1});
+    auto cols = f.net().addInput("cols", DataType::kFLOAT, Dims{2, 1, 1, 7});
+    const std::vector<float> zero{0.f};
+    const std::vector<float> low{-30000.f};
+    auto zeroC = f.net().addConstant(Dims{1, 1, 1, 1}, floatWeights(zero));
+    auto lowC = f.net().addConstant(Dims{1, 1, 1, 1}, floatWeights(low));
+    auto a = f.net().addElementWise(rows, zeroC.output(0), ElementWiseOperation::kGREATER);
+    auto b = f.net().addElementWise(cols, zeroC.output(0), ElementWiseOperation::kLESS);
+    auto both = f.net().addElementWise(a.output(0), b.output(0), ElementWiseOperation::kAND);
+    auto either = f.net().addElementWise(a.output(0), b.output(0), ElementWiseOperation::kOR);
+    auto one = f.net().addElementWise(a.output(0), b.output(0), ElementWiseOperation::kXOR);
+    auto masked = f.net().addSelect(both.output(0), cols, lowC.output(0));
+    f.net().markOutput(both.output(0));
+    f.net().markOutput(either.output(0));
+    f.net().markOutput(one.output(0));
+    f.net().markOutput(masked.output(0));
+    const std::vector<HostTensor> inputs{randomTensor(Dims{2, 1, 9, 1}, 31),
+                                         randomTensor(Dims{2, 1, 1, 7}, 32)};
+    const auto cpu = runOn(DeviceType::kCPU, f.builder, f.net(), inputs);
+    const auto gpu =
+        runOn(DeviceType::kGPU, f.builder, f.net(), inputs,
+              fp16 ? std::vector<BuilderFlag>{BuilderFlag::kFP16} : std::vector<BuilderFlag>{});
+    ASSERT_EQ(cpu.size(), 4u) << f.logger.errors();
+    ASSERT_EQ(gpu.size(), 4u) << f.logger.errors();
+    for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(gpu[i].bytes, cpu[i].bytes) << "output " << i;
+    expectClose(gpu[3].floats(), cpu[3].floats(), fp16 ? 1e-2 : 0.0, fp16 ? 1e-3 : 0.0, "select");
+    EXPECT_FALSE(f.logger.hasMessage(Severity::kWARNING, "run on the host"))
+        << "every mask op should have a CUDA kernel";
+  }
+}
+
 // x -> 1x1 convolution to 5 channels (weights @p w) -> tanh; the dynamic-shape tests' network.
 void buildConvTanh(NetworkFixture& f, const Dims& dims, const std::vector<float>& w) {
   auto x = f.net().addInput("x", DataType::kFLOAT, dims);

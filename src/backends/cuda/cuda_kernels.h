@@ -70,6 +70,9 @@ struct PoolingParams {
   void* y = nullptr;
   int32_t dtype = kFloatElements;  //!< of x and y
   int64_t planes = 0;              //!< N * C
+  //! 0: x and y are [N, C, spatial...]; else [N, spatial..., C] with C = channels.
+  int32_t channelsLast = 0;
+  int64_t channels = 1;
   int64_t in[3] = {1, 1, 1};
   int64_t out[3] = {1, 1, 1};
   int64_t kernel[3] = {1, 1, 1};
@@ -156,7 +159,7 @@ struct StridedCopyParams {
   const void* x = nullptr;
   void* y = nullptr;
   int64_t count = 0;
-  int32_t elementBytes = 4;  //!< 1, 2, 4 or 8
+  int32_t elementBytes = 4;  //!< 1, 2, 4, 8 or 16 (whole runs of narrower elements)
   int32_t levels = 1;
   int64_t base = 0;        //!< added to the first map's offset (a Slice's start)
   int64_t inputCount = 0;  //!< input elements (every offset lies below)

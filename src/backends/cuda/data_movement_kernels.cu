@@ -62,6 +62,54 @@ void launchStridedCopyAs(const StridedCopyParams& p, unsigned grid, cudaStream_t
   }
 }
 
+// A copy whose map is a batched 2-d transpose — out[n][i][j] = in[n][j][i], the layout changes
+// NCHW <-> NHWC — goes through shared-memory tiles, so that both the reads and the writes are
+// coalesced (the element-wise copy reads with a stride of a whole plane).
+constexpr int kTile = 32;
+constexpr int kTileRows = 8;
+
+template <typename T>
+__global__ void __launch_bounds__(kTile* kTileRows)
+    transposeTiles(const T* x, T* y, int64_t rows, int64_t cols) {
+  __shared__ T tile[kTile][kTile + 1];
+  const int64_t plane = static_cast<int64_t>(blockIdx.z) * rows * cols;
+  const T* xp = x + plane;
+  T* yp = y + plane;
+  const int64_t c = static_cast<int64_t>(blockIdx.x) * kTile + threadIdx.x;
+  const int64_t r0 = static_cast<int64_t>(blockIdx.y) * kTile;
+  for (int k = threadIdx.y; k < kTile; k += kTileRows) {
+    if (r0 + k < rows && c < cols) tile[k][threadIdx.x] = xp[(r0 + k) * cols + c];
+  }
+  __syncthreads();
+  const int64_t j = r0 + threadIdx.x;
+  for (int k = threadIdx.y; k < kTile; k += kTileRows) {
+    const int64_t i = static_cast<int64_t>(blockIdx.x) * kTile + k;
+    if (i < cols && j < rows) yp[i * rows + j] = tile[threadIdx.x][k];
+  }
+}
+
+// The batch, rows and columns of the input planes when @p p is a batched transpose.
+bool batchedTranspose(const StridedCopyParams& p, int64_t& batch, int64_t& rows, int64_t& cols) {
+  const IndexMap& m = p.first;
+  if (p.levels != 1 || p.base != 0 || (m.rank != 2 && m.rank != 3)) return false;
+  const int32_t o = m.rank - 2;  // the inner two loops
+  cols = m.extent[o];
+  rows = m.extent[o + 1];
+  if (m.stride[o] != 1 || m.stride[o + 1] != cols) return false;
+  batch = m.rank == 3 ? m.extent[0] : 1;
+  if (m.rank == 3 && m.stride[0] != rows * cols) return false;
+  return batch <= 65535 && (rows + kTile - 1) / kTile <= 65535;
+}
+
+template <typename T>
+void launchTransposeAs(const StridedCopyParams& p, int64_t batch, int64_t rows, int64_t cols,
+                       cudaStream_t stream) {
+  const dim3 grid(static_cast<unsigned>((cols + kTile - 1) / kTile),
+                  static_cast<unsigned>((rows + kTile - 1) / kTile), static_cast<unsigned>(batch));
+  transposeTiles<T><<<grid, dim3(kTile, kTileRows), 0, stream>>>(static_cast<const T*>(p.x),
+                                                                 static_cast<T*>(p.y), rows, cols);
+}
+
 // --- concatenation -----------------------------------------------------------------------------
 
 template <typename T>
@@ -310,6 +358,17 @@ bool launchCastFloats(const CastParams& p, cudaStream_t stream) {
 void launchStridedCopy(const StridedCopyParams& params, void* stream) {
   if (params.count <= 0) return;
   const auto s = static_cast<cudaStream_t>(stream);
+  int64_t batch = 0, rows = 0, cols = 0;
+  if ((params.elementBytes == 2 || params.elementBytes == 4) &&
+      batchedTranspose(params, batch, rows, cols)) {
+    if (params.elementBytes == 2) {
+      launchTransposeAs<uint16_t>(params, batch, rows, cols, s);
+    } else {
+      launchTransposeAs<uint32_t>(params, batch, rows, cols, s);
+    }
+    checkLaunch("transpose kernel");
+    return;
+  }
   const unsigned grid = gridFor(params.count);
   switch (params.elementBytes) {
     case 1:
@@ -323,6 +382,9 @@ void launchStridedCopy(const StridedCopyParams& params, void* stream) {
       break;
     case 8:
       launchStridedCopyAs<uint64_t>(params, grid, s);
+      break;
+    case 16:
+      launchStridedCopyAs<uint4>(params, grid, s);
       break;
     default:
       fail(ErrorCode::kINTERNAL_ERROR, "strided copy: element size ", params.elementBytes);

@@ -64,6 +64,31 @@ struct CopyPlan {
   StridedCopyParams params;
 };
 
+// A one-level copy whose innermost loop is contiguous moves @p w-byte words instead of its
+// elements where every stride, the start and both addresses allow: a transpose that keeps
+// the last dimension (attention's head transposes) then computes one offset per word.
+bool widenTo(StridedCopyParams& p, int64_t w) {
+  IndexMap& map = p.first;
+  if (p.levels != 1 || map.rank < 1 || w <= p.elementBytes) return false;
+  const int64_t ratio = w / p.elementBytes;
+  const int32_t inner = map.rank - 1;
+  if (map.stride[inner] != 1 || map.extent[inner] % ratio != 0 || p.base % ratio != 0 ||
+      p.inputCount % ratio != 0 || reinterpret_cast<uintptr_t>(p.x) % w != 0 ||
+      reinterpret_cast<uintptr_t>(p.y) % w != 0) {
+    return false;
+  }
+  for (int32_t d = 0; d < inner; ++d) {
+    if (map.stride[d] % ratio != 0) return false;
+  }
+  for (int32_t d = 0; d < inner; ++d) map.stride[d] /= ratio;
+  map.extent[inner] /= ratio;
+  p.base /= ratio;
+  p.count /= ratio;
+  p.inputCount /= ratio;
+  p.elementBytes = static_cast<int32_t>(w);
+  return true;
+}
+
 class StridedCopyKernel final : public Kernel {
  public:
   explicit StridedCopyKernel(const CopyPlan& plan) : plan_(plan) {}
@@ -72,6 +97,9 @@ class StridedCopyKernel final : public Kernel {
     StridedCopyParams p = plan_.params;
     p.x = ctx.input(0).data;
     p.y = ctx.output(0).data;
+    for (int64_t w : {int64_t{16}, int64_t{8}, int64_t{4}}) {
+      if (widenTo(p, w)) break;
+    }
     launchStridedCopy(p, ctx.stream);
   }
 

@@ -254,24 +254,34 @@ __global__ void __launch_bounds__(kThreads) pointwiseFlat(const PointwiseParams 
 
 // Numpy broadcasting: each input's offset from the output index by its loop strides. Index is
 // uint32_t when every offset fits (32-bit division is several times cheaper than 64-bit).
-template <typename T, typename Index>
+// MaxInputs bounds the inputs at compile time, so that for the usual chains (at most four
+// inputs) the offsets stay in registers: every loop over them unrolls, and an input's offset is
+// picked by comparisons instead of a dynamically indexed (local-memory) array.
+template <typename T, typename Index, int MaxInputs>
 __global__ void __launch_bounds__(kThreads) pointwiseBroadcast(const PointwiseParams p) {
-  Index offsets[kPwMaxInputs];
+  Index offsets[MaxInputs];
   const auto count = static_cast<Index>(p.count);
   const Index gridStep = static_cast<Index>(gridDim.x) * blockDim.x;
   for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
        i += gridStep) {
-    for (int32_t k = 0; k < p.nbInputs; ++k) offsets[k] = 0;
+#pragma unroll
+    for (int32_t k = 0; k < MaxInputs; ++k) offsets[k] = 0;
     Index rest = i;
     for (int32_t d = p.rank - 1; d >= 0; --d) {
       const auto extent = static_cast<Index>(p.extent[d]);
       const Index index = d == 0 ? rest : rest % extent;
       rest = d == 0 ? 0 : rest / extent;
-      for (int32_t k = 0; k < p.nbInputs; ++k) {
-        offsets[k] += index * static_cast<Index>(p.stride[k][d]);
+#pragma unroll
+      for (int32_t k = 0; k < MaxInputs; ++k) {
+        if (k < p.nbInputs) offsets[k] += index * static_cast<Index>(p.stride[k][d]);
       }
     }
-    const auto offset = [&](int32_t k) { return static_cast<int64_t>(offsets[k]); };
+    const auto offset = [&](int32_t k) {
+      Index o = offsets[0];
+#pragma unroll
+      for (int32_t j = 1; j < MaxInputs; ++j) o = k == j ? offsets[j] : o;
+      return static_cast<int64_t>(o);
+    };
     const float v = loadFloat(static_cast<const T*>(p.inputs[0]), offset(0));
     store<T>(p, static_cast<int64_t>(i), runSteps<T>(p, v, offset));
   }
@@ -293,11 +303,13 @@ void launchPointwise(const PointwiseParams& params, void* stream) {
     using T = decltype(element);
     if (params.rank == 0) {
       pointwiseFlat<T><<<grid, kThreads, 0, s>>>(params);
-    } else if (params.count <= INT32_MAX) {
+    } else if (params.count <= INT32_MAX && params.nbInputs <= 4) {
       // Inputs broadcast to the output, so no offset exceeds the output's count.
-      pointwiseBroadcast<T, uint32_t><<<grid, kThreads, 0, s>>>(params);
+      pointwiseBroadcast<T, uint32_t, 4><<<grid, kThreads, 0, s>>>(params);
+    } else if (params.count <= INT32_MAX) {
+      pointwiseBroadcast<T, uint32_t, kPwMaxInputs><<<grid, kThreads, 0, s>>>(params);
     } else {
-      pointwiseBroadcast<T, int64_t><<<grid, kThreads, 0, s>>>(params);
+      pointwiseBroadcast<T, int64_t, kPwMaxInputs><<<grid, kThreads, 0, s>>>(params);
     }
   });
   checkLaunch("pointwise chain kernel");

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/cuda/broadcast_loops.h"
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/cuda_tactics.h"
 #include "backends/cuda/planned_tactic.h"
@@ -139,43 +140,19 @@ std::optional<PointwiseParams> plan(const std::vector<ops::PointwiseStep>& steps
     p.rank = 0;
     return p;
   }
-  // Numpy broadcasting, right-aligned; dims of extent 1 dropped and dims every input walks as
-  // one merged, as ops::planBroadcast does (which handles at most four inputs).
-  std::array<std::array<int64_t, kKernelMaxRank>, kPwMaxInputs> strides{};
-  for (int32_t k = 0; k < p.nbInputs; ++k) {
-    const Dims& in = spec.inputs[static_cast<std::size_t>(k)].dims;
-    const int32_t shift = out.dims.nbDims - in.nbDims;
-    if (shift < 0) return std::nullopt;
-    int64_t contiguous = 1;
-    for (int32_t d = out.dims.nbDims - 1; d >= 0; --d) {
-      const int32_t j = d - shift;
-      const int64_t extent = j >= 0 ? in[j] : 1;
-      if (extent != out.dims[d] && extent != 1) return std::nullopt;
-      strides[static_cast<std::size_t>(k)][static_cast<std::size_t>(d)] =
-          extent == 1 ? 0 : contiguous;
-      contiguous *= extent;
-    }
-  }
-  int32_t rank = 0;
-  for (int32_t d = 0; d < out.dims.nbDims; ++d) {
+  // Numpy broadcasting, right-aligned, in merged loops (broadcast_loops.h).
+  std::vector<Dims> dims;
+  for (const auto& in : spec.inputs) dims.push_back(in.dims);
+  const std::optional<BroadcastLoops> loops = broadcastLoops(dims, out.dims);
+  if (!loops) return std::nullopt;
+  p.rank = loops->rank;
+  for (int32_t d = 0; d < loops->rank; ++d) {
     const auto du = static_cast<std::size_t>(d);
-    if (out.dims[d] == 1) continue;
-    bool merge = rank > 0;
-    for (int32_t k = 0; merge && k < p.nbInputs; ++k) {
-      merge = p.stride[k][rank - 1] == strides[static_cast<std::size_t>(k)][du] * out.dims[d];
-    }
-    const int32_t slot = merge ? rank - 1 : rank;
-    p.extent[slot] = merge ? p.extent[slot] * out.dims[d] : out.dims[d];
+    p.extent[d] = loops->extent[du];
     for (int32_t k = 0; k < p.nbInputs; ++k) {
-      p.stride[k][slot] = strides[static_cast<std::size_t>(k)][du];
+      p.stride[k][d] = loops->stride[static_cast<std::size_t>(k)][du];
     }
-    if (!merge) ++rank;
   }
-  if (rank == 0) {  // one element (flat would have taken it; kept for safety)
-    rank = 1;
-    p.extent[0] = 1;
-  }
-  p.rank = rank;
   return p;
 }
 
