@@ -50,11 +50,31 @@ constexpr int64_t kSmallRows = 4;
 using SmallRowsFn = void (*)(int64_t rows, int64_t kc, const float* a, int64_t lda, const float* b,
                              float* c, int64_t ldc, int64_t cols, const TileEpilogue& epi);
 
+//! out[k][p] (k < kc, p <= 32) = data[r * ld + k] for r < rows, 0 for rows <= r < p: one panel of
+//! a matrix whose depth is contiguous (row-major A, or B given as its transpose), transposed.
+using PackRowsFn = void (*)(const float* data, int64_t ld, int64_t rows, int64_t kc, int32_t p,
+                            float* out);
+
+//! The micro-kernel for a partial tile (rows <= mr, cols <= nr) on the same packed panels, stored
+//! straight into C: no padding rows or columns computed beyond what the vector width forces.
+//! @p epi as for MicroKernelFn; VecAct::kGeneric is left to the caller.
+using EdgeKernelFn = void (*)(int64_t rows, int64_t cols, int64_t kc, const float* a,
+                              const float* b, float* c, int64_t ldc, bool accumulate,
+                              const TileEpilogue* epi);
+
+//! d[t] = src[t * stride] for lo <= t < hi and 0 for the other t < run; src is read only there.
+//! One run of an im2col panel row.
+using CopyRunFn = void (*)(const float* src, int64_t stride, int64_t lo, int64_t hi, int64_t run,
+                           float* d);
+
 struct MicroKernel {
   int32_t mr = 0;
   int32_t nr = 0;
   MicroKernelFn fn = nullptr;
   SmallRowsFn smallRows = nullptr;  //!< same nr and packed B layout as fn
+  PackRowsFn packRows = nullptr;    //!< vector transpose for packing; null: the portable loop
+  EdgeKernelFn edge = nullptr;      //!< partial tiles; null: full tile into a buffer, then copied
+  CopyRunFn copyRun = nullptr;      //!< im2col packing; null: portable loops
 };
 
 const MicroKernel& portableMicroKernel();

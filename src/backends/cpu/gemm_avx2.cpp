@@ -169,10 +169,72 @@ void smallRows(int64_t rows, int64_t kc, const float* a, int64_t lda, const floa
   }
 }
 
+// Lanes [0, n) of a mask for _mm256_maskload_ps / _mm256_maskstore_ps (n in [0, 8]).
+inline __m256i laneMask(int64_t n) {
+  const __m256i index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), index);
+}
+
+// 8 rows x 8 depth steps transposed in registers: cols[j] holds rows 0..7 of step j.
+inline void transpose8(const __m256 (&r)[8], __m256 (&cols)[8]) {
+  __m256 t[8];
+  __m256 u[8];
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i) {
+    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+#pragma GCC unroll 2
+  for (int h = 0; h < 2; ++h) {
+    u[4 * h + 0] = _mm256_shuffle_ps(t[4 * h], t[4 * h + 2], 0x44);
+    u[4 * h + 1] = _mm256_shuffle_ps(t[4 * h], t[4 * h + 2], 0xEE);
+    u[4 * h + 2] = _mm256_shuffle_ps(t[4 * h + 1], t[4 * h + 3], 0x44);
+    u[4 * h + 3] = _mm256_shuffle_ps(t[4 * h + 1], t[4 * h + 3], 0xEE);
+  }
+#pragma GCC unroll 4
+  for (int j = 0; j < 4; ++j) {
+    cols[j] = _mm256_permute2f128_ps(u[j], u[4 + j], 0x20);
+    cols[4 + j] = _mm256_permute2f128_ps(u[j], u[4 + j], 0x31);
+  }
+}
+
+// Plain loads and stores wherever they fit: AMD cores run vmaskmovps stores slowly. A group of
+// fewer than 8 lanes (mr = 6) stores 8 and lets the next step's store overwrite the spill; only
+// the panel's last step is stored with a mask.
+void packRows(const float* data, int64_t ld, int64_t rows, int64_t kc, int32_t p, float* out) {
+  for (int32_t g0 = 0; g0 < p; g0 += 8) {
+    const int32_t lanes = p - g0 < 8 ? p - g0 : 8;
+    const int64_t live = rows - g0 < 0 ? 0 : (rows - g0 < lanes ? rows - g0 : lanes);
+    const __m256i storeMask = laneMask(lanes);
+    for (int64_t k0 = 0; k0 < kc; k0 += 8) {
+      const int64_t steps = kc - k0 < 8 ? kc - k0 : 8;
+      const __m256i loadMask = laneMask(steps);
+      __m256 r[8];
+#pragma GCC unroll 8
+      for (int i = 0; i < 8; ++i) {
+        const float* src = data + (g0 + i) * ld + k0;
+        r[i] = i >= live    ? _mm256_setzero_ps()
+               : steps == 8 ? _mm256_loadu_ps(src)
+                            : _mm256_maskload_ps(src, loadMask);
+      }
+      __m256 c[8];
+      transpose8(r, c);
+      float* dst = out + k0 * p + g0;
+      for (int64_t j = 0; j < steps; ++j) {
+        if (lanes == 8 || k0 + j + 1 < kc) {
+          _mm256_storeu_ps(dst + j * p, c[j]);
+        } else {
+          _mm256_maskstore_ps(dst + j * p, storeMask, c[j]);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 const MicroKernel& avx2MicroKernel() {
-  static const MicroKernel kernel{kMr, kNr, microKernel, smallRows};
+  static const MicroKernel kernel{kMr, kNr, microKernel, smallRows, packRows};
   return kernel;
 }
 
