@@ -13,6 +13,7 @@
 #include "backends/cpu/depthwise.h"
 #include "backends/cpu/direct_conv.h"
 #include "backends/cpu/tactics.h"
+#include "backends/cpu/winograd_conv.h"
 #include "ops/window_util.h"
 
 namespace kiln::backends::cpu {
@@ -28,6 +29,8 @@ struct Conv2d : Window2d {
 };
 
 bool describeConv(const NodeSpec& spec, Conv2d& c) {
+  // Channels-last nodes come only from the GPU layout pass; these kernels are NCHW.
+  if (ops::channelsLast(spec.node.attrs)) return false;
   return describeWindow2d(spec, false, c);
 }
 
@@ -374,6 +377,7 @@ void registerConvTactics(TacticRegistry& registry) {
                                   "portable", std::vector<std::string>{}, portableDepthwise));
   addGemmIsaTactics<ConvGemmKernel>(registry, "Convolution", "cpu.conv.gemm", supportsConvGemm);
   registry.add("Convolution", std::make_unique<DirectConvTactic>());
+  registerWinogradConvTactics(registry);
 }
 
 }  // namespace kiln::backends::cpu
