@@ -286,7 +286,7 @@ TEST(ConvGpuTactics, EpiloguePaths) {
   };
   const Path paths[] = {
       {ActivationType::kRELU, true, true},   // cudnnConvolutionBiasActivationForward
-      {ActivationType::kRELU, true, false},  // convolution, then the epilogue kernel
+      {ActivationType::kRELU, true, false},  // fused too: z is the output, alpha2 = 0
       {ActivationType::kRELU, false, true},     {std::nullopt, false, true},
       {ActivationType::kGELU_TANH, true, true}, {ActivationType::kLEAKY_RELU, true, false},
   };

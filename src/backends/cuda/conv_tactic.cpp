@@ -48,9 +48,10 @@ constexpr std::string_view kConvTactic = "cuda.conv.cudnn";
 constexpr std::string_view kDeconvTactic = "cuda.deconv.cudnn";
 
 // cudnnConvolutionBiasActivationForward computes act(conv + alpha2 * z + bias); without a
-// residual z would be the (unwritten) output with alpha2 = 0. Whether cuDNN then skips reading
-// z (which may hold NaN) is not documented, so that case runs unfused until a GPU run shows it.
-constexpr bool kFuseWithoutResidual = false;
+// residual z is the (unwritten) output with alpha2 = 0, as BLAS's beta = 0: cuDNN does not read
+// it (the GPU tactic tests poison the output with NaN, which would show through otherwise).
+// Fusing saves the epilogue kernel's read and write of the whole output.
+constexpr bool kFuseWithoutResidual = true;
 
 // Whether half / bfloat16 convolutions use cudnnConvolutionBiasActivationForward too. Its table
 // of supported type configurations (which type the bias must have with 16-bit data) could not be
