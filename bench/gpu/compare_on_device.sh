@@ -24,6 +24,6 @@ if [ "${PROFILE:-0}" = 1 ]; then
       --noDataTransfers --iterations=20 --duration=0 --dumpProfile \
       --exportLayerInfo="$RESULTS/$1_layers.json" ${KILN_ARGS:-} >"$RESULTS/$1_profile.log" 2>&1
     echo "== $1 ($2) profile"
-    python3 bench/gpu/profile_summary.py "$RESULTS/$1_profile.log" "$RESULTS/$1_layers.json" 2>&1 | head -12
+    python3 bench/gpu/profile_summary.py "$RESULTS/$1_profile.log" "$RESULTS/$1_layers.json" 2>&1 | head -22
   done
 fi
