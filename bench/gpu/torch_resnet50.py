@@ -6,31 +6,16 @@ FP32 with TF32 off (kiln's default: full FP32), then FP16 (the model and input i
 kiln --fp16 runs its layers; kiln's engine input and output stay FP32).
 Median GPU time of 100 runs (CUDA events) after warm-up."""
 import copy
-import statistics
 import sys
 
 import torch
 import torchvision
 
+from compare import median_ms  # noqa: E402 (same folder)
+
 torch.backends.cudnn.allow_tf32 = False
 torch.backends.cuda.matmul.allow_tf32 = False
 torch.backends.cudnn.benchmark = True
-
-
-def median_ms(fn, x, runs=100):
-    for _ in range(10):
-        fn(x)
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(runs):
-        start = torch.cuda.Event(enable_timing=True)
-        end = torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn(x)
-        end.record()
-        end.synchronize()
-        times.append(start.elapsed_time(end))
-    return statistics.median(times)
 
 
 def main():
@@ -48,8 +33,8 @@ def main():
             compiled = torch.compile(typed)
             for batch in batches:
                 x = torch.randn(batch, 3, 224, 224, device="cuda", dtype=dtype)
-                eager = median_ms(typed, x)
-                comp = median_ms(compiled, x)
+                eager = median_ms(lambda: typed(x), 100)
+                comp = median_ms(lambda: compiled(x), 100)
                 print(f"torch resnet50 {name} batch {batch}: eager {eager:.3f} ms, "
                       f"torch.compile {comp:.3f} ms", flush=True)
     sys.stdout.flush()
