@@ -28,7 +28,8 @@ constexpr int kThreads = kWarps * 32;
 constexpr int kRows = 16;                 // query rows per warp (one WMMA tile)
 constexpr int kQueries = kWarps * kRows;  // per block
 constexpr int kKeys = 64;                 // per key tile
-constexpr int kPad16 = 8;                 // 16-bit rows padded by 16 bytes against bank conflicts
+constexpr int kLaneKeys = kKeys / 2;  // columns of a key tile one lane takes (two lanes per row)
+constexpr int kPad16 = 8;             // 16-bit rows padded by 16 bytes against bank conflicts
 constexpr int kPad32 = 4;
 
 template <int D, int DV>
@@ -98,6 +99,8 @@ __global__ void __launch_bounds__(kThreads) flashAttentionKernel(const FlashAtte
   const int row = lane / 2;
   const int half = lane % 2;
   const int64_t query = q0 + warp * kRows + row;
+  const int c0 = half * kLaneKeys;  // this lane's first column of a key tile
+  const int64_t maskRow = maskBase + query * p.maskIndex.rowStride;
   float m = -INFINITY;
   float l = 0.f;
 
@@ -115,6 +118,18 @@ __global__ void __launch_bounds__(kThreads) flashAttentionKernel(const FlashAtte
     loadRows(sV, L::ldV, v, key0, p.sk, DV, kKeys);
     __syncthreads();
 
+    // This lane's mask values for the tile, loaded now so that their latency hides behind the
+    // products: four 16-byte loads where the row's 32 values are contiguous and aligned.
+    const bool vecMask = mask != nullptr && query < p.sq && p.maskIndex.colStride == 1 &&
+                         key0 + c0 + kLaneKeys <= p.sk &&
+                         reinterpret_cast<uintptr_t>(mask + maskRow + key0 + c0) % 16 == 0;
+    uint4 maskRegs[kLaneKeys * sizeof(T) / 16];
+    if (vecMask) {
+      const auto* src = reinterpret_cast<const uint4*>(mask + maskRow + key0 + c0);
+#pragma unroll
+      for (int i = 0; i < kLaneKeys * static_cast<int>(sizeof(T)) / 16; ++i) maskRegs[i] = src[i];
+    }
+
     // S = Q Kᵀ for this warp's 16 rows and the tile's 64 keys.
     for (int n = 0; n < kKeys / 16; ++n) {
       wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
@@ -130,16 +145,18 @@ __global__ void __launch_bounds__(kThreads) flashAttentionKernel(const FlashAtte
     }
     __syncwarp();
 
-    // Online softmax over this lane's 32 columns of its row.
-    const int c0 = half * (kKeys / 2);
+    // Online softmax over this lane's 32 columns of its row. The mask values come from
+    // registers loaded before the products (vectorized where they are contiguous).
     float tileMax = -INFINITY;
-    for (int c = c0; c < c0 + kKeys / 2; ++c) {
+#pragma unroll
+    for (int j = 0; j < kLaneKeys; ++j) {
+      const int c = c0 + j;
       float s = -INFINITY;
       if (key0 + c < p.sk) {
         s = sS[row * L::ldS + c] * p.scale;
         if (mask != nullptr && query < p.sq) {
-          s += toFloat(
-              mask[maskBase + query * p.maskIndex.rowStride + (key0 + c) * p.maskIndex.colStride]);
+          s += vecMask ? toFloat(reinterpret_cast<const T*>(maskRegs)[j])
+                       : toFloat(mask[maskRow + (key0 + c) * p.maskIndex.colStride]);
         }
       }
       sS[row * L::ldS + c] = s;
@@ -151,7 +168,8 @@ __global__ void __launch_bounds__(kThreads) flashAttentionKernel(const FlashAtte
     const bool empty = mNew == -INFINITY;
     const float alpha = empty || m == -INFINITY ? 0.f : __expf(m - mNew);
     float sum = 0.f;
-    for (int c = c0; c < c0 + kKeys / 2; ++c) {
+#pragma unroll
+    for (int c = c0; c < c0 + kLaneKeys; ++c) {
       const float e = empty ? 0.f : __expf(sS[row * L::ldS + c] - mNew);
       sum += e;
       sP[row * L::ldP + c] = fromFloat<T>(e);
