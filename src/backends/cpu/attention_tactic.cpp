@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "backends/cpu/cpu_common.h"
+#include "backends/cpu/pointwise_vec.h"
 #include "backends/cpu/tactics.h"
 
 namespace kiln::backends::cpu {
@@ -17,7 +18,7 @@ constexpr int32_t kScoresSlot = 3;
 
 class AttentionKernel final : public Kernel {
  public:
-  AttentionKernel(const MicroKernel& mk, const NodeSpec& spec) : mk_(mk) {
+  AttentionKernel(const MicroKernel& mk, const NodeSpec& spec) : mk_(mk), vec_(bestPointwiseVec()) {
     const Dims& q = spec.inputs[0].dims;
     const Dims& k = spec.inputs[1].dims;
     const Dims& v = spec.inputs[2].dims;
@@ -80,12 +81,10 @@ class AttentionKernel final : public Kernel {
             row[j] = score;
             largest = std::fmax(largest, score);
           }
-          float sum = 0.f;
           const bool empty = std::isinf(largest) && largest < 0;
-          for (int64_t j = 0; j < sk_; ++j) {
-            row[j] = empty ? 0.f : std::exp(row[j] - largest);
-            sum += row[j];
-          }
+          // Vectorized exp (pointwise_vec.h): a per-element std::exp was most of this loop.
+          const float sum = empty ? 0.f : vec_.expShiftSum(row, sk_, largest);
+          if (empty) std::fill(row, row + sk_, 0.f);
           const float inv = sum > 0.f ? 1.f / sum : NAN;
           for (int64_t j = 0; j < sk_; ++j) row[j] *= inv;
         }
@@ -104,6 +103,7 @@ class AttentionKernel final : public Kernel {
 
  private:
   const MicroKernel& mk_;
+  const PointwiseVecKernels& vec_;
   bool transposeK_ = false;
   float scale_ = 1.f;
   int32_t rank_ = 0;

@@ -1,10 +1,11 @@
 // Pointwise ops on float32, threaded and written for the compiler to vectorize ("cpu.vec"):
-// Activation and ElementWise (with numpy broadcasting).
+// Activation, ElementWise (with numpy broadcasting) and Unary.
 #include <cmath>
 #include <cstdint>
 #include <limits>
 
 #include "backends/cpu/cpu_common.h"
+#include "backends/cpu/pointwise_vec.h"
 #include "backends/cpu/tactics.h"
 #include "ops/activation.h"
 #include "ops/broadcast.h"
@@ -35,16 +36,9 @@ void activateRange(ActivationType type, float alpha, float beta, const float* x,
         y[i] = v != v ? v : (lo > beta ? beta : lo);
       }
       return;
-    case ActivationType::kSIGMOID:
-      for (int64_t i = 0; i < n; ++i) y[i] = 1.f / (1.f + std::exp(-x[i]));
-      return;
-    case ActivationType::kTANH:
-      for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
-      return;
     default:
-      for (int64_t i = 0; i < n; ++i) {
-        y[i] = static_cast<float>(ops::applyActivation(type, x[i], alpha, beta));
-      }
+      // Transcendental ones: the vectorized float math (no per-element std::exp or double).
+      bestPointwiseVec().activate(static_cast<int32_t>(type), alpha, beta, x, y, n);
   }
 }
 
@@ -218,11 +212,54 @@ class ElementWiseTactic final : public Tactic {
   }
 };
 
+// ---------------------------------------------------------------------------------------------
+// Unary (float32 -> float32): a one-step chain of the vectorized kernels.
+
+class UnaryKernel final : public Kernel {
+ public:
+  explicit UnaryKernel(const NodeSpec& spec) : kernels_(bestPointwiseVec()) {
+    step_.kind = VecStepKind::kUnary;
+    step_.op = static_cast<int32_t>(spec.node.attrs.getInt("op", 0));
+  }
+  void execute(const ir::KernelContext& ctx) const override {
+    const float* x = ctx.input(0).as<float>();
+    float* y = ctx.output(0).as<float>();
+    withPool(ctx, [&](ThreadPool& pool) {
+      parallelFor(&pool, ctx.output(0).count(), kGrain, [&](int64_t b, int64_t e, int32_t) {
+        ChainBlock block;  // one step: it reads x and writes y, no scratch
+        block.x = x + b;
+        block.y = y + b;
+        block.n = e - b;
+        kernels_.chainBlock(&step_, 1, block);
+      });
+    });
+  }
+
+ private:
+  const PointwiseVecKernels& kernels_;
+  VecStep step_;
+};
+
+class UnaryTactic final : public Tactic {
+ public:
+  std::string_view name() const override { return "cpu.vec"; }
+  DeviceType device() const override { return DeviceType::kCPU; }
+  bool supports(const NodeSpec& spec) const override {
+    return spec.inputs.size() == 1 && spec.outputs.size() == 1 &&
+           spec.inputs[0].dtype == DataType::kFLOAT && spec.outputs[0].dtype == DataType::kFLOAT &&
+           vecUnarySupported(static_cast<int32_t>(spec.node.attrs.getInt("op", 0)));
+  }
+  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
+    return std::make_unique<UnaryKernel>(spec);
+  }
+};
+
 }  // namespace
 
 void registerPointwiseTactics(TacticRegistry& registry) {
   registry.add("Activation", std::make_unique<ActivationTactic>());
   registry.add("ElementWise", std::make_unique<ElementWiseTactic>());
+  registry.add("Unary", std::make_unique<UnaryTactic>());
 }
 
 }  // namespace kiln::backends::cpu

@@ -44,6 +44,8 @@ void registerCpuTactics(TacticRegistry& registry) {
   registerPointwiseTactics(registry);
   registerSoftMaxTactics(registry);
   registerAttentionTactics(registry);
+  registerPointwiseChainTactics(registry);
+  registerLayerNormTactics(registry);
   const auto& ops = ir::OpRegistry::instance();
   for (const auto& name : ops.names()) {
     registry.add(name, std::make_unique<ReferenceTactic>(*ops.find(name)));

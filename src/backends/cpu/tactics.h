@@ -15,5 +15,7 @@ void registerPoolingTactics(TacticRegistry& registry);
 void registerPointwiseTactics(TacticRegistry& registry);
 void registerSoftMaxTactics(TacticRegistry& registry);
 void registerAttentionTactics(TacticRegistry& registry);
+void registerPointwiseChainTactics(TacticRegistry& registry);
+void registerLayerNormTactics(TacticRegistry& registry);
 
 }  // namespace kiln::backends::cpu
