@@ -202,6 +202,69 @@ __global__ void scaledSoftmaxKernel(float* scores, T* probs, int64_t rows, int64
   }
 }
 
+// The same for rows of at most 1024 scores (attention's usual case), one warp per row with the
+// row in registers: no block-wide reductions, no __syncthreads; float math with the maximum
+// subtracted (the sum of at most 1024 terms in [0, 1] stays exact enough in float).
+constexpr int kWarpRowMax = 1024;
+constexpr int kRowWarps = kThreads / 32;
+
+template <typename T>
+__global__ void __launch_bounds__(kThreads)
+    scaledSoftmaxWarpKernel(float* scores, T* probs, int64_t rows, int64_t cols, float scale,
+                            const T* mask, MaskIndex mi) {
+  constexpr int kPerLane = kWarpRowMax / 32;
+  const int lane = threadIdx.x % 32;
+  const int64_t warpStep = static_cast<int64_t>(gridDim.x) * kRowWarps;
+  for (int64_t row = static_cast<int64_t>(blockIdx.x) * kRowWarps + threadIdx.x / 32; row < rows;
+       row += warpStep) {
+    const float* s = scores + row * cols;
+    T* p = probs + row * cols;
+    const T* m = nullptr;
+    if (mask != nullptr) {
+      int64_t b = row / mi.sq;
+      const int64_t i = row % mi.sq;
+      int64_t offset = i * mi.rowStride;
+      for (int d = mi.batchDims - 1; d >= 0; --d) {
+        offset += (b % mi.batchExtents[d]) * mi.batchStrides[d];
+        b /= mi.batchExtents[d];
+      }
+      m = mask + offset;
+    }
+    float v[kPerLane];
+    float largest = -INFINITY;
+#pragma unroll
+    for (int k = 0; k < kPerLane; ++k) {
+      const int64_t j = lane + 32 * k;
+      v[k] = -INFINITY;
+      if (j < cols) {
+        v[k] = s[j] * scale;
+        if (m != nullptr) v[k] += toFloat(m[j * mi.colStride]);
+        largest = fmaxf(largest, v[k]);
+      }
+    }
+    for (int offset = 16; offset > 0; offset /= 2) {
+      largest = fmaxf(largest, __shfl_xor_sync(0xffffffffu, largest, offset));
+    }
+    // All -inf: the reference divides 0 by 0.
+    const bool empty = isinf(largest) && largest < 0;
+    float sum = 0.f;
+#pragma unroll
+    for (int k = 0; k < kPerLane; ++k) {
+      v[k] = empty || lane + 32 * k >= cols ? 0.f : expf(v[k] - largest);
+      sum += v[k];
+    }
+    for (int offset = 16; offset > 0; offset /= 2) {
+      sum += __shfl_xor_sync(0xffffffffu, sum, offset);
+    }
+    const float inv = sum > 0.f ? 1.f / sum : NAN;
+#pragma unroll
+    for (int k = 0; k < kPerLane; ++k) {
+      const int64_t j = lane + 32 * k;
+      if (j < cols) p[j] = fromFloat<T>(sum > 0.f ? v[k] * inv : NAN);
+    }
+  }
+}
+
 }  // namespace
 
 void launchEpilogue(FloatType type, void* y, int64_t count, const void* bias, int64_t biasInner,
@@ -239,10 +302,19 @@ void launchScaledSoftmax(FloatType type, float* scores, void* probs, int64_t row
                          cudaStream_t stream) {
   if (rows <= 0 || cols <= 0) return;
   const int blocks = static_cast<int>(std::min<int64_t>(rows, kMaxBlocks));
+  const int warpBlocks =
+      static_cast<int>(std::min<int64_t>((rows + kRowWarps - 1) / kRowWarps, kMaxBlocks));
   dispatch(type, [&](auto* tag) {
     using T = std::remove_pointer_t<decltype(tag)>;
-    scaledSoftmaxKernel<T><<<blocks, kThreads, 0, stream>>>(
-        scores, static_cast<T*>(probs), rows, cols, scale, static_cast<const T*>(mask), maskIndex);
+    if (cols <= kWarpRowMax) {
+      scaledSoftmaxWarpKernel<T><<<warpBlocks, kThreads, 0, stream>>>(
+          scores, static_cast<T*>(probs), rows, cols, static_cast<float>(scale),
+          static_cast<const T*>(mask), maskIndex);
+    } else {
+      scaledSoftmaxKernel<T>
+          <<<blocks, kThreads, 0, stream>>>(scores, static_cast<T*>(probs), rows, cols, scale,
+                                            static_cast<const T*>(mask), maskIndex);
+    }
   });
   checkLaunch("the softmax kernel");
 }
