@@ -9,6 +9,10 @@
 //   "epilogue.alpha", "epilogue.beta"  its parameters (TensorRT's defaults when absent)
 //   "epilogue.residual"    index of the node input that holds the residual (a tensor of the
 //                          output's shape and type, added element-wise); absent when none
+//   "epilogue.bias"        MatrixMultiply only (the other layers have a bias input of their
+//                          own): index of the node input that holds a vector [N] added along
+//                          the output's last dimension (N, the columns of input 1) before the
+//                          residual and the activation; absent when none
 #pragma once
 
 #include <cstdint>
@@ -25,6 +29,7 @@ struct Epilogue {
   double alpha = 0.0;
   double beta = 0.0;
   std::optional<int32_t> residualInput;
+  std::optional<int32_t> biasInput;  //!< "epilogue.bias" (MatrixMultiply)
 
   static Epilogue of(const ir::Attributes& attrs) {
     Epilogue e;
@@ -37,12 +42,15 @@ struct Epilogue {
     if (attrs.has("epilogue.residual")) {
       e.residualInput = static_cast<int32_t>(attrs.getInt("epilogue.residual"));
     }
+    if (attrs.has("epilogue.bias")) {
+      e.biasInput = static_cast<int32_t>(attrs.getInt("epilogue.bias"));
+    }
     return e;
   }
 
-  bool empty() const noexcept { return !activation && !residualInput; }
+  bool empty() const noexcept { return !activation && !residualInput && !biasInput; }
 
-  //! The activation alone (the residual is added by the caller, before this).
+  //! The activation alone (bias and residual are added by the caller, before this).
   float activate(float x) const {
     return activation ? static_cast<float>(applyActivation(*activation, x, alpha, beta)) : x;
   }

@@ -103,7 +103,8 @@ void runFullyConnected(const ir::KernelContext& ctx) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// MatrixMultiply: inputs [A, B, residual?], attributes "op0", "op1" (MatrixOperation).
+// MatrixMultiply: inputs [A, B, then the epilogue's bias [N] and residual in the order their
+// attributes give], attributes "op0", "op1" (MatrixOperation).
 
 const char* opText(MatrixOperation op) {
   switch (op) {
@@ -191,7 +192,13 @@ void inferMatrixMultiply(ir::InferContext& ctx) {
   });
   if (!lhs.vector) out[out.nbDims++] = lhs.outer;
   if (!rhs.vector) out[out.nbDims++] = rhs.outer;
-  checkEpilogue(ctx, 2, out);
+  if (ctx.attrs().has("epilogue.bias") && rhs.vector) {
+    ctx.fail(
+        "has an epilogue bias, which needs input 1 to be a matrix (the bias holds one value "
+        "per column N), but input 1 of shape ",
+        toString(b), " is a vector (", opText(rhs.op), ")");
+  }
+  checkEpilogue(ctx, 2, out, true);
   ctx.setOutput(0, DataType::kFLOAT, out);
 }
 
@@ -265,7 +272,8 @@ void runMatrixMultiply(const ir::KernelContext& ctx) {
 }  // namespace
 
 void registerMatMulOps(ir::OpRegistry& registry) {
-  // The last input of each is the residual of a fused epilogue (ops/epilogue.h).
+  // The inputs after the operands (and FullyConnected's bias) are the fused epilogue's
+  // (ops/epilogue.h): its residual, and MatrixMultiply's bias.
   registry.add({.name = "FullyConnected",
                 .minInputs = 2,
                 .maxInputs = 4,
@@ -274,7 +282,7 @@ void registerMatMulOps(ir::OpRegistry& registry) {
                 .reference = runFullyConnected});
   registry.add({.name = "MatrixMultiply",
                 .minInputs = 2,
-                .maxInputs = 3,
+                .maxInputs = 4,
                 .nbOutputs = 1,
                 .infer = inferMatrixMultiply,
                 .reference = runMatrixMultiply});

@@ -86,7 +86,8 @@ std::string fusedWork(const ir::Node& node) {
     return out;
   }
   const ops::Epilogue epilogue = ops::Epilogue::of(node.attrs);
-  if (epilogue.residualInput) out = "residual";
+  if (epilogue.biasInput) out = "bias";
+  if (epilogue.residualInput) out += out.empty() ? "residual" : "+residual";
   if (epilogue.activation) {
     if (!out.empty()) out += "+";
     out += ops::activationName(*epilogue.activation);

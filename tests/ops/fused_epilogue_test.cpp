@@ -121,5 +121,75 @@ TEST(FusedEpilogue, ShapeInferenceRefusesABadResidualOrActivation) {
             std::string::npos);
 }
 
+// MatrixMultiply's epilogue bias: inputs [A, B, then bias and residual at the indices the
+// attributes give]; y = relu(A·B + bias + residual).
+TEST(FusedEpilogue, MatrixMultiplyAddsBiasThenResidualThenActivates) {
+  for (const bool biasFirst : {true, false}) {
+    ir::Graph g;
+    const ir::ValueId a = g.addValue("a", DataType::kFLOAT, {1, 2, 2});
+    const ir::ValueId r = g.addValue("r", DataType::kFLOAT, {1, 2, 3});
+    g.inputs = {a, r};
+    const ir::ValueId b = constant(g, "b", {2, 3}, {1, 0, 1, 0, 1, 1});
+    const ir::ValueId bias = constant(g, "bias", {3}, {1, -1, 0.5f});
+    const ir::NodeId n = g.addNode("mm", "MatrixMultiply",
+                                   biasFirst ? std::vector<ir::ValueId>{a, b, bias, r}
+                                             : std::vector<ir::ValueId>{a, b, r, bias},
+                                   1);
+    g.node(n).attrs.set("epilogue.bias", int64_t{biasFirst ? 2 : 3});
+    g.node(n).attrs.set("epilogue.residual", int64_t{biasFirst ? 3 : 2});
+    g.node(n).attrs.set("epilogue.activation", ActivationType::kRELU);
+    g.outputs = {g.node(n).outputs[0]};
+    ir::inferShapes(g);
+    // A·B = [1 2 3; 3 -4 -1]; + bias = [2 1 3.5; 4 -5 -0.5]; + r; relu.
+    EXPECT_EQ(run(g, {1, 2, 3, -4}, {0, 0, -4, 1, 1, 1}), (std::vector<float>{2, 1, 0, 5, 0, 0.5f}))
+        << (biasFirst ? "bias first" : "residual first");
+  }
+}
+
+TEST(FusedEpilogue, ShapeInferenceRefusesABadBias) {
+  struct Make {
+    Dims bias{3};
+    DataType biasType = DataType::kFLOAT;
+    Dims b{2, 3};
+    int64_t slot = 2;
+    bool attribute = true;
+    std::string op = "MatrixMultiply";
+  };
+  auto message = [](const Make& m) -> std::string {
+    ir::Graph g;
+    const ir::ValueId a = g.addValue("a", DataType::kFLOAT, {4, 2});
+    const ir::ValueId b = g.addValue("b", DataType::kFLOAT, m.b);
+    const ir::ValueId bias = g.addValue("bias", m.biasType, m.bias);
+    g.inputs = {a, b, bias};
+    const bool fc = m.op == "FullyConnected";
+    const ir::NodeId n = g.addNode("mm", m.op,
+                                   fc ? std::vector<ir::ValueId>{a, b, ir::kNoValue, bias}
+                                      : std::vector<ir::ValueId>{a, b, bias},
+                                   1);
+    if (fc) g.node(n).attrs.set("num_output", int64_t{3});
+    if (m.attribute) g.node(n).attrs.set("epilogue.bias", m.slot);
+    g.outputs = {g.node(n).outputs[0]};
+    try {
+      ir::inferShapes(g);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  auto expectMessage = [&](const Make& m, const std::string& part) {
+    const std::string text = message(m);
+    EXPECT_NE(text.find(part), std::string::npos) << "message: " << text;
+  };
+  EXPECT_EQ(message(Make{}), "");
+  expectMessage(Make{.bias = {4}}, "must be a vector of the output's last extent 3");
+  expectMessage(Make{.bias = {1, 3}}, "must be a vector of the output's last extent 3");
+  expectMessage(Make{.biasType = DataType::kINT32}, "epilogue bias (input 2) must be float32");
+  expectMessage(Make{.b = {2}}, "needs input 1 to be a matrix");
+  expectMessage(Make{.slot = 1}, "bias is input 1");
+  expectMessage(Make{.slot = 3}, "bias is input 3, but the layer has 3 inputs");
+  expectMessage(Make{.attribute = false}, "no epilogue bias or residual that reads it");
+  expectMessage(Make{.b = {3, 2}, .slot = 3, .op = "FullyConnected"}, "only MatrixMultiply takes");
+}
+
 }  // namespace
 }  // namespace kiln::test

@@ -5,12 +5,52 @@
 #include <vector>
 
 #include "backends/cpu/cpu_common.h"
+#include "backends/cpu/pointwise_vec.h"
 #include "backends/cpu/tactics.h"
 #include "core/shape_util.h"
 
 namespace kiln::backends::cpu {
 
 namespace {
+
+// An activation the micro-kernels do not apply in registers (GELU, sigmoid, tanh ...) runs after
+// the GEMM on the vectorized pointwise kernels: the GEMM's own fallback for them is a scalar
+// loop, several times slower (BERT's bias + erf-GELU took twice the GEMM's time that way).
+struct PostActivation {
+  bool active = false;
+  int32_t type = 0;
+  float alpha = 0.f;
+  float beta = 0.f;
+
+  //! Takes the activation out of @p e where the pointwise kernels do it faster afterwards.
+  static PostActivation split(GemmEpilogue& e) {
+    PostActivation post;
+    const auto type = static_cast<int32_t>(e.activation);
+    if (vecActOf(e) != VecAct::kGeneric || !vecActivationSupported(type)) return post;
+    post = {true, type, e.alpha, e.beta};
+    e.hasActivation = false;
+    return post;
+  }
+
+  //! y[i] = activation(y[i]) for i < count, on this thread.
+  void apply(float* y, int64_t count) const {
+    if (active && count > 0) bestPointwiseVec().activate(type, alpha, beta, y, y, count);
+  }
+
+  //! The same over the threads of @p pool.
+  void apply(float* y, int64_t count, ThreadPool& pool) const {
+    if (!active || count <= 0) return;
+    constexpr int64_t kChunk = int64_t{1} << 14;
+    const int64_t chunks = (count + kChunk - 1) / kChunk;
+    if (chunks == 1 || pool.size() == 1) {
+      apply(y, count);
+      return;
+    }
+    pool.run(chunks, [&](int64_t i, int32_t) {
+      apply(y + i * kChunk, std::min(kChunk, count - i * kChunk));
+    });
+  }
+};
 
 // ---------------------------------------------------------------------------------------------
 // FullyConnected: y[rows, K] = x[rows, F] * W[K, F]^T + bias.
@@ -56,13 +96,17 @@ class FcKernel final : public Kernel {
     p.c = ctx.output(0).as<float>();
     p.ldc = shape_.outputs;
     p.epilogue = gemmEpilogueOf(epilogue_);
+    const PostActivation post = PostActivation::split(p.epilogue);
     p.epilogue.colBias =
         ctx.hasInput(2) && epilogue_.residualInput != 2 ? ctx.input(2).as<float>() : nullptr;
     if (epilogue_.residualInput) {
       p.epilogue.residual = ctx.input(*epilogue_.residualInput).as<float>();
       p.epilogue.ldr = shape_.outputs;
     }
-    withPool(ctx, [&](ThreadPool& pool) { gemm(mk_, p, pool); });
+    withPool(ctx, [&](ThreadPool& pool) {
+      gemm(mk_, p, pool);
+      post.apply(p.c, p.m * p.n, pool);
+    });
   }
 
  private:
@@ -170,6 +214,8 @@ class MatMulKernel final : public Kernel {
     float* y = ctx.output(0).as<float>();
     const float* residual =
         epilogue_.residualInput ? ctx.input(*epilogue_.residualInput).as<float>() : nullptr;
+    // One value per column N, the same for every matrix of the batch.
+    const float* bias = epilogue_.biasInput ? ctx.input(*epilogue_.biasInput).as<float>() : nullptr;
     const int64_t batches = batches_;
     auto problem = [&](int64_t i) {
       GemmProblem p;
@@ -187,17 +233,25 @@ class MatMulKernel final : public Kernel {
       p.c = y + i * m_ * n_;
       p.ldc = n_;
       p.epilogue = gemmEpilogueOf(epilogue_);
+      PostActivation::split(p.epilogue);  // applied by the caller (post)
+      p.epilogue.colBias = bias;
       if (residual != nullptr) {
         p.epilogue.residual = residual + i * m_ * n_;
         p.epilogue.ldr = n_;
       }
       return p;
     };
+    GemmEpilogue whole = gemmEpilogueOf(epilogue_);
+    const PostActivation post = PostActivation::split(whole);
     withPool(ctx, [&](ThreadPool& pool) {
       if (batches >= pool.size() && batches > 1) {
-        pool.run(batches, [&](int64_t i, int32_t w) { gemm(mk_, problem(i), pool, true, w); });
+        pool.run(batches, [&](int64_t i, int32_t w) {
+          gemm(mk_, problem(i), pool, true, w);
+          post.apply(y + i * m_ * n_, m_ * n_);  // while the batch's output is in cache
+        });
       } else {
         for (int64_t i = 0; i < batches; ++i) gemm(mk_, problem(i), pool);
+        post.apply(y, batches * m_ * n_, pool);
       }
     });
   }
@@ -220,7 +274,22 @@ bool supportsMatMul(const NodeSpec& spec) {
     const auto& in = spec.inputs[static_cast<std::size_t>(i)];
     if (!in.present || in.dtype != DataType::kFLOAT || in.dims.nbDims < 1) return false;
   }
-  return onlyResidualExtra(spec, 2);
+  const ops::Epilogue e = ops::Epilogue::of(spec.node.attrs);
+  if (!e.biasInput) return onlyResidualExtra(spec, 2);
+  // The epilogue bias: a float32 [N] over the columns of a matrix B, the GEMM's column bias.
+  const auto b = static_cast<std::size_t>(*e.biasInput);
+  if (b < 2 || b >= spec.inputs.size() || !spec.inputs[b].present) return false;
+  const auto& bias = spec.inputs[b];
+  const MatOperand rhs =
+      describe(spec.inputs[1].dims, spec.node.attrs.getEnum("op1", MatrixOperation::kNONE), false);
+  if (rhs.vector || bias.dtype != DataType::kFLOAT || bias.dims.nbDims != 1 ||
+      bias.dims[0] != rhs.outer) {
+    return false;
+  }
+  // The other extra inputs: the residual alone (checked as without a bias).
+  std::vector<ir::TensorInfo> inputs(spec.inputs.begin(), spec.inputs.end());
+  inputs[b].present = false;
+  return onlyResidualExtra(NodeSpec{spec.node, inputs, spec.outputs}, 2);
 }
 
 }  // namespace

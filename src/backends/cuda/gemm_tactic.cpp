@@ -1,7 +1,8 @@
 // "cuda.gemm.cublaslt": FullyConnected and MatrixMultiply as one cuBLASLt GEMM (lt_gemm.h),
 // strided-batched where the broadcast batch dims let every operand step by one stride.
 //
-// The fused epilogue act(x + bias + residual) runs inside cuBLASLt where it can: the bias and
+// The fused epilogue act(x + bias + residual) (the bias: FullyConnected's input 2, or
+// MatrixMultiply's "epilogue.bias") runs inside cuBLASLt where it can: the bias and
 // ReLU / tanh-GELU as cuBLASLt epilogues, the residual as C with beta = 1. Other activations run
 // after the GEMM in pointwise_kernels.cu.
 //
@@ -17,6 +18,7 @@
 #include "backends/cuda/matrix_tactics.h"
 #include "backends/cuda/planned_tactic.h"
 #include "backends/cuda/pointwise_kernels.h"
+#include "core/error.h"
 #include "core/shape_util.h"
 #include "ir/math_mode.h"
 #include "kiln/network.h"
@@ -36,6 +38,7 @@ struct GemmPlan {
   int32_t biasInput = -1;
   int32_t residualInput = -1;
   DeviceActivation ownActivation;  // applied after the GEMM when cuBLASLt cannot
+  DeviceActivation activation;     // the epilogue's whole activation (cuBLASLt's or own)
   bool empty = false;              // nothing to compute: the output has no elements
 };
 
@@ -44,6 +47,7 @@ void planEpilogue(const NodeSpec& spec, int32_t biasInput, GemmPlan& plan) {
   const ops::Epilogue e = ops::Epilogue::of(spec.node.attrs);
   plan.biasInput = biasInput;
   plan.shape.bias = biasInput >= 0;
+  plan.activation = deviceActivation(e);
   if (e.residualInput) {
     plan.residualInput = *e.residualInput;
     plan.shape.residual = true;
@@ -163,7 +167,34 @@ std::optional<GemmPlan> planMatrixMultiply(const NodeSpec& spec) {
   if (!strideA || !strideB) return std::nullopt;
   plan.shape.strideA = *strideA;
   plan.shape.strideB = *strideB;
-  planEpilogue(spec, -1, plan);
+  // One B for a batch of contiguous, untransposed A matrices (a Linear layer on [B, S, K]): one
+  // GEMM of batch * M rows, which cuBLASLt tiles better than a batch of small ones.
+  if (plan.shape.batch > 1 && plan.shape.strideB == 0 && !plan.shape.transA &&
+      plan.shape.strideA == plan.shape.m * plan.shape.k) {
+    plan.shape.m *= plan.shape.batch;
+    plan.shape.batch = 1;
+    plan.shape.strideA = 0;
+  }
+  // The epilogue bias (matmul-bias): one value per column N, cuBLASLt's bias vector, which it
+  // adds to every matrix of a strided batch alike (bias batch stride 0, its default).
+  const ops::Epilogue e = ops::Epilogue::of(spec.node.attrs);
+  int32_t biasInput = -1;
+  if (e.biasInput) {
+    biasInput = *e.biasInput;
+    const auto i = static_cast<std::size_t>(biasInput);
+    if (vectors[1] || biasInput < 2 || i >= spec.inputs.size() || !spec.inputs[i].present ||
+        spec.inputs[i].dims.nbDims != 1 || spec.inputs[i].dims[0] != plan.shape.n) {
+      return std::nullopt;
+    }
+  }
+  // Extra inputs are the epilogue's bias and residual, nothing else.
+  for (std::size_t i = 2; i < spec.inputs.size(); ++i) {
+    const auto index = static_cast<int32_t>(i);
+    if (spec.inputs[i].present && index != biasInput && e.residualInput != index) {
+      return std::nullopt;
+    }
+  }
+  planEpilogue(spec, biasInput, plan);
   return plan;
 }
 
@@ -187,7 +218,19 @@ std::optional<GemmPlan> planGemm(const NodeSpec& spec) {
 class GemmKernel final : public Kernel {
  public:
   explicit GemmKernel(const GemmPlan& plan) : plan_(plan) {
-    if (!plan.empty) gemm_ = std::make_unique<LtGemm>(plan.shape);
+    if (plan.empty) return;
+    try {
+      gemm_ = std::make_unique<LtGemm>(plan.shape);
+    } catch (const Error&) {
+      // cuBLASLt may have no algorithm with a bias / activation epilogue for some shape and
+      // type: then the plain GEMM, and the epilogue kernel adds the bias and activates.
+      if (!plan.shape.bias && plan.shape.activation == LtActivation::kNONE) throw;
+      plan_.shape.bias = false;
+      plan_.shape.activation = LtActivation::kNONE;
+      plan_.ownActivation = plan.activation;
+      ownBias_ = plan.biasInput >= 0;
+      gemm_ = std::make_unique<LtGemm>(plan_.shape);
+    }
   }
 
   std::size_t workspaceBytes() const override { return gemm_ ? gemm_->workspaceBytes() : 0; }
@@ -200,12 +243,14 @@ class GemmKernel final : public Kernel {
     gemm_->run(input(0), input(1), input(plan_.biasInput), input(plan_.residualInput), y,
                ctx.workspace, ctx.workspaceBytes, stream);
     const auto& s = plan_.shape;
-    launchEpilogue(s.type, y, s.m * s.n * s.batch, nullptr, 1, 1, nullptr, plan_.ownActivation,
-                   stream);
+    // The bias holds one value per column N of the row-major [.., N] output.
+    launchEpilogue(s.type, y, s.m * s.n * s.batch, ownBias_ ? input(plan_.biasInput) : nullptr, 1,
+                   s.n, nullptr, plan_.ownActivation, stream);
   }
 
  private:
   GemmPlan plan_;
+  bool ownBias_ = false;  // the epilogue kernel adds the bias (cuBLASLt did not take it)
   std::unique_ptr<LtGemm> gemm_;
 };
 

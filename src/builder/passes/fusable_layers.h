@@ -12,9 +12,11 @@ inline bool hasEpilogue(std::string_view op) {
          op == "MatrixMultiply";
 }
 
-//! Index the residual input takes: after the optional bias for the layers that have one.
-inline std::size_t residualSlot(std::string_view op) {
-  return op == "MatrixMultiply" ? 2 : 3;
+//! Index the residual input takes: after the optional bias for the layers that have one, and
+//! after a MatrixMultiply's inputs so far (its epilogue bias, which matmul-bias puts first).
+inline std::size_t residualSlot(const ir::Node& node) {
+  if (node.op != "MatrixMultiply") return 3;
+  return node.inputs.size() > 2 ? node.inputs.size() : 2;
 }
 
 }  // namespace kiln::builder

@@ -10,7 +10,8 @@ namespace kiln::builder {
 
 const std::vector<Pass>& allPasses() {
   // Order matters: cheap clean-ups first so that the fusions see canonical patterns; the
-  // epilogue fusions before the pointwise chains, which take what is left.
+  // epilogue fusions before the pointwise chains, which take what is left; a MatMul's bias
+  // before its residual and activation, which come after it in the epilogue.
   static const std::vector<Pass> passes = {
       {"dead-layer-elimination",
        "no-op layers (identity, dropout, same-shape reshape, cancelling "
@@ -24,6 +25,10 @@ const std::vector<Pass>& allPasses() {
        "BatchNorm/Scale and per-channel mul/add folded into the weights of "
        "the preceding convolution, deconvolution or fully-connected layer",
        fuseConvScale},
+      {"matmul-bias",
+       "constant bias add after a MatMul with constant weights (a Linear layer) folded into the "
+       "MatrixMultiply's epilogue",
+       fuseMatMulBias},
       {"residual-fusion", "element-wise residual add folded into the producing layer's epilogue",
        fuseResidualAdd},
       {"activation-fusion", "activation folded into the producing layer's epilogue",

@@ -1,7 +1,8 @@
 // residual-fusion: z = op(x) + r, with r of z's shape (the skip connection of a residual
 // block), becomes op's epilogue residual (ops/epilogue.h) when op is a Convolution,
 // Deconvolution, FullyConnected or MatrixMultiply whose output only the add reads and whose
-// epilogue is still empty (an activation there would have to come after the add).
+// epilogue has no activation or residual yet (an activation there would have to come after the
+// add; a MatrixMultiply's epilogue bias comes before it and may be there).
 #include "builder/passes/fusable_layers.h"
 #include "builder/passes/passes.h"
 #include "kiln/network.h"
@@ -42,15 +43,17 @@ int32_t fuseResidualAdd(ir::Graph& graph, const PassContext& context) {
       const ir::NodeId p = producerId(graph, x);
       if (p == ir::kNoNode) continue;
       const ir::Node& layer = graph.node(p);
+      // A bias (matmul-bias) comes before the residual in the epilogue; an activation after.
+      const ops::Epilogue e = ops::Epilogue::of(layer.attrs);
       if (!hasEpilogue(layer.op) || layer.outputs.size() != 1 ||
-          !uses.onlyUser(x, static_cast<ir::NodeId>(n)) ||
-          !ops::Epilogue::of(layer.attrs).empty() || layer.precision != add.precision) {
+          !uses.onlyUser(x, static_cast<ir::NodeId>(n)) || e.activation || e.residualInput ||
+          layer.precision != add.precision) {
         continue;
       }
       const std::string what = "fused the residual add " + joinNames(add.fusedFrom) +
                                " into the epilogue of '" + layer.name + "' (" + layer.op + ")";
       ir::Node& target = graph.node(p);
-      const std::size_t slot = residualSlot(target.op);
+      const std::size_t slot = residualSlot(target);
       target.inputs.resize(slot, ir::kNoValue);
       target.inputs.push_back(r);
       target.attrs.set("epilogue.residual", static_cast<int64_t>(slot));
