@@ -80,6 +80,45 @@ TEST(PoolingTactics, MaxPropagatesNaN) {
   }
 }
 
+// 3 columns at stride 2 (the AVX-512 plane's separable path): output widths around the 16-lane
+// vector, window heights 2 and 3, row strides 1 to 3, padding on either side and ROUND_UP's
+// partial windows, NaN in the first, a middle and the last column of a window.
+TEST(PoolingTactics, SeparableMaxStride2) {
+  const Dims none = shape({0, 0});
+  const PoolCase cases[] = {
+      {shape({1, 3, 111, 111}), PoolingType::kMAX, shape({3, 3}), shape({2, 2}), none, none},
+      {shape({2, 2, 9, 33}), PoolingType::kMAX, shape({3, 3}), shape({2, 2}), none, none},
+      {shape({1, 2, 7, 35}), PoolingType::kMAX, shape({2, 3}), shape({1, 2}), none, none},
+      {shape({1, 2, 10, 8}), PoolingType::kMAX, shape({3, 3}), shape({3, 2}), none, none},
+      {shape({1, 2, 3, 3}), PoolingType::kMAX, shape({3, 3}), shape({2, 2}), none, none},
+      {shape({1, 2, 13, 64}), PoolingType::kMAX, shape({3, 3}), shape({2, 2}), none, none},
+      {shape({1, 2, 27, 27}), PoolingType::kMAX, shape({3, 3}), shape({2, 2}), none, none, true,
+       PaddingMode::kEXPLICIT_ROUND_UP},
+      // Padding reads as -inf: both sides, one side, ROUND_UP's windows past the end.
+      {shape({1, 2, 9, 31}), PoolingType::kMAX, shape({3, 3}), shape({2, 2}), shape({1, 1}),
+       shape({1, 1})},
+      {shape({1, 2, 8, 28}), PoolingType::kMAX, shape({3, 3}), shape({2, 2}), none, none, true,
+       PaddingMode::kEXPLICIT_ROUND_UP},
+      {shape({2, 2, 10, 40}), PoolingType::kMAX, shape({2, 3}), shape({2, 2}), shape({0, 1}),
+       shape({1, 0})},
+      {shape({1, 2, 6, 33}), PoolingType::kMAX, shape({3, 3}), shape({1, 2}), shape({2, 2}),
+       shape({2, 2})},
+  };
+  uint32_t seed = 40;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(toString(c.x));
+    CheckInput x = randomInput(c.x, seed++);
+    const int64_t iw = c.x[3];
+    for (int64_t at : {int64_t{0}, iw + 5, 2 * iw + 2 * (iw / 2)}) {
+      if (at < static_cast<int64_t>(x.values.size())) {
+        x.values[static_cast<std::size_t>(at)] = std::numeric_limits<float>::quiet_NaN();
+      }
+    }
+    const auto r = checkTactics("Pooling", poolAttrs(c), {x});
+    EXPECT_GE(r.tactics, 1);
+  }
+}
+
 TEST(PoolingTactics, VectorTacticIsOffered) {
   int32_t vector = 0;
   for (const auto* t :

@@ -18,11 +18,20 @@ struct DepthwisePlane {
   VecAct act = VecAct::kNone;  //!< kGeneric: the caller activates afterwards
   float alpha = 0.f, beta = 0.f;
   const float* zeros = nullptr;  //!< [iw] zeros (rows in the padding), or null
+  float* scratch = nullptr;      //!< depthwiseScratchFloats(p) floats, for kernels that take one
 };
+
+//! Floats past the padded plane that whole-vector reads of its last row may touch.
+constexpr int64_t kDepthwiseSlack = 64;
+
+//! Floats of DepthwisePlane::scratch the AVX-512 kernel needs: a zero-padded copy of the plane
+//! with slack for whole-vector reads past the last column.
+int64_t depthwiseScratchFloats(const DepthwisePlane& p);
 
 using DepthwiseFn = void (*)(const DepthwisePlane& p);
 
 DepthwiseFn portableDepthwise();
-DepthwiseFn avx2Depthwise();  //!< needs avx2, fma
+DepthwiseFn avx2Depthwise();    //!< needs avx2, fma
+DepthwiseFn avx512Depthwise();  //!< needs avx512f, avx512vl
 
 }  // namespace kiln::backends::cpu

@@ -39,4 +39,9 @@ using PoolPlaneFn = void (*)(const Pool2d& p, const float* x, float* y, const fl
 
 PoolPlaneFn avx512PoolPlane();  //!< needs avx512f
 
+//! y[r] = scale * (sum of x[r * inner, (r + 1) * inner)), for r in [0, rows).
+using SumRowsFn = void (*)(const float* x, int64_t rows, int64_t inner, float scale, float* y);
+
+SumRowsFn avx512SumRows();  //!< needs avx512f
+
 }  // namespace kiln::backends::cpu

@@ -112,8 +112,68 @@ void poolVectors(const Pool2d& p, const float* x, float* yr, int64_t oy, int64_t
   }
 }
 
+// Widest rows the separable max pooling takes (its row of column maxima lives on the stack).
+constexpr int64_t kSeparableWidth = 2048;
+
+// Max pooling with 3 columns at stride 2 (SqueezeNet's, ResNet's, GoogLeNet's), separably: the
+// window rows' maximum of each column first (vertical vmaxps; only a row's first and last vector
+// are masked, for the padding), then 3 of those columns per output (even/odd lanes by permutes).
+// The taps at once, as poolVectors does, cost 9 masked gathers per output vector instead.
+// NaN: either pass marks its lanes with an unordered compare, so a window with a NaN gives NaN.
+bool separableMax3s2(const Pool2d& p, const float* x, float* y) {
+  if (p.average || p.kw != 3 || p.sw != 2 || p.ph < 0 || p.pw < 0 || p.kh < 1 || p.sh < 1) {
+    return false;
+  }
+  const int64_t width = 2 * p.ow + 1;  // columns the windows read, padding included
+  if (p.oh < 1 || p.ow < 1 || width > kSeparableWidth) return false;
+  alignas(64) float cols[kSeparableWidth + 48];
+  const __m512 qnan = _mm512_set1_ps(__builtin_nanf(""));
+  const __m512 lowest = _mm512_set1_ps(-__builtin_inff());
+  for (int64_t i = 0; i < 48; ++i) cols[width + i] = 0.f;  // read by unused lanes only
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+  for (int64_t oy = 0; oy < p.oh; ++oy) {
+    // Rows of the window inside the input; padding (rows and columns) reads as -inf.
+    int64_t ky0 = p.ph - oy * p.sh;
+    if (ky0 < 0) ky0 = 0;
+    int64_t ky1 = p.ih + p.ph - oy * p.sh;
+    if (ky1 > p.kh) ky1 = p.kh;
+    const float* top = x + (oy * p.sh - p.ph) * p.iw - p.pw;  // padded column 0 of window row 0
+    for (int64_t j = 0; j < width; j += 16) {
+      // Lanes whose input column j + lane - pw lies in the row (masked-off lanes never load).
+      const __mmask16 m =
+          static_cast<__mmask16>(range(p.pw - j, p.pw - j + p.iw) & lanes(width - j));
+      __m512 acc = lowest;
+      __mmask16 nan = 0;
+      for (int64_t ky = ky0; ky < ky1; ++ky) {
+        const __m512 v = _mm512_mask_loadu_ps(lowest, m, top + ky * p.iw + j);
+        nan = static_cast<__mmask16>(nan | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q));
+        acc = _mm512_max_ps(acc, v);
+      }
+      _mm512_store_ps(cols + j, _mm512_mask_mov_ps(acc, nan, qnan));
+    }
+    float* yr = y + oy * p.ow;
+    for (int64_t ox = 0; ox < p.ow; ox += 16) {
+      const float* c = cols + 2 * ox;
+      const __m512 a = _mm512_load_ps(c);
+      const __m512 b = _mm512_load_ps(c + 16);
+      const __m512 a2 = _mm512_loadu_ps(c + 2);
+      const __m512 b2 = _mm512_loadu_ps(c + 18);
+      const __m512 e0 = _mm512_permutex2var_ps(a, even, b);
+      const __m512 o = _mm512_permutex2var_ps(a, odd, b);
+      const __m512 e1 = _mm512_permutex2var_ps(a2, even, b2);
+      const auto nan = static_cast<__mmask16>(_mm512_cmp_ps_mask(e0, o, _CMP_UNORD_Q) |
+                                              _mm512_cmp_ps_mask(e1, e1, _CMP_UNORD_Q));
+      const __m512 r = _mm512_mask_mov_ps(_mm512_max_ps(_mm512_max_ps(e0, o), e1), nan, qnan);
+      _mm512_mask_storeu_ps(yr + ox, lanes(p.ow - ox), r);
+    }
+  }
+  return true;
+}
+
 void poolPlane(const Pool2d& p, const float* x, float* y, const float* colDivisor,
                const float* rowDivisor) {
+  if (separableMax3s2(p, x, y)) return;
   Span spans[kSpans];
   for (int64_t kx = 0; kx < p.kw && kx < kSpans; ++kx) {
     columnSpan(p, kx, spans[kx].lo, spans[kx].hi);
@@ -142,10 +202,39 @@ void poolPlane(const Pool2d& p, const float* x, float* y, const float* colDiviso
   }
 }
 
+// Four vectors of partial sums per row (independent chains), folded in double at the end.
+void sumRows(const float* x, int64_t rows, int64_t inner, float scale, float* y) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * inner;
+    __m512 a0 = _mm512_setzero_ps();
+    __m512 a1 = _mm512_setzero_ps();
+    __m512 a2 = _mm512_setzero_ps();
+    __m512 a3 = _mm512_setzero_ps();
+    int64_t j = 0;
+    for (; j + 64 <= inner; j += 64) {
+      a0 = _mm512_add_ps(a0, _mm512_loadu_ps(xr + j));
+      a1 = _mm512_add_ps(a1, _mm512_loadu_ps(xr + j + 16));
+      a2 = _mm512_add_ps(a2, _mm512_loadu_ps(xr + j + 32));
+      a3 = _mm512_add_ps(a3, _mm512_loadu_ps(xr + j + 48));
+    }
+    for (; j < inner; j += 16)
+      a0 = _mm512_add_ps(a0, _mm512_maskz_loadu_ps(lanes(inner - j), xr + j));
+    alignas(64) float part[16];
+    _mm512_store_ps(part, _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+    double sum = 0.0;
+    for (float v : part) sum += v;
+    y[r] = static_cast<float>(sum * scale);
+  }
+}
+
 }  // namespace
 
 PoolPlaneFn avx512PoolPlane() {
   return poolPlane;
+}
+
+SumRowsFn avx512SumRows() {
+  return sumRows;
 }
 
 }  // namespace kiln::backends::cpu

@@ -1,5 +1,7 @@
 // Max and average pooling (NCHW float32, 1-d and 2-d, "cpu.pool" and "cpu.pool.avx512"), row by
 // row like the depthwise kernel, and global pooling as a plane reduction; threaded over planes.
+// Also Reduce SUM/AVG over the innermost dimensions ("cpu.reduce.inner[.avx512]"): the global
+// average pooling of ONNX models arrives as such a Reduce.
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -183,9 +185,102 @@ class PoolTactic final : public Tactic {
   PoolPlaneFn (*plane_)();
 };
 
+// Reduce (SUM or AVG, float32) over the innermost dimensions, as global average pooling is
+// imported: every output is the sum of one contiguous run of the input.
+struct InnerReduce {
+  int64_t rows = 0, inner = 0;
+  bool average = false;
+};
+
+bool describeInnerReduce(const NodeSpec& spec, InnerReduce& r) {
+  if (spec.inputs.size() != 1 || spec.inputs[0].dtype != DataType::kFLOAT) return false;
+  const auto op = spec.node.attrs.getEnum("op", ReduceOperation::kSUM);
+  if (op != ReduceOperation::kSUM && op != ReduceOperation::kAVG) return false;
+  const Dims& x = spec.inputs[0].dims;
+  const int64_t axes = spec.node.attrs.getInt("axes", 0);
+  if (x.nbDims < 1 || x.nbDims > 30 || axes <= 0 || axes >= (int64_t{1} << x.nbDims)) return false;
+  const int64_t lowest = axes & -axes;
+  if (axes + lowest != (int64_t{1} << x.nbDims)) return false;  // not the trailing dims
+  r.rows = 1;
+  r.inner = 1;
+  for (int32_t d = 0; d < x.nbDims; ++d) ((int64_t{1} << d) >= lowest ? r.inner : r.rows) *= x[d];
+  r.average = op == ReduceOperation::kAVG;
+  return true;
+}
+
+void portableSumRows(const float* x, int64_t rows, int64_t inner, float scale, float* y) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * inner;
+    double sum = 0.0;
+    for (int64_t j = 0; j < inner; ++j) sum += xr[j];
+    y[r] = static_cast<float>(sum * static_cast<double>(scale));
+  }
+}
+
+SumRowsFn portableSumRowsFn() {
+  return portableSumRows;
+}
+
+class InnerReduceKernel final : public Kernel {
+ public:
+  InnerReduceKernel(SumRowsFn fn, const NodeSpec& spec) : fn_(fn) { describeInnerReduce(spec, r_); }
+
+  void execute(const ir::KernelContext& ctx) const override {
+    const float* x = ctx.input(0).as<float>();
+    float* y = ctx.output(0).as<float>();
+    const float scale =
+        r_.average && r_.inner > 0 ? static_cast<float>(1.0 / static_cast<double>(r_.inner)) : 1.f;
+    if (r_.average && r_.inner == 0) {  // the mean of nothing, as the reference computes it
+      for (int64_t i = 0; i < r_.rows; ++i) y[i] = std::numeric_limits<float>::quiet_NaN();
+      return;
+    }
+    // Tens of thousands of elements take microseconds: threads only beyond that.
+    const int64_t grain =
+        std::max<int64_t>(1, (int64_t{128} << 10) / std::max<int64_t>(r_.inner, 1));
+    auto body = [&](int64_t begin, int64_t end, int32_t) {
+      fn_(x + begin * r_.inner, end - begin, r_.inner, scale, y + begin);
+    };
+    if (ctx.threads == nullptr || r_.rows < 2 * grain) {
+      body(0, r_.rows, 0);
+    } else {
+      parallelFor(ctx.threads, r_.rows, grain, body);
+    }
+  }
+
+ private:
+  SumRowsFn fn_;
+  InnerReduce r_;
+};
+
+class InnerReduceTactic final : public Tactic {
+ public:
+  InnerReduceTactic(std::string name, std::vector<std::string> features, SumRowsFn (*fn)())
+      : name_(std::move(name)), features_(std::move(features)), fn_(fn) {}
+  std::string_view name() const override { return name_; }
+  DeviceType device() const override { return DeviceType::kCPU; }
+  std::vector<std::string> requiredIsa() const override { return features_; }
+  bool supports(const NodeSpec& spec) const override {
+    InnerReduce r;
+    return describeInnerReduce(spec, r);
+  }
+  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
+    return std::make_unique<InnerReduceKernel>(fn_(), spec);
+  }
+
+ private:
+  std::string name_;
+  std::vector<std::string> features_;
+  SumRowsFn (*fn_)();
+};
+
 }  // namespace
 
 void registerPoolingTactics(TacticRegistry& registry) {
+  registry.add("Reduce",
+               std::make_unique<InnerReduceTactic>(
+                   "cpu.reduce.inner.avx512", std::vector<std::string>{"avx512f"}, avx512SumRows));
+  registry.add("Reduce", std::make_unique<InnerReduceTactic>(
+                             "cpu.reduce.inner", std::vector<std::string>{}, portableSumRowsFn));
   registry.add("Pooling",
                std::make_unique<PoolTactic>("cpu.pool.avx512", std::vector<std::string>{"avx512f"},
                                             avx512PoolPlane));

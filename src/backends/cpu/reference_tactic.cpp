@@ -38,6 +38,7 @@ class ReferenceTactic final : public Tactic {
 void registerCpuTactics(TacticRegistry& registry) {
   // Fast tactics first: a build that does not time (optimization level 0) takes the first.
   registerGemmTactics(registry);
+  registerDepthwiseTactics(registry);
   registerConvTactics(registry);
   registerDeconvTactics(registry);
   registerPoolingTactics(registry);

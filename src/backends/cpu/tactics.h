@@ -10,6 +10,7 @@ namespace kiln::backends::cpu {
 
 void registerGemmTactics(TacticRegistry& registry);
 void registerConvTactics(TacticRegistry& registry);
+void registerDepthwiseTactics(TacticRegistry& registry);
 void registerDeconvTactics(TacticRegistry& registry);
 void registerPoolingTactics(TacticRegistry& registry);
 void registerPointwiseTactics(TacticRegistry& registry);
