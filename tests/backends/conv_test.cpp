@@ -3,6 +3,7 @@
 // size-1 and empty dims, constant and run-time weights, and the fused epilogue.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "backends/tactic.h"
@@ -192,6 +193,53 @@ TEST(ConvTactics, Epilogue) {
       });
       EXPECT_GE(r.tactics, 1);
     }
+  }
+}
+
+// Few output pixels and many output channels: the GEMM splits M among the threads and the
+// image's im2col panels (or its copy, 1x1) are packed once for all of them (cut along K), with
+// partial panels, stride, asymmetric padding, a batch, run-time weights and the fused residual and
+// activation.
+TEST(ConvTactics, SharedPacking) {
+  const ConvCase cases[] = {
+      {shape({2, 32, 7, 7}), 64, shape({3, 3}), 1, Dims{}, Dims{}, shape({1, 1}), shape({1, 1})},
+      {shape({1, 40, 9, 11}), 70, shape({3, 3}), 1, shape({2, 2}), Dims{}, shape({1, 0}),
+       shape({0, 1})},
+      {shape({1, 24, 12, 5}), 100, shape({3, 2}), 1, Dims{}, shape({2, 1}), shape({2, 1}),
+       shape({2, 0})},
+      {shape({2, 300, 7, 7}), 64, shape({1, 1}), 1, Dims{}, Dims{}, shape({0, 0}), shape({0, 0})},
+  };
+  uint32_t seed = 300;
+  for (const auto& c : cases) {
+    for (bool constant : {true, false}) {
+      const auto r = checkTactics("Convolution", convAttrs(c), convInputs(c, seed, constant, true));
+      seed += 3;
+      EXPECT_GE(r.tactics, 1) << toString(c.x);
+    }
+    const ir::Attributes plain = convAttrs(c);
+    ir::Attributes attrs = plain;
+    attrs.set("epilogue.activation", ActivationType::kRELU);
+    attrs.set("epilogue.residual", int64_t{3});
+    auto in = convInputs(c, seed, true, true);
+    Dims y = c.x;
+    y[1] = c.outputs;
+    const int64_t oh = (c.x[2] + c.pre[0] + c.post[0] -
+                        (c.dilation.nbDims > 0 ? c.dilation[0] : 1) * (c.kernel[0] - 1) - 1) /
+                           (c.stride.nbDims > 0 ? c.stride[0] : 1) +
+                       1;
+    const int64_t ow = (c.x[3] + c.pre[1] + c.post[1] -
+                        (c.dilation.nbDims > 0 ? c.dilation[1] : 1) * (c.kernel[1] - 1) - 1) /
+                           (c.stride.nbDims > 0 ? c.stride[1] : 1) +
+                       1;
+    y[2] = oh;
+    y[3] = ow;
+    in.push_back(randomInput(y, seed + 7));
+    const auto residual = in[3].values;
+    const auto r = checkTactics("Convolution", attrs, in, 2, &plain, [&](std::vector<float>& v) {
+      ASSERT_EQ(v.size(), residual.size());
+      for (std::size_t i = 0; i < v.size(); ++i) v[i] = std::max(v[i] + residual[i], 0.f);
+    });
+    EXPECT_GE(r.tactics, 1) << toString(c.x);
   }
 }
 

@@ -40,6 +40,10 @@ const float* biasOf(const ir::KernelContext& ctx, const ops::Epilogue& e) {
 
 // ---------------------------------------------------------------------------------------------
 
+// Most column panels of B packed once per image for all threads (ConvGemmKernel).
+constexpr int64_t kSharedPackPanels = 8;
+constexpr std::uintptr_t kPanelAlignment = 64;
+
 class ConvGemmKernel final : public Kernel {
  public:
   ConvGemmKernel(const MicroKernel& mk, const NodeSpec& spec) : mk_(mk) {
@@ -54,6 +58,18 @@ class ConvGemmKernel final : public Kernel {
     }
   }
 
+  // Narrow products (few output pixels, many output channels: ResNet's 7x7 and 14x14 layers) are
+  // split along M, where every task would pack all of B (im2col panels, or copies of the image for
+  // a 1x1 layer); B is then packed once into the workspace, cut along K among the threads.
+  std::size_t workspaceBytes() const override {
+    if ((conv_.oh * conv_.ow + mk_.nr - 1) / mk_.nr > kSharedPackPanels) {
+      return 0;
+    }
+    // The micro-kernels load packed panels aligned: room to align the start.
+    return kPanelAlignment + sizeof(float) * static_cast<std::size_t>(packedBFloats(
+                                                 mk_, conv_.depth(), conv_.oh * conv_.ow));
+  }
+
   void execute(const ir::KernelContext& ctx) const override {
     const Conv2d& c = conv_;
     const float* x = ctx.input(0).as<float>();
@@ -65,6 +81,11 @@ class ConvGemmKernel final : public Kernel {
     const int64_t inPlane = c.ih * c.iw;
     const int64_t outPlane = c.oh * c.ow;
     const int64_t jobs = c.batch * c.groups;
+    float* shared = nullptr;
+    if (ctx.workspace != nullptr && workspaceBytes() != 0) {
+      const auto address = reinterpret_cast<std::uintptr_t>(ctx.workspace);
+      shared = reinterpret_cast<float*>((address + kPanelAlignment - 1) & ~(kPanelAlignment - 1));
+    }
 
     auto run = [&](int64_t job, ThreadPool& pool, bool serial, int32_t worker) {
       const int64_t n = job / c.groups;
@@ -94,6 +115,15 @@ class ConvGemmKernel final : public Kernel {
       if (residual != nullptr) {
         p.epilogue.residual = residual + yOffset;
         p.epilogue.ldr = outPlane;
+      }
+      if (!serial && shared != nullptr && gemmPacksBPerTask(mk_, p.m, p.n, p.k, pool.size())) {
+        const int64_t grain =
+            std::max<int64_t>(16, (int64_t{16} << 10) / std::max<int64_t>(p.n, 1));
+        parallelFor(&pool, p.k, grain, [&](int64_t begin, int64_t end, int32_t) {
+          packBRows(mk_, p.b, p.k, p.n, begin, end - begin, shared);
+        });
+        p.b = {};
+        p.b.prepacked = shared;
       }
       gemm(mk_, p, pool, serial, worker);
     };

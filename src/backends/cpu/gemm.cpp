@@ -254,9 +254,9 @@ void gemmBlock(const MicroKernel& mk, const GemmProblem& p, int64_t m0, int64_t 
     int64_t aPanelStride = kc * mr;
     int64_t aOffset = 0;
     if (p.a.packed != nullptr) {
+      // packA's layout: depth blocks of kcBlock (the same split of the same K), each all panels.
       aBlock = p.a.packed->data();
-      aPanelStride = p.a.packed->panelStride();
-      aOffset = (m0 / mr) * aPanelStride + k0 * mr;
+      aOffset = k0 * panels(p.a.packed->rows, mr) * mr + (m0 / mr) * aPanelStride;
     } else {
       for (int64_t r0 = m0; r0 < m1; r0 += mr) {
         const StridedMatrix& s = p.a.strided;
@@ -271,9 +271,9 @@ void gemmBlock(const MicroKernel& mk, const GemmProblem& p, int64_t m0, int64_t 
       const float* bBlock = bPack;
       int64_t bPanelStride = kc * nr;
       int64_t bOffset = 0;
-      if (p.b.packed != nullptr) {
-        bBlock = p.b.packed->data();
-        bPanelStride = p.b.packed->panelStride();
+      if (p.b.packed != nullptr || p.b.prepacked != nullptr) {
+        bBlock = p.b.packed != nullptr ? p.b.packed->data() : p.b.prepacked;
+        bPanelStride = p.b.packed != nullptr ? p.b.packed->panelStride() : p.k * nr;
         bOffset = (nc0 / nr) * bPanelStride + k0 * nr;
       } else {
         for (int64_t q = 0; q < nPanels; ++q) {
@@ -404,9 +404,17 @@ PackedMatrix packA(const StridedMatrix& a, int64_t m, int64_t k, int32_t mr) {
   const int64_t count = std::max<int64_t>(panels(m, mr) * mr * k, 1);
   out.buffer.resize(sizeof(float) * static_cast<std::size_t>(count));
   auto* dst = reinterpret_cast<float*>(out.buffer.data());
-  for (int64_t r0 = 0; r0 < m; r0 += mr) {
-    packPanel(a.data + r0 * a.rs, a.rs, a.cs, std::min<int64_t>(mr, m - r0), k, mr,
-              dst + (r0 / mr) * k * mr);
+  // Depth blocks as gemmBlock cuts them, each holding every panel: a task's panels of one block
+  // are then one contiguous stream (weights larger than the caches are read at the prefetchers'
+  // pace, not a new stream every few KiB).
+  const int64_t kcBlock = std::max<int64_t>(evenSplit(k, kKc, 1), 1);
+  const int64_t mPadded = panels(m, mr) * mr;
+  for (int64_t k0 = 0; k0 < k; k0 += kcBlock) {
+    const int64_t kc = std::min<int64_t>(kcBlock, k - k0);
+    for (int64_t r0 = 0; r0 < m; r0 += mr) {
+      packPanel(a.data + r0 * a.rs + k0 * a.cs, a.rs, a.cs, std::min<int64_t>(mr, m - r0), kc, mr,
+                dst + k0 * mPadded + (r0 / mr) * kc * mr);
+    }
   }
   return out;
 }
@@ -424,6 +432,43 @@ PackedMatrix packB(const StridedMatrix& b, int64_t k, int64_t n, int32_t nr) {
               dst + (c0 / nr) * k * nr);
   }
   return out;
+}
+
+namespace {
+
+// gemm()'s split: too little work for threads keeps one task; N is split where it has enough
+// panels for every thread (B packing is then never repeated), else M.
+constexpr double kMinParallelFlops = 256.0 * 1024.0;
+
+bool splitsN(int64_t nPanels, int64_t mPanels, int64_t threads) {
+  return nPanels >= threads * 2 || nPanels >= mPanels;
+}
+
+}  // namespace
+
+bool gemmPacksBPerTask(const MicroKernel& mk, int64_t m, int64_t n, int64_t k, int64_t threads) {
+  const double flops = static_cast<double>(m) * static_cast<double>(n) *
+                       static_cast<double>(std::max<int64_t>(k, 1));
+  return threads > 1 && flops >= kMinParallelFlops &&
+         !splitsN(panels(n, mk.nr), panels(m, mk.mr), threads);
+}
+
+int64_t packedBFloats(const MicroKernel& mk, int64_t k, int64_t n) {
+  return panels(n, mk.nr) * mk.nr * k;
+}
+
+void packBRows(const MicroKernel& mk, const GemmOperand& b, int64_t k, int64_t n, int64_t k0,
+               int64_t kc, float* out) {
+  for (int64_t c0 = 0; c0 < n; c0 += mk.nr) {
+    const int64_t cols = std::min<int64_t>(mk.nr, n - c0);
+    float* dst = out + (c0 / mk.nr) * k * mk.nr + k0 * mk.nr;
+    if (b.im2col != nullptr) {
+      packIm2colPanel(*b.im2col, k0, kc, c0, cols, mk.nr, mk.copyRun, dst);
+    } else {
+      const StridedMatrix& s = b.strided;
+      packStrided(mk, s.data + k0 * s.rs + c0 * s.cs, s.cs, s.rs, cols, kc, mk.nr, dst);
+    }
+  }
 }
 
 void gemm(const MicroKernel& mk, const GemmProblem& p, ThreadPool& pool, bool serial,
@@ -450,13 +495,13 @@ void gemm(const MicroKernel& mk, const GemmProblem& p, ThreadPool& pool, bool se
   // Too little work to share: one task (waking threads costs more than it gives).
   const double flops = static_cast<double>(p.m) * static_cast<double>(p.n) *
                        static_cast<double>(std::max<int64_t>(p.k, 1));
-  if (threads == 1 || flops < 256.0 * 1024.0) {
+  if (threads == 1 || flops < kMinParallelFlops) {
     gemmBlock(mk, p, 0, p.m, 0, p.n, pool, serial ? worker : 0);
     return;
   }
   // Split N when it has enough panels for every thread (B packing is then never repeated);
   // otherwise split M (each task packs all of B, cheap next to its share of the product).
-  const bool splitN = nPanels >= threads * 2 || nPanels >= mPanels;
+  const bool splitN = splitsN(nPanels, mPanels, threads);
   const int64_t parts = std::min<int64_t>(threads, splitN ? nPanels : mPanels);
   const int32_t step = splitN ? mk.nr : mk.mr;
   const int64_t units = splitN ? nPanels : mPanels;

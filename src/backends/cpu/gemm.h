@@ -3,8 +3,9 @@
 // micro-kernel (AVX-512, AVX2+FMA, portable) chosen by the tactic; everything else (blocking,
 // packing, threading, edge tiles) is portable and shared.
 //
-// Packed layouts (mr, nr: the micro-kernel's tile): A as row panels of mr rows, each [K][mr];
-// B as column panels of nr columns, each [K][nr]; both zero-padded to whole panels.
+// Packed layouts (mr, nr: the micro-kernel's tile): A as blocks of depth (the GEMM's own split of
+// K), each holding row panels of mr rows [kc][mr]; B as column panels of nr columns, each [K][nr];
+// both zero-padded to whole panels.
 #pragma once
 
 #include <cstddef>
@@ -131,7 +132,22 @@ struct GemmOperand {
   const PackedMatrix* packed = nullptr;
   StridedMatrix strided;
   const Im2colSource* im2col = nullptr;
+  //! B only: already packed by packBRows into caller-owned memory (whole panels over all of K).
+  const float* prepacked = nullptr;
 };
+
+//! Whether gemm() on @p threads threads would have each task pack all of B (it splits M): then a
+//! caller that packs B once (packBRows) saves threads - 1 packings.
+bool gemmPacksBPerTask(const MicroKernel& kernel, int64_t m, int64_t n, int64_t k, int64_t threads);
+
+//! Floats packBRows writes for all of a K x N operand B.
+int64_t packedBFloats(const MicroKernel& kernel, int64_t k, int64_t n);
+
+//! Packs depth rows [k0, k0 + kc) of every column panel of @p b (strided or im2col, K x N) into
+//! @p out, laid out [panel][K][nr] as GemmOperand::prepacked reads it. Tasks that would each pack
+//! the same B (a product split along M) share one packing this way, cut along K among threads.
+void packBRows(const MicroKernel& kernel, const GemmOperand& b, int64_t k, int64_t n, int64_t k0,
+               int64_t kc, float* out);
 
 struct GemmProblem {
   int64_t m = 0, n = 0, k = 0;

@@ -18,6 +18,9 @@ namespace {
 
 constexpr int32_t kMr = 12;
 constexpr int32_t kNr = 32;
+// Steps of k the A panel is prefetched ahead: packed weights larger than L2 (ResNet's 3x3 layers
+// of 512 channels, 9 MB) arrive late otherwise (+3-4% on that product, one thread).
+constexpr int32_t kPrefetchA = 24;
 
 inline __m512 activate(__m512 v, const TileEpilogue* e) {
   switch (e->act) {
@@ -48,6 +51,7 @@ void microKernel(int64_t kc, const float* a, const float* b, float* c, int64_t l
     const __m512 b0 = _mm512_load_ps(b);
     const __m512 b1 = _mm512_load_ps(b + 16);
     _mm_prefetch(reinterpret_cast<const char*>(b + 8 * kNr), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(a + kPrefetchA * kMr), _MM_HINT_T0);
 #pragma GCC unroll 12
     for (int32_t i = 0; i < kMr; ++i) {
       const __m512 ai = _mm512_set1_ps(a[i]);
