@@ -86,17 +86,29 @@ TEST(ChannelsLastTactics, ConvolutionEpilogue) {
 }
 
 TEST(ChannelsLastTactics, Pooling) {
-  for (const PoolingType type : {PoolingType::kMAX, PoolingType::kAVERAGE}) {
-    ir::Attributes a;
-    a.set("type", type);
-    a.set("window", shape({3, 3}));
-    a.set("stride", shape({2, 2}));
-    a.set("pre_padding", shape({1, 1}));
-    a.set("post_padding", shape({1, 1}));
-    a.set(ops::kLayoutAttr, std::string("NHWC"));
-    const auto r =
-        checkWithGpu("Pooling", "cuda.pooling", a, {randomInput(shape({2, 9, 7, 8}), 7)});
-    EXPECT_EQ(r.tactics, 0) << "CPU tactics are NCHW only";
+  struct Case {
+    Dims x, window, stride, pre, post;
+  };
+  // C a multiple of 8 (16-bit max pooling then takes eight channels per thread) and not.
+  const Case cases[] = {
+      {shape({2, 9, 7, 8}), shape({3, 3}), shape({2, 2}), shape({1, 1}), shape({1, 1})},
+      {shape({1, 13, 13, 24}), shape({3, 3}), shape({2, 2}), shape({0, 0}), shape({0, 0})},
+      {shape({3, 5, 6, 16}), shape({2, 2}), shape({1, 1}), shape({0, 1}), shape({1, 0})},
+      {shape({2, 6, 5, 12}), shape({3, 3}), shape({2, 2}), shape({1, 1}), shape({1, 1})},
+  };
+  uint32_t seed = 7;
+  for (const Case& c : cases) {
+    for (const PoolingType type : {PoolingType::kMAX, PoolingType::kAVERAGE}) {
+      ir::Attributes a;
+      a.set("type", type);
+      a.set("window", c.window);
+      a.set("stride", c.stride);
+      a.set("pre_padding", c.pre);
+      a.set("post_padding", c.post);
+      a.set(ops::kLayoutAttr, std::string("NHWC"));
+      const auto r = checkWithGpu("Pooling", "cuda.pooling", a, {randomInput(c.x, seed++)});
+      EXPECT_EQ(r.tactics, 0) << "CPU tactics are NCHW only";
+    }
   }
 }
 

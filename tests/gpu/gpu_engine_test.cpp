@@ -293,7 +293,9 @@ TEST(GpuEngine, ReducedPrecisionLayersShowInThePlan) {
   int32_t half = 0;
   for (const auto& node : plan.graph.nodes) {
     if (node.attrs.has("math.precision")) ++half;
-    if (node.op == "TopK") EXPECT_FALSE(node.attrs.has("math.precision"));
+    if (node.op == "TopK") {
+      EXPECT_FALSE(node.attrs.has("math.precision"));
+    }
   }
   EXPECT_GE(half, 4);
   for (ir::ValueId v : plan.graph.inputs) {

@@ -6,6 +6,7 @@
 // neighbouring threads read neighbouring channels.
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cstdint>
 
 #include "backends/cuda/cuda_check.h"
@@ -100,6 +101,75 @@ __global__ void __launch_bounds__(kThreads) pooling(const PoolingParams p) {
   }
 }
 
+// Max pooling of 16-bit channels-last tensors with C a multiple of 8: one thread takes eight
+// neighbouring channels of an output cell with 16-byte loads, so the window's index arithmetic
+// is shared by eight outputs (the one-channel kernel spent its time there).
+constexpr int kVector = 8;
+
+template <typename T>
+__global__ void __launch_bounds__(kThreads) maxPoolChannelsLast8(const PoolingParams p) {
+  const auto groups = static_cast<uint32_t>(p.channels / kVector);
+  const auto out1 = static_cast<uint32_t>(p.out[1]);
+  const auto out2 = static_cast<uint32_t>(p.out[2]);
+  const auto in1 = static_cast<int32_t>(p.in[1]);
+  const auto in2 = static_cast<int32_t>(p.in[2]);
+  const auto channels = static_cast<uint32_t>(p.channels);
+  const uint32_t outVolume = static_cast<uint32_t>(p.out[0]) * out1 * out2;
+  const uint32_t inVolume = static_cast<uint32_t>(p.in[0]) * in1 * in2;
+  const auto images = static_cast<uint32_t>(p.planes / p.channels);
+  const uint32_t total = images * outVolume * groups;
+  const uint32_t gridStep = gridDim.x * blockDim.x;
+  for (uint32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridStep) {
+    const uint32_t group = i % groups;
+    const uint32_t cell = i / groups;
+    const uint32_t o2 = cell % out2;
+    const uint32_t rest = cell / out2;
+    const uint32_t o1 = rest % out1;
+    const uint32_t image = rest / out1 / static_cast<uint32_t>(p.out[0]);
+    const int32_t s1 = static_cast<int32_t>(o1 * p.stride[1] - p.pre[1]);
+    const int32_t s2 = static_cast<int32_t>(o2 * p.stride[2] - p.pre[2]);
+    const int32_t b1 = max(s1, 0);
+    const int32_t e1 = min(s1 + static_cast<int32_t>(p.kernel[1]), in1);
+    const int32_t b2 = max(s2, 0);
+    const int32_t e2 = min(s2 + static_cast<int32_t>(p.kernel[2]), in2);
+    const T* xp = static_cast<const T*>(p.x) + image * inVolume * channels + group * kVector;
+    float best[kVector];
+#pragma unroll
+    for (int c = 0; c < kVector; ++c) best[c] = -INFINITY;
+    for (int32_t i1 = b1; i1 < e1; ++i1) {
+      for (int32_t i2 = b2; i2 < e2; ++i2) {
+        const uint4 raw = *reinterpret_cast<const uint4*>(
+            xp + (static_cast<uint32_t>(i1) * in2 + static_cast<uint32_t>(i2)) * channels);
+        const T* v = reinterpret_cast<const T*>(&raw);
+#pragma unroll
+        for (int c = 0; c < kVector; ++c) {
+          const float x = toFloat(v[c]);
+          // The reference's rule: NaN wins and stays.
+          if (x > best[c] || isnan(x)) best[c] = isnan(best[c]) ? best[c] : x;
+        }
+      }
+    }
+    const bool empty = b1 >= e1 || b2 >= e2;
+    uint4 packed;
+    T* out = reinterpret_cast<T*>(&packed);
+#pragma unroll
+    for (int c = 0; c < kVector; ++c) out[c] = fromFloat<T>(empty ? 0.f : best[c]);
+    *reinterpret_cast<uint4*>(static_cast<T*>(p.y) + static_cast<int64_t>(cell) * channels +
+                              group * kVector) = packed;
+  }
+}
+
+// Whether maxPoolChannelsLast8 runs @p p: 2-d channels-last 16-bit max pooling, C % 8 == 0,
+// 16-byte aligned tensors, every index within 32 bits.
+bool vectorizedMaxPool(const PoolingParams& p) {
+  const int64_t inputs = p.planes * p.in[0] * p.in[1] * p.in[2];
+  const int64_t outputs = p.planes * p.out[0] * p.out[1] * p.out[2];
+  return p.channelsLast != 0 && p.type == 0 && p.dtype != kFloatElements && p.channels > 0 &&
+         p.channels % kVector == 0 && p.in[0] == 1 && p.out[0] == 1 && p.kernel[0] == 1 &&
+         inputs <= INT32_MAX && outputs <= INT32_MAX &&
+         reinterpret_cast<uintptr_t>(p.x) % 16 == 0 && reinterpret_cast<uintptr_t>(p.y) % 16 == 0;
+}
+
 }  // namespace
 
 void launchPooling(const PoolingParams& params, void* stream) {
@@ -113,6 +183,15 @@ void launchPooling(const PoolingParams& params, void* stream) {
   const auto s = static_cast<cudaStream_t>(stream);
   withFloatElements(params.dtype, "pooling kernel", [&](auto element) {
     using T = decltype(element);
+    if constexpr (sizeof(T) == 2) {
+      if (vectorizedMaxPool(params)) {
+        const int64_t cells = total / kVector;
+        const auto vectorGrid =
+            static_cast<unsigned>(std::min<int64_t>((cells + kThreads - 1) / kThreads, 65536));
+        maxPoolChannelsLast8<T><<<vectorGrid, kThreads, 0, s>>>(params);
+        return;
+      }
+    }
     if (narrow) {
       pooling<T, uint32_t><<<grid, kThreads, 0, s>>>(params);
     } else {
