@@ -326,7 +326,6 @@ class DepthwiseKernel final : public Kernel {
         epilogue_.residualInput ? ctx.input(*epilogue_.residualInput).as<float>() : nullptr;
     float* y = ctx.output(0).as<float>();
     const int64_t planes = c.batch * c.channels;
-    const int64_t inPlane = c.ih * c.iw;
     const int64_t outPlane = c.oh * c.ow;
     const VecAct act = vecActOf(gemmEpilogue_);
     withPool(ctx, [&](ThreadPool& pool) {
@@ -338,28 +337,8 @@ class DepthwiseKernel final : public Kernel {
             pool.scratch(worker, sizeof(float) * static_cast<std::size_t>(c.iw + 1), 2));
         for (int64_t i = 0; i <= c.iw; ++i) zeros[i] = 0.f;
         for (int64_t plane = begin; plane < end; ++plane) {
-          const int64_t ch = plane % c.channels;
-          DepthwisePlane p;
-          p.x = x + plane * inPlane;
-          p.w = w + ch * c.kh * c.kw;
-          p.bias = bias != nullptr ? bias[ch] : 0.f;
-          p.residual = residual != nullptr ? residual + plane * outPlane : nullptr;
-          p.y = y + plane * outPlane;
-          p.ih = c.ih;
-          p.iw = c.iw;
-          p.oh = c.oh;
-          p.ow = c.ow;
-          p.kh = c.kh;
-          p.kw = c.kw;
-          p.sh = c.sh;
-          p.sw = c.sw;
-          p.dh = c.dh;
-          p.dw = c.dw;
-          p.ph = c.ph;
-          p.pw = c.pw;
-          p.act = act;
-          p.alpha = gemmEpilogue_.alpha;
-          p.beta = gemmEpilogue_.beta;
+          DepthwisePlane p =
+              depthwisePlaneOf(c, {x, w, bias, residual, y}, plane, act, gemmEpilogue_);
           p.zeros = zeros;
           fn_(p);
           if (act == VecAct::kGeneric) {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 
+#include "backends/cpu/cpu_common.h"
 #include "backends/cpu/gemm.h"
 
 namespace kiln::backends::cpu {
@@ -27,6 +28,20 @@ constexpr int64_t kDepthwiseSlack = 64;
 //! Floats of DepthwisePlane::scratch the AVX-512 kernel needs: a zero-padded copy of the plane
 //! with slack for whole-vector reads past the last column.
 int64_t depthwiseScratchFloats(const DepthwisePlane& p);
+
+//! The tensors of one depthwise layer (NCHW float32; bias and residual may be null).
+struct DepthwiseTensors {
+  const float* x = nullptr;
+  const float* w = nullptr;
+  const float* bias = nullptr;
+  const float* residual = nullptr;
+  float* y = nullptr;
+};
+
+//! Plane @p plane (image * channels + channel) of the layer @p c over @p t, with the epilogue
+//! @p act / @p e; zeros and scratch are left to the caller.
+DepthwisePlane depthwisePlaneOf(const Window2d& c, const DepthwiseTensors& t, int64_t plane,
+                                VecAct act, const GemmEpilogue& e);
 
 using DepthwiseFn = void (*)(const DepthwisePlane& p);
 

@@ -12,6 +12,34 @@ int64_t depthwiseScratchFloats(const DepthwisePlane& p) {
   return hp * wp + kDepthwiseSlack;
 }
 
+DepthwisePlane depthwisePlaneOf(const Window2d& c, const DepthwiseTensors& t, int64_t plane,
+                                VecAct act, const GemmEpilogue& e) {
+  const int64_t channel = plane % c.channels;
+  const int64_t outPlane = c.oh * c.ow;
+  DepthwisePlane p;
+  p.x = t.x + plane * c.ih * c.iw;
+  p.w = t.w + channel * c.kh * c.kw;
+  p.bias = t.bias != nullptr ? t.bias[channel] : 0.f;
+  p.residual = t.residual != nullptr ? t.residual + plane * outPlane : nullptr;
+  p.y = t.y + plane * outPlane;
+  p.ih = c.ih;
+  p.iw = c.iw;
+  p.oh = c.oh;
+  p.ow = c.ow;
+  p.kh = c.kh;
+  p.kw = c.kw;
+  p.sh = c.sh;
+  p.sw = c.sw;
+  p.dh = c.dh;
+  p.dw = c.dw;
+  p.ph = c.ph;
+  p.pw = c.pw;
+  p.act = act;
+  p.alpha = e.alpha;
+  p.beta = e.beta;
+  return p;
+}
+
 DepthwiseFn portableDepthwise() {
   return depthwisePlane;
 }

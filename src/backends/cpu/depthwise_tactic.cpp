@@ -42,7 +42,6 @@ class DepthwiseAvx512Kernel final : public Kernel {
         epilogue_.residualInput ? ctx.input(*epilogue_.residualInput).as<float>() : nullptr;
     float* y = ctx.output(0).as<float>();
     const int64_t planes = c.batch * c.channels;
-    const int64_t inPlane = c.ih * c.iw;
     const int64_t outPlane = c.oh * c.ow;
     const VecAct act = vecActOf(gemmEpilogue_);
     const DepthwiseFn fn = avx512Depthwise();
@@ -67,28 +66,8 @@ class DepthwiseAvx512Kernel final : public Kernel {
         scratch = own.data();
       }
       for (int64_t plane = begin; plane < end; ++plane) {
-        const int64_t ch = plane % c.channels;
-        DepthwisePlane p;
-        p.x = x + plane * inPlane;
-        p.w = w + ch * c.kh * c.kw;
-        p.bias = bias != nullptr ? bias[ch] : 0.f;
-        p.residual = residual != nullptr ? residual + plane * outPlane : nullptr;
-        p.y = y + plane * outPlane;
-        p.ih = c.ih;
-        p.iw = c.iw;
-        p.oh = c.oh;
-        p.ow = c.ow;
-        p.kh = c.kh;
-        p.kw = c.kw;
-        p.sh = c.sh;
-        p.sw = c.sw;
-        p.dh = c.dh;
-        p.dw = c.dw;
-        p.ph = c.ph;
-        p.pw = c.pw;
-        p.act = act;
-        p.alpha = gemmEpilogue_.alpha;
-        p.beta = gemmEpilogue_.beta;
+        DepthwisePlane p =
+            depthwisePlaneOf(c, {x, w, bias, residual, y}, plane, act, gemmEpilogue_);
         p.scratch = scratch;
         fn(p);
         if (act == VecAct::kGeneric) {

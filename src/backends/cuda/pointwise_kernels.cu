@@ -159,6 +159,17 @@ __device__ double blockReduce(double value, bool max, double* shared) {
   return result;
 }
 
+// Where row @p row of the scores starts in the mask (see MaskIndex).
+__device__ int64_t maskRowOffset(const MaskIndex& mi, int64_t row) {
+  int64_t b = row / mi.sq;
+  int64_t offset = (row % mi.sq) * mi.rowStride;
+  for (int d = mi.batchDims - 1; d >= 0; --d) {
+    offset += (b % mi.batchExtents[d]) * mi.batchStrides[d];
+    b /= mi.batchExtents[d];
+  }
+  return offset;
+}
+
 // probs may alias scores (T = float): every element is read and then written by one thread.
 template <typename T>
 __global__ void scaledSoftmaxKernel(float* scores, T* probs, int64_t rows, int64_t cols,
@@ -167,17 +178,7 @@ __global__ void scaledSoftmaxKernel(float* scores, T* probs, int64_t rows, int64
   for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
     float* s = scores + row * cols;
     T* p = probs + row * cols;
-    const T* m = nullptr;
-    if (mask != nullptr) {
-      int64_t b = row / mi.sq;
-      const int64_t i = row % mi.sq;
-      int64_t offset = i * mi.rowStride;
-      for (int d = mi.batchDims - 1; d >= 0; --d) {
-        offset += (b % mi.batchExtents[d]) * mi.batchStrides[d];
-        b /= mi.batchExtents[d];
-      }
-      m = mask + offset;
-    }
+    const T* m = mask != nullptr ? mask + maskRowOffset(mi, row) : nullptr;
     double largest = -INFINITY;
     for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) {
       double v = static_cast<double>(s[j]) * scale;
@@ -219,17 +220,7 @@ __global__ void __launch_bounds__(kThreads)
        row += warpStep) {
     const float* s = scores + row * cols;
     T* p = probs + row * cols;
-    const T* m = nullptr;
-    if (mask != nullptr) {
-      int64_t b = row / mi.sq;
-      const int64_t i = row % mi.sq;
-      int64_t offset = i * mi.rowStride;
-      for (int d = mi.batchDims - 1; d >= 0; --d) {
-        offset += (b % mi.batchExtents[d]) * mi.batchStrides[d];
-        b /= mi.batchExtents[d];
-      }
-      m = mask + offset;
-    }
+    const T* m = mask != nullptr ? mask + maskRowOffset(mi, row) : nullptr;
     float v[kPerLane];
     float largest = -INFINITY;
 #pragma unroll
