@@ -202,28 +202,25 @@ void poolPlane(const Pool2d& p, const float* x, float* y, const float* colDiviso
   }
 }
 
-// Four vectors of partial sums per row (independent chains), folded in double at the end.
+// Partial sums in double, as the reference keeps them (1e8 + 1 must not lose the 1): four
+// independent chains of eight widened floats.
 void sumRows(const float* x, int64_t rows, int64_t inner, float scale, float* y) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * inner;
-    __m512 a0 = _mm512_setzero_ps();
-    __m512 a1 = _mm512_setzero_ps();
-    __m512 a2 = _mm512_setzero_ps();
-    __m512 a3 = _mm512_setzero_ps();
+    __m512d a0 = _mm512_setzero_pd();
+    __m512d a1 = _mm512_setzero_pd();
+    __m512d a2 = _mm512_setzero_pd();
+    __m512d a3 = _mm512_setzero_pd();
     int64_t j = 0;
-    for (; j + 64 <= inner; j += 64) {
-      a0 = _mm512_add_ps(a0, _mm512_loadu_ps(xr + j));
-      a1 = _mm512_add_ps(a1, _mm512_loadu_ps(xr + j + 16));
-      a2 = _mm512_add_ps(a2, _mm512_loadu_ps(xr + j + 32));
-      a3 = _mm512_add_ps(a3, _mm512_loadu_ps(xr + j + 48));
+    for (; j + 32 <= inner; j += 32) {
+      a0 = _mm512_add_pd(a0, _mm512_cvtps_pd(_mm256_loadu_ps(xr + j)));
+      a1 = _mm512_add_pd(a1, _mm512_cvtps_pd(_mm256_loadu_ps(xr + j + 8)));
+      a2 = _mm512_add_pd(a2, _mm512_cvtps_pd(_mm256_loadu_ps(xr + j + 16)));
+      a3 = _mm512_add_pd(a3, _mm512_cvtps_pd(_mm256_loadu_ps(xr + j + 24)));
     }
-    for (; j < inner; j += 16)
-      a0 = _mm512_add_ps(a0, _mm512_maskz_loadu_ps(lanes(inner - j), xr + j));
-    alignas(64) float part[16];
-    _mm512_store_ps(part, _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
-    double sum = 0.0;
-    for (float v : part) sum += v;
-    y[r] = static_cast<float>(sum * scale);
+    double sum = _mm512_reduce_add_pd(_mm512_add_pd(_mm512_add_pd(a0, a1), _mm512_add_pd(a2, a3)));
+    for (; j < inner; ++j) sum += xr[j];
+    y[r] = static_cast<float>(sum * static_cast<double>(scale));
   }
 }
 
