@@ -71,7 +71,7 @@ DummyTensors makeDummies(const ir::Graph& graph, const ir::Node& node,
       });
     } else {
       // Zeros are valid indices, conditions and counts for every integer op.
-      std::memset(buf.data(), 0, bytes);
+      if (bytes > 0) std::memset(buf.data(), 0, bytes);
     }
     if (onHost) return buf.data();
     t.deviceBuffers.emplace_back(device, std::max<std::size_t>(bytes, 1));
