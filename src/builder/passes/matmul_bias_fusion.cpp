@@ -15,6 +15,7 @@
 
 #include "builder/passes/fusable_layers.h"
 #include "builder/passes/passes.h"
+#include "builder/passes/pattern_util.h"
 #include "kiln/network.h"
 #include "ops/epilogue.h"
 
@@ -67,10 +68,7 @@ int32_t fuseMatMulBias(ir::Graph& graph, const PassContext& context) {
   Uses uses(graph);
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
     const ir::Node& add = graph.nodes[n];
-    if (add.op != "ElementWise" || add.inputs.size() != 2 ||
-        add.attrs.getEnum("op", ElementWiseOperation::kSUM) != ElementWiseOperation::kSUM) {
-      continue;
-    }
+    if (!isElementWise(add, ElementWiseOperation::kSUM)) continue;
     if (graph.value(add.outputs[0]).dtype != DataType::kFLOAT) continue;
     const Dims outDims = graph.value(add.outputs[0]).dims;  // copied: constants may be added
     for (int32_t side = 0; side < 2; ++side) {
@@ -100,10 +98,8 @@ int32_t fuseMatMulBias(ir::Graph& graph, const PassContext& context) {
       const std::string what = "fused the bias add " + joinNames(add.fusedFrom) +
                                " into the epilogue of '" + layer.name + "' (MatrixMultiply)";
       ir::Node& target = graph.node(p);
-      const std::size_t slot = std::max<std::size_t>(target.inputs.size(), 2);
-      target.inputs.resize(slot, ir::kNoValue);
-      target.inputs.push_back(bias);
-      target.attrs.set("epilogue.bias", static_cast<int64_t>(slot));
+      addEpilogueInput(target, "epilogue.bias", bias,
+                       std::max<std::size_t>(target.inputs.size(), 2));
       absorb(graph, p, static_cast<ir::NodeId>(n));
       context.log(what);
       ++changes;

@@ -5,6 +5,7 @@
 // add; a MatrixMultiply's epilogue bias comes before it and may be there).
 #include "builder/passes/fusable_layers.h"
 #include "builder/passes/passes.h"
+#include "builder/passes/pattern_util.h"
 #include "kiln/network.h"
 #include "ops/epilogue.h"
 
@@ -27,10 +28,7 @@ int32_t fuseResidualAdd(ir::Graph& graph, const PassContext& context) {
   Uses uses(graph);
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
     const ir::Node& add = graph.nodes[n];
-    if (add.op != "ElementWise" || add.inputs.size() != 2 ||
-        add.attrs.getEnum("op", ElementWiseOperation::kSUM) != ElementWiseOperation::kSUM) {
-      continue;
-    }
+    if (!isElementWise(add, ElementWiseOperation::kSUM)) continue;
     const ir::Value& out = graph.value(add.outputs[0]);
     if (out.dtype != DataType::kFLOAT) continue;
     for (int32_t side = 0; side < 2; ++side) {
@@ -53,10 +51,7 @@ int32_t fuseResidualAdd(ir::Graph& graph, const PassContext& context) {
       const std::string what = "fused the residual add " + joinNames(add.fusedFrom) +
                                " into the epilogue of '" + layer.name + "' (" + layer.op + ")";
       ir::Node& target = graph.node(p);
-      const std::size_t slot = residualSlot(target);
-      target.inputs.resize(slot, ir::kNoValue);
-      target.inputs.push_back(r);
-      target.attrs.set("epilogue.residual", static_cast<int64_t>(slot));
+      addEpilogueInput(target, "epilogue.residual", r, residualSlot(target));
       absorb(graph, p, static_cast<ir::NodeId>(n));
       context.log(what);
       ++changes;
