@@ -316,6 +316,98 @@ __global__ void __launch_bounds__(kThreads) layerNormWarp(const LayerNormParams 
   }
 }
 
+// One warp per row that fits in its registers: each lane reads its share of the row once, as
+// 16-byte words (Words per lane at most), and the mean, the variance and the normalized values
+// all come from registers — one read of x instead of three.
+template <typename T, int Words>
+__global__ void __launch_bounds__(kThreads) layerNormRegisters(const LayerNormParams p) {
+  constexpr int kPerWord = 16 / sizeof(T);
+  const int lane = threadIdx.x % 32;
+  const int64_t warpStep = static_cast<int64_t>(gridDim.x) * kWarps;
+  const int rowWords = static_cast<int>(p.inner / kPerWord);
+  const float count = static_cast<float>(p.inner);
+  const auto* gamma = static_cast<const uint4*>(p.gamma);
+  const auto* beta = static_cast<const uint4*>(p.beta);
+  for (int64_t row = static_cast<int64_t>(blockIdx.x) * kWarps + threadIdx.x / 32; row < p.rows;
+       row += warpStep) {
+    const auto* x = static_cast<const uint4*>(p.x) + row * rowWords;
+    float v[Words][kPerWord];
+    float sum = 0.f;
+#pragma unroll
+    for (int w = 0; w < Words; ++w) {
+      const int word = lane + 32 * w;
+      uint4 raw = make_uint4(0, 0, 0, 0);
+      if (word < rowWords) raw = x[word];
+      const T* e = reinterpret_cast<const T*>(&raw);
+#pragma unroll
+      for (int i = 0; i < kPerWord; ++i) {
+        v[w][i] = toFloat(e[i]);
+        sum += v[w][i];
+      }
+    }
+    const float mean = warpSum(sum) / count;
+    float squares = 0.f;
+#pragma unroll
+    for (int w = 0; w < Words; ++w) {
+      if (lane + 32 * w >= rowWords) continue;
+#pragma unroll
+      for (int i = 0; i < kPerWord; ++i) {
+        const float d = v[w][i] - mean;
+        squares += d * d;
+      }
+    }
+    const float rstd = 1.f / sqrtf(warpSum(squares) / count + p.epsilon);
+    auto* y = static_cast<uint4*>(p.y) + row * rowWords;
+#pragma unroll
+    for (int w = 0; w < Words; ++w) {
+      const int word = lane + 32 * w;
+      if (word >= rowWords) continue;
+      uint4 g = make_uint4(0, 0, 0, 0);
+      uint4 b = make_uint4(0, 0, 0, 0);
+      if (gamma != nullptr) g = gamma[word];
+      if (beta != nullptr) b = beta[word];
+      const T* ge = reinterpret_cast<const T*>(&g);
+      const T* be = reinterpret_cast<const T*>(&b);
+      uint4 out;
+      T* oe = reinterpret_cast<T*>(&out);
+#pragma unroll
+      for (int i = 0; i < kPerWord; ++i) {
+        float r = (v[w][i] - mean) * rstd;
+        if (gamma != nullptr) r *= toFloat(ge[i]);
+        if (beta != nullptr) r += toFloat(be[i]);
+        oe[i] = fromFloat<T>(r);
+      }
+      y[word] = out;
+    }
+  }
+}
+
+// Launches layerNormRegisters with the fewest words per lane that hold a row; false when a row
+// is not whole 16-byte words, a pointer is not 16-byte aligned, or a row needs more than 8.
+template <typename T>
+bool launchLayerNormRegisters(const LayerNormParams& p, cudaStream_t s) {
+  constexpr int64_t kPerWord = 16 / sizeof(T);
+  const auto aligned = [](const void* q) { return reinterpret_cast<uintptr_t>(q) % 16 == 0; };
+  if (p.inner % kPerWord != 0 || !aligned(p.x) || !aligned(p.y) || !aligned(p.gamma) ||
+      !aligned(p.beta)) {
+    return false;
+  }
+  const int64_t perLane = (p.inner / kPerWord + 31) / 32;
+  const unsigned grid = gridFor(p.rows, kWarps);
+  if (perLane <= 1) {
+    layerNormRegisters<T, 1><<<grid, kThreads, 0, s>>>(p);
+  } else if (perLane <= 2) {
+    layerNormRegisters<T, 2><<<grid, kThreads, 0, s>>>(p);
+  } else if (perLane <= 4) {
+    layerNormRegisters<T, 4><<<grid, kThreads, 0, s>>>(p);
+  } else if (perLane <= 8) {
+    layerNormRegisters<T, 8><<<grid, kThreads, 0, s>>>(p);
+  } else {
+    return false;
+  }
+  return true;
+}
+
 template <typename T>
 __global__ void __launch_bounds__(kThreads) layerNormBlock(const LayerNormParams p) {
   __shared__ float scratch[kWarps];
@@ -366,6 +458,7 @@ void launchLayerNorm(const LayerNormParams& params, void* stream) {
   const auto s = static_cast<cudaStream_t>(stream);
   withFloatElements(params.dtype, "layer norm kernel", [&](auto element) {
     using T = decltype(element);
+    if (launchLayerNormRegisters<T>(params, s)) return;
     if (params.inner <= 1024) {
       layerNormWarp<T><<<gridFor(params.rows, kWarps), kThreads, 0, s>>>(params);
     } else {
