@@ -1,8 +1,10 @@
 #include "builder/build_plan.h"
 
 #include <chrono>
+#include <span>
 
 #include "backends/device.h"
+#include "builder/attention_layout.h"
 #include "builder/dynamic_build.h"
 #include "builder/layout.h"
 #include "builder/lowering.h"
@@ -73,10 +75,17 @@ plan::EnginePlan finishPlan(ir::Graph graph, const detail::BuilderConfigData& co
     assignReducedPrecision(plan.graph, config, gpuSupport, reporter, precisionOf);
     // Later profiles of a dynamic engine take the first profile's layout too (precisionOf).
     assignChannelsLast(plan.graph, gpuSupport, reporter, precisionOf);
-  } else if (config.flag(BuilderFlag::kFP16) || config.flag(BuilderFlag::kBF16)) {
-    reporter.info(
-        "FP16/BF16 allowed, but the CPU backend has no reduced-precision kernels: "
-        "the engine runs in FP32");
+    packAttentionHeads(plan.graph, gpuSupport, reporter, precisionOf);
+  } else {
+    if (config.flag(BuilderFlag::kFP16) || config.flag(BuilderFlag::kBF16)) {
+      reporter.info(
+          "FP16/BF16 allowed, but the CPU backend has no reduced-precision kernels: "
+          "the engine runs in FP32");
+    }
+    // The CPU's attention tactics (and the reference kernel) all take packed heads.
+    const ReducedSupport everyNode = [](const ir::Node&, std::span<const ir::TensorInfo>,
+                                        std::span<const ir::TensorInfo>) { return true; };
+    packAttentionHeads(plan.graph, everyNode, reporter, precisionOf);
   }
   if (config.device == DeviceType::kGPU && config.flag(BuilderFlag::kTF32)) allowTf32(plan.graph);
   TacticChoice choice = selectTactics(plan.graph, config, reporter);

@@ -6,13 +6,19 @@
 // with attribute "transpose_k" 1; V [..., Sk, Dv]; an optional additive mask (input 3) that
 // broadcasts to the scores [..., Sq, Sk]. Q, K and V have the same leading (batch) dims.
 // Attribute "scale" (default 1). Output [..., Sq, Dv]. All float32.
+// With attribute "heads" = H (the attention-heads layout step sets it), the heads are packed into
+// the last dim: Q [B, Sq, H*D], K [B, Sk, H*D] (transpose_k 1), V [B, Sk, H*Dv], the mask
+// broadcasts to [B, H, Sq, Sk] and the output is [B, Sq, H*Dv] (ops/attention_geometry.h).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "core/shape_util.h"
 #include "ir/op_registry.h"
+#include "ops/attention_geometry.h"
 #include "ops/infer_checks.h"
 #include "ops/op_families.h"
 
@@ -20,118 +26,65 @@ namespace kiln::ops {
 
 namespace {
 
-struct AttentionShape {
-  int64_t batch = 1;  // product of the leading dims
-  int64_t sq = 0, sk = 0, d = 0, dv = 0;
-  Dims scores;
-};
-
-AttentionShape shapeOf(const Dims& q, const Dims& k, const Dims& v, bool transposeK) {
-  AttentionShape s;
-  const int32_t r = q.nbDims;
-  s.sq = q[r - 2];
-  s.d = q[r - 1];
-  s.sk = transposeK ? k[r - 2] : k[r - 1];
-  s.dv = v[r - 1];
-  for (int32_t i = 0; i < r - 2; ++i) s.batch *= q[i];
-  s.scores = q;
-  s.scores[r - 1] = s.sk;
-  return s;
-}
-
 void inferAttention(ir::InferContext& ctx) {
   for (int32_t i = 0; i < 3; ++i) requireFloat(ctx, i);
   const Dims& q = ctx.input(0).dims;
-  const Dims& k = ctx.input(1).dims;
   const Dims& v = ctx.input(2).dims;
-  const bool transposeK = ctx.attrs().getInt("transpose_k", 0) != 0;
-  const int32_t r = q.nbDims;
-  if (r < 2 || k.nbDims != r || v.nbDims != r) {
-    ctx.fail("Q, K and V must have one rank >= 2; they have shapes ", toString(q), ", ",
-             toString(k), " and ", toString(v));
-  }
-  for (int32_t i = 0; i < r - 2; ++i) {
-    if (k[i] != q[i] || v[i] != q[i]) {
-      ctx.fail("Q, K and V must have the same batch dims; they have shapes ", toString(q), ", ",
-               toString(k), " and ", toString(v));
-    }
-  }
-  const int64_t kd = transposeK ? k[r - 1] : k[r - 2];
-  const int64_t sk = transposeK ? k[r - 2] : k[r - 1];
-  if (kd != q[r - 1]) {
-    ctx.fail("Q has shape ", toString(q), " (D = ", q[r - 1], ") but K has shape ", toString(k),
-             transposeK ? " (transposed)" : "", " with D = ", kd);
-  }
-  if (v[r - 2] != sk) {
-    ctx.fail("V has shape ", toString(v), " but the keys give ", sk, " positions");
-  }
-  const AttentionShape s = shapeOf(q, k, v, transposeK);
+  std::string error;
+  const auto g = attentionGeometry(q, ctx.input(1).dims, v, ctx.attrs(), error);
+  if (!g) ctx.fail(error);
   if (ctx.hasInput(3)) {
     requireFloat(ctx, 3);
     const Dims& mask = ctx.input(3).dims;
     const Dims b = withLayerContext(
-        ctx, [&] { return broadcastShapes(s.scores, mask, "the scores and the mask"); });
-    if (!(b == s.scores)) {
+        ctx, [&] { return broadcastShapes(g->scores, mask, "the scores and the mask"); });
+    if (!(b == g->scores)) {
       ctx.fail("the mask of shape ", toString(mask), " does not broadcast to the scores ",
-               toString(s.scores));
+               toString(g->scores));
     }
   }
+  // [..., Sq, Dv], or [B, Sq, H*Dv] with packed heads: Q's shape with V's last dim.
   Dims out = q;
-  out[r - 1] = s.dv;
+  out[q.nbDims - 1] = v[v.nbDims - 1];
   ctx.setOutput(0, DataType::kFLOAT, out);
 }
 
 void runAttention(const ir::KernelContext& ctx) {
-  const Dims& qd = ctx.input(0).dims;
-  const bool transposeK = ctx.attrs().getInt("transpose_k", 0) != 0;
+  std::string error;
+  const auto g = attentionGeometry(ctx.input(0).dims, ctx.input(1).dims, ctx.input(2).dims,
+                                   ctx.attrs(), error);
+  if (!g) fail(ErrorCode::kINTERNAL_ERROR, "Attention: ", error);
   const double scale = ctx.attrs().getFloat("scale", 1.0);
-  const AttentionShape s = shapeOf(qd, ctx.input(1).dims, ctx.input(2).dims, transposeK);
-  const int32_t r = qd.nbDims;
   const float* q = ctx.input(0).as<float>();
   const float* k = ctx.input(1).as<float>();
   const float* v = ctx.input(2).as<float>();
   float* y = ctx.output(0).as<float>();
-
-  // Mask strides over the scores' dims (0 where the mask repeats).
   const float* mask = ctx.hasInput(3) ? ctx.input(3).as<float>() : nullptr;
-  std::vector<int64_t> maskStride(static_cast<std::size_t>(r), 0);
-  if (mask != nullptr) {
-    const Dims& md = ctx.input(3).dims;
-    int64_t stride = 1;
-    for (int32_t i = md.nbDims - 1; i >= 0; --i) {
-      const int32_t dim = r - md.nbDims + i;
-      if (md[i] != 1) maskStride[static_cast<std::size_t>(dim)] = stride;
-      stride *= md[i];
-    }
-  }
+  const std::vector<int64_t> maskStrides =
+      mask != nullptr ? attentionMaskStrides(*g, ctx.input(3).dims) : std::vector<int64_t>{};
+  const int32_t r = g->scores.nbDims;
+  const int64_t maskRow = mask != nullptr ? maskStrides[static_cast<std::size_t>(r - 2)] : 0;
+  const int64_t maskCol = mask != nullptr ? maskStrides[static_cast<std::size_t>(r - 1)] : 0;
+  // K's element (key j, component p): rows are keys, or columns are.
+  const int64_t kKeyStep = g->transposeK ? g->kPitch() : 1;
+  const int64_t kDimStep = g->transposeK ? 1 : g->kPitch();
 
-  std::vector<double> row(static_cast<std::size_t>(s.sk));
-  for (int64_t b = 0; b < s.batch; ++b) {
-    const float* qb = q + b * s.sq * s.d;
-    const float* kb = k + b * s.sk * s.d;
-    const float* vb = v + b * s.sk * s.dv;
-    float* yb = y + b * s.sq * s.dv;
-    int64_t maskBase = 0;
-    {
-      int64_t rest = b;
-      for (int32_t i = r - 3; i >= 0; --i) {
-        maskBase += (rest % qd[i]) * maskStride[static_cast<std::size_t>(i)];
-        rest /= qd[i];
-      }
-    }
-    for (int64_t i = 0; i < s.sq; ++i) {
+  std::vector<double> row(static_cast<std::size_t>(g->sk));
+  for (int64_t b = 0; b < g->count; ++b) {
+    const float* qb = q + g->qOffset(b);
+    const float* kb = k + g->kOffset(b);
+    const float* vb = v + g->vOffset(b);
+    float* yb = y + g->yOffset(b);
+    const int64_t maskBase = mask != nullptr ? attentionMaskBase(*g, maskStrides, b) : 0;
+    for (int64_t i = 0; i < g->sq; ++i) {
       double largest = -INFINITY;
-      for (int64_t j = 0; j < s.sk; ++j) {
+      for (int64_t j = 0; j < g->sk; ++j) {
         double dot = 0;
-        for (int64_t p = 0; p < s.d; ++p) {
-          const float kv = transposeK ? kb[j * s.d + p] : kb[p * s.sk + j];
-          dot += static_cast<double>(qb[i * s.d + p]) * kv;
+        for (int64_t p = 0; p < g->d; ++p) {
+          dot += static_cast<double>(qb[i * g->qPitch() + p]) * kb[j * kKeyStep + p * kDimStep];
         }
         double score = dot * scale;
-        if (mask != nullptr) {
-          score += mask[maskBase + i * maskStride[static_cast<std::size_t>(r - 2)] +
-                        j * maskStride[static_cast<std::size_t>(r - 1)]];
-        }
+        if (mask != nullptr) score += mask[maskBase + i * maskRow + j * maskCol];
         row[static_cast<std::size_t>(j)] = score;
         largest = std::max(largest, score);
       }
@@ -140,11 +93,12 @@ void runAttention(const ir::KernelContext& ctx) {
         e = std::isinf(largest) && largest < 0 ? 0.0 : std::exp(e - largest);
         sum += e;
       }
-      for (int64_t c = 0; c < s.dv; ++c) {
+      for (int64_t c = 0; c < g->dv; ++c) {
         double acc = 0;
-        for (int64_t j = 0; j < s.sk; ++j)
-          acc += row[static_cast<std::size_t>(j)] * vb[j * s.dv + c];
-        yb[i * s.dv + c] = static_cast<float>(sum > 0 ? acc / sum : NAN);
+        for (int64_t j = 0; j < g->sk; ++j) {
+          acc += row[static_cast<std::size_t>(j)] * vb[j * g->vPitch() + c];
+        }
+        yb[i * g->yPitch() + c] = static_cast<float>(sum > 0 ? acc / sum : NAN);
       }
     }
   }

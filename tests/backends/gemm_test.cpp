@@ -281,6 +281,24 @@ TEST(AttentionTactics, MatchesReference) {
   }
 }
 
+// Packed heads (ops/attention_geometry.h): Q [B, Sq, H*D], K [B, Sk, H*D], V [B, Sk, H*Dv],
+// the mask over [B, H, Sq, Sk]; the output is [B, Sq, H*Dv].
+TEST(AttentionTactics, PackedHeadsMatchReference) {
+  if (ir::OpRegistry::instance().find("Attention") == nullptr) GTEST_SKIP();
+  const int64_t b = 2, heads = 3, sq = 13, sk = 17, d = 9, dv = 5;
+  for (const Dims& mask : {Dims{}, shape({b, 1, 1, sk}), shape({b, heads, sq, sk})}) {
+    ir::Attributes a;
+    a.set("transpose_k", int64_t{1});
+    a.set("heads", heads);
+    a.set("scale", 0.37);
+    std::vector<CheckInput> in = {randomInput(shape({b, sq, heads * d}), 1),
+                                  randomInput(shape({b, sk, heads * d}), 2),
+                                  randomInput(shape({b, sk, heads * dv}), 3)};
+    if (mask.nbDims > 0) in.push_back(randomInput(mask, 4));
+    EXPECT_GE(checkTactics("Attention", a, in).tactics, 1);
+  }
+}
+
 // Cases for the CUDA backend's cuBLASLt tactic (compared where a GPU is present; without one,
 // which cases it takes): strided and broadcast batches, transposes, vectors, each epilogue path
 // (cuBLASLt's BIAS / RELU_BIAS / GELU_BIAS, the residual as C, the separate activation kernel),
@@ -623,6 +641,24 @@ TEST(AttentionGpuTactics, FusedKernelTilesAndMasks) {
     if (backends::gpuPresent()) {
       // FP16 and BF16 each for the fused and the two-GEMM tactic.
       EXPECT_GE(r.reducedGpuTactics, 4) << "sq " << c.sq << " sk " << c.sk << " d " << c.d;
+    }
+  }
+  // Packed heads: the fused kernel alone takes them (FP16 and BF16).
+  for (const Case& c :
+       {Case{77, 130, 64, shape({2, 1, 1, 130}), true},
+        Case{128, 128, 64, shape({2, 3, 128, 128}), true}, Case{5, 70, 32, Dims{}, true}}) {
+    const int64_t heads = 3;
+    ir::Attributes a;
+    a.set("transpose_k", int64_t{1});
+    a.set("heads", heads);
+    a.set("scale", 0.125);
+    std::vector<CheckInput> in = {randomInput(shape({2, c.sq, heads * c.d}), seed++),
+                                  randomInput(shape({2, c.sk, heads * c.d}), seed++),
+                                  randomInput(shape({2, c.sk, heads * c.d}), seed++)};
+    if (c.mask.nbDims > 0) in.push_back(randomInput(c.mask, seed++));
+    const CheckResult r = checkTactics("Attention", a, in);
+    if (backends::gpuPresent()) {
+      EXPECT_GE(r.reducedGpuTactics, 2) << "packed sq " << c.sq << " sk " << c.sk;
     }
   }
 }

@@ -4,11 +4,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "backends/cpu/cpu_common.h"
 #include "backends/cpu/pointwise_vec.h"
 #include "backends/cpu/tactics.h"
+#include "ops/attention_geometry.h"
 
 namespace kiln::backends::cpu {
 
@@ -19,27 +21,14 @@ constexpr int32_t kScoresSlot = 3;
 class AttentionKernel final : public Kernel {
  public:
   AttentionKernel(const MicroKernel& mk, const NodeSpec& spec) : mk_(mk), vec_(bestPointwiseVec()) {
-    const Dims& q = spec.inputs[0].dims;
-    const Dims& k = spec.inputs[1].dims;
-    const Dims& v = spec.inputs[2].dims;
-    transposeK_ = spec.node.attrs.getInt("transpose_k", 0) != 0;
+    std::string error;
+    const auto g = ops::attentionGeometry(spec.inputs[0].dims, spec.inputs[1].dims,
+                                          spec.inputs[2].dims, spec.node.attrs, error);
+    if (!g) fail(ErrorCode::kINTERNAL_ERROR, "cpu.attention: ", error);
+    g_ = *g;
     scale_ = static_cast<float>(spec.node.attrs.getFloat("scale", 1.0));
-    rank_ = q.nbDims;
-    qDims_ = q;
-    sq_ = q[rank_ - 2];
-    d_ = q[rank_ - 1];
-    sk_ = transposeK_ ? k[rank_ - 2] : k[rank_ - 1];
-    dv_ = v[rank_ - 1];
-    for (int32_t i = 0; i < rank_ - 2; ++i) batch_ *= q[i];
-    maskStride_.assign(static_cast<std::size_t>(rank_), 0);
     if (spec.inputs.size() > 3 && spec.inputs[3].present) {
-      const Dims& md = spec.inputs[3].dims;
-      int64_t stride = 1;
-      for (int32_t i = md.nbDims - 1; i >= 0; --i) {
-        const int32_t dim = rank_ - md.nbDims + i;
-        if (md[i] != 1) maskStride_[static_cast<std::size_t>(dim)] = stride;
-        stride *= md[i];
-      }
+      maskStrides_ = ops::attentionMaskStrides(g_, spec.inputs[3].dims);
     }
   }
 
@@ -49,33 +38,31 @@ class AttentionKernel final : public Kernel {
     const float* v = ctx.input(2).as<float>();
     const float* mask = ctx.hasInput(3) ? ctx.input(3).as<float>() : nullptr;
     float* y = ctx.output(0).as<float>();
-    const int64_t msRow = maskStride_[static_cast<std::size_t>(rank_ - 2)];
-    const int64_t msCol = maskStride_[static_cast<std::size_t>(rank_ - 1)];
+    const int32_t r = g_.scores.nbDims;
+    const int64_t msRow = mask != nullptr ? maskStrides_[static_cast<std::size_t>(r - 2)] : 0;
+    const int64_t msCol = mask != nullptr ? maskStrides_[static_cast<std::size_t>(r - 1)] : 0;
+    const int64_t sq = g_.sq;
+    const int64_t sk = g_.sk;
     withPool(ctx, [&](ThreadPool& pool) {
-      pool.run(batch_, [&](int64_t b, int32_t worker) {
+      pool.run(g_.count, [&](int64_t b, int32_t worker) {
         auto* scores = static_cast<float*>(pool.scratch(
-            worker, sizeof(float) * static_cast<std::size_t>(std::max<int64_t>(sq_ * sk_, 1)),
+            worker, sizeof(float) * static_cast<std::size_t>(std::max<int64_t>(sq * sk, 1)),
             kScoresSlot));
         GemmProblem s;
-        s.m = sq_;
-        s.n = sk_;
-        s.k = d_;
-        s.a.strided = {q + b * sq_ * d_, d_, 1};
-        s.b.strided = transposeK_ ? StridedMatrix{k + b * sk_ * d_, 1, d_}
-                                  : StridedMatrix{k + b * d_ * sk_, sk_, 1};
+        s.m = sq;
+        s.n = sk;
+        s.k = g_.d;
+        s.a.strided = {q + g_.qOffset(b), g_.qPitch(), 1};
+        s.b.strided = g_.transposeK ? StridedMatrix{k + g_.kOffset(b), 1, g_.kPitch()}
+                                    : StridedMatrix{k + g_.kOffset(b), g_.kPitch(), 1};
         s.c = scores;
-        s.ldc = sk_;
+        s.ldc = sk;
         gemm(mk_, s, pool, true, worker);
-        int64_t maskBase = 0;
-        int64_t rest = b;
-        for (int32_t i = rank_ - 3; i >= 0; --i) {
-          maskBase += (rest % qDims_[i]) * maskStride_[static_cast<std::size_t>(i)];
-          rest /= qDims_[i];
-        }
-        for (int64_t i = 0; i < sq_; ++i) {
-          float* row = scores + i * sk_;
+        const int64_t maskBase = mask != nullptr ? ops::attentionMaskBase(g_, maskStrides_, b) : 0;
+        for (int64_t i = 0; i < sq; ++i) {
+          float* row = scores + i * sk;
           float largest = -INFINITY;
-          for (int64_t j = 0; j < sk_; ++j) {
+          for (int64_t j = 0; j < sk; ++j) {
             float score = row[j] * scale_;
             if (mask != nullptr) score += mask[maskBase + i * msRow + j * msCol];
             row[j] = score;
@@ -83,19 +70,19 @@ class AttentionKernel final : public Kernel {
           }
           const bool empty = std::isinf(largest) && largest < 0;
           // Vectorized exp (pointwise_vec.h): a per-element std::exp was most of this loop.
-          const float sum = empty ? 0.f : vec_.expShiftSum(row, sk_, largest);
-          if (empty) std::fill(row, row + sk_, 0.f);
+          const float sum = empty ? 0.f : vec_.expShiftSum(row, sk, largest);
+          if (empty) std::fill(row, row + sk, 0.f);
           const float inv = sum > 0.f ? 1.f / sum : NAN;
-          for (int64_t j = 0; j < sk_; ++j) row[j] *= inv;
+          for (int64_t j = 0; j < sk; ++j) row[j] *= inv;
         }
         GemmProblem o;
-        o.m = sq_;
-        o.n = dv_;
-        o.k = sk_;
-        o.a.strided = {scores, sk_, 1};
-        o.b.strided = {v + b * sk_ * dv_, dv_, 1};
-        o.c = y + b * sq_ * dv_;
-        o.ldc = dv_;
+        o.m = sq;
+        o.n = g_.dv;
+        o.k = sk;
+        o.a.strided = {scores, sk, 1};
+        o.b.strided = {v + g_.vOffset(b), g_.vPitch(), 1};
+        o.c = y + g_.yOffset(b);
+        o.ldc = g_.yPitch();
         gemm(mk_, o, pool, true, worker);
       });
     });
@@ -104,20 +91,22 @@ class AttentionKernel final : public Kernel {
  private:
   const MicroKernel& mk_;
   const PointwiseVecKernels& vec_;
-  bool transposeK_ = false;
+  ops::AttentionGeometry g_;
   float scale_ = 1.f;
-  int32_t rank_ = 0;
-  Dims qDims_;
-  int64_t batch_ = 1, sq_ = 0, sk_ = 0, d_ = 0, dv_ = 0;
-  std::vector<int64_t> maskStride_;
+  std::vector<int64_t> maskStrides_;
 };
 
 bool supportsAttention(const NodeSpec& spec) {
-  if (spec.inputs.size() < 3 || spec.inputs[0].dims.nbDims < 2) return false;
+  if (spec.inputs.size() < 3) return false;
   for (const auto& in : spec.inputs) {
     if (in.present && in.dtype != DataType::kFLOAT) return false;
   }
-  return true;
+  std::string error;
+  const auto g = ops::attentionGeometry(spec.inputs[0].dims, spec.inputs[1].dims,
+                                        spec.inputs[2].dims, spec.node.attrs, error);
+  if (!g) return false;
+  return spec.inputs.size() < 4 || !spec.inputs[3].present ||
+         !ops::attentionMaskStrides(*g, spec.inputs[3].dims).empty();
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // "cuda.attention": the fused Attention op (ops/attention.cpp) as two strided-batched cuBLASLt
 // GEMMs around a row softmax: S = Q K (into the workspace), S = softmax(S * scale + mask) in
 // place, Y = S V. "cuda.attention.fused" (16-bit, head size 32/64/128): one kernel that never
-// writes the scores (flash_attention.h); the builder times both.
+// writes the scores (flash_attention.h); the builder times both. Packed heads
+// (ops/attention_geometry.h) run on the fused kernel only.
 //
 // Q, K, V, the mask and Y share one type: float32, half or bfloat16. The scores stay FP32 (the
 // first GEMM writes float32 D from 16-bit A and B), so Q K cannot overflow half's range before
@@ -16,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "backends/cuda/flash_attention.h"
 #include "backends/cuda/lt_gemm.h"
@@ -24,6 +26,7 @@
 #include "backends/cuda/pointwise_kernels.h"
 #include "core/shape_util.h"
 #include "ir/math_mode.h"
+#include "ops/attention_geometry.h"
 
 namespace kiln::backends::cuda {
 
@@ -42,80 +45,77 @@ struct AttentionPlan {
   bool empty = false;
 };
 
-std::optional<AttentionPlan> planAttention(const NodeSpec& spec) {
+// The node's geometry (ops/attention_geometry.h) and its mask's indexing, for both tactics.
+struct AttentionLayout {
+  ops::AttentionGeometry g;
+  FloatType type = FloatType::kFloat;
+  bool mask = false;
+  MaskIndex maskIndex;
+};
+
+std::optional<AttentionLayout> layoutOf(const NodeSpec& spec) {
   const std::optional<FloatType> type = uniformFloatType(spec);
   if (spec.inputs.size() < 3 || spec.outputs.size() != 1 || !type) return std::nullopt;
   for (int i = 0; i < 3; ++i) {
     if (!spec.inputs[static_cast<std::size_t>(i)].present) return std::nullopt;
   }
-  const Dims& q = spec.inputs[0].dims;
-  const Dims& k = spec.inputs[1].dims;
-  const Dims& v = spec.inputs[2].dims;
-  const int32_t r = q.nbDims;
-  if (r < 2 || k.nbDims != r || v.nbDims != r || r - 2 > 6) return std::nullopt;
-  const bool transposeK = spec.node.attrs.getInt("transpose_k", 0) != 0;
-  AttentionPlan plan;
-  plan.type = *type;
-  plan.scale = spec.node.attrs.getFloat("scale", 1.0);
-  int64_t batch = 1;
-  for (int32_t i = 0; i < r - 2; ++i) {
-    if (k[i] != q[i] || v[i] != q[i]) return std::nullopt;
-    batch *= q[i];
+  std::string error;
+  const auto g = ops::attentionGeometry(spec.inputs[0].dims, spec.inputs[1].dims,
+                                        spec.inputs[2].dims, spec.node.attrs, error);
+  if (!g) return std::nullopt;
+  AttentionLayout layout{.g = *g, .type = *type, .mask = false, .maskIndex = {}};
+  const int32_t r = g->scores.nbDims;
+  if (r - 2 > static_cast<int32_t>(layout.maskIndex.batchExtents.size())) return std::nullopt;
+  if (spec.inputs.size() > 3 && spec.inputs[3].present) {
+    const std::vector<int64_t> strides = ops::attentionMaskStrides(*g, spec.inputs[3].dims);
+    if (strides.empty()) return std::nullopt;
+    layout.mask = true;
+    MaskIndex& mi = layout.maskIndex;
+    mi.batchDims = r - 2;
+    for (int32_t i = 0; i < r - 2; ++i) {
+      mi.batchExtents[static_cast<std::size_t>(i)] = g->scores[i];
+      mi.batchStrides[static_cast<std::size_t>(i)] = strides[static_cast<std::size_t>(i)];
+    }
+    mi.sq = g->sq;
+    mi.rowStride = strides[static_cast<std::size_t>(r - 2)];
+    mi.colStride = strides[static_cast<std::size_t>(r - 1)];
   }
-  const int64_t sq = q[r - 2];
-  const int64_t d = q[r - 1];
-  const int64_t sk = transposeK ? k[r - 2] : k[r - 1];
-  const int64_t kd = transposeK ? k[r - 1] : k[r - 2];
-  const int64_t dv = v[r - 1];
-  if (kd != d || v[r - 2] != sk) return std::nullopt;
-  if (batch * sq * dv == 0) {
+  return layout;
+}
+
+std::optional<AttentionPlan> planAttention(const NodeSpec& spec) {
+  const std::optional<AttentionLayout> layout = layoutOf(spec);
+  // Packed heads are no strided batch (two strides: batch entry and head): the fused kernel's.
+  if (!layout || layout->g.heads != 1) return std::nullopt;
+  const ops::AttentionGeometry& g = layout->g;
+  AttentionPlan plan;
+  plan.type = layout->type;
+  plan.scale = spec.node.attrs.getFloat("scale", 1.0);
+  if (g.count * g.sq * g.dv == 0) {
     plan.empty = true;
     return plan;
   }
   // No keys or an empty dot product: the host fallback handles the degenerate softmax.
-  if (sk == 0 || d == 0 || batch > std::numeric_limits<int32_t>::max()) return std::nullopt;
+  if (g.sk == 0 || g.d == 0 || g.count > std::numeric_limits<int32_t>::max()) return std::nullopt;
 
-  plan.scores = {.m = sq,
-                 .n = sk,
-                 .k = d,
+  plan.scores = {.m = g.sq,
+                 .n = g.sk,
+                 .k = g.d,
                  .transA = false,
-                 .transB = transposeK,
-                 .batch = batch,
-                 .strideA = sq * d,
-                 .strideB = sk * d};
-  plan.values = {.m = sq,
-                 .n = dv,
-                 .k = sk,
+                 .transB = g.transposeK,
+                 .batch = g.count,
+                 .strideA = g.sq * g.d,
+                 .strideB = g.sk * g.d};
+  plan.values = {.m = g.sq,
+                 .n = g.dv,
+                 .k = g.sk,
                  .transA = false,
                  .transB = false,
-                 .batch = batch,
-                 .strideA = sq * sk,
-                 .strideB = sk * dv};
-
-  if (spec.inputs.size() > 3 && spec.inputs[3].present) {
-    const Dims& md = spec.inputs[3].dims;
-    if (md.nbDims > r) return std::nullopt;
-    // Mask strides over the scores' dims [..., Sq, Sk] (0 where the mask repeats).
-    std::array<int64_t, Dims::kMaxRank> stride{};
-    int64_t step = 1;
-    for (int32_t i = md.nbDims - 1; i >= 0; --i) {
-      const int32_t dim = r - md.nbDims + i;
-      const int64_t extent = dim == r - 1 ? sk : dim == r - 2 ? sq : q[dim];
-      if (md[i] != 1 && md[i] != extent) return std::nullopt;
-      if (md[i] != 1) stride[static_cast<std::size_t>(dim)] = step;
-      step *= md[i];
-    }
-    plan.mask = true;
-    MaskIndex& mi = plan.maskIndex;
-    mi.batchDims = r - 2;
-    for (int32_t i = 0; i < r - 2; ++i) {
-      mi.batchExtents[static_cast<std::size_t>(i)] = q[i];
-      mi.batchStrides[static_cast<std::size_t>(i)] = stride[static_cast<std::size_t>(i)];
-    }
-    mi.sq = sq;
-    mi.rowStride = stride[static_cast<std::size_t>(r - 2)];
-    mi.colStride = stride[static_cast<std::size_t>(r - 1)];
-  }
+                 .batch = g.count,
+                 .strideA = g.sq * g.sk,
+                 .strideB = g.sk * g.dv};
+  plan.mask = layout->mask;
+  plan.maskIndex = layout->maskIndex;
   plan.scores.tf32 = plan.values.tf32 = ir::allowsTf32(spec.node.attrs);
   plan.scores.type = plan.values.type = plan.type;
   plan.scores.floatOutput = true;
@@ -167,28 +167,39 @@ class AttentionKernel final : public Kernel {
 
 // The fused kernel (flash_attention.h): 16-bit tensors, head sizes 32, 64 or 128.
 std::optional<FlashAttentionParams> planFusedAttention(const NodeSpec& spec) {
-  const std::optional<AttentionPlan> plan = planAttention(spec);
-  if (!plan || plan->empty || plan->scores.tf32) return std::nullopt;
-  if (!flashAttentionSupports(plan->type, plan->scores.k, plan->values.n)) return std::nullopt;
-  const int64_t tiles = (plan->scores.m + 63) / 64;
-  if (plan->scores.batch * tiles > std::numeric_limits<int32_t>::max()) return std::nullopt;
+  const std::optional<AttentionLayout> layout = layoutOf(spec);
+  if (!layout || ir::allowsTf32(spec.node.attrs)) return std::nullopt;
+  const ops::AttentionGeometry& g = layout->g;
+  if (g.count * g.sq * g.dv == 0 || g.sk == 0) return std::nullopt;
+  if (!flashAttentionSupports(layout->type, g.d, g.dv)) return std::nullopt;
+  const int64_t tiles = (g.sq + 63) / 64;
+  if (g.count * tiles > std::numeric_limits<int32_t>::max()) return std::nullopt;
   FlashAttentionParams p;
-  p.type = plan->type;
-  p.batch = plan->scores.batch;
-  p.sq = plan->scores.m;
-  p.sk = plan->scores.n;
-  p.d = static_cast<int32_t>(plan->scores.k);
-  p.dv = static_cast<int32_t>(plan->values.n);
-  p.transposedK = plan->scores.transB;
-  p.scale = static_cast<float>(plan->scale);
-  if (plan->mask) p.maskIndex = plan->maskIndex;
-  p.masked = plan->mask;
+  p.type = layout->type;
+  p.batch = g.count;
+  p.heads = g.heads;
+  p.sq = g.sq;
+  p.sk = g.sk;
+  p.d = static_cast<int32_t>(g.d);
+  p.dv = static_cast<int32_t>(g.dv);
+  p.transposedK = g.transposeK;
+  p.scale = static_cast<float>(spec.node.attrs.getFloat("scale", 1.0));
+  if (layout->mask) p.maskIndex = layout->maskIndex;
+  p.masked = layout->mask;
+  const MaskIndex& mi = p.maskIndex;
+  bool evenStrides = mi.rowStride % 2 == 0;
+  for (int32_t i = 0; i < mi.batchDims; ++i) {
+    evenStrides = evenStrides && mi.batchStrides[static_cast<std::size_t>(i)] % 2 == 0;
+  }
+  p.maskPairs = p.masked && mi.colStride == 1 && evenStrides && g.sk % 2 == 0;
   return p;
 }
 
 class FusedAttentionKernel final : public Kernel {
  public:
-  explicit FusedAttentionKernel(const FlashAttentionParams& params) : params_(params) {}
+  explicit FusedAttentionKernel(const FlashAttentionParams& params) : params_(params) {
+    prepareFlashAttention(params);
+  }
 
   void execute(const ir::KernelContext& ctx) const override {
     FlashAttentionParams p = params_;

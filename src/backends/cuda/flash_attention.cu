@@ -1,15 +1,22 @@
-// The fused attention kernel (flash_attention.h). A block of 4 warps owns 64 query rows (16 per
-// warp) of one batch entry. Per tile of 64 keys: the block stages K and V in shared memory;
-// each warp computes its 16 x 64 scores on tensor cores, folds them into its rows' running
-// maximum m and sum l (two lanes per row, 32 columns each), rescales its output rows by
-// exp(m_old - m_new), writes the probabilities as T and adds P V on tensor cores into its
-// float output rows, which stay in shared memory. At the end each row is divided by l.
+// The fused attention kernel (flash_attention.h), flash-attention-2 style on mma.sync tensor-core
+// instructions (m16n8k16, FP32 accumulation). A block of 4 warps owns 64 query rows (16 per
+// warp) of one matrix; it stages them in shared memory once and each warp keeps its Q fragments
+// in registers. Per tile of 64 keys the block stages K and V in shared memory; each warp
+// computes its 16 x 64 scores into registers, folds them into its rows' running maximum m and
+// sum l, rescales its output rows by exp(m_old - m_new) and adds P V — the probabilities go
+// from the score accumulators straight into the A fragments of the second product (the C
+// layout of two n8 tiles is the A layout of one k16 step) — so the scores never leave
+// registers. The output rows (registers too) are divided by l at the end.
+//
+// Fragment layouts (PTX ISA, mma.m16n8k16 with 16-bit A/B): lane = 4 * g + c; A holds rows g
+// and g + 8, columns 2c, 2c + 1 and 2c + 8, 2c + 9; B (k x n) holds k = 2c, 2c + 1 (and + 8) of
+// column n = g; C holds rows g and g + 8, columns 2c and 2c + 1.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
-#include <mma.h>
 
 #include <cstdint>
+#include <type_traits>
 
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/flash_attention.h"
@@ -19,69 +26,128 @@ namespace kiln::backends::cuda {
 
 namespace {
 
-using namespace nvcuda;  // NOLINT: wmma
 using kernels::fromFloat;
 using kernels::toFloat;
 
 constexpr int kWarps = 4;
 constexpr int kThreads = kWarps * 32;
-constexpr int kRows = 16;                 // query rows per warp (one WMMA tile)
+constexpr int kRows = 16;                 // query rows per warp (one m16 tile)
 constexpr int kQueries = kWarps * kRows;  // per block
 constexpr int kKeys = 64;                 // per key tile
-constexpr int kLaneKeys = kKeys / 2;  // columns of a key tile one lane takes (two lanes per row)
-constexpr int kPad16 = 8;             // 16-bit rows padded by 16 bytes against bank conflicts
-constexpr int kPad32 = 4;
+constexpr int kKeyTiles = kKeys / 8;      // n8 tiles of scores per key tile
+constexpr int kPad16 = 8;                 // 16-bit rows padded by 16 bytes against bank conflicts
 
-template <int D, int DV>
-struct Layout {
-  static constexpr int ldQ = D + kPad16;
-  static constexpr int ldV = DV + kPad16;
-  static constexpr int ldS = kKeys + kPad32;
-  static constexpr int ldP = kKeys + kPad16;
-  static constexpr int ldO = DV + kPad32;
-  static constexpr int q = 0;                             // T [kQueries][ldQ]
-  static constexpr int k = q + kQueries * ldQ * 2;        // T [kKeys][ldQ]
-  static constexpr int v = k + kKeys * ldQ * 2;           // T [kKeys][ldV]
-  static constexpr int s = v + kKeys * ldV * 2;           // float [warps][kRows][ldS]
-  static constexpr int p = s + kWarps * kRows * ldS * 4;  // T [warps][kRows][ldP]
-  static constexpr int o = p + kWarps * kRows * ldP * 2;  // float [warps][kRows][ldO]
-  static constexpr int bytes = o + kWarps * kRows * ldO * 4;
-};
+// Shared memory: Q [kQueries][ld], K [kKeys][ld], V [kKeys][ld] of T, ld = D + kPad16.
+template <int D>
+constexpr int sharedBytes() {
+  return (kQueries + 2 * kKeys) * (D + kPad16) * 2;
+}
 
-// Copies rows [row0, row0 + rows) of a [count, width] matrix of T into shared memory (row
-// pitch ld), zero where the row is past @p count; 16-byte loads (width is a multiple of 16).
+// Copies rows [row0, row0 + rows) of a [count, width] matrix of T whose rows lie @p pitch
+// elements apart into shared memory (row pitch ld), zero where the row is past @p count;
+// 16-byte loads (width and pitch are multiples of 8 elements).
 template <typename T>
-__device__ void loadRows(T* shared, int ld, const T* global, int64_t row0, int64_t count, int width,
-                         int rows) {
+__device__ void loadRows(T* shared, int ld, const T* global, int64_t pitch, int64_t row0,
+                         int64_t count, int width, int rows) {
   const int chunks = width / 8;  // 8 elements of 16 bits per 16-byte chunk
   for (int i = threadIdx.x; i < rows * chunks; i += kThreads) {
     const int r = i / chunks;
     const int c = (i % chunks) * 8;
     uint4 value = make_uint4(0, 0, 0, 0);
-    if (row0 + r < count) value = *reinterpret_cast<const uint4*>(global + (row0 + r) * width + c);
+    if (row0 + r < count) value = *reinterpret_cast<const uint4*>(global + (row0 + r) * pitch + c);
     *reinterpret_cast<uint4*>(shared + r * ld + c) = value;
   }
 }
 
-template <typename T, int D, int DV>
+__device__ __forceinline__ uint32_t loadPair(const void* shared) {
+  return *static_cast<const uint32_t*>(shared);
+}
+
+// Two floats as one register of two T (the low half is @p lo).
+template <typename T>
+__device__ __forceinline__ uint32_t pack(float lo, float hi) {
+  if constexpr (std::is_same_v<T, __half>) {
+    const __half2 h = __floats2half2_rn(lo, hi);
+    return *reinterpret_cast<const uint32_t*>(&h);
+  } else {
+    const __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
+    return *reinterpret_cast<const uint32_t*>(&h);
+  }
+}
+
+// Element @p index (0: the low half) of a register of two T, as float.
+template <typename T>
+__device__ __forceinline__ float unpack(uint32_t pair, int index) {
+  const auto bits = static_cast<unsigned short>(index == 0 ? pair & 0xffffu : pair >> 16);
+  if constexpr (std::is_same_v<T, __half>) {
+    return __half2float(__ushort_as_half(bits));
+  } else {
+    return __bfloat162float(__ushort_as_bfloat16(bits));
+  }
+}
+
+// acc += A (16 x 16) B (16 x 8), FP32 accumulation.
+template <typename T>
+__device__ __forceinline__ void mma(float (&acc)[4], const uint32_t (&a)[4], uint32_t b0,
+                                    uint32_t b1) {
+  if constexpr (std::is_same_v<T, __half>) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
+        "{%8,%9}, {%0,%1,%2,%3};\n"
+        : "+f"(acc[0]), "+f"(acc[1]), "+f"(acc[2]), "+f"(acc[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+  } else {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
+        "{%8,%9}, {%0,%1,%2,%3};\n"
+        : "+f"(acc[0]), "+f"(acc[1]), "+f"(acc[2]), "+f"(acc[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+  }
+}
+
+// The B fragment (k16 x n8) of a row-major [k][n] matrix in shared memory whose first element
+// is @p origin (row pitch ld): ldmatrix transposes it on the way. Lanes 0-15 name the rows.
+__device__ __forceinline__ void loadTransposedB(const void* origin, int ldBytes, int lane,
+                                                uint32_t& b0, uint32_t& b1) {
+  const auto* row = static_cast<const unsigned char*>(origin) + (lane % 16) * ldBytes;
+  const auto address = static_cast<uint32_t>(__cvta_generic_to_shared(row));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0,%1}, [%2];\n"
+               : "=r"(b0), "=r"(b1)
+               : "r"(address));
+}
+
+__device__ __forceinline__ float quadMax(float v) {
+  v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 1));
+  return fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 2));
+}
+
+__device__ __forceinline__ float quadSum(float v) {
+  v += __shfl_xor_sync(0xffffffffu, v, 1);
+  return v + __shfl_xor_sync(0xffffffffu, v, 2);
+}
+
+template <typename T, int D>
 __global__ void __launch_bounds__(kThreads) flashAttentionKernel(const FlashAttentionParams p) {
-  using L = Layout<D, DV>;
-  extern __shared__ __align__(128) unsigned char smem[];
-  T* sQ = reinterpret_cast<T*>(smem + L::q);
-  T* sK = reinterpret_cast<T*>(smem + L::k);
-  T* sV = reinterpret_cast<T*>(smem + L::v);
+  constexpr int ld = D + kPad16;
+  extern __shared__ __align__(16) unsigned char smem[];
+  T* sQ = reinterpret_cast<T*>(smem);
+  T* sK = sQ + kQueries * ld;
+  T* sV = sK + kKeys * ld;
   const int warp = threadIdx.x / 32;
   const int lane = threadIdx.x % 32;
-  float* sS = reinterpret_cast<float*>(smem + L::s) + warp * kRows * L::ldS;
-  T* sP = reinterpret_cast<T*>(smem + L::p) + warp * kRows * L::ldP;
-  float* sO = reinterpret_cast<float*>(smem + L::o) + warp * kRows * L::ldO;
+  const int g = lane / 4;
+  const int c = lane % 4;
 
   const int64_t tiles = (p.sq + kQueries - 1) / kQueries;
   const int64_t b = blockIdx.x / tiles;
   const int64_t q0 = (blockIdx.x % tiles) * kQueries;
-  const T* q = static_cast<const T*>(p.q) + b * p.sq * D;
-  const T* k = static_cast<const T*>(p.k) + b * p.sk * D;
-  const T* v = static_cast<const T*>(p.v) + b * p.sk * DV;
+  // Matrix b is head b % heads of batch entry b / heads; rows lie heads * D apart.
+  const int64_t entry = b / p.heads;
+  const int64_t head = b % p.heads;
+  const int64_t pitch = p.heads * D;
+  const T* q = static_cast<const T*>(p.q) + entry * p.sq * pitch + head * D;
+  const T* k = static_cast<const T*>(p.k) + entry * p.sk * pitch + head * D;
+  const T* v = static_cast<const T*>(p.v) + entry * p.sk * pitch + head * D;
   const T* mask = static_cast<const T*>(p.mask);
   int64_t maskBase = 0;
   if (mask != nullptr) {
@@ -92,142 +158,185 @@ __global__ void __launch_bounds__(kThreads) flashAttentionKernel(const FlashAtte
     }
   }
 
-  loadRows(sQ, L::ldQ, q, q0, p.sq, D, kQueries);
-  for (int i = lane; i < kRows * L::ldO; i += 32) sO[i] = 0.f;
+  loadRows(sQ, ld, q, pitch, q0, p.sq, D, kQueries);
+  __syncthreads();
+  // This warp's Q fragments, for every k16 step of the head.
+  uint32_t qf[D / 16][4];
+  const T* qw = sQ + warp * kRows * ld;
+#pragma unroll
+  for (int kk = 0; kk < D / 16; ++kk) {
+    qf[kk][0] = loadPair(qw + g * ld + kk * 16 + 2 * c);
+    qf[kk][1] = loadPair(qw + (g + 8) * ld + kk * 16 + 2 * c);
+    qf[kk][2] = loadPair(qw + g * ld + kk * 16 + 2 * c + 8);
+    qf[kk][3] = loadPair(qw + (g + 8) * ld + kk * 16 + 2 * c + 8);
+  }
 
-  // Two lanes per row: lane / 2 is the row, lane % 2 the half of the columns.
-  const int row = lane / 2;
-  const int half = lane % 2;
-  const int64_t query = q0 + warp * kRows + row;
-  const int c0 = half * kLaneKeys;  // this lane's first column of a key tile
-  const int64_t maskRow = maskBase + query * p.maskIndex.rowStride;
-  float m = -INFINITY;
-  float l = 0.f;
+  // Rows g and g + 8 of this warp's 16: r = 0, 1.
+  int64_t query[2];
+  int64_t maskRow[2];
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    query[r] = q0 + warp * kRows + g + 8 * r;
+    maskRow[r] = maskBase + query[r] * p.maskIndex.rowStride;
+  }
+  float o[D / 8][4];
+#pragma unroll
+  for (int j = 0; j < D / 8; ++j) o[j][0] = o[j][1] = o[j][2] = o[j][3] = 0.f;
+  float m[2] = {-INFINITY, -INFINITY};
+  float l[2] = {0.f, 0.f};
+
+  // Mask values of two neighbouring keys as one register of two T: a 4-byte load where the
+  // host found the pairs contiguous and aligned (maskPairs), two loads otherwise.
+  const bool pairs = mask != nullptr && p.maskPairs;
+  const auto maskPair = [&](int r, int64_t key) -> uint32_t {
+    if (query[r] >= p.sq || key >= p.sk) return 0;
+    const T* at = mask + maskRow[r] + key * p.maskIndex.colStride;
+    if (pairs) return __ldg(reinterpret_cast<const unsigned int*>(at));
+    const T second = key + 1 < p.sk ? at[p.maskIndex.colStride] : fromFloat<T>(0.f);
+    return pack<T>(toFloat(at[0]), toFloat(second));
+  };
 
   for (int64_t key0 = 0; key0 < p.sk; key0 += kKeys) {
+    // The tile's mask values, loaded first: their latency hides behind the K and V loads.
+    uint32_t mk[kKeyTiles][2];
+    if (mask != nullptr) {
+#pragma unroll
+      for (int j = 0; j < kKeyTiles; ++j) {
+#pragma unroll
+        for (int r = 0; r < 2; ++r) mk[j][r] = maskPair(r, key0 + j * 8 + 2 * c);
+      }
+    }
     __syncthreads();  // every warp is done with the previous tile
     if (p.transposedK) {
-      loadRows(sK, L::ldQ, k, key0, p.sk, D, kKeys);
-    } else {  // K is [d, sk]: read along the keys
+      loadRows(sK, ld, k, pitch, key0, p.sk, D, kKeys);
+    } else {  // K is [d, sk] (heads == 1): read along the keys
       for (int i = threadIdx.x; i < kKeys * D; i += kThreads) {
         const int j = i % kKeys;
-        const int c = i / kKeys;
-        sK[j * L::ldQ + c] = key0 + j < p.sk ? k[c * p.sk + key0 + j] : fromFloat<T>(0.f);
+        const int d = i / kKeys;
+        sK[j * ld + d] = key0 + j < p.sk ? k[d * p.sk + key0 + j] : fromFloat<T>(0.f);
       }
     }
-    loadRows(sV, L::ldV, v, key0, p.sk, DV, kKeys);
+    loadRows(sV, ld, v, pitch, key0, p.sk, D, kKeys);
     __syncthreads();
 
-    // This lane's mask values for the tile, loaded now so that their latency hides behind the
-    // products: four 16-byte loads where the row's 32 values are contiguous and aligned.
-    const bool vecMask = mask != nullptr && query < p.sq && p.maskIndex.colStride == 1 &&
-                         key0 + c0 + kLaneKeys <= p.sk &&
-                         reinterpret_cast<uintptr_t>(mask + maskRow + key0 + c0) % 16 == 0;
-    uint4 maskRegs[kLaneKeys * sizeof(T) / 16];
-    if (vecMask) {
-      const auto* src = reinterpret_cast<const uint4*>(mask + maskRow + key0 + c0);
+    // S = Q Kᵀ: this warp's 16 rows by the tile's 64 keys, in registers.
+    float s[kKeyTiles][4];
 #pragma unroll
-      for (int i = 0; i < kLaneKeys * static_cast<int>(sizeof(T)) / 16; ++i) maskRegs[i] = src[i];
-    }
-
-    // S = Q Kᵀ for this warp's 16 rows and the tile's 64 keys.
-    for (int n = 0; n < kKeys / 16; ++n) {
-      wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
-      wmma::fill_fragment(acc, 0.f);
+    for (int j = 0; j < kKeyTiles; ++j) {
+      s[j][0] = s[j][1] = s[j][2] = s[j][3] = 0.f;
+      const T* keyRow = sK + (j * 8 + g) * ld + 2 * c;
+#pragma unroll
       for (int kk = 0; kk < D / 16; ++kk) {
-        wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> a;
-        wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::col_major> bt;
-        wmma::load_matrix_sync(a, sQ + warp * kRows * L::ldQ + kk * 16, L::ldQ);
-        wmma::load_matrix_sync(bt, sK + n * 16 * L::ldQ + kk * 16, L::ldQ);
-        wmma::mma_sync(acc, a, bt, acc);
+        mma<T>(s[j], qf[kk], loadPair(keyRow + kk * 16), loadPair(keyRow + kk * 16 + 8));
       }
-      wmma::store_matrix_sync(sS + n * 16, acc, L::ldS, wmma::mem_row_major);
     }
-    __syncwarp();
 
-    // Online softmax over this lane's 32 columns of its row. The mask values come from
-    // registers loaded before the products (vectorized where they are contiguous).
-    float tileMax = -INFINITY;
+    // Scale, mask, and -inf past the last key; then the online softmax per row.
 #pragma unroll
-    for (int j = 0; j < kLaneKeys; ++j) {
-      const int c = c0 + j;
-      float s = -INFINITY;
-      if (key0 + c < p.sk) {
-        s = sS[row * L::ldS + c] * p.scale;
-        if (mask != nullptr && query < p.sq) {
-          s += vecMask ? toFloat(reinterpret_cast<const T*>(maskRegs)[j])
-                       : toFloat(mask[maskRow + (key0 + c) * p.maskIndex.colStride]);
+    for (int j = 0; j < kKeyTiles; ++j) {
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int r = e / 2;
+        const int64_t key = key0 + j * 8 + 2 * c + e % 2;
+        float score = -INFINITY;
+        if (key < p.sk) {
+          score = s[j][e] * p.scale;
+          if (mask != nullptr) score += unpack<T>(mk[j][r], e % 2);
+        }
+        s[j][e] = score;
+      }
+    }
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      float tileMax = -INFINITY;
+#pragma unroll
+      for (int j = 0; j < kKeyTiles; ++j)
+        tileMax = fmaxf(tileMax, fmaxf(s[j][2 * r], s[j][2 * r + 1]));
+      const float mNew = fmaxf(m[r], quadMax(tileMax));
+      // Nothing but -inf so far: the row's probabilities and output stay 0.
+      const bool empty = mNew == -INFINITY;
+      const float alpha = empty || m[r] == -INFINITY ? 0.f : __expf(m[r] - mNew);
+      float sum = 0.f;
+#pragma unroll
+      for (int j = 0; j < kKeyTiles; ++j) {
+#pragma unroll
+        for (int e = 2 * r; e < 2 * r + 2; ++e) {
+          s[j][e] = empty ? 0.f : __expf(s[j][e] - mNew);
+          sum += s[j][e];
         }
       }
-      sS[row * L::ldS + c] = s;
-      tileMax = fmaxf(tileMax, s);
-    }
-    tileMax = fmaxf(tileMax, __shfl_xor_sync(0xffffffffu, tileMax, 1));
-    const float mNew = fmaxf(m, tileMax);
-    // Nothing but -inf so far: the row's probabilities and output stay 0.
-    const bool empty = mNew == -INFINITY;
-    const float alpha = empty || m == -INFINITY ? 0.f : __expf(m - mNew);
-    float sum = 0.f;
+      l[r] = l[r] * alpha + sum;  // this lane's share; the quad's shares are summed at the end
+      m[r] = mNew;
 #pragma unroll
-    for (int c = c0; c < c0 + kLaneKeys; ++c) {
-      const float e = empty ? 0.f : __expf(sS[row * L::ldS + c] - mNew);
-      sum += e;
-      sP[row * L::ldP + c] = fromFloat<T>(e);
-    }
-    sum += __shfl_xor_sync(0xffffffffu, sum, 1);
-    l = l * alpha + sum;
-    m = mNew;
-    for (int c = half * (DV / 2); c < (half + 1) * (DV / 2); ++c) sO[row * L::ldO + c] *= alpha;
-    __syncwarp();
-
-    // O += P V.
-    for (int n = 0; n < DV / 16; ++n) {
-      wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
-      wmma::load_matrix_sync(acc, sO + n * 16, L::ldO, wmma::mem_row_major);
-      for (int kk = 0; kk < kKeys / 16; ++kk) {
-        wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> a;
-        wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::row_major> bv;
-        wmma::load_matrix_sync(a, sP + kk * 16, L::ldP);
-        wmma::load_matrix_sync(bv, sV + kk * 16 * L::ldV + n * 16, L::ldV);
-        wmma::mma_sync(acc, a, bv, acc);
+      for (int j = 0; j < D / 8; ++j) {
+        o[j][2 * r] *= alpha;
+        o[j][2 * r + 1] *= alpha;
       }
-      wmma::store_matrix_sync(sO + n * 16, acc, L::ldO, wmma::mem_row_major);
     }
-    __syncwarp();
+
+    // O += P V: the probabilities of two n8 tiles are the A fragment of one k16 step.
+#pragma unroll
+    for (int t = 0; t < kKeys / 16; ++t) {
+      const uint32_t a[4] = {pack<T>(s[2 * t][0], s[2 * t][1]), pack<T>(s[2 * t][2], s[2 * t][3]),
+                             pack<T>(s[2 * t + 1][0], s[2 * t + 1][1]),
+                             pack<T>(s[2 * t + 1][2], s[2 * t + 1][3])};
+#pragma unroll
+      for (int j = 0; j < D / 8; ++j) {
+        uint32_t b0;
+        uint32_t b1;
+        loadTransposedB(sV + t * 16 * ld + j * 8, ld * 2, lane, b0, b1);
+        mma<T>(o[j], a, b0, b1);
+      }
+    }
   }
 
   // A row whose every score was -inf divides 0 by 0, as the reference does.
-  if (query < p.sq) {
-    T* y = static_cast<T*>(p.y) + (b * p.sq + query) * DV;
-    const float inv = 1.f / l;
-    for (int c = half * (DV / 2); c < (half + 1) * (DV / 2); ++c) {
-      y[c] = fromFloat<T>(l > 0.f ? sO[row * L::ldO + c] * inv : NAN);
+  T* y = static_cast<T*>(p.y) + entry * p.sq * pitch + head * D;
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const float total = quadSum(l[r]);
+    if (query[r] >= p.sq) continue;
+    const float inv = total > 0.f ? 1.f / total : NAN;
+    T* row = y + query[r] * pitch + 2 * c;
+#pragma unroll
+    for (int j = 0; j < D / 8; ++j) {
+      *reinterpret_cast<uint32_t*>(row + j * 8) = pack<T>(o[j][2 * r] * inv, o[j][2 * r + 1] * inv);
     }
   }
 }
 
 template <typename T, int D>
-void launchTyped(const FlashAttentionParams& p, cudaStream_t stream) {
-  using L = Layout<D, D>;
-  static_assert(L::q % 32 == 0 && L::k % 32 == 0 && L::v % 32 == 0 && L::s % 32 == 0 &&
-                    L::p % 32 == 0 && L::o % 32 == 0,
-                "WMMA tiles need 32-byte aligned shared memory");
-  check(cudaFuncSetAttribute(flashAttentionKernel<T, D, D>,
-                             cudaFuncAttributeMaxDynamicSharedMemorySize, L::bytes),
+void prepareTyped() {
+  check(cudaFuncSetAttribute(flashAttentionKernel<T, D>,
+                             cudaFuncAttributeMaxDynamicSharedMemorySize, sharedBytes<D>()),
         "cudaFuncSetAttribute (fused attention shared memory)");
-  const int64_t blocks = p.batch * ((p.sq + kQueries - 1) / kQueries);
-  flashAttentionKernel<T, D, D><<<static_cast<unsigned>(blocks), kThreads, L::bytes, stream>>>(p);
 }
 
-template <typename T>
-void launchForHead(const FlashAttentionParams& p, cudaStream_t stream) {
-  switch (p.d) {
-    case 32:
-      return launchTyped<T, 32>(p, stream);
-    case 64:
-      return launchTyped<T, 64>(p, stream);
-    default:
-      return launchTyped<T, 128>(p, stream);
+template <typename T, int D>
+void launchTyped(const FlashAttentionParams& p, cudaStream_t stream) {
+  const int64_t blocks = p.batch * ((p.sq + kQueries - 1) / kQueries);
+  flashAttentionKernel<T, D>
+      <<<static_cast<unsigned>(blocks), kThreads, sharedBytes<D>(), stream>>>(p);
+}
+
+// Calls launchTyped or prepareTyped (Prepare) for the params' element type and head size.
+template <bool Prepare>
+void forParams(const FlashAttentionParams& p, cudaStream_t stream) {
+  auto typed = [&](auto* tag) {
+    using T = std::remove_pointer_t<decltype(tag)>;
+    switch (p.d) {
+      case 32:
+        return Prepare ? prepareTyped<T, 32>() : launchTyped<T, 32>(p, stream);
+      case 64:
+        return Prepare ? prepareTyped<T, 64>() : launchTyped<T, 64>(p, stream);
+      default:
+        return Prepare ? prepareTyped<T, 128>() : launchTyped<T, 128>(p, stream);
+    }
+  };
+  if (p.type == FloatType::kHalf) {
+    typed(static_cast<__half*>(nullptr));
+  } else {
+    typed(static_cast<__nv_bfloat16*>(nullptr));
   }
 }
 
@@ -237,13 +346,13 @@ bool flashAttentionSupports(FloatType type, int64_t d, int64_t dv) {
   return type != FloatType::kFloat && d == dv && (d == 32 || d == 64 || d == 128);
 }
 
+void prepareFlashAttention(const FlashAttentionParams& params) {
+  forParams<true>(params, nullptr);
+}
+
 void launchFlashAttention(const FlashAttentionParams& params, cudaStream_t stream) {
   if (params.batch <= 0 || params.sq <= 0) return;
-  if (params.type == FloatType::kHalf) {
-    launchForHead<__half>(params, stream);
-  } else {
-    launchForHead<__nv_bfloat16>(params, stream);
-  }
+  forParams<false>(params, stream);
   checkLaunch("the fused attention kernel");
 }
 

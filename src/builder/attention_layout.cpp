@@ -1,0 +1,181 @@
+#include "builder/attention_layout.h"
+
+#include <array>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "builder/lowering.h"
+#include "builder/passes/pass_context.h"
+#include "ir/op_registry.h"
+#include "runtime/engine_impl.h"
+
+namespace kiln::builder {
+
+namespace {
+
+using Perm = std::array<int64_t, 4>;
+constexpr Perm kHeadsOut = {0, 2, 1, 3};   // [B, S, H, D] -> [B, H, S, D] and back
+constexpr Perm kKeysByDim = {0, 2, 3, 1};  // [B, S, H, D] -> [B, H, D, S]
+
+bool isPerm(const ir::Attributes& attrs, const char* name, const Perm& want) {
+  if (!attrs.has(name)) return false;
+  const std::vector<int64_t> perm = attrs.getInts(name);
+  return perm.size() == want.size() && std::equal(perm.begin(), perm.end(), want.begin());
+}
+
+bool identityOrAbsent(const ir::Attributes& attrs, const char* name) {
+  if (!attrs.has(name)) return true;
+  const std::vector<int64_t> perm = attrs.getInts(name);
+  for (std::size_t i = 0; i < perm.size(); ++i) {
+    if (perm[i] != static_cast<int64_t>(i)) return false;
+  }
+  return true;
+}
+
+bool known(const Dims& dims) {
+  for (int32_t i = 0; i < dims.nbDims; ++i) {
+    if (dims[i] < 0) return false;
+  }
+  return true;
+}
+
+// A Shuffle with one tensor input and no reshape-shape input.
+const ir::Node* plainShuffle(const ir::Graph& graph, ir::ValueId v) {
+  const ir::Node* s = producerOf(graph, v, "Shuffle");
+  if (s == nullptr || s->outputs.size() != 1) return nullptr;
+  for (std::size_t i = 1; i < s->inputs.size(); ++i) {
+    if (s->inputs[i] != ir::kNoValue) return nullptr;
+  }
+  return s;
+}
+
+// The [B, S, H*D] tensor that @p v ([B, H, S, D], or [B, H, D, S] when @p keysByDim) splits the
+// heads of, and H; nullopt when @p v is not such a split.
+struct Split {
+  ir::ValueId packed = ir::kNoValue;
+  int64_t heads = 0;
+};
+std::optional<Split> headSplit(const ir::Graph& graph, ir::ValueId v, bool keysByDim) {
+  const ir::Node* s = plainShuffle(graph, v);
+  if (s == nullptr || !identityOrAbsent(s->attrs, "first_perm") || !s->attrs.has("reshape") ||
+      !isPerm(s->attrs, "second_perm", keysByDim ? kKeysByDim : kHeadsOut)) {
+    return std::nullopt;
+  }
+  const ir::ValueId x = s->inputs[0];
+  const Dims& in = graph.value(x).dims;
+  const Dims& out = graph.value(v).dims;
+  if (in.nbDims != 3 || out.nbDims != 4 || !known(in) || !known(out) ||
+      graph.value(x).dtype != graph.value(v).dtype) {
+    return std::nullopt;
+  }
+  const int64_t seq = keysByDim ? out[3] : out[2];
+  const int64_t width = keysByDim ? out[2] : out[3];
+  if (out[0] != in[0] || seq != in[1] || out[1] * width != in[2]) return std::nullopt;
+  return Split{x, out[1]};
+}
+
+// The Shuffle that alone reads @p v ([B, H, Sq, Dv]) and merges its heads into [B, Sq, H*Dv].
+ir::NodeId headMerge(const ir::Graph& graph, const Uses& uses, ir::ValueId v) {
+  const ir::NodeId m = uses.soleUser(v);
+  if (m == ir::kNoNode) return ir::kNoNode;
+  const ir::Node& node = graph.node(m);
+  if (node.op != "Shuffle" || node.inputs.empty() || node.inputs[0] != v ||
+      node.outputs.size() != 1 || !isPerm(node.attrs, "first_perm", kHeadsOut) ||
+      !identityOrAbsent(node.attrs, "second_perm")) {
+    return ir::kNoNode;
+  }
+  for (std::size_t i = 1; i < node.inputs.size(); ++i) {
+    if (node.inputs[i] != ir::kNoValue) return ir::kNoNode;
+  }
+  const Dims& in = graph.value(v).dims;
+  const Dims& out = graph.value(node.outputs[0]).dims;
+  if (in.nbDims != 4 || out.nbDims != 3 || !known(out) || out[0] != in[0] || out[1] != in[2] ||
+      out[2] != in[1] * in[3] || graph.value(node.outputs[0]).dtype != graph.value(v).dtype) {
+    return ir::kNoNode;
+  }
+  return m;
+}
+
+struct Packing {
+  ir::NodeId attention = ir::kNoNode;
+  ir::NodeId merge = ir::kNoNode;
+  std::array<ir::ValueId, 3> packed{};
+  int64_t heads = 0;
+};
+
+std::optional<Packing> packingOf(const ir::Graph& graph, const Uses& uses, ir::NodeId id) {
+  const ir::Node& node = graph.node(id);
+  if (node.op != "Attention" || node.inputs.size() < 3 || node.outputs.size() != 1 ||
+      node.attrs.getInt("heads", 0) != 0) {
+    return std::nullopt;
+  }
+  const bool transposeK = node.attrs.getInt("transpose_k", 0) != 0;
+  Packing p;
+  p.attention = id;
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto split = headSplit(graph, node.inputs[i], i == 1 && !transposeK);
+    if (!split || (p.heads != 0 && split->heads != p.heads)) return std::nullopt;
+    p.heads = split->heads;
+    p.packed[i] = split->packed;
+  }
+  p.merge = headMerge(graph, uses, node.outputs[0]);
+  if (p.merge == ir::kNoNode) return std::nullopt;
+  return p;
+}
+
+// The Attention node @p p describes with its heads packed (inputs, attributes and output).
+ir::Node packedNode(const ir::Graph& graph, const Packing& p) {
+  ir::Node node = graph.node(p.attention);
+  for (std::size_t i = 0; i < 3; ++i) node.inputs[i] = p.packed[i];
+  node.attrs.set("heads", p.heads);
+  node.attrs.set("transpose_k", int64_t{1});
+  node.outputs = {graph.node(p.merge).outputs[0]};
+  return node;
+}
+
+bool accepted(const ir::Graph& graph, const ir::Node& node, const ReducedSupport& supported) {
+  const detail::NodeShapes shapes = detail::nodeShapes(graph, node);
+  return supported(node, shapes.inputs, shapes.outputs);
+}
+
+}  // namespace
+
+int32_t packAttentionHeads(ir::Graph& graph, const ReducedSupport& supported,
+                           const Reporter& reporter, const ir::Graph* decisionsOf) {
+  std::optional<std::set<std::string, std::less<>>> given;
+  if (decisionsOf != nullptr) {
+    given.emplace();
+    for (const ir::Node& node : decisionsOf->nodes) {
+      if (node.op == "Attention" && node.attrs.getInt("heads", 0) > 0) given->insert(node.name);
+    }
+  }
+  const Uses uses(graph);
+  std::vector<Packing> packings;
+  for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
+    const auto id = static_cast<ir::NodeId>(n);
+    const auto p = packingOf(graph, uses, id);
+    if (!p) continue;
+    const ir::Node node = packedNode(graph, *p);
+    const bool take = given ? given->count(node.name) > 0 : accepted(graph, node, supported);
+    if (take) packings.push_back(*p);
+  }
+  if (packings.empty()) return 0;
+  for (const Packing& p : packings) {
+    ir::Node node = packedNode(graph, p);
+    node.outputs = graph.node(p.attention).outputs;
+    graph.node(p.attention) = std::move(node);
+    // The Attention node writes the merged tensor itself; the split Shuffles that nothing else
+    // reads are pruned below.
+    absorb(graph, p.attention, p.merge);
+  }
+  pruneAndOrder(graph);
+  ir::inferShapes(graph);
+  reporter.info("attention heads: " + std::to_string(packings.size()) +
+                " attention layer(s) read and write packed heads; their head split and merge "
+                "transposes are gone");
+  return static_cast<int32_t>(packings.size());
+}
+
+}  // namespace kiln::builder
