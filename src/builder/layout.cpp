@@ -76,6 +76,24 @@ std::vector<std::byte> permutedBytes(const std::vector<std::byte>& src, const Di
   return dst;
 }
 
+// The bytes of a [K, R, S, C] kernel with C zero-padded to @p channels.
+std::vector<std::byte> paddedChannels(const std::vector<std::byte>& krsc, const Dims& dims,
+                                      std::size_t esize, int64_t channels) {
+  const int64_t c = dims[3];
+  const int64_t rows = dims[0] * dims[1] * dims[2];
+  std::vector<std::byte> out(static_cast<std::size_t>(rows * channels) * esize);
+  for (int64_t r = 0; r < rows; ++r) {
+    std::memcpy(out.data() + static_cast<std::size_t>(r * channels) * esize,
+                krsc.data() + static_cast<std::size_t>(r * c) * esize,
+                static_cast<std::size_t>(c) * esize);
+  }
+  return out;
+}
+
+int64_t roundUpChannels(int64_t c) {
+  return (c + kTensorCoreChannels - 1) / kTensorCoreChannels * kTensorCoreChannels;
+}
+
 class LayoutPass {
  public:
   LayoutPass(ir::Graph& graph, const ReducedSupport& supported, const ir::Graph* decisionsOf,
@@ -201,14 +219,37 @@ class LayoutPass {
     if (options_.reducedOnly && !ir::reducedPrecision(node.attrs)) return false;
     const int64_t channels = graph_.value(x).dims[1];
     const int64_t outputs = graph_.value(node.outputs[0]).dims[1];
-    if (channels <= 0 || outputs <= 0 || channels % kTensorCoreChannels != 0 ||
-        outputs % kTensorCoreChannels != 0) {
-      return false;
-    }
+    if (channels <= 0 || outputs <= 0 || outputs % kTensorCoreChannels != 0) return false;
     // One group, or depthwise (cuDNN runs both in NHWC); other grouped convolutions stay NCHW.
     const int64_t groups = node.attrs.getInt("groups", 1);
     if (groups != 1 && !(groups == channels && outputs == channels)) return false;
+    // Other channel counts (an image's 3) are padded with zeros on the way in: that input is
+    // always an entry of the convolution's region (paddedInput).
+    if (channels % kTensorCoreChannels != 0 && groups != 1) return false;
     return supportedChannelsLast(node);
+  }
+
+  // A convolution whose input channels are no tensor-core multiple: NHWC with zero channels.
+  bool padded(const ir::Node& node) const {
+    return node.op == "Convolution" &&
+           graph_.value(node.inputs[0]).dims[1] % kTensorCoreChannels != 0;
+  }
+
+  // Whether @p v is the input of padded convolution @p c: always an entry of c's region (the
+  // padding is made on the way in), never a link to its producer's.
+  bool paddedInput(ir::NodeId c, ir::ValueId v) const {
+    const ir::Node& node = graph_.node(c);
+    return roles_[static_cast<std::size_t>(c)] == Role::kConvolution && padded(node) &&
+           node.inputs[0] == v;
+  }
+
+  // The KRSC bytes of kernel @p w, its C zero-padded to @p channels (0: as it is).
+  static std::vector<std::byte> kernelBytes(const ir::Value& w, int64_t channels) {
+    std::vector<std::byte> krsc =
+        permutedBytes(*w.constant, w.dims, elementSize(w.dtype), ops::kToChannelsLast);
+    if (channels <= 0) return krsc;
+    return paddedChannels(krsc, permuted(w.dims, ops::kToChannelsLast), elementSize(w.dtype),
+                          channels);
   }
 
   bool poolingAnchor(const ir::Node& node) const {
@@ -227,15 +268,17 @@ class LayoutPass {
     probe.attrs.set(ops::kLayoutAttr, std::string(ops::kChannelsLast));
     detail::NodeShapes shapes = detail::nodeShapes(graph_, node);
     std::vector<std::byte> kernel;
+    const int64_t channels = padded(node) ? roundUpChannels(shapes.inputs[0].dims[1]) : 0;
     for (std::size_t i = 0; i < shapes.inputs.size(); ++i) {
       ir::TensorInfo& info = shapes.inputs[i];
       if (!info.present || info.dims.nbDims != 4) continue;
       if (node.op == "Convolution" && i == 1) {
         const ir::Value& w = graph_.value(node.inputs[1]);
-        kernel = permutedBytes(*w.constant, w.dims, elementSize(w.dtype), ops::kToChannelsLast);
+        kernel = kernelBytes(w, channels);
         info.constData = kernel.empty() ? nullptr : kernel.data();
       }
       info.dims = ops::toChannelsLast(info.dims);
+      if (channels > 0 && i <= 1) info.dims[3] = channels;
     }
     for (ir::TensorInfo& info : shapes.outputs) info.dims = ops::toChannelsLast(info.dims);
     return supported_(probe, shapes.inputs, shapes.outputs);
@@ -287,7 +330,7 @@ class LayoutPass {
       for (ir::ValueId v : node.outputs) {
         if (!carries(node, v)) continue;
         for (ir::NodeId c : consumers_[static_cast<std::size_t>(v)]) {
-          if (roles_[static_cast<std::size_t>(c)] != Role::kNone) {
+          if (roles_[static_cast<std::size_t>(c)] != Role::kNone && !paddedInput(c, v)) {
             parent[find(static_cast<std::size_t>(c))] = find(n);
           }
         }
@@ -323,16 +366,26 @@ class LayoutPass {
       } else if (node.op == "Reduce") {
         node.attrs.set("axes", kSpatialAxesLast);
       }
+      // Decided before the input changes (the padded input's dims[1] is no longer C).
+      const bool pad = role == Role::kConvolution && padded(node);
+      const int64_t channels = pad ? graph_.value(node.inputs[0]).dims[1] : 0;
       for (std::size_t slot = 0; slot < graph_.nodes[n].inputs.size(); ++slot) {
         const ir::ValueId v = graph_.nodes[n].inputs[slot];
         if (v == ir::kNoValue) continue;
         ir::ValueId replacement = v;
         if (constant(v)) {
           if (role == Role::kConvolution && slot == 1) {
-            replacement = permutedConstant(v, "_krsc");
+            replacement = pad ? paddedKernel(v, channels) : permutedConstant(v, "_krsc");
           } else if (role == Role::kTransparent) {
             replacement = permutedConstant(v, "_nhwc");
           }
+        } else if (pad && slot == 0) {
+          // An NHWC tensor of another region goes back to NCHW first.
+          const ir::ValueId nchw =
+              lastValues[static_cast<std::size_t>(v)]
+                  ? transposed(v, ops::kToChannelsFirst, "_to_nchw", "_nchw", exits_)
+                  : v;
+          replacement = paddedEntry(nchw);
         } else if (!lastValues[static_cast<std::size_t>(v)]) {
           replacement = transposed(v, ops::kToChannelsLast, "_to_nhwc", "_nhwc", entries_);
         }
@@ -382,6 +435,38 @@ class LayoutPass {
     return copy;
   }
 
+  // Kernel @p v in KRSC with its C zero-padded from @p channels to a tensor-core multiple.
+  ir::ValueId paddedKernel(ir::ValueId v, int64_t channels) {
+    if (const auto it = paddedKernels_.find(v); it != paddedKernels_.end()) return it->second;
+    const ir::Value& w = graph_.value(v);
+    const int64_t wide = roundUpChannels(channels);
+    Dims dims = permuted(w.dims, ops::kToChannelsLast);
+    std::vector<std::byte> bytes = kernelBytes(w, wide);
+    dims[3] = wide;
+    const ir::ValueId copy = graph_.addConstant(w.name + "_krsc" + std::to_string(wide), w.dtype,
+                                                dims, std::move(bytes));
+    paddedKernels_.emplace(v, copy);
+    return copy;
+  }
+
+  // @p v ([N, C, H, W]) through a PadToChannelsLast that makes it [N, H, W, C rounded up to 8].
+  ir::ValueId paddedEntry(ir::ValueId v) {
+    if (const auto it = paddedEntries_.find(v); it != paddedEntries_.end()) return it->second;
+    const std::string name = graph_.value(v).name;
+    const Dims& dims = graph_.value(v).dims;
+    const int64_t wide = roundUpChannels(dims[1]);
+    const ir::NodeId pad =
+        graph_.addNode(name + "_to_nhwc" + std::to_string(wide), "PadToChannelsLast", {v}, 1);
+    graph_.node(pad).attrs.set("channels", wide);
+    const ir::ValueId out = graph_.node(pad).outputs[0];
+    graph_.value(out).name = name + "_nhwc" + std::to_string(wide);
+    graph_.value(out).dtype = graph_.value(v).dtype;
+    graph_.value(out).dims = Dims{dims[0], dims[2], dims[3], wide};
+    paddedEntries_.emplace(v, out);
+    ++transposes_;
+    return out;
+  }
+
   // @p v through a Shuffle that transposes it by @p perm (once per value and direction).
   ir::ValueId transposed(ir::ValueId v, const std::array<int32_t, 4>& perm, const char* nodeSuffix,
                          const char* valueSuffix, std::map<ir::ValueId, ir::ValueId>& made) {
@@ -407,6 +492,8 @@ class LayoutPass {
   std::vector<bool> converted_;
   std::map<ir::ValueId, ir::ValueId> constants_;
   std::map<ir::ValueId, ir::ValueId> entries_;
+  std::map<ir::ValueId, ir::ValueId> paddedEntries_;
+  std::map<ir::ValueId, ir::ValueId> paddedKernels_;
   std::map<ir::ValueId, ir::ValueId> exits_;
   int32_t transposes_ = 0;
 };

@@ -23,6 +23,7 @@ void registerShuffleOp(ir::OpRegistry& registry);
 void registerConcatenationOp(ir::OpRegistry& registry);
 void registerSliceOp(ir::OpRegistry& registry);
 void registerPaddingOp(ir::OpRegistry& registry);
+void registerPadToChannelsLastOp(ir::OpRegistry& registry);
 void registerConstantOp(ir::OpRegistry& registry);
 void registerIdentityOp(ir::OpRegistry& registry);
 void registerGatherOp(ir::OpRegistry& registry);

@@ -18,7 +18,8 @@ void registerScaleOps(ir::OpRegistry& registry);          // Scale
 void registerElementWiseOps(ir::OpRegistry& registry);    // ElementWise, Select
 void registerUnaryOps(ir::OpRegistry& registry);          // Unary
 void registerReduceOps(ir::OpRegistry& registry);         // Reduce, TopK
-void registerShapeOps(ir::OpRegistry& registry);          // Shuffle, Concatenation, Slice, Padding
+void registerShapeOps(ir::OpRegistry& registry);          // Shuffle, Concatenation, Slice, Padding,
+                                                          // PadToChannelsLast
 void registerDataOps(ir::OpRegistry& registry);           // Constant, Identity, Gather
 void registerResizeOps(ir::OpRegistry& registry);         // Resize
 void registerGridSampleOps(ir::OpRegistry& registry);     // GridSample

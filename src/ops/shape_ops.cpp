@@ -1,5 +1,5 @@
 // The shape-changing data-movement ops; each lives in its own file (shuffle.cpp,
-// concatenation.cpp, slice.cpp, padding.cpp).
+// concatenation.cpp, slice.cpp, padding.cpp, pad_to_channels_last.cpp).
 #include "ir/op_registry.h"
 #include "ops/data_movement.h"
 #include "ops/op_families.h"
@@ -11,6 +11,7 @@ void registerShapeOps(ir::OpRegistry& registry) {
   registerConcatenationOp(registry);
   registerSliceOp(registry);
   registerPaddingOp(registry);
+  registerPadToChannelsLastOp(registry);
 }
 
 }  // namespace kiln::ops

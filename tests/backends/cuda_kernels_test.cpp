@@ -20,6 +20,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backends/device.h"
@@ -598,10 +599,19 @@ TEST(CudaLayerNorm, RowsAndAffine) {
     bool gamma, beta;
   };
   const Case cases[] = {
-      {shape({4, 7, 33}), 2, true, true}, {shape({4, 7, 33}), 1, true, true},
-      {shape({3, 2000}), 1, true, true},  {shape({5, 16}), 1, false, false},
-      {shape({5, 16}), 1, true, false},   {shape({0, 8}), 1, true, true},
-      {shape({6, 1}), 1, true, true},     {shape({2, 3, 4}), 0, true, true},
+      {shape({4, 7, 33}), 2, true, true},
+      {shape({4, 7, 33}), 1, true, true},
+      {shape({3, 2000}), 1, true, true},
+      {shape({5, 16}), 1, false, false},
+      {shape({5, 16}), 1, true, false},
+      {shape({0, 8}), 1, true, true},
+      {shape({6, 1}), 1, true, true},
+      {shape({2, 3, 4}), 0, true, true},
+      // Rows of whole 16-byte words run from registers (1 to 8 words per lane).
+      {shape({9, 768}), 1, true, true},
+      {shape({3, 2, 64}), 2, false, true},
+      {shape({5, 4096}), 1, true, true},
+      {shape({4, 40}), 1, true, false},
   };
   uint32_t seed = 1;
   for (const auto& c : cases) {
@@ -619,6 +629,19 @@ TEST(CudaLayerNorm, RowsAndAffine) {
 }
 
 // --- data movement -----------------------------------------------------------------------------
+
+// NCHW to NHWC with the channels zero-padded (the channels-last layout's padded entry): words of
+// 16 bytes where the padded channels fill them, elements otherwise.
+TEST(CudaDataMovement, PadToChannelsLast) {
+  uint32_t seed = 60;
+  for (const auto& [x, channels] :
+       {std::pair{shape({2, 3, 5, 7}), int64_t{8}}, std::pair{shape({1, 3, 4, 4}), int64_t{4}},
+        std::pair{shape({3, 5, 2, 3}), int64_t{7}}, std::pair{shape({2, 8, 3, 3}), int64_t{8}}}) {
+    ir::Attributes a;
+    a.set("channels", channels);
+    check("PadToChannelsLast", a, {floats(x, seed++)}, "cuda.pad_to_channels_last");
+  }
+}
 
 TEST(CudaDataMovement, Shuffle) {
   struct Case {

@@ -306,7 +306,8 @@ TEST(Layout, ALoneConvolutionBetweenTransposesStaysNchw) {
 
 TEST(Layout, ConvolutionsOffTensorCoresStayNchw) {
   CapturingLogger logger;
-  // Three input channels (ResNet's first convolution): not a multiple of 8.
+  // Three input channels whose region does not pay: the padded entry, the exit and the
+  // residual's transposes for one convolution (conv2's 3 outputs are no multiple of 8).
   ir::Graph three = network(3);
   EXPECT_EQ(assignChannelsLast(three, everything(), Reporter(logger), nullptr, anyPrecision())
                 .convolutions,
@@ -321,6 +322,40 @@ TEST(Layout, ConvolutionsOffTensorCoresStayNchw) {
       assignChannelsLast(unsupported, nothing(), Reporter(logger), nullptr, anyPrecision()).regions,
       0);
   EXPECT_EQ(count(unsupported, "Shuffle"), 0);
+}
+
+// A convolution of 3 input channels (an image) reads them padded to 8 in NHWC, with zero
+// weights for the extra channels: same outputs on the reference kernels. The image comes
+// through a layout-transparent node (an FP16 build's cast), which stays NCHW.
+TEST(Layout, ThreeChannelInputIsPaddedToEight) {
+  ir::Graph g;
+  const ir::ValueId x = g.addValue("x", DataType::kFLOAT, dimsOf({2, 3, 6, 6}));
+  g.inputs.push_back(x);
+  const ir::NodeId cast = g.addNode("cast", "Identity", {x}, 1);
+  const ir::ValueId c1 = conv(g, "conv1", g.node(cast).outputs[0], 3, 16, 1);
+  const ir::ValueId c2 = conv(g, "conv2", c1, 16, 8, 3);
+  g.value(c2).name = "y";
+  g.outputs.push_back(c2);
+  ir::inferShapes(g);
+  const ir::Graph original = g;
+  CapturingLogger logger;
+  const LayoutSummary s =
+      assignChannelsLast(g, everything(), Reporter(logger), nullptr, anyPrecision());
+  EXPECT_EQ(s.convolutions, 2);
+  EXPECT_EQ(s.transposes, 2);
+  ASSERT_EQ(count(g, "PadToChannelsLast"), 1);
+  const ir::Node* first = nodeNamed(g, "conv1");
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(g.value(first->inputs[0]).dims, dimsOf({2, 6, 6, 8}));
+  EXPECT_EQ(g.value(first->inputs[1]).dims, dimsOf({16, 3, 3, 8}));
+  const std::vector<float> input = test::randomFloats(2 * 3 * 6 * 6, 9);
+  const auto expected = runReference(original, input);
+  const auto actual = runReference(g, input);
+  ASSERT_EQ(actual.count("y"), 1U);
+  const auto& want = expected.at("y");
+  const auto& got = actual.at("y");
+  ASSERT_EQ(got.size(), want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-4) << i;
 }
 
 TEST(Layout, LaterProfilesTakeTheFirstOnesDecisions) {
@@ -370,9 +405,10 @@ TEST(Layout, ResNet50IsOneRegionBetweenTheStemAndTheHead) {
   const LayoutSummary s =
       assignChannelsLast(g, everything(), Reporter(logger), nullptr, anyPrecision());
   EXPECT_EQ(s.regions, 1);
-  EXPECT_EQ(s.convolutions, convolutions - 1);  // all but the 3-channel stem
+  EXPECT_EQ(s.convolutions, convolutions);  // the 3-channel stem too, its input padded to 8
   EXPECT_LE(s.transposes, 2);
-  EXPECT_EQ(count(g, "Shuffle"), count(engine->impl().plan().graph, "Shuffle") + s.transposes);
+  EXPECT_EQ(count(g, "PadToChannelsLast"), 1);
+  EXPECT_EQ(count(g, "Shuffle"), count(engine->impl().plan().graph, "Shuffle") + s.transposes - 1);
 }
 
 }  // namespace

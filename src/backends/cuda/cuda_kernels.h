@@ -212,4 +212,18 @@ struct CastParams {
 
 void launchCast(const CastParams& params, void* stream);
 
+//! PadToChannelsLast (ops/pad_to_channels_last.cpp): x [n, c, plane] to y [n, plane, channels],
+//! zero past c; one thread per pixel, its channels written as 16-byte words where they fit.
+struct PadChannelsParams {
+  const void* x = nullptr;
+  void* y = nullptr;
+  int32_t elementBytes = 2;  //!< 1, 2, 4 or 8
+  int64_t n = 0;
+  int64_t c = 0;
+  int64_t plane = 0;  //!< H * W
+  int64_t channels = 0;
+};
+
+void launchPadChannels(const PadChannelsParams& params, void* stream);
+
 }  // namespace kiln::backends::cuda::kernels

@@ -353,7 +353,55 @@ bool launchCastFloats(const CastParams& p, cudaStream_t stream) {
   return true;
 }
 
+// --- PadToChannelsLast ------------------------------------------------------------------------
+
+template <typename T>
+__global__ void padChannels(const PadChannelsParams p) {
+  constexpr int kPerWord = 16 / sizeof(T);
+  const int64_t pixels = p.n * p.plane;
+  const bool words = p.channels % kPerWord == 0;
+  const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t pixel = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; pixel < pixels;
+       pixel += step) {
+    const int64_t image = pixel / p.plane;
+    const T* x = static_cast<const T*>(p.x) + image * p.c * p.plane + (pixel - image * p.plane);
+    T* y = static_cast<T*>(p.y) + pixel * p.channels;
+    if (words) {
+      for (int64_t c0 = 0; c0 < p.channels; c0 += kPerWord) {
+        uint4 word;
+        T* e = reinterpret_cast<T*>(&word);
+#pragma unroll
+        for (int i = 0; i < kPerWord; ++i) e[i] = c0 + i < p.c ? x[(c0 + i) * p.plane] : T{0};
+        *reinterpret_cast<uint4*>(y + c0) = word;
+      }
+    } else {
+      for (int64_t c = 0; c < p.channels; ++c) y[c] = c < p.c ? x[c * p.plane] : T{0};
+    }
+  }
+}
+
 }  // namespace
+
+void launchPadChannels(const PadChannelsParams& params, void* stream) {
+  const int64_t pixels = params.n * params.plane;
+  if (pixels <= 0 || params.channels <= 0) return;
+  const auto s = static_cast<cudaStream_t>(stream);
+  switch (params.elementBytes) {
+    case 1:
+      padChannels<uint8_t><<<gridFor(pixels), kThreads, 0, s>>>(params);
+      break;
+    case 2:
+      padChannels<uint16_t><<<gridFor(pixels), kThreads, 0, s>>>(params);
+      break;
+    case 4:
+      padChannels<uint32_t><<<gridFor(pixels), kThreads, 0, s>>>(params);
+      break;
+    default:
+      padChannels<uint64_t><<<gridFor(pixels), kThreads, 0, s>>>(params);
+      break;
+  }
+  checkLaunch("channels-last padding kernel");
+}
 
 void launchStridedCopy(const StridedCopyParams& params, void* stream) {
   if (params.count <= 0) return;

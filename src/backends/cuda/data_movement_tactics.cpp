@@ -1,7 +1,8 @@
 // Data-movement tactics, for elements of any type of 1, 2, 4 or 8 bytes (float16 and bfloat16
 // included): Shuffle ("cuda.shuffle"), Slice ("cuda.slice"), Concatenation
 // ("cuda.concatenation"), Gather ("cuda.gather", kDEFAULT mode) and Identity ("cuda.identity": a
-// copy, or a cast between float32, float16, bfloat16, int32, int64, bool, int8 and uint8).
+// copy, or a cast between float32, float16, bfloat16, int32, int64, bool, int8 and uint8) and
+// PadToChannelsLast ("cuda.pad_to_channels_last").
 // Kernels in data_movement_kernels.cu.
 #include <cuda_runtime_api.h>
 
@@ -501,6 +502,41 @@ class IdentityTactic final : public Tactic {
   }
 };
 
+// --- PadToChannelsLast ------------------------------------------------------------------------
+
+std::optional<PadChannelsParams> planPadChannels(const NodeSpec& spec) {
+  if (spec.inputs.size() != 1 || spec.outputs.size() != 1 || !spec.inputs[0].present ||
+      !movableType(spec.inputs[0].dtype) || spec.outputs[0].dtype != spec.inputs[0].dtype) {
+    return std::nullopt;
+  }
+  const Dims& x = spec.inputs[0].dims;
+  const Dims& y = spec.outputs[0].dims;
+  if (x.nbDims != 4 || y.nbDims != 4 || !knownDims(x) || !knownDims(y) || y[3] < x[1]) {
+    return std::nullopt;
+  }
+  PadChannelsParams p;
+  p.elementBytes = static_cast<int32_t>(elementSize(spec.inputs[0].dtype));
+  p.n = x[0];
+  p.c = x[1];
+  p.plane = x[2] * x[3];
+  p.channels = y[3];
+  return p;
+}
+
+class PadChannelsKernel final : public Kernel {
+ public:
+  explicit PadChannelsKernel(const PadChannelsParams& params) : params_(params) {}
+  void execute(const ir::KernelContext& ctx) const override {
+    PadChannelsParams p = params_;
+    p.x = ctx.input(0).data;
+    p.y = ctx.output(0).data;
+    launchPadChannels(p, ctx.stream);
+  }
+
+ private:
+  PadChannelsParams params_;
+};
+
 }  // namespace
 
 void registerCudaDataMovementTactics(TacticRegistry& registry) {
@@ -513,6 +549,9 @@ void registerCudaDataMovementTactics(TacticRegistry& registry) {
   registry.add("Gather", std::make_unique<PlannedTactic<GatherParams, GatherKernel>>("cuda.gather",
                                                                                      planGather));
   registry.add("Identity", std::make_unique<IdentityTactic>());
+  registry.add("PadToChannelsLast",
+               std::make_unique<PlannedTactic<PadChannelsParams, PadChannelsKernel>>(
+                   "cuda.pad_to_channels_last", planPadChannels));
 }
 
 }  // namespace kiln::backends::cuda
