@@ -1,4 +1,5 @@
-// "cuda.conv1x1.cublaslt": a pointwise convolution (1x1 kernel, stride 1, no padding, one group)
+// "cuda.conv1x1.cublaslt" (and .h2, .h3, .h4: cuBLASLt's further heuristic answers,
+// lt_gemm_candidates.h): a pointwise convolution (1x1 kernel, stride 1, no padding, one group)
 // is, per image, the GEMM y[K, HW] = W[K, C] · x[C, HW]: one strided-batched cuBLASLt call over
 // the batch with W shared (stride 0). It avoids cuDNN's per-call host cost, which dominates small
 // pointwise convolutions. The residual is cuBLASLt's C; the bias (per output channel, i.e. per
@@ -16,6 +17,7 @@
 #include <string_view>
 
 #include "backends/cuda/lt_gemm.h"
+#include "backends/cuda/lt_gemm_candidates.h"
 #include "backends/cuda/matrix_tactics.h"
 #include "backends/cuda/planned_tactic.h"
 #include "backends/cuda/pointwise_kernels.h"
@@ -175,8 +177,8 @@ class Conv1x1Kernel final : public Kernel {
 }  // namespace
 
 void registerConv1x1Tactics(TacticRegistry& registry) {
-  registry.add("Convolution", std::make_unique<PlannedTactic<Conv1x1Plan, Conv1x1Kernel>>(
-                                  std::string(kConv1x1Tactic), planConv1x1));
+  addLtCandidateTactics<Conv1x1Plan, Conv1x1Kernel, planConv1x1>(registry, "Convolution",
+                                                                 kConv1x1Tactic);
 }
 
 }  // namespace kiln::backends::cuda

@@ -1,4 +1,5 @@
-// "cuda.gemm.cublaslt": FullyConnected and MatrixMultiply as one cuBLASLt GEMM (lt_gemm.h),
+// "cuda.gemm.cublaslt" (and .h2, .h3, .h4: cuBLASLt's further heuristic answers,
+// lt_gemm_candidates.h): FullyConnected and MatrixMultiply as one cuBLASLt GEMM (lt_gemm.h),
 // strided-batched where the broadcast batch dims let every operand step by one stride.
 //
 // The fused epilogue act(x + bias + residual) (the bias: FullyConnected's input 2, or
@@ -15,6 +16,7 @@
 #include <string_view>
 
 #include "backends/cuda/lt_gemm.h"
+#include "backends/cuda/lt_gemm_candidates.h"
 #include "backends/cuda/matrix_tactics.h"
 #include "backends/cuda/planned_tactic.h"
 #include "backends/cuda/pointwise_kernels.h"
@@ -257,9 +259,9 @@ class GemmKernel final : public Kernel {
 }  // namespace
 
 void registerGemmTactics(TacticRegistry& registry) {
-  using GemmTactic = PlannedTactic<GemmPlan, GemmKernel>;
-  registry.add("FullyConnected", std::make_unique<GemmTactic>(std::string(kGemmTactic), planGemm));
-  registry.add("MatrixMultiply", std::make_unique<GemmTactic>(std::string(kGemmTactic), planGemm));
+  for (const char* op : {"FullyConnected", "MatrixMultiply"}) {
+    addLtCandidateTactics<GemmPlan, GemmKernel, planGemm>(registry, op, kGemmTactic);
+  }
 }
 
 }  // namespace kiln::backends::cuda

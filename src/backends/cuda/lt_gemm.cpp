@@ -1,6 +1,7 @@
 #include "backends/cuda/lt_gemm.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -121,20 +122,33 @@ LtGemm::LtGemm(const LtGemmShape& shape) : shape_(shape) {
     describe(desc, nullptr);
     const std::size_t abSize = floatTypeSize(shape.type);
     const std::size_t cdSize = floatTypeSize(outputType(shape));
+    if (shape.candidate < 0 || shape.candidate >= kLtCandidates) {
+      fail(ErrorCode::kINTERNAL_ERROR, "cuBLASLt candidate ", shape.candidate, " is not in [0, ",
+           kLtCandidates, ")");
+    }
+    // The shape's candidate among the heuristic's answers (its last where it gave fewer);
+    // returns how many it gave.
     auto pick = [&](uint32_t abAlignment, uint32_t cdAlignment, cublasLtMatmulAlgo_t& algo) {
       const Preference pref(abAlignment, cdAlignment);
-      cublasLtMatmulHeuristicResult_t result{};
+      std::array<cublasLtMatmulHeuristicResult_t, kLtCandidates> results{};
       int found = 0;
       check(cublasLtMatmulAlgoGetHeuristic(handle_, &desc, layouts_->a.get(), layouts_->b.get(),
-                                           layouts_->d.get(), layouts_->d.get(), pref.get(), 1,
-                                           &result, &found),
+                                           layouts_->d.get(), layouts_->d.get(), pref.get(),
+                                           shape.candidate + 1, results.data(), &found),
             "cublasLtMatmulAlgoGetHeuristic");
-      if (found < 1 || result.state != CUBLAS_STATUS_SUCCESS) return false;
+      while (found > 0 &&
+             results[static_cast<std::size_t>(found - 1)].state != CUBLAS_STATUS_SUCCESS) {
+        --found;
+      }
+      if (found == 0) return 0;
+      const auto& result = results[static_cast<std::size_t>(std::min(found - 1, shape.candidate))];
       algo = result.algo;
       workspaceBytes_ = std::max(workspaceBytes_, result.workspaceSize);
-      return true;
+      return found;
     };
-    if (!pick(static_cast<uint32_t>(abSize), static_cast<uint32_t>(cdSize), anyAlgo_)) {
+    const int anyFound =
+        pick(static_cast<uint32_t>(abSize), static_cast<uint32_t>(cdSize), anyAlgo_);
+    if (anyFound == 0) {
       fail(ErrorCode::kUNSUPPORTED_NODE, "cuBLASLt has no algorithm for a GEMM of M ", shape.m,
            ", N ", shape.n, ", K ", shape.k, ", batch ", shape.batch);
     }
@@ -143,8 +157,13 @@ LtGemm::LtGemm(const LtGemmShape& shape) : shape_(shape) {
         shape.batch == 1 || ((shape.strideA * abSize) % kAlignedBytes == 0 &&
                              (shape.strideB * abSize) % kAlignedBytes == 0 &&
                              (shape.m * shape.n * cdSize) % kAlignedBytes == 0);
-    if (!stridesAligned || !pick(kAlignedBytes, kAlignedBytes, alignedAlgo_)) {
-      alignedAlgo_ = anyAlgo_;
+    const int alignedFound = stridesAligned ? pick(kAlignedBytes, kAlignedBytes, alignedAlgo_) : 0;
+    if (alignedFound == 0) alignedAlgo_ = anyAlgo_;
+    // A candidate past the heuristic's answers would repeat another tactic's algorithm.
+    if (shape.candidate >= std::max(anyFound, alignedFound)) {
+      fail(ErrorCode::kUNSUPPORTED_NODE, "cuBLASLt offers ", std::max(anyFound, alignedFound),
+           " algorithm(s) for a GEMM of M ", shape.m, ", N ", shape.n, ", K ", shape.k,
+           ", not candidate ", shape.candidate + 1);
     }
     stridesAligned_ = stridesAligned;
   } catch (...) {

@@ -39,11 +39,18 @@ struct LtGemmShape {
   bool tf32 = false;                   //!< products on TF32 tensor cores (FP32 operands only)
   FloatType type = FloatType::kFloat;  //!< the element type of A and B (and C, D, bias)
   bool floatOutput = false;            //!< C and D (and the bias) are float32 whatever type is
+  //! Which of cuBLASLt's heuristic answers runs (0: its first choice): each is a tactic of its
+  //! own (lt_gemm_candidates), timed by the builder.
+  int32_t candidate = 0;
 };
+
+//! The heuristic answers kiln offers the builder per GEMM (candidates 0 to this - 1).
+inline constexpr int32_t kLtCandidates = 4;
 
 class LtGemm {
  public:
-  //! Creates the handle and layouts and picks the algorithms; the GPU must be current.
+  //! Creates the handle and layouts and picks the algorithms (the shape's candidate); the GPU
+  //! must be current. Fails with kUNSUPPORTED_NODE where cuBLASLt has no such candidate.
   explicit LtGemm(const LtGemmShape& shape);
   ~LtGemm();
   LtGemm(const LtGemm&) = delete;
