@@ -191,5 +191,45 @@ TEST(ChannelsLastEngine, Fp16ResidualBlockRunsNhwcOnTheGpu) {
   EXPECT_EQ(nhwc, 3) << "the FP16 convolutions run NHWC";
 }
 
+// An image's 3 channels: the FP16 build pads them to 8 on the way into NHWC (PadToChannelsLast)
+// and the stem-like 7x7 stride-2 convolution runs on tensor cores, matching the FP32 CPU engine.
+TEST(ChannelsLastEngine, ThreeChannelStemIsPaddedOnTheGpu) {
+  if (!backends::gpuPresent()) GTEST_SKIP() << "no CUDA GPU here";
+  CapturingLogger logger;
+  Builder builder(logger);
+  auto network = builder.createNetwork();
+  const Dims dims = shape({2, 3, 32, 32});
+  Tensor x = network->addInput("x", DataType::kFLOAT, dims);
+  const std::vector<float> w1 = randomFloats(16 * 3 * 49, 1, -0.2f, 0.2f);
+  const std::vector<float> b1 = randomFloats(16, 2);
+  const std::vector<float> w2 = randomFloats(16 * 16 * 9, 3, -0.2f, 0.2f);
+  auto stem = network->addConvolution(x, 16, shape({7, 7}), floatWeights(w1), floatWeights(b1));
+  stem.setStride(shape({2, 2}));
+  stem.setPadding(shape({3, 3}));
+  auto relu = network->addActivation(stem.output(0), ActivationType::kRELU);
+  auto conv = network->addConvolution(relu.output(0), 16, shape({3, 3}), floatWeights(w2),
+                                      Weights{DataType::kFLOAT, nullptr, 0});
+  conv.setPadding(shape({1, 1}));
+  conv.output(0).setName("y");
+  network->markOutput(conv.output(0));
+  const HostTensor input = randomTensor(dims, 7);
+  ir::Graph cpuPlan;
+  ir::Graph gpuPlan;
+  const HostTensor expected =
+      buildAndRunOn(DeviceType::kCPU, builder, *network, input, {}, cpuPlan);
+  const HostTensor actual =
+      buildAndRunOn(DeviceType::kGPU, builder, *network, input, {BuilderFlag::kFP16}, gpuPlan);
+  ASSERT_EQ(actual.dims, expected.dims) << logger.errors();
+  EXPECT_LT(relativeError(actual.floats(), expected.floats()), 1e-2);
+  int32_t padded = 0;
+  int32_t nhwc = 0;
+  for (const auto& node : gpuPlan.nodes) {
+    padded += node.op == "PadToChannelsLast" ? 1 : 0;
+    if (node.op == "Convolution" && ops::channelsLast(node.attrs)) ++nhwc;
+  }
+  EXPECT_EQ(padded, 1);
+  EXPECT_EQ(nhwc, 2);
+}
+
 }  // namespace
 }  // namespace kiln::test
