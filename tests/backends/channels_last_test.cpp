@@ -146,6 +146,30 @@ HostTensor buildAndRunOn(DeviceType device, Builder& builder, NetworkDefinition&
   return output;
 }
 
+// Runs @p network on the CPU (FP32) and on the GPU (FP16) and expects the same output; returns
+// the GPU engine's layers.
+ir::Graph expectFp16GpuMatchesCpu(Builder& builder, NetworkDefinition& network,
+                                  const HostTensor& input, const CapturingLogger& logger) {
+  ir::Graph cpuPlan;
+  ir::Graph gpuPlan;
+  const HostTensor expected = buildAndRunOn(DeviceType::kCPU, builder, network, input, {}, cpuPlan);
+  const HostTensor actual =
+      buildAndRunOn(DeviceType::kGPU, builder, network, input, {BuilderFlag::kFP16}, gpuPlan);
+  EXPECT_EQ(actual.dims, expected.dims) << logger.errors();
+  if (actual.dims == expected.dims) {
+    EXPECT_LT(relativeError(actual.floats(), expected.floats()), 1e-2);
+  }
+  return gpuPlan;
+}
+
+int32_t channelsLastConvolutions(const ir::Graph& plan) {
+  int32_t nhwc = 0;
+  for (const auto& node : plan.nodes) {
+    if (node.op == "Convolution" && ops::channelsLast(node.attrs)) ++nhwc;
+  }
+  return nhwc;
+}
+
 // The whole path on the GPU: an FP16 build moves the residual block to NHWC (the layout pass),
 // cuDNN / cuBLASLt / the pooling kernel run it, and the output matches the FP32 CPU engine.
 TEST(ChannelsLastEngine, Fp16ResidualBlockRunsNhwcOnTheGpu) {
@@ -174,21 +198,9 @@ TEST(ChannelsLastEngine, Fp16ResidualBlockRunsNhwcOnTheGpu) {
   pool.setStride(shape({2, 2}));
   pool.output(0).setName("y");
   network->markOutput(pool.output(0));
-  const HostTensor input = randomTensor(dims, 7);
-
-  ir::Graph cpuPlan;
-  ir::Graph gpuPlan;
-  const HostTensor expected =
-      buildAndRunOn(DeviceType::kCPU, builder, *network, input, {}, cpuPlan);
-  const HostTensor actual =
-      buildAndRunOn(DeviceType::kGPU, builder, *network, input, {BuilderFlag::kFP16}, gpuPlan);
-  ASSERT_EQ(actual.dims, expected.dims) << logger.errors();
-  EXPECT_LT(relativeError(actual.floats(), expected.floats()), 1e-2);
-  int32_t nhwc = 0;
-  for (const auto& node : gpuPlan.nodes) {
-    if (node.op == "Convolution" && ops::channelsLast(node.attrs)) ++nhwc;
-  }
-  EXPECT_EQ(nhwc, 3) << "the FP16 convolutions run NHWC";
+  const ir::Graph gpuPlan =
+      expectFp16GpuMatchesCpu(builder, *network, randomTensor(dims, 7), logger);
+  EXPECT_EQ(channelsLastConvolutions(gpuPlan), 3) << "the FP16 convolutions run NHWC";
 }
 
 // An image's 3 channels: the FP16 build pads them to 8 on the way into NHWC (PadToChannelsLast)
@@ -212,23 +224,12 @@ TEST(ChannelsLastEngine, ThreeChannelStemIsPaddedOnTheGpu) {
   conv.setPadding(shape({1, 1}));
   conv.output(0).setName("y");
   network->markOutput(conv.output(0));
-  const HostTensor input = randomTensor(dims, 7);
-  ir::Graph cpuPlan;
-  ir::Graph gpuPlan;
-  const HostTensor expected =
-      buildAndRunOn(DeviceType::kCPU, builder, *network, input, {}, cpuPlan);
-  const HostTensor actual =
-      buildAndRunOn(DeviceType::kGPU, builder, *network, input, {BuilderFlag::kFP16}, gpuPlan);
-  ASSERT_EQ(actual.dims, expected.dims) << logger.errors();
-  EXPECT_LT(relativeError(actual.floats(), expected.floats()), 1e-2);
+  const ir::Graph gpuPlan =
+      expectFp16GpuMatchesCpu(builder, *network, randomTensor(dims, 7), logger);
   int32_t padded = 0;
-  int32_t nhwc = 0;
-  for (const auto& node : gpuPlan.nodes) {
-    padded += node.op == "PadToChannelsLast" ? 1 : 0;
-    if (node.op == "Convolution" && ops::channelsLast(node.attrs)) ++nhwc;
-  }
+  for (const auto& node : gpuPlan.nodes) padded += node.op == "PadToChannelsLast" ? 1 : 0;
   EXPECT_EQ(padded, 1);
-  EXPECT_EQ(nhwc, 2);
+  EXPECT_EQ(channelsLastConvolutions(gpuPlan), 2);
 }
 
 }  // namespace

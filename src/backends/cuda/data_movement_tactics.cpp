@@ -523,20 +523,6 @@ std::optional<PadChannelsParams> planPadChannels(const NodeSpec& spec) {
   return p;
 }
 
-class PadChannelsKernel final : public Kernel {
- public:
-  explicit PadChannelsKernel(const PadChannelsParams& params) : params_(params) {}
-  void execute(const ir::KernelContext& ctx) const override {
-    PadChannelsParams p = params_;
-    p.x = ctx.input(0).data;
-    p.y = ctx.output(0).data;
-    launchPadChannels(p, ctx.stream);
-  }
-
- private:
-  PadChannelsParams params_;
-};
-
 }  // namespace
 
 void registerCudaDataMovementTactics(TacticRegistry& registry) {
@@ -549,9 +535,11 @@ void registerCudaDataMovementTactics(TacticRegistry& registry) {
   registry.add("Gather", std::make_unique<PlannedTactic<GatherParams, GatherKernel>>("cuda.gather",
                                                                                      planGather));
   registry.add("Identity", std::make_unique<IdentityTactic>());
-  registry.add("PadToChannelsLast",
-               std::make_unique<PlannedTactic<PadChannelsParams, PadChannelsKernel>>(
-                   "cuda.pad_to_channels_last", planPadChannels));
+  registry.add(
+      "PadToChannelsLast",
+      std::make_unique<PlannedTactic<PadChannelsParams,
+                                     InputOutputKernel<PadChannelsParams, launchPadChannels>>>(
+          "cuda.pad_to_channels_last", planPadChannels));
 }
 
 }  // namespace kiln::backends::cuda

@@ -11,6 +11,7 @@
 
 #include "backends/tactic.h"
 #include "core/error.h"
+#include "ir/op_registry.h"
 #include "kiln/types.h"
 
 namespace kiln::backends::cuda {
@@ -41,6 +42,23 @@ class PlannedTactic final : public Tactic {
  private:
   std::string name_;
   Planner planner_;
+};
+
+//! The kernel of a one-input, one-output op whose launcher takes the plan with its `x` (input 0)
+//! and `y` (output 0) device addresses filled in.
+template <typename Params, void (*Launch)(const Params&, void*)>
+class InputOutputKernel final : public Kernel {
+ public:
+  explicit InputOutputKernel(const Params& params) : params_(params) {}
+  void execute(const ir::KernelContext& ctx) const override {
+    Params p = params_;
+    p.x = ctx.input(0).data;
+    p.y = ctx.output(0).data;
+    Launch(p, ctx.stream);
+  }
+
+ private:
+  Params params_;
 };
 
 }  // namespace kiln::backends::cuda

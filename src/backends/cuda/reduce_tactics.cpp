@@ -173,19 +173,7 @@ std::optional<SoftMaxParams> planSoftMax(const NodeSpec& spec) {
   return p;
 }
 
-class SoftMaxKernel final : public Kernel {
- public:
-  explicit SoftMaxKernel(const SoftMaxParams& params) : params_(params) {}
-  void execute(const ir::KernelContext& ctx) const override {
-    SoftMaxParams p = params_;
-    p.x = ctx.input(0).data;
-    p.y = ctx.output(0).data;
-    launchSoftMax(p, ctx.stream);
-  }
-
- private:
-  SoftMaxParams params_;
-};
+using SoftMaxKernel = InputOutputKernel<SoftMaxParams, launchSoftMax>;
 
 // --- LayerNorm ---------------------------------------------------------------------------------
 
@@ -276,19 +264,7 @@ std::optional<PoolingParams> planPooling(const NodeSpec& spec) {
   return p;
 }
 
-class PoolingKernel final : public Kernel {
- public:
-  explicit PoolingKernel(const PoolingParams& params) : params_(params) {}
-  void execute(const ir::KernelContext& ctx) const override {
-    PoolingParams p = params_;
-    p.x = ctx.input(0).data;
-    p.y = ctx.output(0).data;
-    launchPooling(p, ctx.stream);
-  }
-
- private:
-  PoolingParams params_;
-};
+using PoolingKernel = InputOutputKernel<PoolingParams, launchPooling>;
 
 }  // namespace
 
