@@ -90,6 +90,10 @@ std::vector<std::byte> paddedChannels(const std::vector<std::byte>& krsc, const 
   return out;
 }
 
+// Channels a padded input gets: the next multiple of 8. (4 would halve the stem's work, and
+// cuDNN's graph API has NHWC FP16 kernels for it, but the legacy API's algorithms kiln times
+// fall back to a non-tensor-core kernel there: 4.0 ms instead of 1.2 ms for ResNet-50's stem at
+// batch 256 on the H100.)
 int64_t roundUpChannels(int64_t c) {
   return (c + kTensorCoreChannels - 1) / kTensorCoreChannels * kTensorCoreChannels;
 }
@@ -449,7 +453,7 @@ class LayoutPass {
     return copy;
   }
 
-  // @p v ([N, C, H, W]) through a PadToChannelsLast that makes it [N, H, W, C rounded up to 8].
+  // @p v ([N, C, H, W]) through a PadToChannelsLast that makes it [N, H, W, roundUpChannels(C)].
   ir::ValueId paddedEntry(ir::ValueId v) {
     if (const auto it = paddedEntries_.find(v); it != paddedEntries_.end()) return it->second;
     const std::string name = graph_.value(v).name;

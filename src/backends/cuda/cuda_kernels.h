@@ -213,7 +213,7 @@ struct CastParams {
 void launchCast(const CastParams& params, void* stream);
 
 //! PadToChannelsLast (ops/pad_to_channels_last.cpp): x [n, c, plane] to y [n, plane, channels],
-//! zero past c; one thread per pixel, its channels written as 16-byte words where they fit.
+//! zero past c; one thread per pixel, its channels written as 16- or 8-byte words where they fit.
 struct PadChannelsParams {
   const void* x = nullptr;
   void* y = nullptr;

@@ -355,9 +355,10 @@ bool launchCastFloats(const CastParams& p, cudaStream_t stream) {
 
 // --- PadToChannelsLast ------------------------------------------------------------------------
 
-template <typename T>
+// Word: the unit a pixel's channels are written in (uint4, uint2, or T itself).
+template <typename T, typename Word>
 __global__ void padChannels(const PadChannelsParams p) {
-  constexpr int kPerWord = 16 / sizeof(T);
+  constexpr int kPerWord = sizeof(Word) / sizeof(T);
   const int64_t pixels = p.n * p.plane;
   const bool words = p.channels % kPerWord == 0;
   const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
@@ -368,11 +369,11 @@ __global__ void padChannels(const PadChannelsParams p) {
     T* y = static_cast<T*>(p.y) + pixel * p.channels;
     if (words) {
       for (int64_t c0 = 0; c0 < p.channels; c0 += kPerWord) {
-        uint4 word;
+        Word word;
         T* e = reinterpret_cast<T*>(&word);
 #pragma unroll
         for (int i = 0; i < kPerWord; ++i) e[i] = c0 + i < p.c ? x[(c0 + i) * p.plane] : T{0};
-        *reinterpret_cast<uint4*>(y + c0) = word;
+        *reinterpret_cast<Word*>(y + c0) = word;
       }
     } else {
       for (int64_t c = 0; c < p.channels; ++c) y[c] = c < p.c ? x[c * p.plane] : T{0};
@@ -386,18 +387,30 @@ void launchPadChannels(const PadChannelsParams& params, void* stream) {
   const int64_t pixels = params.n * params.plane;
   if (pixels <= 0 || params.channels <= 0) return;
   const auto s = static_cast<cudaStream_t>(stream);
+  // A pixel's channels as 16- or 8-byte words where they fill them, else element by element.
+  const auto launch = [&](auto element) {
+    using T = decltype(element);
+    const int64_t bytes = params.channels * static_cast<int64_t>(sizeof(T));
+    if (bytes % 16 == 0) {
+      padChannels<T, uint4><<<gridFor(pixels), kThreads, 0, s>>>(params);
+    } else if (bytes % 8 == 0) {
+      padChannels<T, uint2><<<gridFor(pixels), kThreads, 0, s>>>(params);
+    } else {
+      padChannels<T, T><<<gridFor(pixels), kThreads, 0, s>>>(params);
+    }
+  };
   switch (params.elementBytes) {
     case 1:
-      padChannels<uint8_t><<<gridFor(pixels), kThreads, 0, s>>>(params);
+      launch(uint8_t{});
       break;
     case 2:
-      padChannels<uint16_t><<<gridFor(pixels), kThreads, 0, s>>>(params);
+      launch(uint16_t{});
       break;
     case 4:
-      padChannels<uint32_t><<<gridFor(pixels), kThreads, 0, s>>>(params);
+      launch(uint32_t{});
       break;
     default:
-      padChannels<uint64_t><<<gridFor(pixels), kThreads, 0, s>>>(params);
+      launch(uint64_t{});
       break;
   }
   checkLaunch("channels-last padding kernel");
