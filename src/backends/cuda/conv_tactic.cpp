@@ -54,9 +54,10 @@ constexpr std::string_view kDeconvTactic = "cuda.deconv.cudnn";
 constexpr bool kFuseWithoutResidual = true;
 
 // Whether half / bfloat16 convolutions on the heuristic's algorithm use
-// cudnnConvolutionBiasActivationForward too (the timed algorithms always try it). The H100 runs
-// of the timed tactics showed the fused call passes with 16-bit data and a bias of the node's
-// type; where cuDNN refuses an algorithm, timing the tactic fails and the builder takes another.
+// cudnnConvolutionBiasActivationForward too, where it is the precomputed implicit GEMM (the timed
+// algorithms always try it). The H100 runs of the timed tactics showed the fused call passes with
+// 16-bit data and a bias of the node's type; where cuDNN refuses a timed algorithm, timing the
+// tactic fails and the builder takes another.
 // The fused call saves the epilogue kernel's pass over the output (ResNet-50 batch 32: 17 of
 // them, 0.13 ms).
 constexpr bool kFuseReducedTypes = true;
@@ -321,6 +322,13 @@ class ConvKernel final : public Kernel {
             "cudnnSetActivationDescriptor");
     }
     pickAlgorithm();
+    // The heuristic's algorithm with 16-bit data is fused on the precomputed implicit GEMM only,
+    // the pairing the H100 runs showed cuDNN taking: a layer the builder does not time (one
+    // tactic, optimization level 0) must not meet a refusal at inference.
+    if (fused_ && reduced() && plan.algorithm < 0 &&
+        forwardAlgo_ != CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM) {
+      fused_ = false;
+    }
     shiftBytes_ =
         plan.shifted
             ? alignWorkspace(static_cast<std::size_t>(plan.n * (plan.transposed ? plan.k : plan.c) *
