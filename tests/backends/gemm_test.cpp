@@ -281,6 +281,19 @@ TEST(AttentionTactics, MatchesReference) {
   }
 }
 
+// One matrix of many queries: the CPU tactic splits its queries among the threads.
+TEST(AttentionTactics, OneMatrixSplitAmongThreads) {
+  if (ir::OpRegistry::instance().find("Attention") == nullptr) GTEST_SKIP();
+  ir::Attributes a;
+  a.set("transpose_k", int64_t{1});
+  a.set("scale", 0.2);
+  EXPECT_GE(checkTactics("Attention", a,
+                         {randomInput(shape({1, 70, 9}), 1), randomInput(shape({1, 33, 9}), 2),
+                          randomInput(shape({1, 33, 5}), 3), randomInput(shape({1, 70, 33}), 4)})
+                .tactics,
+            1);
+}
+
 // Packed heads (ops/attention_geometry.h): Q [B, Sq, H*D], K [B, Sk, H*D], V [B, Sk, H*Dv],
 // the mask over [B, H, Sq, Sk]; the output is [B, Sq, H*Dv].
 TEST(AttentionTactics, PackedHeadsMatchReference) {

@@ -17,6 +17,8 @@ namespace kiln::backends::cpu {
 namespace {
 
 constexpr int32_t kScoresSlot = 3;
+// Query rows a task takes at least when a matrix is split among threads.
+constexpr int64_t kMinBlockRows = 32;
 
 class AttentionKernel final : public Kernel {
  public:
@@ -44,44 +46,57 @@ class AttentionKernel final : public Kernel {
     const int64_t sq = g_.sq;
     const int64_t sk = g_.sk;
     withPool(ctx, [&](ThreadPool& pool) {
-      pool.run(g_.count, [&](int64_t b, int32_t worker) {
+      // Fewer matrices than threads (a head or two): each matrix's queries split into blocks.
+      const int64_t blocks = std::clamp<int64_t>(pool.size() / std::max<int64_t>(g_.count, 1), 1,
+                                                 std::max<int64_t>(sq / kMinBlockRows, 1));
+      const int64_t blockRows = (sq + blocks - 1) / std::max<int64_t>(blocks, 1);
+      pool.run(g_.count * blocks, [&](int64_t task, int32_t worker) {
+        const int64_t b = task / blocks;
+        const int64_t r0 = (task % blocks) * blockRows;
+        const int64_t rows = std::min(blockRows, sq - r0);
+        if (rows <= 0) return;
         auto* scores = static_cast<float*>(pool.scratch(
-            worker, sizeof(float) * static_cast<std::size_t>(std::max<int64_t>(sq * sk, 1)),
+            worker, sizeof(float) * static_cast<std::size_t>(std::max<int64_t>(rows * sk, 1)),
             kScoresSlot));
         GemmProblem s;
-        s.m = sq;
+        s.m = rows;
         s.n = sk;
         s.k = g_.d;
-        s.a.strided = {q + g_.qOffset(b), g_.qPitch(), 1};
+        s.a.strided = {q + g_.qOffset(b) + r0 * g_.qPitch(), g_.qPitch(), 1};
         s.b.strided = g_.transposeK ? StridedMatrix{k + g_.kOffset(b), 1, g_.kPitch()}
                                     : StridedMatrix{k + g_.kOffset(b), g_.kPitch(), 1};
         s.c = scores;
         s.ldc = sk;
         gemm(mk_, s, pool, true, worker);
         const int64_t maskBase = mask != nullptr ? ops::attentionMaskBase(g_, maskStrides_, b) : 0;
-        for (int64_t i = 0; i < sq; ++i) {
-          float* row = scores + i * sk;
+        for (int64_t i = r0; i < r0 + rows; ++i) {
+          float* row = scores + (i - r0) * sk;
+          if (mask == nullptr || msCol == 1) {
+            // Vectorized scale, mask, maximum, exp and normalization (pointwise_vec.h).
+            vec_.scaledSoftmaxRow(row, sk, scale_,
+                                  mask != nullptr ? mask + maskBase + i * msRow : nullptr);
+            continue;
+          }
           float largest = -INFINITY;
           for (int64_t j = 0; j < sk; ++j) {
             float score = row[j] * scale_;
-            if (mask != nullptr) score += mask[maskBase + i * msRow + j * msCol];
+            score += mask[maskBase + i * msRow + j * msCol];
             row[j] = score;
             largest = std::fmax(largest, score);
           }
           const bool empty = std::isinf(largest) && largest < 0;
-          // Vectorized exp (pointwise_vec.h): a per-element std::exp was most of this loop.
           const float sum = empty ? 0.f : vec_.expShiftSum(row, sk, largest);
           if (empty) std::fill(row, row + sk, 0.f);
           const float inv = sum > 0.f ? 1.f / sum : NAN;
           for (int64_t j = 0; j < sk; ++j) row[j] *= inv;
         }
         GemmProblem o;
-        o.m = sq;
+        o.m = rows;
         o.n = g_.dv;
         o.k = sk;
         o.a.strided = {scores, sk, 1};
         o.b.strided = {v + g_.vOffset(b), g_.vPitch(), 1};
-        o.c = y + g_.yOffset(b);
+        o.c = y + g_.yOffset(b) + r0 * g_.yPitch();
         o.ldc = g_.yPitch();
         gemm(mk_, o, pool, true, worker);
       });

@@ -44,6 +44,9 @@ struct PointwiseVecKernels {
                    int64_t n) = nullptr;
   //! row[j] = exp(row[j] - shift) for j < n; returns their (float) sum: softmax's middle pass.
   float (*expShiftSum)(float* row, int64_t n, float shift) = nullptr;
+  //! row = softmax(row * scale + mask) in place, mask [n] contiguous or null (attention's
+  //! scores); a row of nothing but -inf becomes NaN (0 / 0, as the reference).
+  void (*scaledSoftmaxRow)(float* row, int64_t n, float scale, const float* mask) = nullptr;
 };
 
 const PointwiseVecKernels& portablePointwiseVec();

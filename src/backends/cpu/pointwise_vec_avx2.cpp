@@ -12,8 +12,8 @@ namespace {
 }  // namespace
 
 const PointwiseVecKernels& avx2PointwiseVec() {
-  static const PointwiseVecKernels kernels{"avx2", chainBlockVec, layerNormRowsVec, activateVec,
-                                           expShiftSumVec};
+  static const PointwiseVecKernels kernels{"avx2",      chainBlockVec,  layerNormRowsVec,
+                                           activateVec, expShiftSumVec, scaledSoftmaxRowVec};
   return kernels;
 }
 

@@ -13,8 +13,8 @@ namespace {
 }  // namespace
 
 const PointwiseVecKernels& avx512PointwiseVec() {
-  static const PointwiseVecKernels kernels{"avx512", chainBlockVec, layerNormRowsVec, activateVec,
-                                           expShiftSumVec};
+  static const PointwiseVecKernels kernels{"avx512",    chainBlockVec,  layerNormRowsVec,
+                                           activateVec, expShiftSumVec, scaledSoftmaxRowVec};
   return kernels;
 }
 

@@ -12,8 +12,8 @@ namespace {
 }  // namespace
 
 const PointwiseVecKernels& portablePointwiseVec() {
-  static const PointwiseVecKernels kernels{"portable", chainBlockVec, layerNormRowsVec, activateVec,
-                                           expShiftSumVec};
+  static const PointwiseVecKernels kernels{"portable",  chainBlockVec,  layerNormRowsVec,
+                                           activateVec, expShiftSumVec, scaledSoftmaxRowVec};
   return kernels;
 }
 
