@@ -79,6 +79,20 @@ TEST(DepthwiseTactics, ShapesStridesAndPadding) {
       {shape({1, 3, 2, 3}), shape({1, 1})},
       {shape({1, 4, 30}), shape({3}), shape({2}), Dims{}, shape({1}), shape({1})},
       {shape({0, 3, 5, 5}), shape({3, 3}), Dims{}, Dims{}, one, one},
+      // The register-direct 3x3 kernel: masks for padding wider than a tap, none, one-sided;
+      // stride-2 rows whose last kept column ends a load, narrow (8-lane) and single-column.
+      {shape({1, 2, 6, 16}), shape({3, 3}), Dims{}, Dims{}, two, two},
+      {shape({1, 2, 7, 33}), shape({3, 3}), two, Dims{}, shape({0, 2}), shape({2, 0})},
+      {shape({1, 2, 9, 32}), shape({3, 3}), two, Dims{}, one, one},
+      {shape({1, 2, 9, 17}), shape({3, 3}), two, Dims{}, Dims{}, Dims{}},
+      {shape({1, 3, 5, 9}), shape({3, 3}), two, Dims{}, two, two},
+      {shape({1, 2, 4, 1}), shape({3, 3}), two, Dims{}, one, one},
+      {shape({1, 2, 3, 3}), shape({3, 3})},
+      // Square-ish planes of 16 rows, a single row, and padding rows all on one side.
+      {shape({1, 2, 16, 16}), shape({3, 3}), Dims{}, Dims{}, one, one},
+      {shape({1, 2, 15, 17}), shape({3, 3}), Dims{}, Dims{}, one, one},
+      {shape({1, 3, 1, 9}), shape({3, 3}), Dims{}, Dims{}, one, one},
+      {shape({1, 2, 5, 6}), shape({3, 3}), Dims{}, Dims{}, shape({2, 1}), shape({0, 1})},
       // Enough work that the planes are shared among the threads.
       {shape({1, 64, 28, 28}), shape({3, 3}), Dims{}, Dims{}, one, one},
       {shape({2, 48, 30, 30}), shape({3, 3}), two, Dims{}, one, one},

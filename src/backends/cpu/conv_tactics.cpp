@@ -1,8 +1,9 @@
 // Convolution (NCHW, float32, 1-d and 2-d) as GEMM per image and group — "cpu.conv.gemm.<isa>":
 // a 1x1 stride-1 unpadded convolution multiplies the input directly, any other packs its im2col
-// panels straight from the image —, as a direct loop over a padded copy of the input for
-// ungrouped ones ("cpu.conv.direct.avx512", direct_conv.h), and the direct depthwise kernel
-// ("cpu.conv.depthwise.<isa>"). All fuse the epilogue (bias, residual, activation) into the store.
+// panels straight from the image —, and as a direct loop over a padded copy of the input for
+// ungrouped ones ("cpu.conv.direct.avx512", direct_conv.h). 1x1 layers also have their own
+// kernel (pointwise_conv.h), depthwise ones theirs (depthwise_tactic.cpp). All fuse the epilogue
+// (bias, residual, activation) into the store.
 #include <algorithm>
 #include <cstdint>
 #include <memory>
@@ -10,8 +11,9 @@
 #include <vector>
 
 #include "backends/cpu/cpu_common.h"
-#include "backends/cpu/depthwise.h"
 #include "backends/cpu/direct_conv.h"
+#include "backends/cpu/parallel_tasks.h"
+#include "backends/cpu/pointwise_conv.h"
 #include "backends/cpu/tactics.h"
 #include "backends/cpu/winograd_conv.h"
 #include "ops/window_util.h"
@@ -244,8 +246,10 @@ class DirectConvKernel final : public Kernel {
       const int64_t perTask =
           std::max<int64_t>(kDirectConvBlock * c.channels * taps * c.ow * chunkRows, 1);
       const int64_t grain = std::max<int64_t>(1, (int64_t{256} << 10) / perTask);
-      parallelFor(
-          &pool, c.batch * blocks * chunks, grain, [&](int64_t begin, int64_t end, int32_t) {
+      // Claimed as the threads come (not a fixed half each): the stem is the first layer of an
+      // inference, where a worker may still be waking.
+      parallelTasks(
+          pool, c.batch * blocks * chunks, grain, [&](int64_t begin, int64_t end, int32_t) {
             for (int64_t task = begin; task < end; ++task) {
               const int64_t n = task / (blocks * chunks);
               const int64_t o0 = (task / chunks) % blocks * kDirectConvBlock;
@@ -307,83 +311,10 @@ class DirectConvTactic final : public Tactic {
   }
 };
 
-// ---------------------------------------------------------------------------------------------
-
-class DepthwiseKernel final : public Kernel {
- public:
-  DepthwiseKernel(DepthwiseFn fn, const NodeSpec& spec) : fn_(fn) {
-    describeConv(spec, conv_);
-    epilogue_ = ops::Epilogue::of(spec.node.attrs);
-    gemmEpilogue_ = gemmEpilogueOf(epilogue_);
-  }
-
-  void execute(const ir::KernelContext& ctx) const override {
-    const Conv2d& c = conv_;
-    const float* x = ctx.input(0).as<float>();
-    const float* w = ctx.input(1).as<float>();
-    const float* bias = biasOf(ctx, epilogue_);
-    const float* residual =
-        epilogue_.residualInput ? ctx.input(*epilogue_.residualInput).as<float>() : nullptr;
-    float* y = ctx.output(0).as<float>();
-    const int64_t planes = c.batch * c.channels;
-    const int64_t outPlane = c.oh * c.ow;
-    const VecAct act = vecActOf(gemmEpilogue_);
-    withPool(ctx, [&](ThreadPool& pool) {
-      // Enough multiply-adds per task to pay for waking a thread.
-      const int64_t perPlane = std::max<int64_t>(outPlane * c.kh * c.kw, 1);
-      const int64_t grain = std::max<int64_t>(1, (int64_t{32} << 10) / perPlane);
-      parallelFor(&pool, planes, grain, [&](int64_t begin, int64_t end, int32_t worker) {
-        auto* zeros = static_cast<float*>(
-            pool.scratch(worker, sizeof(float) * static_cast<std::size_t>(c.iw + 1), 2));
-        for (int64_t i = 0; i <= c.iw; ++i) zeros[i] = 0.f;
-        for (int64_t plane = begin; plane < end; ++plane) {
-          DepthwisePlane p =
-              depthwisePlaneOf(c, {x, w, bias, residual, y}, plane, act, gemmEpilogue_);
-          p.zeros = zeros;
-          fn_(p);
-          if (act == VecAct::kGeneric) {
-            for (int64_t i = 0; i < outPlane; ++i) p.y[i] = epilogue_.activate(p.y[i]);
-          }
-        }
-      });
-    });
-  }
-
- private:
-  DepthwiseFn fn_;
-  Conv2d conv_;
-  ops::Epilogue epilogue_;
-  GemmEpilogue gemmEpilogue_;
-};
-
-class DepthwiseTactic final : public Tactic {
- public:
-  DepthwiseTactic(std::string suffix, std::vector<std::string> features, DepthwiseFn (*fn)())
-      : name_("cpu.conv.depthwise." + suffix), features_(std::move(features)), fn_(fn) {}
-  std::string_view name() const override { return name_; }
-  DeviceType device() const override { return DeviceType::kCPU; }
-  std::vector<std::string> requiredIsa() const override { return features_; }
-  bool supports(const NodeSpec& spec) const override {
-    Conv2d c;
-    return describeConv(spec, c) && c.groups == c.channels && c.outputs == c.channels;
-  }
-  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
-    return std::make_unique<DepthwiseKernel>(fn_(), spec);
-  }
-
- private:
-  std::string name_;
-  std::vector<std::string> features_;
-  DepthwiseFn (*fn_)();
-};
-
 }  // namespace
 
 void registerConvTactics(TacticRegistry& registry) {
-  registry.add("Convolution", std::make_unique<DepthwiseTactic>(
-                                  "avx2", std::vector<std::string>{"avx2", "fma"}, avx2Depthwise));
-  registry.add("Convolution", std::make_unique<DepthwiseTactic>(
-                                  "portable", std::vector<std::string>{}, portableDepthwise));
+  registerPointwiseConvTactics(registry);
   addGemmIsaTactics<ConvGemmKernel>(registry, "Convolution", "cpu.conv.gemm", supportsConvGemm);
   registry.add("Convolution", std::make_unique<DirectConvTactic>());
   registerWinogradConvTactics(registry);

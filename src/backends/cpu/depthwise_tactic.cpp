@@ -1,7 +1,7 @@
-// "cpu.conv.depthwise.avx512": depthwise convolution (groups == channels == outputs, NCHW float32)
-// with the AVX-512 plane kernel (depthwise_avx512.cpp), bias, residual and activation fused.
-// Planes are shared among the threads only where each thread gets enough work to pay for waking
-// it: MobileNet's 7x7 and 14x14 layers take tens of microseconds in all.
+// "cpu.conv.depthwise.<isa>": depthwise convolution (groups == channels == outputs, NCHW float32)
+// with one plane kernel per ISA (depthwise.h: AVX-512, AVX2+FMA, portable), bias, residual and
+// activation fused. Planes are shared among the threads only where each thread gets enough work
+// to pay for waking it: MobileNet's 7x7 and 14x14 layers take tens of microseconds in all.
 #include <algorithm>
 #include <cstdint>
 #include <memory>
@@ -10,6 +10,7 @@
 
 #include "backends/cpu/cpu_common.h"
 #include "backends/cpu/depthwise.h"
+#include "backends/cpu/parallel_tasks.h"
 #include "backends/cpu/tactics.h"
 #include "ops/window_util.h"
 
@@ -24,9 +25,9 @@ bool describeDepthwise(const NodeSpec& spec, Window2d& c) {
   return c.groups == c.channels && c.outputs == c.channels;
 }
 
-class DepthwiseAvx512Kernel final : public Kernel {
+class DepthwiseKernel final : public Kernel {
  public:
-  explicit DepthwiseAvx512Kernel(const NodeSpec& spec) {
+  DepthwiseKernel(DepthwiseFn fn, const NodeSpec& spec) : fn_(fn) {
     describeDepthwise(spec, conv_);
     epilogue_ = ops::Epilogue::of(spec.node.attrs);
     gemmEpilogue_ = gemmEpilogueOf(epilogue_);
@@ -44,7 +45,6 @@ class DepthwiseAvx512Kernel final : public Kernel {
     const int64_t planes = c.batch * c.channels;
     const int64_t outPlane = c.oh * c.ow;
     const VecAct act = vecActOf(gemmEpilogue_);
-    const DepthwiseFn fn = avx512Depthwise();
     DepthwisePlane shape;
     shape.oh = c.oh;
     shape.ow = c.ow;
@@ -54,64 +54,94 @@ class DepthwiseAvx512Kernel final : public Kernel {
     shape.sw = c.sw;
     shape.dh = c.dh;
     shape.dw = c.dw;
+    // Each kernel takes what it needs of the two: a zero row for taps in the padding (AVX2,
+    // portable), room for a padded copy of the plane (AVX-512 beyond its direct 3x3 path).
     const auto scratchBytes =
         sizeof(float) * static_cast<std::size_t>(depthwiseScratchFloats(shape));
-    std::vector<float> own;  // scratch where the context has no thread pool
-    auto body = [&](int64_t begin, int64_t end, int32_t worker) {
-      float* scratch = nullptr;
-      if (ctx.threads != nullptr) {
-        scratch = static_cast<float*>(ctx.threads->scratch(worker, scratchBytes));
-      } else {
-        own.resize(scratchBytes / sizeof(float));
-        scratch = own.data();
-      }
-      for (int64_t plane = begin; plane < end; ++plane) {
+    const auto zerosBytes = sizeof(float) * static_cast<std::size_t>(c.iw + 1);
+    withPool(ctx, [&](ThreadPool& pool) {
+      auto body = [&](int64_t begin, int64_t end, int32_t worker) {
+        auto* scratch = static_cast<float*>(pool.scratch(worker, scratchBytes, 0));
+        auto* zeros = static_cast<float*>(pool.scratch(worker, zerosBytes, 2));
+        std::fill(zeros, zeros + c.iw + 1, 0.f);
+        if (begin >= end) return;
+        // The first plane in full, then only what moves (small planes are a few hundred cycles
+        // of work: rebuilding the description, with a division, showed in their profile).
         DepthwisePlane p =
-            depthwisePlaneOf(c, {x, w, bias, residual, y}, plane, act, gemmEpilogue_);
+            depthwisePlaneOf(c, {x, w, bias, residual, y}, begin, act, gemmEpilogue_);
         p.scratch = scratch;
-        fn(p);
-        if (act == VecAct::kGeneric) {
-          for (int64_t i = 0; i < outPlane; ++i) p.y[i] = epilogue_.activate(p.y[i]);
+        p.zeros = zeros;
+        int64_t channel = begin % c.channels;
+        for (int64_t plane = begin; plane < end; ++plane) {
+          fn_(p);
+          if (act == VecAct::kGeneric) {
+            for (int64_t i = 0; i < outPlane; ++i) p.y[i] = epilogue_.activate(p.y[i]);
+          }
+          p.x += c.ih * c.iw;
+          p.y += outPlane;
+          if (p.residual != nullptr) p.residual += outPlane;
+          if (++channel == c.channels) channel = 0;
+          p.w = w + channel * c.kh * c.kw;
+          p.bias = bias != nullptr ? bias[channel] : 0.f;
         }
+      };
+      // Vector multiply-adds of a plane (16 columns a vector, 8 for rows of at most 8, each row
+      // rounded up).
+      const int64_t lanes = c.ow <= 8 ? 8 : 16;
+      const int64_t perPlane =
+          std::max<int64_t>(c.oh * ((c.ow + lanes - 1) / lanes) * c.kh * c.kw, 1);
+      // A few microseconds of work per task: between back-to-back layers the workers spin, so
+      // waking one costs well under that.
+      const int64_t grain = std::max<int64_t>(1, (int64_t{4} << 10) / perPlane);
+      if (pool.size() == 1 || planes < 2 * grain) {
+        body(0, planes, 0);
+        return;
       }
-    };
-    // Vector multiply-adds of a plane (16 columns a vector, each row rounded up).
-    const int64_t perPlane = std::max<int64_t>(c.oh * ((c.ow + 15) / 16) * c.kh * c.kw, 1);
-    // About 20 microseconds of work per task: waking a thread costs a few.
-    const int64_t grain = std::max<int64_t>(1, (int64_t{24} << 10) / perPlane);
-    if (ctx.threads == nullptr || planes < 2 * grain) {
-      body(0, planes, 0);
-      return;
-    }
-    parallelFor(ctx.threads, planes, grain, body);
+      // Up to four ranges a thread, claimed as the threads come: a worker that wakes late (or is
+      // descheduled on a busy machine) leaves the caller less to wait for than a fixed half.
+      parallelTasks(pool, planes, grain, body);
+    });
   }
 
  private:
+  DepthwiseFn fn_;
   Window2d conv_;
   ops::Epilogue epilogue_;
   GemmEpilogue gemmEpilogue_;
 };
 
-class DepthwiseAvx512Tactic final : public Tactic {
+class DepthwiseTactic final : public Tactic {
  public:
-  std::string_view name() const override { return "cpu.conv.depthwise.avx512"; }
+  DepthwiseTactic(std::string suffix, std::vector<std::string> features, DepthwiseFn (*fn)())
+      : name_("cpu.conv.depthwise." + suffix), features_(std::move(features)), fn_(fn) {}
+  std::string_view name() const override { return name_; }
   DeviceType device() const override { return DeviceType::kCPU; }
-  std::vector<std::string> requiredIsa() const override {
-    return {"avx512f", "avx512vl", "avx2", "fma"};
-  }
+  std::vector<std::string> requiredIsa() const override { return features_; }
   bool supports(const NodeSpec& spec) const override {
     Window2d c;
     return describeDepthwise(spec, c);
   }
   std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
-    return std::make_unique<DepthwiseAvx512Kernel>(spec);
+    return std::make_unique<DepthwiseKernel>(fn_(), spec);
   }
+
+ private:
+  std::string name_;
+  std::vector<std::string> features_;
+  DepthwiseFn (*fn_)();
 };
 
 }  // namespace
 
 void registerDepthwiseTactics(TacticRegistry& registry) {
-  registry.add("Convolution", std::make_unique<DepthwiseAvx512Tactic>());
+  registry.add("Convolution",
+               std::make_unique<DepthwiseTactic>(
+                   "avx512", std::vector<std::string>{"avx512f", "avx512vl", "avx2", "fma"},
+                   avx512Depthwise));
+  registry.add("Convolution", std::make_unique<DepthwiseTactic>(
+                                  "avx2", std::vector<std::string>{"avx2", "fma"}, avx2Depthwise));
+  registry.add("Convolution", std::make_unique<DepthwiseTactic>(
+                                  "portable", std::vector<std::string>{}, portableDepthwise));
 }
 
 }  // namespace kiln::backends::cpu

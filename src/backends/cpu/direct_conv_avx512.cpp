@@ -47,12 +47,23 @@ __mmask16 lanes(int64_t count) {
                      : static_cast<__mmask16>((1u << static_cast<unsigned>(count)) - 1u);
 }
 
-// Lanes m (a prefix) of at[0], at[2], at[4], ...: two loads and the even lanes of both.
-__m512 loadEven(const float* at, __mmask16 m) {
-  const int64_t count = __builtin_popcount(m);
-  const int64_t inputs = 2 * count - 1;
-  const __m512 a = _mm512_maskz_loadu_ps(lanes(inputs), at);
-  const __m512 b = _mm512_maskz_loadu_ps(lanes(inputs > 16 ? inputs - 16 : 0), at + 16);
+// The masks of the two loads loadEven makes for the output lanes @p m (a prefix): the inputs of
+// those lanes only (0 .. 2 * count - 2), so none is read past the padded row.
+struct EvenMasks {
+  __mmask16 lo = 0;
+  __mmask16 hi = 0;
+};
+
+EvenMasks evenMasks(__mmask16 m) {
+  const int64_t inputs = 2 * __builtin_popcount(m) - 1;
+  return {lanes(inputs), lanes(inputs > 16 ? inputs - 16 : 0)};
+}
+
+// Lanes of at[0], at[2], at[4], ... (those @p m was made for): two loads and the even lanes of
+// both. The masks are found once per tile, not per tap.
+__m512 loadEven(const float* at, EvenMasks m) {
+  const __m512 a = _mm512_maskz_loadu_ps(m.lo, at);
+  const __m512 b = _mm512_maskz_loadu_ps(m.hi, at + 16);
   const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
   return _mm512_permutex2var_ps(a, even, b);
 }
@@ -70,6 +81,8 @@ void tile(const DirectConvRow& r, int64_t row, int64_t ox0, __mmask16 tail, __mm
 #pragma GCC unroll 4
     for (int v = 0; v < WV; ++v) acc[o][v] = b;
   }
+  const EvenMasks evenFull = evenMasks(full);
+  const EvenMasks evenTail = evenMasks(tail);
   const float* wc = r.w;
   const int64_t rowStride = r.sh * r.wp;  // input between output rows
   const float* xc = r.x + row * rowStride + ox0 * r.sw;
@@ -81,7 +94,7 @@ void tile(const DirectConvRow& r, int64_t row, int64_t ox0, __mmask16 tail, __mm
 #pragma GCC unroll 4
         for (int v = 0; v < WV; ++v) {
           if (L == Layout::kWidth && r.sw == 2) {
-            xv[v] = loadEven(xr + kx + 32 * v, v == WV - 1 ? tail : full);
+            xv[v] = loadEven(xr + kx + 32 * v, v == WV - 1 ? evenTail : evenFull);
             continue;
           }
           const float* at = xr + kx + vectorAt<L>(v, rowStride);

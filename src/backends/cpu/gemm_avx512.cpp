@@ -1,7 +1,8 @@
 // The AVX-512 micro-kernel: a 12 x 32 tile in 24 zmm accumulators, and the small-M kernel on the
-// same packed B panels. Compiled with -mavx512f (see CMakeLists.txt); called only where the
-// tactic's required ISA is present. No inline function of another header is instantiated here,
-// so no AVX-512 copy can leak into portable code.
+// same packed B panels; and the 1x1-convolution tiles of pointwise_conv.h (the image read in
+// place, rows or channels along the vectors). Compiled with -mavx512f (see CMakeLists.txt);
+// called only where the tactic's required ISA is present. No inline function of another header is
+// instantiated here, so no AVX-512 copy can leak into portable code.
 // GCC 12 warns about the undefined upper lanes inside its own _mm512 intrinsics.
 #pragma GCC diagnostic push
 #if !defined(__clang__)
@@ -11,6 +12,7 @@
 #pragma GCC diagnostic pop
 
 #include "backends/cpu/gemm.h"
+#include "backends/cpu/pointwise_conv.h"
 
 namespace kiln::backends::cpu {
 
@@ -417,7 +419,179 @@ void copyRun(const float* src, int64_t stride, int64_t lo, int64_t hi, int64_t r
   }
 }
 
+// The 1x1-convolution tile (pointwise_conv.h): R rows (a multiple of 4 covering the live ones)
+// x V vectors of pixels, read from x in place. FULL: every column live (plain loads and stores).
+template <int R, int V, bool FULL>
+void pointwiseFixed(int64_t rows, int64_t cols, int64_t kc, const float* a, const float* x,
+                    int64_t ldx, float* y, int64_t ldy, const TileEpilogue& e,
+                    const float* prefetch) {
+  __mmask16 mask[V];
+#pragma GCC unroll 2
+  for (int v = 0; v < V; ++v) {
+    const int64_t live = cols - 16 * v;
+    mask[v] = live >= 16  ? __mmask16(0xFFFF)
+              : live <= 0 ? __mmask16(0)
+                          : __mmask16((1u << live) - 1u);
+  }
+  __m512 acc[R][V];
+#pragma GCC unroll 12
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 2
+    for (int v = 0; v < V; ++v) acc[r][v] = _mm512_setzero_ps();
+  }
+  for (int64_t k = 0; k < kc; ++k) {
+    const float* xk = x + k * ldx;
+    if (prefetch != nullptr) {
+      _mm_prefetch(reinterpret_cast<const char*>(prefetch + k * ldx), _MM_HINT_T0);
+      if (V == 2) _mm_prefetch(reinterpret_cast<const char*>(prefetch + k * ldx + 16), _MM_HINT_T0);
+    }
+    __m512 bv[V];
+#pragma GCC unroll 2
+    for (int v = 0; v < V; ++v) {
+      bv[v] = FULL ? _mm512_loadu_ps(xk + 16 * v) : _mm512_maskz_loadu_ps(mask[v], xk + 16 * v);
+    }
+    const float* ak = a + k * kPointwiseMr;
+#pragma GCC unroll 12
+    for (int r = 0; r < R; ++r) {
+      const __m512 ar = _mm512_set1_ps(ak[r]);
+#pragma GCC unroll 2
+      for (int v = 0; v < V; ++v) acc[r][v] = _mm512_fmadd_ps(ar, bv[v], acc[r][v]);
+    }
+  }
+#pragma GCC unroll 12
+  for (int r = 0; r < R; ++r) {
+    if (r >= rows) break;
+    float* yr = y + r * ldy;
+    const __m512 bias = e.rowBias != nullptr ? _mm512_set1_ps(e.rowBias[r]) : _mm512_setzero_ps();
+#pragma GCC unroll 2
+    for (int v = 0; v < V; ++v) {
+      __m512 t = _mm512_add_ps(acc[r][v], bias);
+      if (e.residual != nullptr) {
+        const float* rr = e.residual + r * e.ldr + 16 * v;
+        t = _mm512_add_ps(t, FULL ? _mm512_loadu_ps(rr) : _mm512_maskz_loadu_ps(mask[v], rr));
+      }
+      t = activate(t, &e);
+      if (FULL) {
+        _mm512_storeu_ps(yr + 16 * v, t);
+      } else {
+        _mm512_mask_storeu_ps(yr + 16 * v, mask[v], t);
+      }
+    }
+  }
+}
+
+template <int R>
+void pointwiseRows(int64_t rows, int64_t cols, int64_t kc, const float* a, const float* x,
+                   int64_t ldx, float* y, int64_t ldy, const TileEpilogue& e,
+                   const float* prefetch) {
+  if (cols == 32) return pointwiseFixed<R, 2, true>(rows, cols, kc, a, x, ldx, y, ldy, e, prefetch);
+  if (cols == 16) return pointwiseFixed<R, 1, true>(rows, cols, kc, a, x, ldx, y, ldy, e, prefetch);
+  if (cols > 16) return pointwiseFixed<R, 2, false>(rows, cols, kc, a, x, ldx, y, ldy, e, prefetch);
+  pointwiseFixed<R, 1, false>(rows, cols, kc, a, x, ldx, y, ldy, e, prefetch);
+}
+
+void pointwiseTile(int64_t rows, int64_t cols, int64_t kc, const float* a, const float* x,
+                   int64_t ldx, float* y, int64_t ldy, const TileEpilogue& e,
+                   const float* prefetch) {
+  if (rows > 8) return pointwiseRows<12>(rows, cols, kc, a, x, ldx, y, ldy, e, prefetch);
+  if (rows > 4) return pointwiseRows<8>(rows, cols, kc, a, x, ldx, y, ldy, e, prefetch);
+  pointwiseRows<4>(rows, cols, kc, a, x, ldx, y, ldy, e, prefetch);
+}
+
+// The channel-major tile (pointwise_conv.h): P pixels x V vectors of output channels, so no
+// lane is wasted on a row of 49 pixels; the tile is scattered to (and the residual gathered
+// from) its NCHW places, a cost the K multiply-add steps before it dwarf.
+template <int P, int V>
+void channelFixed(int64_t channels, int64_t kc, const float* w, const float* x, int64_t ldx,
+                  float* y, int64_t ldy, const TileEpilogue& e) {
+  __mmask16 mask[V];
+#pragma GCC unroll 4
+  for (int v = 0; v < V; ++v) {
+    const int64_t live = channels - 16 * v;
+    mask[v] = live >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << live) - 1u);
+  }
+  __m512 acc[P][V];
+#pragma GCC unroll 7
+  for (int p = 0; p < P; ++p) {
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) acc[p][v] = _mm512_setzero_ps();
+  }
+  for (int64_t k = 0; k < kc; ++k) {
+    __m512 wv[V];
+    const float* wk = w + k * kPointwiseChannels;
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) wv[v] = _mm512_load_ps(wk + 16 * v);
+    const float* xk = x + k * ldx;
+#pragma GCC unroll 7
+    for (int p = 0; p < P; ++p) {
+      const __m512 xp = _mm512_set1_ps(xk[p]);
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v) acc[p][v] = _mm512_fmadd_ps(xp, wv[v], acc[p][v]);
+    }
+  }
+  const __m512i rowsOf =
+      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                         _mm512_set1_epi32(static_cast<int32_t>(ldy)));
+  const __m512i residualRows =
+      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                         _mm512_set1_epi32(static_cast<int32_t>(e.ldr)));
+#pragma GCC unroll 4
+  for (int v = 0; v < V; ++v) {
+    const __m512 bias = e.rowBias != nullptr ? _mm512_maskz_loadu_ps(mask[v], e.rowBias + 16 * v)
+                                             : _mm512_setzero_ps();
+#pragma GCC unroll 7
+    for (int p = 0; p < P; ++p) {
+      __m512 t = _mm512_add_ps(acc[p][v], bias);
+      if (e.residual != nullptr) {
+        t = _mm512_add_ps(t, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask[v], residualRows,
+                                                      e.residual + 16 * v * e.ldr + p, 4));
+      }
+      t = activate(t, &e);
+      _mm512_mask_i32scatter_ps(y + 16 * v * ldy + p, mask[v], rowsOf, t, 4);
+    }
+  }
+}
+
+template <int P>
+void channelPixels(int64_t channels, int64_t kc, const float* w, const float* x, int64_t ldx,
+                   float* y, int64_t ldy, const TileEpilogue& e) {
+  if (channels > 48) return channelFixed<P, 4>(channels, kc, w, x, ldx, y, ldy, e);
+  if (channels > 32) return channelFixed<P, 3>(channels, kc, w, x, ldx, y, ldy, e);
+  if (channels > 16) return channelFixed<P, 2>(channels, kc, w, x, ldx, y, ldy, e);
+  channelFixed<P, 1>(channels, kc, w, x, ldx, y, ldy, e);
+}
+
+void channelTile(int64_t channels, int64_t pixels, int64_t kc, const float* w, const float* x,
+                 int64_t ldx, float* y, int64_t ldy, const TileEpilogue& e) {
+  switch (pixels) {
+    case 1:
+      return channelPixels<1>(channels, kc, w, x, ldx, y, ldy, e);
+    case 2:
+      return channelPixels<2>(channels, kc, w, x, ldx, y, ldy, e);
+    case 3:
+      return channelPixels<3>(channels, kc, w, x, ldx, y, ldy, e);
+    case 4:
+      return channelPixels<4>(channels, kc, w, x, ldx, y, ldy, e);
+    case 5:
+      return channelPixels<5>(channels, kc, w, x, ldx, y, ldy, e);
+    case 6:
+      return channelPixels<6>(channels, kc, w, x, ldx, y, ldy, e);
+    default:
+      return channelPixels<7>(channels, kc, w, x, ldx, y, ldy, e);
+  }
+}
+
 }  // namespace
+
+PointwiseChannelTileFn avx512PointwiseChannelTile() {
+  static_assert(kPointwiseChannels == 64 && kPointwisePixels == 7, "the tile kernels' shape");
+  return channelTile;
+}
+
+PointwiseTileFn avx512PointwiseTile() {
+  static_assert(kPointwiseMr == 12 && kPointwiseNr == 32, "the tile kernels' shape");
+  return pointwiseTile;
+}
 
 const MicroKernel& avx512MicroKernel() {
   static const MicroKernel kernel{kMr, kNr, microKernel, smallRows, packRows, edgeKernel, copyRun};
