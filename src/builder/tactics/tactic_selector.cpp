@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <limits>
 #include <map>
 #include <random>
 
 #include "backends/device.h"
 #include "backends/tactic.h"
+#include "builder/tactics/tactic_timing.h"
 #include "builder/tactics/timing_cache.h"
 #include "core/aligned_buffer.h"
 #include "core/async_errors.h"
@@ -95,9 +95,6 @@ DummyTensors makeDummies(const ir::Graph& graph, const ir::Node& node,
   return t;
 }
 
-// Median time of @p kernel in microseconds. A candidate whose warm-up run already takes more
-// than twice @p bestSoFar is not sampled further: it cannot win, and the slow ones (the
-// reference kernels) would dominate the build time.
 // Layers whose tensors take more than this are not timed: the dummy tensors would take as much
 // again at build time, and kernels of that size rank the same as on smaller ones.
 constexpr std::size_t kMaxTimedBytes = std::size_t{1} << 31;
@@ -114,37 +111,68 @@ std::size_t nodeBytes(const ir::Graph& graph, const ir::Node& node) {
   return total;
 }
 
-double timeKernel(const backends::Kernel& kernel, const ir::Node& node, DummyTensors& dummies,
-                  ThreadPool& threads, const backends::DeviceRuntime& device, double bestSoFar) {
-  backends::DeviceBuffer workspace(device, kernel.workspaceBytes());
-  backends::DeviceBuffer hostWorkspace(device, kernel.hostWorkspaceBytes(), /*host=*/true);
-  AsyncErrors errors;
-  const ir::KernelContext ctx{
-      node,     dummies.inputs, dummies.outputs,      workspace.data(), workspace.size(),
-      &threads, nullptr,        hostWorkspace.data(), &errors};
-  auto run = [&] {
-    const double us = device.timeUs([&] { kernel.execute(ctx); }, nullptr);
-    if (auto error = errors.take()) fail(ErrorCode::kFAILED_EXECUTION, *error);
+// The candidates of one node set up for timing runs. They never run at the same time, so they
+// share one workspace of the largest size, allocated once: no run pays for fresh pages, and a
+// GPU holds one workspace, not one per candidate.
+class TimedKernels {
+ public:
+  TimedKernels(const std::vector<std::unique_ptr<backends::Kernel>>& kernels, const ir::Node& node,
+               DummyTensors& dummies, ThreadPool& threads, const backends::DeviceRuntime& device)
+      : kernels_(kernels),
+        node_(node),
+        dummies_(dummies),
+        threads_(threads),
+        device_(device),
+        workspace_(device, maxOf(kernels, &backends::Kernel::workspaceBytes)),
+        hostWorkspace_(device, maxOf(kernels, &backends::Kernel::hostWorkspaceBytes),
+                       /*host=*/true) {}
+
+  //! One run of candidate @p i: its time in microseconds; throws kFAILED_EXECUTION with the
+  //! kernel's error.
+  double run(std::size_t i) {
+    const backends::Kernel& kernel = *kernels_[i];
+    const ir::KernelContext ctx{node_,
+                                dummies_.inputs,
+                                dummies_.outputs,
+                                workspace_.data(),
+                                kernel.workspaceBytes(),
+                                &threads_,
+                                nullptr,
+                                hostWorkspace_.data(),
+                                &errors_};
+    double us = 0;
+    try {
+      us = device_.timeUs([&] { kernel.execute(ctx); }, nullptr);
+    } catch (...) {
+      errors_.take();  // not the next candidate's
+      throw;
+    }
+    if (auto error = errors_.take()) fail(ErrorCode::kFAILED_EXECUTION, *error);
     return us;
-  };
-  // A kernel's first launch may load its module (CUDA's lazy loading) and take many times its
-  // real cost: a slow first run gets a second chance before the candidate is ruled out, unless
-  // it is so slow (50x) that no loading explains it.
-  double warmUs = run();
-  if (warmUs > 2.0 * bestSoFar && warmUs < 50.0 * bestSoFar) warmUs = run();
-  if (warmUs > 2.0 * bestSoFar) return warmUs;
-  std::vector<double> samples;
-  const auto budget = std::chrono::milliseconds(50);
-  const auto start = std::chrono::steady_clock::now();
-  while (samples.size() < 5 ||
-         (samples.size() < 20 && std::chrono::steady_clock::now() - start < budget)) {
-    samples.push_back(run());
-    if (std::chrono::steady_clock::now() - start > budget * 4) break;
   }
-  std::nth_element(samples.begin(),
-                   samples.begin() + static_cast<std::ptrdiff_t>(samples.size() / 2),
-                   samples.end());
-  return samples[samples.size() / 2];
+
+ private:
+  static std::size_t maxOf(const std::vector<std::unique_ptr<backends::Kernel>>& kernels,
+                           std::size_t (backends::Kernel::*bytes)() const) {
+    std::size_t most = 0;
+    for (const auto& kernel : kernels) most = std::max(most, ((*kernel).*bytes)());
+    return most;
+  }
+
+  const std::vector<std::unique_ptr<backends::Kernel>>& kernels_;
+  const ir::Node& node_;
+  DummyTensors& dummies_;
+  ThreadPool& threads_;
+  const backends::DeviceRuntime& device_;
+  backends::DeviceBuffer workspace_;
+  backends::DeviceBuffer hostWorkspace_;
+  AsyncErrors errors_;
+};
+
+double steadyClockUs() {
+  return std::chrono::duration<double, std::micro>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 // Whether a tactic only runs an op's reference kernel: never faster, the fallback.
@@ -222,28 +250,36 @@ TacticChoice selectTactics(const ir::Graph& graph, const detail::BuilderConfigDa
     }
     if (timed) {
       DummyTensors dummies = makeDummies(graph, node, device);
-      double bestTime = std::numeric_limits<double>::infinity();
+      // Below level 4 the reference kernel is only the fallback: never faster, not timed.
+      std::vector<bool> skip(usable.size());
       for (std::size_t i = 0; i < usable.size(); ++i) {
-        // Below level 4 the reference kernel is only the fallback: never faster, not timed.
-        if (config.optimizationLevel < 4 && isFallback(usable[i]->name())) continue;
-        double us = 0;
+        skip[i] = config.optimizationLevel < 4 && isFallback(usable[i]->name());
+      }
+      TimedKernels runners(kernels, node, dummies, threads, device);
+      const RunCandidate run = [&](std::size_t i) -> std::optional<double> {
         try {
-          us = timeKernel(*kernels[i], node, dummies, threads, device, bestTime);
+          return runners.run(i);
         } catch (const Error& e) {
-          // Dummy data may be invalid for the op (a zero divisor, say): time the next one.
+          // Dummy data may be invalid for the op (a zero divisor, say): time the others.
           reporter.verbose("layer '" + node.name + "': tactic " + std::string(usable[i]->name()) +
                            " not timed: " + e.what());
-          continue;
+          return std::nullopt;
         }
+      };
+      const TimingResult timing = timeCandidates(usable.size(), skip, run, steadyClockUs);
+      for (std::size_t i = 0; i < usable.size(); ++i) {
+        if (!timing.scores[i]) continue;
         reporter.verbose("layer '" + node.name + "': tactic " + std::string(usable[i]->name()) +
-                         " takes " + std::to_string(us) + " us");
-        if (us < bestTime) {
-          best = i;
-          bestTime = us;
-        }
+                         " takes " + std::to_string(*timing.scores[i]) + " us" +
+                         (timing.samples[i] == 0
+                              ? std::string(" (warm-up only: cannot win)")
+                              : " (" + std::to_string(timing.samples[i]) + " samples)"));
       }
-      if (cache != nullptr && bestTime < std::numeric_limits<double>::infinity()) {
-        cache->insert(key, {std::string(usable[best]->name()), bestTime});
+      if (timing.best) {
+        best = *timing.best;
+        if (cache != nullptr) {
+          cache->insert(key, {std::string(usable[best]->name()), *timing.scores[best]});
+        }
       }
     }
     choice.tactics.emplace_back(usable[best]->name());

@@ -18,7 +18,8 @@ struct TacticChoice {
 //! Picks one tactic per node of @p graph (shapes inferred). Candidates are the registered
 //! tactics of the config's device that support the node, run on this CPU and fit the workspace
 //! limit. With one candidate, or at optimization level 0, the first is taken; otherwise each is
-//! timed on the real shapes (dummy data, warm-up, median of repeats) and the fastest kept.
+//! timed on the real shapes (dummy data; interleaved repeats, see tactic_timing.h) and the
+//! fastest kept.
 //! Throws kUNSUPPORTED_NODE naming the layer when no tactic applies.
 TacticChoice selectTactics(const ir::Graph& graph, const detail::BuilderConfigData& config,
                            const Reporter& reporter);
