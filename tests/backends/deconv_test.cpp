@@ -137,5 +137,47 @@ TEST(DeconvGpuTactics, Epilogue) {
   }
 }
 
+// Kernel == stride without padding (x2 upsampling): the CPU tactic's one-pass col2im. Odd sizes,
+// unequal kernels, a single input row, groups, 1-d, and the fused bias, residual and activations.
+TEST(DeconvCpuTactics, KernelEqualsStride) {
+  const DeconvCase cases[] = {
+      {shape({1, 8, 5, 7}), 6, shape({2, 2}), 1, shape({2, 2})},
+      {shape({2, 3, 1, 4}), 5, shape({3, 2}), 1, shape({3, 2})},
+      {shape({1, 8, 3, 3}), 4, shape({2, 2}), 2, shape({2, 2})},
+      {shape({1, 1, 1, 1}), 1, shape({2, 2}), 1, shape({2, 2})},
+      {shape({1, 4, 6}), 3, shape({2}), 1, shape({2})},
+  };
+  uint32_t seed = 101;
+  for (const auto& c : cases) {
+    for (bool bias : {true, false}) {
+      EXPECT_GE(
+          checkTactics("Deconvolution", deconvAttrs(c), deconvInputs(c, seed, true, bias)).tactics,
+          1);
+      seed += 3;
+    }
+  }
+  const DeconvCase c{shape({1, 6, 5, 3}), 4, shape({2, 2}), 1, shape({2, 2})};
+  for (auto type : {ActivationType::kRELU, ActivationType::kSIGMOID}) {
+    for (bool residual : {true, false}) {
+      const ir::Attributes plain = deconvAttrs(c);
+      ir::Attributes attrs = plain;
+      attrs.set("epilogue.activation", type);
+      auto in = deconvInputs(c, 13, true, true);
+      std::vector<float> added;
+      if (residual) {
+        attrs.set("epilogue.residual", int64_t{3});
+        in.push_back(randomInput(shape({1, 4, 10, 6}), 78));
+        added = in[3].values;
+      }
+      checkTactics("Deconvolution", attrs, in, 2, &plain, [&](std::vector<float>& y) {
+        for (std::size_t i = 0; i < y.size(); ++i) {
+          const float v = added.empty() ? y[i] : y[i] + added[i];
+          y[i] = static_cast<float>(ops::applyActivation(type, v, 0.0, 0.0));
+        }
+      });
+    }
+  }
+}
+
 }  // namespace
 }  // namespace kiln::test

@@ -4,6 +4,7 @@
 // images), and the fused bias, activation and residual.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "backends/tactic.h"
@@ -124,6 +125,21 @@ TEST(WinogradConv, Epilogue) {
         }
       });
     }
+  }
+  // Blocks each thread runs on its own (enough tile rows for several per thread), wide and
+  // narrow rows of tiles.
+  for (const Dims& x : {shape({2, 8, 40, 56}), shape({2, 8, 40, 30})}) {
+    const Case c{x, 12, shape({1, 1}), shape({1, 1})};
+    const ir::Attributes plain = attrsOf(c);
+    ir::Attributes attrs = plain;
+    attrs.set("epilogue.activation", ActivationType::kRELU);
+    attrs.set("epilogue.residual", int64_t{3});
+    auto in = inputsOf(c, 51, true);
+    in.push_back(randomInput(shape({x[0], 12, x[2], x[3]}), 52));
+    const auto residual = in[3].values;
+    checkTactics("Convolution", attrs, in, 2, &plain, [&](std::vector<float>& y) {
+      for (std::size_t i = 0; i < y.size(); ++i) y[i] = std::max(0.f, y[i] + residual[i]);
+    });
   }
   // A residual without a bias (input 2 absent).
   const Case c{shape({1, 8, 6, 10}), 8, shape({1, 1}), shape({1, 1})};

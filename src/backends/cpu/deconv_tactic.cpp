@@ -27,6 +27,8 @@ class DeconvKernel final : public Kernel {
   DeconvKernel(const MicroKernel& mk, const NodeSpec& spec) : mk_(mk) {
     describeDeconv(spec, d_);
     epilogue_ = ops::Epilogue::of(spec.node.attrs);
+    tiled_ = d_.kh == d_.sh && d_.kw == d_.sw && d_.dh == 1 && d_.dw == 1 && d_.ph == 0 &&
+             d_.pw == 0 && d_.oh == d_.ih * d_.sh && d_.ow == d_.iw * d_.sw;
     // Tap column kx of input column ix lands on output column ix * sw + offset.
     for (int64_t kx = 0; kx < d_.kw; ++kx) {
       Span s;
@@ -86,6 +88,12 @@ class DeconvKernel final : public Kernel {
               const int64_t channel = g * d.kg() + k;
               float* yk = y + (n * d.outputs + channel) * outPlane;
               const float b = bias != nullptr ? bias[channel] : 0.f;
+              const float* rk =
+                  residual != nullptr ? residual + (n * d.outputs + channel) * outPlane : nullptr;
+              if (tiled_) {
+                storeTiled(cols + k * taps * inPlane, b, rk, yk);
+                continue;
+              }
               for (int64_t i = 0; i < outPlane; ++i) yk[i] = b;
               for (int64_t t = 0; t < taps; ++t) {
                 const int64_t ky = t / d.kw;
@@ -106,8 +114,6 @@ class DeconvKernel final : public Kernel {
                 }
               }
               if (residual != nullptr || epilogue_.activation) {
-                const float* rk =
-                    residual != nullptr ? residual + (n * d.outputs + channel) * outPlane : nullptr;
                 for (int64_t i = 0; i < outPlane; ++i) {
                   yk[i] = epilogue_.activate(yk[i] + (rk != nullptr ? rk[i] : 0.f));
                 }
@@ -120,6 +126,44 @@ class DeconvKernel final : public Kernel {
   }
 
  private:
+  // Kernel == stride, no padding or dilation (the usual x2 upsampling): every output cell takes
+  // exactly one tap, so col2im is a permutation, stored in one pass with the bias and epilogue
+  // (no zeroing, no read-modify-write). @p col is [taps][ih * iw] of one output map.
+  void storeTiled(const float* col, float b, const float* residual, float* yk) const {
+    const Deconv2d& d = d_;
+    const int64_t inPlane = d.ih * d.iw;
+    for (int64_t iy = 0; iy < d.ih; ++iy) {
+      for (int64_t ky = 0; ky < d.kh; ++ky) {
+        const int64_t oy = iy * d.kh + ky;
+        float* __restrict yr = yk + oy * d.ow;
+        const float* taps = col + ky * d.kw * inPlane + iy * d.iw;
+        if (d.kw == 2) {
+          const float* __restrict c0 = taps;
+          const float* __restrict c1 = taps + inPlane;
+          for (int64_t ix = 0; ix < d.iw; ++ix) {
+            yr[2 * ix] = c0[ix] + b;
+            yr[2 * ix + 1] = c1[ix] + b;
+          }
+        } else {
+          for (int64_t kx = 0; kx < d.kw; ++kx) {
+            const float* __restrict c = taps + kx * inPlane;
+            for (int64_t ix = 0; ix < d.iw; ++ix) yr[ix * d.kw + kx] = c[ix] + b;
+          }
+        }
+        if (residual != nullptr) {
+          const float* __restrict rr = residual + oy * d.ow;
+          for (int64_t ox = 0; ox < d.ow; ++ox) yr[ox] += rr[ox];
+        }
+        if (!epilogue_.activation) continue;
+        if (*epilogue_.activation == ActivationType::kRELU) {
+          for (int64_t ox = 0; ox < d.ow; ++ox) yr[ox] = yr[ox] > 0.f ? yr[ox] : 0.f;
+        } else {
+          for (int64_t ox = 0; ox < d.ow; ++ox) yr[ox] = epilogue_.activate(yr[ox]);
+        }
+      }
+    }
+  }
+
   struct Span {
     int64_t offset = 0;          //!< output column of input column 0
     int64_t begin = 0, end = 0;  //!< input columns [begin, end) that land inside the output
@@ -127,6 +171,7 @@ class DeconvKernel final : public Kernel {
 
   const MicroKernel& mk_;
   Deconv2d d_;
+  bool tiled_ = false;         // kernel == stride, no padding or dilation: see storeTiled
   std::vector<Span> columns_;  //!< per kernel column
   ops::Epilogue epilogue_;
   std::vector<PackedMatrix> packed_;

@@ -1,9 +1,12 @@
 // Winograd F(4x4, 3x3) convolution tactics (winograd_conv.h). The tiles are processed in blocks of
 // whole tile rows (across images of the batch), sized so a block's transformed input V and
-// products M stay in the cores' L2: per block, the input transform is shared by channel (and tile
-// row), the 36 products by position, the output transform by output channel and tile row.
+// products M stay in the cores' L2. With enough tile rows for several blocks per thread, each
+// thread runs whole blocks on its own (one parallel region per layer); otherwise the threads share
+// each block: the input transform by channel (and tile row), the 36 products by position, the
+// output transform by output channel and tile row.
 // Two orientations of the products, both timed by the autotuner: "cpu.conv.winograd.<isa>"
-// computes M = U V ([K x tiles], output channels along the micro-kernel's rows), and
+// computes M = U V ([K x tiles], output channels along the micro-kernel's rows; the input
+// transform writes V as the GEMM's packed B panels, so the products do not pack it again), and
 // "cpu.conv.winograd.tm.<isa>" M^T = V^T U^T ([tiles x K], tile-major: wide layers with few
 // tiles fill the micro-kernel's columns with output channels instead of tiles).
 #include "backends/cpu/winograd_conv.h"
@@ -11,6 +14,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,6 +38,12 @@ constexpr int64_t kNarrowTiles = 12;
 // Fewest tiles offered for layers with more than kSmallWeights kernels (see supportsWinograd).
 constexpr int64_t kMinTiles = 8;
 constexpr int64_t kSmallWeights = 64 * 64;
+
+// The micro-kernels load packed panels aligned.
+constexpr std::uintptr_t kPanelAlignment = 64;
+// Most threads that run blocks of their own (each needs the workspace of one block); with more,
+// the threads share each block.
+constexpr int64_t kBlockSlots = 4;
 
 bool supportsWinograd(const NodeSpec& spec) {
   Window2d c;
@@ -114,6 +124,18 @@ class WinogradKernel final : public Kernel {
          ++rows) {
       if (padded(rows) < padded(blockRows_)) blockRows_ = rows;
     }
+    // Blocks of their own for the threads: about eight in all, none smaller than a few of the
+    // micro-kernel's tiles, the size wasting the least of them (then the nearest to eight blocks).
+    const int64_t target = (totalRows + 7) / 8;
+    const int64_t least = std::min((kMinBlockTiles + tilesW_ - 1) / tilesW_, blockRows_);
+    threadRows_ = least;
+    for (int64_t rows = least; rows <= std::max(least, std::min(blockRows_, 2 * target)); ++rows) {
+      const int64_t waste = padded(rows) - padded(threadRows_);
+      if (waste < 0 || (waste == 0 && std::abs(rows - target) < std::abs(threadRows_ - target))) {
+        threadRows_ = rows;
+      }
+    }
+    if (!tileMajor) layout_ = {mk.nr, c.channels * mk.nr};
     // U[position] is [K x C]: packed as the GEMM's A, or transposed as its B (tile-major).
     const auto* w = spec.inputs[1].constAs<float>();
     const int64_t kc = c.outputs * c.channels;
@@ -133,160 +155,252 @@ class WinogradKernel final : public Kernel {
   }
 
   std::size_t workspaceBytes() const override {
-    return sizeof(float) *
-           static_cast<std::size_t>(kWinoPositions * (conv_.channels + conv_.outputs) * blockRows_ *
-                                    tilesW_);
+    return kPanelAlignment +
+           sizeof(float) * static_cast<std::size_t>(std::max(
+                               blockFloats(blockRows_), kBlockSlots * blockFloats(threadRows_)));
   }
 
   void execute(const ir::KernelContext& ctx) const override {
     const Window2d& c = conv_;
-    const float* x = ctx.input(0).as<float>();
-    const float* bias =
-        ctx.hasInput(2) && epilogue_.residualInput != 2 ? ctx.input(2).as<float>() : nullptr;
-    const float* residual =
+    Io io;
+    io.x = ctx.input(0).as<float>();
+    io.bias = ctx.hasInput(2) && epilogue_.residualInput != 2 ? ctx.input(2).as<float>() : nullptr;
+    io.residual =
         epilogue_.residualInput ? ctx.input(*epilogue_.residualInput).as<float>() : nullptr;
-    float* y = ctx.output(0).as<float>();
-    auto* v = static_cast<float*>(ctx.workspace);
-    float* m = v + kWinoPositions * c.channels * blockRows_ * tilesW_;
+    io.y = ctx.output(0).as<float>();
+    // Packed V is read by the micro-kernels as aligned panels.
+    const auto address = reinterpret_cast<std::uintptr_t>(ctx.workspace);
+    auto* base = reinterpret_cast<float*>((address + kPanelAlignment - 1) & ~(kPanelAlignment - 1));
+    const int64_t totalRows = c.batch * tilesH_;
+    withPool(ctx, [&](ThreadPool& pool) {
+      const int64_t threads = pool.size();
+      const int64_t blocks = (totalRows + threadRows_ - 1) / threadRows_;
+      if (threads > 1 && threads <= kBlockSlots && blocks >= 2 * threads) {
+        // Enough blocks for every thread: each runs whole blocks on its own (transforms and
+        // products, in its own core's cache), one parallel region instead of three per block.
+        pool.run(blocks, [&](int64_t block, int32_t wk) {
+          float* v = base + wk * blockFloats(threadRows_);
+          const int64_t r0 = block * threadRows_;
+          runBlock(pool, true, wk, io, r0, std::min<int64_t>(threadRows_, totalRows - r0), v,
+                   v + kWinoPositions * vStride(threadRows_ * tilesW_));
+        });
+        return;
+      }
+      for (int64_t r0 = 0; r0 < totalRows; r0 += blockRows_) {
+        runBlock(pool, false, 0, io, r0, std::min<int64_t>(blockRows_, totalRows - r0), base,
+                 base + kWinoPositions * vStride(blockRows_ * tilesW_));
+      }
+    });
+  }
+
+ private:
+  struct Io {
+    const float* x = nullptr;
+    const float* bias = nullptr;
+    const float* residual = nullptr;
+    float* y = nullptr;
+  };
+
+  // fn(begin, end, worker) over [0, count): on this thread as @p worker when @p serial, else
+  // spread over the pool in tasks of @p grain.
+  template <typename Fn>
+  static void forRange(ThreadPool& pool, bool serial, int32_t worker, int64_t count, int64_t grain,
+                       Fn&& fn) {
+    if (serial) {
+      if (count > 0) fn(int64_t{0}, count, worker);
+    } else {
+      parallelFor(&pool, count, grain, fn);
+    }
+  }
+
+  // Floats of V and M of a block of @p rows tile rows (a whole number of panels' alignment).
+  int64_t blockFloats(int64_t rows) const {
+    const int64_t floats =
+        kWinoPositions * vStride(rows * tilesW_) + kWinoPositions * conv_.outputs * rows * tilesW_;
+    return (floats + 15) / 16 * 16;
+  }
+
+  // Tile rows [r0, r0 + rows) (across images): input transform into @p v, the 36 products into
+  // @p m, output transform and epilogue into y; on this thread as @p worker when @p serial.
+  void runBlock(ThreadPool& pool, bool serial, int32_t worker, const Io& io, int64_t r0,
+                int64_t rows, float* v, float* m) const {
+    const Window2d& c = conv_;
     const int64_t inPlane = c.ih * c.iw;
     const int64_t outPlane = c.oh * c.ow;
-    const int64_t totalRows = c.batch * tilesH_;
     const std::size_t inScratch =
         sizeof(float) * static_cast<std::size_t>(kWinoAlpha * winogradScratchWidth(tilesW_));
     const std::size_t outScratch =
         sizeof(float) * static_cast<std::size_t>(kWinoTile * winogradScratchWidth(tilesW_));
     // Tile rows per task in the transforms: enough tiles to pay for waking a thread.
     const int64_t grain = std::max<int64_t>(1, 256 / tilesW_);
-    withPool(ctx, [&](ThreadPool& pool) {
-      for (int64_t r0 = 0; r0 < totalRows; r0 += blockRows_) {
-        const int64_t rows = std::min<int64_t>(blockRows_, totalRows - r0);
-        const int64_t tiles = rows * tilesW_;
-        if (tilesW_ < kNarrowTiles) {
-          transformNarrow(pool, x, r0, rows, v);
-        } else {
-          parallelFor(&pool, c.channels * rows, grain, [&](int64_t begin, int64_t end, int32_t wk) {
-            WinogradInputRow in;
-            in.ih = c.ih;
-            in.iw = c.iw;
-            in.x0 = -c.pw;
-            in.tiles = tilesW_;
-            in.positionStride = c.channels * tiles;
-            in.scratch = static_cast<float*>(pool.scratch(wk, inScratch, 0));
-            in.scratchWidth = winogradScratchWidth(tilesW_);
-            for (int64_t item = begin; item < end; ++item) {
-              const int64_t ch = item / rows;
-              const int64_t row = item % rows;
-              const int64_t n = (r0 + row) / tilesH_;
-              in.x = x + (n * c.channels + ch) * inPlane;
-              in.y0 = (r0 + row) % tilesH_ * kWinoTile - c.ph;
-              in.v = v + ch * tiles + row * tilesW_;
-              tf_.input(in);
-            }
-          });
-        }
-        pool.run(kWinoPositions, [&](int64_t pos, int32_t wk) {
-          GemmProblem p;
-          p.k = c.channels;
-          p.c = m + pos * c.outputs * tiles;
-          const float* vp = v + pos * c.channels * tiles;
-          if (tileMajor_) {
-            // M^T = V^T U^T: [tiles x K], the tiles along the micro-kernel's rows.
-            p.m = tiles;
-            p.n = c.outputs;
-            p.a.strided = {vp, 1, tiles};
-            if (tiles <= kSmallRows) {
-              // V^T with contiguous rows, as the small-M path reads it.
-              auto* vt = static_cast<float*>(pool.scratch(
-                  wk, sizeof(float) * static_cast<std::size_t>(tiles * c.channels), 3));
-              for (int64_t t = 0; t < tiles; ++t) {
-                for (int64_t ch = 0; ch < c.channels; ++ch) {
-                  vt[t * c.channels + ch] = vp[ch * tiles + t];
-                }
-              }
-              p.a.strided = {vt, c.channels, 1};
-            }
-            p.b.packed = &packed_[static_cast<std::size_t>(pos)];
-            p.ldc = c.outputs;
-          } else {
-            p.m = c.outputs;
-            p.n = tiles;
-            p.a.packed = &packed_[static_cast<std::size_t>(pos)];
-            p.b.strided = {vp, tiles, 1};
-            p.ldc = tiles;
-          }
-          gemm(mk_, p, pool, true, wk);
-        });
-        if (tileMajor_) {
-          outputTileMajor(pool, r0, rows, m, bias, residual, y);
-          continue;
-        }
-        parallelFor(&pool, c.outputs * rows, grain, [&](int64_t begin, int64_t end, int32_t wk) {
-          WinogradOutputRow out;
-          out.positionStride = c.outputs * tiles;
-          out.tiles = tilesW_;
-          out.oh = c.oh;
-          out.ow = c.ow;
-          out.act = act_;
-          out.alpha = gemmEpilogue_.alpha;
-          out.beta = gemmEpilogue_.beta;
-          out.scratch = static_cast<float*>(pool.scratch(wk, outScratch, 0));
-          out.scratchWidth = winogradScratchWidth(tilesW_);
-          for (int64_t item = begin; item < end; ++item) {
-            const int64_t k = item / rows;
-            const int64_t row = item % rows;
-            const int64_t n = (r0 + row) / tilesH_;
-            const int64_t plane = (n * c.outputs + k) * outPlane;
-            out.m = m + k * tiles + row * tilesW_;
-            out.y = y + plane;
-            out.residual = residual != nullptr ? residual + plane : nullptr;
-            out.oy0 = (r0 + row) % tilesH_ * kWinoTile;
-            out.bias = bias != nullptr ? bias[k] : 0.f;
-            tf_.output(out);
-            if (act_ == VecAct::kGeneric) {
-              const int64_t last = std::min<int64_t>(c.oh, out.oy0 + kWinoTile);
-              for (int64_t i = out.oy0 * c.ow; i < last * c.ow; ++i) {
-                out.y[i] = epilogue_.activate(out.y[i]);
-              }
+    const int64_t tiles = rows * tilesW_;
+    const int64_t positionStride = vStride(tiles);
+    if (tilesW_ < kNarrowTiles) {
+      transformNarrow(pool, serial, worker, io.x, r0, rows, v);
+    } else {
+      forRange(pool, serial, worker, c.channels * rows, grain,
+               [&](int64_t begin, int64_t end, int32_t wk) {
+                 WinogradInputRow in;
+                 in.ih = c.ih;
+                 in.iw = c.iw;
+                 in.x0 = -c.pw;
+                 in.tiles = tilesW_;
+                 in.layout = layout_;
+                 in.positionStride = positionStride;
+                 in.scratch = static_cast<float*>(pool.scratch(wk, inScratch, 0));
+                 in.scratchWidth = winogradScratchWidth(tilesW_);
+                 for (int64_t item = begin; item < end; ++item) {
+                   const int64_t ch = item / rows;
+                   const int64_t row = item % rows;
+                   const int64_t n = (r0 + row) / tilesH_;
+                   in.x = io.x + (n * c.channels + ch) * inPlane;
+                   in.y0 = (r0 + row) % tilesH_ * kWinoTile - c.ph;
+                   if (layout_.panel > 0) {
+                     in.v = v + ch * layout_.panel;
+                     in.firstTile = row * tilesW_;
+                     if (row == rows - 1) zeroPanelTail(v + ch * layout_.panel, tiles);
+                   } else {
+                     in.v = v + ch * tiles + row * tilesW_;
+                   }
+                   tf_.input(in);
+                 }
+               });
+    }
+    auto product = [&](int64_t pos, int32_t wk) {
+      GemmProblem p;
+      p.k = c.channels;
+      p.c = m + pos * c.outputs * tiles;
+      const float* vp = v + pos * positionStride;
+      if (tileMajor_) {
+        // M^T = V^T U^T: [tiles x K], the tiles along the micro-kernel's rows.
+        p.m = tiles;
+        p.n = c.outputs;
+        p.a.strided = {vp, 1, tiles};
+        if (tiles <= kSmallRows) {
+          // V^T with contiguous rows, as the small-M path reads it.
+          auto* vt = static_cast<float*>(
+              pool.scratch(wk, sizeof(float) * static_cast<std::size_t>(tiles * c.channels), 3));
+          for (int64_t t = 0; t < tiles; ++t) {
+            for (int64_t ch = 0; ch < c.channels; ++ch) {
+              vt[t * c.channels + ch] = vp[ch * tiles + t];
             }
           }
-        });
+          p.a.strided = {vt, c.channels, 1};
+        }
+        p.b.packed = &packed_[static_cast<std::size_t>(pos)];
+        p.ldc = c.outputs;
+      } else {
+        p.m = c.outputs;
+        p.n = tiles;
+        p.a.packed = &packed_[static_cast<std::size_t>(pos)];
+        p.b.prepacked = vp;
+        p.ldc = tiles;
       }
-    });
+      gemm(mk_, p, pool, true, wk);
+    };
+    if (serial) {
+      for (int64_t pos = 0; pos < kWinoPositions; ++pos) product(pos, worker);
+    } else {
+      pool.run(kWinoPositions, product);
+    }
+    if (tileMajor_) {
+      outputTileMajor(pool, serial, worker, io, r0, rows, m);
+      return;
+    }
+    forRange(pool, serial, worker, c.outputs * rows, grain,
+             [&](int64_t begin, int64_t end, int32_t wk) {
+               WinogradOutputRow out;
+               out.positionStride = c.outputs * tiles;
+               out.tiles = tilesW_;
+               out.oh = c.oh;
+               out.ow = c.ow;
+               out.act = act_;
+               out.alpha = gemmEpilogue_.alpha;
+               out.beta = gemmEpilogue_.beta;
+               out.scratch = static_cast<float*>(pool.scratch(wk, outScratch, 0));
+               out.scratchWidth = winogradScratchWidth(tilesW_);
+               for (int64_t item = begin; item < end; ++item) {
+                 const int64_t k = item / rows;
+                 const int64_t row = item % rows;
+                 const int64_t n = (r0 + row) / tilesH_;
+                 const int64_t plane = (n * c.outputs + k) * outPlane;
+                 out.m = m + k * tiles + row * tilesW_;
+                 out.y = io.y + plane;
+                 out.residual = io.residual != nullptr ? io.residual + plane : nullptr;
+                 out.oy0 = (r0 + row) % tilesH_ * kWinoTile;
+                 out.bias = io.bias != nullptr ? io.bias[k] : 0.f;
+                 tf_.output(out);
+                 if (act_ == VecAct::kGeneric) {
+                   const int64_t last = std::min<int64_t>(c.oh, out.oy0 + kWinoTile);
+                   for (int64_t i = out.oy0 * c.ow; i < last * c.ow; ++i) {
+                     out.y[i] = epilogue_.activate(out.y[i]);
+                   }
+                 }
+               }
+             });
   }
 
- private:
+  // Floats of one position of V for @p tiles tiles (whole panels when packed).
+  int64_t vStride(int64_t tiles) const {
+    if (layout_.panel == 0) return conv_.channels * tiles;
+    return (tiles + layout_.panel - 1) / layout_.panel * layout_.panelStride;
+  }
+
+  // Zeroes the columns of the last panel past @p tiles, for one channel at @p v (position 0,
+  // panel 0) in every position: the micro-kernels multiply whole panels, and stale floats there
+  // could be denormals or NaNs that slow them down (their products are never stored).
+  void zeroPanelTail(float* v, int64_t tiles) const {
+    const int64_t used = tiles % layout_.panel;
+    if (used == 0) return;
+    const int64_t stride = vStride(tiles);
+    float* last = v + (tiles / layout_.panel) * layout_.panelStride;
+    for (int64_t pos = 0; pos < kWinoPositions; ++pos) {
+      std::fill(last + pos * stride + used, last + pos * stride + layout_.panel, 0.f);
+    }
+  }
+
   // The input transform of one block, each task a channel over all the block's tile rows.
-  void transformNarrow(ThreadPool& pool, const float* x, int64_t r0, int64_t rows, float* v) const {
+  void transformNarrow(ThreadPool& pool, bool serial, int32_t worker, const float* x, int64_t r0,
+                       int64_t rows, float* v) const {
     const Window2d& c = conv_;
     const int64_t width = winogradScratchWidth(tilesW_);
     const std::size_t scratch = sizeof(float) * static_cast<std::size_t>(rows * kWinoAlpha * width);
-    parallelFor(&pool, c.channels, std::max<int64_t>(1, 256 / (rows * tilesW_)),
-                [&](int64_t begin, int64_t end, int32_t wk) {
-                  WinogradInputRows in;
-                  in.imageStride = c.channels * c.ih * c.iw;
-                  in.ih = c.ih;
-                  in.iw = c.iw;
-                  in.ph = c.ph;
-                  in.pw = c.pw;
-                  in.tilesH = tilesH_;
-                  in.tilesW = tilesW_;
-                  in.row0 = r0;
-                  in.rows = rows;
-                  in.positionStride = c.channels * rows * tilesW_;
-                  in.scratch = static_cast<float*>(pool.scratch(wk, scratch, 0));
-                  in.scratchWidth = width;
-                  for (int64_t ch = begin; ch < end; ++ch) {
-                    in.x = x + ch * c.ih * c.iw;
-                    in.v = v + ch * rows * tilesW_;
-                    tf_.inputRows(in);
-                  }
-                });
+    forRange(pool, serial, worker, c.channels, std::max<int64_t>(1, 256 / (rows * tilesW_)),
+             [&](int64_t begin, int64_t end, int32_t wk) {
+               WinogradInputRows in;
+               in.imageStride = c.channels * c.ih * c.iw;
+               in.ih = c.ih;
+               in.iw = c.iw;
+               in.ph = c.ph;
+               in.pw = c.pw;
+               in.tilesH = tilesH_;
+               in.tilesW = tilesW_;
+               in.row0 = r0;
+               in.rows = rows;
+               in.layout = layout_;
+               in.positionStride = vStride(rows * tilesW_);
+               in.scratch = static_cast<float*>(pool.scratch(wk, scratch, 0));
+               in.scratchWidth = width;
+               for (int64_t ch = begin; ch < end; ++ch) {
+                 in.x = x + ch * c.ih * c.iw;
+                 if (layout_.panel > 0) {
+                   in.v = v + ch * layout_.panel;
+                   zeroPanelTail(in.v, rows * tilesW_);
+                 } else {
+                   in.v = v + ch * rows * tilesW_;
+                 }
+                 tf_.inputRows(in);
+               }
+             });
   }
 
   // The output transform of one block from tile-major products: tasks are tile rows times
   // groups of kWinoLanes output channels.
-  void outputTileMajor(ThreadPool& pool, int64_t r0, int64_t rows, const float* m,
-                       const float* bias, const float* residual, float* y) const {
+  void outputTileMajor(ThreadPool& pool, bool serial, int32_t worker, const Io& io, int64_t r0,
+                       int64_t rows, const float* m) const {
+    const float* bias = io.bias;
+    const float* residual = io.residual;
+    float* y = io.y;
     const Window2d& c = conv_;
     const int64_t tiles = rows * tilesW_;
     const int64_t groups = (c.outputs + kWinoLanes - 1) / kWinoLanes;
@@ -294,7 +408,7 @@ class WinogradKernel final : public Kernel {
     const std::size_t scratch =
         sizeof(float) *
         static_cast<std::size_t>(kWinoLanes * kWinoTile * winogradScratchWidth(tilesW_));
-    parallelFor(&pool, rows * groups, 1, [&](int64_t begin, int64_t end, int32_t wk) {
+    forRange(pool, serial, worker, rows * groups, 1, [&](int64_t begin, int64_t end, int32_t wk) {
       WinogradOutputTiles o;
       o.positionStride = tiles * c.outputs;
       o.tileStride = c.outputs;
@@ -338,7 +452,9 @@ class WinogradKernel final : public Kernel {
   GemmEpilogue gemmEpilogue_;
   VecAct act_ = VecAct::kNone;
   int64_t tilesH_ = 1, tilesW_ = 1;
-  int64_t blockRows_ = 1;  // tile rows (of any image) per block
+  int64_t blockRows_ = 1;   // tile rows (of any image) per block, the threads sharing each
+  int64_t threadRows_ = 1;  // tile rows per block where each thread runs blocks of its own
+  WinogradLayout layout_;   // of V: packed as the GEMM's B for products [K x tiles]
   std::vector<PackedMatrix> packed_;
 };
 

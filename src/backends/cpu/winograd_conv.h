@@ -26,14 +26,26 @@ inline constexpr int64_t kWinoPositions = kWinoAlpha * kWinoAlpha;
 //! Tiles one transform step handles (the vector width of the transforms).
 inline constexpr int64_t kWinoLanes = 16;
 
+//! Where V goes: rows of tiles per channel (plain), or, with panel > 0, the GEMM's packed B panels
+//! ([tile / panel][channel][tile % panel], GemmOperand::prepacked), so the products read V as it
+//! is instead of packing it again.
+struct WinogradLayout {
+  int64_t panel = 0;        //!< tiles per panel (the micro-kernel's nr); 0: plain
+  int64_t panelStride = 0;  //!< between panels (channels * panel)
+};
+
 //! The input transform of one row of tiles of one channel.
 struct WinogradInputRow {
   const float* x = nullptr;  //!< the channel's plane [ih, iw]
   int64_t ih = 0, iw = 0;
-  int64_t y0 = 0;              //!< input row of the tiles' first row (may be negative: padding)
-  int64_t x0 = 0;              //!< input column of the first tile's first column (-left padding)
-  int64_t tiles = 0;           //!< tiles in the row
-  float* v = nullptr;          //!< V at (position 0, this channel, the row's first tile)
+  int64_t y0 = 0;     //!< input row of the tiles' first row (may be negative: padding)
+  int64_t x0 = 0;     //!< input column of the first tile's first column (-left padding)
+  int64_t tiles = 0;  //!< tiles in the row
+  //! Plain: V at (position 0, this channel, the row's first tile). Packed: V at (position 0,
+  //! panel 0, this channel), the row's first tile being tile firstTile of the block.
+  float* v = nullptr;
+  int64_t firstTile = 0;
+  WinogradLayout layout;
   int64_t positionStride = 0;  //!< between positions of V
   float* scratch = nullptr;    //!< kWinoAlpha rows of scratchWidth floats
   int64_t scratchWidth = 0;    //!< winogradScratchWidth(tiles)
@@ -47,7 +59,10 @@ struct WinogradInputRows {
   int64_t ih = 0, iw = 0, ph = 0, pw = 0;
   int64_t tilesH = 0, tilesW = 0;  //!< tiles of an image
   int64_t row0 = 0, rows = 0;      //!< the tile rows, counted across the batch
-  float* v = nullptr;              //!< V at (position 0, this channel, the first row's first tile)
+  //! V at (position 0, this channel, the first row's first tile), or with a packed layout at
+  //! (position 0, panel 0, this channel).
+  float* v = nullptr;
+  WinogradLayout layout;
   int64_t positionStride = 0;
   float* scratch = nullptr;  //!< rows * kWinoAlpha rows of scratchWidth floats
   int64_t scratchWidth = 0;  //!< winogradScratchWidth(tilesW)
