@@ -7,8 +7,10 @@
 // thread work.
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backends/cpu/cpu_common.h"
@@ -34,42 +36,107 @@ bool describePointwise(const NodeSpec& spec, Window2d& c) {
 // back-to-back layers, so handing one a task costs far less).
 constexpr int64_t kTaskMacs = int64_t{96} << 10;
 
-class PointwiseConvKernel final : public Kernel {
- public:
-  PointwiseConvKernel(PointwiseTileFn fn, const NodeSpec& spec) : fn_(fn) {
-    describePointwise(spec, conv_);
-    epilogue_ = ops::Epilogue::of(spec.node.attrs);
-    gemmEpilogue_ = gemmEpilogueOf(epilogue_);
-    act_ = vecActOf(gemmEpilogue_);
-    const Window2d& c = conv_;
-    const int64_t mg = c.outputs / c.groups;
-    const int64_t k = c.cg();
-    panels_ = (mg + kPointwiseMr - 1) / kPointwiseMr;
-    // [group][panel][k][kPointwiseMr], rows past the group's last zero.
+// What both kernels hold: the layer's geometry and epilogue, and its weights packed once per
+// group into panels of `width` output channels over all of K ([group][panel][k][width], zero past
+// a group's last channel).
+struct PointwiseLayer {
+  PointwiseLayer(const NodeSpec& spec, int64_t panelWidth) : width(panelWidth) {
+    describePointwise(spec, conv);
+    epilogue = ops::Epilogue::of(spec.node.attrs);
+    gemmEpilogue = gemmEpilogueOf(epilogue);
+    act = vecActOf(gemmEpilogue);
+    const int64_t mg = conv.outputs / conv.groups;
+    const int64_t k = conv.cg();
+    panels = (mg + width - 1) / width;
+    const auto count =
+        static_cast<std::size_t>(std::max<int64_t>(conv.groups * panels * k, 1) * width);
+    weights.resize(sizeof(float) * count);
+    auto* packed = reinterpret_cast<float*>(weights.data());
+    std::fill(packed, packed + count, 0.f);
     const auto* w = spec.inputs[1].constAs<float>();
-    weights_.assign(
-        static_cast<std::size_t>(std::max<int64_t>(c.groups * panels_ * k, 1) * kPointwiseMr), 0.f);
-    for (int64_t o = 0; o < c.outputs; ++o) {
+    for (int64_t o = 0; o < conv.outputs; ++o) {
       const int64_t g = o / mg;
-      const int64_t row = o % mg;
-      float* panel = weights_.data() + ((g * panels_ + row / kPointwiseMr) * k) * kPointwiseMr;
-      for (int64_t i = 0; i < k; ++i) panel[i * kPointwiseMr + row % kPointwiseMr] = w[o * k + i];
+      const int64_t ch = o % mg;
+      float* panel = packed + ((g * panels + ch / width) * k) * width;
+      for (int64_t i = 0; i < k; ++i) panel[i * width + ch % width] = w[o * k + i];
     }
   }
 
+  //! Panel @p p of group @p g.
+  const float* panel(int64_t g, int64_t p) const {
+    return reinterpret_cast<const float*>(weights.data()) + ((g * panels + p) * conv.cg()) * width;
+  }
+
+  //! The epilogue of a tile of output channels from @p m0 of group @p g whose output starts at
+  //! @p yOffset (rows @p ld apart); a kGeneric activation is left to finish().
+  TileEpilogue tileEpilogue(const float* bias, const float* residual, int64_t g, int64_t m0,
+                            int64_t yOffset, int64_t ld) const {
+    TileEpilogue te;
+    te.rowBias = bias != nullptr ? bias + g * (conv.outputs / conv.groups) + m0 : nullptr;
+    te.residual = residual != nullptr ? residual + yOffset : nullptr;
+    te.ldr = ld;
+    te.act = act == VecAct::kGeneric ? VecAct::kNone : act;
+    te.alpha = gemmEpilogue.alpha;
+    te.beta = gemmEpilogue.beta;
+    return te;
+  }
+
+  //! Applies an activation the tile kernels do not have to a finished tile.
+  void finish(float* yt, int64_t rows, int64_t cols, int64_t ld) const {
+    if (act != VecAct::kGeneric) return;
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t j = 0; j < cols; ++j) yt[r * ld + j] = epilogue.activate(yt[r * ld + j]);
+    }
+  }
+
+  Window2d conv;
+  ops::Epilogue epilogue;
+  GemmEpilogue gemmEpilogue;
+  VecAct act = VecAct::kNone;
+  int64_t width = 1;
+  int64_t panels = 0;
+  AlignedBuffer weights;
+};
+
+// One execution's tensors and sizes.
+struct PointwiseIo {
+  PointwiseIo(const PointwiseLayer& layer, const ir::KernelContext& ctx)
+      : x(ctx.input(0).as<float>()),
+        bias(ctx.hasInput(2) && layer.epilogue.residualInput != 2 ? ctx.input(2).as<float>()
+                                                                  : nullptr),
+        residual(layer.epilogue.residualInput ? ctx.input(*layer.epilogue.residualInput).as<float>()
+                                              : nullptr),
+        y(ctx.output(0).as<float>()),
+        mg(layer.conv.outputs / layer.conv.groups),
+        k(layer.conv.cg()),
+        n(layer.conv.oh * layer.conv.ow),
+        jobs(layer.conv.batch * layer.conv.groups) {}
+  bool empty() const { return jobs == 0 || mg == 0 || n == 0; }
+
+  const float* x;
+  const float* bias;
+  const float* residual;
+  float* y;
+  int64_t mg;  //!< output channels per group
+  int64_t k;   //!< input channels per group
+  int64_t n;   //!< pixels
+  int64_t jobs;
+};
+
+class PointwiseConvKernel final : public Kernel {
+ public:
+  PointwiseConvKernel(PointwiseTileFn fn, const NodeSpec& spec)
+      : fn_(fn), layer_(spec, kPointwiseMr) {}
+
   void execute(const ir::KernelContext& ctx) const override {
-    const Window2d& c = conv_;
-    const float* x = ctx.input(0).as<float>();
-    const float* bias =
-        ctx.hasInput(2) && epilogue_.residualInput != 2 ? ctx.input(2).as<float>() : nullptr;
-    const float* residual =
-        epilogue_.residualInput ? ctx.input(*epilogue_.residualInput).as<float>() : nullptr;
-    float* y = ctx.output(0).as<float>();
-    const int64_t mg = c.outputs / c.groups;
-    const int64_t k = c.cg();
-    const int64_t n = c.oh * c.ow;
-    const int64_t jobs = c.batch * c.groups;
-    if (jobs == 0 || mg == 0 || n == 0) return;
+    const Window2d& c = layer_.conv;
+    const PointwiseIo io(layer_, ctx);
+    if (io.empty()) return;
+    const int64_t mg = io.mg;
+    const int64_t k = io.k;
+    const int64_t n = io.n;
+    const int64_t jobs = io.jobs;
+    const int64_t panels = layer_.panels;
     const int64_t tiles = (n + kPointwiseNr - 1) / kPointwiseNr;
     // Weights larger than the image (SqueezeNet's classifier: 2 MB against 350 KB; MobileNet's
     // 7x7 layers): each task takes whole row panels against every tile, so the weights are read
@@ -82,14 +149,14 @@ class PointwiseConvKernel final : public Kernel {
       int64_t panelGroups = 1;
       if (panelMajor) {
         tileGroups = 1;
-        panelGroups = panels_;
+        panelGroups = panels;
       } else {
         panelGroups =
-            std::clamp<int64_t>((4 * threads + jobs * tiles - 1) / (jobs * tiles), 1, panels_);
+            std::clamp<int64_t>((4 * threads + jobs * tiles - 1) / (jobs * tiles), 1, panels);
       }
       const int64_t units = jobs * tileGroups * panelGroups;
       const int64_t unitMacs =
-          std::max<int64_t>((tiles + tileGroups - 1) / tileGroups * (panels_ + panelGroups - 1) /
+          std::max<int64_t>((tiles + tileGroups - 1) / tileGroups * (panels + panelGroups - 1) /
                                 panelGroups * kPointwiseMr * kPointwiseNr * std::max<int64_t>(k, 1),
                             1);
       const int64_t perTask = std::max<int64_t>(1, kTaskMacs / unitMacs);
@@ -99,28 +166,17 @@ class PointwiseConvKernel final : public Kernel {
         const int64_t g = job % c.groups;
         const int64_t n0 = t * kPointwiseNr;
         const int64_t cols = std::min<int64_t>(kPointwiseNr, n - n0);
-        const float* xg = x + (image * c.channels + g * k) * n + n0;
+        const float* xg = io.x + (image * c.channels + g * k) * n + n0;
         const int64_t r0 = p * kPointwiseMr;
         const int64_t rows = std::min<int64_t>(kPointwiseMr, mg - r0);
         const int64_t yOffset = (image * c.outputs + g * mg + r0) * n + n0;
-        TileEpilogue te;
-        te.rowBias = bias != nullptr ? bias + g * mg + r0 : nullptr;
-        te.residual = residual != nullptr ? residual + yOffset : nullptr;
-        te.ldr = n;
-        te.act = act_ == VecAct::kGeneric ? VecAct::kNone : act_;
-        te.alpha = gemmEpilogue_.alpha;
-        te.beta = gemmEpilogue_.beta;
-        float* yt = y + yOffset;
+        const TileEpilogue te = layer_.tileEpilogue(io.bias, io.residual, g, r0, yOffset, n);
+        float* yt = io.y + yOffset;
         // The next tile's pixels, fetched while this one is multiplied (its rows are K separate
         // streams, too many for the hardware prefetchers).
         const float* next = prefetch && n0 + kPointwiseNr < n ? xg + kPointwiseNr : nullptr;
-        fn_(rows, cols, k, weights_.data() + ((g * panels_ + p) * k) * kPointwiseMr, xg, n, yt, n,
-            te, next);
-        if (act_ == VecAct::kGeneric) {
-          for (int64_t r = 0; r < rows; ++r) {
-            for (int64_t j = 0; j < cols; ++j) yt[r * n + j] = epilogue_.activate(yt[r * n + j]);
-          }
-        }
+        fn_(rows, cols, k, layer_.panel(g, p), xg, n, yt, n, te, next);
+        layer_.finish(yt, rows, cols, n);
       };
       auto body = [&](int64_t task, int32_t) {
         const int64_t u0 = units * task / tasks;
@@ -129,8 +185,8 @@ class PointwiseConvKernel final : public Kernel {
           const int64_t pg = u % panelGroups;
           const int64_t tg = (u / panelGroups) % tileGroups;
           const int64_t job = u / (panelGroups * tileGroups);
-          const int64_t p0 = panels_ * pg / panelGroups;
-          const int64_t p1 = panels_ * (pg + 1) / panelGroups;
+          const int64_t p0 = panels * pg / panelGroups;
+          const int64_t p1 = panels * (pg + 1) / panelGroups;
           const int64_t t0 = tiles * tg / tileGroups;
           const int64_t t1 = tiles * (tg + 1) / tileGroups;
           if (panelMajor) {
@@ -154,26 +210,7 @@ class PointwiseConvKernel final : public Kernel {
 
  private:
   PointwiseTileFn fn_;
-  Window2d conv_;
-  ops::Epilogue epilogue_;
-  GemmEpilogue gemmEpilogue_;
-  VecAct act_ = VecAct::kNone;
-  int64_t panels_ = 0;
-  std::vector<float> weights_;
-};
-
-class PointwiseConvTactic final : public Tactic {
- public:
-  std::string_view name() const override { return "cpu.conv.pointwise.avx512"; }
-  DeviceType device() const override { return DeviceType::kCPU; }
-  std::vector<std::string> requiredIsa() const override { return {"avx512f", "avx2", "fma"}; }
-  bool supports(const NodeSpec& spec) const override {
-    Window2d c;
-    return describePointwise(spec, c);
-  }
-  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
-    return std::make_unique<PointwiseConvKernel>(avx512PointwiseTile(), spec);
-  }
+  PointwiseLayer layer_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -185,49 +222,21 @@ constexpr int64_t kMaxChannelPixels = 256;
 
 class PointwiseChannelKernel final : public Kernel {
  public:
-  PointwiseChannelKernel(PointwiseChannelTileFn fn, const NodeSpec& spec) : fn_(fn) {
-    describePointwise(spec, conv_);
-    epilogue_ = ops::Epilogue::of(spec.node.attrs);
-    gemmEpilogue_ = gemmEpilogueOf(epilogue_);
-    act_ = vecActOf(gemmEpilogue_);
-    const Window2d& c = conv_;
-    const int64_t mg = c.outputs / c.groups;
-    const int64_t k = c.cg();
-    panels_ = (mg + kPointwiseChannels - 1) / kPointwiseChannels;
-    // [group][panel][k][kPointwiseChannels], channels past the group's last zero.
-    const auto count =
-        static_cast<std::size_t>(std::max<int64_t>(c.groups * panels_ * k, 1) * kPointwiseChannels);
-    weights_.resize(sizeof(float) * count);
-    auto* packed = reinterpret_cast<float*>(weights_.data());
-    std::fill(packed, packed + count, 0.f);
-    const auto* w = spec.inputs[1].constAs<float>();
-    for (int64_t o = 0; o < c.outputs; ++o) {
-      const int64_t g = o / mg;
-      const int64_t ch = o % mg;
-      float* panel = packed + ((g * panels_ + ch / kPointwiseChannels) * k) * kPointwiseChannels;
-      for (int64_t i = 0; i < k; ++i) {
-        panel[i * kPointwiseChannels + ch % kPointwiseChannels] = w[o * k + i];
-      }
-    }
-  }
+  PointwiseChannelKernel(PointwiseChannelTileFn fn, const NodeSpec& spec)
+      : fn_(fn), layer_(spec, kPointwiseChannels) {}
 
   void execute(const ir::KernelContext& ctx) const override {
-    const Window2d& c = conv_;
-    const float* x = ctx.input(0).as<float>();
-    const float* bias =
-        ctx.hasInput(2) && epilogue_.residualInput != 2 ? ctx.input(2).as<float>() : nullptr;
-    const float* residual =
-        epilogue_.residualInput ? ctx.input(*epilogue_.residualInput).as<float>() : nullptr;
-    float* y = ctx.output(0).as<float>();
-    const int64_t mg = c.outputs / c.groups;
-    const int64_t k = c.cg();
-    const int64_t n = c.oh * c.ow;
-    const int64_t jobs = c.batch * c.groups;
-    if (jobs == 0 || mg == 0 || n == 0) return;
+    const Window2d& c = layer_.conv;
+    const PointwiseIo io(layer_, ctx);
+    if (io.empty()) return;
+    const int64_t mg = io.mg;
+    const int64_t k = io.k;
+    const int64_t n = io.n;
+    const int64_t jobs = io.jobs;
+    const int64_t panels = layer_.panels;
     const int64_t tiles = (n + kPointwisePixels - 1) / kPointwisePixels;
-    const float* packed = weightData();
     // Units in panel-major order: consecutive units of a task share its weight panel.
-    const int64_t units = jobs * panels_ * tiles;
+    const int64_t units = jobs * panels * tiles;
     const int64_t unitMacs =
         std::max<int64_t>(kPointwiseChannels * kPointwisePixels * std::max<int64_t>(k, 1), 1);
     withPool(ctx, [&](ThreadPool& pool) {
@@ -235,15 +244,15 @@ class PointwiseChannelKernel final : public Kernel {
       // split between the threads is read by both (1280 x 320 weights, 1.6 MB, do not fit one
       // core's L2).
       int64_t perTask = std::max<int64_t>(1, kTaskMacs / unitMacs);
-      if (jobs * panels_ >= 4 * pool.size()) perTask = (perTask + tiles - 1) / tiles * tiles;
+      if (jobs * panels >= 4 * pool.size()) perTask = (perTask + tiles - 1) / tiles * tiles;
       const int64_t tasks = pool.size() == 1 ? 1 : (units + perTask - 1) / perTask;
       auto body = [&](int64_t task, int32_t) {
         const int64_t u0 = units * task / tasks;
         const int64_t u1 = units * (task + 1) / tasks;
         for (int64_t u = u0; u < u1; ++u) {
           const int64_t t = u % tiles;
-          const int64_t p = (u / tiles) % panels_;
-          const int64_t job = u / (tiles * panels_);
+          const int64_t p = (u / tiles) % panels;
+          const int64_t job = u / (tiles * panels);
           const int64_t image = job / c.groups;
           const int64_t g = job % c.groups;
           const int64_t n0 = t * kPointwisePixels;
@@ -251,23 +260,11 @@ class PointwiseChannelKernel final : public Kernel {
           const int64_t m0 = p * kPointwiseChannels;
           const int64_t channels = std::min<int64_t>(kPointwiseChannels, mg - m0);
           const int64_t yOffset = (image * c.outputs + g * mg + m0) * n + n0;
-          TileEpilogue te;
-          te.rowBias = bias != nullptr ? bias + g * mg + m0 : nullptr;
-          te.residual = residual != nullptr ? residual + yOffset : nullptr;
-          te.ldr = n;
-          te.act = act_ == VecAct::kGeneric ? VecAct::kNone : act_;
-          te.alpha = gemmEpilogue_.alpha;
-          te.beta = gemmEpilogue_.beta;
-          float* yt = y + yOffset;
-          fn_(channels, pixels, k, packed + ((g * panels_ + p) * k) * kPointwiseChannels,
-              x + (image * c.channels + g * k) * n + n0, n, yt, n, te);
-          if (act_ == VecAct::kGeneric) {
-            for (int64_t r = 0; r < channels; ++r) {
-              for (int64_t j = 0; j < pixels; ++j) {
-                yt[r * n + j] = epilogue_.activate(yt[r * n + j]);
-              }
-            }
-          }
+          const TileEpilogue te = layer_.tileEpilogue(io.bias, io.residual, g, m0, yOffset, n);
+          float* yt = io.y + yOffset;
+          fn_(channels, pixels, k, layer_.panel(g, p), io.x + (image * c.channels + g * k) * n + n0,
+              n, yt, n, te);
+          layer_.finish(yt, channels, pixels, n);
         }
       };
       if (tasks == 1) {
@@ -279,36 +276,44 @@ class PointwiseChannelKernel final : public Kernel {
   }
 
  private:
-  const float* weightData() const { return reinterpret_cast<const float*>(weights_.data()); }
-
   PointwiseChannelTileFn fn_;
-  Window2d conv_;
-  ops::Epilogue epilogue_;
-  GemmEpilogue gemmEpilogue_;
-  VecAct act_ = VecAct::kNone;
-  int64_t panels_ = 0;
-  AlignedBuffer weights_;
+  PointwiseLayer layer_;
 };
 
-class PointwiseChannelTactic final : public Tactic {
+// A pointwise kernel as an AVX-512 tactic, for layers of at most @p maxPixels pixels. The tile
+// function is fetched (@p tileOf, in an AVX-512 file) only once the CPU is known to run it.
+template <typename KernelT, typename TileFn>
+class PointwiseTactic final : public Tactic {
  public:
-  std::string_view name() const override { return "cpu.conv.pointwise.cm.avx512"; }
+  PointwiseTactic(std::string name, TileFn (*tileOf)(), int64_t maxPixels)
+      : name_(std::move(name)), tileOf_(tileOf), maxPixels_(maxPixels) {}
+  std::string_view name() const override { return name_; }
   DeviceType device() const override { return DeviceType::kCPU; }
   std::vector<std::string> requiredIsa() const override { return {"avx512f", "avx2", "fma"}; }
   bool supports(const NodeSpec& spec) const override {
     Window2d c;
-    return describePointwise(spec, c) && c.oh * c.ow <= kMaxChannelPixels;
+    return describePointwise(spec, c) && c.oh * c.ow <= maxPixels_;
   }
   std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
-    return std::make_unique<PointwiseChannelKernel>(avx512PointwiseChannelTile(), spec);
+    return std::make_unique<KernelT>(tileOf_(), spec);
   }
+
+ private:
+  std::string name_;
+  TileFn (*tileOf_)();
+  int64_t maxPixels_;
 };
 
 }  // namespace
 
 void registerPointwiseConvTactics(TacticRegistry& registry) {
-  registry.add("Convolution", std::make_unique<PointwiseConvTactic>());
-  registry.add("Convolution", std::make_unique<PointwiseChannelTactic>());
+  registry.add(
+      "Convolution",
+      std::make_unique<PointwiseTactic<PointwiseConvKernel, PointwiseTileFn>>(
+          "cpu.conv.pointwise.avx512", avx512PointwiseTile, std::numeric_limits<int64_t>::max()));
+  registry.add("Convolution",
+               std::make_unique<PointwiseTactic<PointwiseChannelKernel, PointwiseChannelTileFn>>(
+                   "cpu.conv.pointwise.cm.avx512", avx512PointwiseChannelTile, kMaxChannelPixels));
 }
 
 }  // namespace kiln::backends::cpu
