@@ -456,8 +456,9 @@ class LayoutPass {
   // @p v ([N, C, H, W]) through a PadToChannelsLast that makes it [N, H, W, roundUpChannels(C)].
   ir::ValueId paddedEntry(ir::ValueId v) {
     if (const auto it = paddedEntries_.find(v); it != paddedEntries_.end()) return it->second;
+    // Copies: adding the node below may move the graph's values.
     const std::string name = graph_.value(v).name;
-    const Dims& dims = graph_.value(v).dims;
+    const Dims dims = graph_.value(v).dims;
     const int64_t wide = roundUpChannels(dims[1]);
     const ir::NodeId pad =
         graph_.addNode(name + "_to_nhwc" + std::to_string(wide), "PadToChannelsLast", {v}, 1);
