@@ -1,6 +1,8 @@
 #include "builder/attention_layout.h"
 
+#include <algorithm>
 #include <array>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
