@@ -69,6 +69,8 @@ void runAttention(const ir::KernelContext& ctx) {
   const int64_t kKeyStep = g->transposeK ? g->kPitch() : 1;
   const int64_t kDimStep = g->transposeK ? 1 : g->kPitch();
 
+  // Nothing to write: no rows, however many keys (an empty query must not size the row buffer).
+  if (g->count == 0 || g->sq == 0 || g->dv == 0) return;
   std::vector<double> row(static_cast<std::size_t>(g->sk));
   for (int64_t b = 0; b < g->count; ++b) {
     const float* qb = q + g->qOffset(b);

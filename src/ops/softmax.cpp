@@ -47,6 +47,9 @@ void runSoftMax(const ir::KernelContext& ctx) {
   int64_t inner = 1;
   for (int32_t i = axis + 1; i < dims.nbDims; ++i) inner *= dims[i];
 
+  // An empty tensor has nothing to normalize, however long its softmax axis (a [0, 2^32] input
+  // must not size the row buffer).
+  if (outer == 0 || inner == 0 || n == 0) return;
   const float* x = ctx.input(0).as<float>();
   float* y = ctx.output(0).as<float>();
   std::vector<double> e(static_cast<std::size_t>(n));

@@ -114,6 +114,11 @@ TEST(SoftMax, SizeOneAndEmptyAxes) {
   EXPECT_TRUE(runSoftMax(empty, &last).empty());
   const int32_t middle = 1;
   EXPECT_TRUE(runSoftMax(empty, &middle).empty());
+
+  // Empty, with a softmax axis of 2^32: nothing is normalized and nothing is sized by the axis
+  // (the ONNX parser fuzzer found a 32 GB row buffer this way).
+  const HostTensor wide(DataType::kFLOAT, Dims{0, int64_t{1} << 32});
+  EXPECT_TRUE(runSoftMax(wide, &last).empty());
 }
 
 TEST(SoftMax, RejectsBadAxisNamingTheLayer) {

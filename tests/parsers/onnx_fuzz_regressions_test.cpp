@@ -44,6 +44,23 @@ TEST(OnnxFuzzRegressions, EmptyConstantsWithHugeExtentsDoNotOverflow) {
   expectParses(t);
 }
 
+// Constant folding a Softmax of an empty constant whose softmax axis is 2^32 long: nothing to
+// normalize, so no row buffer of 2^32 doubles (32 GB; ASan aborted out of memory).
+TEST(OnnxFuzzRegressions, SoftmaxOfAnEmptyConstantWithAHugeAxis) {
+  ModelBuilder m(13);
+  m.input("x", {1}).output("y");
+  m.floats("c", {0, int64_t{1} << 32}, {});
+  m.node("Softmax", {"c"}, {"s"});
+  m.node("ReduceSum", {"s"}, {"r"});
+  m.node("Add", {"x", "r"}, {"y"});
+  NetworkFixture f;
+  OnnxParser parser(f.net(), f.logger);
+  const std::string bytes = m.bytes();
+  ASSERT_TRUE(parser.parse(asBytes(bytes))) << parserErrors(parser);
+  const auto out = f.run({HostTensor(DataType::kFLOAT, Dims{1})});
+  ASSERT_EQ(out.size(), 1U) << f.logger.errors();
+}
+
 // Trailing optional outputs may be left out: DynamicQuantizeLinear with only y listed.
 TEST(OnnxFuzzRegressions, NodesMayListFewerOutputsThanTheOpHas) {
   ModelBuilder m(11);
