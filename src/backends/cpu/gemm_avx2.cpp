@@ -82,6 +82,197 @@ void microKernel(int64_t kc, const float* a, const float* b, float* c, int64_t l
   }
 }
 
+// Lanes [0, n) of a mask for _mm256_maskload_ps / _mm256_maskstore_ps (n in [0, 8]).
+inline __m256i laneMask(int64_t n) {
+  const __m256i index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), index);
+}
+
+// Lanes [lo, hi) of a mask (0 <= lo, hi <= 8).
+inline __m256i laneRange(int64_t lo, int64_t hi) {
+  return _mm256_andnot_si256(laneMask(lo), laneMask(hi));
+}
+
+// R live rows x V vectors of a partial tile (rows < mr or cols < nr), stored straight into C:
+// no padding rows multiplied (a 64-channel layer is 10 x 6 + 4 rows) and no copy through a
+// scratch tile. A partial vector is loaded and stored with lane masks (vmaskmovps stores are slow
+// on AMD cores, but there are at most R of them per tile and depth block).
+template <int R, int V>
+void edgeFixed(int64_t cols, int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+               bool accumulate, const TileEpilogue* e) {
+  __m256 acc[R][V];
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 2
+    for (int v = 0; v < V; ++v) acc[r][v] = _mm256_setzero_ps();
+  }
+  for (int64_t k = 0; k < kc; ++k) {
+    __m256 bv[V];
+#pragma GCC unroll 2
+    for (int v = 0; v < V; ++v) bv[v] = _mm256_load_ps(b + 8 * v);
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) {
+      const __m256 ar = _mm256_broadcast_ss(a + r);
+#pragma GCC unroll 2
+      for (int v = 0; v < V; ++v) acc[r][v] = _mm256_fmadd_ps(ar, bv[v], acc[r][v]);
+    }
+    a += kMr;
+    b += kNr;
+  }
+  __m256i mask[V];
+  bool whole[V];
+#pragma GCC unroll 2
+  for (int v = 0; v < V; ++v) {
+    whole[v] = cols - 8 * v >= 8;
+    mask[v] = laneMask(cols - 8 * v);
+  }
+  auto load = [&](const float* from, int v) {
+    return whole[v] ? _mm256_loadu_ps(from) : _mm256_maskload_ps(from, mask[v]);
+  };
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r) {
+    float* cr = c + r * ldc;
+#pragma GCC unroll 2
+    for (int v = 0; v < V; ++v) {
+      __m256 x = acc[r][v];
+      if (accumulate) x = _mm256_add_ps(x, load(cr + 8 * v, v));
+      if (e != nullptr) {
+        if (e->rowBias != nullptr) x = _mm256_add_ps(x, _mm256_set1_ps(e->rowBias[r]));
+        if (e->colBias != nullptr) x = _mm256_add_ps(x, load(e->colBias + 8 * v, v));
+        if (e->residual != nullptr) x = _mm256_add_ps(x, load(e->residual + r * e->ldr + 8 * v, v));
+        x = activate(x, e);
+      }
+      if (whole[v]) {
+        _mm256_storeu_ps(cr + 8 * v, x);
+      } else {
+        _mm256_maskstore_ps(cr + 8 * v, mask[v], x);
+      }
+    }
+  }
+}
+
+template <int V>
+void edgeRows(int64_t rows, int64_t cols, int64_t kc, const float* a, const float* b, float* c,
+              int64_t ldc, bool accumulate, const TileEpilogue* e) {
+  switch (rows) {
+    case 1:
+      return edgeFixed<1, V>(cols, kc, a, b, c, ldc, accumulate, e);
+    case 2:
+      return edgeFixed<2, V>(cols, kc, a, b, c, ldc, accumulate, e);
+    case 3:
+      return edgeFixed<3, V>(cols, kc, a, b, c, ldc, accumulate, e);
+    case 4:
+      return edgeFixed<4, V>(cols, kc, a, b, c, ldc, accumulate, e);
+    case 5:
+      return edgeFixed<5, V>(cols, kc, a, b, c, ldc, accumulate, e);
+    default:
+      return edgeFixed<6, V>(cols, kc, a, b, c, ldc, accumulate, e);
+  }
+}
+
+inline float activateScalar(float v, const TileEpilogue* e) {
+  switch (e->act) {
+    case VecAct::kRelu:
+      return v > 0.f ? v : 0.f;
+    case VecAct::kLeaky:
+      return v >= 0.f ? v : e->alpha * v;
+    case VecAct::kClip: {
+      const float lo = v < e->alpha ? e->alpha : v;
+      return v != v ? v : (lo > e->beta ? e->beta : lo);
+    }
+    default:
+      return v;
+  }
+}
+
+// Column @p j of a partial tile with the vector along the rows (the A panel's k-th step is the
+// tile's column of A): a 49-wide output (7 x 7) then costs 3 x 16 + 1 columns, not 64. Four
+// accumulators along k hide the FMA latency of this single chain.
+void oneColumn(int64_t rows, int64_t j, int64_t kc, const float* a, const float* b, float* c,
+               int64_t ldc, bool accumulate, const TileEpilogue* e) {
+  const __m256i rowMask = laneMask(rows);
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                   _mm256_setzero_ps()};
+  int64_t k = 0;
+  for (; k + 4 <= kc; k += 4) {
+#pragma GCC unroll 4
+    for (int u = 0; u < 4; ++u) {
+      const __m256 av = _mm256_maskload_ps(a + (k + u) * kMr, rowMask);
+      acc[u] = _mm256_fmadd_ps(av, _mm256_broadcast_ss(b + (k + u) * kNr + j), acc[u]);
+    }
+  }
+  for (; k < kc; ++k) {
+    const __m256 av = _mm256_maskload_ps(a + k * kMr, rowMask);
+    acc[0] = _mm256_fmadd_ps(av, _mm256_broadcast_ss(b + k * kNr + j), acc[0]);
+  }
+  alignas(32) float sum[8];
+  _mm256_store_ps(sum, _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
+  for (int64_t r = 0; r < rows; ++r) {
+    float v = sum[r];
+    float& out = c[r * ldc + j];
+    if (accumulate) v += out;
+    if (e != nullptr) {
+      if (e->rowBias != nullptr) v += e->rowBias[r];
+      if (e->colBias != nullptr) v += e->colBias[j];
+      if (e->residual != nullptr) v += e->residual[r * e->ldr + j];
+      v = activateScalar(v, e);
+    }
+    out = v;
+  }
+}
+
+// Fewest columns past the last whole vector that still take a vector: below, oneColumn per
+// column multiplies fewer padding lanes.
+constexpr int64_t kVectorRemainder = 3;
+
+void edgeKernel(int64_t rows, int64_t cols, int64_t kc, const float* a, const float* b, float* c,
+                int64_t ldc, bool accumulate, const TileEpilogue* e) {
+  const int64_t rem = cols % 8;
+  const int64_t vectorCols = rem != 0 && rem < kVectorRemainder ? cols - rem : cols;
+  if (vectorCols > 8) {
+    edgeRows<2>(rows, vectorCols, kc, a, b, c, ldc, accumulate, e);
+  } else if (vectorCols > 0) {
+    edgeRows<1>(rows, vectorCols, kc, a, b, c, ldc, accumulate, e);
+  }
+  for (int64_t j = vectorCols; j < cols; ++j) oneColumn(rows, j, kc, a, b, c, ldc, accumulate, e);
+}
+
+// One im2col run (gemm.h CopyRunFn): whole vectors where the 8 lanes are live, masked loads at
+// the padding's edges (masked-off lanes are never read); stride 2 loads the source span of the
+// live lanes and keeps its even elements. Stores are plain but for a run's last partial vector.
+void copyRun(const float* src, int64_t stride, int64_t lo, int64_t hi, int64_t run, float* d) {
+  if (stride > 2) {
+    for (int64_t t = 0; t < run; ++t) d[t] = t >= lo && t < hi ? src[t * stride] : 0.f;
+    return;
+  }
+  for (int64_t t0 = 0; t0 < run; t0 += 8) {
+    const int64_t store = run - t0 < 8 ? run - t0 : 8;
+    const int64_t from = lo - t0 < 0 ? 0 : lo - t0;
+    const int64_t to = hi - t0 > store ? store : hi - t0;
+    __m256 v;
+    if (to <= from) {
+      v = _mm256_setzero_ps();
+    } else if (stride == 1) {
+      v = from == 0 && to == 8 ? _mm256_loadu_ps(src + t0)
+                               : _mm256_maskload_ps(src + t0, laneRange(from, to));
+    } else {
+      // Source elements [2 from, 2 to - 1) of this block's 16; the even ones are the lanes.
+      const float* s = src + 2 * t0;
+      const __m256 a = _mm256_maskload_ps(s, laneRange(2 * from, 2 * to - 1));
+      const __m256 b = _mm256_maskload_ps(
+          s + 8, laneRange(2 * from - 8 < 0 ? 0 : 2 * from - 8, 2 * to - 9 < 0 ? 0 : 2 * to - 9));
+      // Even lanes of a then of b, per 128-bit half: [a0 a2 b0 b2 | a4 a6 b4 b6], reordered.
+      const __m256 even = _mm256_shuffle_ps(a, b, 0x88);
+      v = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even), 0xD8));
+    }
+    if (store == 8) {
+      _mm256_storeu_ps(d + t0, v);
+    } else {
+      _mm256_maskstore_ps(d + t0, laneMask(store), v);
+    }
+  }
+}
+
 // R rows against one panel; U independent accumulator sets along k hide the FMA latency when R
 // alone gives too few.
 template <int R, int U>
@@ -169,12 +360,6 @@ void smallRows(int64_t rows, int64_t kc, const float* a, int64_t lda, const floa
   }
 }
 
-// Lanes [0, n) of a mask for _mm256_maskload_ps / _mm256_maskstore_ps (n in [0, 8]).
-inline __m256i laneMask(int64_t n) {
-  const __m256i index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), index);
-}
-
 // 8 rows x 8 depth steps transposed in registers: cols[j] holds rows 0..7 of step j.
 inline void transpose8(const __m256 (&r)[8], __m256 (&cols)[8]) {
   __m256 t[8];
@@ -234,7 +419,7 @@ void packRows(const float* data, int64_t ld, int64_t rows, int64_t kc, int32_t p
 }  // namespace
 
 const MicroKernel& avx2MicroKernel() {
-  static const MicroKernel kernel{kMr, kNr, microKernel, smallRows, packRows};
+  static const MicroKernel kernel{kMr, kNr, microKernel, smallRows, packRows, edgeKernel, copyRun};
   return kernel;
 }
 
