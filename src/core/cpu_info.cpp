@@ -1,5 +1,7 @@
 #include "core/cpu_info.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -116,6 +118,18 @@ int physicalCoreCount() {
     return cores.empty() ? logical : std::min(logical, static_cast<int>(cores.size()));
   }();
   return count;
+}
+
+int64_t l2CacheBytes() {
+  static const int64_t bytes = [] {
+    constexpr int64_t kFallback = int64_t{1} << 20;
+#ifdef _SC_LEVEL2_CACHE_SIZE
+    const long reported = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    if (reported > 0) return static_cast<int64_t>(reported);
+#endif
+    return kFallback;
+  }();
+  return bytes;
 }
 
 }  // namespace kiln

@@ -1,6 +1,7 @@
 // What this CPU is and which instruction-set extensions it (and the OS) supports.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,5 +20,8 @@ const CpuInfo& hostCpu();
 
 //! Number of physical cores (falls back to logical processors).
 int physicalCoreCount();
+
+//! Bytes of one core's L2 cache (the OS's answer, read once; 1 MiB where it gives none).
+int64_t l2CacheBytes();
 
 }  // namespace kiln

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstring>
 
+#include "core/cpu_info.h"
 #include "core/thread_pool.h"
 #include "ops/activation.h"
 
@@ -28,9 +29,18 @@ namespace {
 // K is cut in blocks of about kKc so an A panel [kc][mr] (24 KiB) stays in L1, N in blocks of
 // about kNc so the packed B block [kc][nc] (512 KiB) stays in L2. Measured on Zen 5 (32 KiB L1d,
 // 1 MiB L2, bench/gemm): 512 x 256 was the best of 14 pairs for 1024^3 and 2048^3 (the old
-// 256 x 480 lost 2-4%).
+// 256 x 480 lost 2-4%). That B block is half of such an L2; cores with a smaller one (Zen 3:
+// 512 KiB, which the block alone would fill) take narrower blocks of the same half.
 constexpr int64_t kKc = 512;
 constexpr int64_t kNc = 256;
+
+// Columns of a B block of depth @p kc (before the even split): half of one core's L2, at most
+// kNc and at least one panel.
+int64_t blockColumns(int64_t kc, int32_t nr) {
+  static const int64_t budget = l2CacheBytes() / 2;
+  const int64_t fit = budget / (std::max<int64_t>(kc, 1) * static_cast<int64_t>(sizeof(float)));
+  return std::clamp<int64_t>(fit / nr * nr, nr, kNc);
+}
 
 int64_t panels(int64_t extent, int32_t panel) {
   return (extent + panel - 1) / panel;
@@ -232,7 +242,7 @@ void gemmBlock(const MicroKernel& mk, const GemmProblem& p, int64_t m0, int64_t 
   const GemmEpilogue& e = p.epilogue;
   const VecAct act = vecActOf(e);
   const int64_t kcBlock = std::max<int64_t>(evenSplit(p.k, kKc, 1), 1);
-  const int64_t ncBlock = evenSplit(n1 - n0, kNc, nr);
+  const int64_t ncBlock = evenSplit(n1 - n0, blockColumns(kcBlock, nr), nr);
   const int64_t kcMax = std::min<int64_t>(kcBlock, std::max<int64_t>(p.k, 1));
   auto* bPack = static_cast<float*>(pool.scratch(
       worker, sizeof(float) * static_cast<std::size_t>(panels(ncBlock, nr) * nr * kcMax), 0));
