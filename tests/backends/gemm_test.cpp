@@ -281,6 +281,24 @@ TEST(AttentionTactics, MatchesReference) {
   }
 }
 
+// Masks that are not contiguous along the keys (one value per query row, broadcast over the
+// keys): the CPU tactic gathers each mask row before its vectorized softmax.
+TEST(AttentionTactics, MaskBroadcastAlongKeys) {
+  if (ir::OpRegistry::instance().find("Attention") == nullptr) GTEST_SKIP();
+  ir::Attributes a;
+  a.set("transpose_k", int64_t{1});
+  a.set("scale", 0.3);
+  const int64_t sq = 6, sk = 21, d = 5;
+  for (const Dims& mask : {shape({2, 1, sq, 1}), shape({2, 3, sq, 1}), shape({sq, 1})}) {
+    EXPECT_GE(
+        checkTactics("Attention", a,
+                     {randomInput(shape({2, 3, sq, d}), 1), randomInput(shape({2, 3, sk, d}), 2),
+                      randomInput(shape({2, 3, sk, d}), 3), randomInput(mask, 4)})
+            .tactics,
+        1);
+  }
+}
+
 // One matrix of many queries: the CPU tactic splits its queries among the threads.
 TEST(AttentionTactics, OneMatrixSplitAmongThreads) {
   if (ir::OpRegistry::instance().find("Attention") == nullptr) GTEST_SKIP();

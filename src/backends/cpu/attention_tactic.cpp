@@ -2,7 +2,6 @@
 // batch entry, scores = Q K * scale + mask, softmax along the keys, y = P V. Batch entries (heads)
 // are spread over the threads; the scores live in the worker's scratch.
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -55,9 +54,11 @@ class AttentionKernel final : public Kernel {
         const int64_t r0 = (task % blocks) * blockRows;
         const int64_t rows = std::min(blockRows, sq - r0);
         if (rows <= 0) return;
+        // The scores, then one row for a mask that is not contiguous along the keys.
         auto* scores = static_cast<float*>(pool.scratch(
-            worker, sizeof(float) * static_cast<std::size_t>(std::max<int64_t>(rows * sk, 1)),
+            worker, sizeof(float) * static_cast<std::size_t>(std::max<int64_t>((rows + 1) * sk, 1)),
             kScoresSlot));
+        float* maskRow = scores + rows * sk;
         GemmProblem s;
         s.m = rows;
         s.n = sk;
@@ -70,25 +71,17 @@ class AttentionKernel final : public Kernel {
         gemm(mk_, s, pool, true, worker);
         const int64_t maskBase = mask != nullptr ? ops::attentionMaskBase(g_, maskStrides_, b) : 0;
         for (int64_t i = r0; i < r0 + rows; ++i) {
-          float* row = scores + (i - r0) * sk;
-          if (mask == nullptr || msCol == 1) {
-            // Vectorized scale, mask, maximum, exp and normalization (pointwise_vec.h).
-            vec_.scaledSoftmaxRow(row, sk, scale_,
-                                  mask != nullptr ? mask + maskBase + i * msRow : nullptr);
-            continue;
+          // Vectorized scale, mask, maximum, exp and normalization (pointwise_vec.h); a mask
+          // broadcast or strided along the keys is gathered into a contiguous row first.
+          const float* maskKeys = nullptr;
+          if (mask != nullptr) {
+            maskKeys = mask + maskBase + i * msRow;
+            if (msCol != 1) {
+              for (int64_t j = 0; j < sk; ++j) maskRow[j] = maskKeys[j * msCol];
+              maskKeys = maskRow;
+            }
           }
-          float largest = -INFINITY;
-          for (int64_t j = 0; j < sk; ++j) {
-            float score = row[j] * scale_;
-            score += mask[maskBase + i * msRow + j * msCol];
-            row[j] = score;
-            largest = std::fmax(largest, score);
-          }
-          const bool empty = std::isinf(largest) && largest < 0;
-          const float sum = empty ? 0.f : vec_.expShiftSum(row, sk, largest);
-          if (empty) std::fill(row, row + sk, 0.f);
-          const float inv = sum > 0.f ? 1.f / sum : NAN;
-          for (int64_t j = 0; j < sk; ++j) row[j] *= inv;
+          vec_.scaledSoftmaxRow(scores + (i - r0) * sk, sk, scale_, maskKeys);
         }
         GemmProblem o;
         o.m = rows;
