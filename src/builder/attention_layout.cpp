@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "builder/lowering.h"
@@ -154,18 +155,19 @@ int32_t packAttentionHeads(ir::Graph& graph, const ReducedSupport& supported,
     }
   }
   const Uses uses(graph);
-  std::vector<Packing> packings;
+  // Each packing with its packed node, as the backend was asked about it.
+  std::vector<std::pair<Packing, ir::Node>> packings;
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
     const auto id = static_cast<ir::NodeId>(n);
     const auto p = packingOf(graph, uses, id);
     if (!p) continue;
-    const ir::Node node = packedNode(graph, *p);
+    ir::Node node = packedNode(graph, *p);
     const bool take = given ? given->count(node.name) > 0 : accepted(graph, node, supported);
-    if (take) packings.push_back(*p);
+    if (take) packings.emplace_back(*p, std::move(node));
   }
   if (packings.empty()) return 0;
-  for (const Packing& p : packings) {
-    ir::Node node = packedNode(graph, p);
+  for (auto& [p, node] : packings) {
+    // It keeps its own output's id; absorb() below gives it the merge's consumers.
     node.outputs = graph.node(p.attention).outputs;
     graph.node(p.attention) = std::move(node);
     // The Attention node writes the merged tensor itself; the split Shuffles that nothing else
