@@ -47,6 +47,8 @@ void registerCpuTactics(TacticRegistry& registry) {
   registerAttentionTactics(registry);
   registerPointwiseChainTactics(registry);
   registerLayerNormTactics(registry);
+  registerConcatTactics(registry);
+  registerTransposeTactics(registry);
   const auto& ops = ir::OpRegistry::instance();
   for (const auto& name : ops.names()) {
     registry.add(name, std::make_unique<ReferenceTactic>(*ops.find(name)));

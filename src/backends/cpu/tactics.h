@@ -18,5 +18,7 @@ void registerSoftMaxTactics(TacticRegistry& registry);
 void registerAttentionTactics(TacticRegistry& registry);
 void registerPointwiseChainTactics(TacticRegistry& registry);
 void registerLayerNormTactics(TacticRegistry& registry);
+void registerConcatTactics(TacticRegistry& registry);
+void registerTransposeTactics(TacticRegistry& registry);
 
 }  // namespace kiln::backends::cpu
