@@ -45,7 +45,8 @@ TEST(PoolingTactics, WindowsAndPadding) {
     a.set("exclude_padding", c.exclude);
     a.set("padding_mode", c.mode);
     const auto r = checkTactics("Pooling", a, {randomInput(c.x, seed++)});
-    EXPECT_GE(r.tactics, 1) << toString(c.x);  // cpu.pool, and cpu.pool.avx512 where present
+    EXPECT_GE(r.tactics, 1) << toString(
+        c.x);  // cpu.pool, and cpu.pool.avx2 / .avx512 where present
   }
 }
 

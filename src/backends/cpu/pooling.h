@@ -38,10 +38,12 @@ using PoolPlaneFn = void (*)(const Pool2d& p, const float* x, float* y, const fl
                              const float* rowDivisor);
 
 PoolPlaneFn avx512PoolPlane();  //!< needs avx512f
+PoolPlaneFn avx2PoolPlane();    //!< needs avx2, fma
 
 //! y[r] = scale * (sum of x[r * inner, (r + 1) * inner)), for r in [0, rows).
 using SumRowsFn = void (*)(const float* x, int64_t rows, int64_t inner, float scale, float* y);
 
 SumRowsFn avx512SumRows();  //!< needs avx512f
+SumRowsFn avx2SumRows();    //!< needs avx2, fma
 
 }  // namespace kiln::backends::cpu

@@ -1,7 +1,8 @@
-// Max and average pooling (NCHW float32, 1-d and 2-d, "cpu.pool" and "cpu.pool.avx512"), row by
-// row like the depthwise kernel, and global pooling as a plane reduction; threaded over planes.
-// Also Reduce SUM/AVG over the innermost dimensions ("cpu.reduce.inner[.avx512]"): the global
-// average pooling of ONNX models arrives as such a Reduce.
+// Max and average pooling (NCHW float32, 1-d and 2-d, "cpu.pool", "cpu.pool.avx2" and
+// "cpu.pool.avx512"), row by row like the depthwise kernel, and global pooling as a plane
+// reduction; threaded over planes. Also Reduce SUM/AVG over the innermost dimensions
+// ("cpu.reduce.inner[.avx2|.avx512]"): the global average pooling of ONNX models arrives as
+// such a Reduce.
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -279,11 +280,17 @@ void registerPoolingTactics(TacticRegistry& registry) {
   registry.add("Reduce",
                std::make_unique<InnerReduceTactic>(
                    "cpu.reduce.inner.avx512", std::vector<std::string>{"avx512f"}, avx512SumRows));
+  registry.add("Reduce",
+               std::make_unique<InnerReduceTactic>(
+                   "cpu.reduce.inner.avx2", std::vector<std::string>{"avx2", "fma"}, avx2SumRows));
   registry.add("Reduce", std::make_unique<InnerReduceTactic>(
                              "cpu.reduce.inner", std::vector<std::string>{}, portableSumRowsFn));
   registry.add("Pooling",
                std::make_unique<PoolTactic>("cpu.pool.avx512", std::vector<std::string>{"avx512f"},
                                             avx512PoolPlane));
+  registry.add("Pooling",
+               std::make_unique<PoolTactic>(
+                   "cpu.pool.avx2", std::vector<std::string>{"avx2", "fma"}, avx2PoolPlane));
   registry.add("Pooling", std::make_unique<PoolTactic>("cpu.pool", std::vector<std::string>{},
                                                        portablePoolPlane));
 }
