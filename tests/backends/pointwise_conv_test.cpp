@@ -1,13 +1,18 @@
-// The 1x1-convolution tactics (cpu.conv.pointwise.avx512 and its channel-major twin .cm, where
-// the host has AVX-512) beside the other convolution tactics, against the reference kernel:
-// output channels around the 12-row panel (4-, 8- and 12-row tiles, partial ones) and the 16-lane
-// vectors of the 64-channel one, pixels around the 16- and 32-wide tiles (masked loads and stores)
-// and the 7-pixel one, one input channel, groups, batches, empty tensors, 1, 2 and 3 threads (row
-// panels shared where there are few tiles), and the fused epilogue (bias, residual, in-register
-// and generic activations).
+// The 1x1-convolution tactics (cpu.conv.pointwise.avx512 and .avx2, and their channel-major
+// twins .cm, each where the host has its ISA) beside the other convolution tactics, against the
+// reference kernel: output channels around the row panels (AVX-512: 12 rows in 4-, 8- and 12-row
+// tiles; AVX2: 6 rows, every row count) and the vectors of the channel-major panels (64 channels
+// in 16-lane vectors; 24 in 8-lane ones, two channels per vector in the transposed store), pixels
+// around the row tiles (16 and 32 wide; 8 and 16: masked loads, partial stores) and the
+// channel-major ones (7 pixels; 4), one input channel, groups, batches, empty tensors, 1, 2 and 3
+// threads (row panels shared where there are few tiles), and the fused epilogue (bias, residual,
+// in-register and generic activations).
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "backends/tactic.h"
 #include "ops/activation.h"
@@ -67,8 +72,16 @@ bool pointwiseTakes(const ir::Attributes& attrs, const std::vector<CheckInput>& 
   return false;
 }
 
-bool hostHasAvx512() {
-  return hostCpu().has("avx512f") && hostCpu().has("avx2") && hostCpu().has("fma");
+// The pointwise tactics this host runs, as {row-major, channel-major} names per ISA.
+std::vector<std::pair<std::string, std::string>> hostPointwiseTactics() {
+  std::vector<std::pair<std::string, std::string>> names;
+  if (hostCpu().has("avx2") && hostCpu().has("fma")) {
+    names.emplace_back("cpu.conv.pointwise.avx2", "cpu.conv.pointwise.cm.avx2");
+    if (hostCpu().has("avx512f")) {
+      names.emplace_back("cpu.conv.pointwise.avx512", "cpu.conv.pointwise.cm.avx512");
+    }
+  }
+  return names;
 }
 
 TEST(PointwiseConvTactic, OddShapes) {
@@ -96,6 +109,15 @@ TEST(PointwiseConvTactic, OddShapes) {
       {shape({1, 24, 3, 5}), 40},
       {shape({2, 6, 2, 3}), 30, 2},
       {shape({1, 30, 7, 7}), 100},
+      // Last row tiles of exactly one AVX2 vector (8 and 24 pixels), channel-major tiles of 2
+      // and 3 pixels over whole and partial 24-channel panels.
+      {shape({1, 5, 3, 8}), 48},
+      {shape({1, 3, 2, 4}), 11},
+      {shape({1, 17, 2, 5}), 47},
+      {shape({1, 10, 1, 7}), 7},
+      // Deep enough for the AVX2 tiles to sum K in blocks (256 and 128 input channels a call).
+      {shape({1, 300, 5, 7}), 30},
+      {shape({1, 530, 3, 3}), 13},
   };
   uint32_t seed = 1;
   for (const auto& c : cases) {
@@ -106,12 +128,12 @@ TEST(PointwiseConvTactic, OddShapes) {
         const auto r = checkTactics("Convolution", pwAttrs(c), in, threads);
         EXPECT_GE(r.tactics, 1);
       }
-      if (hostHasAvx512()) {
-        EXPECT_TRUE(pointwiseTakes(pwAttrs(c), in));
+      for (const auto& [rowMajor, channelMajor] : hostPointwiseTactics()) {
+        EXPECT_TRUE(pointwiseTakes(pwAttrs(c), in, rowMajor)) << rowMajor;
         // Channel-major tiles for up to 256 pixels.
         const int64_t pixels = volume(c.x) / std::max<int64_t>(c.x[0] * c.x[1], 1);
-        EXPECT_EQ(pointwiseTakes(pwAttrs(c), in, "cpu.conv.pointwise.cm.avx512"),
-                  c.x[0] == 0 || pixels <= 256);
+        EXPECT_EQ(pointwiseTakes(pwAttrs(c), in, channelMajor), c.x[0] == 0 || pixels <= 256)
+            << channelMajor;
       }
       seed += 3;
     }
@@ -122,7 +144,8 @@ TEST(PointwiseConvTactic, FusedEpilogue) {
   for (auto type : {ActivationType::kRELU, ActivationType::kLEAKY_RELU, ActivationType::kCLIP,
                     ActivationType::kSIGMOID}) {
     for (const PwCase& c : {PwCase{shape({2, 7, 5, 9}), 14}, PwCase{shape({1, 24, 7, 7}), 20},
-                            PwCase{shape({1, 6, 4, 8}), 6, 2}, PwCase{shape({1, 8, 3, 3}), 30}}) {
+                            PwCase{shape({1, 6, 4, 8}), 6, 2}, PwCase{shape({1, 8, 3, 3}), 30},
+                            PwCase{shape({1, 9, 2, 9}), 29}, PwCase{shape({1, 290, 4, 5}), 26}}) {
       const ir::Attributes plain = pwAttrs(c);
       ir::Attributes attrs = plain;
       const double alpha = type == ActivationType::kCLIP ? 0.0 : 0.1;
@@ -142,9 +165,9 @@ TEST(PointwiseConvTactic, FusedEpilogue) {
         }
       });
       EXPECT_GE(r.tactics, 1);
-      if (hostHasAvx512()) {
-        EXPECT_TRUE(pointwiseTakes(attrs, in));
-        EXPECT_TRUE(pointwiseTakes(attrs, in, "cpu.conv.pointwise.cm.avx512"));
+      for (const auto& [rowMajor, channelMajor] : hostPointwiseTactics()) {
+        EXPECT_TRUE(pointwiseTakes(attrs, in, rowMajor)) << rowMajor;
+        EXPECT_TRUE(pointwiseTakes(attrs, in, channelMajor)) << channelMajor;
       }
     }
   }
@@ -168,6 +191,12 @@ TEST(PointwiseConvTactic, DeclinesOtherConvolutions) {
   auto in = pwInputs(c, 5, true);
   in[1] = randomInput(shape({8, 4, 3, 3}), 6, true);
   EXPECT_FALSE(pointwiseTakes(three, in));
+  for (const auto& [rowMajor, channelMajor] : hostPointwiseTactics()) {
+    EXPECT_FALSE(pointwiseTakes(strided, pwInputs(c, 5, true), rowMajor));
+    EXPECT_FALSE(pointwiseTakes(padded, pwInputs(c, 5, true), channelMajor));
+    EXPECT_FALSE(pointwiseTakes(pwAttrs(c), runtime, channelMajor));
+    EXPECT_FALSE(pointwiseTakes(three, in, rowMajor));
+  }
 }
 
 }  // namespace

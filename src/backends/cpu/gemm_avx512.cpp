@@ -419,6 +419,12 @@ void copyRun(const float* src, int64_t stride, int64_t lo, int64_t hi, int64_t r
   }
 }
 
+// The pointwise tiles' shapes (pointwise_conv.h: a packed panel's width, pixels a tile covers).
+constexpr int32_t kPointwiseMr = 12;
+constexpr int32_t kPointwiseNr = 32;
+constexpr int32_t kPointwiseChannels = 64;
+constexpr int32_t kPointwisePixels = 7;
+
 // The 1x1-convolution tile (pointwise_conv.h): R rows (a multiple of 4 covering the live ones)
 // x V vectors of pixels, read from x in place. FULL: every column live (plain loads and stores).
 template <int R, int V, bool FULL>
@@ -583,14 +589,12 @@ void channelTile(int64_t channels, int64_t pixels, int64_t kc, const float* w, c
 
 }  // namespace
 
-PointwiseChannelTileFn avx512PointwiseChannelTile() {
-  static_assert(kPointwiseChannels == 64 && kPointwisePixels == 7, "the tile kernels' shape");
-  return channelTile;
+PointwiseChannelTile avx512PointwiseChannelTile() {
+  return {kPointwiseChannels, kPointwisePixels, channelTile};
 }
 
-PointwiseTileFn avx512PointwiseTile() {
-  static_assert(kPointwiseMr == 12 && kPointwiseNr == 32, "the tile kernels' shape");
-  return pointwiseTile;
+PointwiseTile avx512PointwiseTile() {
+  return {kPointwiseMr, kPointwiseNr, pointwiseTile};
 }
 
 const MicroKernel& avx512MicroKernel() {

@@ -16,36 +16,53 @@ class TacticRegistry;
 
 namespace kiln::backends::cpu {
 
-//! Rows of W a packed panel holds, and pixels a tile covers.
-constexpr int32_t kPointwiseMr = 12;
-constexpr int32_t kPointwiseNr = 32;
-
-//! y[r][0..cols) (row stride ldy) for r < rows = sum over k < kc of a[k * kPointwiseMr + r] *
+//! y[r][0..cols) (row stride ldy) for r < rows = sum over k < kc of a[k * mr + r] *
 //! x[k * ldx + 0..cols), then the epilogue @p e (tile origin; VecAct::kGeneric is left to the
-//! caller). rows <= kPointwiseMr, cols <= kPointwiseNr. x is read only in its first cols columns.
-//! @p prefetch, when not null, is a tile of x (same ldx) to bring towards L1 meanwhile.
+//! caller), where mr x nr is the tile's shape (PointwiseTile). rows <= mr, cols <= nr. x is read
+//! only in its first cols columns. @p prefetch, when not null, is a tile of x (same ldx) to bring
+//! towards L1 meanwhile. e.residual may be y itself (a sum over blocks of K, PointwiseTile::kc):
+//! each element of it is read before that element of y is written.
 using PointwiseTileFn = void (*)(int64_t rows, int64_t cols, int64_t kc, const float* a,
                                  const float* x, int64_t ldx, float* y, int64_t ldy,
                                  const TileEpilogue& e, const float* prefetch);
 
-PointwiseTileFn avx512PointwiseTile();  //!< needs avx512f
+//! One ISA's row-major tile: mr rows of W (a packed panel's width) by nr pixels. The shape is the
+//! kernel's own, fitted to its register file.
+struct PointwiseTile {
+  int32_t mr = 0;
+  int32_t nr = 0;
+  PointwiseTileFn fn = nullptr;
+  //! Input channels per call, for a tile's x rows and weights to stay in L1; the driver then
+  //! sums the partial products through the residual (y itself). 0: all of K in one call.
+  int32_t kc = 0;
+};
 
-//! Output channels and pixels of a channel-major tile: for layers of few pixels (7x7: 49, a
-//! vector and a lane over) the vectors run along the output channels instead.
-constexpr int32_t kPointwiseChannels = 64;
-constexpr int32_t kPointwisePixels = 7;
+PointwiseTile avx512PointwiseTile();  //!< 12 x 32; needs avx512f
+PointwiseTile avx2PointwiseTile();    //!< 6 x 16, K in blocks of 256; needs avx2, fma
 
-//! y[c * ldy + p] for c < channels, p < pixels (channels <= kPointwiseChannels, pixels <=
-//! kPointwisePixels) = sum over k < kc of w[k * kPointwiseChannels + c] * x[k * ldx + p], then the
-//! epilogue @p e (tile origin; rowBias per channel; the residual with row stride e.ldr;
-//! VecAct::kGeneric left to the caller). w is 64-byte aligned, zero past the live channels.
+//! y[c * ldy + p] for c < channels, p < pixels (channels <= the tile's channels, pixels <= its
+//! pixels) = sum over k < kc of w[k * tile channels + c] * x[k * ldx + p], then the epilogue @p e
+//! (tile origin; rowBias per channel; the residual with row stride e.ldr; VecAct::kGeneric left
+//! to the caller; the residual may be y itself, as for PointwiseTileFn). w is 32-byte aligned (64
+//! for AVX-512), zero past the live channels.
 using PointwiseChannelTileFn = void (*)(int64_t channels, int64_t pixels, int64_t kc,
                                         const float* w, const float* x, int64_t ldx, float* y,
                                         int64_t ldy, const TileEpilogue& e);
 
-PointwiseChannelTileFn avx512PointwiseChannelTile();  //!< needs avx512f
+//! One ISA's channel-major tile: for layers of few pixels (7x7: 49, a vector and a lane over) the
+//! vectors run along the output channels instead; `channels` is the packed panel's width.
+struct PointwiseChannelTile {
+  int32_t channels = 0;
+  int32_t pixels = 0;
+  PointwiseChannelTileFn fn = nullptr;
+  int32_t kc = 0;  //!< as PointwiseTile::kc
+};
 
-//! Registers "cpu.conv.pointwise.avx512" and "cpu.conv.pointwise.cm.avx512" (channel-major).
+PointwiseChannelTile avx512PointwiseChannelTile();  //!< 64 x 7; needs avx512f
+PointwiseChannelTile avx2PointwiseChannelTile();    //!< 24 x 4, K in blocks of 128; avx2, fma
+
+//! Registers "cpu.conv.pointwise.avx512" and "cpu.conv.pointwise.cm.avx512" (channel-major), and
+//! their AVX2+FMA twins "cpu.conv.pointwise.avx2" and "cpu.conv.pointwise.cm.avx2".
 void registerPointwiseConvTactics(TacticRegistry& registry);
 
 }  // namespace kiln::backends::cpu

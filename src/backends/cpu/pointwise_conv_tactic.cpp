@@ -1,10 +1,10 @@
-// "cpu.conv.pointwise.avx512" and "cpu.conv.pointwise.cm.avx512": 1x1 stride-1 unpadded
-// convolutions with constant weights (pointwise_conv.h). The weights of each group are packed
-// once into panels over all of K: of kPointwiseMr rows for the row-major tiles (vectors along the
-// pixels), of kPointwiseChannels output channels for the channel-major ones (vectors along the
-// channels, for layers of few pixels). A task is a run of pixel tiles times a share of the
-// panels, so that layers with few pixels (MobileNet's 7x7: two row-major tiles) still give every
-// thread work.
+// "cpu.conv.pointwise.{avx512,avx2}" and "cpu.conv.pointwise.cm.{avx512,avx2}": 1x1 stride-1
+// unpadded convolutions with constant weights (pointwise_conv.h). The weights of each group are
+// packed once into panels over all of K: of the tile's mr rows for the row-major tiles (vectors
+// along the pixels), of the tile's channels for the channel-major ones (vectors along the
+// channels, for layers of few pixels). The tile shapes are each ISA's own; this driver is shared. A
+// task is a run of pixel tiles times a share of the panels, so that layers with few pixels
+// (MobileNet's 7x7: two row-major tiles) still give every thread work.
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -81,6 +81,27 @@ struct PointwiseLayer {
     return te;
   }
 
+  //! The epilogue of the tile at @p yt for input channels block @p b of @p blocks: the first
+  //! block adds the bias and residual, later ones add the sum so far (y itself, read before it
+  //! is written), and only the last activates.
+  TileEpilogue blockEpilogue(const float* bias, const float* residual, int64_t g, int64_t m0,
+                             int64_t yOffset, int64_t ld, const float* yt, int64_t b,
+                             int64_t blocks) const {
+    TileEpilogue te = tileEpilogue(bias, residual, g, m0, yOffset, ld);
+    if (b > 0) {
+      te.rowBias = nullptr;
+      te.residual = yt;
+    }
+    if (b + 1 < blocks) te.act = VecAct::kNone;
+    return te;
+  }
+
+  //! Blocks of input channels for tiles of @p kc channels a call (0: one block).
+  int64_t blocks(int64_t kc) const {
+    const int64_t k = conv.cg();
+    return kc > 0 ? std::max<int64_t>(1, (k + kc - 1) / kc) : 1;
+  }
+
   //! Applies an activation the tile kernels do not have to a finished tile.
   void finish(float* yt, int64_t rows, int64_t cols, int64_t ld) const {
     if (act != VecAct::kGeneric) return;
@@ -125,8 +146,8 @@ struct PointwiseIo {
 
 class PointwiseConvKernel final : public Kernel {
  public:
-  PointwiseConvKernel(PointwiseTileFn fn, const NodeSpec& spec)
-      : fn_(fn), layer_(spec, kPointwiseMr) {}
+  PointwiseConvKernel(PointwiseTile tile, const NodeSpec& spec)
+      : tile_(tile), layer_(spec, tile.mr) {}
 
   void execute(const ir::KernelContext& ctx) const override {
     const Window2d& c = layer_.conv;
@@ -137,7 +158,10 @@ class PointwiseConvKernel final : public Kernel {
     const int64_t n = io.n;
     const int64_t jobs = io.jobs;
     const int64_t panels = layer_.panels;
-    const int64_t tiles = (n + kPointwiseNr - 1) / kPointwiseNr;
+    const int64_t mr = tile_.mr;
+    const int64_t nr = tile_.nr;
+    const int64_t tiles = (n + nr - 1) / nr;
+    const int64_t blocks = layer_.blocks(tile_.kc);
     // Weights larger than the image (SqueezeNet's classifier: 2 MB against 350 KB; MobileNet's
     // 7x7 layers): each task takes whole row panels against every tile, so the weights are read
     // once and the image stays in L2. Otherwise tiles outside, and row panels are split only
@@ -157,26 +181,30 @@ class PointwiseConvKernel final : public Kernel {
       const int64_t units = jobs * tileGroups * panelGroups;
       const int64_t unitMacs =
           std::max<int64_t>((tiles + tileGroups - 1) / tileGroups * (panels + panelGroups - 1) /
-                                panelGroups * kPointwiseMr * kPointwiseNr * std::max<int64_t>(k, 1),
+                                panelGroups * mr * nr * std::max<int64_t>(k, 1),
                             1);
       const int64_t perTask = std::max<int64_t>(1, kTaskMacs / unitMacs);
       const int64_t tasks = threads == 1 ? 1 : (units + perTask - 1) / perTask;
-      auto tile = [&](int64_t job, int64_t t, int64_t p, bool prefetch) {
+      auto tile = [&](int64_t job, int64_t t, int64_t p, int64_t b, bool prefetch) {
         const int64_t image = job / c.groups;
         const int64_t g = job % c.groups;
-        const int64_t n0 = t * kPointwiseNr;
-        const int64_t cols = std::min<int64_t>(kPointwiseNr, n - n0);
+        const int64_t n0 = t * nr;
+        const int64_t cols = std::min<int64_t>(nr, n - n0);
         const float* xg = io.x + (image * c.channels + g * k) * n + n0;
-        const int64_t r0 = p * kPointwiseMr;
-        const int64_t rows = std::min<int64_t>(kPointwiseMr, mg - r0);
+        const int64_t r0 = p * mr;
+        const int64_t rows = std::min<int64_t>(mr, mg - r0);
         const int64_t yOffset = (image * c.outputs + g * mg + r0) * n + n0;
-        const TileEpilogue te = layer_.tileEpilogue(io.bias, io.residual, g, r0, yOffset, n);
         float* yt = io.y + yOffset;
+        const TileEpilogue te =
+            layer_.blockEpilogue(io.bias, io.residual, g, r0, yOffset, n, yt, b, blocks);
+        const int64_t k0 = k * b / blocks;
+        const int64_t k1 = k * (b + 1) / blocks;
         // The next tile's pixels, fetched while this one is multiplied (its rows are K separate
         // streams, too many for the hardware prefetchers).
-        const float* next = prefetch && n0 + kPointwiseNr < n ? xg + kPointwiseNr : nullptr;
-        fn_(rows, cols, k, layer_.panel(g, p), xg, n, yt, n, te, next);
-        layer_.finish(yt, rows, cols, n);
+        const float* next = prefetch && n0 + nr < n ? xg + k0 * n + nr : nullptr;
+        tile_.fn(rows, cols, k1 - k0, layer_.panel(g, p) + k0 * mr, xg + k0 * n, n, yt, n, te,
+                 next);
+        if (b + 1 == blocks) layer_.finish(yt, rows, cols, n);
       };
       auto body = [&](int64_t task, int32_t) {
         const int64_t u0 = units * task / tasks;
@@ -189,13 +217,19 @@ class PointwiseConvKernel final : public Kernel {
           const int64_t p1 = panels * (pg + 1) / panelGroups;
           const int64_t t0 = tiles * tg / tileGroups;
           const int64_t t1 = tiles * (tg + 1) / tileGroups;
+          // Blocks of K inside the loop over tiles (or panels): the block of the tile's x rows
+          // (or of the panel's weights) stays in L1 for the other operand's run.
           if (panelMajor) {
             for (int64_t p = p0; p < p1; ++p) {
-              for (int64_t t = t0; t < t1; ++t) tile(job, t, p, false);
+              for (int64_t b = 0; b < blocks; ++b) {
+                for (int64_t t = t0; t < t1; ++t) tile(job, t, p, b, false);
+              }
             }
           } else {
             for (int64_t t = t0; t < t1; ++t) {
-              for (int64_t p = p0; p < p1; ++p) tile(job, t, p, p == p0);
+              for (int64_t b = 0; b < blocks; ++b) {
+                for (int64_t p = p0; p < p1; ++p) tile(job, t, p, b, p == p0);
+              }
             }
           }
         }
@@ -209,21 +243,21 @@ class PointwiseConvKernel final : public Kernel {
   }
 
  private:
-  PointwiseTileFn fn_;
+  PointwiseTile tile_;
   PointwiseLayer layer_;
 };
 
 // ---------------------------------------------------------------------------------------------
 
-// Channel-major tiles (kPointwiseChannels output channels x kPointwisePixels pixels) for layers
-// of few pixels, whose rows waste vector lanes (49 = 3 x 16 + 1). Offered up to kMaxChannelPixels
-// pixels: beyond, scattering the tiles costs more than the lanes save.
+// Channel-major tiles (the tile's output channels x its pixels) for layers of few pixels, whose
+// rows waste vector lanes (49 = 3 x 16 + 1). Offered up to kMaxChannelPixels pixels: beyond,
+// scattering the tiles costs more than the lanes save.
 constexpr int64_t kMaxChannelPixels = 256;
 
 class PointwiseChannelKernel final : public Kernel {
  public:
-  PointwiseChannelKernel(PointwiseChannelTileFn fn, const NodeSpec& spec)
-      : fn_(fn), layer_(spec, kPointwiseChannels) {}
+  PointwiseChannelKernel(PointwiseChannelTile tile, const NodeSpec& spec)
+      : tile_(tile), layer_(spec, tile.channels) {}
 
   void execute(const ir::KernelContext& ctx) const override {
     const Window2d& c = layer_.conv;
@@ -234,37 +268,58 @@ class PointwiseChannelKernel final : public Kernel {
     const int64_t n = io.n;
     const int64_t jobs = io.jobs;
     const int64_t panels = layer_.panels;
-    const int64_t tiles = (n + kPointwisePixels - 1) / kPointwisePixels;
+    const int64_t tc = tile_.channels;
+    const int64_t tp = tile_.pixels;
+    const int64_t tiles = (n + tp - 1) / tp;
+    const int64_t blocks = layer_.blocks(tile_.kc);
     // Units in panel-major order: consecutive units of a task share its weight panel.
     const int64_t units = jobs * panels * tiles;
-    const int64_t unitMacs =
-        std::max<int64_t>(kPointwiseChannels * kPointwisePixels * std::max<int64_t>(k, 1), 1);
+    const int64_t unitMacs = std::max<int64_t>(tc * tp * std::max<int64_t>(k, 1), 1);
     withPool(ctx, [&](ThreadPool& pool) {
       // Whole weight panels per task where there are enough of them to share evenly: a panel
       // split between the threads is read by both (1280 x 320 weights, 1.6 MB, do not fit one
       // core's L2).
       int64_t perTask = std::max<int64_t>(1, kTaskMacs / unitMacs);
-      if (jobs * panels >= 4 * pool.size()) perTask = (perTask + tiles - 1) / tiles * tiles;
+      if (jobs * panels >= 4 * pool.size()) {
+        perTask = (perTask + tiles - 1) / tiles * tiles;
+      } else if (blocks > 1) {
+        // Runs of a panel's tiles long enough to reuse each block of its weights from L1 (one
+        // tile a task read all 92 KB of a 24 x 960 panel from L2 for 4 pixels), while each
+        // thread keeps 4 tasks.
+        perTask = std::max(perTask, std::min<int64_t>(tiles, units / (4 * pool.size())));
+      }
       const int64_t tasks = pool.size() == 1 ? 1 : (units + perTask - 1) / perTask;
       auto body = [&](int64_t task, int32_t) {
         const int64_t u0 = units * task / tasks;
         const int64_t u1 = units * (task + 1) / tasks;
-        for (int64_t u = u0; u < u1; ++u) {
+        auto tile = [&](int64_t u, int64_t b) {
           const int64_t t = u % tiles;
           const int64_t p = (u / tiles) % panels;
           const int64_t job = u / (tiles * panels);
           const int64_t image = job / c.groups;
           const int64_t g = job % c.groups;
-          const int64_t n0 = t * kPointwisePixels;
-          const int64_t pixels = std::min<int64_t>(kPointwisePixels, n - n0);
-          const int64_t m0 = p * kPointwiseChannels;
-          const int64_t channels = std::min<int64_t>(kPointwiseChannels, mg - m0);
+          const int64_t n0 = t * tp;
+          const int64_t pixels = std::min<int64_t>(tp, n - n0);
+          const int64_t m0 = p * tc;
+          const int64_t channels = std::min<int64_t>(tc, mg - m0);
           const int64_t yOffset = (image * c.outputs + g * mg + m0) * n + n0;
-          const TileEpilogue te = layer_.tileEpilogue(io.bias, io.residual, g, m0, yOffset, n);
           float* yt = io.y + yOffset;
-          fn_(channels, pixels, k, layer_.panel(g, p), io.x + (image * c.channels + g * k) * n + n0,
-              n, yt, n, te);
-          layer_.finish(yt, channels, pixels, n);
+          const TileEpilogue te =
+              layer_.blockEpilogue(io.bias, io.residual, g, m0, yOffset, n, yt, b, blocks);
+          const int64_t k0 = k * b / blocks;
+          const int64_t k1 = k * (b + 1) / blocks;
+          tile_.fn(channels, pixels, k1 - k0, layer_.panel(g, p) + k0 * tc,
+                   io.x + (image * c.channels + g * k + k0) * n + n0, n, yt, n, te);
+          if (b + 1 == blocks) layer_.finish(yt, channels, pixels, n);
+        };
+        // Each run of units on one panel block by block: the block of weights stays in L1 across
+        // the run's tiles.
+        for (int64_t u = u0; u < u1;) {
+          const int64_t end = std::min(u1, (u / tiles + 1) * tiles);
+          for (int64_t b = 0; b < blocks; ++b) {
+            for (int64_t v = u; v < end; ++v) tile(v, b);
+          }
+          u = end;
         }
       };
       if (tasks == 1) {
@@ -276,20 +331,21 @@ class PointwiseChannelKernel final : public Kernel {
   }
 
  private:
-  PointwiseChannelTileFn fn_;
+  PointwiseChannelTile tile_;
   PointwiseLayer layer_;
 };
 
-// A pointwise kernel as an AVX-512 tactic, for layers of at most @p maxPixels pixels. The tile
-// function is fetched (@p tileOf, in an AVX-512 file) only once the CPU is known to run it.
-template <typename KernelT, typename TileFn>
+// A pointwise kernel as a tactic of one ISA (@p isa), for layers of at most @p maxPixels pixels.
+// The tile is fetched (@p tileOf, in that ISA's file) only once the CPU is known to run it.
+template <typename KernelT, typename Tile>
 class PointwiseTactic final : public Tactic {
  public:
-  PointwiseTactic(std::string name, TileFn (*tileOf)(), int64_t maxPixels)
-      : name_(std::move(name)), tileOf_(tileOf), maxPixels_(maxPixels) {}
+  PointwiseTactic(std::string name, std::vector<std::string> isa, Tile (*tileOf)(),
+                  int64_t maxPixels)
+      : name_(std::move(name)), isa_(std::move(isa)), tileOf_(tileOf), maxPixels_(maxPixels) {}
   std::string_view name() const override { return name_; }
   DeviceType device() const override { return DeviceType::kCPU; }
-  std::vector<std::string> requiredIsa() const override { return {"avx512f", "avx2", "fma"}; }
+  std::vector<std::string> requiredIsa() const override { return isa_; }
   bool supports(const NodeSpec& spec) const override {
     Window2d c;
     return describePointwise(spec, c) && c.oh * c.ow <= maxPixels_;
@@ -300,20 +356,29 @@ class PointwiseTactic final : public Tactic {
 
  private:
   std::string name_;
-  TileFn (*tileOf_)();
+  std::vector<std::string> isa_;
+  Tile (*tileOf_)();
   int64_t maxPixels_;
 };
 
 }  // namespace
 
 void registerPointwiseConvTactics(TacticRegistry& registry) {
-  registry.add(
-      "Convolution",
-      std::make_unique<PointwiseTactic<PointwiseConvKernel, PointwiseTileFn>>(
-          "cpu.conv.pointwise.avx512", avx512PointwiseTile, std::numeric_limits<int64_t>::max()));
+  using RowTactic = PointwiseTactic<PointwiseConvKernel, PointwiseTile>;
+  using ChannelTactic = PointwiseTactic<PointwiseChannelKernel, PointwiseChannelTile>;
+  const std::vector<std::string> avx512 = {"avx512f", "avx2", "fma"};
+  const std::vector<std::string> avx2 = {"avx2", "fma"};
+  constexpr int64_t kAnyPixels = std::numeric_limits<int64_t>::max();
+  registry.add("Convolution", std::make_unique<RowTactic>("cpu.conv.pointwise.avx512", avx512,
+                                                          avx512PointwiseTile, kAnyPixels));
   registry.add("Convolution",
-               std::make_unique<PointwiseTactic<PointwiseChannelKernel, PointwiseChannelTileFn>>(
-                   "cpu.conv.pointwise.cm.avx512", avx512PointwiseChannelTile, kMaxChannelPixels));
+               std::make_unique<ChannelTactic>("cpu.conv.pointwise.cm.avx512", avx512,
+                                               avx512PointwiseChannelTile, kMaxChannelPixels));
+  registry.add("Convolution", std::make_unique<RowTactic>("cpu.conv.pointwise.avx2", avx2,
+                                                          avx2PointwiseTile, kAnyPixels));
+  registry.add("Convolution",
+               std::make_unique<ChannelTactic>("cpu.conv.pointwise.cm.avx2", avx2,
+                                               avx2PointwiseChannelTile, kMaxChannelPixels));
 }
 
 }  // namespace kiln::backends::cpu
