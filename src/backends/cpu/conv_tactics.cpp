@@ -1,9 +1,9 @@
 // Convolution (NCHW, float32, 1-d and 2-d) as GEMM per image and group — "cpu.conv.gemm.<isa>":
 // a 1x1 stride-1 unpadded convolution multiplies the input directly, any other packs its im2col
-// panels straight from the image —, and as a direct loop over a padded copy of the input for
-// ungrouped ones ("cpu.conv.direct.avx512", direct_conv.h). 1x1 layers also have their own
-// kernel (pointwise_conv.h), depthwise ones theirs (depthwise_tactic.cpp). All fuse the epilogue
-// (bias, residual, activation) into the store.
+// panels straight from the image; "cpu.conv.im2col.<isa>" writes the im2col matrix first —, and as
+// a direct loop over a padded copy of the input for ungrouped ones ("cpu.conv.direct.avx512",
+// direct_conv.h). 1x1 layers also have their own kernel (pointwise_conv.h), depthwise ones theirs
+// (depthwise_tactic.cpp). All fuse the epilogue (bias, residual, activation) into the store.
 #include <algorithm>
 #include <cstdint>
 #include <memory>
@@ -46,9 +46,26 @@ const float* biasOf(const ir::KernelContext& ctx, const ops::Epilogue& e) {
 constexpr int64_t kSharedPackPanels = 8;
 constexpr std::uintptr_t kPanelAlignment = 64;
 
-class ConvGemmKernel final : public Kernel {
+// One execution's tensors.
+struct ConvIo {
+  explicit ConvIo(const ir::KernelContext& ctx, const ops::Epilogue& e)
+      : x(ctx.input(0).as<float>()),
+        w(ctx.input(1).as<float>()),
+        bias(biasOf(ctx, e)),
+        residual(e.residualInput ? ctx.input(*e.residualInput).as<float>() : nullptr),
+        y(ctx.output(0).as<float>()) {}
+  const float* x;
+  const float* w;
+  const float* bias;
+  const float* residual;
+  float* y;
+};
+
+// What the GEMM convolutions share: the geometry, the epilogue and the weights packed once per
+// group as the micro-kernel's A; each job (image, group) is one product.
+class ConvGemmLayer {
  public:
-  ConvGemmKernel(const MicroKernel& mk, const NodeSpec& spec) : mk_(mk) {
+  ConvGemmLayer(const MicroKernel& mk, const NodeSpec& spec) : mk_(mk) {
     describeConv(spec, conv_);
     epilogue_ = ops::Epilogue::of(spec.node.attrs);
     const auto* w = spec.inputs[1].constAs<float>();
@@ -60,74 +77,100 @@ class ConvGemmKernel final : public Kernel {
     }
   }
 
+  //! The product of job @p job (image job / groups, group job % groups) with its A, C and
+  //! epilogue; B is left to the caller.
+  GemmProblem problem(const ConvIo& io, int64_t job) const {
+    const Conv2d& c = conv_;
+    const int64_t g = job % c.groups;
+    const int64_t outPlane = c.oh * c.ow;
+    const int64_t yOffset = (job / c.groups * c.outputs + g * c.mg()) * outPlane;
+    GemmProblem p;
+    p.m = c.mg();
+    p.n = outPlane;
+    p.k = c.depth();
+    if (!packed_.empty()) {
+      p.a.packed = &packed_[static_cast<std::size_t>(g)];
+    } else {
+      p.a.strided = {io.w + g * c.mg() * c.depth(), c.depth(), 1};
+    }
+    p.c = io.y + yOffset;
+    p.ldc = outPlane;
+    p.epilogue = gemmEpilogueOf(epilogue_);
+    p.epilogue.rowBias = io.bias != nullptr ? io.bias + g * c.mg() : nullptr;
+    if (io.residual != nullptr) {
+      p.epilogue.residual = io.residual + yOffset;
+      p.epilogue.ldr = outPlane;
+    }
+    return p;
+  }
+
+  //! Job @p job's input planes (image, group).
+  const float* input(const ConvIo& io, int64_t job) const {
+    const Conv2d& c = conv_;
+    return io.x + (job / c.groups * c.channels + job % c.groups * c.cg()) * c.ih * c.iw;
+  }
+
+  const MicroKernel& microKernel() const { return mk_; }
+  const Conv2d& conv() const { return conv_; }
+  const ops::Epilogue& epilogue() const { return epilogue_; }
+
+ private:
+  const MicroKernel& mk_;
+  Conv2d conv_;
+  ops::Epilogue epilogue_;
+  std::vector<PackedMatrix> packed_;
+};
+
+// The workspace's start, aligned for the micro-kernels' aligned loads of packed panels.
+float* alignedWorkspace(void* workspace) {
+  const auto address = reinterpret_cast<std::uintptr_t>(workspace);
+  return reinterpret_cast<float*>((address + kPanelAlignment - 1) & ~(kPanelAlignment - 1));
+}
+
+// "cpu.conv.gemm.<isa>": B read in place (1x1) or packed panel by panel from the image.
+class ConvGemmKernel final : public Kernel {
+ public:
+  ConvGemmKernel(const MicroKernel& mk, const NodeSpec& spec) : layer_(mk, spec) {}
+
   // Narrow products (few output pixels, many output channels: ResNet's 7x7 and 14x14 layers) are
   // split along M, where every task would pack all of B (im2col panels, or copies of the image for
   // a 1x1 layer); B is then packed once into the workspace, cut along K among the threads.
   std::size_t workspaceBytes() const override {
-    if ((conv_.oh * conv_.ow + mk_.nr - 1) / mk_.nr > kSharedPackPanels) {
-      return 0;
-    }
-    // The micro-kernels load packed panels aligned: room to align the start.
-    return kPanelAlignment + sizeof(float) * static_cast<std::size_t>(packedBFloats(
-                                                 mk_, conv_.depth(), conv_.oh * conv_.ow));
+    const Conv2d& c = layer_.conv();
+    const MicroKernel& mk = layer_.microKernel();
+    if ((c.oh * c.ow + mk.nr - 1) / mk.nr > kSharedPackPanels) return 0;
+    return kPanelAlignment +
+           sizeof(float) * static_cast<std::size_t>(packedBFloats(mk, c.depth(), c.oh * c.ow));
   }
 
   void execute(const ir::KernelContext& ctx) const override {
-    const Conv2d& c = conv_;
-    const float* x = ctx.input(0).as<float>();
-    const float* w = ctx.input(1).as<float>();
-    const float* bias = biasOf(ctx, epilogue_);
-    const float* residual =
-        epilogue_.residualInput ? ctx.input(*epilogue_.residualInput).as<float>() : nullptr;
-    float* y = ctx.output(0).as<float>();
-    const int64_t inPlane = c.ih * c.iw;
-    const int64_t outPlane = c.oh * c.ow;
+    const Conv2d& c = layer_.conv();
+    const MicroKernel& mk = layer_.microKernel();
+    const ConvIo io(ctx, layer_.epilogue());
     const int64_t jobs = c.batch * c.groups;
-    float* shared = nullptr;
-    if (ctx.workspace != nullptr && workspaceBytes() != 0) {
-      const auto address = reinterpret_cast<std::uintptr_t>(ctx.workspace);
-      shared = reinterpret_cast<float*>((address + kPanelAlignment - 1) & ~(kPanelAlignment - 1));
-    }
-
+    float* shared = ctx.workspace != nullptr && workspaceBytes() != 0
+                        ? alignedWorkspace(ctx.workspace)
+                        : nullptr;
     auto run = [&](int64_t job, ThreadPool& pool, bool serial, int32_t worker) {
-      const int64_t n = job / c.groups;
-      const int64_t g = job % c.groups;
-      const float* xg = x + (n * c.channels + g * c.cg()) * inPlane;
-      const int64_t yOffset = (n * c.outputs + g * c.mg()) * outPlane;
-      GemmProblem p;
-      p.m = c.mg();
-      p.n = outPlane;
-      p.k = c.depth();
-      if (!packed_.empty()) {
-        p.a.packed = &packed_[static_cast<std::size_t>(g)];
-      } else {
-        p.a.strided = {w + g * c.mg() * c.depth(), c.depth(), 1};
-      }
+      GemmProblem p = layer_.problem(io, job);
+      const float* xg = layer_.input(io, job);
       Im2colSource source;
       if (c.pointwise()) {
-        p.b.strided = {xg, inPlane, 1};
+        p.b.strided = {xg, c.ih * c.iw, 1};
       } else {
         source = {xg, c.ih, c.iw, c.oh, c.ow, c.kh, c.kw, c.sh, c.sw, c.dh, c.dw, c.ph, c.pw};
         p.b.im2col = &source;
       }
-      p.c = y + yOffset;
-      p.ldc = outPlane;
-      p.epilogue = gemmEpilogueOf(epilogue_);
-      p.epilogue.rowBias = bias != nullptr ? bias + g * c.mg() : nullptr;
-      if (residual != nullptr) {
-        p.epilogue.residual = residual + yOffset;
-        p.epilogue.ldr = outPlane;
-      }
-      if (!serial && shared != nullptr && gemmPacksBPerTask(mk_, p.m, p.n, p.k, pool.size())) {
+      if (!serial && shared != nullptr && gemmPacksBPerTask(mk, p.m, p.n, p.k, pool.size())) {
         const int64_t grain =
             std::max<int64_t>(16, (int64_t{16} << 10) / std::max<int64_t>(p.n, 1));
         parallelFor(&pool, p.k, grain, [&](int64_t begin, int64_t end, int32_t) {
-          packBRows(mk_, p.b, p.k, p.n, begin, end - begin, shared);
+          packBRows(mk, p.b, p.k, p.n, begin, end - begin, shared);
         });
         p.b = {};
         p.b.prepacked = shared;
       }
-      gemm(mk_, p, pool, serial, worker);
+      gemm(mk, p, pool, serial, worker);
     };
     withPool(ctx, [&](ThreadPool& pool) {
       // Many small products (grouped convolutions, batches): one per task.
@@ -140,11 +183,90 @@ class ConvGemmKernel final : public Kernel {
   }
 
  private:
-  const MicroKernel& mk_;
-  Conv2d conv_;
-  ops::Epilogue epilogue_;
-  std::vector<PackedMatrix> packed_;
+  ConvGemmLayer layer_;
 };
+
+// ---------------------------------------------------------------------------------------------
+
+// "cpu.conv.im2col.<isa>": the whole im2col matrix [C*kh*kw, oh*ow] of a job is written into the
+// workspace first, row by row (each row a few long strided copies between padding zeros), then
+// multiplied as a plain matrix. Packing im2col panels straight from the image (cpu.conv.gemm)
+// copies runs of at most a panel's width with bookkeeping per run: on AVX2's 16-wide panels
+// that cost ~1 ns per element, as much as the product for ResNet's stride-2 and 7x7 layers.
+class ConvIm2colKernel final : public Kernel {
+ public:
+  ConvIm2colKernel(const MicroKernel& mk, const NodeSpec& spec) : layer_(mk, spec) {}
+
+  std::size_t workspaceBytes() const override {
+    const Conv2d& c = layer_.conv();
+    return kPanelAlignment +
+           sizeof(float) * static_cast<std::size_t>(std::max<int64_t>(c.depth() * c.oh * c.ow, 1));
+  }
+
+  void execute(const ir::KernelContext& ctx) const override {
+    const Conv2d& c = layer_.conv();
+    const ConvIo io(ctx, layer_.epilogue());
+    float* columns = alignedWorkspace(ctx.workspace);
+    const int64_t n = c.oh * c.ow;
+    withPool(ctx, [&](ThreadPool& pool) {
+      for (int64_t job = 0; job < c.batch * c.groups; ++job) {
+        const float* xg = layer_.input(io, job);
+        // Rows per task: enough elements to pay for waking a thread.
+        const int64_t grain = std::max<int64_t>(1, (int64_t{32} << 10) / std::max<int64_t>(n, 1));
+        parallelFor(&pool, c.depth(), grain, [&](int64_t begin, int64_t end, int32_t) {
+          for (int64_t row = begin; row < end; ++row) fillRow(xg, row, columns + row * n);
+        });
+        GemmProblem p = layer_.problem(io, job);
+        p.b.strided = {columns, n, 1};
+        gemm(layer_.microKernel(), p, pool);
+      }
+    });
+  }
+
+ private:
+  // Row (channel, ky, kx) of the im2col matrix: output pixel (oy, ox) reads input
+  // (oy * sh - ph + ky * dh, ox * sw - pw + kx * dw), zero outside the image.
+  void fillRow(const float* x, int64_t row, float* out) const {
+    const Conv2d& c = layer_.conv();
+    const int64_t taps = c.kh * c.kw;
+    const int64_t ky = row % taps / c.kw;
+    const int64_t kx = row % c.kw;
+    const float* plane = x + row / taps * c.ih * c.iw;
+    // Output columns whose input column is inside the image: [first, last).
+    const int64_t dx = kx * c.dw - c.pw;
+    const int64_t first = std::clamp<int64_t>(ceilDiv(-dx, c.sw), 0, c.ow);
+    const int64_t last = std::clamp<int64_t>(ceilDiv(c.iw - dx, c.sw), first, c.ow);
+    for (int64_t oy = 0; oy < c.oh; ++oy) {
+      float* d = out + oy * c.ow;
+      const int64_t iy = oy * c.sh - c.ph + ky * c.dh;
+      if (iy < 0 || iy >= c.ih) {
+        std::fill(d, d + c.ow, 0.f);
+        continue;
+      }
+      std::fill(d, d + first, 0.f);
+      const float* src = plane + iy * c.iw + dx;
+      if (c.sw == 1) {
+        std::copy(src + first, src + last, d + first);
+      } else if (c.sw == 2) {
+        for (int64_t ox = first; ox < last; ++ox) d[ox] = src[2 * ox];
+      } else {
+        for (int64_t ox = first; ox < last; ++ox) d[ox] = src[ox * c.sw];
+      }
+      std::fill(d + last, d + c.ow, 0.f);
+    }
+  }
+
+  // Ceiling of a / b for b > 0 and any sign of a.
+  static int64_t ceilDiv(int64_t a, int64_t b) { return a <= 0 ? -((-a) / b) : (a + b - 1) / b; }
+
+  ConvGemmLayer layer_;
+};
+
+// 1x1 stride-1 layers multiply the image in place in cpu.conv.gemm: no im2col matrix to write.
+bool supportsConvIm2col(const NodeSpec& spec) {
+  Conv2d c;
+  return describeConv(spec, c) && !c.pointwise() && c.depth() * c.oh * c.ow > 0;
+}
 
 bool supportsConvGemm(const NodeSpec& spec) {
   Conv2d c;
@@ -316,6 +438,8 @@ class DirectConvTactic final : public Tactic {
 void registerConvTactics(TacticRegistry& registry) {
   registerPointwiseConvTactics(registry);
   addGemmIsaTactics<ConvGemmKernel>(registry, "Convolution", "cpu.conv.gemm", supportsConvGemm);
+  addGemmIsaTactics<ConvIm2colKernel>(registry, "Convolution", "cpu.conv.im2col",
+                                      supportsConvIm2col);
   registry.add("Convolution", std::make_unique<DirectConvTactic>());
   registerWinogradConvTactics(registry);
 }
