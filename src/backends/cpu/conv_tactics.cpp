@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backends/cpu/cpu_common.h"
@@ -422,15 +423,24 @@ class DirectConvKernel final : public Kernel {
   std::vector<float> weights_;
 };
 
+// The direct convolution on one ISA's row kernel, fetched (@p rowsOf, in that ISA's file) only
+// once the CPU is known to run it.
 class DirectConvTactic final : public Tactic {
  public:
-  std::string_view name() const override { return "cpu.conv.direct.avx512"; }
+  DirectConvTactic(std::string name, std::vector<std::string> features, DirectConvFn (*rowsOf)())
+      : name_(std::move(name)), features_(std::move(features)), rowsOf_(rowsOf) {}
+  std::string_view name() const override { return name_; }
   DeviceType device() const override { return DeviceType::kCPU; }
-  std::vector<std::string> requiredIsa() const override { return {"avx512f", "avx2", "fma"}; }
+  std::vector<std::string> requiredIsa() const override { return features_; }
   bool supports(const NodeSpec& spec) const override { return supportsDirectConv(spec); }
   std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
-    return std::make_unique<DirectConvKernel>(avx512DirectConv(), spec);
+    return std::make_unique<DirectConvKernel>(rowsOf_(), spec);
   }
+
+ private:
+  std::string name_;
+  std::vector<std::string> features_;
+  DirectConvFn (*rowsOf_)();
 };
 
 }  // namespace
@@ -440,7 +450,13 @@ void registerConvTactics(TacticRegistry& registry) {
   addGemmIsaTactics<ConvGemmKernel>(registry, "Convolution", "cpu.conv.gemm", supportsConvGemm);
   addGemmIsaTactics<ConvIm2colKernel>(registry, "Convolution", "cpu.conv.im2col",
                                       supportsConvIm2col);
-  registry.add("Convolution", std::make_unique<DirectConvTactic>());
+  registry.add("Convolution",
+               std::make_unique<DirectConvTactic>(
+                   "cpu.conv.direct.avx512", std::vector<std::string>{"avx512f", "avx2", "fma"},
+                   avx512DirectConv));
+  registry.add("Convolution", std::make_unique<DirectConvTactic>(
+                                  "cpu.conv.direct.avx2", std::vector<std::string>{"avx2", "fma"},
+                                  avx2DirectConv));
   registerWinogradConvTactics(registry);
 }
 

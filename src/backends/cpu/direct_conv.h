@@ -36,5 +36,6 @@ struct DirectConvRow {
 using DirectConvFn = void (*)(const DirectConvRow& r);
 
 DirectConvFn avx512DirectConv();  //!< needs avx512f
+DirectConvFn avx2DirectConv();    //!< needs avx2, fma
 
 }  // namespace kiln::backends::cpu

@@ -1,0 +1,171 @@
+// AVX2 direct convolution rows (direct_conv.h): a tile of up to 4 output channels x WV vectors of
+// 8 columns of one row lives in registers (12 accumulators) over all channels and taps; a block
+// of 8 output channels is two such tiles over the same input rows, which stay in L1. With stride
+// 2 a vector is the even lanes of two loads. The last vector of a row is loaded and stored with
+// lane masks, so nothing is read or written past the padded row or the output row. Compiled with
+// -mavx2 -mfma; uses no inline function of another header, so no AVX2 copy of one can leak into
+// portable code.
+#include <immintrin.h>
+
+#include "backends/cpu/direct_conv.h"
+
+namespace kiln::backends::cpu {
+
+namespace {
+
+constexpr int kMaxVectors = 3;
+constexpr int kMaxChannels = 4;
+
+// Lanes [0, n) of a mask for _mm256_maskload_ps / _mm256_maskstore_ps (n clamped to [0, 8]).
+__m256i laneMask(int64_t n) {
+  const __m256i index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n < 0 ? 0 : n > 8 ? 8 : n)), index);
+}
+
+// The input lanes one output vector reads: all of them (FULL) or those of @p live outputs.
+struct VectorMasks {
+  __m256i out;  // output lanes (stride 1: also the input lanes)
+  __m256i lo;   // stride 2: lanes of the first load (inputs 0-7)
+  __m256i hi;   // stride 2: lanes of the second load (inputs 8-15); input 15 is never needed
+};
+
+VectorMasks masksFor(int64_t live) {
+  const int64_t inputs = 2 * live - 1;  // stride 2: inputs 0 .. 2 (live - 1)
+  return {laneMask(live), laneMask(inputs), laneMask(inputs - 8)};
+}
+
+// Output vector v (8 columns) of the tile at @p at (the first column's first tap), full or masked.
+template <bool MASKED>
+__m256 loadInput(const float* at, int64_t sw, const VectorMasks& m) {
+  if (sw == 1) return MASKED ? _mm256_maskload_ps(at, m.out) : _mm256_loadu_ps(at);
+  // Stride 2: inputs 0, 2, ..., 14 of two loads (the second never reads its last lane).
+  const __m256 a = MASKED ? _mm256_maskload_ps(at, m.lo) : _mm256_loadu_ps(at);
+  const __m256 b = _mm256_maskload_ps(at + 8, m.hi);
+  // [a0 a2 b0 b2 | a4 a6 b4 b6], then the 64-bit pairs in order: a0 a2 a4 a6 b0 b2 b4 b6.
+  const __m256 even = _mm256_shuffle_ps(a, b, 0x88);
+  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even), 0xD8));
+}
+
+__m256 activate(__m256 v, const DirectConvRow& r) {
+  switch (r.act) {
+    case VecAct::kRelu:
+      return _mm256_max_ps(v, _mm256_setzero_ps());
+    case VecAct::kLeaky: {
+      const __m256 neg = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ);
+      return _mm256_blendv_ps(v, _mm256_mul_ps(v, _mm256_set1_ps(r.alpha)), neg);
+    }
+    case VecAct::kClip:
+      // max/min return their second operand on NaN: a NaN input stays NaN.
+      return _mm256_min_ps(_mm256_set1_ps(r.beta), _mm256_max_ps(_mm256_set1_ps(r.alpha), v));
+    default:
+      return v;
+  }
+}
+
+// Output channels [o0, o0 + OCB) of the block x WV vectors from column ox0 of output row @p row;
+// the last vector has @p tail live columns (8: all).
+template <int OCB, int WV>
+void tile(const DirectConvRow& r, int32_t o0, int64_t row, int64_t ox0, int64_t tail) {
+  const VectorMasks full = masksFor(8);
+  const VectorMasks last = masksFor(tail);
+  const bool partial = tail < 8;
+  __m256 acc[OCB][WV];
+#pragma GCC unroll 4
+  for (int o = 0; o < OCB; ++o) {
+    const __m256 b = _mm256_set1_ps(r.bias != nullptr ? r.bias[o0 + o] : 0.f);
+#pragma GCC unroll 3
+    for (int v = 0; v < WV; ++v) acc[o][v] = b;
+  }
+  const float* wc = r.w + o0;
+  const int64_t step = 8 * r.sw;  // input columns between output vectors
+  const float* xc = r.x + row * r.sh * r.wp + ox0 * r.sw;
+  for (int64_t c = 0; c < r.channels; ++c, xc += r.channelStride) {
+    for (int64_t ky = 0; ky < r.kh; ++ky) {
+      const float* xr = xc + ky * r.wp;
+      for (int64_t kx = 0; kx < r.kw; ++kx, wc += kDirectConvBlock) {
+        __m256 xv[WV];
+#pragma GCC unroll 3
+        for (int v = 0; v < WV; ++v) {
+          const float* at = xr + kx + v * step;
+          xv[v] = v == WV - 1 && partial ? loadInput<true>(at, r.sw, last)
+                                         : loadInput<false>(at, r.sw, full);
+        }
+#pragma GCC unroll 4
+        for (int o = 0; o < OCB; ++o) {
+          const __m256 wv = _mm256_broadcast_ss(wc + o);
+#pragma GCC unroll 3
+          for (int v = 0; v < WV; ++v) acc[o][v] = _mm256_fmadd_ps(wv, xv[v], acc[o][v]);
+        }
+      }
+    }
+  }
+#pragma GCC unroll 4
+  for (int o = 0; o < OCB; ++o) {
+    const int64_t at = (o0 + o) * r.outStride + row * r.ow + ox0;
+    float* yo = r.y + at;
+    const float* ro = r.residual != nullptr ? r.residual + at : nullptr;
+#pragma GCC unroll 3
+    for (int v = 0; v < WV; ++v) {
+      const bool masked = v == WV - 1 && partial;
+      __m256 a = acc[o][v];
+      if (ro != nullptr) {
+        a = _mm256_add_ps(
+            a, masked ? _mm256_maskload_ps(ro + 8 * v, last.out) : _mm256_loadu_ps(ro + 8 * v));
+      }
+      a = activate(a, r);
+      if (masked) {
+        _mm256_maskstore_ps(yo + 8 * v, last.out, a);
+      } else {
+        _mm256_storeu_ps(yo + 8 * v, a);
+      }
+    }
+  }
+}
+
+// Every row and column of the call for output channels [o0, o0 + OCB) of the block.
+template <int OCB>
+void channels(const DirectConvRow& r, int32_t o0) {
+  constexpr int64_t kStep = 8 * kMaxVectors;
+  for (int64_t row = 0; row < r.rows; ++row) {
+    int64_t ox0 = 0;
+    for (; ox0 + kStep <= r.ow; ox0 += kStep) tile<OCB, kMaxVectors>(r, o0, row, ox0, 8);
+    const int64_t rest = r.ow - ox0;
+    if (rest <= 0) continue;
+    const int64_t vectors = (rest + 7) / 8;
+    const int64_t tail = rest - (vectors - 1) * 8;
+    if (vectors == 1) {
+      tile<OCB, 1>(r, o0, row, ox0, tail);
+    } else if (vectors == 2) {
+      tile<OCB, 2>(r, o0, row, ox0, tail);
+    } else {
+      tile<OCB, 3>(r, o0, row, ox0, tail);
+    }
+  }
+}
+
+void channelsFrom(const DirectConvRow& r, int32_t o0, int32_t count) {
+  switch (count) {
+    case 1:
+      return channels<1>(r, o0);
+    case 2:
+      return channels<2>(r, o0);
+    case 3:
+      return channels<3>(r, o0);
+    default:
+      return channels<4>(r, o0);
+  }
+}
+
+void directRow(const DirectConvRow& r) {
+  for (int32_t o0 = 0; o0 < r.outputs; o0 += kMaxChannels) {
+    channelsFrom(r, o0, r.outputs - o0 < kMaxChannels ? r.outputs - o0 : kMaxChannels);
+  }
+}
+
+}  // namespace
+
+DirectConvFn avx2DirectConv() {
+  return directRow;
+}
+
+}  // namespace kiln::backends::cpu
