@@ -25,7 +25,7 @@ struct DepthwisePlane {
 //! Floats past the padded plane that whole-vector reads of its last row may touch.
 constexpr int64_t kDepthwiseSlack = 64;
 
-//! Floats of DepthwisePlane::scratch the AVX-512 kernel needs: a zero-padded copy of the plane
+//! Floats of DepthwisePlane::scratch the vector kernels need: a zero-padded copy of the plane
 //! with slack for whole-vector reads past the last column.
 int64_t depthwiseScratchFloats(const DepthwisePlane& p);
 
