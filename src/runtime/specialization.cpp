@@ -134,6 +134,8 @@ Specialization::Specialization(const plan::EnginePlan& plan, DeviceConstants& co
     : graph_(plan.graph), tactics_(plan.tactics), memory_(plan.memory) {
   instantiate(nullptr);
   locateConstants(constants);
+  // Where the memory plan (perhaps a stored one that copies) already puts the bytes in place.
+  elided_ = builder::elidedNodes(graph_, memory_);
 }
 
 Specialization::Specialization(const plan::EnginePlan& plan, std::size_t profile,
@@ -143,6 +145,8 @@ Specialization::Specialization(const plan::EnginePlan& plan, std::size_t profile
   instantiate(&reporter);  // may swap tactics, which decide what runs in place
   memory_ = builder::planMemory(graph_, tactics_);
   locateConstants(constants);
+  // Where the memory plan (perhaps a stored one that copies) already puts the bytes in place.
+  elided_ = builder::elidedNodes(graph_, memory_);
 }
 
 void Specialization::locateConstants(DeviceConstants& constants) {

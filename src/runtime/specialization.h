@@ -63,6 +63,10 @@ class Specialization {
   const std::vector<std::string>& tactics() const noexcept { return tactics_; }
   const plan::MemoryPlan& memory() const noexcept { return memory_; }
   const backends::Kernel& kernel(std::size_t node) const { return *kernels_[node]; }
+  //! Whether layer @p node moves no bytes: a reshape whose output the memory plan puts on its
+  //! input's bytes, or a concatenation whose inputs it puts in their slices of the output
+  //! (builder::elidedNodes), so that running it would copy bytes onto themselves.
+  bool elided(std::size_t node) const { return elided_[node]; }
   std::size_t workspaceBytes() const noexcept { return workspaceBytes_; }
   //! Host scratch the kernels need: each kernel has a block of its own, because a GPU kernel's
   //! host work runs later than its enqueue (a stream callback), when the next kernels have
@@ -87,6 +91,7 @@ class Specialization {
   std::size_t hostWorkspaceBytes_ = 0;
   std::vector<std::size_t> hostOffsets_;  // per node
   std::vector<void*> constantAddresses_;  // per value
+  std::vector<bool> elided_;              // per node
 };
 
 //! Bytes a context needs for @p arena and @p workspace bytes laid out one after the other.
