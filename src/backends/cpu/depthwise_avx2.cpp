@@ -4,6 +4,7 @@
 // instantiated here, so no AVX2 copy can leak into portable code.
 #include <immintrin.h>
 
+#include "backends/cpu/avx2_lanes.h"
 #include "backends/cpu/depthwise.h"
 
 namespace kiln::backends::cpu {
@@ -34,12 +35,8 @@ struct Ymm {
     return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even), 0xD8));
   }
   static V even(const float* p) { return evenOf(load(p), load(p + 8)); }
-  static Mask prefix(int64_t n) {
-    const __m256i index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const int64_t live = n < 0 ? 0 : n > 8 ? 8 : n;
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(live)), index);
-  }
-  static Mask range(int64_t lo, int64_t hi) { return _mm256_andnot_si256(prefix(lo), prefix(hi)); }
+  static Mask prefix(int64_t n) { return avx2::laneMask(n); }
+  static Mask range(int64_t lo, int64_t hi) { return avx2::laneRange(lo, hi); }
 };
 
 #include "backends/cpu/depthwise_direct.inc"

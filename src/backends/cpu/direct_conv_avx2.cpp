@@ -7,20 +7,17 @@
 // portable code.
 #include <immintrin.h>
 
+#include "backends/cpu/avx2_lanes.h"
 #include "backends/cpu/direct_conv.h"
 
 namespace kiln::backends::cpu {
 
 namespace {
 
+using avx2::laneMask;
+
 constexpr int kMaxVectors = 3;
 constexpr int kMaxChannels = 4;
-
-// Lanes [0, n) of a mask for _mm256_maskload_ps / _mm256_maskstore_ps (n clamped to [0, 8]).
-__m256i laneMask(int64_t n) {
-  const __m256i index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n < 0 ? 0 : n > 8 ? 8 : n)), index);
-}
 
 // The input lanes one output vector reads: all of them (FULL) or those of @p live outputs.
 struct VectorMasks {
@@ -44,22 +41,6 @@ __m256 loadInput(const float* at, int64_t sw, const VectorMasks& m) {
   // [a0 a2 b0 b2 | a4 a6 b4 b6], then the 64-bit pairs in order: a0 a2 a4 a6 b0 b2 b4 b6.
   const __m256 even = _mm256_shuffle_ps(a, b, 0x88);
   return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even), 0xD8));
-}
-
-__m256 activate(__m256 v, const DirectConvRow& r) {
-  switch (r.act) {
-    case VecAct::kRelu:
-      return _mm256_max_ps(v, _mm256_setzero_ps());
-    case VecAct::kLeaky: {
-      const __m256 neg = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ);
-      return _mm256_blendv_ps(v, _mm256_mul_ps(v, _mm256_set1_ps(r.alpha)), neg);
-    }
-    case VecAct::kClip:
-      // max/min return their second operand on NaN: a NaN input stays NaN.
-      return _mm256_min_ps(_mm256_set1_ps(r.beta), _mm256_max_ps(_mm256_set1_ps(r.alpha), v));
-    default:
-      return v;
-  }
 }
 
 // Output channels [o0, o0 + OCB) of the block x WV vectors from column ox0 of output row @p row;
@@ -112,7 +93,7 @@ void tile(const DirectConvRow& r, int32_t o0, int64_t row, int64_t ox0, int64_t 
         a = _mm256_add_ps(
             a, masked ? _mm256_maskload_ps(ro + 8 * v, last.out) : _mm256_loadu_ps(ro + 8 * v));
       }
-      a = activate(a, r);
+      a = avx2::activate(a, r.act, r.alpha, r.beta);
       if (masked) {
         _mm256_maskstore_ps(yo + 8 * v, last.out, a);
       } else {

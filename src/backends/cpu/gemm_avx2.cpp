@@ -4,30 +4,19 @@
 // here, so no AVX2 copy can leak into portable code.
 #include <immintrin.h>
 
+#include "backends/cpu/avx2_lanes.h"
 #include "backends/cpu/gemm.h"
 
 namespace kiln::backends::cpu {
 
 namespace {
 
+using avx2::activate;
+using avx2::laneMask;
+using avx2::laneRange;
+
 constexpr int32_t kMr = 6;
 constexpr int32_t kNr = 16;
-
-inline __m256 activate(__m256 v, const TileEpilogue* e) {
-  switch (e->act) {
-    case VecAct::kRelu:
-      return _mm256_max_ps(v, _mm256_setzero_ps());
-    case VecAct::kLeaky: {
-      const __m256 neg = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ);
-      return _mm256_blendv_ps(v, _mm256_mul_ps(v, _mm256_set1_ps(e->alpha)), neg);
-    }
-    case VecAct::kClip:
-      // max/min return their second operand for NaN: keep v there so NaN passes through.
-      return _mm256_min_ps(_mm256_set1_ps(e->beta), _mm256_max_ps(_mm256_set1_ps(e->alpha), v));
-    default:
-      return v;
-  }
-}
 
 void microKernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate,
                  const TileEpilogue* e) {
@@ -74,23 +63,12 @@ void microKernel(int64_t kc, const float* a, const float* b, float* c, int64_t l
         v0 = _mm256_add_ps(v0, _mm256_loadu_ps(ri));
         v1 = _mm256_add_ps(v1, _mm256_loadu_ps(ri + 8));
       }
-      v0 = activate(v0, e);
-      v1 = activate(v1, e);
+      v0 = activate(v0, e->act, e->alpha, e->beta);
+      v1 = activate(v1, e->act, e->alpha, e->beta);
     }
     _mm256_storeu_ps(ci, v0);
     _mm256_storeu_ps(ci + 8, v1);
   }
-}
-
-// Lanes [0, n) of a mask for _mm256_maskload_ps / _mm256_maskstore_ps (n in [0, 8]).
-inline __m256i laneMask(int64_t n) {
-  const __m256i index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), index);
-}
-
-// Lanes [lo, hi) of a mask (0 <= lo, hi <= 8).
-inline __m256i laneRange(int64_t lo, int64_t hi) {
-  return _mm256_andnot_si256(laneMask(lo), laneMask(hi));
 }
 
 // R live rows x V vectors of a partial tile (rows < mr or cols < nr), stored straight into C:
@@ -140,7 +118,7 @@ void edgeFixed(int64_t cols, int64_t kc, const float* a, const float* b, float* 
         if (e->rowBias != nullptr) x = _mm256_add_ps(x, _mm256_set1_ps(e->rowBias[r]));
         if (e->colBias != nullptr) x = _mm256_add_ps(x, load(e->colBias + 8 * v, v));
         if (e->residual != nullptr) x = _mm256_add_ps(x, load(e->residual + r * e->ldr + 8 * v, v));
-        x = activate(x, e);
+        x = activate(x, e->act, e->alpha, e->beta);
       }
       if (whole[v]) {
         _mm256_storeu_ps(cr + 8 * v, x);
@@ -339,8 +317,8 @@ void smallRowsFixed(int64_t kc, const float* a, int64_t lda, const float* b, flo
       v0 = _mm256_add_ps(v0, _mm256_maskload_ps(rr, m0));
       v1 = _mm256_add_ps(v1, _mm256_maskload_ps(rr + 8, m1));
     }
-    v0 = activate(v0, &e);
-    v1 = activate(v1, &e);
+    v0 = activate(v0, e.act, e.alpha, e.beta);
+    v1 = activate(v1, e.act, e.alpha, e.beta);
     _mm256_maskstore_ps(c + r * ldc, m0, v0);
     _mm256_maskstore_ps(c + r * ldc + 8, m1, v1);
   }

@@ -9,11 +9,15 @@
 #include <cstdint>
 #include <cstring>
 
+#include "backends/cpu/avx2_lanes.h"
 #include "backends/cpu/pointwise_conv.h"
 
 namespace kiln::backends::cpu {
 
 namespace {
+
+using avx2::activate;
+using avx2::laneMask;
 
 constexpr int32_t kMr = 6;       // rows of W per panel
 constexpr int32_t kVectors = 2;  // pixel vectors per tile row
@@ -26,30 +30,6 @@ constexpr int32_t kPixels = 4;  // the 4 x 8 transpose of the channel-major stor
 // of K = 960 (Zen 3): the channel-major tile gained about a fifth; the row tile little.
 constexpr int32_t kRowDepth = 256;
 constexpr int32_t kChannelDepth = 128;
-
-inline __m256 activate(__m256 v, const TileEpilogue& e) {
-  switch (e.act) {
-    case VecAct::kRelu:
-      return _mm256_max_ps(v, _mm256_setzero_ps());
-    case VecAct::kLeaky: {
-      const __m256 neg = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ);
-      return _mm256_blendv_ps(v, _mm256_mul_ps(v, _mm256_set1_ps(e.alpha)), neg);
-    }
-    case VecAct::kClip:
-      // max/min return their second operand for NaN: keep v there so NaN passes through.
-      return _mm256_min_ps(_mm256_set1_ps(e.beta), _mm256_max_ps(_mm256_set1_ps(e.alpha), v));
-    default:
-      return v;
-  }
-}
-
-// All lanes below @p live (0..8) set.
-inline __m256i laneMask(int64_t live) {
-  alignas(32) static const int32_t kBits[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
-                                                0,  0,  0,  0,  0,  0,  0,  0};
-  live = live < 0 ? 0 : (live > 8 ? 8 : live);
-  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kBits + 8 - live));
-}
 
 // The row-major tile: R rows (exactly the live ones) x V vectors of pixels, read from x in place.
 // FULL: all 8 V columns live (plain loads and stores).
@@ -98,7 +78,7 @@ void rowFixed(int64_t cols, int64_t kc, const float* a, const float* x, int64_t 
         const float* rr = e.residual + r * e.ldr + 8 * v;
         t = _mm256_add_ps(t, FULL ? _mm256_loadu_ps(rr) : _mm256_maskload_ps(rr, mask[v]));
       }
-      t = activate(t, e);
+      t = activate(t, e.act, e.alpha, e.beta);
       if constexpr (FULL) {
         _mm256_storeu_ps(yr + 8 * v, t);
       } else {
@@ -218,7 +198,7 @@ void channelFixed(int64_t channels, int64_t kc, const float* w, const float* x, 
         const __m128 rh = hi ? loadPixels<P>(e.residual + (c0 + j + 4) * e.ldr) : _mm_setzero_ps();
         t = _mm256_add_ps(t, _mm256_insertf128_ps(_mm256_castps128_ps256(rl), rh, 1));
       }
-      t = activate(t, e);
+      t = activate(t, e.act, e.alpha, e.beta);
       storePixels<P>(y + (c0 + j) * ldy, _mm256_castps256_ps128(t));
       if (hi) storePixels<P>(y + (c0 + j + 4) * ldy, _mm256_extractf128_ps(t, 1));
     }

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 
+#include "backends/cpu/avx2_lanes.h"
 #include "backends/cpu/pooling.h"
 
 namespace kiln::backends::cpu {
@@ -27,17 +28,11 @@ constexpr int64_t kRow = 2048;
 // Floats past a chunk's row that the horizontal fold's last vectors may read (lanes not stored).
 constexpr int64_t kSlack = 64;
 
-// The first @p count lanes set (count in [0, 8]).
-__m256i lanes(int64_t count) {
-  const __m256i index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(count)), index);
-}
-
 void store(float* y, __m256 v, int64_t count) {
   if (count >= 8) {
     _mm256_storeu_ps(y, v);
   } else {
-    _mm256_maskstore_ps(y, lanes(count), v);
+    _mm256_maskstore_ps(y, avx2::laneMask(count), v);
   }
 }
 
@@ -107,7 +102,7 @@ template <bool kAverage, int kRows>
 void foldRows(const float* x, int64_t iw, int64_t step, int64_t rows, int64_t count, int64_t n,
               bool spill, __m256 pad, float* out, int64_t pitch, bool* nans) {
   const __m256 qnan = _mm256_set1_ps(__builtin_nanf(""));
-  const __m256i tail = lanes(n & 7);
+  const __m256i tail = avx2::laneMask(n & 7);
   const int64_t whole = n & ~int64_t{7};
   for (int64_t r = 0; r < count; ++r) {
     const float* xs = x + r * step;
@@ -237,7 +232,7 @@ void foldColumns(const Pool2d& p, const float* c, int64_t n, bool spill, float* 
     if (kAverage) {
       const __m256 d =
           _mm256_mul_ps(rd, n - i >= 8 ? _mm256_loadu_ps(colDivisor + i)
-                                       : _mm256_maskload_ps(colDivisor + i, lanes(n - i)));
+                                       : _mm256_maskload_ps(colDivisor + i, avx2::laneMask(n - i)));
       r = _mm256_div_ps(r, d);
     }
     // vmaskmovps stores are slow on AMD: whole vectors wherever their spill is rewritten later.

@@ -1,0 +1,50 @@
+// Lane masks and the in-register activations the AVX2 kernels share. Only for files compiled with
+// -mavx2 -mfma (the *_avx2.cpp files): these inline functions must never be instantiated in a
+// translation unit built for another instruction set, where the linker could keep the AVX2 copy.
+#pragma once
+
+#ifndef __AVX2__
+#error "avx2_lanes.h is for the *_avx2.cpp files, compiled with -mavx2"
+#endif
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "backends/cpu/gemm.h"
+
+namespace kiln::backends::cpu::avx2 {
+
+//! Lanes [0, n) set, n clamped to [0, 8]: a mask for _mm256_maskload_ps / _mm256_maskstore_ps
+//! (AMD cores run vmaskmovps stores slowly: the kernels store with masks only at edges).
+inline __m256i laneMask(int64_t n) {
+  const __m256i index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const int64_t live = n < 0 ? 0 : n > 8 ? 8 : n;
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(live)), index);
+}
+
+//! Lanes [lo, hi) set, both clamped to [0, 8].
+inline __m256i laneRange(int64_t lo, int64_t hi) {
+  return _mm256_andnot_si256(laneMask(lo), laneMask(hi));
+}
+
+//! The activation @p act (kRelu, kLeaky with slope @p alpha, kClip to [alpha, beta]; anything
+//! else passes v through) of 8 lanes. NaN stays NaN through leaky and clip; ReLU gives 0 for it,
+//! as the reference does.
+inline __m256 activate(__m256 v, VecAct act, float alpha, float beta) {
+  switch (act) {
+    case VecAct::kRelu:
+      return _mm256_max_ps(v, _mm256_setzero_ps());
+    case VecAct::kLeaky: {
+      const __m256 negative = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ);
+      return _mm256_blendv_ps(v, _mm256_mul_ps(v, _mm256_set1_ps(alpha)), negative);
+    }
+    case VecAct::kClip:
+      // max/min return their second operand for NaN: v stays there so NaN passes through.
+      return _mm256_min_ps(_mm256_set1_ps(beta), _mm256_max_ps(_mm256_set1_ps(alpha), v));
+    default:
+      return v;
+  }
+}
+
+}  // namespace kiln::backends::cpu::avx2
