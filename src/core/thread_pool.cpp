@@ -84,20 +84,27 @@ void ThreadPool::runErased(int64_t tasks, Trampoline fn, void* body) {
     tasks_ = tasks;
     next_.store(0, std::memory_order_relaxed);
     error_ = nullptr;
-    busy_ = 0;
+    busy_.store(0, std::memory_order_relaxed);
     open_ = true;
     ++generation_;
     published_.store(generation_, std::memory_order_release);
   }
   wake_.notify_all();
   drain(0);
-  std::exception_ptr error;
   {
     // Every task is claimed: a worker that has not joined yet (descheduled on a loaded machine)
     // is not waited for, only those still running a task.
-    std::unique_lock lock(mutex_);
+    std::lock_guard lock(mutex_);
     open_ = false;
-    done_.wait(lock, [this] { return busy_ == 0; });
+  }
+  // A worker still running a task usually finishes within microseconds: spin for it before
+  // sleeping, since waking this thread from the condition variable costs tens of microseconds
+  // on a VM, per region.
+  for (int i = 0; i < kSpinRounds && busy_.load(std::memory_order_acquire) != 0; ++i) cpuRelax();
+  std::exception_ptr error;
+  {
+    std::unique_lock lock(mutex_);
+    done_.wait(lock, [this] { return busy_.load(std::memory_order_relaxed) == 0; });
     error = error_;
     error_ = nullptr;
   }
@@ -118,12 +125,12 @@ void ThreadPool::workerLoop(int32_t worker) {
       seen = generation_;
       if (stop_) return;
       if (!open_) continue;
-      ++busy_;
+      busy_.fetch_add(1, std::memory_order_relaxed);
     }
     drain(worker);
     {
       std::lock_guard lock(mutex_);
-      if (--busy_ == 0) done_.notify_one();
+      if (busy_.fetch_sub(1, std::memory_order_release) == 1) done_.notify_one();
     }
   }
 }

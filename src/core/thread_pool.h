@@ -69,7 +69,8 @@ class ThreadPool {
   std::atomic<int64_t> next_{0};
   // Workers inside the current region. Only workers that join while it is open count: the caller
   // closes it once every task is claimed and never waits for a worker that is still asleep.
-  int32_t busy_ = 0;
+  // Changed under mutex_; atomic so that the caller can spin on it before sleeping.
+  std::atomic<int32_t> busy_{0};
   bool open_ = false;
   std::exception_ptr error_;
 };
