@@ -21,6 +21,7 @@ struct Zmm {
   using V = __m512;
   using Mask = __mmask16;
   static constexpr int64_t kLanes = 16;
+  static constexpr int kRegisters = 32;
   static V load(const float* p) { return _mm512_loadu_ps(p); }
   static V loadMasked(Mask m, const float* p) { return _mm512_maskz_loadu_ps(m, p); }
   static void store(float* p, V v) { _mm512_storeu_ps(p, v); }

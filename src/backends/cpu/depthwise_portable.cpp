@@ -9,7 +9,9 @@ namespace {
 int64_t depthwiseScratchFloats(const DepthwisePlane& p) {
   const int64_t hp = p.oh > 0 ? (p.oh - 1) * p.sh + (p.kh - 1) * p.dh + 1 : 0;
   const int64_t wp = p.ow > 0 ? (p.ow - 1) * p.sw + (p.kw - 1) * p.dw + 1 : 0;
-  return hp * wp + kDepthwiseSlack;
+  // Rows of up to 16 floats past the window's reach plus 16: room for the AVX2 3x3 kernel's
+  // padded plane (rows of whole vectors, stride 2 split into even and odd halves).
+  return hp * ((wp + 15) / 16 * 16 + 16) + kDepthwiseSlack;
 }
 
 DepthwisePlane depthwisePlaneOf(const Window2d& c, const DepthwiseTensors& t, int64_t plane,
