@@ -109,8 +109,11 @@ class Engine {
   int32_t nbLayers() const;
 
   //! Layer @p layerIndex (0 to nbLayers() - 1) of the engine (TensorRT's IEngineInspector):
-  //! name, kind (its op), fused_from (the network layers it stands for), tactic, precision,
-  //! and its inputs and outputs (name, type, shape, format, and whether each is a constant).
+  //! name, kind (its op), fused_from (the network layers it stands for), tactic, elided (it
+  //! moves no bytes, so inference skips it: a reshape on its input's memory, a concatenation
+  //! whose inputs were written into their slices; for a dynamic engine, at the stored plan's
+  //! shapes), precision, and its inputs and outputs (name, type, shape, format, and whether each
+  //! is a constant).
   //! Empty for an index out of range.
   std::string layerInformation(int32_t layerIndex, LayerInformationFormat format) const;
   //! Every layer: one line each (kONELINE), or {"layers": [...]} (kJSON).

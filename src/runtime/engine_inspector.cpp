@@ -2,7 +2,9 @@
 // engine layer is, and how long it takes.
 #include <cstdio>
 #include <string>
+#include <vector>
 
+#include "builder/memory_planner.h"
 #include "core/error.h"
 #include "ir/attributes.h"
 #include "ir/math_mode.h"
@@ -95,8 +97,11 @@ std::string fusedWork(const ir::Node& node) {
   return out;
 }
 
-std::string describe(const plan::EnginePlan& plan, std::size_t index,
-                     LayerInformationFormat format) {
+// @p elided: the layer moves no bytes at the stored memory plan (builder::elidedNodes: a
+// reshape on its input's bytes, a concatenation whose inputs were written into their slices), so
+// the runtime skips it.
+std::string describe(const plan::EnginePlan& plan, std::size_t index, LayerInformationFormat format,
+                     bool elided) {
   const ir::Graph& graph = plan.graph;
   const ir::Node& node = graph.nodes[index];
   const std::string tactic = index < plan.tactics.size() ? plan.tactics[index] : std::string();
@@ -107,7 +112,7 @@ std::string describe(const plan::EnginePlan& plan, std::size_t index,
       if (i > 0) out += ",";
       out += jsonString(node.fusedFrom[i]);
     }
-    out += "],\"tactic\":" + jsonString(tactic) +
+    out += "],\"tactic\":" + jsonString(tactic) + ",\"elided\":" + (elided ? "true" : "false") +
            ",\"precision\":" + jsonString(precisionOf(graph, node)) + ",\"inputs\":[";
     bool first = true;
     for (ir::ValueId v : node.inputs) {
@@ -132,6 +137,7 @@ std::string describe(const plan::EnginePlan& plan, std::size_t index,
     return out + jsonString(ir::toString(node.attrs)) + "}";
   }
   std::string out = node.name + " [" + node.op + "] tactic=" + tactic +
+                    (elided ? " elided(in place, skipped)" : "") +
                     " precision=" + precisionOf(graph, node) + " in=";
   bool first = true;
   for (ir::ValueId v : node.inputs) {
@@ -183,7 +189,8 @@ std::string Engine::layerInformation(int32_t layerIndex, LayerInformationFormat 
   const plan::EnginePlan& plan = impl_->plan();
   if (layerIndex < 0 || static_cast<std::size_t>(layerIndex) >= plan.graph.nodes.size()) return {};
   try {
-    return describe(plan, static_cast<std::size_t>(layerIndex), format);
+    const auto index = static_cast<std::size_t>(layerIndex);
+    return describe(plan, index, format, builder::elidedNodes(plan.graph, plan.memory)[index]);
   } catch (const std::exception& e) {
     impl_->reporter().error(ErrorCode::kINTERNAL_ERROR,
                             std::string("Engine::layerInformation: ") + e.what());
@@ -195,12 +202,13 @@ std::string Engine::engineInformation(LayerInformationFormat format) const {
   const plan::EnginePlan& plan = impl_->plan();
   try {
     std::string out = format == LayerInformationFormat::kJSON ? "{\"layers\":[" : "";
+    const std::vector<bool> elided = builder::elidedNodes(plan.graph, plan.memory);
     for (std::size_t i = 0; i < plan.graph.nodes.size(); ++i) {
       if (format == LayerInformationFormat::kJSON) {
         if (i > 0) out += ",\n";
-        out += describe(plan, i, format);
+        out += describe(plan, i, format, elided[i]);
       } else {
-        out += describe(plan, i, format) + "\n";
+        out += describe(plan, i, format, elided[i]) + "\n";
       }
     }
     if (format == LayerInformationFormat::kJSON) {

@@ -74,6 +74,37 @@ TEST(EngineInspector, OneLinePerLayer) {
   EXPECT_EQ(std::count(all.begin(), all.end(), '\n'), 2);
 }
 
+// Two convolutions concatenated along the channels of a batch-1 image: the planner has them
+// write into their slices of the concatenation's output, which then moves nothing.
+TEST(EngineInspector, MarksLayersThatMoveNoBytes) {
+  CapturingLogger logger;
+  Builder builder{logger};
+  auto net = builder.createNetwork();
+  const std::vector<float> w = randomFloats(4 * 3 * 9, 1);
+  Tensor x = net->addInput("x", DataType::kFLOAT, {1, 3, 6, 6});
+  auto left = net->addConvolution(x, 4, Dims{3, 3}, floatWeights(w), Weights{});
+  auto right = net->addConvolution(x, 4, Dims{3, 3}, floatWeights(w), Weights{});
+  const Tensor parts[] = {left.output(0), right.output(0)};
+  auto concat = net->addConcatenation(parts);
+  concat.setName("concat");
+  auto pool = net->addPooling(concat.output(0), PoolingType::kMAX, Dims{2, 2});
+  net->markOutput(pool.output(0));
+  auto config = builder.createBuilderConfig();
+  Runtime runtime(logger);
+  const auto engine = runtime.deserialize(builder.buildSerializedNetwork(*net, *config));
+  ASSERT_TRUE(engine);
+  const auto doc = nlohmann::json::parse(engine->engineInformation(LayerInformationFormat::kJSON));
+  int elided = 0;
+  for (const auto& layer : doc["layers"]) {
+    const bool isConcat = layer["name"] == "concat";
+    EXPECT_EQ(layer["elided"].get<bool>(), isConcat) << layer["name"];
+    elided += isConcat;
+  }
+  EXPECT_EQ(elided, 1);
+  const std::string all = engine->engineInformation(LayerInformationFormat::kONELINE);
+  EXPECT_NE(all.find("concat [Concatenation] tactic=cpu.concat elided"), std::string::npos) << all;
+}
+
 class RecordingProfiler final : public Profiler {
  public:
   void reportLayerTime(std::string_view layerName, float ms) noexcept override {

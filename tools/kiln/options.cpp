@@ -159,7 +159,7 @@ void addInspectOptions(CLI::App& command, InspectOptions& options) {
   command.add_option("--loadEngine", options.loadEngine, "Plan file")->option_text("FILE");
   command.add_flag("--json", options.json,
                    "Print the layers as JSON: {\"layers\": [{name, kind, fused_from, tactic, "
-                   "precision, inputs, outputs}, ...]}");
+                   "elided, precision, inputs, outputs}, ...]}");
   command.add_flag("--verbose,-v", options.verbose, "Show verbose messages");
 }
 
