@@ -83,6 +83,47 @@ TEST(ConvTactics, OddShapes) {
   }
 }
 
+// The GEMM on a padded copy of the input (padding, or stride 2 split by column parity) packed a
+// block of panels at a time: asymmetric padding, padding past every window, batches and groups,
+// odd and even dilation with stride 2, stride 2 along one axis only, stride 3, output rows longer
+// than a packing block (256 columns), 1x1 windows with padding, and the stem's 7x7 stride 2.
+TEST(ConvTactics, PaddedIm2col) {
+  const ConvCase cases[] = {
+      {shape({1, 3, 23, 29}), 9, shape({7, 7}), 1, shape({2, 2}), Dims{}, shape({3, 3}),
+       shape({2, 3})},
+      {shape({2, 6, 17, 40}), 10, shape({3, 3}), 2, shape({2, 2}), Dims{}, shape({1, 1}),
+       shape({1, 1})},
+      {shape({1, 4, 5, 600}), 7, shape({3, 3}), 1, shape({1, 2}), Dims{}, shape({0, 1}),
+       shape({0, 1})},
+      {shape({1, 5, 8, 19}), 6, shape({1, 3}), 1, shape({2, 2}), shape({1, 2}), shape({0, 2}),
+       shape({0, 1})},
+      {shape({1, 3, 11, 21}), 5, shape({3, 3}), 1, shape({2, 2}), shape({2, 3}), shape({1, 4}),
+       shape({2, 3})},
+      {shape({1, 4, 14, 14}), 6, shape({3, 3}), 1, shape({3, 3}), Dims{}, shape({2, 2}),
+       shape({2, 2})},
+      {shape({1, 2, 4, 4}), 3, shape({2, 2}), 1, shape({2, 2}), Dims{}, shape({3, 3}),
+       shape({3, 3})},
+      {shape({1, 3, 5, 5}), 4, shape({1, 1}), 1, Dims{}, Dims{}, shape({1, 1}), shape({1, 1})},
+      {shape({2, 3, 30, 34}), 13, shape({3, 3}), 1, shape({2, 2}), Dims{}, shape({1, 1}),
+       shape({1, 1})},
+      {shape({1, 3, 39, 39}), 8, shape({7, 7}), 1, shape({2, 2}), Dims{}, shape({3, 3}),
+       shape({3, 3})},
+      {shape({1, 24, 9, 9}), 40, shape({3, 3}), 1, shape({2, 2}), Dims{}, shape({1, 1}),
+       shape({1, 1})},
+  };
+  uint32_t seed = 500;
+  for (const auto& c : cases) {
+    for (bool constant : {true, false}) {
+      for (int32_t threads : {1, 2}) {
+        const auto r =
+            checkTactics("Convolution", convAttrs(c), convInputs(c, seed, constant, true), threads);
+        seed += 3;
+        EXPECT_GE(r.tactics, 2) << toString(c.x);
+      }
+    }
+  }
+}
+
 TEST(ConvTactics, DepthwiseIsOffered) {
   const ConvCase c{shape({1, 8, 9, 9}), 8, shape({3, 3}), 8};
   int32_t depthwise = 0;

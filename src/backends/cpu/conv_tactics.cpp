@@ -1,12 +1,15 @@
 // Convolution (NCHW, float32, 1-d and 2-d) as GEMM per image and group — "cpu.conv.gemm.<isa>":
 // a 1x1 stride-1 unpadded convolution multiplies the input directly, any other packs its im2col
-// panels straight from the image; "cpu.conv.im2col.<isa>" writes the im2col matrix first —, and as
-// a direct loop over a padded copy of the input for ungrouped ones ("cpu.conv.direct.avx512",
+// panels straight from the image (from a padded copy of it, split by column parity for stride 2,
+// where it pads or overlaps taps); "cpu.conv.im2col.<isa>" writes the im2col matrix first —, and
+// as a direct loop over a padded copy of the input for ungrouped ones ("cpu.conv.direct.<isa>",
 // direct_conv.h). 1x1 layers also have their own kernel (pointwise_conv.h), depthwise ones theirs
 // (depthwise_tactic.cpp). All fuse the epilogue (bias, residual, activation) into the store.
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -128,20 +131,91 @@ float* alignedWorkspace(void* workspace) {
   return reinterpret_cast<float*>((address + kPanelAlignment - 1) & ~(kPanelAlignment - 1));
 }
 
+// A zero-padded copy of an image's planes: every tap of every window in range (no padding left to
+// check) and no input past the last window. With stride 2 the rows can be split by column parity
+// (even columns, then from oddOffset() the odd ones), so the taps of consecutive outputs are
+// contiguous: Im2colSource::oddOffset, DirectConvRow::oddOffset.
+struct PaddedPlanes {
+  PaddedPlanes() = default;
+  PaddedPlanes(const Conv2d& c, bool splitColumns)
+      : hp((c.oh - 1) * c.sh + (c.kh - 1) * c.dh + 1),
+        wp((c.ow - 1) * c.sw + (c.kw - 1) * c.dw + 1),
+        rowsIn(std::clamp<int64_t>(hp - c.ph, 0, c.ih)),
+        colsIn(std::clamp<int64_t>(wp - c.pw, 0, c.iw)),
+        split(splitColumns && c.sw == 2) {}
+
+  int64_t plane() const { return hp * wp; }
+  int64_t oddOffset() const { return split ? (wp + 1) / 2 : 0; }
+
+  //! Pads all batch * channels planes of @p x into @p out, shared among the threads.
+  void copy(const Conv2d& c, const float* x, float* out, ThreadPool& pool) const {
+    const int64_t planes = c.batch * c.channels;
+    parallelFor(&pool, planes,
+                std::max<int64_t>(1, (int64_t{64} << 10) / std::max<int64_t>(plane(), 1)),
+                [&](int64_t begin, int64_t end, int32_t) {
+                  for (int64_t i = begin; i < end; ++i)
+                    copyPlane(c, x + i * c.ih * c.iw, out + i * plane());
+                });
+  }
+
+  int64_t hp = 1, wp = 1;
+  int64_t rowsIn = 0, colsIn = 0;  // input rows and columns the windows reach
+  bool split = false;
+
+ private:
+  void copyPlane(const Conv2d& c, const float* src, float* dst) const {
+    const int64_t top = std::min<int64_t>(c.ph, hp);
+    const int64_t left = std::min<int64_t>(c.pw, wp);
+    std::fill(dst, dst + top * wp, 0.f);
+    for (int64_t iy = 0; iy < rowsIn; ++iy) {
+      const float* in = src + iy * c.iw;
+      float* row = dst + (c.ph + iy) * wp;
+      if (split) {
+        // Padded column q goes to q / 2 (even q) or oddOffset() + q / 2 (odd q): each half is
+        // input columns 2 i + parity - pw, zero outside [0, colsIn).
+        for (int64_t parity = 0; parity < 2; ++parity) {
+          float* half = row + parity * oddOffset();
+          const int64_t size = (wp + 1 - parity) / 2;
+          const int64_t shift = parity - c.pw;  // input column of half[0]
+          const int64_t lo = std::clamp<int64_t>((-shift + 1) / 2, 0, size);
+          const int64_t hi = std::clamp<int64_t>((colsIn - shift + 1) / 2, lo, size);
+          std::fill(half, half + lo, 0.f);
+          for (int64_t i = lo; i < hi; ++i) half[i] = in[2 * i + shift];
+          std::fill(half + hi, half + size, 0.f);
+        }
+        continue;
+      }
+      std::fill(row, row + left, 0.f);
+      std::copy(in, in + colsIn, row + left);
+      std::fill(row + left + colsIn, row + wp, 0.f);
+    }
+    std::fill(dst + (top + rowsIn) * wp, dst + plane(), 0.f);
+  }
+};
+
 // "cpu.conv.gemm.<isa>": B read in place (1x1) or packed panel by panel from the image.
 class ConvGemmKernel final : public Kernel {
  public:
-  ConvGemmKernel(const MicroKernel& mk, const NodeSpec& spec) : layer_(mk, spec) {}
+  ConvGemmKernel(const MicroKernel& mk, const NodeSpec& spec) : layer_(mk, spec) {
+    const Conv2d& c = layer_.conv();
+    // Padding, or stride 2 with overlapping taps: the image is first copied padded (and split by
+    // column parity), so each run of an im2col row is a plain contiguous copy, no bounds or
+    // deinterleaving per run (those cost as much as the product for ResNet's stem and stride-2
+    // layers). The copy is a fraction of the im2col matrix (1/9 of it for 3x3 stride 1).
+    const bool padding = c.ph > 0 || c.pw > 0 || (c.oh - 1) * c.sh + (c.kh - 1) * c.dh >= c.ih ||
+                         (c.ow - 1) * c.sw + (c.kw - 1) * c.dw >= c.iw;
+    if (!c.pointwise() && c.depth() * c.oh * c.ow > 0 &&
+        (padding || (c.sw == 2 && c.kw * c.dw > 2))) {
+      padded_ = PaddedPlanes(c, true);
+    }
+  }
 
   // Narrow products (few output pixels, many output channels: ResNet's 7x7 and 14x14 layers) are
   // split along M, where every task would pack all of B (im2col panels, or copies of the image for
-  // a 1x1 layer); B is then packed once into the workspace, cut along K among the threads.
+  // a 1x1 layer); B is then packed once into the workspace, cut along K among the threads. The
+  // padded copy of the input follows.
   std::size_t workspaceBytes() const override {
-    const Conv2d& c = layer_.conv();
-    const MicroKernel& mk = layer_.microKernel();
-    if ((c.oh * c.ow + mk.nr - 1) / mk.nr > kSharedPackPanels) return 0;
-    return kPanelAlignment +
-           sizeof(float) * static_cast<std::size_t>(packedBFloats(mk, c.depth(), c.oh * c.ow));
+    return sharedBytes() + (padded_ ? kPanelAlignment + paddedBytes() : 0);
   }
 
   void execute(const ir::KernelContext& ctx) const override {
@@ -149,8 +223,10 @@ class ConvGemmKernel final : public Kernel {
     const MicroKernel& mk = layer_.microKernel();
     const ConvIo io(ctx, layer_.epilogue());
     const int64_t jobs = c.batch * c.groups;
-    float* shared = ctx.workspace != nullptr && workspaceBytes() != 0
-                        ? alignedWorkspace(ctx.workspace)
+    float* shared =
+        ctx.workspace != nullptr && sharedBytes() != 0 ? alignedWorkspace(ctx.workspace) : nullptr;
+    float* padded = padded_
+                        ? alignedWorkspace(static_cast<std::byte*>(ctx.workspace) + sharedBytes())
                         : nullptr;
     auto run = [&](int64_t job, ThreadPool& pool, bool serial, int32_t worker) {
       GemmProblem p = layer_.problem(io, job);
@@ -158,6 +234,13 @@ class ConvGemmKernel final : public Kernel {
       Im2colSource source;
       if (c.pointwise()) {
         p.b.strided = {xg, c.ih * c.iw, 1};
+      } else if (padded_) {
+        const PaddedPlanes& pp = *padded_;
+        const float* planes =
+            padded + (job / c.groups * c.channels + job % c.groups * c.cg()) * pp.plane();
+        source = {planes, pp.hp, pp.wp, c.oh, c.ow, c.kh, c.kw,
+                  c.sh,   c.sw,  c.dh,  c.dw, 0,    0,    pp.oddOffset()};
+        p.b.im2col = &source;
       } else {
         source = {xg, c.ih, c.iw, c.oh, c.ow, c.kh, c.kw, c.sh, c.sw, c.dh, c.dw, c.ph, c.pw};
         p.b.im2col = &source;
@@ -174,6 +257,7 @@ class ConvGemmKernel final : public Kernel {
       gemm(mk, p, pool, serial, worker);
     };
     withPool(ctx, [&](ThreadPool& pool) {
+      if (padded_) padded_->copy(c, io.x, padded, pool);
       // Many small products (grouped convolutions, batches): one per task.
       if (jobs >= 2 * pool.size()) {
         pool.run(jobs, [&](int64_t job, int32_t worker) { run(job, pool, true, worker); });
@@ -184,16 +268,30 @@ class ConvGemmKernel final : public Kernel {
   }
 
  private:
+  std::size_t sharedBytes() const {
+    const Conv2d& c = layer_.conv();
+    const MicroKernel& mk = layer_.microKernel();
+    if ((c.oh * c.ow + mk.nr - 1) / mk.nr > kSharedPackPanels) return 0;
+    return kPanelAlignment +
+           sizeof(float) * static_cast<std::size_t>(packedBFloats(mk, c.depth(), c.oh * c.ow));
+  }
+  std::size_t paddedBytes() const {
+    const Conv2d& c = layer_.conv();
+    return sizeof(float) *
+           static_cast<std::size_t>(std::max<int64_t>(c.batch * c.channels * padded_->plane(), 1));
+  }
+
   ConvGemmLayer layer_;
+  std::optional<PaddedPlanes> padded_;  // the input's padded copy, where one is made
 };
 
 // ---------------------------------------------------------------------------------------------
 
 // "cpu.conv.im2col.<isa>": the whole im2col matrix [C*kh*kw, oh*ow] of a job is written into the
 // workspace first, row by row (each row a few long strided copies between padding zeros), then
-// multiplied as a plain matrix. Packing im2col panels straight from the image (cpu.conv.gemm)
-// copies runs of at most a panel's width with bookkeeping per run: on AVX2's 16-wide panels
-// that cost ~1 ns per element, as much as the product for ResNet's stride-2 and 7x7 layers.
+// multiplied as a plain matrix. Since cpu.conv.gemm packs whole blocks of panels from a padded
+// copy of the image, this wins mostly on 1x1 stride-2 layers (the matrix is then the subsampled
+// image), where the GEMM's stride-2 runs stay masked copies.
 class ConvIm2colKernel final : public Kernel {
  public:
   ConvIm2colKernel(const MicroKernel& mk, const NodeSpec& spec) : layer_(mk, spec) {}
@@ -295,17 +393,13 @@ bool supportsDirectConv(const NodeSpec& spec) {
 
 class DirectConvKernel final : public Kernel {
  public:
-  DirectConvKernel(DirectConvFn fn, const NodeSpec& spec) : fn_(fn) {
+  DirectConvKernel(DirectConvFn fn, bool splitColumns, const NodeSpec& spec) : fn_(fn) {
     describeConv(spec, conv_);
+    padded_ = PaddedPlanes(conv_, splitColumns);
     epilogue_ = ops::Epilogue::of(spec.node.attrs);
     gemmEpilogue_ = gemmEpilogueOf(epilogue_);
     act_ = vecActOf(gemmEpilogue_);
     const Conv2d& c = conv_;
-    // Every tap of every window in range; input past the last window is not copied.
-    hp_ = (c.oh - 1) * c.sh + c.kh;
-    wp_ = (c.ow - 1) * c.sw + c.kw;
-    rowsIn_ = std::min<int64_t>(c.ih, hp_ - c.ph);
-    colsIn_ = std::min<int64_t>(c.iw, wp_ - c.pw);
     // [block][channel][ky][kx][kDirectConvBlock], zero for output channels past the end.
     const int64_t blocks = (c.outputs + kDirectConvBlock - 1) / kDirectConvBlock;
     const int64_t taps = c.kh * c.kw;
@@ -321,8 +415,8 @@ class DirectConvKernel final : public Kernel {
   }
 
   std::size_t workspaceBytes() const override {
-    return sizeof(float) *
-           static_cast<std::size_t>(std::max<int64_t>(conv_.batch * conv_.channels * hp_ * wp_, 1));
+    return sizeof(float) * static_cast<std::size_t>(std::max<int64_t>(
+                               conv_.batch * conv_.channels * padded_.plane(), 1));
   }
 
   void execute(const ir::KernelContext& ctx) const override {
@@ -333,28 +427,12 @@ class DirectConvKernel final : public Kernel {
         epilogue_.residualInput ? ctx.input(*epilogue_.residualInput).as<float>() : nullptr;
     float* y = ctx.output(0).as<float>();
     auto* padded = static_cast<float*>(ctx.workspace);
-    const int64_t inPlane = c.ih * c.iw;
     const int64_t outPlane = c.oh * c.ow;
-    const int64_t padPlane = hp_ * wp_;
+    const int64_t padPlane = padded_.plane();
+    const int64_t wp = padded_.wp;
     const int64_t taps = c.kh * c.kw;
     withPool(ctx, [&](ThreadPool& pool) {
-      const int64_t planes = c.batch * c.channels;
-      parallelFor(&pool, planes,
-                  std::max<int64_t>(1, (int64_t{64} << 10) / std::max<int64_t>(padPlane, 1)),
-                  [&](int64_t begin, int64_t end, int32_t) {
-                    for (int64_t plane = begin; plane < end; ++plane) {
-                      float* dst = padded + plane * padPlane;
-                      const float* src = x + plane * inPlane;
-                      std::fill(dst, dst + c.ph * wp_, 0.f);
-                      for (int64_t iy = 0; iy < rowsIn_; ++iy) {
-                        float* row = dst + (c.ph + iy) * wp_;
-                        std::fill(row, row + c.pw, 0.f);
-                        std::copy(src + iy * c.iw, src + iy * c.iw + colsIn_, row + c.pw);
-                        std::fill(row + c.pw + colsIn_, row + wp_, 0.f);
-                      }
-                      std::fill(dst + (c.ph + rowsIn_) * wp_, dst + padPlane, 0.f);
-                    }
-                  });
+      padded_.copy(c, x, padded, pool);
       // A task is a block of output channels over a chunk of rows of one image: its packed
       // weights stay in cache for all the chunk's rows (wide layers would stream the whole
       // weight set once per row otherwise). Chunks are cut only as far as the threads need.
@@ -380,9 +458,10 @@ class DirectConvKernel final : public Kernel {
               DirectConvRow r;
               r.channels = c.channels;
               r.channelStride = padPlane;
-              r.wp = wp_;
+              r.wp = wp;
               r.sh = c.sh;
               r.sw = c.sw;
+              r.oddOffset = padded_.oddOffset();
               r.kh = c.kh;
               r.kw = c.kw;
               r.outStride = outPlane;
@@ -395,7 +474,7 @@ class DirectConvKernel final : public Kernel {
               r.bias = bias != nullptr ? bias + o0 : nullptr;
               for (int64_t oy = (task % chunks) * chunkRows; oy < rowEnd; oy += step) {
                 const int64_t offset = (n * c.outputs + o0) * outPlane + oy * c.ow;
-                r.x = padded + n * c.channels * padPlane + oy * c.sh * wp_;
+                r.x = padded + n * c.channels * padPlane + oy * c.sh * wp;
                 r.rows = std::min<int64_t>(step, c.oh - oy);
                 r.residual = residual != nullptr ? residual + offset : nullptr;
                 r.y = y + offset;
@@ -415,11 +494,10 @@ class DirectConvKernel final : public Kernel {
  private:
   DirectConvFn fn_;
   Conv2d conv_;
+  PaddedPlanes padded_;  // split by column parity where fn_ takes it
   ops::Epilogue epilogue_;
   GemmEpilogue gemmEpilogue_;
   VecAct act_ = VecAct::kNone;
-  int64_t hp_ = 1, wp_ = 1;
-  int64_t rowsIn_ = 0, colsIn_ = 0;  // input rows and columns the windows reach
   std::vector<float> weights_;
 };
 
@@ -427,20 +505,25 @@ class DirectConvKernel final : public Kernel {
 // once the CPU is known to run it.
 class DirectConvTactic final : public Tactic {
  public:
-  DirectConvTactic(std::string name, std::vector<std::string> features, DirectConvFn (*rowsOf)())
-      : name_(std::move(name)), features_(std::move(features)), rowsOf_(rowsOf) {}
+  DirectConvTactic(std::string name, std::vector<std::string> features, DirectConvFn (*rowsOf)(),
+                   bool splitColumns)
+      : name_(std::move(name)),
+        features_(std::move(features)),
+        rowsOf_(rowsOf),
+        splitColumns_(splitColumns) {}
   std::string_view name() const override { return name_; }
   DeviceType device() const override { return DeviceType::kCPU; }
   std::vector<std::string> requiredIsa() const override { return features_; }
   bool supports(const NodeSpec& spec) const override { return supportsDirectConv(spec); }
   std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
-    return std::make_unique<DirectConvKernel>(rowsOf_(), spec);
+    return std::make_unique<DirectConvKernel>(rowsOf_(), splitColumns_, spec);
   }
 
  private:
   std::string name_;
   std::vector<std::string> features_;
   DirectConvFn (*rowsOf_)();
+  bool splitColumns_;  // the row kernel takes stride-2 rows split by column parity
 };
 
 }  // namespace
@@ -453,10 +536,10 @@ void registerConvTactics(TacticRegistry& registry) {
   registry.add("Convolution",
                std::make_unique<DirectConvTactic>(
                    "cpu.conv.direct.avx512", std::vector<std::string>{"avx512f", "avx2", "fma"},
-                   avx512DirectConv));
+                   avx512DirectConv, false));
   registry.add("Convolution", std::make_unique<DirectConvTactic>(
                                   "cpu.conv.direct.avx2", std::vector<std::string>{"avx2", "fma"},
-                                  avx2DirectConv));
+                                  avx2DirectConv, true));
   registerWinogradConvTactics(registry);
 }
 

@@ -20,6 +20,10 @@ struct DirectConvRow {
   int64_t channelStride = 0;  //!< hp * wp
   int64_t wp = 0;             //!< padded row length ((ow - 1) * sw + kw)
   int64_t sh = 1, sw = 1;     //!< strides (sw 1 or 2; with 2, more than 16 columns)
+  //! Stride 2 with the padded rows split by column parity (for the kernels that take it: the
+  //! AVX2 one): a row holds its even columns, then from this offset its odd ones, so tap kx
+  //! of consecutive outputs is a contiguous run. 0: rows in their plain order.
+  int64_t oddOffset = 0;
   int64_t kh = 1, kw = 1;
   const float* w = nullptr;         //!< [channels][kh][kw][kDirectConvBlock] of this block
   int32_t outputs = 0;              //!< channels of the block that exist (1..kDirectConvBlock)
@@ -36,6 +40,6 @@ struct DirectConvRow {
 using DirectConvFn = void (*)(const DirectConvRow& r);
 
 DirectConvFn avx512DirectConv();  //!< needs avx512f
-DirectConvFn avx2DirectConv();    //!< needs avx2, fma
+DirectConvFn avx2DirectConv();    //!< needs avx2, fma; takes stride-2 rows split by parity
 
 }  // namespace kiln::backends::cpu

@@ -1,7 +1,10 @@
 // AVX2 direct convolution rows (direct_conv.h): a tile of up to 4 output channels x WV vectors of
 // 8 columns of one row lives in registers (12 accumulators) over all channels and taps; a block
 // of 8 output channels is two such tiles over the same input rows, which stay in L1. With stride
-// 2 a vector is the even lanes of two loads. The last vector of a row is loaded and stored with
+// 2 the rows come split by column parity (DirectConvRow::oddOffset), so every tap is one plain
+// load per vector (deinterleaving two loads per tap took the shuffle ports the FMAs need: the
+// ResNet stem ran at ~60% of the FMA rate); without the split, a vector is the even lanes of two
+// loads. The last vector of a row is loaded and stored with
 // lane masks, so nothing is read or written past the padded row or the output row. Compiled with
 // -mavx2 -mfma; uses no inline function of another header, so no AVX2 copy of one can leak into
 // portable code.
@@ -45,7 +48,12 @@ __m256 loadInput(const float* at, int64_t sw, const VectorMasks& m) {
 
 // Output channels [o0, o0 + OCB) of the block x WV vectors from column ox0 of output row @p row;
 // the last vector has @p tail live columns (8: all).
-template <int OCB, int WV>
+// SPLIT: stride 2 on rows split by parity; tap kx of output column ox is then at column
+// ox + kx / 2 of the even (kx even) or odd half, so vectors load as for stride 1. KW: the window
+// width when known at compile time (0: r.kw), so the taps of a row unroll (with few input
+// channels, as in a network's first layer, the loop overhead of 3 taps a row was a third of the
+// time).
+template <int OCB, int WV, bool SPLIT, int KW>
 void tile(const DirectConvRow& r, int32_t o0, int64_t row, int64_t ox0, int64_t tail) {
   const VectorMasks full = masksFor(8);
   const VectorMasks last = masksFor(tail);
@@ -58,18 +66,22 @@ void tile(const DirectConvRow& r, int32_t o0, int64_t row, int64_t ox0, int64_t 
     for (int v = 0; v < WV; ++v) acc[o][v] = b;
   }
   const float* wc = r.w + o0;
-  const int64_t step = 8 * r.sw;  // input columns between output vectors
-  const float* xc = r.x + row * r.sh * r.wp + ox0 * r.sw;
+  const int64_t sw = SPLIT ? 1 : r.sw;  // as the loads see it
+  const int64_t step = 8 * sw;          // input columns between output vectors
+  const float* xc = r.x + row * r.sh * r.wp + ox0 * sw;
   for (int64_t c = 0; c < r.channels; ++c, xc += r.channelStride) {
     for (int64_t ky = 0; ky < r.kh; ++ky) {
       const float* xr = xc + ky * r.wp;
-      for (int64_t kx = 0; kx < r.kw; ++kx, wc += kDirectConvBlock) {
+      const int64_t kw = KW > 0 ? KW : r.kw;
+#pragma GCC unroll 7
+      for (int64_t kx = 0; kx < kw; ++kx, wc += kDirectConvBlock) {
+        const float* xt = SPLIT ? xr + (kx & 1) * r.oddOffset + (kx >> 1) : xr + kx;
         __m256 xv[WV];
 #pragma GCC unroll 3
         for (int v = 0; v < WV; ++v) {
-          const float* at = xr + kx + v * step;
-          xv[v] = v == WV - 1 && partial ? loadInput<true>(at, r.sw, last)
-                                         : loadInput<false>(at, r.sw, full);
+          const float* at = xt + v * step;
+          xv[v] = v == WV - 1 && partial ? loadInput<true>(at, sw, last)
+                                         : loadInput<false>(at, sw, full);
         }
 #pragma GCC unroll 4
         for (int o = 0; o < OCB; ++o) {
@@ -104,42 +116,54 @@ void tile(const DirectConvRow& r, int32_t o0, int64_t row, int64_t ox0, int64_t 
 }
 
 // Every row and column of the call for output channels [o0, o0 + OCB) of the block.
-template <int OCB>
+template <int OCB, bool SPLIT, int KW>
 void channels(const DirectConvRow& r, int32_t o0) {
   constexpr int64_t kStep = 8 * kMaxVectors;
   for (int64_t row = 0; row < r.rows; ++row) {
     int64_t ox0 = 0;
-    for (; ox0 + kStep <= r.ow; ox0 += kStep) tile<OCB, kMaxVectors>(r, o0, row, ox0, 8);
+    for (; ox0 + kStep <= r.ow; ox0 += kStep) {
+      tile<OCB, kMaxVectors, SPLIT, KW>(r, o0, row, ox0, 8);
+    }
     const int64_t rest = r.ow - ox0;
     if (rest <= 0) continue;
     const int64_t vectors = (rest + 7) / 8;
     const int64_t tail = rest - (vectors - 1) * 8;
     if (vectors == 1) {
-      tile<OCB, 1>(r, o0, row, ox0, tail);
+      tile<OCB, 1, SPLIT, KW>(r, o0, row, ox0, tail);
     } else if (vectors == 2) {
-      tile<OCB, 2>(r, o0, row, ox0, tail);
+      tile<OCB, 2, SPLIT, KW>(r, o0, row, ox0, tail);
     } else {
-      tile<OCB, 3>(r, o0, row, ox0, tail);
+      tile<OCB, 3, SPLIT, KW>(r, o0, row, ox0, tail);
     }
   }
 }
 
+template <bool SPLIT>
 void channelsFrom(const DirectConvRow& r, int32_t o0, int32_t count) {
   switch (count) {
     case 1:
-      return channels<1>(r, o0);
+      return channels<1, SPLIT, 0>(r, o0);
     case 2:
-      return channels<2>(r, o0);
+      return channels<2, SPLIT, 0>(r, o0);
     case 3:
-      return channels<3>(r, o0);
+      return channels<3, SPLIT, 0>(r, o0);
     default:
-      return channels<4>(r, o0);
+      // Whole blocks of 4 (most of the work): the common window widths unrolled.
+      if (r.kw == 3) return channels<4, SPLIT, 3>(r, o0);
+      if (r.kw == 7) return channels<4, SPLIT, 7>(r, o0);
+      return channels<4, SPLIT, 0>(r, o0);
   }
 }
 
 void directRow(const DirectConvRow& r) {
+  const bool split = r.sw == 2 && r.oddOffset != 0;
   for (int32_t o0 = 0; o0 < r.outputs; o0 += kMaxChannels) {
-    channelsFrom(r, o0, r.outputs - o0 < kMaxChannels ? r.outputs - o0 : kMaxChannels);
+    const int32_t count = r.outputs - o0 < kMaxChannels ? r.outputs - o0 : kMaxChannels;
+    if (split) {
+      channelsFrom<true>(r, o0, count);
+    } else {
+      channelsFrom<false>(r, o0, count);
+    }
   }
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <vector>
 
 #include "core/cpu_info.h"
 #include "core/thread_pool.h"
@@ -71,134 +72,145 @@ int64_t ceilDivSigned(int64_t a, int64_t b) {
   return a <= 0 ? -((-a) / b) : (a + b - 1) / b;
 }
 
-// packIm2colPanel where every tap is inside the image: the runs (which columns, from where
-// relative to the tap's origin) are then the same for every row of the panel, found once, and each
-// row is a few plain copies. Small output widths (many short runs) paid most for per-run bounds.
-constexpr int32_t kMaxRuns = 64;
+// Columns of an im2col block packIm2colBlock handles at a time (whole panels of any micro-kernel:
+// a multiple of every nr); also the most runs of one block.
+constexpr int64_t kBlockColumns = 256;
 
-void packIm2colPanelUnpadded(const Im2colSource& s, int64_t k0, int64_t kc, int64_t n0,
-                             int64_t cols, int32_t p, CopyRunFn copy, float* out) {
-  struct Run {
-    int64_t column;
-    int64_t length;
-    int64_t offset;  // of the run's first input element from the tap's origin
-  };
-  std::array<Run, kMaxRuns> runs;
-  int32_t count = 0;
-  for (int64_t j = 0, oy = n0 / s.ow, ox = n0 % s.ow; j < cols; ++oy, ox = 0) {
-    const int64_t length = std::min<int64_t>(cols - j, s.ow - ox);
-    runs[static_cast<std::size_t>(count++)] = {j, length, oy * s.sh * s.iw + ox * s.sw};
-    j += length;
-  }
+// Packs columns [n0, n0 + cols) x rows [k0, k0 + kc) of an implicit im2col matrix as whole panels
+// of p columns: panel q at out + q * panelStride, its row k at + k * p, zero past the last column.
+// Consecutive columns are consecutive output pixels, so each row of the block is one run per
+// output row it touches: as long as the output row, not cut at every panel (per-panel packing paid
+// a run's bookkeeping per panel and row, with AVX2's 16-wide panels as much as the product).
+//  - Every tap inside the image (no padding used, Im2colSource::oddOffset's padded copies): the
+//    runs are found once per block and each is a plain copy, straight into the panels when
+//    contiguous (stride 1, or stride 2 split by parity).
+//  - Otherwise each row is built in a buffer on the stack, each run a copy between the padding's
+//    zeros (the micro-kernel's vector copy where it has one), then cut into the panels.
+void packIm2colBlock(const Im2colSource& s, int64_t k0, int64_t kc, int64_t n0, int64_t cols,
+                     int32_t p, int64_t panelStride, CopyRunFn copy, float* out) {
   const int64_t taps = s.kh * s.kw;
-  int64_t c = k0 / taps;
-  int64_t ky = (k0 % taps) / s.kw;
-  int64_t kx = k0 % s.kw;
-  for (int64_t k = 0; k < kc; ++k) {
-    float* dst = out + k * p;
-    const float* origin = s.x + c * s.ih * s.iw + ky * s.dh * s.iw + kx * s.dw;
-    for (int32_t r = 0; r < count; ++r) {
-      const Run& run = runs[static_cast<std::size_t>(r)];
-      const float* src = origin + run.offset;
-      float* d = dst + run.column;
-      if (copy != nullptr) {
-        copy(src, s.sw, 0, run.length, run.length, d);
-      } else if (s.sw == 1) {
-        for (int64_t t = 0; t < run.length; ++t) d[t] = src[t];
-      } else {
-        for (int64_t t = 0; t < run.length; ++t) d[t] = src[t * s.sw];
-      }
-    }
-    for (int64_t j = cols; j < p; ++j) dst[j] = 0.f;
-    if (++kx == s.kw) {
-      kx = 0;
-      if (++ky == s.kh) {
-        ky = 0;
-        ++c;
-      }
-    }
-  }
-}
-
-// Packs columns [n0, n0 + cols) x rows [k0, k0 + kc) of an implicit im2col matrix as one panel.
-// Consecutive columns are consecutive output pixels, so each panel row is a few runs along output
-// rows: a copy (contiguous for stride 1) between the zeros of the padding.
-void packIm2colPanel(const Im2colSource& s, int64_t k0, int64_t kc, int64_t n0, int64_t cols,
-                     int32_t p, CopyRunFn copy, float* out) {
-  // No padding before, and none used after (the last output's last tap is inside the image).
   const bool inside = s.ph == 0 && s.pw == 0 && (s.oh - 1) * s.sh + (s.kh - 1) * s.dh < s.ih &&
                       (s.ow - 1) * s.sw + (s.kw - 1) * s.dw < s.iw;
-  if (inside && cols <= kMaxRuns) {
-    packIm2colPanelUnpadded(s, k0, kc, n0, cols, p, copy, out);
-    return;
-  }
-  const int64_t taps = s.kh * s.kw;
-  int64_t c = k0 / taps;
-  int64_t ky = (k0 % taps) / s.kw;
-  int64_t kx = k0 % s.kw;
-  const int64_t oy0 = n0 / s.ow;
-  const int64_t ox0 = n0 % s.ow;
-  // The valid output-column range depends only on kx: computed once, not per row (divisions).
-  constexpr int64_t kCached = 16;
-  int64_t firstOf[kCached];
-  int64_t lastOf[kCached];
-  auto range = [&](int64_t tap, int64_t& first, int64_t& last) {
-    const int64_t dx = tap * s.dw - s.pw;
-    first = std::max<int64_t>(ceilDivSigned(-dx, s.sw), 0);
-    last = std::min<int64_t>(ceilDivSigned(s.iw - dx, s.sw), s.ow);
+  const bool split = s.oddOffset != 0 && s.sw == 2;
+  // Input elements between consecutive outputs of a run, as stored.
+  const int64_t step = split ? 1 : s.sw;
+  // Offset of tap kx from the origin of its row.
+  auto tapColumn = [&](int64_t kx) {
+    const int64_t col = kx * s.dw;
+    return split ? (col & 1) * s.oddOffset + (col >> 1) : col;
   };
-  for (int64_t t = 0; t < s.kw && t < kCached; ++t) range(t, firstOf[t], lastOf[t]);
-  for (int64_t k = 0; k < kc; ++k) {
-    float* dst = out + k * p;
-    const float* plane = s.x + c * s.ih * s.iw;
-    const int64_t dy = ky * s.dh - s.ph;
-    const int64_t dx = kx * s.dw - s.pw;
-    // Output columns whose input column is inside the image: [first, last).
-    int64_t first;
-    int64_t last;
-    if (kx < kCached) {
-      first = firstOf[kx];
-      last = lastOf[kx];
-    } else {
-      range(kx, first, last);
-    }
-    int64_t oy = oy0;
-    int64_t ox = ox0;
-    for (int64_t j = 0; j < cols;) {
-      const int64_t run = std::min<int64_t>(cols - j, s.ow - ox);
-      float* d = dst + j;
-      const int64_t iy = oy * s.sh + dy;
-      if (copy != nullptr) {
-        // Rows outside the image are all padding: an empty range writes zeros only.
-        const bool inside = iy >= 0 && iy < s.ih;
-        const int64_t lo = inside ? std::clamp<int64_t>(first - ox, 0, run) : 0;
-        const int64_t hi = inside ? std::clamp<int64_t>(last - ox, lo, run) : 0;
-        copy(plane + (inside ? iy * s.iw : 0) + ox * s.sw + dx, s.sw, lo, hi, run, d);
-      } else if (iy < 0 || iy >= s.ih) {
-        for (int64_t t = 0; t < run; ++t) d[t] = 0.f;
-      } else {
-        const float* row = plane + iy * s.iw;
-        const int64_t lo = std::clamp<int64_t>(first - ox, 0, run);
-        const int64_t hi = std::clamp<int64_t>(last - ox, lo, run);
-        for (int64_t t = 0; t < lo; ++t) d[t] = 0.f;
-        if (s.sw == 1) {
-          const float* src = row + ox + dx;
-          for (int64_t t = lo; t < hi; ++t) d[t] = src[t];
-        } else {
-          for (int64_t t = lo; t < hi; ++t) d[t] = row[(ox + t) * s.sw + dx];
+  // Panel q's row (k): columns of a block are whole panels from its start.
+  struct Run {
+    int64_t column;  // in the block
+    int64_t length;
+    int64_t offset;  // of its first input element from the tap's origin
+    int64_t dest;    // of its first element in row 0 of the block's panels (contiguous runs)
+  };
+  alignas(64) float stackRow[kBlockColumns];
+  std::array<Run, kBlockColumns> stackRuns;
+  float* row = stackRow;
+  Run* runs = stackRuns.data();
+  int64_t blockColumns = kBlockColumns / p * p;
+  std::vector<float> heapRow;
+  std::vector<Run> heapRuns;
+  if (blockColumns == 0) {  // a panel wider than the stack buffers
+    blockColumns = p;
+    heapRow.resize(static_cast<std::size_t>(p));
+    heapRuns.resize(static_cast<std::size_t>(p));
+    row = heapRow.data();
+    runs = heapRuns.data();
+  }
+  for (int64_t b0 = 0; b0 < cols; b0 += blockColumns) {
+    const int64_t width = std::min<int64_t>(blockColumns, cols - b0);
+    const int64_t padded = panels(width, p) * p;
+    const int64_t oy0 = (n0 + b0) / s.ow;
+    const int64_t ox0 = (n0 + b0) % s.ow;
+    float* block = out + (b0 / p) * panelStride;
+    int32_t count = 0;
+    if (inside) {
+      for (int64_t j = 0, oy = oy0, ox = ox0; j < width; ++oy, ox = 0) {
+        const int64_t length = std::min<int64_t>(width - j, s.ow - ox);
+        // Contiguous runs are cut at panel boundaries here, once, so each piece is one copy.
+        for (int64_t t = 0; t < length;) {
+          const int64_t piece =
+              step == 1 ? std::min<int64_t>(length - t, p - (j + t) % p) : length - t;
+          const int64_t column = j + t;
+          runs[count++] = {column, piece, oy * s.sh * s.iw + (ox + t) * step,
+                           column / p * panelStride + column % p};
+          t += piece;
         }
-        for (int64_t t = hi; t < run; ++t) d[t] = 0.f;
+        j += length;
       }
-      j += run;
-      ox = 0;
-      ++oy;
     }
-    for (int64_t j = cols; j < p; ++j) dst[j] = 0.f;
-    if (++kx == s.kw) {
-      kx = 0;
-      if (++ky == s.kh) {
-        ky = 0;
-        ++c;
+    int64_t c = k0 / taps;
+    int64_t ky = (k0 % taps) / s.kw;
+    int64_t kx = k0 % s.kw;
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* plane = s.x + c * s.ih * s.iw;
+      float* dst = block + k * p;
+      if (inside && step == 1) {
+        const float* origin = plane + ky * s.dh * s.iw + tapColumn(kx);
+        for (int32_t r = 0; r < count; ++r) {
+          const Run& run = runs[r];
+          const float* from = origin + run.offset;
+          float* to = dst + run.dest;
+          for (int64_t t = 0; t < run.length; ++t) to[t] = from[t];
+        }
+        if (width < padded) {
+          float* last = dst + (width / p) * panelStride;
+          for (int64_t j = width % p; j < p; ++j) last[j] = 0.f;
+        }
+      } else {
+        if (inside) {
+          const float* origin = plane + ky * s.dh * s.iw + tapColumn(kx);
+          for (int32_t r = 0; r < count; ++r) {
+            const Run& run = runs[r];
+            const float* from = origin + run.offset;
+            float* d = row + run.column;
+            if (copy != nullptr) {
+              copy(from, step, 0, run.length, run.length, d);
+            } else {
+              for (int64_t t = 0; t < run.length; ++t) d[t] = from[t * step];
+            }
+          }
+        } else {
+          const int64_t dy = ky * s.dh - s.ph;
+          const int64_t dx = kx * s.dw - s.pw;
+          // Output columns whose input column is inside the image: [first, last).
+          const int64_t first = std::max<int64_t>(ceilDivSigned(-dx, s.sw), 0);
+          const int64_t last = std::min<int64_t>(ceilDivSigned(s.iw - dx, s.sw), s.ow);
+          for (int64_t j = 0, oy = oy0, ox = ox0; j < width; ++oy, ox = 0) {
+            const int64_t run = std::min<int64_t>(width - j, s.ow - ox);
+            const int64_t iy = oy * s.sh + dy;
+            // Rows outside the image are all padding: an empty range writes zeros only.
+            const bool rowInside = iy >= 0 && iy < s.ih;
+            const int64_t lo = rowInside ? std::clamp<int64_t>(first - ox, 0, run) : 0;
+            const int64_t hi = rowInside ? std::clamp<int64_t>(last - ox, lo, run) : 0;
+            const float* src = plane + (rowInside ? iy * s.iw : 0) + ox * s.sw + dx;
+            float* d = row + j;
+            if (copy != nullptr) {
+              copy(src, s.sw, lo, hi, run, d);
+            } else {
+              for (int64_t t = 0; t < lo; ++t) d[t] = 0.f;
+              for (int64_t t = lo; t < hi; ++t) d[t] = src[t * s.sw];
+              for (int64_t t = hi; t < run; ++t) d[t] = 0.f;
+            }
+            j += run;
+          }
+        }
+        for (int64_t j = width; j < padded; ++j) row[j] = 0.f;
+        for (int64_t j = 0; j < padded; j += p) {
+          float* to = dst + (j / p) * panelStride;
+          const float* from = row + j;
+          for (int32_t t = 0; t < p; ++t) to[t] = from[t];
+        }
+      }
+      if (++kx == s.kw) {
+        kx = 0;
+        if (++ky == s.kh) {
+          ky = 0;
+          ++c;
+        }
       }
     }
   }
@@ -285,17 +297,15 @@ void gemmBlock(const MicroKernel& mk, const GemmProblem& p, int64_t m0, int64_t 
         bBlock = p.b.packed != nullptr ? p.b.packed->data() : p.b.prepacked;
         bPanelStride = p.b.packed != nullptr ? p.b.packed->panelStride() : p.k * nr;
         bOffset = (nc0 / nr) * bPanelStride + k0 * nr;
+      } else if (p.b.im2col != nullptr) {
+        packIm2colBlock(*p.b.im2col, k0, kc, nc0, nc, nr, kc * nr, mk.copyRun, bPack);
       } else {
         for (int64_t q = 0; q < nPanels; ++q) {
           const int64_t c0 = nc0 + q * nr;
           const int64_t cols = std::min<int64_t>(nr, nc0 + nc - c0);
-          float* dst = bPack + q * kc * nr;
-          if (p.b.im2col != nullptr) {
-            packIm2colPanel(*p.b.im2col, k0, kc, c0, cols, nr, mk.copyRun, dst);
-          } else {
-            const StridedMatrix& s = p.b.strided;
-            packStrided(mk, s.data + k0 * s.rs + c0 * s.cs, s.cs, s.rs, cols, kc, nr, dst);
-          }
+          const StridedMatrix& s = p.b.strided;
+          packStrided(mk, s.data + k0 * s.rs + c0 * s.cs, s.cs, s.rs, cols, kc, nr,
+                      bPack + q * kc * nr);
         }
       }
       for (int64_t r0 = m0; r0 < m1; r0 += mr) {
@@ -469,15 +479,15 @@ int64_t packedBFloats(const MicroKernel& mk, int64_t k, int64_t n) {
 
 void packBRows(const MicroKernel& mk, const GemmOperand& b, int64_t k, int64_t n, int64_t k0,
                int64_t kc, float* out) {
+  if (b.im2col != nullptr) {
+    packIm2colBlock(*b.im2col, k0, kc, 0, n, mk.nr, k * mk.nr, mk.copyRun, out + k0 * mk.nr);
+    return;
+  }
   for (int64_t c0 = 0; c0 < n; c0 += mk.nr) {
     const int64_t cols = std::min<int64_t>(mk.nr, n - c0);
     float* dst = out + (c0 / mk.nr) * k * mk.nr + k0 * mk.nr;
-    if (b.im2col != nullptr) {
-      packIm2colPanel(*b.im2col, k0, kc, c0, cols, mk.nr, mk.copyRun, dst);
-    } else {
-      const StridedMatrix& s = b.strided;
-      packStrided(mk, s.data + k0 * s.rs + c0 * s.cs, s.cs, s.rs, cols, kc, mk.nr, dst);
-    }
+    const StridedMatrix& s = b.strided;
+    packStrided(mk, s.data + k0 * s.rs + c0 * s.cs, s.cs, s.rs, cols, kc, mk.nr, dst);
   }
 }
 

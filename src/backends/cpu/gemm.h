@@ -110,6 +110,10 @@ struct Im2colSource {
   const float* x = nullptr;  //!< [channels, ih, iw] of this group
   int64_t ih = 0, iw = 0, oh = 0, ow = 0;
   int64_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1, ph = 0, pw = 0;
+  //! Stride 2 (sw) with no padding used (ph, pw 0; a padded copy of the image): non-zero when
+  //! each row of x (iw floats) holds its even columns, then from this offset its odd ones, so the
+  //! taps of consecutive outputs are contiguous. 0: rows in their plain order.
+  int64_t oddOffset = 0;
 };
 
 //! A with its panels packed for one micro-kernel (constant weights, packed once).
