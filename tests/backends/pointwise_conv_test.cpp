@@ -5,8 +5,9 @@
 // in 16-lane vectors; 24 in 8-lane ones, two channels per vector in the transposed store), pixels
 // around the row tiles (16 and 32 wide; 8 and 16: masked loads, partial stores) and the
 // channel-major ones (7 pixels; 4), one input channel, groups, batches, empty tensors, 1, 2 and 3
-// threads (row panels shared where there are few tiles), and the fused epilogue (bias, residual,
-// in-register and generic activations).
+// threads (row panels shared where there are few tiles), shallow layers run along the output rows
+// and deeper ones prefetching their rows, and the fused epilogue (bias, residual, in-register and
+// generic activations).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -118,6 +119,12 @@ TEST(PointwiseConvTactic, OddShapes) {
       // Deep enough for the AVX2 tiles to sum K in blocks (256 and 128 input channels a call).
       {shape({1, 300, 5, 7}), 30},
       {shape({1, 530, 3, 3}), 13},
+      // At most 32 input channels: row panels along blocks of tiles (three blocks of 64 AVX2 and
+      // 32 AVX-512 tiles here, the last one short), batches of such images.
+      {shape({1, 16, 48, 48}), 20},
+      {shape({2, 12, 9, 61}), 13},
+      // Deeper, over enough tiles for each to prefetch the output rows two tiles on.
+      {shape({2, 37, 9, 13}), 19},
   };
   uint32_t seed = 1;
   for (const auto& c : cases) {
@@ -145,7 +152,10 @@ TEST(PointwiseConvTactic, FusedEpilogue) {
                     ActivationType::kSIGMOID}) {
     for (const PwCase& c : {PwCase{shape({2, 7, 5, 9}), 14}, PwCase{shape({1, 24, 7, 7}), 20},
                             PwCase{shape({1, 6, 4, 8}), 6, 2}, PwCase{shape({1, 8, 3, 3}), 30},
-                            PwCase{shape({1, 9, 2, 9}), 29}, PwCase{shape({1, 290, 4, 5}), 26}}) {
+                            PwCase{shape({1, 9, 2, 9}), 29}, PwCase{shape({1, 290, 4, 5}), 26},
+                            // Row runs (32 input channels at most) and prefetched residual rows
+                            // (enough tiles), batches.
+                            PwCase{shape({2, 10, 9, 15}), 18}, PwCase{shape({2, 40, 5, 19}), 31}}) {
       const ir::Attributes plain = pwAttrs(c);
       ir::Attributes attrs = plain;
       const double alpha = type == ActivationType::kCLIP ? 0.0 : 0.1;
