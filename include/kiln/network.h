@@ -107,6 +107,7 @@ enum class LayerType : int32_t {
   kCOMPRESS,  //!< kiln's own (ONNX Compress)
   kUNIQUE,    //!< kiln's own (ONNX Unique)
   kRANGE,     //!< kiln's own (ONNX Range with bounds from shape tensors)
+  kRNN,       //!< ONNX LSTM, GRU and RNN (TensorRT's IRNNv2Layer)
 };
 
 std::string_view toString(LayerType type) noexcept;
@@ -949,6 +950,49 @@ class NMSLayer : public Layer {
   BoundingBoxFormat boundingBoxFormat() const;
 };
 
+enum class RNNOperation : int32_t {
+  kRNN,   //!< Ht = f(Xt*Wi^T + Ht-1*Ri^T + Wbi + Rbi); default f: Tanh
+  kLSTM,  //!< gates i, o, f, c; default activations Sigmoid, Tanh, Tanh
+  kGRU,   //!< gates z, r, h; default activations Sigmoid, Tanh
+};
+
+enum class RNNDirection : int32_t { kFORWARD, kREVERSE, kBIDIRECTIONAL };
+
+//! One recurrent layer with the semantics of ONNX LSTM, GRU and RNN (opset 14, layout
+//! included). Input 0: X float32 [seqLength, batch, inputSize] ([batch, seqLength, inputSize]
+//! with setBatchFirst); W [D, G*H, inputSize] and R [D, G*H, H] (G: 4 gates i o f c for LSTM, 3
+//! z r h for GRU, 1 for RNN; H: the hidden size; D: 2 when bidirectional, else 1). Optional
+//! inputs, set with setInput: 3 bias [D, 2*G*H] (W's, then R's), 4 sequence lengths int32/int64
+//! [batch] (each in [0, seqLength]; steps past it give zeros in Y), 5 initial hidden state
+//! [D, batch, H] ([batch, D, H] with setBatchFirst), and for LSTM 6 initial cell state (as the
+//! hidden state) and 7 peepholes [D, 3*H] (i o f). Outputs: 0 Y [seqLength, D, batch, H]
+//! ([batch, seqLength, D, H] with setBatchFirst), 1 the last hidden state, 2 (LSTM) the last
+//! cell state, both of the initial state's shape. Computed in float32.
+class RNNLayer : public Layer {
+  KILN_LAYER_HANDLE(RNNLayer, kRNN)
+  RNNOperation operation() const;
+  int64_t hiddenSize() const;
+  void setDirection(RNNDirection direction);  //!< default kFORWARD; W and R need D entries
+  RNNDirection direction() const;
+  void setBatchFirst(bool batchFirst);  //!< ONNX layout 1
+  bool batchFirst() const;
+  //! Gate pre-activations are clipped to [-threshold, threshold]; 0 (the default): no clipping.
+  void setClip(float threshold);
+  float clip() const;
+  void setInputForget(bool coupled);  //!< LSTM: the forget gate is 1 - the input gate
+  bool inputForget() const;
+  //! GRU: the reset gate scales Ht-1*Rh^T + Rbh instead of Ht-1 (cuDNN's and PyTorch's GRU).
+  void setLinearBeforeReset(bool linear);
+  bool linearBeforeReset() const;
+  //! The cell's activations in ONNX order (LSTM f, g, h; GRU f, g; RNN f): one direction's list
+  //! (used by both directions) or one list per direction, forward first. @p alphas and @p betas:
+  //! one per activation, or empty for the activation defaults (ActivationLayer's).
+  void setActivations(std::span<const ActivationType> types, std::span<const float> alphas = {},
+                      std::span<const float> betas = {});
+  //! The list set with setActivations; empty for the defaults.
+  std::vector<ActivationType> activations() const;
+};
+
 #undef KILN_LAYER_HANDLE
 
 //! The network: create with Builder::createNetwork().
@@ -1040,6 +1084,10 @@ class NetworkDefinition {
   //! kiln's own layer (ONNX Unique).
   UniqueLayer addUnique(Tensor input);
   NMSLayer addNMS(Tensor boxes, Tensor scores, Tensor maxOutputBoxesPerClass);
+  //! An LSTM, GRU or RNN layer (see RNNLayer): @p weights W and @p recurrence R are float32
+  //! tensors (constants: addConstant) of @p hiddenSize units.
+  RNNLayer addRNN(Tensor input, RNNOperation op, int64_t hiddenSize, Tensor weights,
+                  Tensor recurrence);
 
   int32_t nbInputs() const;
   Tensor input(int32_t index) const;

@@ -66,6 +66,10 @@ constexpr std::array kLayerTypeNames = {
     LayerTypeName{LayerType::kCOMPRESS, "Compress"},
     LayerTypeName{LayerType::kUNIQUE, "Unique"},
     LayerTypeName{LayerType::kRANGE, "Range"},
+    // One layer type, three ops (each with its own outputs): opName gives the first.
+    LayerTypeName{LayerType::kRNN, "RNN"},
+    LayerTypeName{LayerType::kRNN, "LSTM"},
+    LayerTypeName{LayerType::kRNN, "GRU"},
 };
 }  // namespace
 

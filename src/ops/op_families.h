@@ -39,6 +39,7 @@ void registerDftOps(ir::OpRegistry& registry);              // DFT
 void registerTfIdfVectorizerOps(ir::OpRegistry& registry);  // TfIdfVectorizer
 void registerMaxUnpoolOps(ir::OpRegistry& registry);        // MaxUnpool
 void registerDropoutOps(ir::OpRegistry& registry);          // Dropout
+void registerRecurrentOps(ir::OpRegistry& registry);        // LSTM, GRU, RNN
 // NonZero, Compress, Unique, NMS: outputs of data-dependent shape
 void registerDataDependentOps(ir::OpRegistry& registry);
 
@@ -82,6 +83,7 @@ inline void registerAllOps(ir::OpRegistry& registry) {
   registerTfIdfVectorizerOps(registry);
   registerMaxUnpoolOps(registry);
   registerDropoutOps(registry);
+  registerRecurrentOps(registry);
   registerDataDependentOps(registry);
 }
 

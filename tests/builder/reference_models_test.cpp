@@ -145,7 +145,7 @@ TEST_P(ReferenceModels, SameOutputsWithAndWithoutPasses) {
 INSTANTIATE_TEST_SUITE_P(Models, ReferenceModels,
                          ::testing::Values("lenet", "resnet18", "mobilenet_v2", "squeezenet1_1",
                                            "googlenet", "unet_small", "bert_small",
-                                           "bert_small_op17"),
+                                           "bert_small_op17", "lstm", "gru"),
                          [](const auto& info) { return std::string(info.param); });
 
 }  // namespace

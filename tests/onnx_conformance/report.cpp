@@ -129,7 +129,7 @@ std::string renderReport(const ReportInput& input) {
   md << "- **Tests:** every ONNX backend node test of " << input.dataLabel << ": "
      << input.tests.size() << " tests, of which " << counted << " count and "
      << input.tests.size() - counted
-     << " are left out (recurrence, control flow, sequence, string, optional and training ops; "
+     << " are left out (control flow, sequence, string, optional and training ops; "
         "listed at the end).\n"
      << "- **Pass:** every output of every data set has the expected shape and values: floating "
         "point within |a − b| ≤ "
@@ -187,8 +187,8 @@ std::string renderReport(const ReportInput& input) {
   if (listed == 0) md << "| (none) | | | | |\n";
 
   md << "\n## Excluded tests\n\n"
-     << "Recurrence (LSTM, GRU, RNN), control flow (Loop, If, Scan), sequence (Sequence*, "
-        "SplitToSequence, ConcatFromSequence, sequence or map graph inputs and outputs), string "
+     << "Control flow (Loop, If, Scan), sequence (Sequence*, SplitToSequence, ConcatFromSequence, "
+        "sequence or map graph inputs and outputs), string "
         "(String*, RegexFullMatch, string tensors in or out), optional (Optional*, optional "
         "inputs and outputs) and training ops (Adagrad, Adam, Momentum, Gradient, the "
         "ai.onnx.preview.training domain) come in a later issue. A test counts as such when any "

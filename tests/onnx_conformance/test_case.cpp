@@ -118,9 +118,6 @@ std::vector<std::filesystem::path> dataSetsOf(const std::filesystem::path& dir) 
 
 std::string excludedCategory(const std::string& opType, const std::string& domain) {
   static const std::map<std::string, std::string, std::less<>> kByOp = {
-      {"LSTM", "recurrence"},
-      {"GRU", "recurrence"},
-      {"RNN", "recurrence"},
       {"Loop", "control flow"},
       {"If", "control flow"},
       {"Scan", "control flow"},

@@ -24,7 +24,7 @@ struct TestCase {
   //! function-expanded "_expanded" test the op of the test it expands. Ops outside the default
   //! domain carry it: "Binarizer (ai.onnx.ml)".
   std::string op;
-  //! Why the suite leaves the test out ("recurrence: LSTM", "sequence: graph input 'x'"); empty
+  //! Why the suite leaves the test out ("control flow: Loop", "sequence: graph input 'x'"); empty
   //! when it counts.
   std::string excluded;
   std::vector<GraphValue> inputs;               //!< in graph order, as input_N.pb feed them
@@ -36,7 +36,7 @@ struct TestCase {
 //! cannot be read.
 std::vector<TestCase> discoverTests(const std::filesystem::path& nodeDir);
 
-//! The category of ops the suite excludes ("recurrence", "control flow", "sequence", "string",
+//! The category of ops the suite excludes ("control flow", "sequence", "string",
 //! "optional", "training"), or empty for an op it counts.
 std::string excludedCategory(const std::string& opType, const std::string& domain);
 

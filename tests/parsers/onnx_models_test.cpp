@@ -156,7 +156,8 @@ INSTANTIATE_TEST_SUITE_P(
                       ModelCase{"resnet18_dynbatch", "input", Dims{3, 3, 224, 224}},
                       ModelCase{"googlenet", nullptr, {}}, ModelCase{"unet_small", nullptr, {}},
                       ModelCase{"bert_small", nullptr, {}},
-                      ModelCase{"bert_small_op17", nullptr, {}}),
+                      ModelCase{"bert_small_op17", nullptr, {}}, ModelCase{"lstm", nullptr, {}},
+                      ModelCase{"gru", nullptr, {}}),
     [](const ::testing::TestParamInfo<ModelCase>& info) { return std::string(info.param.name); });
 
 }  // namespace

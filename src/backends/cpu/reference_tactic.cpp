@@ -49,6 +49,7 @@ void registerCpuTactics(TacticRegistry& registry) {
   registerLayerNormTactics(registry);
   registerConcatTactics(registry);
   registerTransposeTactics(registry);
+  registerRnnTactics(registry);
   const auto& ops = ir::OpRegistry::instance();
   for (const auto& name : ops.names()) {
     registry.add(name, std::make_unique<ReferenceTactic>(*ops.find(name)));

@@ -20,5 +20,6 @@ void registerPointwiseChainTactics(TacticRegistry& registry);
 void registerLayerNormTactics(TacticRegistry& registry);
 void registerConcatTactics(TacticRegistry& registry);
 void registerTransposeTactics(TacticRegistry& registry);
+void registerRnnTactics(TacticRegistry& registry);  // LSTM, GRU, RNN
 
 }  // namespace kiln::backends::cpu

@@ -190,6 +190,16 @@ constexpr auto kDocs = std::to_array<ImporterDoc>({
     {"Det", "Determinant", "float32"},
     {"ReverseSequence", "ReverseSequence", ""},
     {"RoiAlign", "RoiAlign", "avg and max modes; half_pixel and output_half_pixel"},
+    // recurrent layers
+    {"LSTM", "RNN (LSTM)",
+     "all inputs and attributes; activations other than Affine; W, R and B may be computed at "
+     "run time"},
+    {"GRU", "RNN (GRU)",
+     "all inputs and attributes; activations other than Affine; W, R and B may be computed at "
+     "run time"},
+    {"RNN", "RNN",
+     "all inputs and attributes; activations other than Affine; W, R and B may be computed at "
+     "run time"},
     // quantization (computed in float32; exact while sums stay below 2^24)
     {"QuantizeLinear", "Quantize", "uint8 and int8; per tensor or per axis"},
     {"DequantizeLinear", "Dequantize", "uint8, int8 and int32; per tensor or per axis"},

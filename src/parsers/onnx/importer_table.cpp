@@ -162,6 +162,10 @@ std::span<const ImporterInfo> importers() {
       {"Det", importDet, 11},
       {"ReverseSequence", importReverseSequence, 10},
       {"RoiAlign", importRoiAlign, 10},
+      // recurrent layers (opset 7 dropped output_sequence and gave them today's form)
+      {"LSTM", importRecurrent, 7},
+      {"GRU", importRecurrent, 7},
+      {"RNN", importRecurrent, 7},
       // quantization
       {"QuantizeLinear", importQuantizeLinear, 10},
       {"DequantizeLinear", importDequantizeLinear, 10},
@@ -182,7 +186,6 @@ const ImporterInfo* findImporter(std::string_view opType) {
 }
 
 std::string missingImporterReason(std::string_view opType) {
-  static constexpr std::array kRecurrent = {"LSTM", "GRU", "RNN"};
   static constexpr std::array kControlFlow = {"If", "Loop", "Scan"};
   static constexpr std::array kSequences = {
       "SequenceAt",     "SequenceConstruct",  "SequenceEmpty",     "SequenceErase",
@@ -237,7 +240,6 @@ std::string missingImporterReason(std::string_view opType) {
   const auto has = [&](const auto& list) {
     return std::find(list.begin(), list.end(), opType) != list.end();
   };
-  if (has(kRecurrent)) return "recurrent layers are not in kiln yet";
   if (has(kControlFlow)) return "control flow (subgraphs) is not in kiln yet";
   if (has(kSequences)) return "sequence and optional values are not in kiln yet";
   if (has(kKnown)) return "no kiln layer yet";

@@ -251,6 +251,7 @@ void importWindow(NodeImport& n);
 void importDet(NodeImport& n);
 void importReverseSequence(NodeImport& n);
 void importRoiAlign(NodeImport& n);
+void importRecurrent(NodeImport& n);  // LSTM, GRU, RNN
 void importQuantizeLinear(NodeImport& n);
 void importDequantizeLinear(NodeImport& n);
 void importDynamicQuantizeLinear(NodeImport& n);
