@@ -4,10 +4,11 @@
 // layout of every tensor is in ops/recurrent.h. Steps past a batch entry's sequence length write
 // zeros to Y and leave its state alone, so Y_h / Y_c hold the state after its last step (the
 // initial state for length 0), as ONNX Runtime does; the reverse direction starts at the entry's
-// last step. Attributes: "hidden_size", "direction" (RNNDirection), "layout" (0/1), "clip" (> 0;
-// absent or 0: none), "input_forget" (LSTM), "linear_before_reset" (GRU), "activations"
-// (ActivationType per cell function, one direction's list or one per direction; absent: the
-// ONNX defaults) with "activation_alpha" and "activation_beta" (one per activation).
+// last step. Attributes: "hidden_size", "direction" (RNNDirection), "batch_first" (ONNX layout 0/1;
+// "layout" names the layout pass's string attribute), "clip" (> 0; absent or 0: none),
+// "input_forget" (LSTM), "linear_before_reset" (GRU), "activations" (ActivationType per cell
+// function, one direction's list or one per direction; absent: the ONNX defaults) with
+// "activation_alpha" and "activation_beta" (one per activation).
 #include "ops/recurrent.h"
 
 #include <algorithm>
@@ -65,9 +66,9 @@ RecurrentConfig recurrentConfig(const ir::Node& node) {
   }
   c.direction = static_cast<RNNDirection>(direction);
   c.directions = c.direction == RNNDirection::kBIDIRECTIONAL ? 2 : 1;
-  const int64_t layout = a.getInt("layout", 0);
+  const int64_t layout = a.getInt("batch_first", 0);
   if (layout != 0 && layout != 1) {
-    fail(ErrorCode::kINVALID_ARGUMENT, "layout must be 0 or 1, not ", layout);
+    fail(ErrorCode::kINVALID_ARGUMENT, "batch_first (ONNX layout) must be 0 or 1, not ", layout);
   }
   c.batchFirst = layout == 1;
   const double clip = a.getFloat("clip", 0.0);

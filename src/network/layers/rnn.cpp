@@ -88,11 +88,11 @@ RNNDirection RNNLayer::direction() const {
 }
 
 void RNNLayer::setBatchFirst(bool batchFirst) {
-  detail::setAttr(*this, "RNNLayer::setBatchFirst", "layout", int64_t{batchFirst ? 1 : 0});
+  detail::setAttr(*this, "RNNLayer::setBatchFirst", "batch_first", int64_t{batchFirst ? 1 : 0});
 }
 
 bool RNNLayer::batchFirst() const {
-  return detail::getIntAttr(*this, "RNNLayer::batchFirst", "layout", 0) != 0;
+  return detail::getIntAttr(*this, "RNNLayer::batchFirst", "batch_first", 0) != 0;
 }
 
 void RNNLayer::setClip(float threshold) {
