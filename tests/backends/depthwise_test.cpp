@@ -93,6 +93,17 @@ TEST(DepthwiseTactics, ShapesStridesAndPadding) {
       {shape({1, 2, 15, 17}), shape({3, 3}), Dims{}, Dims{}, one, one},
       {shape({1, 3, 1, 9}), shape({3, 3}), Dims{}, Dims{}, one, one},
       {shape({1, 2, 5, 6}), shape({3, 3}), Dims{}, Dims{}, shape({2, 1}), shape({0, 1})},
+      // Channel blocks of 8 (cpu.conv.depthwise.c8): a partial last block, several blocks and
+      // images, rows of whole and partial 8-pixel groups, windows of 5 and 7.
+      {shape({1, 13, 7, 7}), shape({3, 3}), Dims{}, Dims{}, one, one},
+      {shape({2, 20, 14, 14}), shape({3, 3}), two, Dims{}, one, one},
+      {shape({1, 9, 11, 27}), shape({3, 3}), two, Dims{}, shape({0, 0}), shape({1, 1})},
+      {shape({1, 17, 10, 16}), shape({5, 5}), Dims{}, Dims{}, two, two},
+      {shape({1, 8, 13, 19}), shape({5, 5}), two, Dims{}, two, shape({1, 1})},
+      {shape({1, 11, 12, 12}), shape({7, 7}), Dims{}, Dims{}, shape({3, 3}), shape({3, 3})},
+      {shape({1, 8, 4, 4}), shape({3, 3}), Dims{}, Dims{}, shape({3, 2}), shape({3, 2})},
+      {shape({1, 10, 5, 3}), shape({3, 3}), Dims{}, Dims{}, one, one},
+      {shape({1, 12, 9, 2}), shape({3, 3}), two, Dims{}, one, one},
       // Enough work that the planes are shared among the threads.
       {shape({1, 64, 28, 28}), shape({3, 3}), Dims{}, Dims{}, one, one},
       {shape({2, 48, 30, 30}), shape({3, 3}), two, Dims{}, one, one},
