@@ -234,7 +234,7 @@ class BlockedDepthwiseTactic final : public Tactic {
 
 class DepthwiseTactic final : public Tactic {
  public:
-  DepthwiseTactic(std::string suffix, std::vector<std::string> features, DepthwiseFn (*fn)())
+  DepthwiseTactic(const std::string& suffix, std::vector<std::string> features, DepthwiseFn (*fn)())
       : name_("cpu.conv.depthwise." + suffix), features_(std::move(features)), fn_(fn) {}
   std::string_view name() const override { return name_; }
   DeviceType device() const override { return DeviceType::kCPU; }
