@@ -95,12 +95,9 @@ class DepthwiseKernel final : public Kernel {
       // A few microseconds of work per task: between back-to-back layers the workers spin, so
       // waking one costs well under that.
       const int64_t grain = std::max<int64_t>(1, (int64_t{4} << 10) / perPlane);
-      if (pool.size() == 1 || planes < 2 * grain) {
-        body(0, planes, 0);
-        return;
-      }
       // Up to four ranges a thread, claimed as the threads come: a worker that wakes late (or is
       // descheduled on a busy machine) leaves the caller less to wait for than a fixed half.
+      // Fewer than two grains run on the caller alone.
       parallelTasks(pool, planes, grain, body);
     });
   }
@@ -154,6 +151,18 @@ class BlockedDepthwiseKernel final : public Kernel {
     const DepthwiseBlockLayout layout = depthwiseBlockLayout(c.iw, c.ow, c.kh, c.sh, c.pw);
     const auto scratchBytes = sizeof(float) * static_cast<std::size_t>(layout.floats());
     const auto packedFloats = depthwiseBlockPackedFloats(c.channels, c.kh);
+    DepthwiseBlock shape;  // what every block shares
+    shape.ih = c.ih;
+    shape.iw = c.iw;
+    shape.oh = c.oh;
+    shape.ow = c.ow;
+    shape.k = c.kh;
+    shape.stride = c.sh;
+    shape.ph = c.ph;
+    shape.pw = c.pw;
+    shape.act = act;
+    shape.alpha = gemmEpilogue_.alpha;
+    shape.beta = gemmEpilogue_.beta;
     withPool(ctx, [&](ThreadPool& pool) {
       const float* packed = reinterpret_cast<const float*>(packed_.data());
       if (packed_.size() == 0) {
@@ -172,24 +181,13 @@ class BlockedDepthwiseKernel final : public Kernel {
           const int64_t block = task % blocks;
           const int64_t channel = block * kDepthwiseBlock;
           const int64_t first = image * c.channels + channel;
-          DepthwiseBlock b;
+          DepthwiseBlock b = shape;
           b.x = x + first * inPlane;
           b.channels = std::min(kDepthwiseBlock, c.channels - channel);
           b.w = packed + block * (taps + 1) * kDepthwiseBlock;
           b.bias = b.w + taps * kDepthwiseBlock;
           b.residual = residual != nullptr ? residual + first * outPlane : nullptr;
           b.y = y + first * outPlane;
-          b.ih = c.ih;
-          b.iw = c.iw;
-          b.oh = c.oh;
-          b.ow = c.ow;
-          b.k = c.kh;
-          b.stride = c.sh;
-          b.ph = c.ph;
-          b.pw = c.pw;
-          b.act = act;
-          b.alpha = gemmEpilogue_.alpha;
-          b.beta = gemmEpilogue_.beta;
           b.scratch = scratch;
           fn_(b);
           if (act == VecAct::kGeneric) {
@@ -201,10 +199,6 @@ class BlockedDepthwiseKernel final : public Kernel {
       // A few microseconds of work per task (9 multiply-adds a pixel vector of 8 channels).
       const int64_t perBlock = std::max<int64_t>(c.oh * c.ow * taps, 1);
       const int64_t grain = std::max<int64_t>(1, (int64_t{16} << 10) / perBlock);
-      if (pool.size() == 1 || tasks < 2 * grain) {
-        body(0, tasks, 0);
-        return;
-      }
       parallelTasks(pool, tasks, grain, body);
     });
   }
