@@ -149,7 +149,11 @@ Geometry3 makeGeometry(const WindowParams& p, const Dims& inDims, const Dims& ou
 }
 
 bool channelsLast(const ir::Attributes& attrs) {
-  return attrs.has(kLayoutAttr) && attrs.getString(kLayoutAttr) == kChannelsLast;
+  // Asked of every node by the layout pass: another op's "layout" of another kind (ONNX's LSTM
+  // has an int one) is not channels-last, and must not stop the build.
+  const auto it = attrs.all().find(kLayoutAttr);
+  return it != attrs.all().end() && std::holds_alternative<std::string>(it->second) &&
+         std::get<std::string>(it->second) == kChannelsLast;
 }
 
 std::string checkLayout(const ir::Attributes& attrs, int32_t spatialRank) {

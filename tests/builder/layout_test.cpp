@@ -290,6 +290,19 @@ TEST(Layout, DepthwiseConvolutionsJoinTheRegion) {
                     runReference(depthwiseOnly, in).begin()->second, 1e-6, 1e-6, "y");
 }
 
+TEST(Layout, AnotherOpsLayoutAttributeOfAnotherKindIsNotChannelsLast) {
+  ir::Graph g = network();
+  // ONNX's LSTM carries an int "layout"; the pass looks at every node's.
+  for (auto& node : g.nodes) {
+    if (node.name == "relu") node.attrs.set("layout", int64_t{1});
+  }
+  EXPECT_FALSE(ops::channelsLast(nodeNamed(g, "relu")->attrs));
+  CapturingLogger logger;
+  const LayoutSummary s =
+      assignChannelsLast(g, everything(), Reporter(logger), nullptr, anyPrecision());
+  EXPECT_EQ(s.convolutions, 2);
+}
+
 TEST(Layout, ALoneConvolutionBetweenTransposesStaysNchw) {
   ir::Graph g;
   const ir::ValueId x = g.addValue("x", DataType::kFLOAT, dimsOf({1, 8, 5, 5}));
