@@ -36,7 +36,7 @@ struct DepthwiseBlock {
   int64_t ph = 0, pw = 0;
   VecAct act = VecAct::kNone;  //!< kGeneric: the caller activates afterwards
   float alpha = 0.f, beta = 0.f;
-  float* scratch = nullptr;  //!< depthwiseBlockScratchFloats() floats, 32-byte aligned
+  float* scratch = nullptr;  //!< depthwiseBlockLayout(...).floats() floats, 32-byte aligned
 };
 
 //! DepthwiseBlock::scratch: a ring of ringRows padded input rows of pitch pixel vectors, a zero

@@ -114,6 +114,10 @@ void blockedKernel(const DepthwiseBlock& b) {
     for (int64_t px = filledEnd; px < g.pitch; ++px) _mm256_store_ps(row + px * kLanes, zero);
   }
   for (int64_t px = 0; px < g.pitch; ++px) _mm256_store_ps(zeroRow + px * kLanes, zero);
+  // Output pixels past the last step: no step writes them, yet the transposes back read them
+  // (into lanes stored past a row's end, overwritten later).
+  const int64_t computed = (b.ow + kStep - 1) / kStep * kStep;
+  for (int64_t px = computed; px < g.outWidth; ++px) _mm256_store_ps(outRow + px * kLanes, zero);
 
   // Dead channels read the zero row (it holds at least iw floats).
   const float* planes[kLanes];
