@@ -27,13 +27,22 @@ bool describeDepthwise(const NodeSpec& spec, Window2d& c) {
   return c.groups == c.channels && c.outputs == c.channels;
 }
 
-class DepthwiseKernel final : public Kernel {
- public:
-  DepthwiseKernel(DepthwiseFn fn, const NodeSpec& spec) : fn_(fn) {
+// What both depthwise kernels keep of their node.
+class DepthwiseKernelBase : public Kernel {
+ protected:
+  explicit DepthwiseKernelBase(const NodeSpec& spec)
+      : epilogue_(ops::Epilogue::of(spec.node.attrs)), gemmEpilogue_(gemmEpilogueOf(epilogue_)) {
     describeDepthwise(spec, conv_);
-    epilogue_ = ops::Epilogue::of(spec.node.attrs);
-    gemmEpilogue_ = gemmEpilogueOf(epilogue_);
   }
+
+  Window2d conv_;
+  ops::Epilogue epilogue_;
+  GemmEpilogue gemmEpilogue_;
+};
+
+class DepthwiseKernel final : public DepthwiseKernelBase {
+ public:
+  DepthwiseKernel(DepthwiseFn fn, const NodeSpec& spec) : DepthwiseKernelBase(spec), fn_(fn) {}
 
   void execute(const ir::KernelContext& ctx) const override {
     const Window2d& c = conv_;
@@ -104,9 +113,6 @@ class DepthwiseKernel final : public Kernel {
 
  private:
   DepthwiseFn fn_;
-  Window2d conv_;
-  ops::Epilogue epilogue_;
-  GemmEpilogue gemmEpilogue_;
 };
 
 bool describeBlocked(const NodeSpec& spec, Window2d& c) {
@@ -117,12 +123,10 @@ bool describeBlocked(const NodeSpec& spec, Window2d& c) {
 // Blocks of kDepthwiseBlock channels (depthwise_blocked.h), shared among the threads; weights
 // and bias packed per block when the node is instantiated (at each run where they are not
 // constants).
-class BlockedDepthwiseKernel final : public Kernel {
+class BlockedDepthwiseKernel final : public DepthwiseKernelBase {
  public:
-  BlockedDepthwiseKernel(DepthwiseBlockFn fn, const NodeSpec& spec) : fn_(fn) {
-    describeBlocked(spec, conv_);
-    epilogue_ = ops::Epilogue::of(spec.node.attrs);
-    gemmEpilogue_ = gemmEpilogueOf(epilogue_);
+  BlockedDepthwiseKernel(DepthwiseBlockFn fn, const NodeSpec& spec)
+      : DepthwiseKernelBase(spec), fn_(fn) {
     biasInput_ = spec.inputs.size() > 2 && spec.inputs[2].present && epilogue_.residualInput != 2;
     const bool constant =
         spec.inputs[1].constData != nullptr && (!biasInput_ || spec.inputs[2].constData != nullptr);
@@ -205,9 +209,6 @@ class BlockedDepthwiseKernel final : public Kernel {
 
  private:
   DepthwiseBlockFn fn_;
-  Window2d conv_;
-  ops::Epilogue epilogue_;
-  GemmEpilogue gemmEpilogue_;
   bool biasInput_ = false;
   AlignedBuffer packed_;
 };
