@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "ops/window_util.h"
+
 namespace kiln::backends::cpu {
 
 bool depthwiseBlockedSupports(int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh,
@@ -14,21 +16,20 @@ bool depthwiseBlockedSupports(int64_t kh, int64_t kw, int64_t sh, int64_t sw, in
 
 DepthwiseBlockLayout depthwiseBlockLayout(int64_t iw, int64_t ow, int64_t k, int64_t stride,
                                           int64_t pw) {
-  constexpr int64_t kLanes = kDepthwiseBlock;
-  const int64_t steps = (ow + kDepthwiseBlockStep - 1) / kDepthwiseBlockStep * kDepthwiseBlockStep;
   DepthwiseBlockLayout l;
   l.ringRows = k <= 4 ? 4 : 8;
-  l.pitch = std::max((steps - 1) * stride + k, pw + (iw + kLanes - 1) / kLanes * kLanes);
-  l.outWidth = (steps + kLanes - 1) / kLanes * kLanes;
+  l.filled = pw + ops::ceilDiv(iw, kDepthwiseBlock) * kDepthwiseBlock;
+  l.computed = ops::ceilDiv(ow, kDepthwiseBlockStep) * kDepthwiseBlockStep;
+  l.pitch = std::max((l.computed - 1) * stride + k, l.filled);
+  l.outWidth = ops::ceilDiv(l.computed, kDepthwiseBlock) * kDepthwiseBlock;
   return l;
 }
 
 void packDepthwiseBlocks(const float* w, const float* bias, int64_t channels, int64_t k,
                          float* packed) {
   const int64_t taps = k * k;
-  const int64_t blocks = (channels + kDepthwiseBlock - 1) / kDepthwiseBlock;
-  for (int64_t b = 0; b < blocks; ++b) {
-    float* out = packed + b * (taps + 1) * kDepthwiseBlock;
+  for (int64_t b = 0; b < depthwiseBlockCount(channels); ++b) {
+    float* out = packed + b * depthwiseBlockPackedStride(k);
     for (int64_t lane = 0; lane < kDepthwiseBlock; ++lane) {
       const int64_t c = b * kDepthwiseBlock + lane;
       const bool live = c < channels;

@@ -43,8 +43,10 @@ struct DepthwiseBlock {
 //! row of as many, and an output row of outWidth pixel vectors.
 struct DepthwiseBlockLayout {
   int64_t ringRows = 0;  //!< a power of two, at least k
-  int64_t pitch = 0;     //!< pixels of a ring row: every tap of every step, and iw rounded up to 8
-  int64_t outWidth = 0;  //!< ow rounded up to whole steps and to 8
+  int64_t filled = 0;    //!< ring pixels the input transposes write: pw + iw rounded up to 8
+  int64_t pitch = 0;     //!< pixels of a ring row: every tap of every step, and filled
+  int64_t computed = 0;  //!< output pixels a row computes: ow in whole steps
+  int64_t outWidth = 0;  //!< computed rounded up to 8
   int64_t floats() const {
     return (ringRows + 1) * pitch * kDepthwiseBlock + outWidth * kDepthwiseBlock;
   }
@@ -58,8 +60,17 @@ DepthwiseBlockLayout depthwiseBlockLayout(int64_t iw, int64_t ow, int64_t k, int
 //! zero past the last channel; depthwiseBlockPackedFloats() floats.
 void packDepthwiseBlocks(const float* w, const float* bias, int64_t channels, int64_t k,
                          float* packed);
+
+//! Blocks of kDepthwiseBlock channels that @p channels take.
+inline int64_t depthwiseBlockCount(int64_t channels) {
+  return (channels + kDepthwiseBlock - 1) / kDepthwiseBlock;
+}
+//! Floats of one block's packed weights and bias.
+inline int64_t depthwiseBlockPackedStride(int64_t k) {
+  return (k * k + 1) * kDepthwiseBlock;
+}
 inline int64_t depthwiseBlockPackedFloats(int64_t channels, int64_t k) {
-  return (channels + kDepthwiseBlock - 1) / kDepthwiseBlock * (k * k + 1) * kDepthwiseBlock;
+  return depthwiseBlockCount(channels) * depthwiseBlockPackedStride(k);
 }
 
 using DepthwiseBlockFn = void (*)(const DepthwiseBlock& b);

@@ -107,17 +107,15 @@ void blockedKernel(const DepthwiseBlock& b) {
 
   // Padding columns of the ring rows (the transposes write only [pw, pw + iw rounded up to 8),
   // zeros past iw) and the zero row that stands for input rows outside the image.
-  const int64_t filledEnd = b.pw + (b.iw + kLanes - 1) / kLanes * kLanes;
   for (int64_t r = 0; r < kRing; ++r) {
     float* row = ring + r * rowFloats;
     for (int64_t px = 0; px < b.pw; ++px) _mm256_store_ps(row + px * kLanes, zero);
-    for (int64_t px = filledEnd; px < g.pitch; ++px) _mm256_store_ps(row + px * kLanes, zero);
+    for (int64_t px = g.filled; px < g.pitch; ++px) _mm256_store_ps(row + px * kLanes, zero);
   }
   for (int64_t px = 0; px < g.pitch; ++px) _mm256_store_ps(zeroRow + px * kLanes, zero);
   // Output pixels past the last step: no step writes them, yet the transposes back read them
   // (into lanes stored past a row's end, overwritten later).
-  const int64_t computed = (b.ow + kStep - 1) / kStep * kStep;
-  for (int64_t px = computed; px < g.outWidth; ++px) _mm256_store_ps(outRow + px * kLanes, zero);
+  for (int64_t px = g.computed; px < g.outWidth; ++px) _mm256_store_ps(outRow + px * kLanes, zero);
 
   // Dead channels read the zero row (it holds at least iw floats).
   const float* planes[kLanes];

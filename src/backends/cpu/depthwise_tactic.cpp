@@ -35,6 +35,11 @@ class DepthwiseKernelBase : public Kernel {
     describeDepthwise(spec, conv_);
   }
 
+  //! Applies an activation the kernels do not have (VecAct::kGeneric) to @p count outputs.
+  void activateGeneric(float* y, int64_t count) const {
+    for (int64_t i = 0; i < count; ++i) y[i] = epilogue_.activate(y[i]);
+  }
+
   Window2d conv_;
   ops::Epilogue epilogue_;
   GemmEpilogue gemmEpilogue_;
@@ -85,9 +90,7 @@ class DepthwiseKernel final : public DepthwiseKernelBase {
         int64_t channel = begin % c.channels;
         for (int64_t plane = begin; plane < end; ++plane) {
           fn_(p);
-          if (act == VecAct::kGeneric) {
-            for (int64_t i = 0; i < outPlane; ++i) p.y[i] = epilogue_.activate(p.y[i]);
-          }
+          if (act == VecAct::kGeneric) activateGeneric(p.y, outPlane);
           p.x += c.ih * c.iw;
           p.y += outPlane;
           if (p.residual != nullptr) p.residual += outPlane;
@@ -145,7 +148,7 @@ class BlockedDepthwiseKernel final : public DepthwiseKernelBase {
     const float* residual =
         epilogue_.residualInput ? ctx.input(*epilogue_.residualInput).as<float>() : nullptr;
     float* y = ctx.output(0).as<float>();
-    const int64_t blocks = (c.channels + kDepthwiseBlock - 1) / kDepthwiseBlock;
+    const int64_t blocks = depthwiseBlockCount(c.channels);
     const int64_t tasks = c.batch * blocks;
     if (tasks == 0 || c.oh == 0 || c.ow == 0) return;
     const int64_t taps = c.kh * c.kw;
@@ -188,16 +191,13 @@ class BlockedDepthwiseKernel final : public DepthwiseKernelBase {
           DepthwiseBlock b = shape;
           b.x = x + first * inPlane;
           b.channels = std::min(kDepthwiseBlock, c.channels - channel);
-          b.w = packed + block * (taps + 1) * kDepthwiseBlock;
+          b.w = packed + block * depthwiseBlockPackedStride(c.kh);
           b.bias = b.w + taps * kDepthwiseBlock;
           b.residual = residual != nullptr ? residual + first * outPlane : nullptr;
           b.y = y + first * outPlane;
           b.scratch = scratch;
           fn_(b);
-          if (act == VecAct::kGeneric) {
-            float* out = b.y;
-            for (int64_t i = 0; i < b.channels * outPlane; ++i) out[i] = epilogue_.activate(out[i]);
-          }
+          if (act == VecAct::kGeneric) activateGeneric(b.y, b.channels * outPlane);
         }
       };
       // A few microseconds of work per task (9 multiply-adds a pixel vector of 8 channels).
