@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // kiln vs ONNX Runtime on the CPU, in one run (issue #6): for each reference model, builds a kiln
 // plan, checks kiln's and ONNX Runtime's outputs against the model's reference output, then times
-// both alternately (rounds of --per-round inferences each, kiln in a `kiln exec` process per
-// round, ONNX Runtime in this process) and prints the medians and the kiln/ORT ratio.
+// both alternately (rounds of --per-round inferences each after a 100 ms warm-up, each side in a
+// fresh process every round: `kiln exec`, and ort_round.js for ONNX Runtime) and prints the
+// medians and the kiln/ORT ratio. Fresh processes on both sides because on shared VMs a process's
+// speed is drawn when it starts and kept for its life (bench/RESULTS.md, session 11).
 //
 // Setup once: cd bench/cpu_vs_ort && npm install --no-save --ignore-scripts onnxruntime-node
 //   (node_modules/ is git-ignored; --ignore-scripts skips the GPU download, the CPU runtime is in
@@ -16,6 +18,7 @@ const os = require('os');
 const path = require('path');
 const { execFileSync } = require('child_process');
 const ort = require('onnxruntime-node');
+const { readNpy } = require('./npy');
 
 function parseArgs(argv) {
   const o = { kiln: '', models: process.env.KILN_MODELS_DIR || '/tmp/models', threads: 2, rounds: 6,
@@ -35,24 +38,6 @@ function parseArgs(argv) {
   }
   if (!o.kiln) throw new Error('give the kiln command: --kiln PATH');
   return o;
-}
-
-// .npy (version 1/2, C order) -> { dtype, shape, data (typed array) }.
-const NPY = { '<f4': ['float32', Float32Array], '<i8': ['int64', BigInt64Array],
-  '<i4': ['int32', Int32Array], '|b1': ['bool', Uint8Array], '<f8': ['float64', Float64Array] };
-function readNpy(file) {
-  const buf = fs.readFileSync(file);
-  const headerLen = buf[6] === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
-  const start = buf[6] === 1 ? 10 : 12;
-  const header = buf.toString('latin1', start, start + headerLen);
-  const descr = /'descr':\s*'([^']+)'/.exec(header)[1];
-  const shape = /'shape':\s*\(([^)]*)\)/.exec(header)[1].split(',').map((s) => s.trim())
-    .filter(Boolean).map(Number);
-  const [dtype, Ctor] = NPY[descr] || (() => { throw new Error(`${file}: dtype ${descr}`); })();
-  const bytes = buf.subarray(start + headerLen);
-  const copy = new Uint8Array(bytes.length);
-  copy.set(bytes);
-  return { dtype, shape, data: new Ctor(copy.buffer) };
 }
 
 // Worst |a - b| - (1e-4 + 1e-3 |b|) over the elements (<= 0: within the models' tolerance).
@@ -120,22 +105,33 @@ async function benchModel(o, name, entry) {
   }
   const ortOut = await session.run(feeds);
   row.ortError = mismatch(ortOut[session.outputNames[0]].data, expected.data);
+  // Its threads are not to compete with the rounds below.
+  await session.release();
 
-  // Alternating timing rounds.
+  // Alternating timing rounds, each side first in every other one.
   const kilnTimes = [];
   const ortTimes = [];
   const timesFile = path.join(o.work, `${name}.times.json`);
-  for (let r = 0; r < o.rounds; r++) {
+  const kilnRound = () => {
     kiln(o, ['exec', `--loadEngine=${plan}`, `--loadInputs=${loadInputs}`,
       `--iterations=${o.perRound}`, '--warmUp=100', '--duration=0', `--threads=${o.threads}`,
       `--exportTimes=${timesFile}`]);
     const times = JSON.parse(fs.readFileSync(timesFile, 'utf8')).map((t) => t.latencyMs);
     kilnTimes.push(...times.slice(0, o.perRound));
-    await session.run(feeds);  // warm-up
-    for (let i = 0; i < o.perRound; i++) {
-      const s = process.hrtime.bigint();
-      await session.run(feeds);
-      ortTimes.push(Number(process.hrtime.bigint() - s) / 1e6);
+  };
+  const ortRound = () => {
+    const times = execFileSync(process.execPath, [path.join(__dirname, 'ort_round.js'),
+      '--model', model, '--threads', String(o.threads), '--iterations', String(o.perRound),
+      '--warm-up-ms', '100', ...inputs.map((i) => `${i.name}=${i.file}`)], { encoding: 'utf8' });
+    ortTimes.push(...JSON.parse(times));
+  };
+  for (let r = 0; r < o.rounds; r++) {
+    if (r % 2 === 0) {
+      kilnRound();
+      ortRound();
+    } else {
+      ortRound();
+      kilnRound();
     }
   }
   row.kilnMs = median(kilnTimes);
@@ -166,7 +162,8 @@ async function main() {
   }
   const ok = (err) => (err <= 0 ? 'ok' : `off by ${err.toExponential(1)}`);
   console.log(`kiln vs ONNX Runtime ${require('onnxruntime-node/package.json').version}, ` +
-    `${o.threads} threads, median of ${o.rounds} x ${o.perRound} runs each, alternating`);
+    `${o.threads} threads, median of ${o.rounds} x ${o.perRound} runs each, alternating rounds ` +
+    'of fresh processes');
   console.log('');
   // The fastest runs beside the medians: on a shared machine they show each side without the
   // moments the host took from it.
