@@ -34,30 +34,35 @@ VectorMasks masksFor(int64_t live) {
   return {laneMask(live), laneMask(inputs), laneMask(inputs - 8)};
 }
 
-// Output vector v (8 columns) of the tile at @p at (the first column's first tap), full or masked.
-template <bool MASKED>
-__m256 loadInput(const float* at, int64_t sw, const VectorMasks& m) {
-  if (sw == 1) return MASKED ? _mm256_maskload_ps(at, m.out) : _mm256_loadu_ps(at);
-  // Stride 2: inputs 0, 2, ..., 14 of two loads (the second never reads its last lane).
-  const __m256 a = MASKED ? _mm256_maskload_ps(at, m.lo) : _mm256_loadu_ps(at);
-  const __m256 b = _mm256_maskload_ps(at + 8, m.hi);
-  // [a0 a2 b0 b2 | a4 a6 b4 b6], then the 64-bit pairs in order: a0 a2 a4 a6 b0 b2 b4 b6.
-  const __m256 even = _mm256_shuffle_ps(a, b, 0x88);
-  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even), 0xD8));
+// Output vector v (8 columns) of the tile at @p at (the first column's first tap), full or masked;
+// STRIDE as the loads see it (1: stride 1, or stride 2 on rows split by parity).
+template <int STRIDE, bool MASKED>
+__m256 loadInput(const float* at, const VectorMasks& m) {
+  if constexpr (STRIDE == 1) {
+    return MASKED ? _mm256_maskload_ps(at, m.out) : _mm256_loadu_ps(at);
+  } else {
+    // Stride 2: inputs 0, 2, ..., 14 of two loads (the second never reads its last lane).
+    const __m256 a = MASKED ? _mm256_maskload_ps(at, m.lo) : _mm256_loadu_ps(at);
+    const __m256 b = _mm256_maskload_ps(at + 8, m.hi);
+    // [a0 a2 b0 b2 | a4 a6 b4 b6], then the 64-bit pairs in order: a0 a2 a4 a6 b0 b2 b4 b6.
+    const __m256 even = _mm256_shuffle_ps(a, b, 0x88);
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even), 0xD8));
+  }
 }
 
 // Output channels [o0, o0 + OCB) of the block x WV vectors from column ox0 of output row @p row;
-// the last vector has @p tail live columns (8: all).
+// with PARTIAL the last vector has @p tail live columns (else all 8).
 // SPLIT: stride 2 on rows split by parity; tap kx of output column ox is then at column
 // ox + kx / 2 of the even (kx even) or odd half, so vectors load as for stride 1. KW: the window
 // width when known at compile time (0: r.kw), so the taps of a row unroll (with few input
 // channels, as in a network's first layer, the loop overhead of 3 taps a row was a third of the
-// time).
-template <int OCB, int WV, bool SPLIT, int KW>
+// time). The load stride, the split and the masking are all compile-time: with any of them
+// decided per load, the 12 accumulators, 3 inputs and a weight no longer fit the 16 registers and
+// the loop spilled (a 16 -> 64 3x3 layer at 55x55 ran at a third of the FMA rate).
+template <int OCB, int WV, bool SPLIT, int STRIDE, bool PARTIAL, int KW>
 void tile(const DirectConvRow& r, int32_t o0, int64_t row, int64_t ox0, int64_t tail) {
   const VectorMasks full = masksFor(8);
-  const VectorMasks last = masksFor(tail);
-  const bool partial = tail < 8;
+  const VectorMasks last = masksFor(PARTIAL ? tail : 8);
   __m256 acc[OCB][WV];
 #pragma GCC unroll 4
   for (int o = 0; o < OCB; ++o) {
@@ -66,9 +71,8 @@ void tile(const DirectConvRow& r, int32_t o0, int64_t row, int64_t ox0, int64_t 
     for (int v = 0; v < WV; ++v) acc[o][v] = b;
   }
   const float* wc = r.w + o0;
-  const int64_t sw = SPLIT ? 1 : r.sw;  // as the loads see it
-  const int64_t step = 8 * sw;          // input columns between output vectors
-  const float* xc = r.x + row * r.sh * r.wp + ox0 * sw;
+  constexpr int64_t kStep = 8 * STRIDE;  // input columns between output vectors
+  const float* xc = r.x + row * r.sh * r.wp + ox0 * STRIDE;
   for (int64_t c = 0; c < r.channels; ++c, xc += r.channelStride) {
     for (int64_t ky = 0; ky < r.kh; ++ky) {
       const float* xr = xc + ky * r.wp;
@@ -79,9 +83,8 @@ void tile(const DirectConvRow& r, int32_t o0, int64_t row, int64_t ox0, int64_t 
         __m256 xv[WV];
 #pragma GCC unroll 3
         for (int v = 0; v < WV; ++v) {
-          const float* at = xt + v * step;
-          xv[v] = v == WV - 1 && partial ? loadInput<true>(at, sw, last)
-                                         : loadInput<false>(at, sw, full);
+          xv[v] = PARTIAL && v == WV - 1 ? loadInput<STRIDE, true>(xt + v * kStep, last)
+                                         : loadInput<STRIDE, false>(xt + v * kStep, full);
         }
 #pragma GCC unroll 4
         for (int o = 0; o < OCB; ++o) {
@@ -99,7 +102,7 @@ void tile(const DirectConvRow& r, int32_t o0, int64_t row, int64_t ox0, int64_t 
     const float* ro = r.residual != nullptr ? r.residual + at : nullptr;
 #pragma GCC unroll 3
     for (int v = 0; v < WV; ++v) {
-      const bool masked = v == WV - 1 && partial;
+      const bool masked = PARTIAL && v == WV - 1;
       __m256 a = acc[o][v];
       if (ro != nullptr) {
         a = _mm256_add_ps(
@@ -115,43 +118,53 @@ void tile(const DirectConvRow& r, int32_t o0, int64_t row, int64_t ox0, int64_t 
   }
 }
 
+// The rest of a row from column ox0: @p rest columns in WV vectors, the last one partial or not.
+template <int OCB, int WV, bool SPLIT, int STRIDE, int KW>
+void rowRest(const DirectConvRow& r, int32_t o0, int64_t row, int64_t ox0, int64_t tail) {
+  if (tail == 8) {
+    tile<OCB, WV, SPLIT, STRIDE, false, KW>(r, o0, row, ox0, 8);
+  } else {
+    tile<OCB, WV, SPLIT, STRIDE, true, KW>(r, o0, row, ox0, tail);
+  }
+}
+
 // Every row and column of the call for output channels [o0, o0 + OCB) of the block.
-template <int OCB, bool SPLIT, int KW>
+template <int OCB, bool SPLIT, int STRIDE, int KW>
 void channels(const DirectConvRow& r, int32_t o0) {
   constexpr int64_t kStep = 8 * kMaxVectors;
   for (int64_t row = 0; row < r.rows; ++row) {
     int64_t ox0 = 0;
     for (; ox0 + kStep <= r.ow; ox0 += kStep) {
-      tile<OCB, kMaxVectors, SPLIT, KW>(r, o0, row, ox0, 8);
+      tile<OCB, kMaxVectors, SPLIT, STRIDE, false, KW>(r, o0, row, ox0, 8);
     }
     const int64_t rest = r.ow - ox0;
     if (rest <= 0) continue;
     const int64_t vectors = (rest + 7) / 8;
     const int64_t tail = rest - (vectors - 1) * 8;
     if (vectors == 1) {
-      tile<OCB, 1, SPLIT, KW>(r, o0, row, ox0, tail);
+      rowRest<OCB, 1, SPLIT, STRIDE, KW>(r, o0, row, ox0, tail);
     } else if (vectors == 2) {
-      tile<OCB, 2, SPLIT, KW>(r, o0, row, ox0, tail);
+      rowRest<OCB, 2, SPLIT, STRIDE, KW>(r, o0, row, ox0, tail);
     } else {
-      tile<OCB, 3, SPLIT, KW>(r, o0, row, ox0, tail);
+      rowRest<OCB, 3, SPLIT, STRIDE, KW>(r, o0, row, ox0, tail);
     }
   }
 }
 
-template <bool SPLIT>
+template <bool SPLIT, int STRIDE>
 void channelsFrom(const DirectConvRow& r, int32_t o0, int32_t count) {
   switch (count) {
     case 1:
-      return channels<1, SPLIT, 0>(r, o0);
+      return channels<1, SPLIT, STRIDE, 0>(r, o0);
     case 2:
-      return channels<2, SPLIT, 0>(r, o0);
+      return channels<2, SPLIT, STRIDE, 0>(r, o0);
     case 3:
-      return channels<3, SPLIT, 0>(r, o0);
+      return channels<3, SPLIT, STRIDE, 0>(r, o0);
     default:
       // Whole blocks of 4 (most of the work): the common window widths unrolled.
-      if (r.kw == 3) return channels<4, SPLIT, 3>(r, o0);
-      if (r.kw == 7) return channels<4, SPLIT, 7>(r, o0);
-      return channels<4, SPLIT, 0>(r, o0);
+      if (r.kw == 3) return channels<4, SPLIT, STRIDE, 3>(r, o0);
+      if (r.kw == 7) return channels<4, SPLIT, STRIDE, 7>(r, o0);
+      return channels<4, SPLIT, STRIDE, 0>(r, o0);
   }
 }
 
@@ -160,9 +173,11 @@ void directRow(const DirectConvRow& r) {
   for (int32_t o0 = 0; o0 < r.outputs; o0 += kMaxChannels) {
     const int32_t count = r.outputs - o0 < kMaxChannels ? r.outputs - o0 : kMaxChannels;
     if (split) {
-      channelsFrom<true>(r, o0, count);
+      channelsFrom<true, 1>(r, o0, count);
+    } else if (r.sw == 1) {
+      channelsFrom<false, 1>(r, o0, count);
     } else {
-      channelsFrom<false>(r, o0, count);
+      channelsFrom<false, 2>(r, o0, count);
     }
   }
 }
