@@ -71,7 +71,7 @@ void tile(const DirectConvRow& r, int32_t o0, int64_t row, int64_t ox0, int64_t 
     for (int v = 0; v < WV; ++v) acc[o][v] = b;
   }
   const float* wc = r.w + o0;
-  constexpr int64_t kStep = 8 * STRIDE;  // input columns between output vectors
+  constexpr int64_t kStep = int64_t{8} * STRIDE;  // input columns between output vectors
   const float* xc = r.x + row * r.sh * r.wp + ox0 * STRIDE;
   for (int64_t c = 0; c < r.channels; ++c, xc += r.channelStride) {
     for (int64_t ky = 0; ky < r.kh; ++ky) {
@@ -105,14 +105,14 @@ void tile(const DirectConvRow& r, int32_t o0, int64_t row, int64_t ox0, int64_t 
       const bool masked = PARTIAL && v == WV - 1;
       __m256 a = acc[o][v];
       if (ro != nullptr) {
-        a = _mm256_add_ps(
-            a, masked ? _mm256_maskload_ps(ro + 8 * v, last.out) : _mm256_loadu_ps(ro + 8 * v));
+        a = _mm256_add_ps(a, masked ? _mm256_maskload_ps(ro + int64_t{8} * v, last.out)
+                                    : _mm256_loadu_ps(ro + int64_t{8} * v));
       }
       a = avx2::activate(a, r.act, r.alpha, r.beta);
       if (masked) {
-        _mm256_maskstore_ps(yo + 8 * v, last.out, a);
+        _mm256_maskstore_ps(yo + int64_t{8} * v, last.out, a);
       } else {
-        _mm256_storeu_ps(yo + 8 * v, a);
+        _mm256_storeu_ps(yo + int64_t{8} * v, a);
       }
     }
   }
@@ -131,7 +131,7 @@ void rowRest(const DirectConvRow& r, int32_t o0, int64_t row, int64_t ox0, int64
 // Every row and column of the call for output channels [o0, o0 + OCB) of the block.
 template <int OCB, bool SPLIT, int STRIDE, int KW>
 void channels(const DirectConvRow& r, int32_t o0) {
-  constexpr int64_t kStep = 8 * kMaxVectors;
+  constexpr int64_t kStep = int64_t{8} * kMaxVectors;
   for (int64_t row = 0; row < r.rows; ++row) {
     int64_t ox0 = 0;
     for (; ox0 + kStep <= r.ow; ox0 += kStep) {
