@@ -540,6 +540,12 @@ void registerConvTactics(TacticRegistry& registry) {
   registry.add("Convolution", std::make_unique<DirectConvTactic>(
                                   "cpu.conv.direct.avx2", std::vector<std::string>{"avx2", "fma"},
                                   avx2DirectConv, true));
+  // The same rows on wider register tiles: fewer loads per output, but inputs reloaded from L1
+  // (direct_conv_avx2.cpp); which wins depends on the layer, so the autotuner times both.
+  registry.add("Convolution",
+               std::make_unique<DirectConvTactic>("cpu.conv.direct.w3.avx2",
+                                                  std::vector<std::string>{"avx2", "fma"},
+                                                  avx2DirectConvWide, true));
   registerWinogradConvTactics(registry);
 }
 

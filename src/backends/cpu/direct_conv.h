@@ -39,7 +39,8 @@ struct DirectConvRow {
 
 using DirectConvFn = void (*)(const DirectConvRow& r);
 
-DirectConvFn avx512DirectConv();  //!< needs avx512f
-DirectConvFn avx2DirectConv();    //!< needs avx2, fma; takes stride-2 rows split by parity
+DirectConvFn avx512DirectConv();    //!< needs avx512f
+DirectConvFn avx2DirectConv();      //!< 4 x 2 tiles; needs avx2, fma; takes split stride-2 rows
+DirectConvFn avx2DirectConvWide();  //!< the same on 4 x 3 tiles
 
 }  // namespace kiln::backends::cpu

@@ -1,6 +1,10 @@
-// AVX2 direct convolution rows (direct_conv.h): a tile of up to 4 output channels x WV vectors of
-// 8 columns of one row lives in registers (12 accumulators) over all channels and taps; a block
-// of 8 output channels is two such tiles over the same input rows, which stay in L1. With stride
+// AVX2 direct convolution rows (direct_conv.h): a tile of up to 4 output channels x VMAX vectors
+// of 8 columns of one row lives in registers over all channels and taps; a block of 8 output
+// channels is two such tiles over the same input rows, which stay in L1. Two widths, two tactics:
+// 4 x 2 (8 accumulators) keeps the inputs in registers; 4 x 3 (12) leaves the compiler none for
+// them, so it reloads them in the multiply-adds and the loads, many across cache lines, set the
+// pace (4 x 2 ran 6-35% faster on SqueezeNet's and the UNet's 3x3 layers, one thread), yet 4 x 3
+// shares each load among more outputs, which some layers (7x7 stems) still favour. With stride
 // 2 the rows come split by column parity (DirectConvRow::oddOffset), so every tap is one plain
 // load per vector (deinterleaving two loads per tap took the shuffle ports the FMAs need: the
 // ResNet stem ran at ~60% of the FMA rate); without the split, a vector is the even lanes of two
@@ -19,7 +23,6 @@ namespace {
 
 using avx2::laneMask;
 
-constexpr int kMaxVectors = 3;
 constexpr int kMaxChannels = 4;
 
 // The input lanes one output vector reads: all of them (FULL) or those of @p live outputs.
@@ -57,7 +60,7 @@ __m256 loadInput(const float* at, const VectorMasks& m) {
 // width when known at compile time (0: r.kw), so the taps of a row unroll (with few input
 // channels, as in a network's first layer, the loop overhead of 3 taps a row was a third of the
 // time). The load stride, the split and the masking are all compile-time: with any of them
-// decided per load, the 12 accumulators, 3 inputs and a weight no longer fit the 16 registers and
+// decided per load, the tile's accumulators, inputs and weight no longer fit the 16 registers and
 // the loop spilled (a 16 -> 64 3x3 layer at 55x55 ran at a third of the FMA rate).
 template <int OCB, int WV, bool SPLIT, int STRIDE, bool PARTIAL, int KW>
 void tile(const DirectConvRow& r, int32_t o0, int64_t row, int64_t ox0, int64_t tail) {
@@ -128,14 +131,16 @@ void rowRest(const DirectConvRow& r, int32_t o0, int64_t row, int64_t ox0, int64
   }
 }
 
-// Every row and column of the call for output channels [o0, o0 + OCB) of the block.
-template <int OCB, bool SPLIT, int STRIDE, int KW>
+// Every row and column of the call for output channels [o0, o0 + OCB) of the block, in tiles of
+// VMAX vectors and one of the rest.
+template <int VMAX, int OCB, bool SPLIT, int STRIDE, int KW>
 void channels(const DirectConvRow& r, int32_t o0) {
-  constexpr int64_t kStep = int64_t{8} * kMaxVectors;
+  static_assert(VMAX == 2 || VMAX == 3, "the remainder cases below");
+  constexpr int64_t kStep = int64_t{8} * VMAX;
   for (int64_t row = 0; row < r.rows; ++row) {
     int64_t ox0 = 0;
     for (; ox0 + kStep <= r.ow; ox0 += kStep) {
-      tile<OCB, kMaxVectors, SPLIT, STRIDE, false, KW>(r, o0, row, ox0, 8);
+      tile<OCB, VMAX, SPLIT, STRIDE, false, KW>(r, o0, row, ox0, 8);
     }
     const int64_t rest = r.ow - ox0;
     if (rest <= 0) continue;
@@ -143,7 +148,7 @@ void channels(const DirectConvRow& r, int32_t o0) {
     const int64_t tail = rest - (vectors - 1) * 8;
     if (vectors == 1) {
       rowRest<OCB, 1, SPLIT, STRIDE, KW>(r, o0, row, ox0, tail);
-    } else if (vectors == 2) {
+    } else if (VMAX == 2 || vectors == 2) {
       rowRest<OCB, 2, SPLIT, STRIDE, KW>(r, o0, row, ox0, tail);
     } else {
       rowRest<OCB, 3, SPLIT, STRIDE, KW>(r, o0, row, ox0, tail);
@@ -151,33 +156,34 @@ void channels(const DirectConvRow& r, int32_t o0) {
   }
 }
 
-template <bool SPLIT, int STRIDE>
+template <int VMAX, bool SPLIT, int STRIDE>
 void channelsFrom(const DirectConvRow& r, int32_t o0, int32_t count) {
   switch (count) {
     case 1:
-      return channels<1, SPLIT, STRIDE, 0>(r, o0);
+      return channels<VMAX, 1, SPLIT, STRIDE, 0>(r, o0);
     case 2:
-      return channels<2, SPLIT, STRIDE, 0>(r, o0);
+      return channels<VMAX, 2, SPLIT, STRIDE, 0>(r, o0);
     case 3:
-      return channels<3, SPLIT, STRIDE, 0>(r, o0);
+      return channels<VMAX, 3, SPLIT, STRIDE, 0>(r, o0);
     default:
       // Whole blocks of 4 (most of the work): the common window widths unrolled.
-      if (r.kw == 3) return channels<4, SPLIT, STRIDE, 3>(r, o0);
-      if (r.kw == 7) return channels<4, SPLIT, STRIDE, 7>(r, o0);
-      return channels<4, SPLIT, STRIDE, 0>(r, o0);
+      if (r.kw == 3) return channels<VMAX, 4, SPLIT, STRIDE, 3>(r, o0);
+      if (r.kw == 7) return channels<VMAX, 4, SPLIT, STRIDE, 7>(r, o0);
+      return channels<VMAX, 4, SPLIT, STRIDE, 0>(r, o0);
   }
 }
 
+template <int VMAX>
 void directRow(const DirectConvRow& r) {
   const bool split = r.sw == 2 && r.oddOffset != 0;
   for (int32_t o0 = 0; o0 < r.outputs; o0 += kMaxChannels) {
     const int32_t count = r.outputs - o0 < kMaxChannels ? r.outputs - o0 : kMaxChannels;
     if (split) {
-      channelsFrom<true, 1>(r, o0, count);
+      channelsFrom<VMAX, true, 1>(r, o0, count);
     } else if (r.sw == 1) {
-      channelsFrom<false, 1>(r, o0, count);
+      channelsFrom<VMAX, false, 1>(r, o0, count);
     } else {
-      channelsFrom<false, 2>(r, o0, count);
+      channelsFrom<VMAX, false, 2>(r, o0, count);
     }
   }
 }
@@ -185,7 +191,11 @@ void directRow(const DirectConvRow& r) {
 }  // namespace
 
 DirectConvFn avx2DirectConv() {
-  return directRow;
+  return directRow<2>;
+}
+
+DirectConvFn avx2DirectConvWide() {
+  return directRow<3>;
 }
 
 }  // namespace kiln::backends::cpu
