@@ -108,13 +108,14 @@ async function benchModel(o, name, entry) {
   // Its threads are not to compete with the rounds below.
   await session.release();
 
-  // Alternating timing rounds, each side first in every other one.
+  // Alternating timing rounds, each side first in every other one, both warmed up alike.
+  const warmUpMs = 100;
   const kilnTimes = [];
   const ortTimes = [];
   const timesFile = path.join(o.work, `${name}.times.json`);
   const kilnRound = () => {
     kiln(o, ['exec', `--loadEngine=${plan}`, `--loadInputs=${loadInputs}`,
-      `--iterations=${o.perRound}`, '--warmUp=100', '--duration=0', `--threads=${o.threads}`,
+      `--iterations=${o.perRound}`, `--warmUp=${warmUpMs}`, '--duration=0', `--threads=${o.threads}`,
       `--exportTimes=${timesFile}`]);
     const times = JSON.parse(fs.readFileSync(timesFile, 'utf8')).map((t) => t.latencyMs);
     kilnTimes.push(...times.slice(0, o.perRound));
@@ -122,7 +123,7 @@ async function benchModel(o, name, entry) {
   const ortRound = () => {
     const times = execFileSync(process.execPath, [path.join(__dirname, 'ort_round.js'),
       '--model', model, '--threads', String(o.threads), '--iterations', String(o.perRound),
-      '--warm-up-ms', '100', ...inputs.map((i) => `${i.name}=${i.file}`)], { encoding: 'utf8' });
+      '--warm-up-ms', String(warmUpMs), ...inputs.map((i) => `${i.name}=${i.file}`)], { encoding: 'utf8' });
     ortTimes.push(...JSON.parse(times));
   };
   for (let r = 0; r < o.rounds; r++) {

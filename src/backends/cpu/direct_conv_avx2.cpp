@@ -8,10 +8,9 @@
 // 2 the rows come split by column parity (DirectConvRow::oddOffset), so every tap is one plain
 // load per vector (deinterleaving two loads per tap took the shuffle ports the FMAs need: the
 // ResNet stem ran at ~60% of the FMA rate); without the split, a vector is the even lanes of two
-// loads. The last vector of a row is loaded and stored with
-// lane masks, so nothing is read or written past the padded row or the output row. Compiled with
-// -mavx2 -mfma; uses no inline function of another header, so no AVX2 copy of one can leak into
-// portable code.
+// loads. The last vector of a row is loaded and stored with lane masks, so nothing is read or
+// written past the padded row or the output row. Compiled with -mavx2 -mfma; uses no inline
+// function of another header, so no AVX2 copy of one can leak into portable code.
 #include <immintrin.h>
 
 #include "backends/cpu/avx2_lanes.h"
@@ -148,9 +147,9 @@ void channels(const DirectConvRow& r, int32_t o0) {
     const int64_t tail = rest - (vectors - 1) * 8;
     if (vectors == 1) {
       rowRest<OCB, 1, SPLIT, STRIDE, KW>(r, o0, row, ox0, tail);
-    } else if (VMAX == 2 || vectors == 2) {
+    } else if (vectors == 2) {
       rowRest<OCB, 2, SPLIT, STRIDE, KW>(r, o0, row, ox0, tail);
-    } else {
+    } else if constexpr (VMAX == 3) {
       rowRest<OCB, 3, SPLIT, STRIDE, KW>(r, o0, row, ox0, tail);
     }
   }
