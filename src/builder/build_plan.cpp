@@ -5,6 +5,7 @@
 
 #include "backends/device.h"
 #include "builder/attention_layout.h"
+#include "builder/channel_blocking.h"
 #include "builder/dynamic_build.h"
 #include "builder/layout.h"
 #include "builder/lowering.h"
@@ -12,6 +13,7 @@
 #include "builder/passes/pass_manager.h"
 #include "builder/precision.h"
 #include "builder/tactics/tactic_selector.h"
+#include "core/cpu_info.h"
 #include "core/error.h"
 #include "ir/math_mode.h"
 #include "ir/op_registry.h"
@@ -86,6 +88,8 @@ plan::EnginePlan finishPlan(ir::Graph graph, const detail::BuilderConfigData& co
     const ReducedSupport everyNode = [](const ir::Node&, std::span<const ir::TensorInfo>,
                                         std::span<const ir::TensorInfo>) { return true; };
     packAttentionHeads(plan.graph, everyNode, reporter, precisionOf);
+    const bool blockedKernels = hostCpu().has("avx2") && hostCpu().has("fma");
+    assignBlockedChannels(plan.graph, blockedKernels, reporter, precisionOf);
   }
   if (config.device == DeviceType::kGPU && config.flag(BuilderFlag::kTF32)) allowTf32(plan.graph);
   TacticChoice choice = selectTactics(plan.graph, config, reporter);

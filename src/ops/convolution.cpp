@@ -237,10 +237,11 @@ void runConvolutionLike(const ir::KernelContext& ctx) {
   applyEpilogue(ctx);
 }
 
-// The inputs a channels-last convolution holds channels-last: x, the kernel (KRSC) and the
-// residual; the bias is [K] in both layouts.
-std::vector<int32_t> channelsLastInputs(const ir::Attributes& attrs) {
-  std::vector<int32_t> inputs{0, 1};
+// The inputs a convolution holds in its layout: x and the residual, and for channels-last the
+// kernel (KRSC); the bias is [K] in every layout, and blocked convolutions keep KCRS kernels.
+std::vector<int32_t> layoutInputs(const ir::Attributes& attrs, Layout layout) {
+  std::vector<int32_t> inputs{0};
+  if (layout == Layout::kChannelsLast) inputs.push_back(1);
   if (attrs.has("epilogue.residual")) {
     inputs.push_back(static_cast<int32_t>(attrs.getInt("epilogue.residual")));
   }
@@ -249,20 +250,22 @@ std::vector<int32_t> channelsLastInputs(const ir::Attributes& attrs) {
 
 void inferConvolution(ir::InferContext& ctx) {
   const int32_t rank = ctx.attrs().has("kernel") ? ctx.attrs().getDims("kernel").nbDims : 0;
-  if (auto problem = checkLayout(ctx.attrs(), rank); !problem.empty()) ctx.fail(problem);
-  if (!channelsLast(ctx.attrs())) {
+  if (auto problem = checkLayout(ctx.attrs(), rank, true); !problem.empty()) ctx.fail(problem);
+  const Layout layout = layoutOf(ctx.attrs());
+  if (layout == Layout::kChannelsFirst) {
     inferConvolutionChannelsFirst(ctx);
     return;
   }
-  inferChannelsLast(ctx, channelsLastInputs(ctx.attrs()), inferConvolutionChannelsFirst);
+  inferInLayout(ctx, layout, layoutInputs(ctx.attrs(), layout), inferConvolutionChannelsFirst);
 }
 
 void runConvolution(const ir::KernelContext& ctx) {
-  if (!channelsLast(ctx.attrs())) {
+  const Layout layout = layoutOf(ctx.attrs());
+  if (layout == Layout::kChannelsFirst) {
     runConvolutionLike<false>(ctx);
     return;
   }
-  runChannelsLast(ctx, channelsLastInputs(ctx.attrs()), runConvolutionLike<false>);
+  runInLayout(ctx, layout, layoutInputs(ctx.attrs(), layout), runConvolutionLike<false>);
 }
 
 }  // namespace

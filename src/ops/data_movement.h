@@ -24,6 +24,7 @@ void registerConcatenationOp(ir::OpRegistry& registry);
 void registerSliceOp(ir::OpRegistry& registry);
 void registerPaddingOp(ir::OpRegistry& registry);
 void registerPadToChannelsLastOp(ir::OpRegistry& registry);
+void registerChannelBlockOps(ir::OpRegistry& registry);
 void registerConstantOp(ir::OpRegistry& registry);
 void registerIdentityOp(ir::OpRegistry& registry);
 void registerGatherOp(ir::OpRegistry& registry);

@@ -19,7 +19,8 @@ void registerElementWiseOps(ir::OpRegistry& registry);    // ElementWise, Select
 void registerUnaryOps(ir::OpRegistry& registry);          // Unary
 void registerReduceOps(ir::OpRegistry& registry);         // Reduce, TopK
 void registerShapeOps(ir::OpRegistry& registry);          // Shuffle, Concatenation, Slice, Padding,
-                                                          // PadToChannelsLast
+                                                          // PadToChannelsLast,
+                                                          // BlockChannels, UnblockChannels
 void registerDataOps(ir::OpRegistry& registry);           // Constant, Identity, Gather
 void registerResizeOps(ir::OpRegistry& registry);         // Resize
 void registerGridSampleOps(ir::OpRegistry& registry);     // GridSample

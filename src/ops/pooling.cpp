@@ -151,7 +151,7 @@ void inferPooling(ir::InferContext& ctx) {
     inferPoolingChannelsFirst(ctx);
     return;
   }
-  inferChannelsLast(ctx, kChannelsLastInputs, inferPoolingChannelsFirst);
+  inferInLayout(ctx, Layout::kChannelsLast, kChannelsLastInputs, inferPoolingChannelsFirst);
 }
 
 void runPoolingAnyLayout(const ir::KernelContext& ctx) {
@@ -159,7 +159,7 @@ void runPoolingAnyLayout(const ir::KernelContext& ctx) {
     runPooling(ctx);
     return;
   }
-  runChannelsLast(ctx, kChannelsLastInputs, runPooling);
+  runInLayout(ctx, Layout::kChannelsLast, kChannelsLastInputs, runPooling);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "ops/window_util.h"
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 #include <variant>
 #include <vector>
@@ -148,25 +149,45 @@ Geometry3 makeGeometry(const WindowParams& p, const Dims& inDims, const Dims& ou
   return g;
 }
 
-bool channelsLast(const ir::Attributes& attrs) {
-  // Asked of every node by the layout pass: another op's "layout" of another kind (ONNX's LSTM
-  // has an int one) is not channels-last, and must not stop the build.
+Layout layoutOf(const ir::Attributes& attrs) {
+  // Asked of every node by the layout passes: another op's "layout" of another kind (ONNX's LSTM
+  // has an int one) is no layout of these, and must not stop the build.
   const auto it = attrs.all().find(kLayoutAttr);
-  return it != attrs.all().end() && std::holds_alternative<std::string>(it->second) &&
-         std::get<std::string>(it->second) == kChannelsLast;
+  if (it == attrs.all().end() || !std::holds_alternative<std::string>(it->second)) {
+    return Layout::kChannelsFirst;
+  }
+  const std::string& value = std::get<std::string>(it->second);
+  if (value == kChannelsLast) return Layout::kChannelsLast;
+  if (value == kChannelsBlocked) return Layout::kChannelsBlocked;
+  return Layout::kChannelsFirst;
 }
 
-std::string checkLayout(const ir::Attributes& attrs, int32_t spatialRank) {
+const char* layoutName(Layout layout) {
+  switch (layout) {
+    case Layout::kChannelsLast:
+      return kChannelsLast;
+    case Layout::kChannelsBlocked:
+      return kChannelsBlocked;
+    case Layout::kChannelsFirst:
+      break;
+  }
+  return kChannelsFirst;
+}
+
+std::string checkLayout(const ir::Attributes& attrs, int32_t spatialRank, bool blockedAllowed) {
   if (!attrs.has(kLayoutAttr)) return {};
   const auto& value = attrs.all().find(kLayoutAttr)->second;
-  if (!std::holds_alternative<std::string>(value)) return "layout must be a string (NCHW or NHWC)";
+  const std::string expected = blockedAllowed ? "NCHW, NHWC or NCHW8c" : "NCHW or NHWC";
+  if (!std::holds_alternative<std::string>(value)) {
+    return "layout must be a string (" + expected + ")";
+  }
   const std::string& layout = std::get<std::string>(value);
   if (layout == kChannelsFirst) return {};
-  if (layout != kChannelsLast) {
-    return "unknown layout '" + layout + "' (expected NCHW or NHWC)";
+  if (layout != kChannelsLast && (layout != kChannelsBlocked || !blockedAllowed)) {
+    return "unknown layout '" + layout + "' (expected " + expected + ")";
   }
   if (spatialRank != 2) {
-    return "layout NHWC needs 2 spatial dimensions, but the window has " +
+    return "layout " + layout + " needs 2 spatial dimensions, but the window has " +
            std::to_string(spatialRank);
   }
   return {};
@@ -184,6 +205,16 @@ Dims toChannelsLast(const Dims& dims) {
   Dims out = dims;
   for (std::size_t i = 0; i < 4; ++i) out[static_cast<int32_t>(i)] = dims[kToChannelsLast[i]];
   return out;
+}
+
+Dims toChannelsBlocked(const Dims& dims) {
+  if (dims.nbDims != 4) return dims;
+  return Dims{dims[0], dims[1] / kChannelBlock, dims[2], dims[3], kChannelBlock};
+}
+
+Dims fromChannelsBlocked(const Dims& dims) {
+  if (dims.nbDims != 5 || dims[4] != kChannelBlock) return dims;
+  return Dims{dims[0], dims[1] * kChannelBlock, dims[2], dims[3]};
 }
 
 void permute4d(const float* src, const Dims& srcDims, const std::array<int32_t, 4>& perm,
@@ -211,28 +242,66 @@ void permute4d(const float* src, const Dims& srcDims, const std::array<int32_t, 
   }
 }
 
+void reblockChannels(const std::byte* src, const Dims& nchw, std::size_t esize, bool toBlocked,
+                     std::byte* dst) {
+  const int64_t channels = nchw[1];
+  const int64_t plane = nchw[2] * nchw[3];
+  for (int64_t n = 0; n < nchw[0]; ++n) {
+    for (int64_t c = 0; c < channels; ++c) {
+      const int64_t first = n * channels * plane;
+      for (int64_t p = 0; p < plane; ++p) {
+        const int64_t flat = first + c * plane + p;
+        const int64_t blocked =
+            first + ((c / kChannelBlock) * plane + p) * kChannelBlock + c % kChannelBlock;
+        const int64_t from = toBlocked ? flat : blocked;
+        const int64_t to = toBlocked ? blocked : flat;
+        std::memcpy(dst + static_cast<std::size_t>(to) * esize,
+                    src + static_cast<std::size_t>(from) * esize, esize);
+      }
+    }
+  }
+}
+
 namespace {
 
-bool permutes(std::span<const int32_t> permuted, std::size_t i) {
-  for (int32_t p : permuted) {
+bool converts(std::span<const int32_t> converted, std::size_t i) {
+  for (int32_t p : converted) {
     if (p >= 0 && static_cast<std::size_t>(p) == i) return true;
   }
   return false;
 }
 
+// A tensor of @p layout shown channels-first, or what is wrong with its shape.
+std::string shownChannelsFirst(Layout layout, const Dims& dims, Dims& out) {
+  if (layout == Layout::kChannelsLast) {
+    if (dims.nbDims != 4) return "rank-4 tensors";
+    out = toChannelsFirst(dims);
+    return {};
+  }
+  if (dims.nbDims != 5 || dims[4] != kChannelBlock) return "[N, C/8, H, W, 8] tensors";
+  out = fromChannelsBlocked(dims);
+  return {};
+}
+
+Dims inLayout(Layout layout, const Dims& nchw) {
+  return layout == Layout::kChannelsLast ? toChannelsLast(nchw) : toChannelsBlocked(nchw);
+}
+
 }  // namespace
 
-void inferChannelsLast(ir::InferContext& ctx, std::span<const int32_t> permuted,
-                       void (*infer)(ir::InferContext&)) {
+void inferInLayout(ir::InferContext& ctx, Layout layout, std::span<const int32_t> converted,
+                   void (*infer)(ir::InferContext&)) {
+  const std::string name = layoutName(layout);
   std::vector<ir::TensorInfo> inputs;
   for (int32_t i = 0; i < ctx.nbInputs(); ++i) {
     ir::TensorInfo info = ctx.input(i);
-    if (ctx.hasInput(i) && permutes(permuted, static_cast<std::size_t>(i))) {
-      if (info.dims.nbDims != 4) {
-        ctx.fail("layout NHWC needs rank-4 tensors, but input ", i, " has shape ",
+    if (ctx.hasInput(i) && converts(converted, static_cast<std::size_t>(i))) {
+      Dims shown;
+      if (auto need = shownChannelsFirst(layout, info.dims, shown); !need.empty()) {
+        ctx.fail("layout ", name, " needs ", need, ", but input ", i, " has shape ",
                  toString(info.dims));
       }
-      info.dims = toChannelsFirst(info.dims);
+      info.dims = shown;
     }
     inputs.push_back(info);
   }
@@ -241,31 +310,59 @@ void inferChannelsLast(ir::InferContext& ctx, std::span<const int32_t> permuted,
   try {
     infer(inner);
   } catch (const Error& e) {
-    fail(e.code(), e.what(), " (layout NHWC: the shapes are shown as NCHW)");
+    fail(e.code(), e.what(), " (layout ", name, ": the shapes are shown as NCHW)");
   }
   for (int32_t i = 0; i < ctx.nbOutputs(); ++i) {
     ir::TensorInfo& out = ctx.output(i);
     out = outputs[static_cast<std::size_t>(i)];
-    if (i == 0) out.dims = toChannelsLast(out.dims);
+    if (i != 0) continue;
+    if (layout == Layout::kChannelsBlocked &&
+        (out.dims.nbDims != 4 || out.dims[1] % kChannelBlock != 0)) {
+      ctx.fail(
+          "layout NCHW8c needs output channels in whole blocks of 8, but the output (shown "
+          "as NCHW) has shape ",
+          toString(out.dims));
+    }
+    out.dims = inLayout(layout, out.dims);
   }
 }
 
-void runChannelsLast(const ir::KernelContext& ctx, std::span<const int32_t> permuted,
-                     void (*kernel)(const ir::KernelContext&)) {
+namespace {
+
+// @p src (@p dims, in @p layout) into @p dst channels-first, or back (@p toFirst false: @p dims
+// are channels-first, @p dst in @p layout).
+void convertFloats(Layout layout, const float* src, const Dims& dims, bool toFirst, float* dst) {
+  if (layout == Layout::kChannelsLast) {
+    permute4d(src, dims, toFirst ? kToChannelsFirst : kToChannelsLast, dst);
+    return;
+  }
+  reblockChannels(reinterpret_cast<const std::byte*>(src),
+                  toFirst ? fromChannelsBlocked(dims) : dims, sizeof(float), !toFirst,
+                  reinterpret_cast<std::byte*>(dst));
+}
+
+}  // namespace
+
+void runInLayout(const ir::KernelContext& ctx, Layout layout, std::span<const int32_t> converted,
+                 void (*kernel)(const ir::KernelContext&)) {
   std::vector<ir::TensorView> inputs(ctx.inputs.begin(), ctx.inputs.end());
   std::vector<std::vector<float>> buffers;
   buffers.reserve(inputs.size() + 1);
+  const int32_t rank = layout == Layout::kChannelsLast ? 4 : 5;
+  auto firstDims = [&](const Dims& dims) {
+    return layout == Layout::kChannelsLast ? toChannelsFirst(dims) : fromChannelsBlocked(dims);
+  };
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     ir::TensorView& view = inputs[i];
-    if (!view.present || !permutes(permuted, i) || view.dims.nbDims != 4) continue;
+    if (!view.present || !converts(converted, i) || view.dims.nbDims != rank) continue;
     std::vector<float>& buffer = buffers.emplace_back(static_cast<std::size_t>(view.count()));
-    permute4d(view.as<float>(), view.dims, kToChannelsFirst, buffer.data());
-    view = {.dtype = view.dtype, .dims = toChannelsFirst(view.dims), .data = buffer.data()};
+    convertFloats(layout, view.as<float>(), view.dims, true, buffer.data());
+    view = {.dtype = view.dtype, .dims = firstDims(view.dims), .data = buffer.data()};
   }
   const ir::TensorView& y = ctx.output(0);
   std::vector<ir::TensorView> outputs(ctx.outputs.begin(), ctx.outputs.end());
   std::vector<float>& result = buffers.emplace_back(static_cast<std::size_t>(y.count()));
-  outputs[0] = {.dtype = y.dtype, .dims = toChannelsFirst(y.dims), .data = result.data()};
+  outputs[0] = {.dtype = y.dtype, .dims = firstDims(y.dims), .data = result.data()};
   const ir::KernelContext inner{.node = ctx.node,
                                 .inputs = inputs,
                                 .outputs = outputs,
@@ -273,7 +370,7 @@ void runChannelsLast(const ir::KernelContext& ctx, std::span<const int32_t> perm
                                 .workspaceBytes = ctx.workspaceBytes,
                                 .threads = ctx.threads};
   kernel(inner);
-  permute4d(result.data(), outputs[0].dims, kToChannelsLast, y.as<float>());
+  convertFloats(layout, result.data(), outputs[0].dims, false, y.as<float>());
 }
 
 }  // namespace kiln::ops

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -122,42 +123,72 @@ Geometry3 makeGeometry(const WindowParams& params, const Dims& inDims, const Dim
 //! Attribute "layout" of Convolution and Pooling (2-d only): absent or "NCHW" is channels-first;
 //! "NHWC" is channels-last: x [N, H, W, C], a convolution's weights [K, R, S, C/groups] (KRSC),
 //! y [N, P, Q, K], a residual [N, P, Q, K]; the bias stays [K]. The builder's layout pass
-//! (builder/layout.h) sets it for GPU tensor-core kernels.
+//! (builder/layout.h) sets it for GPU tensor-core kernels. "NCHW8c" (Convolution only) is
+//! channel-blocked: x [N, C/8, H, W, 8] (channel c of pixel (h, w) at [n, c / 8, h, w, c % 8]),
+//! y and a residual [N, K/8, P, Q, 8]; the weights stay KCRS and the bias [K]. The CPU's blocked
+//! layout step (builder/channel_blocking.h) sets it for its blocked depthwise and 1x1 kernels.
 inline constexpr const char* kLayoutAttr = "layout";
 inline constexpr const char* kChannelsFirst = "NCHW";
 inline constexpr const char* kChannelsLast = "NHWC";
+inline constexpr const char* kChannelsBlocked = "NCHW8c";
+
+//! Channels of a block in the NCHW8c layout.
+inline constexpr int64_t kChannelBlock = 8;
+
+enum class Layout { kChannelsFirst, kChannelsLast, kChannelsBlocked };
+
+//! The node's "layout" (channels-first when absent or of a value shape inference rejects through
+//! checkLayout).
+Layout layoutOf(const ir::Attributes& attrs);
+const char* layoutName(Layout layout);
 
 //! Whether the node's "layout" is "NHWC" (false when absent; any other value is not NHWC,
 //! which shape inference rejects through checkLayout).
-bool channelsLast(const ir::Attributes& attrs);
+inline bool channelsLast(const ir::Attributes& attrs) {
+  return layoutOf(attrs) == Layout::kChannelsLast;
+}
+//! Whether the node is channels-first: "layout" absent or "NCHW".
+inline bool channelsFirst(const ir::Attributes& attrs) {
+  return layoutOf(attrs) == Layout::kChannelsFirst;
+}
 
-//! Empty when the node's "layout" is absent, "NCHW", or "NHWC" with @p spatialRank 2;
-//! otherwise what is wrong.
-std::string checkLayout(const ir::Attributes& attrs, int32_t spatialRank);
+//! Empty when the node's "layout" is absent, "NCHW", or "NHWC" with @p spatialRank 2, or
+//! "NCHW8c" with @p spatialRank 2 where @p blockedAllowed; otherwise what is wrong.
+std::string checkLayout(const ir::Attributes& attrs, int32_t spatialRank,
+                        bool blockedAllowed = false);
 
 //! [N, H, W, C] -> [N, C, H, W] (also KRSC -> KCRS); other ranks are returned unchanged.
 Dims toChannelsFirst(const Dims& dims);
 //! [N, C, H, W] -> [N, H, W, C]; other ranks are returned unchanged.
 Dims toChannelsLast(const Dims& dims);
+//! [N, C, H, W] -> [N, C / 8, H, W, 8] (C a multiple of 8); other ranks are returned unchanged.
+Dims toChannelsBlocked(const Dims& dims);
+//! [N, C / 8, H, W, 8] -> [N, C, H, W]; other shapes are returned unchanged.
+Dims fromChannelsBlocked(const Dims& dims);
 
 //! Copies the rank-4 float tensor @p src of @p srcDims into @p dst transposed: dst's dimension i
 //! is src's dimension perm[i].
 void permute4d(const float* src, const Dims& srcDims, const std::array<int32_t, 4>& perm,
                float* dst);
 
+//! Copies [N, C, H, W] @p src (@p nchw, C a multiple of 8; elements of @p esize bytes) into
+//! [N, C / 8, H, W, 8] @p dst, or back (@p toBlocked false: @p src blocked, @p dst NCHW).
+void reblockChannels(const std::byte* src, const Dims& nchw, std::size_t esize, bool toBlocked,
+                     std::byte* dst);
+
 inline constexpr std::array<int32_t, 4> kToChannelsFirst{0, 3, 1, 2};
 inline constexpr std::array<int32_t, 4> kToChannelsLast{0, 2, 3, 1};
 
-//! Shape inference of a channels-last node through its channels-first rule @p infer: the inputs
-//! at @p permuted (x, a kernel, a residual; those absent are skipped) must have rank 4 and are
-//! shown to @p infer as [N, C, H, W]; output 0 comes back as [N, H, W, C]. Messages of @p infer
-//! say that their shapes are shown channels-first.
-void inferChannelsLast(ir::InferContext& ctx, std::span<const int32_t> permuted,
-                       void (*infer)(ir::InferContext&));
+//! Shape inference of a node in @p layout (channels-last or blocked) through its channels-first
+//! rule @p infer: the inputs at @p converted (x, a kernel, a residual; those absent are skipped)
+//! must have the layout's rank and are shown to @p infer as [N, C, H, W]; output 0 comes back in
+//! the layout. Messages of @p infer say that their shapes are shown channels-first.
+void inferInLayout(ir::InferContext& ctx, Layout layout, std::span<const int32_t> converted,
+                   void (*infer)(ir::InferContext&));
 
-//! The reference kernel of a channels-last node: the inputs at @p permuted and output 0 are
-//! transposed to channels-first around @p kernel, the channels-first reference.
-void runChannelsLast(const ir::KernelContext& ctx, std::span<const int32_t> permuted,
-                     void (*kernel)(const ir::KernelContext&));
+//! The reference kernel of a node in @p layout: the inputs at @p converted and output 0 are
+//! converted to channels-first around @p kernel, the channels-first reference.
+void runInLayout(const ir::KernelContext& ctx, Layout layout, std::span<const int32_t> converted,
+                 void (*kernel)(const ir::KernelContext&));
 
 }  // namespace kiln::ops

@@ -35,9 +35,7 @@ struct Conv2d : Window2d {
 };
 
 bool describeConv(const NodeSpec& spec, Conv2d& c) {
-  // Channels-last nodes come only from the GPU layout pass; these kernels are NCHW.
-  if (ops::channelsLast(spec.node.attrs)) return false;
-  return describeWindow2d(spec, false, c);
+  return describeWindow2d(spec, false, c);  // NCHW nodes only
 }
 
 const float* biasOf(const ir::KernelContext& ctx, const ops::Epilogue& e) {

@@ -40,11 +40,11 @@ bool onlyResidualExtra(const NodeSpec& spec, int32_t inputs) {
   return true;
 }
 
-bool describeWindow2d(const NodeSpec& spec, bool transposed, Window2d& c) {
-  if (spec.inputs.size() < 2 || !spec.inputs[1].present) return false;
-  if (spec.inputs[0].dtype != DataType::kFLOAT) return false;
-  const Dims& x = spec.inputs[0].dims;
-  const Dims& y = spec.outputs[0].dims;
+namespace {
+
+// @p c from a node whose x and y, shown channels-first, are @p x and @p y.
+bool describeWindow2dOf(const NodeSpec& spec, const Dims& x, const Dims& y, bool transposed,
+                        Window2d& c) {
   if (x.nbDims != 3 && x.nbDims != 4) return false;
   const ops::WindowParams params = ops::readWindowParams(spec.node.attrs, "kernel");
   if (params.rank() != x.nbDims - 2) return false;
@@ -69,6 +69,29 @@ bool describeWindow2d(const NodeSpec& spec, bool transposed, Window2d& c) {
   // An input 2 that is not the residual is the bias.
   const ops::Epilogue e = ops::Epilogue::of(spec.node.attrs);
   return onlyResidualExtra(spec, e.residualInput && *e.residualInput == 2 ? 2 : 3);
+}
+
+}  // namespace
+
+bool describeWindow2d(const NodeSpec& spec, bool transposed, Window2d& c) {
+  if (spec.inputs.size() < 2 || !spec.inputs[1].present) return false;
+  if (spec.inputs[0].dtype != DataType::kFLOAT) return false;
+  // Channels-last nodes come only from the GPU layout pass, blocked ones go to blocked kernels.
+  if (!ops::channelsFirst(spec.node.attrs)) return false;
+  return describeWindow2dOf(spec, spec.inputs[0].dims, spec.outputs[0].dims, transposed, c);
+}
+
+bool describeBlockedWindow2d(const NodeSpec& spec, Window2d& c) {
+  if (spec.inputs.size() < 2 || !spec.inputs[1].present) return false;
+  if (spec.inputs[0].dtype != DataType::kFLOAT) return false;
+  if (ops::layoutOf(spec.node.attrs) != ops::Layout::kChannelsBlocked) return false;
+  const Dims& x = spec.inputs[0].dims;
+  const Dims& y = spec.outputs[0].dims;
+  if (x.nbDims != 5 || y.nbDims != 5 || x[4] != ops::kChannelBlock || y[4] != ops::kChannelBlock) {
+    return false;
+  }
+  return describeWindow2dOf(spec, ops::fromChannelsBlocked(x), ops::fromChannelsBlocked(y), false,
+                            c);
 }
 
 }  // namespace kiln::backends::cpu

@@ -88,6 +88,10 @@ struct Window2d {
 //! other than bias and residual).
 bool describeWindow2d(const NodeSpec& spec, bool transposed, Window2d& w);
 
+//! Fills @p w (channels and outputs counted in channels, not blocks) from a 2-d Convolution node
+//! in the blocked layout NCHW8c (ops/window_util.h); false for any other node.
+bool describeBlockedWindow2d(const NodeSpec& spec, Window2d& w);
+
 //! Activation of one value by the epilogue (residual excluded).
 inline float activate(const ops::Epilogue& e, float v) {
   return e.activate(v);

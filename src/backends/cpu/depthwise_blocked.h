@@ -1,8 +1,10 @@
-// Depthwise convolution over blocks of 8 channels, NCHW in and out. The input rows of a block are
-// transposed in registers into a zero-padded ring of channels-last rows (one vector = one pixel of
-// 8 channels), so every tap is an aligned load and a multiply-add with no mask and no edge case,
-// and the output rows are transposed back. The per-plane kernels (depthwise.h) pay for each
-// plane's edges and padded copy: most of the time of MobileNet's 7x7 to 28x28 planes.
+// Depthwise convolution over blocks of 8 channels, NCHW or NCHW8c in and out. The input rows of a
+// block enter a zero-padded ring of channels-last rows (one vector = one pixel of 8 channels):
+// from NCHW through transposes in registers, from NCHW8c (whose rows are already such pixel
+// vectors) by plain copies. So every tap is an aligned load and a multiply-add with no mask and no
+// edge case; NCHW output rows are transposed back, NCHW8c ones stored as they are (the transposes
+// cost half to two thirds of the NCHW kernel's time). The per-plane kernels (depthwise.h) pay for
+// each plane's edges and padded copy: most of the time of MobileNet's 7x7 to 28x28 planes.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +26,9 @@ bool depthwiseBlockedSupports(int64_t kh, int64_t kw, int64_t sh, int64_t sw, in
                               int64_t dw, int64_t ph, int64_t pw);
 
 struct DepthwiseBlock {
+  //! x, y and the residual in NCHW8c: the block's planes are one [ih][iw][8] (and [oh][ow][8])
+  //! run of pixel vectors, and channels is kDepthwiseBlock.
+  bool blockedIo = false;
   const float* x = nullptr;         //!< the block's first input plane, [channels][ih][iw]
   int64_t channels = 0;             //!< live channels, 1..kDepthwiseBlock
   const float* w = nullptr;         //!< [k * k][kDepthwiseBlock], zero past the live channels

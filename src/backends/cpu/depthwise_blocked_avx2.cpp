@@ -1,9 +1,12 @@
-// The blocked depthwise kernel (depthwise_blocked.h) on AVX2: 8 channels a vector. Input rows
-// enter a ring of padded channels-last rows through 8x8 transposes whose first stage is done by
-// the loads (two 128-bit halves per vector); each output row is computed into a row of pixel
+// The blocked depthwise kernel (depthwise_blocked.h) on AVX2: 8 channels a vector. NCHW input
+// rows enter a ring of padded channels-last rows through 8x8 transposes whose first stage is done
+// by the loads (two 128-bit halves per vector); each output row is computed into a row of pixel
 // vectors and transposed back into the 8 output planes, where the residual and the activation are
-// applied. Compiled with -mavx2 -mfma (see CMakeLists.txt).
+// applied. NCHW8c rows are copied into the ring and the output vectors stored as they are. Compiled
+// with -mavx2 -mfma (see CMakeLists.txt).
 #include <immintrin.h>
+
+#include <algorithm>
 
 #include "backends/cpu/avx2_lanes.h"
 #include "backends/cpu/depthwise_blocked.h"
@@ -95,7 +98,17 @@ inline void storePrefix(float* p, __m256 v, int64_t n) {
   if (n == 1) _mm_store_ss(p, part);
 }
 
-template <int64_t K, int64_t S>
+// Output pixels [ox, ox + n) of an NCHW8c row at y (n <= kStep): residual, activation, store.
+inline void storeBlockedPixels(const __m256* acc, int64_t n, const DepthwiseBlock& b, float* y,
+                               const float* residual) {
+  for (int64_t j = 0; j < n; ++j) {
+    __m256 a = acc[j];
+    if (residual != nullptr) a = _mm256_add_ps(a, _mm256_loadu_ps(residual + j * kLanes));
+    _mm256_storeu_ps(y + j * kLanes, avx2::activate(a, b.act, b.alpha, b.beta));
+  }
+}
+
+template <int64_t K, int64_t S, bool BLOCKED>
 void blockedKernel(const DepthwiseBlock& b) {
   const DepthwiseBlockLayout g = depthwiseBlockLayout(b.iw, b.ow, K, S, b.pw);
   const int64_t kRing = g.ringRows;
@@ -106,11 +119,13 @@ void blockedKernel(const DepthwiseBlock& b) {
   const __m256 zero = _mm256_setzero_ps();
 
   // Padding columns of the ring rows (the transposes write only [pw, pw + iw rounded up to 8),
-  // zeros past iw) and the zero row that stands for input rows outside the image.
+  // zeros past iw; the copies of NCHW8c rows [pw, pw + iw)) and the zero row that stands for
+  // input rows outside the image.
+  const int64_t written = BLOCKED ? b.pw + b.iw : g.filled;
   for (int64_t r = 0; r < kRing; ++r) {
     float* row = ring + r * rowFloats;
     for (int64_t px = 0; px < b.pw; ++px) _mm256_store_ps(row + px * kLanes, zero);
-    for (int64_t px = g.filled; px < g.pitch; ++px) _mm256_store_ps(row + px * kLanes, zero);
+    for (int64_t px = written; px < g.pitch; ++px) _mm256_store_ps(row + px * kLanes, zero);
   }
   for (int64_t px = 0; px < g.pitch; ++px) _mm256_store_ps(zeroRow + px * kLanes, zero);
   // Output pixels past the last step: no step writes them, yet the transposes back read them
@@ -121,6 +136,14 @@ void blockedKernel(const DepthwiseBlock& b) {
   const float* planes[kLanes];
   for (int64_t c = 0; c < kLanes; ++c) planes[c] = c < b.channels ? b.x + c * b.ih * b.iw : nullptr;
   auto fill = [&](int64_t iy) {
+    if constexpr (BLOCKED) {
+      const float* src = b.x + iy * b.iw * kLanes;
+      float* row = ring + (iy & (kRing - 1)) * rowFloats + b.pw * kLanes;
+      for (int64_t x = 0; x < b.iw; ++x) {
+        _mm256_store_ps(row + x * kLanes, _mm256_loadu_ps(src + x * kLanes));
+      }
+      return;
+    }
     const float* src[kLanes];
     for (int64_t c = 0; c < kLanes; ++c) {
       src[c] = planes[c] != nullptr ? planes[c] + iy * b.iw : zeroRow;
@@ -145,6 +168,9 @@ void blockedKernel(const DepthwiseBlock& b) {
       const int64_t iy = top + ky;
       rows[ky] = iy >= 0 && iy < b.ih ? ring + (iy & (kRing - 1)) * rowFloats : zeroRow;
     }
+    float* const yRow = b.y + oy * b.ow * kLanes;  // NCHW8c only
+    const float* const residualRow =
+        BLOCKED && b.residual != nullptr ? b.residual + oy * b.ow * kLanes : nullptr;
     for (int64_t ox = 0; ox < b.ow; ox += kStep) {
       __m256 acc[kStep];
       for (int64_t j = 0; j < kStep; ++j) acc[j] = bias;
@@ -157,8 +183,16 @@ void blockedKernel(const DepthwiseBlock& b) {
           }
         }
       }
-      for (int64_t j = 0; j < kStep; ++j) _mm256_store_ps(outRow + (ox + j) * kLanes, acc[j]);
+      if constexpr (BLOCKED) {
+        // A step past the row's end stores only its live pixels: the next row may be another
+        // thread's (the next block's first).
+        storeBlockedPixels(acc, std::min(kStep, b.ow - ox), b, yRow + ox * kLanes,
+                           residualRow != nullptr ? residualRow + ox * kLanes : nullptr);
+      } else {
+        for (int64_t j = 0; j < kStep; ++j) _mm256_store_ps(outRow + (ox + j) * kLanes, acc[j]);
+      }
     }
+    if constexpr (BLOCKED) continue;
     // Back to the planes, 8 pixels at a time: residual, activation, store. A row's last group
     // is stored whole where that stays inside the plane, its lanes past the row landing in the
     // next rows, which are stored later (vmaskmovps stores are slow on AMD cores); the plane's
@@ -187,15 +221,21 @@ void blockedKernel(const DepthwiseBlock& b) {
   }
 }
 
-void blockedDispatch(const DepthwiseBlock& b) {
+template <bool BLOCKED>
+void blockedIo(const DepthwiseBlock& b) {
   if (b.stride == 1) {
-    if (b.k == 3) return blockedKernel<3, 1>(b);
-    if (b.k == 5) return blockedKernel<5, 1>(b);
-    return blockedKernel<7, 1>(b);
+    if (b.k == 3) return blockedKernel<3, 1, BLOCKED>(b);
+    if (b.k == 5) return blockedKernel<5, 1, BLOCKED>(b);
+    return blockedKernel<7, 1, BLOCKED>(b);
   }
-  if (b.k == 3) return blockedKernel<3, 2>(b);
-  if (b.k == 5) return blockedKernel<5, 2>(b);
-  return blockedKernel<7, 2>(b);
+  if (b.k == 3) return blockedKernel<3, 2, BLOCKED>(b);
+  if (b.k == 5) return blockedKernel<5, 2, BLOCKED>(b);
+  return blockedKernel<7, 2, BLOCKED>(b);
+}
+
+void blockedDispatch(const DepthwiseBlock& b) {
+  if (b.blockedIo) return blockedIo<true>(b);
+  blockedIo<false>(b);
 }
 
 }  // namespace

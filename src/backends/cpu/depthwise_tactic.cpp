@@ -1,7 +1,9 @@
 // "cpu.conv.depthwise.<isa>": depthwise convolution (groups == channels == outputs, NCHW float32)
 // with one plane kernel per ISA (depthwise.h: AVX-512, AVX2+FMA, portable), bias, residual and
-// activation fused. Planes are shared among the threads only where each thread gets enough work
-// to pay for waking it: MobileNet's 7x7 and 14x14 layers take tens of microseconds in all.
+// activation fused; "cpu.conv.depthwise.c8.avx2" over blocks of 8 channels, and its twin
+// "cpu.conv.depthwise.nchw8c.avx2" for nodes in the blocked layout NCHW8c (depthwise_blocked.h).
+// Planes are shared among the threads only where each thread gets enough work to pay for waking it:
+// MobileNet's 7x7 and 14x14 layers take tens of microseconds in all.
 #include <algorithm>
 #include <cstdint>
 #include <memory>
@@ -20,10 +22,9 @@ namespace kiln::backends::cpu {
 
 namespace {
 
+// NCHW or NCHW8c: the tactics check the layout they take.
 bool describeDepthwise(const NodeSpec& spec, Window2d& c) {
-  // Channels-last nodes come only from the GPU layout pass; this kernel is NCHW.
-  if (ops::channelsLast(spec.node.attrs)) return false;
-  if (!describeWindow2d(spec, false, c)) return false;
+  if (!describeWindow2d(spec, false, c) && !describeBlockedWindow2d(spec, c)) return false;
   return c.groups == c.channels && c.outputs == c.channels;
 }
 
@@ -129,7 +130,7 @@ bool describeBlocked(const NodeSpec& spec, Window2d& c) {
 class BlockedDepthwiseKernel final : public DepthwiseKernelBase {
  public:
   BlockedDepthwiseKernel(DepthwiseBlockFn fn, const NodeSpec& spec)
-      : DepthwiseKernelBase(spec), fn_(fn) {
+      : DepthwiseKernelBase(spec), fn_(fn), blockedIo_(!ops::channelsFirst(spec.node.attrs)) {
     biasInput_ = spec.inputs.size() > 2 && spec.inputs[2].present && epilogue_.residualInput != 2;
     const bool constant =
         spec.inputs[1].constData != nullptr && (!biasInput_ || spec.inputs[2].constData != nullptr);
@@ -159,6 +160,7 @@ class BlockedDepthwiseKernel final : public DepthwiseKernelBase {
     const auto scratchBytes = sizeof(float) * static_cast<std::size_t>(layout.floats());
     const auto packedFloats = depthwiseBlockPackedFloats(c.channels, c.kh);
     DepthwiseBlock shape;  // what every block shares
+    shape.blockedIo = blockedIo_;
     shape.ih = c.ih;
     shape.iw = c.iw;
     shape.oh = c.oh;
@@ -209,22 +211,30 @@ class BlockedDepthwiseKernel final : public DepthwiseKernelBase {
 
  private:
   DepthwiseBlockFn fn_;
+  bool blockedIo_;
   bool biasInput_ = false;
   AlignedBuffer packed_;
 };
 
+// Over blocks of 8 channels, for NCHW nodes or (@p blockedIo) NCHW8c ones.
 class BlockedDepthwiseTactic final : public Tactic {
  public:
-  std::string_view name() const override { return "cpu.conv.depthwise.c8.avx2"; }
+  explicit BlockedDepthwiseTactic(bool blockedIo) : blockedIo_(blockedIo) {}
+  std::string_view name() const override {
+    return blockedIo_ ? "cpu.conv.depthwise.nchw8c.avx2" : "cpu.conv.depthwise.c8.avx2";
+  }
   DeviceType device() const override { return DeviceType::kCPU; }
   std::vector<std::string> requiredIsa() const override { return {"avx2", "fma"}; }
   bool supports(const NodeSpec& spec) const override {
     Window2d c;
-    return describeBlocked(spec, c);
+    return ops::channelsFirst(spec.node.attrs) != blockedIo_ && describeBlocked(spec, c);
   }
   std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
     return std::make_unique<BlockedDepthwiseKernel>(avx2DepthwiseBlocked(), spec);
   }
+
+ private:
+  bool blockedIo_;
 };
 
 class DepthwiseTactic final : public Tactic {
@@ -236,7 +246,7 @@ class DepthwiseTactic final : public Tactic {
   std::vector<std::string> requiredIsa() const override { return features_; }
   bool supports(const NodeSpec& spec) const override {
     Window2d c;
-    return describeDepthwise(spec, c);
+    return ops::channelsFirst(spec.node.attrs) && describeDepthwise(spec, c);
   }
   std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
     return std::make_unique<DepthwiseKernel>(fn_(), spec);
@@ -255,7 +265,8 @@ void registerDepthwiseTactics(TacticRegistry& registry) {
                std::make_unique<DepthwiseTactic>(
                    "avx512", std::vector<std::string>{"avx512f", "avx512vl", "avx2", "fma"},
                    avx512Depthwise));
-  registry.add("Convolution", std::make_unique<BlockedDepthwiseTactic>());
+  registry.add("Convolution", std::make_unique<BlockedDepthwiseTactic>(false));
+  registry.add("Convolution", std::make_unique<BlockedDepthwiseTactic>(true));
   registry.add("Convolution", std::make_unique<DepthwiseTactic>(
                                   "avx2", std::vector<std::string>{"avx2", "fma"}, avx2Depthwise));
   registry.add("Convolution", std::make_unique<DepthwiseTactic>(

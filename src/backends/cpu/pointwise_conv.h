@@ -61,8 +61,31 @@ struct PointwiseChannelTile {
 PointwiseChannelTile avx512PointwiseChannelTile();  //!< 64 x 7; needs avx512f
 PointwiseChannelTile avx2PointwiseChannelTile();    //!< 24 x 4, K in blocks of 128; avx2, fma
 
+//! y for a run of tiles in the blocked layout NCHW8c (ops/window_util.h), in and out: for
+//! p < pixels (any number: the kernel walks them a tile at a time) and v < blocks (of 8 output
+//! channels; blocks <= the tile's channels / 8),
+//! y[v * ldy + p * 8 + lane] = sum over input channels c < kc (a multiple of 8) of
+//! x[(c / 8) * ldx + p * 8 + c % 8] * w[c * tile channels + v * 8 + lane], then the epilogue @p e
+//! (tile origin; rowBias per channel; the residual at e.residual + v * e.ldr + p * 8;
+//! VecAct::kGeneric left to the caller; the residual may be y itself, as for PointwiseTileFn).
+//! The weights are packed as for the channel-major tile, in panels of the blocked tile's
+//! channels; no transposes on either side.
+using PointwiseBlockedTileFn = void (*)(int64_t blocks, int64_t pixels, int64_t kc, const float* w,
+                                        const float* x, int64_t ldx, float* y, int64_t ldy,
+                                        const TileEpilogue& e);
+
+struct PointwiseBlockedTile {
+  int32_t channels = 0;  //!< a packed panel's width, whole blocks of 8
+  int32_t pixels = 0;    //!< pixels of a tile
+  PointwiseBlockedTileFn fn = nullptr;
+  int32_t kc = 0;  //!< as PointwiseTile::kc, a multiple of 8
+};
+
+PointwiseBlockedTile avx2PointwiseBlockedTile();  //!< 16 x 6, K in blocks of 128; avx2, fma
+
 //! Registers "cpu.conv.pointwise.avx512" and "cpu.conv.pointwise.cm.avx512" (channel-major), and
-//! their AVX2+FMA twins "cpu.conv.pointwise.avx2" and "cpu.conv.pointwise.cm.avx2".
+//! their AVX2+FMA twins "cpu.conv.pointwise.avx2" and "cpu.conv.pointwise.cm.avx2", and
+//! "cpu.conv.pointwise.nchw8c.avx2" for nodes in the blocked layout.
 void registerPointwiseConvTactics(TacticRegistry& registry);
 
 }  // namespace kiln::backends::cpu

@@ -24,7 +24,9 @@ constexpr int32_t kVectors = 2;  // pixel vectors per tile row
 constexpr int32_t kNr = 8 * kVectors;
 constexpr int32_t kChannelVectors = 3;  // channel vectors per channel-major tile
 constexpr int32_t kChannels = 8 * kChannelVectors;
-constexpr int32_t kPixels = 4;  // the 4 x 8 transpose of the channel-major store
+constexpr int32_t kPixels = 4;          // the 4 x 8 transpose of the channel-major store
+constexpr int32_t kBlockedVectors = 2;  // blocks of 8 output channels per blocked tile
+constexpr int32_t kBlockedChannels = 8 * kBlockedVectors;
 // Input channels per call (PointwiseTile::kc): a row tile's x rows (256 x 64 bytes) and a
 // channel-major panel's weights (128 x 96 bytes) stay in L1. Measured on MobileNetV2's 7x7 layers
 // of K = 960 (Zen 3): the channel-major tile gained about a fifth; the row tile little.
@@ -229,7 +231,94 @@ void channelTile(int64_t channels, int64_t pixels, int64_t kc, const float* w, c
   }
 }
 
+// The blocked tile: P pixels x V blocks of 8 output channels, NCHW8c in and out. The input
+// channels of a pixel are 8 consecutive floats per block, broadcast one by one; the accumulators
+// are the output's pixel vectors, stored as they are. 6 x 2 keeps 12 accumulators, 2 weight
+// vectors and the broadcast in 15 registers (4 x 3 needed all 16: the compiler then spilled an
+// accumulator and read each weight vector from memory once per pixel, 16 loads for 12
+// multiply-adds, at two thirds of the multiply-add peak).
+template <int P, int V>
+void blockedFixed(int64_t kc, const float* w, const float* x, int64_t ldx, float* y, int64_t ldy,
+                  const TileEpilogue& epilogue) {
+  const TileEpilogue e = epilogue;  // as in rowFixed
+  __m256 acc[P][V];
+#pragma GCC unroll 8
+  for (int p = 0; p < P; ++p) {
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) acc[p][v] = _mm256_setzero_ps();
+  }
+  for (int64_t cb = 0; cb < kc; cb += 8) {
+    const float* xb = x + (cb / 8) * ldx;
+    const float* wb = w + cb * kBlockedChannels;
+#pragma GCC unroll 8
+    for (int ci = 0; ci < 8; ++ci) {
+      __m256 wv[V];
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v) wv[v] = _mm256_load_ps(wb + ci * kBlockedChannels + 8 * v);
+#pragma GCC unroll 8
+      for (int p = 0; p < P; ++p) {
+        const __m256 xp = _mm256_broadcast_ss(xb + p * 8 + ci);
+#pragma GCC unroll 4
+        for (int v = 0; v < V; ++v) acc[p][v] = _mm256_fmadd_ps(xp, wv[v], acc[p][v]);
+      }
+    }
+  }
+#pragma GCC unroll 4
+  for (int v = 0; v < V; ++v) {
+    const __m256 bias =
+        e.rowBias != nullptr ? _mm256_loadu_ps(e.rowBias + 8 * v) : _mm256_setzero_ps();
+#pragma GCC unroll 8
+    for (int p = 0; p < P; ++p) {
+      __m256 t = _mm256_add_ps(acc[p][v], bias);
+      if (e.residual != nullptr)
+        t = _mm256_add_ps(t, _mm256_loadu_ps(e.residual + v * e.ldr + 8 * p));
+      _mm256_storeu_ps(y + v * ldy + 8 * p, activate(t, e.act, e.alpha, e.beta));
+    }
+  }
+}
+
+// Pixels per tile of V blocks: 12 accumulators for 2 blocks; 8 for 1, enough for the multiply-adds'
+// latency (4 cycles, 2 a cycle on Zen 3 and Intel's cores) not to set the pace.
+template <int V>
+constexpr int kBlockedPixels = V == 1 ? 8 : 6;
+
+template <int V>
+void blockedRun(int64_t pixels, int64_t kc, const float* w, const float* x, int64_t ldx, float* y,
+                int64_t ldy, const TileEpilogue& e) {
+  constexpr int kTile = kBlockedPixels<V>;
+  TileEpilogue te = e;
+  int64_t p = 0;
+  for (; p + kTile <= pixels; p += kTile) {
+    blockedFixed<kTile, V>(kc, w, x + p * 8, ldx, y + p * 8, ldy, te);
+    if (te.residual != nullptr) te.residual += kTile * 8;
+  }
+  // The rest: up to 7 pixels, in tiles of 4, 2 and 1.
+  if (pixels - p >= 4) {
+    blockedFixed<4, V>(kc, w, x + p * 8, ldx, y + p * 8, ldy, te);
+    if (te.residual != nullptr) te.residual += 4 * 8;
+    p += 4;
+  }
+  if (pixels - p >= 2) {
+    blockedFixed<2, V>(kc, w, x + p * 8, ldx, y + p * 8, ldy, te);
+    if (te.residual != nullptr) te.residual += 2 * 8;
+    p += 2;
+  }
+  if (pixels - p >= 1) blockedFixed<1, V>(kc, w, x + p * 8, ldx, y + p * 8, ldy, te);
+}
+
+// A run of pixels: whole tiles, then the rest.
+void blockedTile(int64_t blocks, int64_t pixels, int64_t kc, const float* w, const float* x,
+                 int64_t ldx, float* y, int64_t ldy, const TileEpilogue& e) {
+  static_assert(kBlockedVectors == 2, "the block cases below");
+  if (blocks >= 2) return blockedRun<2>(pixels, kc, w, x, ldx, y, ldy, e);
+  blockedRun<1>(pixels, kc, w, x, ldx, y, ldy, e);
+}
+
 }  // namespace
+
+PointwiseBlockedTile avx2PointwiseBlockedTile() {
+  return {kBlockedChannels, kBlockedPixels<kBlockedVectors>, blockedTile, kChannelDepth};
+}
 
 PointwiseTile avx2PointwiseTile() {
   return {kMr, kNr, rowTile, kRowDepth};

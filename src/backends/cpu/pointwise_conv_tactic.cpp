@@ -6,7 +6,9 @@
 // task is a run of pixel tiles times a share of the panels, so that layers with few pixels
 // (MobileNet's 7x7: two row-major tiles) still give every thread work. The output is NCHW, so a
 // column of row-major tiles writes one cache line into each of its rows: the tiles prefetch their
-// rows' lines a few tiles ahead, and shallow layers run along the rows instead.
+// rows' lines a few tiles ahead, and shallow layers run along the rows instead. Nodes in the
+// blocked layout NCHW8c take "cpu.conv.pointwise.nchw8c.avx2": the channel-major tile reading
+// and writing pixel vectors of 8 channels as they lie.
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -25,10 +27,9 @@ namespace kiln::backends::cpu {
 
 namespace {
 
+// NCHW or NCHW8c: the tactics check the layout they take.
 bool describePointwise(const NodeSpec& spec, Window2d& c) {
-  // Channels-last nodes come only from the GPU layout pass; this kernel is NCHW.
-  if (ops::channelsLast(spec.node.attrs)) return false;
-  if (!describeWindow2d(spec, false, c)) return false;
+  if (!describeWindow2d(spec, false, c) && !describeBlockedWindow2d(spec, c)) return false;
   if (spec.inputs[1].constAs<float>() == nullptr) return false;
   return c.kh == 1 && c.kw == 1 && c.sh == 1 && c.sw == 1 && c.ph == 0 && c.pw == 0 &&
          c.oh == c.ih && c.ow == c.iw;
@@ -376,20 +377,110 @@ class PointwiseChannelKernel final : public Kernel {
   PointwiseLayer layer_;
 };
 
-// A pointwise kernel as a tactic of one ISA (@p isa), for layers of at most @p maxPixels pixels.
-// The tile is fetched (@p tileOf, in that ISA's file) only once the CPU is known to run it.
+// ---------------------------------------------------------------------------------------------
+
+// Bytes of x a chunk of blocked tiles holds: the chunk stays in L2 while every panel runs along
+// it, block of K by block of K (each block of a panel's weights in L1 for the chunk's tiles).
+constexpr int64_t kBlockedChunkBytes = int64_t{1} << 17;
+
+// Blocked tiles (NCHW8c in and out, one group): units of (image, chunk of pixel tiles, group of
+// weight panels), as many as give each thread a few tasks.
+class PointwiseBlockedKernel final : public Kernel {
+ public:
+  PointwiseBlockedKernel(PointwiseBlockedTile tile, const NodeSpec& spec)
+      : tile_(tile), layer_(spec, tile.channels) {}
+
+  void execute(const ir::KernelContext& ctx) const override {
+    const Window2d& c = layer_.conv;
+    const PointwiseIo io(layer_, ctx);
+    if (io.empty()) return;
+    const int64_t k = io.k;
+    const int64_t n = io.n;
+    const int64_t ld = n * ops::kChannelBlock;  // floats from one channel block to the next
+    const int64_t panels = layer_.panels;
+    const int64_t tc = tile_.channels;
+    const int64_t tp = tile_.pixels;
+    const int64_t tiles = (n + tp - 1) / tp;
+    const int64_t kBlocks = k / ops::kChannelBlock;
+    const int64_t blocks = std::min(layer_.blocks(tile_.kc), std::max<int64_t>(kBlocks, 1));
+    const int64_t chunkTiles = std::clamp<int64_t>(
+        kBlockedChunkBytes / std::max<int64_t>(k * tp * int64_t{sizeof(float)}, 1), 1, tiles);
+    const int64_t chunks = (tiles + chunkTiles - 1) / chunkTiles;
+    withPool(ctx, [&](ThreadPool& pool) {
+      const int64_t threads = pool.size();
+      const int64_t panelGroups =
+          std::clamp<int64_t>((4 * threads + c.batch * chunks - 1) / (c.batch * chunks), 1, panels);
+      const int64_t units = c.batch * chunks * panelGroups;
+      const int64_t unitMacs = std::max<int64_t>(
+          chunkTiles * tp * (panels + panelGroups - 1) / panelGroups * tc * std::max<int64_t>(k, 1),
+          1);
+      const int64_t perTask = std::max<int64_t>(1, kTaskMacs / unitMacs);
+      const int64_t tasks = threads == 1 ? 1 : (units + perTask - 1) / perTask;
+      // Tiles [t0, t1) of panel p for input block b, in one call.
+      auto run = [&](int64_t image, int64_t t0, int64_t t1, int64_t p, int64_t b) {
+        const int64_t n0 = t0 * tp;
+        const int64_t pixels = std::min<int64_t>(t1 * tp, n) - n0;
+        const int64_t m0 = p * tc;
+        const int64_t outBlocks = std::min<int64_t>(tc, c.outputs - m0) / ops::kChannelBlock;
+        // Block (image, m0 / 8) of y starts at (image * K / 8 + m0 / 8) * n * 8 floats.
+        const int64_t yOffset = (image * c.outputs + m0) * n + n0 * ops::kChannelBlock;
+        float* yt = io.y + yOffset;
+        const TileEpilogue te =
+            layer_.blockEpilogue(io.bias, io.residual, 0, m0, yOffset, ld, yt, b, blocks);
+        const int64_t k0 = kBlocks * b / blocks * ops::kChannelBlock;
+        const int64_t k1 = kBlocks * (b + 1) / blocks * ops::kChannelBlock;
+        const float* xt = io.x + (image * c.channels + k0) * n + n0 * ops::kChannelBlock;
+        tile_.fn(outBlocks, pixels, k1 - k0, layer_.panel(0, p) + k0 * tc, xt, ld, yt, ld, te);
+        if (b + 1 == blocks) layer_.finish(yt, outBlocks, pixels * ops::kChannelBlock, ld);
+      };
+      auto body = [&](int64_t task, int32_t) {
+        const int64_t u0 = units * task / tasks;
+        const int64_t u1 = units * (task + 1) / tasks;
+        for (int64_t u = u0; u < u1; ++u) {
+          const int64_t pg = u % panelGroups;
+          const int64_t chunk = (u / panelGroups) % chunks;
+          const int64_t image = u / (panelGroups * chunks);
+          const int64_t t0 = chunk * chunkTiles;
+          const int64_t t1 = std::min(tiles, t0 + chunkTiles);
+          for (int64_t p = panels * pg / panelGroups; p < panels * (pg + 1) / panelGroups; ++p) {
+            for (int64_t b = 0; b < blocks; ++b) run(image, t0, t1, p, b);
+          }
+        }
+      };
+      if (tasks == 1) {
+        body(0, 0);
+      } else {
+        pool.run(tasks, body);
+      }
+    });
+  }
+
+ private:
+  PointwiseBlockedTile tile_;
+  PointwiseLayer layer_;
+};
+
+// A pointwise kernel as a tactic of one ISA (@p isa), for layers of at most @p maxPixels pixels
+// in @p layout (NCHW, or NCHW8c with one group). The tile is fetched (@p tileOf, in that ISA's
+// file) only once the CPU is known to run it.
 template <typename KernelT, typename Tile>
 class PointwiseTactic final : public Tactic {
  public:
   PointwiseTactic(std::string name, std::vector<std::string> isa, Tile (*tileOf)(),
-                  int64_t maxPixels)
-      : name_(std::move(name)), isa_(std::move(isa)), tileOf_(tileOf), maxPixels_(maxPixels) {}
+                  int64_t maxPixels, ops::Layout layout = ops::Layout::kChannelsFirst)
+      : name_(std::move(name)),
+        isa_(std::move(isa)),
+        tileOf_(tileOf),
+        maxPixels_(maxPixels),
+        layout_(layout) {}
   std::string_view name() const override { return name_; }
   DeviceType device() const override { return DeviceType::kCPU; }
   std::vector<std::string> requiredIsa() const override { return isa_; }
   bool supports(const NodeSpec& spec) const override {
     Window2d c;
-    return describePointwise(spec, c) && c.oh * c.ow <= maxPixels_;
+    if (ops::layoutOf(spec.node.attrs) != layout_ || !describePointwise(spec, c)) return false;
+    if (layout_ == ops::Layout::kChannelsBlocked && c.groups != 1) return false;
+    return c.oh * c.ow <= maxPixels_;
   }
   std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
     return std::make_unique<KernelT>(tileOf_(), spec);
@@ -400,6 +491,7 @@ class PointwiseTactic final : public Tactic {
   std::vector<std::string> isa_;
   Tile (*tileOf_)();
   int64_t maxPixels_;
+  ops::Layout layout_;
 };
 
 }  // namespace
@@ -407,6 +499,7 @@ class PointwiseTactic final : public Tactic {
 void registerPointwiseConvTactics(TacticRegistry& registry) {
   using RowTactic = PointwiseTactic<PointwiseConvKernel, PointwiseTile>;
   using ChannelTactic = PointwiseTactic<PointwiseChannelKernel, PointwiseChannelTile>;
+  using BlockedTactic = PointwiseTactic<PointwiseBlockedKernel, PointwiseBlockedTile>;
   const std::vector<std::string> avx512 = {"avx512f", "avx2", "fma"};
   const std::vector<std::string> avx2 = {"avx2", "fma"};
   constexpr int64_t kAnyPixels = std::numeric_limits<int64_t>::max();
@@ -420,6 +513,9 @@ void registerPointwiseConvTactics(TacticRegistry& registry) {
   registry.add("Convolution",
                std::make_unique<ChannelTactic>("cpu.conv.pointwise.cm.avx2", avx2,
                                                avx2PointwiseChannelTile, kMaxChannelPixels));
+  registry.add("Convolution", std::make_unique<BlockedTactic>(
+                                  "cpu.conv.pointwise.nchw8c.avx2", avx2, avx2PointwiseBlockedTile,
+                                  kAnyPixels, ops::Layout::kChannelsBlocked));
 }
 
 }  // namespace kiln::backends::cpu

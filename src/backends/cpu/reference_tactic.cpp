@@ -49,6 +49,7 @@ void registerCpuTactics(TacticRegistry& registry) {
   registerLayerNormTactics(registry);
   registerConcatTactics(registry);
   registerTransposeTactics(registry);
+  registerChannelBlockTactics(registry);
   registerRnnTactics(registry);
   const auto& ops = ir::OpRegistry::instance();
   for (const auto& name : ops.names()) {

@@ -20,6 +20,7 @@ void registerPointwiseChainTactics(TacticRegistry& registry);
 void registerLayerNormTactics(TacticRegistry& registry);
 void registerConcatTactics(TacticRegistry& registry);
 void registerTransposeTactics(TacticRegistry& registry);
-void registerRnnTactics(TacticRegistry& registry);  // LSTM, GRU, RNN
+void registerChannelBlockTactics(TacticRegistry& registry);  // BlockChannels, UnblockChannels
+void registerRnnTactics(TacticRegistry& registry);           // LSTM, GRU, RNN
 
 }  // namespace kiln::backends::cpu

@@ -48,9 +48,7 @@ constexpr int64_t kBlockSlots = 4;
 bool supportsWinograd(const NodeSpec& spec) {
   Window2d c;
   if (!describeWindow2d(spec, false, c) || spec.inputs[0].dims.nbDims != 4) return false;
-  if (spec.inputs[1].constAs<float>() == nullptr || ops::channelsLast(spec.node.attrs)) {
-    return false;
-  }
+  if (spec.inputs[1].constAs<float>() == nullptr) return false;
   if (c.groups != 1 || c.kh != 3 || c.kw != 3 || c.sh != 1 || c.sw != 1 || c.dh != 1 || c.dw != 1) {
     return false;
   }

@@ -1,0 +1,272 @@
+#include "builder/channel_blocking.h"
+
+#include <cstddef>
+#include <map>
+#include <numeric>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ops/epilogue.h"
+#include "ops/window_util.h"
+
+namespace kiln::builder {
+
+namespace {
+
+// The blocked depthwise kernel's windows (backends/cpu/depthwise_blocked.h).
+bool blockedDepthwiseWindow(const ops::WindowParams& p) {
+  const int64_t k = p.kernel[0];
+  return p.kernel[1] == k && (k == 3 || k == 5 || k == 7) && p.stride[0] == p.stride[1] &&
+         (p.stride[0] == 1 || p.stride[0] == 2) && p.dilation[0] == 1 && p.dilation[1] == 1;
+}
+
+class BlockingPass {
+ public:
+  BlockingPass(ir::Graph& graph, const ir::Graph* decisionsOf) : graph_(graph) {
+    if (decisionsOf != nullptr) {
+      given_.emplace();
+      for (const ir::Node& node : decisionsOf->nodes) {
+        if (ops::layoutOf(node.attrs) == ops::Layout::kChannelsBlocked) given_->insert(node.name);
+      }
+    }
+  }
+
+  BlockingSummary run(const Reporter& reporter) {
+    const std::size_t count = graph_.nodes.size();
+    consumers_ = graph_.consumers();
+    kind_.assign(count, Kind::kNone);
+    for (std::size_t n = 0; n < count; ++n) kind_[n] = kindOf(graph_.nodes[n]);
+
+    // Regions: anchors joined through the x or residual each reads from another.
+    parent_.resize(count);
+    std::iota(parent_.begin(), parent_.end(), std::size_t{0});
+    for (std::size_t n = 0; n < count; ++n) {
+      if (kind_[n] == Kind::kNone) continue;
+      for (ir::ValueId v : layoutInputs(graph_.nodes[n])) {
+        if (const auto p = anchorProducing(v)) unite(n, *p);
+      }
+    }
+    struct Region {
+      int32_t convolutions = 0;
+      bool depthwise = false;
+      std::set<ir::ValueId> boundary;
+    };
+    std::map<std::size_t, Region> regions;
+    for (std::size_t n = 0; n < count; ++n) {
+      if (kind_[n] == Kind::kNone) continue;
+      Region& r = regions[root(n)];
+      ++r.convolutions;
+      r.depthwise = r.depthwise || kind_[n] == Kind::kDepthwise;
+      for (ir::ValueId v : layoutInputs(graph_.nodes[n])) {
+        if (!anchorProducing(v)) r.boundary.insert(v);
+      }
+      const ir::ValueId y = graph_.nodes[n].outputs[0];
+      bool leaves = graph_.isGraphOutput(y);
+      for (ir::NodeId c : consumers_[static_cast<std::size_t>(y)]) {
+        leaves = leaves || !readsInLayout(static_cast<std::size_t>(c), y);
+      }
+      if (leaves) r.boundary.insert(y);
+    }
+    converted_.assign(count, false);
+    BlockingSummary summary;
+    for (const auto& [root, r] : regions) {
+      // A region pays through its depthwise convolutions; each reformat costs about a 1x1
+      // convolution's pass over its tensor.
+      const bool pays = r.depthwise && static_cast<int32_t>(r.boundary.size()) <= r.convolutions;
+      if (!given_ && !pays) continue;
+      ++summary.regions;
+      summary.convolutions += r.convolutions;
+      for (std::size_t n = 0; n < count; ++n) {
+        if (kind_[n] != Kind::kNone && this->root(n) == root) converted_[n] = true;
+      }
+    }
+    if (summary.convolutions == 0) return {};
+    rewrite();
+    summary.reformats = reformats_;
+    graph_.rebuild(graph_.topologicalOrder());
+    ir::inferShapes(graph_);
+    reporter.info("channel-blocked layout: " + std::to_string(summary.convolutions) +
+                  " convolutions in " + std::to_string(summary.regions) +
+                  " region(s) run NCHW8c; " + std::to_string(summary.reformats) +
+                  " reformats join them to NCHW tensors");
+    return summary;
+  }
+
+ private:
+  enum class Kind { kNone, kDepthwise, kPointwise };
+
+  Kind kindOf(const ir::Node& node) const {
+    if (node.op != "Convolution" || !ops::channelsFirst(node.attrs) || node.outputs.size() != 1 ||
+        node.inputs.size() < 2) {
+      return Kind::kNone;
+    }
+    if (given_ && given_->count(node.name) == 0) return Kind::kNone;
+    const ops::WindowParams params = ops::readWindowParams(node.attrs, "kernel");
+    if (params.rank() != 2) return Kind::kNone;
+    const ir::ValueId x = node.inputs[0];
+    const ir::ValueId w = node.inputs[1];
+    const ir::ValueId y = node.outputs[0];
+    if (x == ir::kNoValue || w == ir::kNoValue || !activation(x) || !activation(y) ||
+        !graph_.value(w).isConstant() || graph_.value(w).dims.nbDims != 4) {
+      return Kind::kNone;
+    }
+    const ops::Epilogue epilogue = ops::Epilogue::of(node.attrs);
+    for (std::size_t i = 2; i < node.inputs.size(); ++i) {
+      const ir::ValueId v = node.inputs[i];
+      if (v == ir::kNoValue) continue;
+      const bool residual =
+          epilogue.residualInput && static_cast<std::size_t>(*epilogue.residualInput) == i;
+      // The bias a constant, the residual an activation shaped like y.
+      if (residual ? !activation(v) || graph_.value(v).dims != graph_.value(y).dims
+                   : !graph_.value(v).isConstant()) {
+        return Kind::kNone;
+      }
+    }
+    const int64_t channels = graph_.value(x).dims[1];
+    const int64_t outputs = graph_.value(y).dims[1];
+    if (channels % ops::kChannelBlock != 0 || outputs % ops::kChannelBlock != 0) {
+      return Kind::kNone;
+    }
+    const int64_t groups = node.attrs.getInt("groups", 1);
+    if (groups == channels && outputs == channels && blockedDepthwiseWindow(params)) {
+      return Kind::kDepthwise;
+    }
+    const bool pointwise = params.kernel[0] == 1 && params.kernel[1] == 1 &&
+                           params.stride[0] == 1 && params.stride[1] == 1 &&
+                           graph_.value(x).dims[2] == graph_.value(y).dims[2] &&
+                           graph_.value(x).dims[3] == graph_.value(y).dims[3];
+    return groups == 1 && pointwise ? Kind::kPointwise : Kind::kNone;
+  }
+
+  // A rank-4 float32 tensor computed at run time with a shape known at build time.
+  bool activation(ir::ValueId v) const {
+    const ir::Value& value = graph_.value(v);
+    return !value.isConstant() && value.dims.nbDims == 4 && value.dtype == DataType::kFLOAT &&
+           value.boundedExtents == 0 && value.dims[1] > 0;
+  }
+
+  // The inputs a blocked convolution reads in its layout: x and the residual.
+  std::vector<ir::ValueId> layoutInputs(const ir::Node& node) const {
+    std::vector<ir::ValueId> inputs{node.inputs[0]};
+    const ops::Epilogue epilogue = ops::Epilogue::of(node.attrs);
+    if (epilogue.residualInput) {
+      inputs.push_back(node.inputs[static_cast<std::size_t>(*epilogue.residualInput)]);
+    }
+    return inputs;
+  }
+
+  // Whether node @p c is an anchor that reads @p v only as its x or residual.
+  bool readsInLayout(std::size_t c, ir::ValueId v) const {
+    if (kind_[c] == Kind::kNone) return false;
+    const ir::Node& node = graph_.nodes[c];
+    const std::vector<ir::ValueId> blocked = layoutInputs(node);
+    for (std::size_t slot = 0; slot < node.inputs.size(); ++slot) {
+      if (node.inputs[slot] != v) continue;
+      bool inLayout = false;
+      for (ir::ValueId b : blocked) inLayout = inLayout || b == v;
+      if (!inLayout) return false;
+    }
+    return true;
+  }
+
+  // The anchor whose output is @p v, if any.
+  std::optional<std::size_t> anchorProducing(ir::ValueId v) const {
+    const ir::NodeId p = graph_.value(v).producer;
+    if (p == ir::kNoNode || kind_[static_cast<std::size_t>(p)] == Kind::kNone) return {};
+    return static_cast<std::size_t>(p);
+  }
+
+  std::size_t root(std::size_t n) const {
+    while (parent_[n] != n) n = parent_[n];
+    return n;
+  }
+  void unite(std::size_t a, std::size_t b) { parent_[root(a)] = root(b); }
+
+  void rewrite() {
+    const std::size_t count = converted_.size();
+    std::vector<bool> blockedValues(graph_.values.size(), false);
+    for (std::size_t n = 0; n < count; ++n) {
+      if (converted_[n]) blockedValues[static_cast<std::size_t>(graph_.nodes[n].outputs[0])] = true;
+    }
+    for (std::size_t n = 0; n < count; ++n) {
+      if (!converted_[n]) continue;
+      graph_.nodes[n].attrs.set(ops::kLayoutAttr, std::string(ops::kChannelsBlocked));
+      const std::vector<ir::ValueId> inputs = layoutInputs(graph_.nodes[n]);
+      for (std::size_t slot = 0; slot < graph_.nodes[n].inputs.size(); ++slot) {
+        const ir::ValueId v = graph_.nodes[n].inputs[slot];
+        bool inLayout = false;
+        for (ir::ValueId b : inputs) inLayout = inLayout || b == v;
+        if (!inLayout || blockedValues[static_cast<std::size_t>(v)]) continue;
+        const ir::ValueId entry = reformatted(v, true);
+        graph_.nodes[n].inputs[slot] = entry;
+      }
+    }
+    // Readers outside the regions and graph outputs read NCHW copies.
+    const std::vector<std::vector<ir::NodeId>> consumers = graph_.consumers();
+    for (std::size_t v = 0; v < blockedValues.size(); ++v) {
+      if (!blockedValues[v]) continue;
+      const auto id = static_cast<ir::ValueId>(v);
+      for (ir::NodeId c : consumers[v]) {
+        if (static_cast<std::size_t>(c) < count && converted_[static_cast<std::size_t>(c)]) {
+          continue;
+        }
+        for (ir::ValueId& in : graph_.node(c).inputs) {
+          if (in == id) in = reformatted(id, false);
+        }
+      }
+      for (ir::ValueId& out : graph_.outputs) {
+        if (out != id) continue;
+        // The graph output keeps its name (and NCHW shape): the reformat takes it over.
+        const ir::ValueId fresh = reformatted(id, false);
+        const std::string userName = graph_.value(id).name;
+        if (graph_.value(fresh).name != userName) {
+          graph_.value(id).name = userName + "_nchw8c";
+          graph_.value(fresh).name = userName;
+        }
+        out = fresh;
+      }
+    }
+  }
+
+  // @p v through a BlockChannels (@p toBlocked) or UnblockChannels, once per value and way.
+  ir::ValueId reformatted(ir::ValueId v, bool toBlocked) {
+    std::map<ir::ValueId, ir::ValueId>& made = toBlocked ? entries_ : exits_;
+    if (const auto it = made.find(v); it != made.end()) return it->second;
+    // Copies: adding the node below may move the graph's values.
+    const std::string name = graph_.value(v).name;
+    const Dims dims = graph_.value(v).dims;
+    const DataType dtype = graph_.value(v).dtype;
+    const ir::NodeId node = graph_.addNode(name + (toBlocked ? "_to_nchw8c" : "_to_nchw"),
+                                           toBlocked ? "BlockChannels" : "UnblockChannels", {v}, 1);
+    const ir::ValueId out = graph_.node(node).outputs[0];
+    graph_.value(out).name = name + (toBlocked ? "_nchw8c" : "_nchw");
+    graph_.value(out).dtype = dtype;
+    graph_.value(out).dims = toBlocked ? ops::toChannelsBlocked(dims) : dims;
+    made.emplace(v, out);
+    ++reformats_;
+    return out;
+  }
+
+  ir::Graph& graph_;
+  std::optional<std::set<std::string, std::less<>>> given_;
+  std::vector<std::vector<ir::NodeId>> consumers_;
+  std::vector<Kind> kind_;
+  std::vector<std::size_t> parent_;
+  std::vector<bool> converted_;
+  std::map<ir::ValueId, ir::ValueId> entries_;
+  std::map<ir::ValueId, ir::ValueId> exits_;
+  int32_t reformats_ = 0;
+};
+
+}  // namespace
+
+BlockingSummary assignBlockedChannels(ir::Graph& graph, bool blockedKernels,
+                                      const Reporter& reporter, const ir::Graph* decisionsOf) {
+  if (!blockedKernels) return {};
+  BlockingPass pass(graph, decisionsOf);
+  return pass.run(reporter);
+}
+
+}  // namespace kiln::builder

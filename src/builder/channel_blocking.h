@@ -1,0 +1,37 @@
+// The channel-blocked layout NCHW8c (ops/window_util.h) for the CPU's blocked kernels: depthwise
+// convolutions over blocks of 8 channels run two to three times faster when their rows arrive as
+// pixel vectors of 8 channels than when they transpose NCHW rows in and out, and 1x1
+// convolutions read and write such vectors with no transposes at all. This step moves connected
+// regions of those convolutions (MobileNet's inverted residual blocks) to NCHW8c, with one
+// reformat (BlockChannels, UnblockChannels) at each region entry and exit. Graph inputs and
+// outputs keep their names and NCHW shapes.
+#pragma once
+
+#include <cstdint>
+
+#include "core/reporter.h"
+#include "ir/graph.h"
+
+namespace kiln::builder {
+
+struct BlockingSummary {
+  int32_t regions = 0;       //!< regions converted
+  int32_t convolutions = 0;  //!< convolutions now NCHW8c
+  int32_t reformats = 0;     //!< BlockChannels and UnblockChannels nodes inserted
+};
+
+//! Converts the regions that pay to NCHW8c. Anchors are float32 2-d Convolutions in NCHW with
+//! constant weights, a constant bias or none, input and output channels multiples of 8, that are
+//! either depthwise with a square 3x3, 5x5 or 7x7 window, stride 1 or 2 and no dilation, or 1x1
+//! with stride 1, no padding and one group; a region is a set of anchors joined by the tensors
+//! between them (the x or residual of one, the output of another). A region is converted when it
+//! has a depthwise convolution and needs no more reformats than it has convolutions. Nothing is
+//! converted unless @p blockedKernels (the host runs the blocked tactics: AVX2 and FMA). With
+//! @p decisionsOf (the graph of a dynamic engine's first profile), the converted convolutions are
+//! those that are NCHW8c there, so all profiles share one graph. Shapes are inferred again at the
+//! end.
+BlockingSummary assignBlockedChannels(ir::Graph& graph, bool blockedKernels,
+                                      const Reporter& reporter,
+                                      const ir::Graph* decisionsOf = nullptr);
+
+}  // namespace kiln::builder

@@ -1,0 +1,190 @@
+// The CPU's channel-blocked layout step (builder/channel_blocking.h) on small graphs: which
+// convolutions move to NCHW8c, the reformats at the region's edges (one per tensor and way),
+// graph inputs and outputs kept NCHW under their names, regions left alone (no depthwise
+// convolution, channels in no whole blocks, no blocked kernels on the host), later profiles
+// following the first; the same outputs as the NCHW graph on the reference kernels. Then a
+// MobileNet-like block built through the API: fused, blocked, and equal to the unfused engine.
+#include "builder/channel_blocking.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "builder/pass_test_util.h"
+#include "core/cpu_info.h"
+#include "graph_test_util.h"
+#include "ir/op_registry.h"
+#include "kiln/kiln.h"
+#include "ops/window_util.h"
+
+namespace kiln::builder {
+namespace {
+
+using test::CapturingLogger;
+using test::count;
+using test::dimsOf;
+using test::floatWeights;
+using test::nodeNamed;
+using test::randomConstant;
+using test::runReference;
+
+// A convolution of @p kernel x @p kernel (padding kernel / 2) from @p channels to @p outputs.
+ir::NodeId conv(ir::Graph& g, const std::string& name, ir::ValueId x, int64_t channels,
+                int64_t outputs, int64_t kernel, uint32_t seed, int64_t groups = 1) {
+  const ir::ValueId w =
+      randomConstant(g, name + "_w", dimsOf({outputs, channels / groups, kernel, kernel}), seed);
+  const ir::ValueId b = randomConstant(g, name + "_b", dimsOf({outputs}), seed + 1);
+  const ir::NodeId n = g.addNode(name, "Convolution", {x, w, b}, 1);
+  auto& attrs = g.node(n).attrs;
+  attrs.set("num_output", outputs);
+  attrs.set("kernel", dimsOf({kernel, kernel}));
+  attrs.set("pre_padding", dimsOf({kernel / 2, kernel / 2}));
+  attrs.set("post_padding", dimsOf({kernel / 2, kernel / 2}));
+  attrs.set("groups", groups);
+  return n;
+}
+
+// An inverted residual block as the fusions leave it: x [1, C, 10, 10] -> expand 1x1 (2C, ReLU)
+// -> depthwise 3x3 (clip) -> project 1x1 (C) + x = y; z = relu(y). Graph outputs y and z.
+ir::Graph invertedResidual(int64_t channels = 16, bool depthwise = true) {
+  ir::Graph g;
+  g.name = "block";
+  const ir::ValueId x = g.addValue("x", DataType::kFLOAT, dimsOf({1, channels, 10, 10}));
+  g.inputs.push_back(x);
+  const ir::NodeId expand = conv(g, "expand", x, channels, 2 * channels, 1, 1);
+  g.node(expand).attrs.set("epilogue.activation", ActivationType::kRELU);
+  const ir::NodeId dw = conv(g, "dw", g.node(expand).outputs[0], 2 * channels, 2 * channels,
+                             depthwise ? 3 : 1, 3, depthwise ? 2 * channels : 1);
+  g.node(dw).attrs.set("epilogue.activation", ActivationType::kCLIP);
+  g.node(dw).attrs.set("epilogue.alpha", 0.0);
+  g.node(dw).attrs.set("epilogue.beta", 6.0);
+  const ir::NodeId project =
+      conv(g, "project", g.node(dw).outputs[0], 2 * channels, channels, 1, 5);
+  g.node(project).inputs.push_back(x);
+  g.node(project).attrs.set("epilogue.residual", int64_t{3});
+  const ir::ValueId y = g.node(project).outputs[0];
+  g.value(y).name = "y";
+  const ir::NodeId relu = g.addNode("relu", "Activation", {y}, 1);
+  g.node(relu).attrs.set("type", ActivationType::kRELU);
+  g.value(g.node(relu).outputs[0]).name = "z";
+  g.outputs = {y, g.node(relu).outputs[0]};
+  ir::inferShapes(g);
+  return g;
+}
+
+void expectSameOutputs(const ir::Graph& original, const ir::Graph& blocked) {
+  const std::vector<float> x =
+      test::randomFloats(volume(original.value(original.inputs[0]).dims), 9);
+  const auto want = runReference(original, x);
+  const auto got = runReference(blocked, x);
+  ASSERT_EQ(want.size(), got.size());
+  for (const auto& [name, values] : want) {
+    ASSERT_EQ(got.count(name), 1u) << name;
+    test::expectClose(got.at(name), values, 1e-5, 1e-4, name);
+  }
+}
+
+TEST(ChannelBlocking, InvertedResidualRunsBlockedWithOneReformatPerEdge) {
+  const ir::Graph original = invertedResidual();
+  ir::Graph g = original;
+  CapturingLogger logger;
+  const BlockingSummary s = assignBlockedChannels(g, true, Reporter(logger));
+  EXPECT_EQ(s.regions, 1);
+  EXPECT_EQ(s.convolutions, 3);
+  // x in once (for the expansion and the residual), y out once (graph output and relu).
+  EXPECT_EQ(s.reformats, 2);
+  EXPECT_EQ(count(g, "BlockChannels"), 1);
+  EXPECT_EQ(count(g, "UnblockChannels"), 1);
+  for (const char* name : {"expand", "dw", "project"}) {
+    const ir::Node* node = nodeNamed(g, name);
+    ASSERT_NE(node, nullptr);
+    EXPECT_EQ(ops::layoutOf(node->attrs), ops::Layout::kChannelsBlocked) << name;
+    // Weights stay KCRS; x and y are [N, C/8, H, W, 8].
+    EXPECT_EQ(g.value(node->inputs[1]).dims.nbDims, 4) << name;
+    EXPECT_EQ(g.value(node->outputs[0]).dims.nbDims, 5) << name;
+  }
+  EXPECT_TRUE(g.value(nodeNamed(g, "dw")->outputs[0]).dims == dimsOf({1, 4, 10, 10, 8}));
+  EXPECT_EQ(ops::layoutOf(nodeNamed(g, "relu")->attrs), ops::Layout::kChannelsFirst);
+
+  ASSERT_EQ(g.inputs.size(), 1u);
+  EXPECT_EQ(g.value(g.inputs[0]).name, "x");
+  ASSERT_EQ(g.outputs.size(), 2u);
+  EXPECT_EQ(g.value(g.outputs[0]).name, "y");
+  EXPECT_TRUE(g.value(g.outputs[0]).dims == dimsOf({1, 16, 10, 10}));
+  EXPECT_EQ(g.value(g.outputs[1]).name, "z");
+  expectSameOutputs(original, g);
+  EXPECT_TRUE(logger.hasMessage(Severity::kINFO, "channel-blocked layout: 3 convolutions"));
+}
+
+TEST(ChannelBlocking, RegionsWithoutADepthwiseConvolutionStayNchw) {
+  ir::Graph g = invertedResidual(16, false);
+  CapturingLogger logger;
+  const BlockingSummary s = assignBlockedChannels(g, true, Reporter(logger));
+  EXPECT_EQ(s.convolutions, 0);
+  EXPECT_EQ(count(g, "BlockChannels"), 0);
+}
+
+TEST(ChannelBlocking, ChannelsInNoWholeBlocksStayNchw) {
+  // 12 -> 24 -> 24 -> 12: the depthwise convolution's 24 would do, the others' 12 would not,
+  // and without them its region needs more reformats than it has convolutions.
+  ir::Graph g = invertedResidual(12);
+  CapturingLogger logger;
+  const BlockingSummary s = assignBlockedChannels(g, true, Reporter(logger));
+  EXPECT_EQ(s.convolutions, 0);
+  EXPECT_EQ(count(g, "UnblockChannels"), 0);
+}
+
+TEST(ChannelBlocking, NothingMovesWithoutBlockedKernels) {
+  ir::Graph g = invertedResidual();
+  CapturingLogger logger;
+  EXPECT_EQ(assignBlockedChannels(g, false, Reporter(logger)).convolutions, 0);
+  EXPECT_EQ(ops::layoutOf(nodeNamed(g, "dw")->attrs), ops::Layout::kChannelsFirst);
+}
+
+TEST(ChannelBlocking, LaterProfilesTakeTheFirstOnesDecisions) {
+  ir::Graph first = invertedResidual();
+  CapturingLogger logger;
+  assignBlockedChannels(first, true, Reporter(logger));
+  // The decisions of a graph where only the depthwise convolution was blocked: the later
+  // profile blocks it alone, though on its own it would not pay.
+  ir::Graph decisions = invertedResidual();
+  decisions.node(1).attrs.set(ops::kLayoutAttr, std::string(ops::kChannelsBlocked));
+  ASSERT_EQ(decisions.node(1).name, "dw");
+  ir::Graph later = invertedResidual();
+  const BlockingSummary s = assignBlockedChannels(later, true, Reporter(logger), &decisions);
+  EXPECT_EQ(s.convolutions, 1);
+  EXPECT_EQ(ops::layoutOf(nodeNamed(later, "expand")->attrs), ops::Layout::kChannelsFirst);
+  EXPECT_EQ(ops::layoutOf(nodeNamed(later, "dw")->attrs), ops::Layout::kChannelsBlocked);
+  expectSameOutputs(invertedResidual(), later);
+}
+
+TEST(ChannelBlockingEngine, MobileNetBlockIsFusedBlockedAndMatches) {
+  CapturingLogger logger;
+  Builder builder(logger);
+  auto net = builder.createNetwork();
+  const int64_t c = 16;
+  Tensor x = net->addInput("x", DataType::kFLOAT, {1, c, 14, 14});
+  const auto w1 = test::randomFloats(2 * c * c, 1), b1 = test::randomFloats(2 * c, 2);
+  auto expand = net->addConvolution(x, 2 * c, Dims{1, 1}, floatWeights(w1), floatWeights(b1));
+  auto relu1 = net->addActivation(expand.output(0), ActivationType::kRELU);
+  const auto w2 = test::randomFloats(2 * c * 9, 3), b2 = test::randomFloats(2 * c, 4);
+  auto dw =
+      net->addConvolution(relu1.output(0), 2 * c, Dims{3, 3}, floatWeights(w2), floatWeights(b2));
+  dw.setPadding(Dims{1, 1});
+  dw.setNbGroups(2 * c);
+  auto relu2 = net->addActivation(dw.output(0), ActivationType::kRELU);
+  const auto w3 = test::randomFloats(c * 2 * c, 5), b3 = test::randomFloats(c, 6);
+  auto project =
+      net->addConvolution(relu2.output(0), c, Dims{1, 1}, floatWeights(w3), floatWeights(b3));
+  auto add = net->addElementWise(project.output(0), x, ElementWiseOperation::kSUM);
+  net->markOutput(add.output(0));
+  const auto run = test::expectSameWithPass(builder, *net, {test::randomTensor({1, c, 14, 14}, 7)},
+                                            test::kAllPasses);
+  const int32_t blocked = hostCpu().has("avx2") && hostCpu().has("fma") ? 1 : 0;
+  EXPECT_EQ(run.count("BlockChannels"), blocked);
+  EXPECT_EQ(run.count("UnblockChannels"), blocked);
+}
+
+}  // namespace
+}  // namespace kiln::builder
