@@ -1,5 +1,6 @@
 #include "builder/build_plan.h"
 
+#include <algorithm>
 #include <chrono>
 #include <span>
 
@@ -88,8 +89,11 @@ plan::EnginePlan finishPlan(ir::Graph graph, const detail::BuilderConfigData& co
     const ReducedSupport everyNode = [](const ir::Node&, std::span<const ir::TensorInfo>,
                                         std::span<const ir::TensorInfo>) { return true; };
     packAttentionHeads(plan.graph, everyNode, reporter, precisionOf);
-    const bool blockedKernels = hostCpu().has("avx2") && hostCpu().has("fma");
-    assignBlockedChannels(plan.graph, blockedKernels, reporter, precisionOf);
+    const auto& disabled = config.disabledPasses;
+    if (std::find(disabled.begin(), disabled.end(), kChannelBlockingPass) == disabled.end()) {
+      const bool blockedKernels = hostCpu().has("avx2") && hostCpu().has("fma");
+      assignBlockedChannels(plan.graph, blockedKernels, reporter, precisionOf);
+    }
   }
   if (config.device == DeviceType::kGPU && config.flag(BuilderFlag::kTF32)) allowTf32(plan.graph);
   TacticChoice choice = selectTactics(plan.graph, config, reporter);

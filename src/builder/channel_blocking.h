@@ -23,13 +23,14 @@ struct BlockingSummary {
 //! Converts the regions that pay to NCHW8c. Anchors are float32 2-d Convolutions in NCHW with
 //! constant weights, a constant bias or none, input and output channels multiples of 8, that are
 //! either depthwise with a square 3x3, 5x5 or 7x7 window, stride 1 or 2 and no dilation, or 1x1
-//! with stride 1, no padding and one group; a region is a set of anchors joined by the tensors
-//! between them (the x or residual of one, the output of another). A region is converted when it
-//! has a depthwise convolution and needs no more reformats than it has convolutions. Nothing is
-//! converted unless @p blockedKernels (the host runs the blocked tactics: AVX2 and FMA). With
-//! @p decisionsOf (the graph of a dynamic engine's first profile), the converted convolutions are
-//! those that are NCHW8c there, so all profiles share one graph. Shapes are inferred again at the
-//! end.
+//! with stride 1 or 2, no padding and one group; a region is a set of anchors joined by the
+//! tensors between them (the x or residual of one, the output of another). A region is converted
+//! when it has a depthwise convolution and needs no more reformats than it has convolutions, or
+//! when its 1x1 convolutions do at least 128 multiply-adds per element its reformats move
+//! (ResNet-50's bottlenecks, their 3x3 convolutions left NCHW). Nothing is converted unless
+//! @p blockedKernels (the host runs the blocked tactics: AVX2 and FMA). With @p decisionsOf (the
+//! graph of a dynamic engine's first profile), the converted convolutions are those that are
+//! NCHW8c there, so all profiles share one graph. Shapes are inferred again at the end.
 BlockingSummary assignBlockedChannels(ir::Graph& graph, bool blockedKernels,
                                       const Reporter& reporter,
                                       const ir::Graph* decisionsOf = nullptr);

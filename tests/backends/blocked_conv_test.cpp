@@ -2,7 +2,8 @@
 // (cpu.conv.depthwise.nchw8c.avx2, cpu.conv.pointwise.nchw8c.avx2) against the reference kernel
 // (which unblocks, runs NCHW and blocks the result again) over windows, strides, padding, rows
 // that end inside a step of the depthwise kernel, pixel counts that end inside a tile, partial
-// panels of output blocks, input channels in several blocks of K, and the fused epilogue; the
+// panels of output blocks, input channels in several blocks of K, 1x1 at stride 2 (read from a
+// subsampled copy), and the fused epilogue; the
 // NCHW tactics leave these nodes alone. Then the reformats BlockChannels and UnblockChannels
 // (cpu.reformat.blocked.*) against their reference, their element order and their errors.
 #include <gtest/gtest.h>
@@ -86,12 +87,15 @@ TEST(BlockedConvTactics, Depthwise) {
 
 TEST(BlockedConvTactics, Pointwise) {
   const BlockedConv cases[] = {
-      {1, 16, 24, 5, 7, 1},   // K: a panel of 2 blocks and one of 1; 35 pixels: 5 tiles of 6, 5
-      {2, 8, 16, 3, 3, 1},    // batch 2, 9 pixels
-      {1, 264, 40, 4, 5, 1},  // C in three blocks of K; 40 = 2 + 2 + 1 blocks
-      {1, 32, 8, 9, 9, 1},    // one block: tiles of 8 pixels, then 1
-      {1, 16, 48, 1, 1, 1},   // one pixel
-      {1, 96, 576, 7, 7, 1},  // MobileNet's 7x7 expansion
+      {1, 16, 24, 5, 7, 1},      // K: a panel of 2 blocks and one of 1; 35 pixels: 5 tiles of 6, 5
+      {2, 8, 16, 3, 3, 1},       // batch 2, 9 pixels
+      {1, 264, 40, 4, 5, 1},     // C in three blocks of K; 40 = 2 + 2 + 1 blocks
+      {1, 32, 8, 9, 9, 1},       // one block: tiles of 8 pixels, then 1
+      {1, 16, 48, 1, 1, 1},      // one pixel
+      {1, 96, 576, 7, 7, 1},     // MobileNet's 7x7 expansion
+      {1, 16, 24, 9, 7, 1, 2},   // stride 2 over odd extents: the subsampled copy
+      {2, 32, 16, 8, 8, 1, 2},   // stride 2, batch 2
+      {1, 136, 48, 6, 6, 1, 2},  // stride 2, two blocks of K
   };
   uint32_t seed = 100;
   for (const BlockedConv& b : cases) {

@@ -1,7 +1,8 @@
 // The CPU's channel-blocked layout step (builder/channel_blocking.h) on small graphs: which
 // convolutions move to NCHW8c, the reformats at the region's edges (one per tensor and way),
-// graph inputs and outputs kept NCHW under their names, regions left alone (no depthwise
-// convolution, channels in no whole blocks, no blocked kernels on the host), later profiles
+// graph inputs and outputs kept NCHW under their names, 1x1 regions that pay without a
+// depthwise convolution, regions left alone (shallow 1x1 chains, channels in no whole blocks,
+// no blocked kernels on the host), later profiles
 // following the first; the same outputs as the NCHW graph on the reference kernels. Then a
 // MobileNet-like block built through the API: fused, blocked, and equal to the unfused engine.
 #include "builder/channel_blocking.h"
@@ -117,12 +118,24 @@ TEST(ChannelBlocking, InvertedResidualRunsBlockedWithOneReformatPerEdge) {
   EXPECT_TRUE(logger.hasMessage(Severity::kINFO, "channel-blocked layout: 3 convolutions"));
 }
 
-TEST(ChannelBlocking, RegionsWithoutADepthwiseConvolutionStayNchw) {
+TEST(ChannelBlocking, ShallowOneByOneChainsStayNchw) {
+  // 16 -> 32 -> 32 -> 16: 64 multiply-adds per element the reformats would move.
   ir::Graph g = invertedResidual(16, false);
   CapturingLogger logger;
   const BlockingSummary s = assignBlockedChannels(g, true, Reporter(logger));
   EXPECT_EQ(s.convolutions, 0);
   EXPECT_EQ(count(g, "BlockChannels"), 0);
+}
+
+TEST(ChannelBlocking, DeepOneByOneChainsPayWithoutADepthwiseConvolution) {
+  // 64 -> 128 -> 128 -> 64: 256 multiply-adds per element of x and y, the two reformats.
+  const ir::Graph original = invertedResidual(64, false);
+  ir::Graph g = original;
+  CapturingLogger logger;
+  const BlockingSummary s = assignBlockedChannels(g, true, Reporter(logger));
+  EXPECT_EQ(s.convolutions, 3);
+  EXPECT_EQ(s.reformats, 2);
+  expectSameOutputs(original, g);
 }
 
 TEST(ChannelBlocking, ChannelsInNoWholeBlocksStayNchw) {

@@ -350,6 +350,7 @@ TEST(Layout, ResNet50IsOneRegionBetweenTheStemAndTheHead) {
   // GPU build has them); the layout pass then runs as if every layer were FP16.
   auto config = builder.createBuilderConfig();
   config->setBuilderOptimizationLevel(0);
+  config->setPassEnabled("channel-blocking", false);  // NCHW, as a GPU build has it
   const auto plan = builder.buildSerializedNetwork(*network, *config);
   ASSERT_FALSE(plan.empty()) << logger.errors();
   Runtime runtime(logger);

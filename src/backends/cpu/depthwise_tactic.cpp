@@ -202,9 +202,12 @@ class BlockedDepthwiseKernel final : public DepthwiseKernelBase {
           if (act == VecAct::kGeneric) activateGeneric(b.y, b.channels * outPlane);
         }
       };
-      // A few microseconds of work per task (9 multiply-adds a pixel vector of 8 channels).
+      // A few microseconds of work per task (9 multiply-adds a pixel vector of 8 channels, and
+      // the block's rows coming in from L2 or L3: a block of MobileNetV2's 14x14 -> 7x7 layer
+      // takes about half a microsecond, so 16K multiply-adds a task left that layer's 72 blocks
+      // to one thread).
       const int64_t perBlock = std::max<int64_t>(c.oh * c.ow * taps, 1);
-      const int64_t grain = std::max<int64_t>(1, (int64_t{16} << 10) / perBlock);
+      const int64_t grain = std::max<int64_t>(1, (int64_t{4} << 10) / perBlock);
       parallelTasks(pool, tasks, grain, body);
     });
   }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "backends/cpu/cpu_common.h"
+#include "backends/cpu/parallel_tasks.h"
 #include "backends/cpu/pointwise_conv.h"
 #include "backends/cpu/tactics.h"
 #include "core/aligned_buffer.h"
@@ -31,8 +32,13 @@ namespace {
 bool describePointwise(const NodeSpec& spec, Window2d& c) {
   if (!describeWindow2d(spec, false, c) && !describeBlockedWindow2d(spec, c)) return false;
   if (spec.inputs[1].constAs<float>() == nullptr) return false;
-  return c.kh == 1 && c.kw == 1 && c.sh == 1 && c.sw == 1 && c.ph == 0 && c.pw == 0 &&
-         c.oh == c.ih && c.ow == c.iw;
+  return c.kh == 1 && c.kw == 1 && c.ph == 0 && c.pw == 0;
+}
+
+// Stride 1 (every tactic) or, for the blocked one, 2 (ResNet's downsampling shortcuts).
+bool pointwiseStride(const Window2d& c, int64_t maxStride) {
+  if (c.sh != c.sw || c.sh < 1 || c.sh > maxStride) return false;
+  return c.oh == (c.ih - 1) / c.sh + 1 && c.ow == (c.iw - 1) / c.sw + 1;
 }
 
 // Input channels up to which the row-major tiles run along the rows of the output (each row panel
@@ -379,6 +385,9 @@ class PointwiseChannelKernel final : public Kernel {
 
 // ---------------------------------------------------------------------------------------------
 
+// Pixels a task of the stride-2 subsampling copies (8 floats each).
+constexpr int64_t kSubsampleGrain = 4096;
+
 // Bytes of x a chunk of blocked tiles holds: the chunk stays in L2 while every panel runs along
 // it, block of K by block of K (each block of a panel's weights in L1 for the chunk's tiles).
 constexpr int64_t kBlockedChunkBytes = int64_t{1} << 17;
@@ -390,21 +399,40 @@ class PointwiseBlockedKernel final : public Kernel {
   PointwiseBlockedKernel(PointwiseBlockedTile tile, const NodeSpec& spec)
       : tile_(tile), layer_(spec, tile.channels) {}
 
+  //! Stride 2: room for the subsampled image.
+  std::size_t workspaceBytes() const override {
+    const Window2d& c = layer_.conv;
+    if (c.sh == 1) return 0;
+    return sizeof(float) * static_cast<std::size_t>(c.batch * c.channels * c.oh * c.ow);
+  }
+
   void execute(const ir::KernelContext& ctx) const override {
     const Window2d& c = layer_.conv;
     const PointwiseIo io(layer_, ctx);
     if (io.empty()) return;
     const int64_t k = io.k;
     const int64_t n = io.n;
-    const int64_t ld = n * ops::kChannelBlock;  // floats from one channel block to the next
+    const int64_t ld = n * ops::kChannelBlock;  // floats from one block to the next
+    // Stride 2 (ResNet's downsampling shortcuts): the kernel reads the subsampled image, whose
+    // pixels then lie together as a stride-1 layer's do. Read in place, each output row is a
+    // run of its own: at 7x7 a tile and a single pixel.
+    const float* x = c.sh == 1 ? io.x : subsample(ctx, io.x);
     const int64_t panels = layer_.panels;
     const int64_t tc = tile_.channels;
     const int64_t tp = tile_.pixels;
     const int64_t tiles = (n + tp - 1) / tp;
     const int64_t kBlocks = k / ops::kChannelBlock;
     const int64_t blocks = std::min(layer_.blocks(tile_.kc), std::max<int64_t>(kBlocks, 1));
-    const int64_t chunkTiles = std::clamp<int64_t>(
-        kBlockedChunkBytes / std::max<int64_t>(k * tp * int64_t{sizeof(float)}, 1), 1, tiles);
+    // Weights larger than the image (few pixels, many channels: ResNet-50's 2048 -> 512 at 7x7,
+    // 4 MB against 400 KB): one chunk of every tile, so that the weights stream in once while
+    // the image stays in L2 (in chunks of the L2 budget, ResNet-50's layer ran a tenth slower
+    // blocked than NCHW).
+    const bool wholeImage = c.outputs > n && k * n * int64_t{sizeof(float)} <= (int64_t{1} << 19);
+    const int64_t chunkTiles =
+        wholeImage ? tiles
+                   : std::clamp<int64_t>(
+                         kBlockedChunkBytes / std::max<int64_t>(k * tp * int64_t{sizeof(float)}, 1),
+                         1, tiles);
     const int64_t chunks = (tiles + chunkTiles - 1) / chunkTiles;
     withPool(ctx, [&](ThreadPool& pool) {
       const int64_t threads = pool.size();
@@ -429,7 +457,7 @@ class PointwiseBlockedKernel final : public Kernel {
             layer_.blockEpilogue(io.bias, io.residual, 0, m0, yOffset, ld, yt, b, blocks);
         const int64_t k0 = kBlocks * b / blocks * ops::kChannelBlock;
         const int64_t k1 = kBlocks * (b + 1) / blocks * ops::kChannelBlock;
-        const float* xt = io.x + (image * c.channels + k0) * n + n0 * ops::kChannelBlock;
+        const float* xt = x + (image * c.channels + k0) * n + n0 * ops::kChannelBlock;
         tile_.fn(outBlocks, pixels, k1 - k0, layer_.panel(0, p) + k0 * tc, xt, ld, yt, ld, te);
         if (b + 1 == blocks) layer_.finish(yt, outBlocks, pixels * ops::kChannelBlock, ld);
       };
@@ -442,8 +470,17 @@ class PointwiseBlockedKernel final : public Kernel {
           const int64_t image = u / (panelGroups * chunks);
           const int64_t t0 = chunk * chunkTiles;
           const int64_t t1 = std::min(tiles, t0 + chunkTiles);
-          for (int64_t p = panels * pg / panelGroups; p < panels * (pg + 1) / panelGroups; ++p) {
-            for (int64_t b = 0; b < blocks; ++b) run(image, t0, t1, p, b);
+          const int64_t p0 = panels * pg / panelGroups;
+          const int64_t p1 = panels * (pg + 1) / panelGroups;
+          if (wholeImage) {
+            // Each block of the image's channels stays in L1 for all the panels.
+            for (int64_t b = 0; b < blocks; ++b) {
+              for (int64_t p = p0; p < p1; ++p) run(image, t0, t1, p, b);
+            }
+          } else {
+            for (int64_t p = p0; p < p1; ++p) {
+              for (int64_t b = 0; b < blocks; ++b) run(image, t0, t1, p, b);
+            }
           }
         }
       };
@@ -456,6 +493,29 @@ class PointwiseBlockedKernel final : public Kernel {
   }
 
  private:
+  // Every other pixel of every other row of @p x into the workspace, threaded over the rows.
+  const float* subsample(const ir::KernelContext& ctx, const float* x) const {
+    const Window2d& c = layer_.conv;
+    auto* out = static_cast<float*>(ctx.workspace);
+    const int64_t rows = c.batch * (c.channels / ops::kChannelBlock) * c.oh;
+    withPool(ctx, [&](ThreadPool& pool) {
+      const int64_t grain = std::max<int64_t>(1, kSubsampleGrain / std::max<int64_t>(c.ow, 1));
+      parallelTasks(pool, rows, grain, [&](int64_t begin, int64_t end, int32_t) {
+        for (int64_t r = begin; r < end; ++r) {
+          const int64_t plane = r / c.oh;
+          const int64_t oy = r % c.oh;
+          const float* src = x + (plane * c.ih + oy * c.sh) * c.iw * ops::kChannelBlock;
+          float* dst = out + r * c.ow * ops::kChannelBlock;
+          for (int64_t ox = 0; ox < c.ow; ++ox) {
+            std::copy_n(src + ox * c.sw * ops::kChannelBlock, ops::kChannelBlock,
+                        dst + ox * ops::kChannelBlock);
+          }
+        }
+      });
+    });
+    return out;
+  }
+
   PointwiseBlockedTile tile_;
   PointwiseLayer layer_;
 };
@@ -479,7 +539,8 @@ class PointwiseTactic final : public Tactic {
   bool supports(const NodeSpec& spec) const override {
     Window2d c;
     if (ops::layoutOf(spec.node.attrs) != layout_ || !describePointwise(spec, c)) return false;
-    if (layout_ == ops::Layout::kChannelsBlocked && c.groups != 1) return false;
+    const bool blocked = layout_ == ops::Layout::kChannelsBlocked;
+    if (!pointwiseStride(c, blocked ? 2 : 1) || (blocked && c.groups != 1)) return false;
     return c.oh * c.ow <= maxPixels_;
   }
   std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {

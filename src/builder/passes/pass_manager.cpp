@@ -39,6 +39,10 @@ const std::vector<Pass>& allPasses() {
       {"attention-fusion", "softmax(Q K^T * scale + mask) V recognized as one layer",
        fuseAttention},
       {"pointwise-fusion", "chains of pointwise layers fused into one", fusePointwiseChains},
+      {kChannelBlockingPass,
+       "CPU builds, after the passes: regions of depthwise and 1x1 convolutions in the "
+       "channel-blocked layout NCHW8c",
+       nullptr},
   };
   return passes;
 }
@@ -57,6 +61,7 @@ void runPasses(ir::Graph& graph, const std::vector<std::string>& disabled,
   for (int round = 0; round < kMaxRounds; ++round) {
     int32_t changes = 0;
     for (const Pass& pass : allPasses()) {
+      if (pass.run == nullptr) continue;  // run by finishPlan
       if (std::find(disabled.begin(), disabled.end(), pass.name) != disabled.end()) continue;
       const PassContext context{pass.name, reporter};
       const int32_t n = pass.run(graph, context);

@@ -19,8 +19,13 @@ using PassFn = int32_t (*)(ir::Graph& graph, const PassContext& context);
 struct Pass {
   std::string_view name;
   std::string_view summary;
+  //! Null for a step that finishPlan runs for one kind of device after the passes (a layout
+  //! step): listed here so that it too is switched off by name.
   PassFn run;
 };
+
+//! The CPU builds' channel-blocked layout step (builder/channel_blocking.h).
+inline constexpr std::string_view kChannelBlockingPass = "channel-blocking";
 
 //! Every pass, in the order the builder runs them.
 const std::vector<Pass>& allPasses();
