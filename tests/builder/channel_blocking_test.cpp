@@ -18,6 +18,7 @@
 #include "ir/op_registry.h"
 #include "kiln/kiln.h"
 #include "ops/window_util.h"
+#include "runtime/engine_impl.h"
 
 namespace kiln::builder {
 namespace {
@@ -170,6 +171,76 @@ TEST(ChannelBlocking, LaterProfilesTakeTheFirstOnesDecisions) {
   EXPECT_EQ(ops::layoutOf(nodeNamed(later, "expand")->attrs), ops::Layout::kChannelsFirst);
   EXPECT_EQ(ops::layoutOf(nodeNamed(later, "dw")->attrs), ops::Layout::kChannelsBlocked);
   expectSameOutputs(invertedResidual(), later);
+}
+
+// x [N, 16, 14, 14] -> 1x1 (32) -> ReLU -> depthwise 3x3 -> ReLU -> 1x1 (16) -> + x: the inverted
+// residual block through the API (batch -1: dynamic).
+void addInvertedResidual(NetworkDefinition& net, int64_t batch,
+                         std::vector<std::vector<float>>& keep) {
+  const int64_t c = 16;
+  Tensor x = net.addInput("x", DataType::kFLOAT, {batch, c, 14, 14});
+  keep = {test::randomFloats(2 * c * c, 1), test::randomFloats(2 * c, 2),
+          test::randomFloats(2 * c * 9, 3), test::randomFloats(2 * c, 4),
+          test::randomFloats(c * 2 * c, 5), test::randomFloats(c, 6)};
+  auto expand =
+      net.addConvolution(x, 2 * c, Dims{1, 1}, floatWeights(keep[0]), floatWeights(keep[1]));
+  auto relu1 = net.addActivation(expand.output(0), ActivationType::kRELU);
+  auto dw = net.addConvolution(relu1.output(0), 2 * c, Dims{3, 3}, floatWeights(keep[2]),
+                               floatWeights(keep[3]));
+  dw.setPadding(Dims{1, 1});
+  dw.setNbGroups(2 * c);
+  auto relu2 = net.addActivation(dw.output(0), ActivationType::kRELU);
+  auto project = net.addConvolution(relu2.output(0), c, Dims{1, 1}, floatWeights(keep[4]),
+                                    floatWeights(keep[5]));
+  auto add = net.addElementWise(project.output(0), x, ElementWiseOperation::kSUM);
+  add.output(0).setName("y");
+  net.markOutput(add.output(0));
+}
+
+// Runs @p plan at batch @p batch on @p in; the output y.
+std::vector<float> runBatch(Runtime& runtime, const std::vector<std::byte>& plan, int64_t batch,
+                            const std::vector<float>& in) {
+  const auto engine = runtime.deserialize(plan);
+  EXPECT_TRUE(engine);
+  if (!engine) return {};
+  auto context = engine->createExecutionContext();
+  std::vector<float> out(in.size(), -100.f);
+  EXPECT_TRUE(context->setInputShape("x", Dims{batch, 16, 14, 14}));
+  EXPECT_TRUE(context->setInputTensorAddress("x", in.data()));
+  EXPECT_TRUE(context->setTensorAddress("y", out.data()));
+  EXPECT_TRUE(context->enqueueV3());
+  return out;
+}
+
+TEST(ChannelBlockingEngine, DynamicBatchRunsEveryShapeOfItsProfile) {
+  CapturingLogger logger;
+  Builder builder(logger);
+  auto net = builder.createNetwork();
+  std::vector<std::vector<float>> weights;
+  addInvertedResidual(*net, -1, weights);
+  std::vector<std::byte> plans[2];
+  for (const bool blocked : {true, false}) {
+    auto config = builder.createBuilderConfig();
+    ASSERT_TRUE(config->setPassEnabled("channel-blocking", blocked));
+    OptimizationProfile* profile = builder.createOptimizationProfile();
+    profile->setDimensions("x", OptProfileSelector::kMIN, Dims{1, 16, 14, 14});
+    profile->setDimensions("x", OptProfileSelector::kOPT, Dims{2, 16, 14, 14});
+    profile->setDimensions("x", OptProfileSelector::kMAX, Dims{4, 16, 14, 14});
+    ASSERT_EQ(config->addOptimizationProfile(profile), 0);
+    plans[blocked ? 0 : 1] = builder.buildSerializedNetwork(*net, *config);
+    ASSERT_FALSE(plans[blocked ? 0 : 1].empty()) << logger.errors();
+  }
+  Runtime runtime(logger);
+  const auto blockedEngine = runtime.deserialize(plans[0]);
+  ASSERT_TRUE(blockedEngine);
+  const int32_t reformats = count(blockedEngine->impl().plan().graph, "BlockChannels");
+  EXPECT_EQ(reformats, hostCpu().has("avx2") && hostCpu().has("fma") ? 1 : 0);
+  for (const int64_t batch : {1, 3, 4, 2}) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    const std::vector<float> in = test::randomFloats(batch * 16 * 14 * 14, 10 + batch);
+    test::expectClose(runBatch(runtime, plans[0], batch, in),
+                      runBatch(runtime, plans[1], batch, in), 1e-5, 1e-4, "blocked against NCHW");
+  }
 }
 
 TEST(ChannelBlockingEngine, MobileNetBlockIsFusedBlockedAndMatches) {
