@@ -243,32 +243,32 @@ void blockedFixed(int64_t kc, const float* w, const float* x, int64_t ldx, float
   const TileEpilogue e = epilogue;  // as in rowFixed
   __m256 acc[P][V];
 #pragma GCC unroll 8
-  for (int p = 0; p < P; ++p) {
+  for (int64_t p = 0; p < P; ++p) {
 #pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) acc[p][v] = _mm256_setzero_ps();
+    for (int64_t v = 0; v < V; ++v) acc[p][v] = _mm256_setzero_ps();
   }
   for (int64_t cb = 0; cb < kc; cb += 8) {
     const float* xb = x + (cb / 8) * ldx;
     const float* wb = w + cb * kBlockedChannels;
 #pragma GCC unroll 8
-    for (int ci = 0; ci < 8; ++ci) {
+    for (int64_t ci = 0; ci < 8; ++ci) {
       __m256 wv[V];
 #pragma GCC unroll 4
-      for (int v = 0; v < V; ++v) wv[v] = _mm256_load_ps(wb + ci * kBlockedChannels + 8 * v);
+      for (int64_t v = 0; v < V; ++v) wv[v] = _mm256_load_ps(wb + ci * kBlockedChannels + 8 * v);
 #pragma GCC unroll 8
-      for (int p = 0; p < P; ++p) {
+      for (int64_t p = 0; p < P; ++p) {
         const __m256 xp = _mm256_broadcast_ss(xb + p * 8 + ci);
 #pragma GCC unroll 4
-        for (int v = 0; v < V; ++v) acc[p][v] = _mm256_fmadd_ps(xp, wv[v], acc[p][v]);
+        for (int64_t v = 0; v < V; ++v) acc[p][v] = _mm256_fmadd_ps(xp, wv[v], acc[p][v]);
       }
     }
   }
 #pragma GCC unroll 4
-  for (int v = 0; v < V; ++v) {
+  for (int64_t v = 0; v < V; ++v) {
     const __m256 bias =
         e.rowBias != nullptr ? _mm256_loadu_ps(e.rowBias + 8 * v) : _mm256_setzero_ps();
 #pragma GCC unroll 8
-    for (int p = 0; p < P; ++p) {
+    for (int64_t p = 0; p < P; ++p) {
       __m256 t = _mm256_add_ps(acc[p][v], bias);
       if (e.residual != nullptr)
         t = _mm256_add_ps(t, _mm256_loadu_ps(e.residual + v * e.ldr + 8 * p));
@@ -285,7 +285,7 @@ constexpr int kBlockedPixels = V == 1 ? 8 : 6;
 template <int V>
 void blockedRun(int64_t pixels, int64_t kc, const float* w, const float* x, int64_t ldx, float* y,
                 int64_t ldy, const TileEpilogue& e) {
-  constexpr int kTile = kBlockedPixels<V>;
+  constexpr int64_t kTile = kBlockedPixels<V>;
   TileEpilogue te = e;
   int64_t p = 0;
   for (; p + kTile <= pixels; p += kTile) {
@@ -295,12 +295,12 @@ void blockedRun(int64_t pixels, int64_t kc, const float* w, const float* x, int6
   // The rest: up to 7 pixels, in tiles of 4, 2 and 1.
   if (pixels - p >= 4) {
     blockedFixed<4, V>(kc, w, x + p * 8, ldx, y + p * 8, ldy, te);
-    if (te.residual != nullptr) te.residual += 4 * 8;
+    if (te.residual != nullptr) te.residual += int64_t{4} * 8;
     p += 4;
   }
   if (pixels - p >= 2) {
     blockedFixed<2, V>(kc, w, x + p * 8, ldx, y + p * 8, ldy, te);
-    if (te.residual != nullptr) te.residual += 2 * 8;
+    if (te.residual != nullptr) te.residual += int64_t{2} * 8;
     p += 2;
   }
   if (pixels - p >= 1) blockedFixed<1, V>(kc, w, x + p * 8, ldx, y + p * 8, ldy, te);

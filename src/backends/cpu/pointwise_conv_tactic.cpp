@@ -7,8 +7,8 @@
 // (MobileNet's 7x7: two row-major tiles) still give every thread work. The output is NCHW, so a
 // column of row-major tiles writes one cache line into each of its rows: the tiles prefetch their
 // rows' lines a few tiles ahead, and shallow layers run along the rows instead. Nodes in the
-// blocked layout NCHW8c take "cpu.conv.pointwise.nchw8c.avx2": the channel-major tile reading
-// and writing pixel vectors of 8 channels as they lie.
+// blocked layout NCHW8c take "cpu.conv.pointwise.nchw8c.avx2": tiles of pixels by blocks of 8
+// output channels that read and write pixel vectors of 8 channels as they lie.
 #include <algorithm>
 #include <cstdint>
 #include <limits>
