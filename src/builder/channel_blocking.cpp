@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "builder/layout_exits.h"
 #include "ops/epilogue.h"
 #include "ops/window_util.h"
 
@@ -230,30 +231,9 @@ class BlockingPass {
       }
     }
     // Readers outside the regions and graph outputs read NCHW copies.
-    const std::vector<std::vector<ir::NodeId>> consumers = graph_.consumers();
-    for (std::size_t v = 0; v < blockedValues.size(); ++v) {
-      if (!blockedValues[v]) continue;
-      const auto id = static_cast<ir::ValueId>(v);
-      for (ir::NodeId c : consumers[v]) {
-        if (static_cast<std::size_t>(c) < count && converted_[static_cast<std::size_t>(c)]) {
-          continue;
-        }
-        for (ir::ValueId& in : graph_.node(c).inputs) {
-          if (in == id) in = reformatted(id, false);
-        }
-      }
-      for (ir::ValueId& out : graph_.outputs) {
-        if (out != id) continue;
-        // The graph output keeps its name (and NCHW shape): the reformat takes it over.
-        const ir::ValueId fresh = reformatted(id, false);
-        const std::string userName = graph_.value(id).name;
-        if (graph_.value(fresh).name != userName) {
-          graph_.value(id).name = userName + "_nchw8c";
-          graph_.value(fresh).name = userName;
-        }
-        out = fresh;
-      }
-    }
+    routeRegionExits(
+        graph_, converted_, blockedValues, [&](ir::ValueId v) { return reformatted(v, false); },
+        "_nchw8c");
   }
 
   // @p v through a BlockChannels (@p toBlocked) or UnblockChannels, once per value and way.

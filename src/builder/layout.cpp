@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "builder/layout_exits.h"
 #include "ir/math_mode.h"
 #include "ir/op_registry.h"
 #include "ops/data_movement.h"
@@ -397,31 +398,12 @@ class LayoutPass {
       }
     }
     // Readers outside the regions and graph outputs read channels-first copies.
-    const std::vector<std::vector<ir::NodeId>> consumers = graph_.consumers();
-    for (std::size_t v = 0; v < lastValues.size(); ++v) {
-      if (!lastValues[v]) continue;
-      const auto id = static_cast<ir::ValueId>(v);
-      for (ir::NodeId c : consumers[v]) {
-        if (static_cast<std::size_t>(c) < count && converted_[static_cast<std::size_t>(c)]) {
-          continue;
-        }
-        for (ir::ValueId& in : graph_.node(c).inputs) {
-          if (in == id) in = transposed(id, ops::kToChannelsFirst, "_to_nchw", "_nchw", exits_);
-        }
-      }
-      for (ir::ValueId& out : graph_.outputs) {
-        if (out != id) continue;
-        // The graph output keeps its name (and NCHW shape): the transpose takes it over.
-        const ir::ValueId fresh =
-            transposed(id, ops::kToChannelsFirst, "_to_nchw", "_nchw", exits_);
-        const std::string userName = graph_.value(id).name;
-        if (graph_.value(fresh).name != userName) {
-          graph_.value(id).name = userName + "_nhwc";
-          graph_.value(fresh).name = userName;
-        }
-        out = fresh;
-      }
-    }
+    routeRegionExits(
+        graph_, converted_, lastValues,
+        [&](ir::ValueId v) {
+          return transposed(v, ops::kToChannelsFirst, "_to_nchw", "_nchw", exits_);
+        },
+        "_nhwc");
   }
 
   // A constant of a converted node in channels-last order (numpy alignment to rank 4); scalars

@@ -1,0 +1,23 @@
+// What the builder's layout steps (layout.h: NHWC on the GPU; channel_blocking.h: NCHW8c on the
+// CPU) share at the exits of their regions: readers outside a region, and the graph's outputs,
+// read a copy back in NCHW.
+#pragma once
+
+#include <functional>
+#include <string_view>
+#include <vector>
+
+#include "ir/graph.h"
+
+namespace kiln::builder {
+
+//! For every value marked in @p regionValues (by value id), points each reader that is not marked
+//! in @p regionNodes (by node id; nodes added since count as outside) and each graph output at
+//! @p exitOf(value), the NCHW copy (made once per value by the caller). A graph output keeps its
+//! name and NCHW shape: the copy takes the name over and the region's value gets @p suffix.
+void routeRegionExits(ir::Graph& graph, const std::vector<bool>& regionNodes,
+                      const std::vector<bool>& regionValues,
+                      const std::function<ir::ValueId(ir::ValueId)>& exitOf,
+                      std::string_view suffix);
+
+}  // namespace kiln::builder
