@@ -2,9 +2,10 @@
 // convolutions over blocks of 8 channels run two to three times faster when their rows arrive as
 // pixel vectors of 8 channels than when they transpose NCHW rows in and out, and 1x1
 // convolutions read and write such vectors with no transposes at all. This step moves connected
-// regions of those convolutions (MobileNet's inverted residual blocks) to NCHW8c, with one
-// reformat (BlockChannels, UnblockChannels) at each region entry and exit. Graph inputs and
-// outputs keep their names and NCHW shapes.
+// regions of those convolutions (MobileNet's inverted residual blocks, ResNet's bottlenecks) to
+// NCHW8c, with one reformat (BlockChannels, UnblockChannels) at each region entry and exit but
+// the entries depthwise convolutions read in place. Graph inputs and outputs keep their names and
+// NCHW shapes.
 #pragma once
 
 #include <cstdint>
@@ -27,7 +28,9 @@ struct BlockingSummary {
 //! tensors between them (the x or residual of one, the output of another). A region is converted
 //! when it has a depthwise convolution and needs no more reformats than it has convolutions, or
 //! when its 1x1 convolutions do at least 128 multiply-adds per element its reformats move
-//! (ResNet-50's bottlenecks, their 3x3 convolutions left NCHW). Nothing is converted unless
+//! (ResNet-50's bottlenecks, their 3x3 convolutions left NCHW). A depthwise convolution reads an
+//! entry of its region in place (x stays NCHW); every other entry gets a BlockChannels. Nothing is
+//! converted unless
 //! @p blockedKernels (the host runs the blocked tactics: AVX2 and FMA). With @p decisionsOf (the
 //! graph of a dynamic engine's first profile), the converted convolutions are those that are
 //! NCHW8c there, so all profiles share one graph. Shapes are inferred again at the end.

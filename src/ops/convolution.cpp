@@ -238,9 +238,12 @@ void runConvolutionLike(const ir::KernelContext& ctx) {
 }
 
 // The inputs a convolution holds in its layout: x and the residual, and for channels-last the
-// kernel (KRSC); the bias is [K] in every layout, and blocked convolutions keep KCRS kernels.
-std::vector<int32_t> layoutInputs(const ir::Attributes& attrs, Layout layout) {
-  std::vector<int32_t> inputs{0};
+// kernel (KRSC); the bias is [K] in every layout, and blocked convolutions keep KCRS kernels. A
+// blocked convolution may read an NCHW x (rank 4: a region's entry read in place, the blocks
+// made as it is read) and still write blocks.
+std::vector<int32_t> layoutInputs(const ir::Attributes& attrs, Layout layout, int32_t xRank) {
+  std::vector<int32_t> inputs;
+  if (layout != Layout::kChannelsBlocked || xRank != 4) inputs.push_back(0);
   if (layout == Layout::kChannelsLast) inputs.push_back(1);
   if (attrs.has("epilogue.residual")) {
     inputs.push_back(static_cast<int32_t>(attrs.getInt("epilogue.residual")));
@@ -256,7 +259,9 @@ void inferConvolution(ir::InferContext& ctx) {
     inferConvolutionChannelsFirst(ctx);
     return;
   }
-  inferInLayout(ctx, layout, layoutInputs(ctx.attrs(), layout), inferConvolutionChannelsFirst);
+  const int32_t xRank = ctx.nbInputs() > 0 ? ctx.input(0).dims.nbDims : 0;
+  inferInLayout(ctx, layout, layoutInputs(ctx.attrs(), layout, xRank),
+                inferConvolutionChannelsFirst);
 }
 
 void runConvolution(const ir::KernelContext& ctx) {
@@ -265,7 +270,8 @@ void runConvolution(const ir::KernelContext& ctx) {
     runConvolutionLike<false>(ctx);
     return;
   }
-  runInLayout(ctx, layout, layoutInputs(ctx.attrs(), layout), runConvolutionLike<false>);
+  runInLayout(ctx, layout, layoutInputs(ctx.attrs(), layout, ctx.input(0).dims.nbDims),
+              runConvolutionLike<false>);
 }
 
 }  // namespace

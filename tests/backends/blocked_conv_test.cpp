@@ -1,6 +1,7 @@
 // The channel-blocked layout NCHW8c on the CPU: the blocked convolution tactics
 // (cpu.conv.depthwise.nchw8c.avx2, cpu.conv.pointwise.nchw8c.avx2) against the reference kernel
-// (which unblocks, runs NCHW and blocks the result again) over windows, strides, padding, rows
+// (which unblocks, runs NCHW and blocks the result again) over windows, strides, padding, an NCHW
+// x read in place by the depthwise kernel, rows
 // that end inside a step of the depthwise kernel, pixel counts that end inside a tile, partial
 // panels of output blocks, input channels in several blocks of K, 1x1 at stride 2 (read from a
 // subsampled copy), and the fused epilogue; the
@@ -42,11 +43,13 @@ ir::Attributes attrsOf(const BlockedConv& b) {
   return a;
 }
 
-// x [N, C/8, H, W, 8], constant KCRS weights, the bias [K] (or absent), and a residual
-// [N, K/8, P, Q, 8] when asked.
-std::vector<CheckInput> inputsOf(const BlockedConv& b, uint32_t seed, bool bias, bool residual) {
+// x [N, C/8, H, W, 8] (or, @p nchwInput, [N, C, H, W]), constant KCRS weights, the bias [K] (or
+// absent), and a residual [N, K/8, P, Q, 8] when asked.
+std::vector<CheckInput> inputsOf(const BlockedConv& b, uint32_t seed, bool bias, bool residual,
+                                 bool nchwInput = false) {
   std::vector<CheckInput> in = {
-      randomInput(shape({b.n, b.c / 8, b.h, b.w, 8}), seed),
+      randomInput(nchwInput ? shape({b.n, b.c, b.h, b.w}) : shape({b.n, b.c / 8, b.h, b.w, 8}),
+                  seed),
       randomInput(shape({b.k, b.c / b.groups, b.kernel, b.kernel}), seed + 1, true)};
   in.push_back(bias ? randomInput(shape({b.k}), seed + 2, true) : absentInput());
   if (residual) {
@@ -83,6 +86,30 @@ TEST(BlockedConvTactics, Depthwise) {
       expectBlockedTactic(b, attrsOf(b), inputsOf(b, seed += 4, bias, false), blockedTacticsHere());
     }
   }
+}
+
+TEST(BlockedConvTactics, DepthwiseReadsAnNchwEntryInPlace) {
+  // An NCHW x (a region's entry), blocked y: the kernel transposes rows into its ring.
+  const BlockedConv cases[] = {
+      {1, 16, 16, 9, 11, 3, 1, 1, 16},
+      {2, 24, 24, 8, 8, 3, 2, 1, 24},
+      {1, 32, 32, 12, 12, 3, 1, 1, 32},
+  };
+  uint32_t seed = 50;
+  for (const BlockedConv& b : cases) {
+    for (const bool residual : {false, true}) {
+      ir::Attributes attrs = attrsOf(b);
+      attrs.set("epilogue.activation", ActivationType::kCLIP);
+      attrs.set("epilogue.alpha", 0.0);
+      attrs.set("epilogue.beta", 0.6);
+      if (residual) attrs.set("epilogue.residual", int64_t{3});
+      expectBlockedTactic(b, attrs, inputsOf(b, seed += 4, true, residual, true),
+                          blockedTacticsHere());
+    }
+  }
+  // A 1x1 convolution reads its x blocked only: the reference takes an NCHW one.
+  const BlockedConv pointwise{1, 16, 24, 5, 7, 1};
+  expectBlockedTactic(pointwise, attrsOf(pointwise), inputsOf(pointwise, 70, true, false, true), 0);
 }
 
 TEST(BlockedConvTactics, Pointwise) {
@@ -154,10 +181,12 @@ TEST(BlockedConvTactics, ShapesAreCheckedInTheirLayout) {
   }
   node.attrs.set("num_output", int64_t{16});
   infos[1].dims = shape({16, 16, 1, 1});
-  infos[0].dims = shape({1, 16, 4, 4});  // NCHW x given to an NCHW8c node
+  infos[0].dims = shape({1, 16, 4, 4});  // NCHW x: read in place, y blocked
+  EXPECT_TRUE(ir::inferNode(node, infos)[0].dims == shape({1, 2, 4, 4, 8}));
+  infos[0].dims = shape({1, 4, 4, 4, 4});  // blocks of 4 are no NCHW8c
   try {
     ir::inferNode(node, infos);
-    ADD_FAILURE() << "rank-4 x accepted in NCHW8c";
+    ADD_FAILURE() << "blocks of 4 accepted in NCHW8c";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("[N, C/8, H, W, 8]"), std::string::npos) << e.what();
   }

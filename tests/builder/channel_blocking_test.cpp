@@ -119,6 +119,28 @@ TEST(ChannelBlocking, InvertedResidualRunsBlockedWithOneReformatPerEdge) {
   EXPECT_TRUE(logger.hasMessage(Severity::kINFO, "channel-blocked layout: 3 convolutions"));
 }
 
+TEST(ChannelBlocking, ADepthwiseConvolutionReadsItsEntryInPlace) {
+  // x [1, 16, 10, 10] -> depthwise 3x3 -> 1x1 (32) = y: x is read NCHW by the depthwise
+  // convolution (no BlockChannels), y leaves through one UnblockChannels.
+  ir::Graph original;
+  const ir::ValueId x = original.addValue("x", DataType::kFLOAT, dimsOf({1, 16, 10, 10}));
+  original.inputs.push_back(x);
+  const ir::NodeId dw = conv(original, "dw", x, 16, 16, 3, 1, 16);
+  const ir::NodeId pw = conv(original, "pw", original.node(dw).outputs[0], 16, 32, 1, 3);
+  original.value(original.node(pw).outputs[0]).name = "y";
+  original.outputs.push_back(original.node(pw).outputs[0]);
+  ir::inferShapes(original);
+  ir::Graph g = original;
+  CapturingLogger logger;
+  const BlockingSummary s = assignBlockedChannels(g, true, Reporter(logger));
+  EXPECT_EQ(s.convolutions, 2);
+  EXPECT_EQ(s.reformats, 1);
+  EXPECT_EQ(count(g, "BlockChannels"), 0);
+  EXPECT_EQ(g.value(nodeNamed(g, "dw")->inputs[0]).dims.nbDims, 4);
+  EXPECT_EQ(g.value(nodeNamed(g, "dw")->outputs[0]).dims.nbDims, 5);
+  expectSameOutputs(original, g);
+}
+
 TEST(ChannelBlocking, ShallowOneByOneChainsStayNchw) {
   // 16 -> 32 -> 32 -> 16: 64 multiply-adds per element the reformats would move.
   ir::Graph g = invertedResidual(16, false);

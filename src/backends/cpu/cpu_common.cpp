@@ -81,17 +81,20 @@ bool describeWindow2d(const NodeSpec& spec, bool transposed, Window2d& c) {
   return describeWindow2dOf(spec, spec.inputs[0].dims, spec.outputs[0].dims, transposed, c);
 }
 
+bool blockedInput(const NodeSpec& spec) {
+  return spec.inputs[0].dims.nbDims == 5;
+}
+
 bool describeBlockedWindow2d(const NodeSpec& spec, Window2d& c) {
   if (spec.inputs.size() < 2 || !spec.inputs[1].present) return false;
   if (spec.inputs[0].dtype != DataType::kFLOAT) return false;
   if (ops::layoutOf(spec.node.attrs) != ops::Layout::kChannelsBlocked) return false;
   const Dims& x = spec.inputs[0].dims;
   const Dims& y = spec.outputs[0].dims;
-  if (x.nbDims != 5 || y.nbDims != 5 || x[4] != ops::kChannelBlock || y[4] != ops::kChannelBlock) {
-    return false;
-  }
-  return describeWindow2dOf(spec, ops::fromChannelsBlocked(x), ops::fromChannelsBlocked(y), false,
-                            c);
+  const bool xBlocked = x.nbDims == 5 && x[4] == ops::kChannelBlock;
+  if ((!xBlocked && x.nbDims != 4) || y.nbDims != 5 || y[4] != ops::kChannelBlock) return false;
+  return describeWindow2dOf(spec, xBlocked ? ops::fromChannelsBlocked(x) : x,
+                            ops::fromChannelsBlocked(y), false, c);
 }
 
 }  // namespace kiln::backends::cpu

@@ -89,8 +89,12 @@ struct Window2d {
 bool describeWindow2d(const NodeSpec& spec, bool transposed, Window2d& w);
 
 //! Fills @p w (channels and outputs counted in channels, not blocks) from a 2-d Convolution node
-//! in the blocked layout NCHW8c (ops/window_util.h); false for any other node.
+//! in the blocked layout NCHW8c (ops/window_util.h), whose x is blocked or NCHW; false for any
+//! other node.
 bool describeBlockedWindow2d(const NodeSpec& spec, Window2d& w);
+
+//! Whether a blocked node (describeBlockedWindow2d) reads a blocked x, not an NCHW one.
+bool blockedInput(const NodeSpec& spec);
 
 //! Activation of one value by the epilogue (residual excluded).
 inline float activate(const ops::Epilogue& e, float v) {

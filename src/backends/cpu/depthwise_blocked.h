@@ -26,9 +26,11 @@ bool depthwiseBlockedSupports(int64_t kh, int64_t kw, int64_t sh, int64_t sw, in
                               int64_t dw, int64_t ph, int64_t pw);
 
 struct DepthwiseBlock {
-  //! x, y and the residual in NCHW8c: the block's planes are one [ih][iw][8] (and [oh][ow][8])
-  //! run of pixel vectors, and channels is kDepthwiseBlock.
-  bool blockedIo = false;
+  //! x in NCHW8c: the block's planes are one [ih][iw][8] run of pixel vectors.
+  bool blockedIn = false;
+  //! y and the residual in NCHW8c ([oh][ow][8]); channels is then kDepthwiseBlock. (NCHW8c x
+  //! with NCHW y is not taken.)
+  bool blockedOut = false;
   const float* x = nullptr;         //!< the block's first input plane, [channels][ih][iw]
   int64_t channels = 0;             //!< live channels, 1..kDepthwiseBlock
   const float* w = nullptr;         //!< [k * k][kDepthwiseBlock], zero past the live channels

@@ -2,7 +2,8 @@
 // rows enter a ring of padded channels-last rows through 8x8 transposes whose first stage is done
 // by the loads (two 128-bit halves per vector); each output row is computed into a row of pixel
 // vectors and transposed back into the 8 output planes, where the residual and the activation are
-// applied. NCHW8c rows are copied into the ring and the output vectors stored as they are. Compiled
+// applied. NCHW8c rows are copied into the ring and NCHW8c output vectors stored as they are
+// (an NCHW x may go with an NCHW8c y: a region's entry read in place). Compiled
 // with -mavx2 -mfma (see CMakeLists.txt).
 #include <immintrin.h>
 
@@ -108,7 +109,7 @@ inline void storeBlockedPixels(const __m256* acc, int64_t n, const DepthwiseBloc
   }
 }
 
-template <int64_t K, int64_t S, bool BLOCKED>
+template <int64_t K, int64_t S, bool IN, bool OUT>
 void blockedKernel(const DepthwiseBlock& b) {
   const DepthwiseBlockLayout g = depthwiseBlockLayout(b.iw, b.ow, K, S, b.pw);
   const int64_t kRing = g.ringRows;
@@ -121,7 +122,7 @@ void blockedKernel(const DepthwiseBlock& b) {
   // Padding columns of the ring rows (the transposes write only [pw, pw + iw rounded up to 8),
   // zeros past iw; the copies of NCHW8c rows [pw, pw + iw)) and the zero row that stands for
   // input rows outside the image.
-  const int64_t written = BLOCKED ? b.pw + b.iw : g.filled;
+  const int64_t written = IN ? b.pw + b.iw : g.filled;
   for (int64_t r = 0; r < kRing; ++r) {
     float* row = ring + r * rowFloats;
     for (int64_t px = 0; px < b.pw; ++px) _mm256_store_ps(row + px * kLanes, zero);
@@ -136,7 +137,7 @@ void blockedKernel(const DepthwiseBlock& b) {
   const float* planes[kLanes];
   for (int64_t c = 0; c < kLanes; ++c) planes[c] = c < b.channels ? b.x + c * b.ih * b.iw : nullptr;
   auto fill = [&](int64_t iy) {
-    if constexpr (BLOCKED) {
+    if constexpr (IN) {
       const float* src = b.x + iy * b.iw * kLanes;
       float* row = ring + (iy & (kRing - 1)) * rowFloats + b.pw * kLanes;
       for (int64_t x = 0; x < b.iw; ++x) {
@@ -170,7 +171,7 @@ void blockedKernel(const DepthwiseBlock& b) {
     }
     float* const yRow = b.y + oy * b.ow * kLanes;  // NCHW8c only
     const float* const residualRow =
-        BLOCKED && b.residual != nullptr ? b.residual + oy * b.ow * kLanes : nullptr;
+        OUT && b.residual != nullptr ? b.residual + oy * b.ow * kLanes : nullptr;
     for (int64_t ox = 0; ox < b.ow; ox += kStep) {
       __m256 acc[kStep];
       for (int64_t j = 0; j < kStep; ++j) acc[j] = bias;
@@ -183,7 +184,7 @@ void blockedKernel(const DepthwiseBlock& b) {
           }
         }
       }
-      if constexpr (BLOCKED) {
+      if constexpr (OUT) {
         // A step past the row's end stores only its live pixels: the next row may be another
         // thread's (the next block's first).
         storeBlockedPixels(acc, std::min(kStep, b.ow - ox), b, yRow + ox * kLanes,
@@ -192,7 +193,7 @@ void blockedKernel(const DepthwiseBlock& b) {
         for (int64_t j = 0; j < kStep; ++j) _mm256_store_ps(outRow + (ox + j) * kLanes, acc[j]);
       }
     }
-    if constexpr (BLOCKED) continue;
+    if constexpr (OUT) continue;
     // Back to the planes, 8 pixels at a time: residual, activation, store. A row's last group
     // is stored whole where that stays inside the plane, its lanes past the row landing in the
     // next rows, which are stored later (vmaskmovps stores are slow on AMD cores); the plane's
@@ -221,21 +222,22 @@ void blockedKernel(const DepthwiseBlock& b) {
   }
 }
 
-template <bool BLOCKED>
-void blockedIo(const DepthwiseBlock& b) {
+template <bool IN, bool OUT>
+void blockedLayouts(const DepthwiseBlock& b) {
   if (b.stride == 1) {
-    if (b.k == 3) return blockedKernel<3, 1, BLOCKED>(b);
-    if (b.k == 5) return blockedKernel<5, 1, BLOCKED>(b);
-    return blockedKernel<7, 1, BLOCKED>(b);
+    if (b.k == 3) return blockedKernel<3, 1, IN, OUT>(b);
+    if (b.k == 5) return blockedKernel<5, 1, IN, OUT>(b);
+    return blockedKernel<7, 1, IN, OUT>(b);
   }
-  if (b.k == 3) return blockedKernel<3, 2, BLOCKED>(b);
-  if (b.k == 5) return blockedKernel<5, 2, BLOCKED>(b);
-  return blockedKernel<7, 2, BLOCKED>(b);
+  if (b.k == 3) return blockedKernel<3, 2, IN, OUT>(b);
+  if (b.k == 5) return blockedKernel<5, 2, IN, OUT>(b);
+  return blockedKernel<7, 2, IN, OUT>(b);
 }
 
 void blockedDispatch(const DepthwiseBlock& b) {
-  if (b.blockedIo) return blockedIo<true>(b);
-  blockedIo<false>(b);
+  if (b.blockedIn) return blockedLayouts<true, true>(b);
+  if (b.blockedOut) return blockedLayouts<false, true>(b);
+  blockedLayouts<false, false>(b);
 }
 
 }  // namespace

@@ -130,7 +130,10 @@ bool describeBlocked(const NodeSpec& spec, Window2d& c) {
 class BlockedDepthwiseKernel final : public DepthwiseKernelBase {
  public:
   BlockedDepthwiseKernel(DepthwiseBlockFn fn, const NodeSpec& spec)
-      : DepthwiseKernelBase(spec), fn_(fn), blockedIo_(!ops::channelsFirst(spec.node.attrs)) {
+      : DepthwiseKernelBase(spec),
+        fn_(fn),
+        blockedOut_(!ops::channelsFirst(spec.node.attrs)),
+        blockedIn_(blockedOut_ && blockedInput(spec)) {
     biasInput_ = spec.inputs.size() > 2 && spec.inputs[2].present && epilogue_.residualInput != 2;
     const bool constant =
         spec.inputs[1].constData != nullptr && (!biasInput_ || spec.inputs[2].constData != nullptr);
@@ -160,7 +163,8 @@ class BlockedDepthwiseKernel final : public DepthwiseKernelBase {
     const auto scratchBytes = sizeof(float) * static_cast<std::size_t>(layout.floats());
     const auto packedFloats = depthwiseBlockPackedFloats(c.channels, c.kh);
     DepthwiseBlock shape;  // what every block shares
-    shape.blockedIo = blockedIo_;
+    shape.blockedIn = blockedIn_;
+    shape.blockedOut = blockedOut_;
     shape.ih = c.ih;
     shape.iw = c.iw;
     shape.oh = c.oh;
@@ -214,12 +218,13 @@ class BlockedDepthwiseKernel final : public DepthwiseKernelBase {
 
  private:
   DepthwiseBlockFn fn_;
-  bool blockedIo_;
+  bool blockedOut_;
+  bool blockedIn_;
   bool biasInput_ = false;
   AlignedBuffer packed_;
 };
 
-// Over blocks of 8 channels, for NCHW nodes or (@p blockedIo) NCHW8c ones.
+// Over blocks of 8 channels, for NCHW nodes or (@p blockedIo) NCHW8c ones (x blocked or NCHW).
 class BlockedDepthwiseTactic final : public Tactic {
  public:
   explicit BlockedDepthwiseTactic(bool blockedIo) : blockedIo_(blockedIo) {}

@@ -541,6 +541,8 @@ class PointwiseTactic final : public Tactic {
     if (ops::layoutOf(spec.node.attrs) != layout_ || !describePointwise(spec, c)) return false;
     const bool blocked = layout_ == ops::Layout::kChannelsBlocked;
     if (!pointwiseStride(c, blocked ? 2 : 1) || (blocked && c.groups != 1)) return false;
+    // A blocked node's x in NCHW8c too (an NCHW one, read in place, is the depthwise kernel's).
+    if (blocked && !blockedInput(spec)) return false;
     return c.oh * c.ow <= maxPixels_;
   }
   std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
