@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "builder/layout_exits.h"
+#include "builder/layout_regions.h"
 #include "ops/epilogue.h"
 #include "ops/window_util.h"
 
@@ -132,18 +132,11 @@ class BlockingPass {
         !graph_.value(w).isConstant() || graph_.value(w).dims.nbDims != 4) {
       return Kind::kNone;
     }
-    const ops::Epilogue epilogue = ops::Epilogue::of(node.attrs);
-    for (std::size_t i = 2; i < node.inputs.size(); ++i) {
-      const ir::ValueId v = node.inputs[i];
-      if (v == ir::kNoValue) continue;
-      const bool residual =
-          epilogue.residualInput && static_cast<std::size_t>(*epilogue.residualInput) == i;
-      // The bias a constant, the residual an activation shaped like y.
-      if (residual ? !activation(v) || graph_.value(v).dims != graph_.value(y).dims
-                   : !graph_.value(v).isConstant()) {
-        return Kind::kNone;
-      }
-    }
+    // The bias a constant, the residual an activation shaped like y.
+    const auto residualFits = [&](ir::ValueId v) {
+      return activation(v) && graph_.value(v).dims == graph_.value(y).dims;
+    };
+    if (!extraInputsFit(graph_, node, residualFits)) return Kind::kNone;
     const int64_t channels = graph_.value(x).dims[1];
     const int64_t outputs = graph_.value(y).dims[1];
     if (channels % ops::kChannelBlock != 0 || outputs % ops::kChannelBlock != 0) {

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "builder/layout_exits.h"
+#include "builder/layout_regions.h"
 #include "ir/math_mode.h"
 #include "ir/op_registry.h"
 #include "ops/data_movement.h"
@@ -211,15 +211,9 @@ class LayoutPass {
         !rank4(w) || !rank4(node.outputs[0])) {
       return false;
     }
-    const ops::Epilogue epilogue = ops::Epilogue::of(node.attrs);
-    for (std::size_t i = 2; i < node.inputs.size(); ++i) {
-      const ir::ValueId v = node.inputs[i];
-      if (v == ir::kNoValue) continue;
-      const bool residual =
-          epilogue.residualInput && static_cast<std::size_t>(*epilogue.residualInput) == i;
-      // The bias must be a constant [K]; the residual a rank-4 tensor (permuted like y).
-      if (residual ? (constant(v) || !rank4(v)) : !constant(v)) return false;
-    }
+    // The bias must be a constant [K]; the residual a rank-4 tensor (permuted like y).
+    const auto residualFits = [&](ir::ValueId v) { return !constant(v) && rank4(v); };
+    if (!extraInputsFit(graph_, node, residualFits)) return false;
     if (given_) return given_->count(node.name) > 0;
     if (options_.reducedOnly && !ir::reducedPrecision(node.attrs)) return false;
     const int64_t channels = graph_.value(x).dims[1];

@@ -1,9 +1,24 @@
-#include "builder/layout_exits.h"
+#include "builder/layout_regions.h"
 
 #include <cstddef>
 #include <string>
 
+#include "ops/epilogue.h"
+
 namespace kiln::builder {
+
+bool extraInputsFit(const ir::Graph& graph, const ir::Node& node,
+                    const std::function<bool(ir::ValueId)>& residualFits) {
+  const ops::Epilogue epilogue = ops::Epilogue::of(node.attrs);
+  for (std::size_t i = 2; i < node.inputs.size(); ++i) {
+    const ir::ValueId v = node.inputs[i];
+    if (v == ir::kNoValue) continue;
+    const bool residual =
+        epilogue.residualInput && static_cast<std::size_t>(*epilogue.residualInput) == i;
+    if (residual ? !residualFits(v) : !graph.value(v).isConstant()) return false;
+  }
+  return true;
+}
 
 void routeRegionExits(ir::Graph& graph, const std::vector<bool>& regionNodes,
                       const std::vector<bool>& regionValues,
