@@ -91,8 +91,7 @@ plan::EnginePlan finishPlan(ir::Graph graph, const detail::BuilderConfigData& co
     packAttentionHeads(plan.graph, everyNode, reporter, precisionOf);
     const auto& disabled = config.disabledPasses;
     if (std::find(disabled.begin(), disabled.end(), kChannelBlockingPass) == disabled.end()) {
-      const bool blockedKernels = hostCpu().has("avx2") && hostCpu().has("fma");
-      assignBlockedChannels(plan.graph, blockedKernels, reporter, precisionOf);
+      assignBlockedChannels(plan.graph, blockedLayoutPays(hostCpu()), reporter, precisionOf);
     }
   }
   if (config.device == DeviceType::kGPU && config.flag(BuilderFlag::kTF32)) allowTf32(plan.graph);

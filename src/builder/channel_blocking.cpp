@@ -270,6 +270,10 @@ class BlockingPass {
 
 }  // namespace
 
+bool blockedLayoutPays(const CpuInfo& cpu) {
+  return cpu.has("avx2") && cpu.has("fma") && !cpu.has("avx512f");
+}
+
 BlockingSummary assignBlockedChannels(ir::Graph& graph, bool blockedKernels,
                                       const Reporter& reporter, const ir::Graph* decisionsOf) {
   if (!blockedKernels) return {};

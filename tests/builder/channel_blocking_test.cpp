@@ -256,7 +256,7 @@ TEST(ChannelBlockingEngine, DynamicBatchRunsEveryShapeOfItsProfile) {
   const auto blockedEngine = runtime.deserialize(plans[0]);
   ASSERT_TRUE(blockedEngine);
   const int32_t reformats = count(blockedEngine->impl().plan().graph, "BlockChannels");
-  EXPECT_EQ(reformats, hostCpu().has("avx2") && hostCpu().has("fma") ? 1 : 0);
+  EXPECT_EQ(reformats, blockedLayoutPays(hostCpu()) ? 1 : 0);
   for (const int64_t batch : {1, 3, 4, 2}) {
     SCOPED_TRACE("batch " + std::to_string(batch));
     const std::vector<float> in = test::randomFloats(batch * 16 * 14 * 14, 10 + batch);
@@ -287,7 +287,7 @@ TEST(ChannelBlockingEngine, MobileNetBlockIsFusedBlockedAndMatches) {
   net->markOutput(add.output(0));
   const auto run = test::expectSameWithPass(builder, *net, {test::randomTensor({1, c, 14, 14}, 7)},
                                             test::kAllPasses);
-  const int32_t blocked = hostCpu().has("avx2") && hostCpu().has("fma") ? 1 : 0;
+  const int32_t blocked = blockedLayoutPays(hostCpu()) ? 1 : 0;
   EXPECT_EQ(run.count("BlockChannels"), blocked);
   EXPECT_EQ(run.count("UnblockChannels"), blocked);
 }
