@@ -1,5 +1,6 @@
 #include "builder/channel_blocking.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <map>
 #include <numeric>
@@ -8,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/cpu/depthwise_blocked.h"
 #include "builder/layout_regions.h"
 #include "ops/epilogue.h"
 #include "ops/window_util.h"
@@ -20,13 +22,6 @@ namespace {
 // pays without a depthwise convolution: a reformat moves an element in about half a nanosecond
 // on one core, a blocked 1x1 convolution saves about 5 picoseconds a multiply-add.
 constexpr int64_t kPointwiseMacsPerReformat = 128;
-
-// The blocked depthwise kernel's windows (backends/cpu/depthwise_blocked.h).
-bool blockedDepthwiseWindow(const ops::WindowParams& p) {
-  const int64_t k = p.kernel[0];
-  return p.kernel[1] == k && (k == 3 || k == 5 || k == 7) && p.stride[0] == p.stride[1] &&
-         (p.stride[0] == 1 || p.stride[0] == 2) && p.dilation[0] == 1 && p.dilation[1] == 1;
-}
 
 class BlockingPass {
  public:
@@ -143,7 +138,11 @@ class BlockingPass {
       return Kind::kNone;
     }
     const int64_t groups = node.attrs.getInt("groups", 1);
-    if (groups == channels && outputs == channels && blockedDepthwiseWindow(params)) {
+    // The windows the blocked depthwise kernel takes.
+    if (groups == channels && outputs == channels &&
+        backends::cpu::depthwiseBlockedSupports(
+            params.kernel[0], params.kernel[1], params.stride[0], params.stride[1],
+            params.dilation[0], params.dilation[1], params.prePadding[0], params.prePadding[1])) {
       return Kind::kDepthwise;
     }
     // 1x1, unpadded, stride 1 or 2 (ResNet's downsampling shortcuts) on both axes.
@@ -177,18 +176,18 @@ class BlockingPass {
     return inputs;
   }
 
+  // Whether @p v is one of the inputs @p node reads in its layout.
+  bool layoutInput(const ir::Node& node, ir::ValueId v) const {
+    const std::vector<ir::ValueId> inputs = layoutInputs(node);
+    return std::find(inputs.begin(), inputs.end(), v) != inputs.end();
+  }
+
   // Whether node @p c is an anchor that reads @p v only as its x or residual.
   bool readsInLayout(std::size_t c, ir::ValueId v) const {
     if (kind_[c] == Kind::kNone) return false;
     const ir::Node& node = graph_.nodes[c];
-    const std::vector<ir::ValueId> blocked = layoutInputs(node);
-    for (std::size_t slot = 0; slot < node.inputs.size(); ++slot) {
-      if (node.inputs[slot] != v) continue;
-      bool inLayout = false;
-      for (ir::ValueId b : blocked) inLayout = inLayout || b == v;
-      if (!inLayout) return false;
-    }
-    return true;
+    return std::all_of(node.inputs.begin(), node.inputs.end(),
+                       [&](ir::ValueId in) { return in != v || layoutInput(node, v); });
   }
 
   // Whether anchor @p n reads an NCHW x in place: the blocked depthwise kernel transposes rows
@@ -219,12 +218,11 @@ class BlockingPass {
     for (std::size_t n = 0; n < count; ++n) {
       if (!converted_[n]) continue;
       graph_.nodes[n].attrs.set(ops::kLayoutAttr, std::string(ops::kChannelsBlocked));
-      const std::vector<ir::ValueId> inputs = layoutInputs(graph_.nodes[n]);
       for (std::size_t slot = 0; slot < graph_.nodes[n].inputs.size(); ++slot) {
         const ir::ValueId v = graph_.nodes[n].inputs[slot];
-        bool inLayout = false;
-        for (ir::ValueId b : inputs) inLayout = inLayout || b == v;
-        if (!inLayout || blockedValues[static_cast<std::size_t>(v)]) continue;
+        if (!layoutInput(graph_.nodes[n], v) || blockedValues[static_cast<std::size_t>(v)]) {
+          continue;
+        }
         // An entry a depthwise convolution reads as its x stays NCHW: the kernel makes the
         // blocks as it loads the rows (a reformat would pass over the tensor twice more).
         if (slot == 0 && readsNchwInPlace(n)) continue;
