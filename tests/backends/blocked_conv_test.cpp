@@ -1,12 +1,13 @@
 // The channel-blocked layout NCHW8c on the CPU: the blocked convolution tactics
-// (cpu.conv.depthwise.nchw8c.avx2, cpu.conv.pointwise.nchw8c.avx2) against the reference kernel
-// (which unblocks, runs NCHW and blocks the result again) over windows, strides, padding, an NCHW
-// x read in place by the depthwise kernel, rows
-// that end inside a step of the depthwise kernel, pixel counts that end inside a tile, partial
-// panels of output blocks, input channels in several blocks of K, 1x1 at stride 2 (read from a
-// subsampled copy), and the fused epilogue; the
-// NCHW tactics leave these nodes alone. Then the reformats BlockChannels and UnblockChannels
-// (cpu.reformat.blocked.*) against their reference, their element order and their errors.
+// (cpu.conv.depthwise.nchw8c.avx2, cpu.conv.pointwise.nchw8c.avx2, cpu.conv.direct.nchw8c.avx2)
+// against the reference kernel (which unblocks, runs NCHW and blocks the result again) over
+// windows, strides, dilation, padding, NCHW x entries (read in place by the depthwise kernel,
+// blocked by the direct kernel's padded copy), rows that end inside a step of the depthwise
+// kernel, pixel counts that end inside a tile, partial panels of output blocks, input channels in
+// several blocks of K or slices, 1x1 at stride 2 (read from a subsampled copy), and the fused
+// epilogue; the NCHW tactics leave these nodes alone. Then the reformats BlockChannels and
+// UnblockChannels (cpu.reformat.blocked.*) against their reference, their element order and
+// their errors.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -25,10 +26,11 @@ struct BlockedConv {
   int64_t stride = 1;
   int64_t pad = 0;
   int64_t groups = 1;
+  int64_t dilation = 1;
 };
 
 int64_t outExtent(int64_t in, const BlockedConv& b) {
-  return (in + 2 * b.pad - b.kernel) / b.stride + 1;
+  return (in + 2 * b.pad - (b.kernel - 1) * b.dilation - 1) / b.stride + 1;
 }
 
 ir::Attributes attrsOf(const BlockedConv& b) {
@@ -39,6 +41,7 @@ ir::Attributes attrsOf(const BlockedConv& b) {
   a.set("pre_padding", shape({b.pad, b.pad}));
   a.set("post_padding", shape({b.pad, b.pad}));
   a.set("groups", b.groups);
+  a.set("dilation", shape({b.dilation, b.dilation}));
   a.set(ops::kLayoutAttr, std::string(ops::kChannelsBlocked));
   return a;
 }
@@ -59,9 +62,10 @@ std::vector<CheckInput> inputsOf(const BlockedConv& b, uint32_t seed, bool bias,
   return in;
 }
 
-// The blocked tactics run where the host has AVX2 and FMA; exactly one takes each node.
-int32_t blockedTacticsHere() {
-  return hostCpu().has("avx2") && hostCpu().has("fma") ? 1 : 0;
+// The blocked tactics run where the host has AVX2 and FMA: the direct one takes every node of one
+// group, and a depthwise node has its own. (@p also: further tactics that take the node there.)
+int32_t blockedTacticsHere(int32_t also = 0) {
+  return hostCpu().has("avx2") && hostCpu().has("fma") ? 1 + also : 0;
 }
 
 void expectBlockedTactic(const BlockedConv& b, const ir::Attributes& attrs,
@@ -107,9 +111,40 @@ TEST(BlockedConvTactics, DepthwiseReadsAnNchwEntryInPlace) {
                           blockedTacticsHere());
     }
   }
-  // A 1x1 convolution reads its x blocked only: the reference takes an NCHW one.
+  // The 1x1 kernel reads its x blocked only: the direct one takes an NCHW x (blocking it in its
+  // padded copy).
   const BlockedConv pointwise{1, 16, 24, 5, 7, 1};
-  expectBlockedTactic(pointwise, attrsOf(pointwise), inputsOf(pointwise, 70, true, false, true), 0);
+  expectBlockedTactic(pointwise, attrsOf(pointwise), inputsOf(pointwise, 70, true, false, true),
+                      blockedTacticsHere());
+}
+
+TEST(BlockedConvTactics, Direct) {
+  const BlockedConv cases[] = {
+      {1, 16, 16, 7, 7, 3, 1, 1},        // 7x7: tiles of 6 pixels run across rows
+      {2, 24, 24, 9, 8, 3, 2, 1},        // stride 2 over an odd height, batch 2; K: 2 + 1 blocks
+      {1, 40, 16, 6, 6, 3, 1, 1},        // 5 input blocks: two slices, the sum through y
+      {1, 16, 8, 8, 8, 3, 1, 0},         // no padding: x read in place; one output block
+      {1, 8, 16, 11, 9, 5, 1, 2},        // 5x5
+      {1, 8, 24, 13, 13, 7, 2, 3},       // 7x7 stride 2 (a stem)
+      {1, 16, 16, 9, 9, 3, 1, 2, 1, 2},  // dilation 2
+      {1, 16, 16, 9, 10, 3, 2, 0},       // stride 2 unpadded: the last column unread
+      {1, 16, 32, 1, 1, 3, 1, 1},        // one pixel, every tap but the centre padding
+  };
+  uint32_t seed = 400;
+  for (const BlockedConv& b : cases) {
+    for (const bool bias : {false, true}) {
+      expectBlockedTactic(b, attrsOf(b), inputsOf(b, seed += 4, bias, false), blockedTacticsHere());
+    }
+  }
+}
+
+TEST(BlockedConvTactics, DirectBlocksAnNchwEntry) {
+  const BlockedConv cases[] = {{1, 16, 24, 7, 9, 3, 2, 1}, {2, 8, 8, 6, 6, 3, 1, 0}};
+  uint32_t seed = 450;
+  for (const BlockedConv& b : cases) {
+    expectBlockedTactic(b, attrsOf(b), inputsOf(b, seed += 4, true, false, true),
+                        blockedTacticsHere());
+  }
 }
 
 TEST(BlockedConvTactics, Pointwise) {
@@ -127,7 +162,9 @@ TEST(BlockedConvTactics, Pointwise) {
   uint32_t seed = 100;
   for (const BlockedConv& b : cases) {
     for (const bool bias : {false, true}) {
-      expectBlockedTactic(b, attrsOf(b), inputsOf(b, seed += 4, bias, false), blockedTacticsHere());
+      // The 1x1 tactic and the direct one.
+      expectBlockedTactic(b, attrsOf(b), inputsOf(b, seed += 4, bias, false),
+                          blockedTacticsHere(1));
     }
   }
 }
@@ -135,8 +172,9 @@ TEST(BlockedConvTactics, Pointwise) {
 TEST(BlockedConvTactics, Epilogue) {
   const BlockedConv cases[] = {
       {1, 16, 16, 6, 9, 3, 1, 1, 16},  // depthwise
-      {2, 24, 16, 5, 6, 1},            // pointwise
+      {2, 24, 16, 5, 6, 1},            // pointwise (and direct)
       {1, 136, 24, 3, 5, 1},           // pointwise over two blocks of K: the sum through y
+      {1, 48, 24, 7, 7, 3, 1, 1},      // direct over two slices
   };
   uint32_t seed = 200;
   for (const BlockedConv& b : cases) {
@@ -148,18 +186,18 @@ TEST(BlockedConvTactics, Epilogue) {
         attrs.set("epilogue.alpha", 0.0);
         attrs.set("epilogue.beta", 0.6);
         if (residual) attrs.set("epilogue.residual", int64_t{3});
-        expectBlockedTactic(b, attrs, inputsOf(b, seed += 4, true, residual), blockedTacticsHere());
+        const bool pointwise = b.kernel == 1;
+        expectBlockedTactic(b, attrs, inputsOf(b, seed += 4, true, residual),
+                            blockedTacticsHere(pointwise ? 1 : 0));
       }
     }
   }
 }
 
-TEST(BlockedConvTactics, OtherConvolutionsRunOnTheReference) {
-  // A 3x3 of one group and a grouped one: no blocked kernel, and no NCHW one takes them.
-  const BlockedConv cases[] = {{1, 16, 8, 6, 6, 3, 1, 1}, {1, 16, 16, 6, 6, 3, 1, 1, 2}};
-  for (const BlockedConv& b : cases) {
-    expectBlockedTactic(b, attrsOf(b), inputsOf(b, 300, true, false), 0);
-  }
+TEST(BlockedConvTactics, GroupedConvolutionsRunOnTheReference) {
+  // Two groups: no blocked kernel, and no NCHW one takes the node.
+  const BlockedConv b{1, 16, 16, 6, 6, 3, 1, 1, 2};
+  expectBlockedTactic(b, attrsOf(b), inputsOf(b, 300, true, false), 0);
 }
 
 TEST(BlockedConvTactics, ShapesAreCheckedInTheirLayout) {

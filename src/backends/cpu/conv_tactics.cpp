@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "backends/cpu/blocked_conv.h"
 #include "backends/cpu/cpu_common.h"
 #include "backends/cpu/direct_conv.h"
 #include "backends/cpu/parallel_tasks.h"
@@ -528,6 +529,7 @@ class DirectConvTactic final : public Tactic {
 
 void registerConvTactics(TacticRegistry& registry) {
   registerPointwiseConvTactics(registry);
+  registerBlockedConvTactics(registry);
   addGemmIsaTactics<ConvGemmKernel>(registry, "Convolution", "cpu.conv.gemm", supportsConvGemm);
   addGemmIsaTactics<ConvIm2colKernel>(registry, "Convolution", "cpu.conv.im2col",
                                       supportsConvIm2col);

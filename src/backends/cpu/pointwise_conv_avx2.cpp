@@ -11,6 +11,7 @@
 
 #include "backends/cpu/avx2_lanes.h"
 #include "backends/cpu/pointwise_conv.h"
+#include "backends/cpu/tile_runs.h"
 
 namespace kiln::backends::cpu {
 
@@ -285,28 +286,14 @@ constexpr int kBlockedPixels = V == 1 ? 8 : 6;
 template <int V>
 void blockedRun(int64_t pixels, int64_t kc, const float* w, const float* x, int64_t ldx, float* y,
                 int64_t ldy, const TileEpilogue& e) {
-  constexpr int64_t kTile = kBlockedPixels<V>;
-  TileEpilogue te = e;
-  int64_t p = 0;
-  for (; p + kTile <= pixels; p += kTile) {
-    blockedFixed<kTile, V>(kc, w, x + p * 8, ldx, y + p * 8, ldy, te);
-    if (te.residual != nullptr) te.residual += kTile * 8;
-  }
-  // The rest: up to 7 pixels, in tiles of 4, 2 and 1.
-  if (pixels - p >= 4) {
-    blockedFixed<4, V>(kc, w, x + p * 8, ldx, y + p * 8, ldy, te);
-    if (te.residual != nullptr) te.residual += int64_t{4} * 8;
-    p += 4;
-  }
-  if (pixels - p >= 2) {
-    blockedFixed<2, V>(kc, w, x + p * 8, ldx, y + p * 8, ldy, te);
-    if (te.residual != nullptr) te.residual += int64_t{2} * 8;
-    p += 2;
-  }
-  if (pixels - p >= 1) blockedFixed<1, V>(kc, w, x + p * 8, ldx, y + p * 8, ldy, te);
+  forEachTile<kBlockedPixels<V>>(pixels, [&](auto size, int64_t p) {
+    TileEpilogue te = e;
+    if (te.residual != nullptr) te.residual += p * 8;
+    blockedFixed<decltype(size)::value, V>(kc, w, x + p * 8, ldx, y + p * 8, ldy, te);
+  });
 }
 
-// A run of pixels: whole tiles, then the rest.
+// A run of pixels, a tile at a time (tile_runs.h).
 void blockedTile(int64_t blocks, int64_t pixels, int64_t kc, const float* w, const float* x,
                  int64_t ldx, float* y, int64_t ldy, const TileEpilogue& e) {
   static_assert(kBlockedVectors == 2, "the block cases below");
