@@ -18,10 +18,14 @@ namespace kiln::builder {
 
 namespace {
 
-// Multiply-adds of 1x1 convolutions per element of a region's reformats from which the region
-// pays without a depthwise convolution: a reformat moves an element in about half a nanosecond
-// on one core, a blocked 1x1 convolution saves about 5 picoseconds a multiply-add.
-constexpr int64_t kPointwiseMacsPerReformat = 128;
+// Multiply-adds of 1x1 and direct convolutions per element of a region's reformats from which
+// the region pays without a depthwise convolution: a reformat moves an element in about half a
+// nanosecond on one core, a blocked 1x1 convolution saves about 5 picoseconds a multiply-add.
+constexpr int64_t kBlockedMacsPerReformat = 128;
+
+// Output pixels above which a 3x3 stride-1 convolution stays NCHW for the Winograd tactic (4x4
+// output tiles: at 7x7 its tiles cover 8x8, and the blocked direct kernel is faster there).
+constexpr int64_t kWinogradMinPixels = 64;
 
 class BlockingPass {
  public:
@@ -52,7 +56,7 @@ class BlockingPass {
     struct Region {
       int32_t convolutions = 0;
       bool depthwise = false;
-      int64_t pointwiseMacs = 0;  //!< multiply-adds of its 1x1 convolutions
+      int64_t blockedMacs = 0;  //!< multiply-adds of its 1x1 and direct convolutions
       std::set<ir::ValueId> boundary;
     };
     std::map<std::size_t, Region> regions;
@@ -61,10 +65,10 @@ class BlockingPass {
       Region& r = regions[root(n)];
       ++r.convolutions;
       r.depthwise = r.depthwise || kind_[n] == Kind::kDepthwise;
-      if (kind_[n] == Kind::kPointwise) {
+      if (kind_[n] != Kind::kDepthwise) {
         const ir::Node& node = graph_.nodes[n];
-        r.pointwiseMacs +=
-            volume(graph_.value(node.outputs[0]).dims) * graph_.value(node.inputs[0]).dims[1];
+        const Dims& w = graph_.value(node.inputs[1]).dims;  // [K, C, kh, kw]
+        r.blockedMacs += volume(graph_.value(node.outputs[0]).dims) * w[1] * w[2] * w[3];
       }
       for (ir::ValueId v : layoutInputs(graph_.nodes[n])) {
         if (!anchorProducing(v)) r.boundary.insert(v);
@@ -81,15 +85,15 @@ class BlockingPass {
     for (const auto& [root, r] : regions) {
       // A region pays through its depthwise convolutions (two to three times faster blocked),
       // where each reformat costs about a 1x1 convolution's pass over its tensor; or through its
-      // 1x1 convolutions alone (a fifth faster blocked: a pixel's channels come in whole cache
-      // lines) where they do enough multiply-adds per reformatted element. ResNet-50's
-      // bottlenecks, with their 3x3 convolutions left NCHW, do 200 to 300; SqueezeNet's fire
-      // modules, whose expansions end in a concatenation, about 15.
+      // 1x1 and direct convolutions (a fifth faster blocked: a pixel's channels come in whole
+      // cache lines) where they do enough multiply-adds per reformatted element. ResNet-50's
+      // bottlenecks, with their Winograd 3x3 convolutions left NCHW, do 200 to 300; SqueezeNet's
+      // fire modules, whose expansions end in a concatenation, about 15.
       int64_t boundaryElements = 0;
       for (ir::ValueId v : r.boundary) boundaryElements += volume(graph_.value(v).dims);
       const bool pays =
           (r.depthwise && static_cast<int32_t>(r.boundary.size()) <= r.convolutions) ||
-          r.pointwiseMacs >= kPointwiseMacsPerReformat * boundaryElements;
+          r.blockedMacs >= kBlockedMacsPerReformat * boundaryElements;
       if (!given_ && !pays) continue;
       ++summary.regions;
       summary.convolutions += r.convolutions;
@@ -110,7 +114,7 @@ class BlockingPass {
   }
 
  private:
-  enum class Kind { kNone, kDepthwise, kPointwise };
+  enum class Kind { kNone, kDepthwise, kPointwise, kDirect };
 
   Kind kindOf(const ir::Node& node) const {
     if (node.op != "Convolution" || !ops::channelsFirst(node.attrs) || node.outputs.size() != 1 ||
@@ -156,7 +160,14 @@ class BlockingPass {
     const bool pointwise = unpadded && params.kernel[0] == 1 && params.kernel[1] == 1 &&
                            (stride == 1 || stride == 2) && params.stride[1] == stride &&
                            yd[2] == (xd[2] - 1) / stride + 1 && yd[3] == (xd[3] - 1) / stride + 1;
-    return groups == 1 && pointwise ? Kind::kPointwise : Kind::kNone;
+    if (groups != 1) return Kind::kNone;
+    if (pointwise) return Kind::kPointwise;
+    // Any other window of one group runs the blocked direct kernel, except where Winograd takes
+    // it: 3x3, stride 1, no dilation, over more than kWinogradMinPixels outputs.
+    const bool winograd = params.kernel[0] == 3 && params.kernel[1] == 3 && stride == 1 &&
+                          params.stride[1] == 1 && params.dilation[0] == 1 &&
+                          params.dilation[1] == 1 && yd[2] * yd[3] > kWinogradMinPixels;
+    return winograd ? Kind::kNone : Kind::kDirect;
   }
 
   // A rank-4 float32 tensor computed at run time with a shape known at build time.
@@ -192,9 +203,12 @@ class BlockingPass {
 
   // Whether anchor @p n reads an NCHW x in place: the blocked depthwise kernel transposes rows
   // into its ring as it loads them (MobileNetV2's first: its 1.6 MB entry reformat cost more
-  // than the transposes). The 1x1 kernel would broadcast from C planes at once: ResNet-50's
-  // 1x1 layers behind its 3x3 ones ran a sixth slower so than behind a reformat.
-  bool readsNchwInPlace(std::size_t n) const { return kind_[n] == Kind::kDepthwise; }
+  // than the transposes), the direct one blocks them into its padded copy. The 1x1 kernel would
+  // broadcast from C planes at once: ResNet-50's 1x1 layers behind its 3x3 ones ran a sixth
+  // slower so than behind a reformat.
+  bool readsNchwInPlace(std::size_t n) const {
+    return kind_[n] == Kind::kDepthwise || kind_[n] == Kind::kDirect;
+  }
 
   // The anchor whose output is @p v, if any.
   std::optional<std::size_t> anchorProducing(ir::ValueId v) const {

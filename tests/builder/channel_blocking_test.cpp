@@ -1,10 +1,11 @@
 // The CPU's channel-blocked layout step (builder/channel_blocking.h) on small graphs: which
 // convolutions move to NCHW8c, the reformats at the region's edges (one per tensor and way),
 // graph inputs and outputs kept NCHW under their names, 1x1 regions that pay without a
-// depthwise convolution, regions left alone (shallow 1x1 chains, channels in no whole blocks,
-// no blocked kernels on the host), later profiles
-// following the first; the same outputs as the NCHW graph on the reference kernels. Then a
-// MobileNet-like block built through the API: fused, blocked, and equal to the unfused engine.
+// depthwise convolution, direct windows (stride 2, 7x7 outputs, 5x5) joining a region while
+// Winograd's stay NCHW, an NCHW entry read by a direct convolution, regions left alone (shallow 1x1
+// chains, channels in no whole blocks, no blocked kernels on the host), later profiles following
+// the first; the same outputs as the NCHW graph on the reference kernels. Then a MobileNet-like
+// block built through the API: fused, blocked, and equal to the unfused engine.
 #include "builder/channel_blocking.h"
 
 #include <gtest/gtest.h>
@@ -158,6 +159,59 @@ TEST(ChannelBlocking, DeepOneByOneChainsPayWithoutADepthwiseConvolution) {
   const BlockingSummary s = assignBlockedChannels(g, true, Reporter(logger));
   EXPECT_EQ(s.convolutions, 3);
   EXPECT_EQ(s.reformats, 2);
+  expectSameOutputs(original, g);
+}
+
+TEST(ChannelBlocking, DirectWindowsJoinTheRegionWinogradOnesStayNchw) {
+  // x [1, 32, 14, 14] -> 1x1 (64) -> 3x3 stride 2 (7x7) -> 3x3 (7x7) -> 1x1 (128) = y, and a
+  // 3x3 over x at 14x14 = z: the 7x7 windows run the blocked direct kernel, the 14x14 one stays
+  // NCHW for Winograd.
+  ir::Graph g;
+  g.name = "direct";
+  const ir::ValueId x = g.addValue("x", DataType::kFLOAT, dimsOf({1, 32, 14, 14}));
+  g.inputs.push_back(x);
+  const ir::NodeId reduce = conv(g, "reduce", x, 32, 64, 1, 1);
+  g.node(reduce).attrs.set("epilogue.activation", ActivationType::kRELU);
+  const ir::NodeId down = conv(g, "down", g.node(reduce).outputs[0], 64, 64, 3, 3);
+  g.node(down).attrs.set("stride", dimsOf({2, 2}));
+  const ir::NodeId mid = conv(g, "mid", g.node(down).outputs[0], 64, 64, 3, 5);
+  const ir::NodeId expand = conv(g, "expand", g.node(mid).outputs[0], 64, 128, 1, 7);
+  const ir::NodeId wide = conv(g, "wide", x, 32, 32, 3, 9);
+  g.value(g.node(expand).outputs[0]).name = "y";
+  g.value(g.node(wide).outputs[0]).name = "z";
+  g.outputs = {g.node(expand).outputs[0], g.node(wide).outputs[0]};
+  ir::inferShapes(g);
+  const ir::Graph original = g;
+  CapturingLogger logger;
+  const BlockingSummary s = assignBlockedChannels(g, true, Reporter(logger));
+  EXPECT_EQ(s.convolutions, 4);
+  for (const char* name : {"reduce", "down", "mid", "expand"}) {
+    EXPECT_EQ(ops::layoutOf(nodeNamed(g, name)->attrs), ops::Layout::kChannelsBlocked) << name;
+  }
+  EXPECT_EQ(ops::layoutOf(nodeNamed(g, "wide")->attrs), ops::Layout::kChannelsFirst);
+  // In: x through one reformat (the 1x1 reads blocked only); out: y.
+  EXPECT_EQ(count(g, "BlockChannels"), 1);
+  EXPECT_EQ(count(g, "UnblockChannels"), 1);
+  expectSameOutputs(original, g);
+}
+
+TEST(ChannelBlocking, DirectConvolutionsBlockAnNchwEntryInTheirCopy) {
+  // x [1, 16, 8, 8] -> 5x5 (32) -> 1x1 (64) = y: the 5x5 reads x as it is.
+  ir::Graph g;
+  g.name = "entry";
+  const ir::ValueId x = g.addValue("x", DataType::kFLOAT, dimsOf({1, 16, 8, 8}));
+  g.inputs.push_back(x);
+  const ir::NodeId first = conv(g, "first", x, 16, 32, 5, 11);
+  const ir::NodeId second = conv(g, "second", g.node(first).outputs[0], 32, 64, 1, 13);
+  g.value(g.node(second).outputs[0]).name = "y";
+  g.outputs = {g.node(second).outputs[0]};
+  ir::inferShapes(g);
+  const ir::Graph original = g;
+  CapturingLogger logger;
+  const BlockingSummary s = assignBlockedChannels(g, true, Reporter(logger));
+  EXPECT_EQ(s.convolutions, 2);
+  EXPECT_EQ(count(g, "BlockChannels"), 0);
+  EXPECT_EQ(g.value(nodeNamed(g, "first")->inputs[0]).dims.nbDims, 4);
   expectSameOutputs(original, g);
 }
 
