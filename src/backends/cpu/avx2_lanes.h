@@ -47,4 +47,14 @@ inline __m256 activate(__m256 v, VecAct act, float alpha, float beta) {
   }
 }
 
+//! Prefetches the cache lines of @p floats floats from @p p towards L1 (64-byte lines).
+template <int64_t floats>
+inline void prefetchLines(const float* p) {
+  constexpr int64_t kLineFloats = 16;
+#pragma GCC unroll 16
+  for (int64_t i = 0; i < floats; i += kLineFloats) {
+    _mm_prefetch(reinterpret_cast<const char*>(p + i), _MM_HINT_T0);
+  }
+}
+
 }  // namespace kiln::backends::cpu::avx2

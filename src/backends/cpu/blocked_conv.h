@@ -36,9 +36,11 @@ struct BlockedConvGeometry {
 //! epilogue @p e (tile origin: pixel q0; rowBias per channel; the residual at e.residual +
 //! v * e.ldr + (q - q0) * 8; VecAct::kGeneric left to the caller; the residual may be y itself,
 //! each element read before it is written). w is 32-byte aligned, zero past the live channels.
+//! @p next, when not null: the weights of the caller's next call, which the run's first tile
+//! prefetches (as PointwiseBlockedTileFn's).
 using BlockedConvTileFn = void (*)(const BlockedConvGeometry& g, int64_t q0, int64_t pixels,
                                    int64_t blocks, int64_t inBlocks, const float* w, const float* x,
-                                   float* y, int64_t ldy, const TileEpilogue& e);
+                                   float* y, int64_t ldy, const TileEpilogue& e, const float* next);
 
 struct BlockedConvTile {
   int32_t channels = 0;  //!< a packed panel's width, whole blocks of 8

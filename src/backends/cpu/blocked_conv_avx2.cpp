@@ -19,6 +19,7 @@ namespace kiln::backends::cpu {
 namespace {
 
 using avx2::activate;
+using avx2::prefetchLines;
 
 constexpr int32_t kVectors = 2;  // blocks of 8 output channels per tile
 constexpr int32_t kChannels = 8 * kVectors;
@@ -32,7 +33,7 @@ constexpr int kTilePixels = V == 1 ? 8 : 5;
 template <int P, int V>
 void directFixed(const int64_t* origin, const BlockedConvGeometry& g, int64_t inBlocks,
                  const float* w, const float* x, float* y, int64_t ldy,
-                 const TileEpilogue& epilogue) {
+                 const TileEpilogue& epilogue, const float* next) {
   const TileEpilogue e = epilogue;  // a local copy: the stores below cannot alias it
   __m256 acc[P][V];
 #pragma GCC unroll 8
@@ -49,6 +50,10 @@ void directFixed(const int64_t* origin, const BlockedConvGeometry& g, int64_t in
     for (int64_t p = 0; p < P; ++p) px[p] = x + b * g.blockStride + origin[p];
     for (const int32_t* tap = g.taps; tap != tapsEnd; ++tap) {
       const int64_t o = *tap;
+      if (next != nullptr) {
+        prefetchLines<kLanes * kChannels>(next);
+        next += kLanes * kChannels;
+      }
 #pragma GCC unroll 8
       for (int64_t ci = 0; ci < kLanes; ++ci) {
         __m256 wv[V];
@@ -100,7 +105,8 @@ class OriginWalk {
 // A run of pixels, a tile at a time (tile_runs.h).
 template <int V>
 void directRun(const BlockedConvGeometry& g, int64_t q0, int64_t pixels, int64_t inBlocks,
-               const float* w, const float* x, float* y, int64_t ldy, const TileEpilogue& e) {
+               const float* w, const float* x, float* y, int64_t ldy, const TileEpilogue& e,
+               const float* next) {
   constexpr int kTile = kTilePixels<V>;
   OriginWalk walk(g, q0);
   forEachTile<kTile>(pixels, [&](auto size, int64_t p) {
@@ -109,16 +115,17 @@ void directRun(const BlockedConvGeometry& g, int64_t q0, int64_t pixels, int64_t
     walk.next(kSize, origin);
     TileEpilogue te = e;
     if (te.residual != nullptr) te.residual += p * kLanes;
-    directFixed<kSize, V>(origin, g, inBlocks, w, x, y + p * kLanes, ldy, te);
+    directFixed<kSize, V>(origin, g, inBlocks, w, x, y + p * kLanes, ldy, te,
+                          p == 0 ? next : nullptr);
   });
 }
 
 void directTile(const BlockedConvGeometry& g, int64_t q0, int64_t pixels, int64_t blocks,
                 int64_t inBlocks, const float* w, const float* x, float* y, int64_t ldy,
-                const TileEpilogue& e) {
+                const TileEpilogue& e, const float* next) {
   static_assert(kVectors == 2, "the block cases below");
-  if (blocks >= 2) return directRun<2>(g, q0, pixels, inBlocks, w, x, y, ldy, e);
-  directRun<1>(g, q0, pixels, inBlocks, w, x, y, ldy, e);
+  if (blocks >= 2) return directRun<2>(g, q0, pixels, inBlocks, w, x, y, ldy, e, next);
+  directRun<1>(g, q0, pixels, inBlocks, w, x, y, ldy, e, next);
 }
 
 }  // namespace

@@ -114,8 +114,8 @@ class BlockedConvKernel final : public Kernel {
                                                  1);
       const int64_t perTask = std::max<int64_t>(1, kTaskMacs / unitMacs);
       const int64_t tasks = threads == 1 ? 1 : (units + perTask - 1) / perTask;
-      // Pixels [q0, q1) of panel p for input slice s, in one call.
-      auto run = [&](int64_t image, int64_t q0, int64_t q1, int64_t p, int64_t s) {
+      // Pixels [q0, q1) of panel p for input slice s, in one call; @p last: the unit's last.
+      auto run = [&](int64_t image, int64_t q0, int64_t q1, int64_t p, int64_t s, bool last) {
         const int64_t m0 = p * tc;
         const int64_t outBlocks = std::min<int64_t>(tc, c.outputs - m0) / kLanes;
         const int64_t yOffset = (image * c.outputs + m0) * pixels + q0 * kLanes;
@@ -130,8 +130,10 @@ class BlockedConvKernel final : public Kernel {
         const int64_t b0 = s * sliceBlocks_;
         const int64_t b1 = std::min(inBlocks(), b0 + sliceBlocks_);
         const float* w = panel(p) + b0 * geometry_.tapCount * kLanes * tc;
+        // The next call's weights follow these: the next slice, or the next panel's first.
+        const float* next = last ? nullptr : w + (b1 - b0) * geometry_.tapCount * kLanes * tc;
         tile_.fn(geometry_, q0, q1 - q0, outBlocks, b1 - b0, w,
-                 x + image * imageIn + b0 * geometry_.blockStride, yt, ld, te);
+                 x + image * imageIn + b0 * geometry_.blockStride, yt, ld, te, next);
         if (s + 1 == slices && act_ == VecAct::kGeneric) {
           for (int64_t v = 0; v < outBlocks; ++v) {
             float* row = yt + v * ld;
@@ -151,7 +153,9 @@ class BlockedConvKernel final : public Kernel {
           const int64_t p0 = panels_ * pg / panelGroups;
           const int64_t p1 = panels_ * (pg + 1) / panelGroups;
           for (int64_t p = p0; p < p1; ++p) {
-            for (int64_t s = 0; s < slices; ++s) run(image, q0, q1, p, s);
+            for (int64_t s = 0; s < slices; ++s) {
+              run(image, q0, q1, p, s, p + 1 == p1 && s + 1 == slices);
+            }
           }
         }
       };

@@ -69,10 +69,13 @@ PointwiseChannelTile avx2PointwiseChannelTile();    //!< 24 x 4, K in blocks of 
 //! (tile origin; rowBias per channel; the residual at e.residual + v * e.ldr + p * 8;
 //! VecAct::kGeneric left to the caller; the residual may be y itself, as for PointwiseTileFn).
 //! The weights are packed as for the channel-major tile, in panels of the blocked tile's
-//! channels; no transposes on either side.
+//! channels; no transposes on either side. @p next, when not null, is the weights of the
+//! caller's next call (as many floats as w's): the run's first tile brings them towards L1
+//! while the others reuse w. A layer's weights come from memory once per inference (ResNet-50's
+//! are 100 MB), and a run's first tile would otherwise wait on them.
 using PointwiseBlockedTileFn = void (*)(int64_t blocks, int64_t pixels, int64_t kc, const float* w,
                                         const float* x, int64_t ldx, float* y, int64_t ldy,
-                                        const TileEpilogue& e);
+                                        const TileEpilogue& e, const float* next);
 
 struct PointwiseBlockedTile {
   int32_t channels = 0;  //!< a packed panel's width, whole blocks of 8

@@ -19,6 +19,7 @@ namespace {
 
 using avx2::activate;
 using avx2::laneMask;
+using avx2::prefetchLines;
 
 constexpr int32_t kMr = 6;       // rows of W per panel
 constexpr int32_t kVectors = 2;  // pixel vectors per tile row
@@ -240,7 +241,7 @@ void channelTile(int64_t channels, int64_t pixels, int64_t kc, const float* w, c
 // multiply-adds, at two thirds of the multiply-add peak).
 template <int P, int V>
 void blockedFixed(int64_t kc, const float* w, const float* x, int64_t ldx, float* y, int64_t ldy,
-                  const TileEpilogue& epilogue) {
+                  const TileEpilogue& epilogue, const float* next) {
   const TileEpilogue e = epilogue;  // as in rowFixed
   __m256 acc[P][V];
 #pragma GCC unroll 8
@@ -251,6 +252,7 @@ void blockedFixed(int64_t kc, const float* w, const float* x, int64_t ldx, float
   for (int64_t cb = 0; cb < kc; cb += 8) {
     const float* xb = x + (cb / 8) * ldx;
     const float* wb = w + cb * kBlockedChannels;
+    if (next != nullptr) prefetchLines<8 * kBlockedChannels>(next + cb * kBlockedChannels);
 #pragma GCC unroll 8
     for (int64_t ci = 0; ci < 8; ++ci) {
       __m256 wv[V];
@@ -285,20 +287,21 @@ constexpr int kBlockedPixels = V == 1 ? 8 : 6;
 
 template <int V>
 void blockedRun(int64_t pixels, int64_t kc, const float* w, const float* x, int64_t ldx, float* y,
-                int64_t ldy, const TileEpilogue& e) {
+                int64_t ldy, const TileEpilogue& e, const float* next) {
   forEachTile<kBlockedPixels<V>>(pixels, [&](auto size, int64_t p) {
     TileEpilogue te = e;
     if (te.residual != nullptr) te.residual += p * 8;
-    blockedFixed<decltype(size)::value, V>(kc, w, x + p * 8, ldx, y + p * 8, ldy, te);
+    blockedFixed<decltype(size)::value, V>(kc, w, x + p * 8, ldx, y + p * 8, ldy, te,
+                                           p == 0 ? next : nullptr);
   });
 }
 
 // A run of pixels, a tile at a time (tile_runs.h).
 void blockedTile(int64_t blocks, int64_t pixels, int64_t kc, const float* w, const float* x,
-                 int64_t ldx, float* y, int64_t ldy, const TileEpilogue& e) {
+                 int64_t ldx, float* y, int64_t ldy, const TileEpilogue& e, const float* next) {
   static_assert(kBlockedVectors == 2, "the block cases below");
-  if (blocks >= 2) return blockedRun<2>(pixels, kc, w, x, ldx, y, ldy, e);
-  blockedRun<1>(pixels, kc, w, x, ldx, y, ldy, e);
+  if (blocks >= 2) return blockedRun<2>(pixels, kc, w, x, ldx, y, ldy, e, next);
+  blockedRun<1>(pixels, kc, w, x, ldx, y, ldy, e, next);
 }
 
 }  // namespace

@@ -444,8 +444,14 @@ class PointwiseBlockedKernel final : public Kernel {
           1);
       const int64_t perTask = std::max<int64_t>(1, kTaskMacs / unitMacs);
       const int64_t tasks = threads == 1 ? 1 : (units + perTask - 1) / perTask;
-      // Tiles [t0, t1) of panel p for input block b, in one call.
-      auto run = [&](int64_t image, int64_t t0, int64_t t1, int64_t p, int64_t b) {
+      // Weights of panel p for input block b.
+      auto weights = [&](int64_t p, int64_t b) {
+        return layer_.panel(0, p) + kBlocks * b / blocks * ops::kChannelBlock * tc;
+      };
+      // Tiles [t0, t1) of panel p for input block b, in one call; @p next: the weights of the
+      // unit's next call, or null.
+      auto run = [&](int64_t image, int64_t t0, int64_t t1, int64_t p, int64_t b,
+                     const float* next) {
         const int64_t n0 = t0 * tp;
         const int64_t pixels = std::min<int64_t>(t1 * tp, n) - n0;
         const int64_t m0 = p * tc;
@@ -458,7 +464,7 @@ class PointwiseBlockedKernel final : public Kernel {
         const int64_t k0 = kBlocks * b / blocks * ops::kChannelBlock;
         const int64_t k1 = kBlocks * (b + 1) / blocks * ops::kChannelBlock;
         const float* xt = x + (image * c.channels + k0) * n + n0 * ops::kChannelBlock;
-        tile_.fn(outBlocks, pixels, k1 - k0, layer_.panel(0, p) + k0 * tc, xt, ld, yt, ld, te);
+        tile_.fn(outBlocks, pixels, k1 - k0, weights(p, b), xt, ld, yt, ld, te, next);
         if (b + 1 == blocks) layer_.finish(yt, outBlocks, pixels * ops::kChannelBlock, ld);
       };
       auto body = [&](int64_t task, int32_t) {
@@ -475,11 +481,21 @@ class PointwiseBlockedKernel final : public Kernel {
           if (wholeImage) {
             // Each block of the image's channels stays in L1 for all the panels.
             for (int64_t b = 0; b < blocks; ++b) {
-              for (int64_t p = p0; p < p1; ++p) run(image, t0, t1, p, b);
+              for (int64_t p = p0; p < p1; ++p) {
+                const float* next = p + 1 < p1       ? weights(p + 1, b)
+                                    : b + 1 < blocks ? weights(p0, b + 1)
+                                                     : nullptr;
+                run(image, t0, t1, p, b, next);
+              }
             }
           } else {
             for (int64_t p = p0; p < p1; ++p) {
-              for (int64_t b = 0; b < blocks; ++b) run(image, t0, t1, p, b);
+              for (int64_t b = 0; b < blocks; ++b) {
+                const float* next = b + 1 < blocks ? weights(p, b + 1)
+                                    : p + 1 < p1   ? weights(p + 1, 0)
+                                                   : nullptr;
+                run(image, t0, t1, p, b, next);
+              }
             }
           }
         }
