@@ -11,6 +11,7 @@
 
 #include "backends/cpu/depthwise_blocked.h"
 #include "builder/layout_regions.h"
+#include "ops/data_movement.h"
 #include "ops/epilogue.h"
 #include "ops/window_util.h"
 
@@ -23,9 +24,17 @@ namespace {
 // nanosecond on one core, a blocked 1x1 convolution saves about 5 picoseconds a multiply-add.
 constexpr int64_t kBlockedMacsPerReformat = 128;
 
-// Output pixels above which a 3x3 stride-1 convolution stays NCHW for the Winograd tactic (4x4
-// output tiles: at 7x7 its tiles cover 8x8, and the blocked direct kernel is faster there).
+// Where a 3x3 stride-1 convolution stays NCHW for the Winograd tactic rather than run the blocked
+// direct kernel: over more than kWinogradMinPixels outputs (at 7x7 its 4x4 tiles cover 8x8, and
+// the direct kernel is faster there), where its tiles cover at most kWinogradMaxCover times the
+// output (13x13 in tiles of 4: 16x16, 1.5 times), and from at least kWinogradMinChannels input
+// channels unless the image has more than kWinogradShallowPixels outputs: its products over
+// shallow inputs and few tiles run far from the GEMM's peak (SqueezeNet's 32 -> 128 at 27x27 ran
+// a tenth faster direct; UNet's 32 -> 64 at 32x32 a third slower).
 constexpr int64_t kWinogradMinPixels = 64;
+constexpr double kWinogradMaxCover = 1.35;
+constexpr int64_t kWinogradMinChannels = 64;
+constexpr int64_t kWinogradShallowPixels = 28 * 28;
 
 class BlockingPass {
  public:
@@ -33,7 +42,12 @@ class BlockingPass {
     if (decisionsOf != nullptr) {
       given_.emplace();
       for (const ir::Node& node : decisionsOf->nodes) {
-        if (ops::layoutOf(node.attrs) == ops::Layout::kChannelsBlocked) given_->insert(node.name);
+        // A blocked concatenation has no layout of its own: its output is blocked.
+        const bool blockedConcat = node.op == "Concatenation" && node.outputs.size() == 1 &&
+                                   decisionsOf->value(node.outputs[0]).dims.nbDims == 5;
+        if (ops::layoutOf(node.attrs) == ops::Layout::kChannelsBlocked || blockedConcat) {
+          given_->insert(node.name);
+        }
       }
     }
   }
@@ -63,9 +77,9 @@ class BlockingPass {
     for (std::size_t n = 0; n < count; ++n) {
       if (kind_[n] == Kind::kNone) continue;
       Region& r = regions[root(n)];
-      ++r.convolutions;
+      if (kind_[n] != Kind::kConcat) ++r.convolutions;
       r.depthwise = r.depthwise || kind_[n] == Kind::kDepthwise;
-      if (kind_[n] != Kind::kDepthwise) {
+      if (kind_[n] == Kind::kPointwise || kind_[n] == Kind::kDirect) {
         const ir::Node& node = graph_.nodes[n];
         const Dims& w = graph_.value(node.inputs[1]).dims;  // [K, C, kh, kw]
         r.blockedMacs += volume(graph_.value(node.outputs[0]).dims) * w[1] * w[2] * w[3];
@@ -114,9 +128,13 @@ class BlockingPass {
   }
 
  private:
-  enum class Kind { kNone, kDepthwise, kPointwise, kDirect };
+  // Convolutions by the blocked kernel they run; concatenations along the channels (of whole
+  // blocks: the blocked tensors concatenate along their block axis, and the memory planner still
+  // has the producers write into the output) join the regions of their inputs and readers.
+  enum class Kind { kNone, kDepthwise, kPointwise, kDirect, kConcat };
 
   Kind kindOf(const ir::Node& node) const {
+    if (node.op == "Concatenation") return concatKind(node);
     if (node.op != "Convolution" || !ops::channelsFirst(node.attrs) || node.outputs.size() != 1 ||
         node.inputs.size() < 2) {
       return Kind::kNone;
@@ -164,10 +182,30 @@ class BlockingPass {
     if (pointwise) return Kind::kPointwise;
     // Any other window of one group runs the blocked direct kernel, except where Winograd takes
     // it: 3x3, stride 1, no dilation, over more than kWinogradMinPixels outputs.
-    const bool winograd = params.kernel[0] == 3 && params.kernel[1] == 3 && stride == 1 &&
-                          params.stride[1] == 1 && params.dilation[0] == 1 &&
-                          params.dilation[1] == 1 && yd[2] * yd[3] > kWinogradMinPixels;
+    const auto tiles = [](int64_t extent) { return (extent + 3) / 4 * 4; };
+    const bool winograd =
+        params.kernel[0] == 3 && params.kernel[1] == 3 && stride == 1 && params.stride[1] == 1 &&
+        params.dilation[0] == 1 && params.dilation[1] == 1 && yd[2] * yd[3] > kWinogradMinPixels &&
+        static_cast<double>(tiles(yd[2]) * tiles(yd[3])) <=
+            kWinogradMaxCover * static_cast<double>(yd[2] * yd[3]) &&
+        (channels >= kWinogradMinChannels || yd[2] * yd[3] > kWinogradShallowPixels);
     return winograd ? Kind::kNone : Kind::kDirect;
+  }
+
+  Kind concatKind(const ir::Node& node) const {
+    if (node.outputs.size() != 1 || node.inputs.empty() || !activation(node.outputs[0])) {
+      return Kind::kNone;
+    }
+    if (given_ && given_->count(node.name) == 0) return Kind::kNone;
+    const int64_t axis = node.attrs.getInt("axis", ops::concatenationDefaultAxis(4));
+    if (axis != 1 && axis != -3) return Kind::kNone;
+    for (ir::ValueId v : node.inputs) {
+      if (v == ir::kNoValue || !activation(v) ||
+          graph_.value(v).dims[1] % ops::kChannelBlock != 0) {
+        return Kind::kNone;
+      }
+    }
+    return Kind::kConcat;
   }
 
   // A rank-4 float32 tensor computed at run time with a shape known at build time.
@@ -177,8 +215,10 @@ class BlockingPass {
            value.boundedExtents == 0 && value.dims[1] > 0;
   }
 
-  // The inputs a blocked convolution reads in its layout: x and the residual.
+  // The inputs a blocked node reads in its layout: a convolution's x and residual, every input
+  // of a concatenation.
   std::vector<ir::ValueId> layoutInputs(const ir::Node& node) const {
+    if (node.op == "Concatenation") return node.inputs;
     std::vector<ir::ValueId> inputs{node.inputs[0]};
     const ops::Epilogue epilogue = ops::Epilogue::of(node.attrs);
     if (epilogue.residualInput) {
@@ -231,7 +271,12 @@ class BlockingPass {
     }
     for (std::size_t n = 0; n < count; ++n) {
       if (!converted_[n]) continue;
-      graph_.nodes[n].attrs.set(ops::kLayoutAttr, std::string(ops::kChannelsBlocked));
+      if (kind_[n] == Kind::kConcat) {
+        // Along the blocks: axis 1 of rank 5 (the default axis would follow the rank).
+        graph_.nodes[n].attrs.set("axis", int64_t{1});
+      } else {
+        graph_.nodes[n].attrs.set(ops::kLayoutAttr, std::string(ops::kChannelsBlocked));
+      }
       for (std::size_t slot = 0; slot < graph_.nodes[n].inputs.size(); ++slot) {
         const ir::ValueId v = graph_.nodes[n].inputs[slot];
         if (!layoutInput(graph_.nodes[n], v) || blockedValues[static_cast<std::size_t>(v)]) {

@@ -2,7 +2,8 @@
 // convolutions move to NCHW8c, the reformats at the region's edges (one per tensor and way),
 // graph inputs and outputs kept NCHW under their names, 1x1 regions that pay without a
 // depthwise convolution, direct windows (stride 2, 7x7 outputs, 5x5) joining a region while
-// Winograd's stay NCHW, an NCHW entry read by a direct convolution, regions left alone (shallow 1x1
+// Winograd's stay NCHW, an NCHW entry read by a direct convolution, concatenations along the
+// channels inside a region (and at every batch of an engine), regions left alone (shallow 1x1
 // chains, channels in no whole blocks, no blocked kernels on the host), later profiles following
 // the first; the same outputs as the NCHW graph on the reference kernels. Then a MobileNet-like
 // block built through the API: fused, blocked, and equal to the unfused engine.
@@ -163,20 +164,20 @@ TEST(ChannelBlocking, DeepOneByOneChainsPayWithoutADepthwiseConvolution) {
 }
 
 TEST(ChannelBlocking, DirectWindowsJoinTheRegionWinogradOnesStayNchw) {
-  // x [1, 32, 14, 14] -> 1x1 (64) -> 3x3 stride 2 (7x7) -> 3x3 (7x7) -> 1x1 (128) = y, and a
-  // 3x3 over x at 14x14 = z: the 7x7 windows run the blocked direct kernel, the 14x14 one stays
-  // NCHW for Winograd.
+  // x [1, 64, 14, 14] -> 1x1 (64) -> 3x3 stride 2 (7x7) -> 3x3 (7x7) -> 1x1 (128) = y, and a
+  // 3x3 over x at 14x14 = z: the 7x7 windows run the blocked direct kernel, the 14x14 one (of 64
+  // input channels) stays NCHW for Winograd.
   ir::Graph g;
   g.name = "direct";
-  const ir::ValueId x = g.addValue("x", DataType::kFLOAT, dimsOf({1, 32, 14, 14}));
+  const ir::ValueId x = g.addValue("x", DataType::kFLOAT, dimsOf({1, 64, 14, 14}));
   g.inputs.push_back(x);
-  const ir::NodeId reduce = conv(g, "reduce", x, 32, 64, 1, 1);
+  const ir::NodeId reduce = conv(g, "reduce", x, 64, 64, 1, 1);
   g.node(reduce).attrs.set("epilogue.activation", ActivationType::kRELU);
   const ir::NodeId down = conv(g, "down", g.node(reduce).outputs[0], 64, 64, 3, 3);
   g.node(down).attrs.set("stride", dimsOf({2, 2}));
   const ir::NodeId mid = conv(g, "mid", g.node(down).outputs[0], 64, 64, 3, 5);
   const ir::NodeId expand = conv(g, "expand", g.node(mid).outputs[0], 64, 128, 1, 7);
-  const ir::NodeId wide = conv(g, "wide", x, 32, 32, 3, 9);
+  const ir::NodeId wide = conv(g, "wide", x, 64, 32, 3, 9);
   g.value(g.node(expand).outputs[0]).name = "y";
   g.value(g.node(wide).outputs[0]).name = "z";
   g.outputs = {g.node(expand).outputs[0], g.node(wide).outputs[0]};
@@ -213,6 +214,48 @@ TEST(ChannelBlocking, DirectConvolutionsBlockAnNchwEntryInTheirCopy) {
   EXPECT_EQ(count(g, "BlockChannels"), 0);
   EXPECT_EQ(g.value(nodeNamed(g, "first")->inputs[0]).dims.nbDims, 4);
   expectSameOutputs(original, g);
+}
+
+// x [1, 64, 13, 13] -> squeeze 1x1 (16) -> expand 1x1 (64) and 3x3 (64) -> concatenation (128)
+// -> 1x1 (64) = y: SqueezeNet's fire module.
+ir::Graph fireModule() {
+  ir::Graph g;
+  g.name = "fire";
+  const ir::ValueId x = g.addValue("x", DataType::kFLOAT, dimsOf({1, 64, 13, 13}));
+  g.inputs.push_back(x);
+  const ir::NodeId squeeze = conv(g, "squeeze", x, 64, 16, 1, 21);
+  const ir::ValueId s = g.node(squeeze).outputs[0];
+  const ir::NodeId e1 = conv(g, "e1", s, 16, 64, 1, 23);
+  const ir::NodeId e3 = conv(g, "e3", s, 16, 64, 3, 25);
+  const ir::NodeId cat =
+      g.addNode("cat", "Concatenation", {g.node(e1).outputs[0], g.node(e3).outputs[0]}, 1);
+  const ir::NodeId out = conv(g, "out", g.node(cat).outputs[0], 128, 64, 1, 27);
+  g.value(g.node(out).outputs[0]).name = "y";
+  g.outputs = {g.node(out).outputs[0]};
+  ir::inferShapes(g);
+  return g;
+}
+
+TEST(ChannelBlocking, ChannelConcatenationsJoinTheRegion) {
+  const ir::Graph original = fireModule();
+  ir::Graph g = original;
+  CapturingLogger logger;
+  const BlockingSummary s = assignBlockedChannels(g, true, Reporter(logger));
+  EXPECT_EQ(s.convolutions, 4);
+  EXPECT_EQ(s.reformats, 2);
+  const ir::Node* cat = nodeNamed(g, "cat");
+  EXPECT_EQ(g.value(cat->outputs[0]).dims, dimsOf({1, 16, 13, 13, 8}));
+  EXPECT_EQ(cat->attrs.getInt("axis", 0), 1);
+  EXPECT_FALSE(cat->attrs.has(ops::kLayoutAttr));  // the planner writes its inputs in place
+  expectSameOutputs(original, g);
+  // A later profile follows: the concatenation blocked with the convolutions, and alone not.
+  ir::Graph later = fireModule();
+  assignBlockedChannels(later, true, Reporter(logger), &g);
+  EXPECT_EQ(g.value(nodeNamed(later, "cat")->outputs[0]).dims.nbDims, 5);
+  ir::Graph unblocked = fireModule();
+  ir::Graph alone = fireModule();
+  assignBlockedChannels(alone, true, Reporter(logger), &unblocked);
+  EXPECT_EQ(alone.value(nodeNamed(alone, "cat")->outputs[0]).dims.nbDims, 4);
 }
 
 TEST(ChannelBlocking, ChannelsInNoWholeBlocksStayNchw) {
@@ -344,6 +387,64 @@ TEST(ChannelBlockingEngine, MobileNetBlockIsFusedBlockedAndMatches) {
   const int32_t blocked = blockedLayoutPays(hostCpu()) ? 1 : 0;
   EXPECT_EQ(run.count("BlockChannels"), blocked);
   EXPECT_EQ(run.count("UnblockChannels"), blocked);
+}
+
+TEST(ChannelBlockingEngine, FireModuleConcatenatesBlocksAtEveryBatch) {
+  // The fire module through the API at batches 1 to 3: the concatenation is the planner's
+  // in-place one at batch 1 and a copy of whole blocks beyond.
+  CapturingLogger logger;
+  Builder builder(logger);
+  auto net = builder.createNetwork();
+  Tensor x = net->addInput("x", DataType::kFLOAT, {-1, 64, 13, 13});
+  std::vector<std::vector<float>> w;
+  const auto conv = [&](Tensor in, int64_t c, int64_t k, int64_t kernel) {
+    w.push_back(test::randomFloats(k * c * kernel * kernel, static_cast<uint32_t>(w.size())));
+    w.push_back(test::randomFloats(k, static_cast<uint32_t>(w.size())));
+    auto layer = net->addConvolution(in, k, Dims{kernel, kernel}, floatWeights(w[w.size() - 2]),
+                                     floatWeights(w.back()));
+    layer.setPadding(Dims{kernel / 2, kernel / 2});
+    return net->addActivation(layer.output(0), ActivationType::kRELU).output(0);
+  };
+  Tensor squeeze = conv(x, 64, 16, 1);
+  const std::vector<Tensor> branches = {conv(squeeze, 16, 64, 1), conv(squeeze, 16, 64, 3)};
+  auto cat = net->addConcatenation(branches);
+  Tensor y = conv(cat.output(0), 128, 64, 1);
+  y.setName("y");
+  net->markOutput(y);
+  std::vector<std::byte> plans[2];
+  for (const bool blocked : {true, false}) {
+    auto config = builder.createBuilderConfig();
+    ASSERT_TRUE(config->setPassEnabled("channel-blocking", blocked));
+    OptimizationProfile* profile = builder.createOptimizationProfile();
+    profile->setDimensions("x", OptProfileSelector::kMIN, Dims{1, 64, 13, 13});
+    profile->setDimensions("x", OptProfileSelector::kOPT, Dims{1, 64, 13, 13});
+    profile->setDimensions("x", OptProfileSelector::kMAX, Dims{3, 64, 13, 13});
+    ASSERT_EQ(config->addOptimizationProfile(profile), 0);
+    plans[blocked ? 0 : 1] = builder.buildSerializedNetwork(*net, *config);
+    ASSERT_FALSE(plans[blocked ? 0 : 1].empty()) << logger.errors();
+  }
+  Runtime runtime(logger);
+  const auto blockedEngine = runtime.deserialize(plans[0]);
+  ASSERT_TRUE(blockedEngine);
+  const int32_t reformats = count(blockedEngine->impl().plan().graph, "BlockChannels");
+  EXPECT_EQ(reformats, blockedLayoutPays(hostCpu()) ? 1 : 0);
+  for (const int64_t batch : {1, 3, 2}) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    const std::vector<float> in = test::randomFloats(batch * 64 * 13 * 13, 40 + batch);
+    std::vector<float> got[2];
+    for (int k = 0; k < 2; ++k) {
+      const auto engine = runtime.deserialize(plans[k]);
+      ASSERT_TRUE(engine);
+      auto context = engine->createExecutionContext();
+      got[k].assign(in.size(), -100.f);
+      ASSERT_TRUE(context->setInputShape("x", Dims{batch, 64, 13, 13}));
+      ASSERT_TRUE(context->setInputTensorAddress("x", in.data()));
+      ASSERT_TRUE(context->setTensorAddress("y", got[k].data()));
+      ASSERT_TRUE(context->enqueueV3());
+    }
+    // The NCHW engine may run the 3x3 as Winograd F(4x4, 3x3), several times less exact.
+    test::expectClose(got[0], got[1], 1e-4, 1e-3, "blocked against NCHW");
+  }
 }
 
 }  // namespace
