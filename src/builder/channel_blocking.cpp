@@ -28,13 +28,15 @@ constexpr int64_t kBlockedMacsPerReformat = 128;
 // direct kernel: over more than kWinogradMinPixels outputs (at 7x7 its 4x4 tiles cover 8x8, and
 // the direct kernel is faster there), where its tiles cover at most kWinogradMaxCover times the
 // output (13x13 in tiles of 4: 16x16, 1.5 times), and from at least kWinogradMinChannels input
-// channels unless the image has more than kWinogradShallowPixels outputs: its products over
-// shallow inputs and few tiles run far from the GEMM's peak (SqueezeNet's 32 -> 128 at 27x27 ran
-// a tenth faster direct; UNet's 32 -> 64 at 32x32 a third slower).
+// channels unless the image has more than kWinogradShallowPixels outputs and more than
+// kWinogradFewChannels inputs: its products over shallow inputs run far from the GEMM's peak
+// (SqueezeNet's 32 -> 128 at 27x27 ran a tenth faster direct, its 16 -> 64 at 55x55 at half the
+// direct kernel's rate; UNet's 32 -> 64 at 32x32 a third slower direct).
 constexpr int64_t kWinogradMinPixels = 64;
 constexpr double kWinogradMaxCover = 1.35;
 constexpr int64_t kWinogradMinChannels = 64;
 constexpr int64_t kWinogradShallowPixels = 28 * 28;
+constexpr int64_t kWinogradFewChannels = 16;
 
 class BlockingPass {
  public:
@@ -57,6 +59,12 @@ class BlockingPass {
     consumers_ = graph_.consumers();
     kind_.assign(count, Kind::kNone);
     for (std::size_t n = 0; n < count; ++n) kind_[n] = kindOf(graph_.nodes[n]);
+    // Pools after the others, in graph order: a pool joins where its x comes from a blocked
+    // node (its kernel reads blocked x only, and as a region's entry it would move the reformat
+    // to its larger input: ResNet's stem).
+    for (std::size_t n = 0; n < count; ++n) {
+      if (graph_.nodes[n].op == "Pooling") kind_[n] = poolKind(graph_.nodes[n]);
+    }
 
     // Regions: anchors joined through the x or residual each reads from another.
     parent_.resize(count);
@@ -77,7 +85,7 @@ class BlockingPass {
     for (std::size_t n = 0; n < count; ++n) {
       if (kind_[n] == Kind::kNone) continue;
       Region& r = regions[root(n)];
-      if (kind_[n] != Kind::kConcat) ++r.convolutions;
+      if (kind_[n] != Kind::kConcat && kind_[n] != Kind::kPool) ++r.convolutions;
       r.depthwise = r.depthwise || kind_[n] == Kind::kDepthwise;
       if (kind_[n] == Kind::kPointwise || kind_[n] == Kind::kDirect) {
         const ir::Node& node = graph_.nodes[n];
@@ -130,11 +138,13 @@ class BlockingPass {
  private:
   // Convolutions by the blocked kernel they run; concatenations along the channels (of whole
   // blocks: the blocked tensors concatenate along their block axis, and the memory planner still
-  // has the producers write into the output) join the regions of their inputs and readers.
-  enum class Kind { kNone, kDepthwise, kPointwise, kDirect, kConcat };
+  // has the producers write into the output) and pools join the regions of their inputs and
+  // readers.
+  enum class Kind { kNone, kDepthwise, kPointwise, kDirect, kConcat, kPool };
 
   Kind kindOf(const ir::Node& node) const {
     if (node.op == "Concatenation") return concatKind(node);
+    if (node.op == "Pooling") return Kind::kNone;  // poolKind, once its producer's is known
     if (node.op != "Convolution" || !ops::channelsFirst(node.attrs) || node.outputs.size() != 1 ||
         node.inputs.size() < 2) {
       return Kind::kNone;
@@ -188,8 +198,24 @@ class BlockingPass {
         params.dilation[0] == 1 && params.dilation[1] == 1 && yd[2] * yd[3] > kWinogradMinPixels &&
         static_cast<double>(tiles(yd[2]) * tiles(yd[3])) <=
             kWinogradMaxCover * static_cast<double>(yd[2] * yd[3]) &&
-        (channels >= kWinogradMinChannels || yd[2] * yd[3] > kWinogradShallowPixels);
+        (channels >= kWinogradMinChannels ||
+         (channels > kWinogradFewChannels && yd[2] * yd[3] > kWinogradShallowPixels));
     return winograd ? Kind::kNone : Kind::kDirect;
+  }
+
+  // 2-d max and average pooling (cpu.pool.nchw8c.avx2) of a blocked node's output.
+  Kind poolKind(const ir::Node& node) const {
+    if (node.inputs.size() != 1 || node.outputs.size() != 1 || !ops::channelsFirst(node.attrs) ||
+        !activation(node.inputs[0]) || !activation(node.outputs[0]) ||
+        !anchorProducing(node.inputs[0])) {
+      return Kind::kNone;
+    }
+    if (given_ && given_->count(node.name) == 0) return Kind::kNone;
+    const auto type = node.attrs.getEnum("type", PoolingType::kMAX);
+    if (type != PoolingType::kMAX && type != PoolingType::kAVERAGE) return Kind::kNone;
+    if (ops::readWindowParams(node.attrs, "window").rank() != 2) return Kind::kNone;
+    return graph_.value(node.inputs[0]).dims[1] % ops::kChannelBlock == 0 ? Kind::kPool
+                                                                          : Kind::kNone;
   }
 
   Kind concatKind(const ir::Node& node) const {
@@ -215,8 +241,8 @@ class BlockingPass {
            value.boundedExtents == 0 && value.dims[1] > 0;
   }
 
-  // The inputs a blocked node reads in its layout: a convolution's x and residual, every input
-  // of a concatenation.
+  // The inputs a blocked node reads in its layout: a convolution's x and residual, a pool's x,
+  // every input of a concatenation.
   std::vector<ir::ValueId> layoutInputs(const ir::Node& node) const {
     if (node.op == "Concatenation") return node.inputs;
     std::vector<ir::ValueId> inputs{node.inputs[0]};

@@ -2,7 +2,8 @@
 //
 // Attributes: "type" (PoolingType), "window" (extents), "exclude_padding" (default true),
 // "blend_factor" (default 0), the window attributes of ops/window_util.h (no dilation) and, for
-// 2-d windows, "layout" (NCHW, or NHWC: x and y [N, H, W, C]; see ops/window_util.h).
+// 2-d windows, "layout" (NCHW; NHWC: x and y [N, H, W, C]; NCHW8c: x and y [N, C/8, H, W, 8];
+// see ops/window_util.h).
 //
 // Rules, as TensorRT's (and ONNX's ceil_mode):
 // - Max pooling ignores padding cells; NaN inputs propagate.
@@ -142,24 +143,26 @@ void runPooling(const ir::KernelContext& ctx) {
   }
 }
 
-constexpr std::array<int32_t, 1> kChannelsLastInputs{0};
+constexpr std::array<int32_t, 1> kLayoutInputs{0};
 
 void inferPooling(ir::InferContext& ctx) {
   const int32_t rank = ctx.attrs().has("window") ? ctx.attrs().getDims("window").nbDims : 0;
-  if (auto problem = checkLayout(ctx.attrs(), rank); !problem.empty()) ctx.fail(problem);
-  if (!channelsLast(ctx.attrs())) {
+  if (auto problem = checkLayout(ctx.attrs(), rank, true); !problem.empty()) ctx.fail(problem);
+  const Layout layout = layoutOf(ctx.attrs());
+  if (layout == Layout::kChannelsFirst) {
     inferPoolingChannelsFirst(ctx);
     return;
   }
-  inferInLayout(ctx, Layout::kChannelsLast, kChannelsLastInputs, inferPoolingChannelsFirst);
+  inferInLayout(ctx, layout, kLayoutInputs, inferPoolingChannelsFirst);
 }
 
 void runPoolingAnyLayout(const ir::KernelContext& ctx) {
-  if (!channelsLast(ctx.attrs())) {
+  const Layout layout = layoutOf(ctx.attrs());
+  if (layout == Layout::kChannelsFirst) {
     runPooling(ctx);
     return;
   }
-  runInLayout(ctx, Layout::kChannelsLast, kChannelsLastInputs, runPooling);
+  runInLayout(ctx, layout, kLayoutInputs, runPooling);
 }
 
 }  // namespace

@@ -1,11 +1,13 @@
 // Pooling tactics (portable, AVX2 and AVX-512 planes) against the reference kernel: strides 1, 2
 // and 3 (the vector paths and the scalar one), windows clipped by padding on both sides, ROUND_UP's
 // partial last window, average with and without padding in the divisor, widths around the
-// 16-lane vector, 1-d, global windows, empty batches, and NaN propagation through max.
+// 16-lane vector, 1-d, global windows, empty batches, and NaN propagation through max; the
+// blocked layout NCHW8c's tactic.
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <limits>
+#include <string>
 
 #include "backends/tactic.h"
 #include "tactic_check.h"
@@ -77,6 +79,37 @@ TEST(PoolingTactics, MaxPropagatesNaN) {
     x.values[7] = std::numeric_limits<float>::quiet_NaN();
     x.values[100] = std::numeric_limits<float>::quiet_NaN();
     checkTactics("Pooling", poolAttrs(c), {x});
+  }
+}
+
+TEST(PoolingTactics, BlockedNchw8c) {
+  // x [N, C/8, H, W, 8]: cpu.pool.nchw8c.avx2 where the host has AVX2 (the NCHW tactics refuse
+  // the node): GoogLeNet's and SqueezeNet's max pools (ROUND_UP, padded stride 1), averages with
+  // and without padding in the divisor, a global window, and NaN in some lanes.
+  const PoolCase cases[] = {
+      {shape({1, 2, 55, 55, 8}), PoolingType::kMAX, shape({3, 3}), shape({2, 2}), shape({0, 0}),
+       shape({0, 0}), true, PaddingMode::kEXPLICIT_ROUND_UP},
+      {shape({2, 3, 14, 14, 8}), PoolingType::kMAX, shape({3, 3}), shape({1, 1}), shape({1, 1}),
+       shape({1, 1})},
+      {shape({1, 1, 9, 11, 8}), PoolingType::kAVERAGE, shape({3, 3}), shape({2, 2}), shape({1, 1}),
+       shape({1, 1}), false},
+      {shape({1, 2, 9, 11, 8}), PoolingType::kAVERAGE, shape({2, 3}), shape({2, 1}), shape({1, 1}),
+       shape({0, 1}), true, PaddingMode::kEXPLICIT_ROUND_UP},
+      {shape({1, 4, 7, 7, 8}), PoolingType::kAVERAGE, shape({7, 7}), shape({1, 1}), shape({0, 0}),
+       shape({0, 0})},
+  };
+  const bool avx2 =
+      tacticRunsHere(*backends::TacticRegistry::instance().find("Pooling", "cpu.pool.nchw8c.avx2"));
+  uint32_t seed = 60;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(toString(c.x));
+    ir::Attributes attrs = poolAttrs(c);
+    attrs.set("layout", std::string("NCHW8c"));
+    CheckInput x = randomInput(c.x, seed++);
+    x.values[3] = std::numeric_limits<float>::quiet_NaN();
+    x.values[x.values.size() / 2] = std::numeric_limits<float>::quiet_NaN();
+    const auto r = checkTactics("Pooling", attrs, {x});
+    EXPECT_EQ(r.tactics, avx2 ? 1 : 0);
   }
 }
 

@@ -3,7 +3,8 @@
 // graph inputs and outputs kept NCHW under their names, 1x1 regions that pay without a
 // depthwise convolution, direct windows (stride 2, 7x7 outputs, 5x5) joining a region while
 // Winograd's stay NCHW, an NCHW entry read by a direct convolution, concatenations along the
-// channels inside a region (and at every batch of an engine), regions left alone (shallow 1x1
+// channels inside a region (and at every batch of an engine), pools fed by a blocked node,
+// regions left alone (shallow 1x1
 // chains, channels in no whole blocks, no blocked kernels on the host), later profiles following
 // the first; the same outputs as the NCHW graph on the reference kernels. Then a MobileNet-like
 // block built through the API: fused, blocked, and equal to the unfused engine.
@@ -256,6 +257,40 @@ TEST(ChannelBlocking, ChannelConcatenationsJoinTheRegion) {
   ir::Graph alone = fireModule();
   assignBlockedChannels(alone, true, Reporter(logger), &unblocked);
   EXPECT_EQ(alone.value(nodeNamed(alone, "cat")->outputs[0]).dims.nbDims, 4);
+}
+
+TEST(ChannelBlocking, PoolsJoinWhereABlockedNodeFeedsThem) {
+  // x [1, 64, 32, 32] -> max pool (NCHW: x is the graph's) -> 1x1 (256) -> max pool 3x3 stride 2
+  // (ROUND_UP) -> 1x1 (256) = y: the second pool runs blocked between the convolutions.
+  ir::Graph g;
+  g.name = "pools";
+  const ir::ValueId x = g.addValue("x", DataType::kFLOAT, dimsOf({1, 64, 32, 32}));
+  g.inputs.push_back(x);
+  const auto pool = [&](const std::string& name, ir::ValueId in) {
+    const ir::NodeId n = g.addNode(name, "Pooling", {in}, 1);
+    auto& attrs = g.node(n).attrs;
+    attrs.set("type", PoolingType::kMAX);
+    attrs.set("window", dimsOf({3, 3}));
+    attrs.set("stride", dimsOf({2, 2}));
+    attrs.set("padding_mode", PaddingMode::kEXPLICIT_ROUND_UP);
+    return g.node(n).outputs[0];
+  };
+  const ir::ValueId p1 = pool("p1", x);
+  const ir::NodeId a = conv(g, "a", p1, 64, 256, 1, 31);
+  const ir::ValueId p2 = pool("p2", g.node(a).outputs[0]);
+  const ir::NodeId b = conv(g, "b", p2, 256, 256, 1, 33);
+  g.value(g.node(b).outputs[0]).name = "y";
+  g.outputs = {g.node(b).outputs[0]};
+  ir::inferShapes(g);
+  const ir::Graph original = g;
+  CapturingLogger logger;
+  const BlockingSummary s = assignBlockedChannels(g, true, Reporter(logger));
+  EXPECT_EQ(s.convolutions, 2);
+  EXPECT_EQ(ops::layoutOf(nodeNamed(g, "p1")->attrs), ops::Layout::kChannelsFirst);
+  EXPECT_EQ(ops::layoutOf(nodeNamed(g, "p2")->attrs), ops::Layout::kChannelsBlocked);
+  EXPECT_EQ(count(g, "BlockChannels"), 1);
+  EXPECT_EQ(count(g, "UnblockChannels"), 1);
+  expectSameOutputs(original, g);
 }
 
 TEST(ChannelBlocking, ChannelsInNoWholeBlocksStayNchw) {

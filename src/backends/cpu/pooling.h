@@ -40,6 +40,14 @@ using PoolPlaneFn = void (*)(const Pool2d& p, const float* x, float* y, const fl
 PoolPlaneFn avx512PoolPlane();  //!< needs avx512f
 PoolPlaneFn avx2PoolPlane();    //!< needs avx2, fma
 
+//! Output row @p oy of 2-d pooling in NCHW8c: y[ox][8] for ox < ow from one block's planes
+//! x[ih][iw][8] (planes counts blocks); an average divides by rowDivisor * colDivisor[ox]. Max
+//! keeps NaN, lane by lane.
+using BlockedPoolRowFn = void (*)(const Pool2d& p, const float* x, int64_t oy, float* y,
+                                  const float* colDivisor, float rowDivisor);
+
+BlockedPoolRowFn avx2BlockedPoolRow();  //!< needs avx2, fma
+
 //! y[r] = scale * (sum of x[r * inner, (r + 1) * inner)), for r in [0, rows).
 using SumRowsFn = void (*)(const float* x, int64_t rows, int64_t inner, float scale, float* y);
 

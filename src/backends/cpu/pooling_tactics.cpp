@@ -1,6 +1,8 @@
 // Max and average pooling (NCHW float32, 1-d and 2-d, "cpu.pool", "cpu.pool.avx2" and
 // "cpu.pool.avx512"), row by row like the depthwise kernel, and global pooling as a plane
-// reduction; threaded over planes. Also Reduce SUM/AVG over the innermost dimensions
+// reduction; threaded over planes. "cpu.pool.nchw8c.avx2": 2-d pooling in NCHW8c, a pixel
+// vector of 8 channels at a time, threaded over rows. Also Reduce SUM/AVG over the innermost
+// dimensions
 // ("cpu.reduce.inner[.avx2|.avx512]"): the global average pooling of ONNX models arrives as
 // such a Reduce.
 #include <algorithm>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "backends/cpu/cpu_common.h"
+#include "backends/cpu/parallel_tasks.h"
 #include "backends/cpu/pooling.h"
 #include "backends/cpu/tactics.h"
 #include "ops/window_util.h"
@@ -20,12 +23,15 @@ namespace kiln::backends::cpu {
 
 namespace {
 
-bool describePool(const NodeSpec& spec, Pool2d& p) {
+int64_t clippedCount(int64_t start, int64_t size, int64_t lo, int64_t hi) {
+  const int64_t b = start > lo ? start : lo;
+  const int64_t e = start + size < hi ? start + size : hi;
+  return e > b ? e - b : 0;
+}
+
+// @p p from a pooling node whose x and y, shown channels-first, are @p x and @p y.
+bool describePoolOf(const NodeSpec& spec, const Dims& x, const Dims& y, Pool2d& p) {
   if (spec.inputs.empty() || spec.inputs[0].dtype != DataType::kFLOAT) return false;
-  // Channels-last nodes come only from the GPU layout pass; these kernels are NCHW.
-  if (ops::channelsLast(spec.node.attrs)) return false;
-  const Dims& x = spec.inputs[0].dims;
-  const Dims& y = spec.outputs[0].dims;
   if (x.nbDims != 3 && x.nbDims != 4) return false;
   const auto type = spec.node.attrs.getEnum("type", PoolingType::kMAX);
   if (type != PoolingType::kMAX && type != PoolingType::kAVERAGE) return false;
@@ -50,11 +56,51 @@ bool describePool(const NodeSpec& spec, Pool2d& p) {
   return true;
 }
 
-int64_t clippedCount(int64_t start, int64_t size, int64_t lo, int64_t hi) {
-  const int64_t b = start > lo ? start : lo;
-  const int64_t e = start + size < hi ? start + size : hi;
-  return e > b ? e - b : 0;
+// NCHW nodes (channels-last ones come only from the GPU layout pass; blocked ones have their
+// own kernel).
+bool describePool(const NodeSpec& spec, Pool2d& p) {
+  if (!ops::channelsFirst(spec.node.attrs) || spec.inputs.empty()) return false;
+  return describePoolOf(spec, spec.inputs[0].dims, spec.outputs[0].dims, p);
 }
+
+// 2-d nodes in NCHW8c: planes counts blocks of 8 channels.
+bool describeBlockedPool(const NodeSpec& spec, Pool2d& p) {
+  if (ops::layoutOf(spec.node.attrs) != ops::Layout::kChannelsBlocked || spec.inputs.empty()) {
+    return false;
+  }
+  const Dims& x = spec.inputs[0].dims;
+  const Dims& y = spec.outputs[0].dims;
+  if (x.nbDims != 5 || y.nbDims != 5 || x[4] != ops::kChannelBlock) return false;
+  if (!describePoolOf(spec, ops::fromChannelsBlocked(x), ops::fromChannelsBlocked(y), p)) {
+    return false;
+  }
+  p.planes = x[0] * x[1];
+  return true;
+}
+
+// An average's divisors per output row and column: the window cells inside the input (exclude
+// padding) or inside the padded input.
+struct PoolDivisors {
+  PoolDivisors() = default;
+  explicit PoolDivisors(const Pool2d& p) {
+    rows.resize(static_cast<std::size_t>(p.oh));
+    cols.resize(static_cast<std::size_t>(p.ow));
+    for (int64_t oy = 0; oy < p.oh; ++oy) {
+      const int64_t s = oy * p.sh - p.ph;
+      rows[static_cast<std::size_t>(oy)] =
+          static_cast<float>(p.excludePadding ? clippedCount(s, p.kh, 0, p.ih)
+                                              : clippedCount(s, p.kh, -p.ph, p.ih + p.qh));
+    }
+    for (int64_t ox = 0; ox < p.ow; ++ox) {
+      const int64_t s = ox * p.sw - p.pw;
+      cols[static_cast<std::size_t>(ox)] =
+          static_cast<float>(p.excludePadding ? clippedCount(s, p.kw, 0, p.iw)
+                                              : clippedCount(s, p.kw, -p.pw, p.iw + p.qw));
+    }
+  }
+  std::vector<float> rows;
+  std::vector<float> cols;
+};
 
 void poolPlane(const Pool2d& p, const float* x, float* y, const float* colDivisor,
                const float* rowDivisor) {
@@ -102,20 +148,7 @@ class PoolKernel final : public Kernel {
   PoolKernel(PoolPlaneFn plane, const NodeSpec& spec) : plane_(plane) {
     describePool(spec, pool_);
     const Pool2d& p = pool_;
-    rowDivisor_.resize(static_cast<std::size_t>(p.oh));
-    colDivisor_.resize(static_cast<std::size_t>(p.ow));
-    for (int64_t oy = 0; oy < p.oh; ++oy) {
-      const int64_t s = oy * p.sh - p.ph;
-      rowDivisor_[static_cast<std::size_t>(oy)] =
-          static_cast<float>(p.excludePadding ? clippedCount(s, p.kh, 0, p.ih)
-                                              : clippedCount(s, p.kh, -p.ph, p.ih + p.qh));
-    }
-    for (int64_t ox = 0; ox < p.ow; ++ox) {
-      const int64_t s = ox * p.sw - p.pw;
-      colDivisor_[static_cast<std::size_t>(ox)] =
-          static_cast<float>(p.excludePadding ? clippedCount(s, p.kw, 0, p.iw)
-                                              : clippedCount(s, p.kw, -p.pw, p.iw + p.qw));
-    }
+    divisors_ = PoolDivisors(p);
     global_ = p.oh == 1 && p.ow == 1 && p.kh == p.ih && p.kw == p.iw && p.ph == 0 && p.pw == 0;
   }
 
@@ -146,7 +179,7 @@ class PoolKernel final : public Kernel {
               y[plane] = m;
             }
           } else {
-            plane_(p, xp, y + plane * outPlane, colDivisor_.data(), rowDivisor_.data());
+            plane_(p, xp, y + plane * outPlane, divisors_.cols.data(), divisors_.rows.data());
           }
         }
       });
@@ -156,9 +189,57 @@ class PoolKernel final : public Kernel {
  private:
   PoolPlaneFn plane_;
   Pool2d pool_;
-  std::vector<float> rowDivisor_;
-  std::vector<float> colDivisor_;
+  PoolDivisors divisors_;
   bool global_ = false;
+};
+
+// NCHW8c: rows of pixel vectors, threaded over (plane block, output row).
+class BlockedPoolKernel final : public Kernel {
+ public:
+  BlockedPoolKernel(BlockedPoolRowFn row, const NodeSpec& spec) : row_(row) {
+    describeBlockedPool(spec, pool_);
+    divisors_ = PoolDivisors(pool_);
+  }
+
+  void execute(const ir::KernelContext& ctx) const override {
+    const Pool2d& p = pool_;
+    const float* x = ctx.input(0).as<float>();
+    float* y = ctx.output(0).as<float>();
+    const int64_t inPlane = p.ih * p.iw * ops::kChannelBlock;
+    const int64_t outRow = p.ow * ops::kChannelBlock;
+    withPool(ctx, [&](ThreadPool& pool) {
+      // Enough window cells per task to pay for waking a thread.
+      const int64_t grain =
+          std::max<int64_t>(1, (int64_t{4} << 10) / std::max<int64_t>(p.ow * p.kh * p.kw, 1));
+      parallelTasks(pool, p.planes * p.oh, grain, [&](int64_t begin, int64_t end, int32_t) {
+        for (int64_t r = begin; r < end; ++r) {
+          const int64_t plane = r / p.oh;
+          const int64_t oy = r % p.oh;
+          row_(p, x + plane * inPlane, oy, y + r * outRow, divisors_.cols.data(),
+               divisors_.rows[static_cast<std::size_t>(oy)]);
+        }
+      });
+    });
+  }
+
+ private:
+  BlockedPoolRowFn row_;
+  Pool2d pool_;
+  PoolDivisors divisors_;
+};
+
+class BlockedPoolTactic final : public Tactic {
+ public:
+  std::string_view name() const override { return "cpu.pool.nchw8c.avx2"; }
+  DeviceType device() const override { return DeviceType::kCPU; }
+  std::vector<std::string> requiredIsa() const override { return {"avx2", "fma"}; }
+  bool supports(const NodeSpec& spec) const override {
+    Pool2d p;
+    return describeBlockedPool(spec, p);
+  }
+  std::unique_ptr<Kernel> instantiate(const NodeSpec& spec) const override {
+    return std::make_unique<BlockedPoolKernel>(avx2BlockedPoolRow(), spec);
+  }
 };
 
 PoolPlaneFn portablePoolPlane() {
@@ -293,6 +374,7 @@ void registerPoolingTactics(TacticRegistry& registry) {
                    "cpu.pool.avx2", std::vector<std::string>{"avx2", "fma"}, avx2PoolPlane));
   registry.add("Pooling", std::make_unique<PoolTactic>("cpu.pool", std::vector<std::string>{},
                                                        portablePoolPlane));
+  registry.add("Pooling", std::make_unique<BlockedPoolTactic>());
 }
 
 }  // namespace kiln::backends::cpu
