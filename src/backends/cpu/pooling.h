@@ -42,9 +42,14 @@ PoolPlaneFn avx2PoolPlane();    //!< needs avx2, fma
 
 //! Output row @p oy of 2-d pooling in NCHW8c: y[ox][8] for ox < ow from one block's planes
 //! x[ih][iw][8] (planes counts blocks); an average divides by rowDivisor * colDivisor[ox]. Max
-//! keeps NaN, lane by lane.
+//! keeps NaN, lane by lane. @p scratch: blockedPoolScratch(p) floats.
 using BlockedPoolRowFn = void (*)(const Pool2d& p, const float* x, int64_t oy, float* y,
-                                  const float* colDivisor, float rowDivisor);
+                                  const float* colDivisor, float rowDivisor, float* scratch);
+
+//! Floats of a blocked pooling row's scratch: two vectors per input column.
+inline int64_t blockedPoolScratch(const Pool2d& p) {
+  return 2 * p.iw * 8;
+}
 
 BlockedPoolRowFn avx2BlockedPoolRow();  //!< needs avx2, fma
 

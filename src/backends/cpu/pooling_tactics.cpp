@@ -212,11 +212,12 @@ class BlockedPoolKernel final : public Kernel {
       const int64_t grain =
           std::max<int64_t>(1, (int64_t{4} << 10) / std::max<int64_t>(p.ow * p.kh * p.kw, 1));
       parallelTasks(pool, p.planes * p.oh, grain, [&](int64_t begin, int64_t end, int32_t) {
+        std::vector<float> scratch(static_cast<std::size_t>(blockedPoolScratch(p)));
         for (int64_t r = begin; r < end; ++r) {
           const int64_t plane = r / p.oh;
           const int64_t oy = r % p.oh;
           row_(p, x + plane * inPlane, oy, y + r * outRow, divisors_.cols.data(),
-               divisors_.rows[static_cast<std::size_t>(oy)]);
+               divisors_.rows[static_cast<std::size_t>(oy)], scratch.data());
         }
       });
     });
