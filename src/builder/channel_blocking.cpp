@@ -35,7 +35,7 @@ constexpr int64_t kBlockedMacsPerReformat = 128;
 constexpr int64_t kWinogradMinPixels = 64;
 constexpr double kWinogradMaxCover = 1.35;
 constexpr int64_t kWinogradMinChannels = 64;
-constexpr int64_t kWinogradShallowPixels = 28 * 28;
+constexpr int64_t kWinogradShallowPixels = int64_t{28} * 28;
 constexpr int64_t kWinogradFewChannels = 16;
 
 class BlockingPass {

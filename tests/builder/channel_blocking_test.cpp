@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -48,6 +50,25 @@ ir::NodeId conv(ir::Graph& g, const std::string& name, ir::ValueId x, int64_t ch
   attrs.set("post_padding", dimsOf({kernel / 2, kernel / 2}));
   attrs.set("groups", groups);
   return n;
+}
+
+// An empty graph @p name with the float input "x" of @p dims.
+ir::Graph graphWithInput(const std::string& name, std::initializer_list<int64_t> dims) {
+  ir::Graph g;
+  g.name = name;
+  g.inputs.push_back(g.addValue("x", DataType::kFLOAT, dimsOf(dims)));
+  return g;
+}
+
+// The outputs of @p nodes become the graph's outputs y, z, ...; then the shapes are inferred.
+void markOutputs(ir::Graph& g, std::initializer_list<ir::NodeId> nodes) {
+  char name = 'y';
+  for (const ir::NodeId n : nodes) {
+    const ir::ValueId v = g.node(n).outputs[0];
+    g.value(v).name = std::string(1, name++);
+    g.outputs.push_back(v);
+  }
+  ir::inferShapes(g);
 }
 
 // An inverted residual block as the fusions leave it: x [1, C, 10, 10] -> expand 1x1 (2C, ReLU)
@@ -168,10 +189,8 @@ TEST(ChannelBlocking, DirectWindowsJoinTheRegionWinogradOnesStayNchw) {
   // x [1, 64, 14, 14] -> 1x1 (64) -> 3x3 stride 2 (7x7) -> 3x3 (7x7) -> 1x1 (128) = y, and a
   // 3x3 over x at 14x14 = z: the 7x7 windows run the blocked direct kernel, the 14x14 one (of 64
   // input channels) stays NCHW for Winograd.
-  ir::Graph g;
-  g.name = "direct";
-  const ir::ValueId x = g.addValue("x", DataType::kFLOAT, dimsOf({1, 64, 14, 14}));
-  g.inputs.push_back(x);
+  ir::Graph g = graphWithInput("direct", {1, 64, 14, 14});
+  const ir::ValueId x = g.inputs[0];
   const ir::NodeId reduce = conv(g, "reduce", x, 64, 64, 1, 1);
   g.node(reduce).attrs.set("epilogue.activation", ActivationType::kRELU);
   const ir::NodeId down = conv(g, "down", g.node(reduce).outputs[0], 64, 64, 3, 3);
@@ -179,10 +198,7 @@ TEST(ChannelBlocking, DirectWindowsJoinTheRegionWinogradOnesStayNchw) {
   const ir::NodeId mid = conv(g, "mid", g.node(down).outputs[0], 64, 64, 3, 5);
   const ir::NodeId expand = conv(g, "expand", g.node(mid).outputs[0], 64, 128, 1, 7);
   const ir::NodeId wide = conv(g, "wide", x, 64, 32, 3, 9);
-  g.value(g.node(expand).outputs[0]).name = "y";
-  g.value(g.node(wide).outputs[0]).name = "z";
-  g.outputs = {g.node(expand).outputs[0], g.node(wide).outputs[0]};
-  ir::inferShapes(g);
+  markOutputs(g, {expand, wide});
   const ir::Graph original = g;
   CapturingLogger logger;
   const BlockingSummary s = assignBlockedChannels(g, true, Reporter(logger));
@@ -199,15 +215,10 @@ TEST(ChannelBlocking, DirectWindowsJoinTheRegionWinogradOnesStayNchw) {
 
 TEST(ChannelBlocking, DirectConvolutionsBlockAnNchwEntryInTheirCopy) {
   // x [1, 16, 8, 8] -> 5x5 (32) -> 1x1 (64) = y: the 5x5 reads x as it is.
-  ir::Graph g;
-  g.name = "entry";
-  const ir::ValueId x = g.addValue("x", DataType::kFLOAT, dimsOf({1, 16, 8, 8}));
-  g.inputs.push_back(x);
-  const ir::NodeId first = conv(g, "first", x, 16, 32, 5, 11);
+  ir::Graph g = graphWithInput("entry", {1, 16, 8, 8});
+  const ir::NodeId first = conv(g, "first", g.inputs[0], 16, 32, 5, 11);
   const ir::NodeId second = conv(g, "second", g.node(first).outputs[0], 32, 64, 1, 13);
-  g.value(g.node(second).outputs[0]).name = "y";
-  g.outputs = {g.node(second).outputs[0]};
-  ir::inferShapes(g);
+  markOutputs(g, {second});
   const ir::Graph original = g;
   CapturingLogger logger;
   const BlockingSummary s = assignBlockedChannels(g, true, Reporter(logger));
@@ -220,20 +231,15 @@ TEST(ChannelBlocking, DirectConvolutionsBlockAnNchwEntryInTheirCopy) {
 // x [1, 64, 13, 13] -> squeeze 1x1 (16) -> expand 1x1 (64) and 3x3 (64) -> concatenation (128)
 // -> 1x1 (64) = y: SqueezeNet's fire module.
 ir::Graph fireModule() {
-  ir::Graph g;
-  g.name = "fire";
-  const ir::ValueId x = g.addValue("x", DataType::kFLOAT, dimsOf({1, 64, 13, 13}));
-  g.inputs.push_back(x);
-  const ir::NodeId squeeze = conv(g, "squeeze", x, 64, 16, 1, 21);
+  ir::Graph g = graphWithInput("fire", {1, 64, 13, 13});
+  const ir::NodeId squeeze = conv(g, "squeeze", g.inputs[0], 64, 16, 1, 21);
   const ir::ValueId s = g.node(squeeze).outputs[0];
   const ir::NodeId e1 = conv(g, "e1", s, 16, 64, 1, 23);
   const ir::NodeId e3 = conv(g, "e3", s, 16, 64, 3, 25);
   const ir::NodeId cat =
       g.addNode("cat", "Concatenation", {g.node(e1).outputs[0], g.node(e3).outputs[0]}, 1);
   const ir::NodeId out = conv(g, "out", g.node(cat).outputs[0], 128, 64, 1, 27);
-  g.value(g.node(out).outputs[0]).name = "y";
-  g.outputs = {g.node(out).outputs[0]};
-  ir::inferShapes(g);
+  markOutputs(g, {out});
   return g;
 }
 
@@ -262,10 +268,7 @@ TEST(ChannelBlocking, ChannelConcatenationsJoinTheRegion) {
 TEST(ChannelBlocking, PoolsJoinWhereABlockedNodeFeedsThem) {
   // x [1, 64, 32, 32] -> max pool (NCHW: x is the graph's) -> 1x1 (256) -> max pool 3x3 stride 2
   // (ROUND_UP) -> 1x1 (256) = y: the second pool runs blocked between the convolutions.
-  ir::Graph g;
-  g.name = "pools";
-  const ir::ValueId x = g.addValue("x", DataType::kFLOAT, dimsOf({1, 64, 32, 32}));
-  g.inputs.push_back(x);
+  ir::Graph g = graphWithInput("pools", {1, 64, 32, 32});
   const auto pool = [&](const std::string& name, ir::ValueId in) {
     const ir::NodeId n = g.addNode(name, "Pooling", {in}, 1);
     auto& attrs = g.node(n).attrs;
@@ -275,13 +278,11 @@ TEST(ChannelBlocking, PoolsJoinWhereABlockedNodeFeedsThem) {
     attrs.set("padding_mode", PaddingMode::kEXPLICIT_ROUND_UP);
     return g.node(n).outputs[0];
   };
-  const ir::ValueId p1 = pool("p1", x);
+  const ir::ValueId p1 = pool("p1", g.inputs[0]);
   const ir::NodeId a = conv(g, "a", p1, 64, 256, 1, 31);
   const ir::ValueId p2 = pool("p2", g.node(a).outputs[0]);
   const ir::NodeId b = conv(g, "b", p2, 256, 256, 1, 33);
-  g.value(g.node(b).outputs[0]).name = "y";
-  g.outputs = {g.node(b).outputs[0]};
-  ir::inferShapes(g);
+  markOutputs(g, {b});
   const ir::Graph original = g;
   CapturingLogger logger;
   const BlockingSummary s = assignBlockedChannels(g, true, Reporter(logger));
@@ -351,19 +352,60 @@ void addInvertedResidual(NetworkDefinition& net, int64_t batch,
   net.markOutput(add.output(0));
 }
 
-// Runs @p plan at batch @p batch on @p in; the output y.
-std::vector<float> runBatch(Runtime& runtime, const std::vector<std::byte>& plan, int64_t batch,
-                            const std::vector<float>& in) {
+// Plans of @p net with x's batch in [1, @p maxBatch] (optimal @p optBatch): [0] with the
+// channel-blocking step, [1] without.
+std::array<std::vector<std::byte>, 2> blockedAndNchwPlans(Builder& builder, NetworkDefinition& net,
+                                                          Dims x, int64_t optBatch,
+                                                          int64_t maxBatch) {
+  std::array<std::vector<std::byte>, 2> plans;
+  for (const bool blocked : {true, false}) {
+    auto config = builder.createBuilderConfig();
+    EXPECT_TRUE(config->setPassEnabled("channel-blocking", blocked));
+    OptimizationProfile* profile = builder.createOptimizationProfile();
+    x.d[0] = 1;
+    profile->setDimensions("x", OptProfileSelector::kMIN, x);
+    x.d[0] = optBatch;
+    profile->setDimensions("x", OptProfileSelector::kOPT, x);
+    x.d[0] = maxBatch;
+    profile->setDimensions("x", OptProfileSelector::kMAX, x);
+    EXPECT_EQ(config->addOptimizationProfile(profile), 0);
+    plans[blocked ? 0 : 1] = builder.buildSerializedNetwork(net, *config);
+  }
+  return plans;
+}
+
+// Runs @p plan with x of shape @p x holding @p in; the output y (as large as x).
+std::vector<float> runPlan(Runtime& runtime, const std::vector<std::byte>& plan, const Dims& x,
+                           const std::vector<float>& in) {
   const auto engine = runtime.deserialize(plan);
   EXPECT_TRUE(engine);
   if (!engine) return {};
   auto context = engine->createExecutionContext();
   std::vector<float> out(in.size(), -100.f);
-  EXPECT_TRUE(context->setInputShape("x", Dims{batch, 16, 14, 14}));
+  EXPECT_TRUE(context->setInputShape("x", x));
   EXPECT_TRUE(context->setInputTensorAddress("x", in.data()));
   EXPECT_TRUE(context->setTensorAddress("y", out.data()));
   EXPECT_TRUE(context->enqueueV3());
   return out;
+}
+
+// Runs both plans at each batch of @p batches and compares them; the blocked plan has one entry
+// reformat where the host runs the step.
+void expectBlockedMatchesNchw(const std::array<std::vector<std::byte>, 2>& plans, Dims x,
+                              std::initializer_list<int64_t> batches, double atol, double rtol) {
+  CapturingLogger logger;
+  Runtime runtime(logger);
+  const auto blockedEngine = runtime.deserialize(plans[0]);
+  ASSERT_TRUE(blockedEngine);
+  const int32_t reformats = count(blockedEngine->impl().plan().graph, "BlockChannels");
+  EXPECT_EQ(reformats, blockedLayoutPays(hostCpu()) ? 1 : 0);
+  for (const int64_t batch : batches) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    x.d[0] = batch;
+    const std::vector<float> in = test::randomFloats(volume(x), static_cast<uint32_t>(10 + batch));
+    test::expectClose(runPlan(runtime, plans[0], x, in), runPlan(runtime, plans[1], x, in), atol,
+                      rtol, "blocked against NCHW");
+  }
 }
 
 TEST(ChannelBlockingEngine, DynamicBatchRunsEveryShapeOfItsProfile) {
@@ -372,29 +414,10 @@ TEST(ChannelBlockingEngine, DynamicBatchRunsEveryShapeOfItsProfile) {
   auto net = builder.createNetwork();
   std::vector<std::vector<float>> weights;
   addInvertedResidual(*net, -1, weights);
-  std::vector<std::byte> plans[2];
-  for (const bool blocked : {true, false}) {
-    auto config = builder.createBuilderConfig();
-    ASSERT_TRUE(config->setPassEnabled("channel-blocking", blocked));
-    OptimizationProfile* profile = builder.createOptimizationProfile();
-    profile->setDimensions("x", OptProfileSelector::kMIN, Dims{1, 16, 14, 14});
-    profile->setDimensions("x", OptProfileSelector::kOPT, Dims{2, 16, 14, 14});
-    profile->setDimensions("x", OptProfileSelector::kMAX, Dims{4, 16, 14, 14});
-    ASSERT_EQ(config->addOptimizationProfile(profile), 0);
-    plans[blocked ? 0 : 1] = builder.buildSerializedNetwork(*net, *config);
-    ASSERT_FALSE(plans[blocked ? 0 : 1].empty()) << logger.errors();
-  }
-  Runtime runtime(logger);
-  const auto blockedEngine = runtime.deserialize(plans[0]);
-  ASSERT_TRUE(blockedEngine);
-  const int32_t reformats = count(blockedEngine->impl().plan().graph, "BlockChannels");
-  EXPECT_EQ(reformats, blockedLayoutPays(hostCpu()) ? 1 : 0);
-  for (const int64_t batch : {1, 3, 4, 2}) {
-    SCOPED_TRACE("batch " + std::to_string(batch));
-    const std::vector<float> in = test::randomFloats(batch * 16 * 14 * 14, 10 + batch);
-    test::expectClose(runBatch(runtime, plans[0], batch, in),
-                      runBatch(runtime, plans[1], batch, in), 1e-5, 1e-4, "blocked against NCHW");
-  }
+  const Dims x{1, 16, 14, 14};
+  const auto plans = blockedAndNchwPlans(builder, *net, x, 2, 4);
+  ASSERT_FALSE(plans[0].empty() || plans[1].empty()) << logger.errors();
+  expectBlockedMatchesNchw(plans, x, {1, 3, 4, 2}, 1e-5, 1e-4);
 }
 
 TEST(ChannelBlockingEngine, MobileNetBlockIsFusedBlockedAndMatches) {
@@ -446,40 +469,11 @@ TEST(ChannelBlockingEngine, FireModuleConcatenatesBlocksAtEveryBatch) {
   Tensor y = conv(cat.output(0), 128, 64, 1);
   y.setName("y");
   net->markOutput(y);
-  std::vector<std::byte> plans[2];
-  for (const bool blocked : {true, false}) {
-    auto config = builder.createBuilderConfig();
-    ASSERT_TRUE(config->setPassEnabled("channel-blocking", blocked));
-    OptimizationProfile* profile = builder.createOptimizationProfile();
-    profile->setDimensions("x", OptProfileSelector::kMIN, Dims{1, 64, 13, 13});
-    profile->setDimensions("x", OptProfileSelector::kOPT, Dims{1, 64, 13, 13});
-    profile->setDimensions("x", OptProfileSelector::kMAX, Dims{3, 64, 13, 13});
-    ASSERT_EQ(config->addOptimizationProfile(profile), 0);
-    plans[blocked ? 0 : 1] = builder.buildSerializedNetwork(*net, *config);
-    ASSERT_FALSE(plans[blocked ? 0 : 1].empty()) << logger.errors();
-  }
-  Runtime runtime(logger);
-  const auto blockedEngine = runtime.deserialize(plans[0]);
-  ASSERT_TRUE(blockedEngine);
-  const int32_t reformats = count(blockedEngine->impl().plan().graph, "BlockChannels");
-  EXPECT_EQ(reformats, blockedLayoutPays(hostCpu()) ? 1 : 0);
-  for (const int64_t batch : {1, 3, 2}) {
-    SCOPED_TRACE("batch " + std::to_string(batch));
-    const std::vector<float> in = test::randomFloats(batch * 64 * 13 * 13, 40 + batch);
-    std::vector<float> got[2];
-    for (int k = 0; k < 2; ++k) {
-      const auto engine = runtime.deserialize(plans[k]);
-      ASSERT_TRUE(engine);
-      auto context = engine->createExecutionContext();
-      got[k].assign(in.size(), -100.f);
-      ASSERT_TRUE(context->setInputShape("x", Dims{batch, 64, 13, 13}));
-      ASSERT_TRUE(context->setInputTensorAddress("x", in.data()));
-      ASSERT_TRUE(context->setTensorAddress("y", got[k].data()));
-      ASSERT_TRUE(context->enqueueV3());
-    }
-    // The NCHW engine may run the 3x3 as Winograd F(4x4, 3x3), several times less exact.
-    test::expectClose(got[0], got[1], 1e-4, 1e-3, "blocked against NCHW");
-  }
+  const Dims shape{1, 64, 13, 13};
+  const auto plans = blockedAndNchwPlans(builder, *net, shape, 1, 3);
+  ASSERT_FALSE(plans[0].empty() || plans[1].empty()) << logger.errors();
+  // The NCHW engine may run the 3x3 as Winograd F(4x4, 3x3), several times less exact.
+  expectBlockedMatchesNchw(plans, shape, {1, 3, 2}, 1e-4, 1e-3);
 }
 
 }  // namespace

@@ -57,4 +57,24 @@ inline void prefetchLines(const float* p) {
   }
 }
 
+//! Stores a blocked tile (NCHW8c): P pixels x V blocks of 8 channels, block v at y + v * ldy and
+//! pixel p 8 floats on, after the epilogue @p e: each block's 8 biases (e.rowBias + 8 * v), the
+//! residual laid out as y (blocks e.ldr apart), the activation (kGeneric is left to the caller).
+template <int P, int V>
+inline void storeBlocked(const __m256 (&acc)[P][V], float* y, int64_t ldy, const TileEpilogue& e) {
+#pragma GCC unroll 4
+  for (int64_t v = 0; v < V; ++v) {
+    const __m256 bias =
+        e.rowBias != nullptr ? _mm256_loadu_ps(e.rowBias + 8 * v) : _mm256_setzero_ps();
+#pragma GCC unroll 8
+    for (int64_t p = 0; p < P; ++p) {
+      __m256 s = _mm256_add_ps(acc[p][v], bias);
+      if (e.residual != nullptr) {
+        s = _mm256_add_ps(s, _mm256_loadu_ps(e.residual + v * e.ldr + 8 * p));
+      }
+      _mm256_storeu_ps(y + v * ldy + 8 * p, activate(s, e.act, e.alpha, e.beta));
+    }
+  }
+}
+
 }  // namespace kiln::backends::cpu::avx2

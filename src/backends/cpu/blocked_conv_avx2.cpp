@@ -20,10 +20,12 @@ namespace {
 
 using avx2::activate;
 using avx2::prefetchLines;
+using avx2::storeBlocked;
 
 constexpr int32_t kVectors = 2;  // blocks of 8 output channels per tile
 constexpr int32_t kChannels = 8 * kVectors;
 constexpr int32_t kLanes = 8;
+constexpr int64_t kTapFloats = int64_t{kLanes} * kChannels;  // one tap's packed weights
 
 // 8 accumulators for one block (enough for the multiply-adds' latency), 10 for two.
 template <int V>
@@ -51,8 +53,8 @@ void directFixed(const int64_t* origin, const BlockedConvGeometry& g, int64_t in
     for (const int32_t* tap = g.taps; tap != tapsEnd; ++tap) {
       const int64_t o = *tap;
       if (next != nullptr) {
-        prefetchLines<kLanes * kChannels>(next);
-        next += kLanes * kChannels;
+        prefetchLines<kTapFloats>(next);
+        next += kTapFloats;
       }
 #pragma GCC unroll 8
       for (int64_t ci = 0; ci < kLanes; ++ci) {
@@ -66,21 +68,10 @@ void directFixed(const int64_t* origin, const BlockedConvGeometry& g, int64_t in
           for (int64_t v = 0; v < V; ++v) acc[p][v] = _mm256_fmadd_ps(xp, wv[v], acc[p][v]);
         }
       }
-      w += kLanes * kChannels;
+      w += kTapFloats;
     }
   }
-#pragma GCC unroll 4
-  for (int64_t v = 0; v < V; ++v) {
-    const __m256 bias =
-        e.rowBias != nullptr ? _mm256_loadu_ps(e.rowBias + 8 * v) : _mm256_setzero_ps();
-#pragma GCC unroll 8
-    for (int64_t p = 0; p < P; ++p) {
-      __m256 s = _mm256_add_ps(acc[p][v], bias);
-      if (e.residual != nullptr)
-        s = _mm256_add_ps(s, _mm256_loadu_ps(e.residual + v * e.ldr + 8 * p));
-      _mm256_storeu_ps(y + v * ldy + 8 * p, activate(s, e.act, e.alpha, e.beta));
-    }
-  }
+  storeBlocked(acc, y, ldy, e);
 }
 
 // The window origins of consecutive output pixels, row by row.

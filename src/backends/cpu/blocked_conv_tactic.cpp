@@ -141,29 +141,20 @@ class BlockedConvKernel final : public Kernel {
           }
         }
       };
-      auto body = [&](int64_t task, int32_t) {
-        const int64_t u0 = units * task / tasks;
-        const int64_t u1 = units * (task + 1) / tasks;
-        for (int64_t u = u0; u < u1; ++u) {
-          const int64_t pg = u % panelGroups;
-          const int64_t chunk = (u / panelGroups) % chunks;
-          const int64_t image = u / (panelGroups * chunks);
-          const int64_t q0 = chunk * chunkTiles * tp;
-          const int64_t q1 = std::min(pixels, q0 + chunkTiles * tp);
-          const int64_t p0 = panels_ * pg / panelGroups;
-          const int64_t p1 = panels_ * (pg + 1) / panelGroups;
-          for (int64_t p = p0; p < p1; ++p) {
-            for (int64_t s = 0; s < slices; ++s) {
-              run(image, q0, q1, p, s, p + 1 == p1 && s + 1 == slices);
-            }
+      runUnits(pool, units, tasks, [&](int64_t u) {
+        const int64_t pg = u % panelGroups;
+        const int64_t chunk = (u / panelGroups) % chunks;
+        const int64_t image = u / (panelGroups * chunks);
+        const int64_t q0 = chunk * chunkTiles * tp;
+        const int64_t q1 = std::min(pixels, q0 + chunkTiles * tp);
+        const int64_t p0 = panels_ * pg / panelGroups;
+        const int64_t p1 = panels_ * (pg + 1) / panelGroups;
+        for (int64_t p = p0; p < p1; ++p) {
+          for (int64_t s = 0; s < slices; ++s) {
+            run(image, q0, q1, p, s, p + 1 == p1 && s + 1 == slices);
           }
         }
-      };
-      if (tasks == 1) {
-        body(0, 0);
-      } else {
-        pool.run(tasks, body);
-      }
+      });
     });
   }
 

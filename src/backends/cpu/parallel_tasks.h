@@ -25,4 +25,21 @@ void parallelTasks(ThreadPool& pool, int64_t n, int64_t grain, Body&& body) {
            [&](int64_t t, int32_t worker) { body(n * t / tasks, n * (t + 1) / tasks, worker); });
 }
 
+//! Calls @p unit(u) for every u in [0, @p units), in @p tasks contiguous runs on @p pool (on the
+//! caller alone when @p tasks is 1): the kernels that size their own tasks (the 1x1 and blocked
+//! convolutions: units of pixel tiles by weight panels).
+template <typename Unit>
+void runUnits(ThreadPool& pool, int64_t units, int64_t tasks, Unit&& unit) {
+  auto body = [&](int64_t task, int32_t) {
+    const int64_t u0 = units * task / tasks;
+    const int64_t u1 = units * (task + 1) / tasks;
+    for (int64_t u = u0; u < u1; ++u) unit(u);
+  };
+  if (tasks <= 1) {
+    body(0, 0);
+  } else {
+    pool.run(tasks, body);
+  }
+}
+
 }  // namespace kiln::backends::cpu

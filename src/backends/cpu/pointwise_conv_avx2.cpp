@@ -20,6 +20,7 @@ namespace {
 using avx2::activate;
 using avx2::laneMask;
 using avx2::prefetchLines;
+using avx2::storeBlocked;
 
 constexpr int32_t kMr = 6;       // rows of W per panel
 constexpr int32_t kVectors = 2;  // pixel vectors per tile row
@@ -266,18 +267,7 @@ void blockedFixed(int64_t kc, const float* w, const float* x, int64_t ldx, float
       }
     }
   }
-#pragma GCC unroll 4
-  for (int64_t v = 0; v < V; ++v) {
-    const __m256 bias =
-        e.rowBias != nullptr ? _mm256_loadu_ps(e.rowBias + 8 * v) : _mm256_setzero_ps();
-#pragma GCC unroll 8
-    for (int64_t p = 0; p < P; ++p) {
-      __m256 t = _mm256_add_ps(acc[p][v], bias);
-      if (e.residual != nullptr)
-        t = _mm256_add_ps(t, _mm256_loadu_ps(e.residual + v * e.ldr + 8 * p));
-      _mm256_storeu_ps(y + v * ldy + 8 * p, activate(t, e.act, e.alpha, e.beta));
-    }
-  }
+  storeBlocked(acc, y, ldy, e);
 }
 
 // Pixels per tile of V blocks: 12 accumulators for 2 blocks; 8 for 1, enough for the multiply-adds'

@@ -253,40 +253,31 @@ class PointwiseConvKernel final : public Kernel {
                  next);
         if (b + 1 == blocks) layer_.finish(yt, rows, cols, n);
       };
-      auto body = [&](int64_t task, int32_t) {
-        const int64_t u0 = units * task / tasks;
-        const int64_t u1 = units * (task + 1) / tasks;
-        for (int64_t u = u0; u < u1; ++u) {
-          const int64_t pg = u % panelGroups;
-          const int64_t tg = (u / panelGroups) % tileGroups;
-          const int64_t job = u / (panelGroups * tileGroups);
-          const int64_t p0 = panels * pg / panelGroups;
-          const int64_t p1 = panels * (pg + 1) / panelGroups;
-          const int64_t t0 = tiles * tg / tileGroups;
-          const int64_t t1 = tiles * (tg + 1) / tileGroups;
-          // Blocks of K inside the loop over tiles (or panels): the block of the tile's x rows
-          // (or of the panel's weights) stays in L1 for the other operand's run. Row runs have
-          // only one block (kRowRunDepth).
-          if (panelMajor || rowRuns) {
-            for (int64_t p = p0; p < p1; ++p) {
-              for (int64_t b = 0; b < blocks; ++b) {
-                for (int64_t t = t0; t < t1; ++t) tile(job, t, p, b, false);
-              }
+      runUnits(pool, units, tasks, [&](int64_t u) {
+        const int64_t pg = u % panelGroups;
+        const int64_t tg = (u / panelGroups) % tileGroups;
+        const int64_t job = u / (panelGroups * tileGroups);
+        const int64_t p0 = panels * pg / panelGroups;
+        const int64_t p1 = panels * (pg + 1) / panelGroups;
+        const int64_t t0 = tiles * tg / tileGroups;
+        const int64_t t1 = tiles * (tg + 1) / tileGroups;
+        // Blocks of K inside the loop over tiles (or panels): the block of the tile's x rows
+        // (or of the panel's weights) stays in L1 for the other operand's run. Row runs have
+        // only one block (kRowRunDepth).
+        if (panelMajor || rowRuns) {
+          for (int64_t p = p0; p < p1; ++p) {
+            for (int64_t b = 0; b < blocks; ++b) {
+              for (int64_t t = t0; t < t1; ++t) tile(job, t, p, b, false);
             }
-          } else {
-            for (int64_t t = t0; t < t1; ++t) {
-              for (int64_t b = 0; b < blocks; ++b) {
-                for (int64_t p = p0; p < p1; ++p) tile(job, t, p, b, p == p0);
-              }
+          }
+        } else {
+          for (int64_t t = t0; t < t1; ++t) {
+            for (int64_t b = 0; b < blocks; ++b) {
+              for (int64_t p = p0; p < p1; ++p) tile(job, t, p, b, p == p0);
             }
           }
         }
-      };
-      if (tasks == 1) {
-        body(0, 0);
-      } else {
-        pool.run(tasks, body);
-      }
+      });
     });
   }
 
@@ -467,44 +458,35 @@ class PointwiseBlockedKernel final : public Kernel {
         tile_.fn(outBlocks, pixels, k1 - k0, weights(p, b), xt, ld, yt, ld, te, next);
         if (b + 1 == blocks) layer_.finish(yt, outBlocks, pixels * ops::kChannelBlock, ld);
       };
-      auto body = [&](int64_t task, int32_t) {
-        const int64_t u0 = units * task / tasks;
-        const int64_t u1 = units * (task + 1) / tasks;
-        for (int64_t u = u0; u < u1; ++u) {
-          const int64_t pg = u % panelGroups;
-          const int64_t chunk = (u / panelGroups) % chunks;
-          const int64_t image = u / (panelGroups * chunks);
-          const int64_t t0 = chunk * chunkTiles;
-          const int64_t t1 = std::min(tiles, t0 + chunkTiles);
-          const int64_t p0 = panels * pg / panelGroups;
-          const int64_t p1 = panels * (pg + 1) / panelGroups;
-          if (wholeImage) {
-            // Each block of the image's channels stays in L1 for all the panels.
-            for (int64_t b = 0; b < blocks; ++b) {
-              for (int64_t p = p0; p < p1; ++p) {
-                const float* next = p + 1 < p1       ? weights(p + 1, b)
-                                    : b + 1 < blocks ? weights(p0, b + 1)
-                                                     : nullptr;
-                run(image, t0, t1, p, b, next);
-              }
-            }
-          } else {
+      runUnits(pool, units, tasks, [&](int64_t u) {
+        const int64_t pg = u % panelGroups;
+        const int64_t chunk = (u / panelGroups) % chunks;
+        const int64_t image = u / (panelGroups * chunks);
+        const int64_t t0 = chunk * chunkTiles;
+        const int64_t t1 = std::min(tiles, t0 + chunkTiles);
+        const int64_t p0 = panels * pg / panelGroups;
+        const int64_t p1 = panels * (pg + 1) / panelGroups;
+        if (wholeImage) {
+          // Each block of the image's channels stays in L1 for all the panels.
+          for (int64_t b = 0; b < blocks; ++b) {
             for (int64_t p = p0; p < p1; ++p) {
-              for (int64_t b = 0; b < blocks; ++b) {
-                const float* next = b + 1 < blocks ? weights(p, b + 1)
-                                    : p + 1 < p1   ? weights(p + 1, 0)
+              const float* next = p + 1 < p1       ? weights(p + 1, b)
+                                  : b + 1 < blocks ? weights(p0, b + 1)
                                                    : nullptr;
-                run(image, t0, t1, p, b, next);
-              }
+              run(image, t0, t1, p, b, next);
+            }
+          }
+        } else {
+          for (int64_t p = p0; p < p1; ++p) {
+            for (int64_t b = 0; b < blocks; ++b) {
+              const float* next = b + 1 < blocks ? weights(p, b + 1)
+                                  : p + 1 < p1   ? weights(p + 1, 0)
+                                                 : nullptr;
+              run(image, t0, t1, p, b, next);
             }
           }
         }
-      };
-      if (tasks == 1) {
-        body(0, 0);
-      } else {
-        pool.run(tasks, body);
-      }
+      });
     });
   }
 
