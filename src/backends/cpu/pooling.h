@@ -46,9 +46,9 @@ PoolPlaneFn avx2PoolPlane();    //!< needs avx2, fma
 using BlockedPoolRowFn = void (*)(const Pool2d& p, const float* x, int64_t oy, float* y,
                                   const float* colDivisor, float rowDivisor, float* scratch);
 
-//! Floats of a blocked pooling row's scratch: two vectors per input column.
+//! Floats of a blocked pooling row's scratch: a vector per input column.
 inline int64_t blockedPoolScratch(const Pool2d& p) {
-  return 2 * p.iw * 8;
+  return p.iw * 8;
 }
 
 BlockedPoolRowFn avx2BlockedPoolRow();  //!< needs avx2, fma
