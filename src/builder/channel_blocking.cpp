@@ -109,8 +109,9 @@ class BlockingPass {
       // where each reformat costs about a 1x1 convolution's pass over its tensor; or through its
       // 1x1 and direct convolutions (a fifth faster blocked: a pixel's channels come in whole
       // cache lines) where they do enough multiply-adds per reformatted element. ResNet-50's
-      // bottlenecks, with their Winograd 3x3 convolutions left NCHW, do 200 to 300; SqueezeNet's
-      // fire modules, whose expansions end in a concatenation, about 15.
+      // bottlenecks, with their Winograd 3x3 convolutions left NCHW, do 200 to 300; a lone
+      // SqueezeNet fire module, cut off by NCHW concatenations and pools, did about 15 (with
+      // them in the region its whole body is one region with two reformats).
       int64_t boundaryElements = 0;
       for (ir::ValueId v : r.boundary) boundaryElements += volume(graph_.value(v).dims);
       const bool pays =
@@ -190,8 +191,8 @@ class BlockingPass {
                            yd[2] == (xd[2] - 1) / stride + 1 && yd[3] == (xd[3] - 1) / stride + 1;
     if (groups != 1) return Kind::kNone;
     if (pointwise) return Kind::kPointwise;
-    // Any other window of one group runs the blocked direct kernel, except where Winograd takes
-    // it: 3x3, stride 1, no dilation, over more than kWinogradMinPixels outputs.
+    // Any other window of one group runs the blocked direct kernel, except the 3x3 stride-1 ones
+    // Winograd does well (the kWinograd* rules above).
     const auto tiles = [](int64_t extent) { return (extent + 3) / 4 * 4; };
     const bool winograd =
         params.kernel[0] == 3 && params.kernel[1] == 3 && stride == 1 && params.stride[1] == 1 &&

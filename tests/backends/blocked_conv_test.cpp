@@ -129,6 +129,7 @@ TEST(BlockedConvTactics, Direct) {
       {1, 16, 16, 9, 9, 3, 1, 2, 1, 2},  // dilation 2
       {1, 16, 16, 9, 10, 3, 2, 0},       // stride 2 unpadded: the last column unread
       {1, 16, 32, 1, 1, 3, 1, 1},        // one pixel, every tap but the centre padding
+      {0, 16, 16, 5, 5, 3, 1, 1},        // an empty batch
   };
   uint32_t seed = 400;
   for (const BlockedConv& b : cases) {

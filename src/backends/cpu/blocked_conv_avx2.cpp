@@ -18,7 +18,6 @@ namespace kiln::backends::cpu {
 
 namespace {
 
-using avx2::activate;
 using avx2::prefetchLines;
 using avx2::storeBlocked;
 

@@ -7,6 +7,7 @@
 // the partial sums go through y itself (the tile's residual), and only the last pass activates.
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -41,8 +42,14 @@ constexpr int64_t kCopyGrainRows = 16;
 
 bool describeBlockedConv(const NodeSpec& spec, Window2d& c) {
   if (!describeBlockedWindow2d(spec, c) || spec.inputs[1].constAs<float>() == nullptr) return false;
-  return c.groups == 1 && c.channels % kLanes == 0 && c.outputs % kLanes == 0 && c.kh >= 1 &&
-         c.kw >= 1 && c.sh >= 1 && c.sw >= 1 && c.dh >= 1 && c.dw >= 1 && c.ph >= 0 && c.pw >= 0;
+  if (c.groups != 1 || c.channels % kLanes != 0 || c.outputs % kLanes != 0 || c.kh < 1 ||
+      c.kw < 1 || c.sh < 1 || c.sw < 1 || c.dh < 1 || c.dw < 1 || c.ph < 0 || c.pw < 0) {
+    return false;
+  }
+  // The taps' offsets are 32-bit: the window's span in floats of the widest row it may read.
+  const int64_t pitch = std::max(c.iw, (c.ow - 1) * c.sw + (c.kw - 1) * c.dw + 1);
+  const int64_t span = ((c.kh - 1) * c.dh * pitch + (c.kw - 1) * c.dw) * kLanes;
+  return span <= std::numeric_limits<int32_t>::max();
 }
 
 class BlockedConvKernel final : public Kernel {
@@ -56,8 +63,8 @@ class BlockedConvKernel final : public Kernel {
     describeBlockedConv(spec, conv_);
     const Window2d& c = conv_;
     // The padded input: every tap of every output pixel in range.
-    hp_ = (c.oh - 1) * c.sh + (c.kh - 1) * c.dh + 1;
-    wp_ = (c.ow - 1) * c.sw + (c.kw - 1) * c.dw + 1;
+    hp_ = std::max<int64_t>((c.oh - 1) * c.sh + (c.kh - 1) * c.dh + 1, 0);
+    wp_ = std::max<int64_t>((c.ow - 1) * c.sw + (c.kw - 1) * c.dw + 1, 0);
     copied_ = !blockedX_ || c.ph > 0 || c.pw > 0 || hp_ > c.ih || wp_ > c.iw;
     const int64_t rowPitch = copied_ ? wp_ : c.iw;
     for (int64_t r = 0; r < c.kh; ++r) {

@@ -2,9 +2,8 @@
 // "cpu.pool.avx512"), row by row like the depthwise kernel, and global pooling as a plane
 // reduction; threaded over planes. "cpu.pool.nchw8c.avx2": 2-d pooling in NCHW8c, a pixel
 // vector of 8 channels at a time, threaded over rows. Also Reduce SUM/AVG over the innermost
-// dimensions
-// ("cpu.reduce.inner[.avx2|.avx512]"): the global average pooling of ONNX models arrives as
-// such a Reduce.
+// dimensions ("cpu.reduce.inner[.avx2|.avx512]"): the global average pooling of ONNX models
+// arrives as such a Reduce.
 #include <algorithm>
 #include <cstdint>
 #include <limits>
