@@ -210,13 +210,14 @@ class BlockedPoolKernel final : public Kernel {
       // Enough window cells per task to pay for waking a thread.
       const int64_t grain =
           std::max<int64_t>(1, (int64_t{4} << 10) / std::max<int64_t>(p.ow * p.kh * p.kw, 1));
-      parallelTasks(pool, p.planes * p.oh, grain, [&](int64_t begin, int64_t end, int32_t) {
-        std::vector<float> scratch(static_cast<std::size_t>(blockedPoolScratch(p)));
+      const auto scratchBytes = sizeof(float) * static_cast<std::size_t>(blockedPoolScratch(p));
+      parallelTasks(pool, p.planes * p.oh, grain, [&](int64_t begin, int64_t end, int32_t worker) {
+        auto* scratch = static_cast<float*>(pool.scratch(worker, scratchBytes));
         for (int64_t r = begin; r < end; ++r) {
           const int64_t plane = r / p.oh;
           const int64_t oy = r % p.oh;
           row_(p, x + plane * inPlane, oy, y + r * outRow, divisors_.cols.data(),
-               divisors_.rows[static_cast<std::size_t>(oy)], scratch.data());
+               divisors_.rows[static_cast<std::size_t>(oy)], scratch);
         }
       });
     });
