@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,8 +43,10 @@ constexpr int64_t kCopyGrainRows = 16;
 
 bool describeBlockedConv(const NodeSpec& spec, Window2d& c) {
   if (!describeBlockedWindow2d(spec, c) || spec.inputs[1].constAs<float>() == nullptr) return false;
-  if (c.groups != 1 || c.channels % kLanes != 0 || c.outputs % kLanes != 0 || c.kh < 1 ||
-      c.kw < 1 || c.sh < 1 || c.sw < 1 || c.dh < 1 || c.dw < 1 || c.ph < 0 || c.pw < 0) {
+  // No input channels (y = the bias) is the reference's: a slice needs a block.
+  if (c.groups != 1 || c.channels <= 0 || c.channels % kLanes != 0 || c.outputs % kLanes != 0 ||
+      c.kh < 1 || c.kw < 1 || c.sh < 1 || c.sw < 1 || c.dh < 1 || c.dw < 1 || c.ph < 0 ||
+      c.pw < 0) {
     return false;
   }
   // The taps' offsets are 32-bit: the window's span in floats of the widest row it may read.
@@ -55,11 +58,7 @@ bool describeBlockedConv(const NodeSpec& spec, Window2d& c) {
 class BlockedConvKernel final : public Kernel {
  public:
   BlockedConvKernel(BlockedConvTile tile, const NodeSpec& spec)
-      : tile_(tile),
-        epilogue_(ops::Epilogue::of(spec.node.attrs)),
-        gemmEpilogue_(gemmEpilogueOf(epilogue_)),
-        act_(vecActOf(gemmEpilogue_)),
-        blockedX_(blockedInput(spec)) {
+      : tile_(tile), fused_(ops::Epilogue::of(spec.node.attrs)), blockedX_(blockedInput(spec)) {
     describeBlockedConv(spec, conv_);
     const Window2d& c = conv_;
     // The padded input: every tap of every output pixel in range.
@@ -95,10 +94,9 @@ class BlockedConvKernel final : public Kernel {
     const Window2d& c = conv_;
     const int64_t pixels = c.oh * c.ow;
     if (c.batch == 0 || pixels == 0) return;
-    const float* bias =
-        ctx.hasInput(2) && epilogue_.residualInput != 2 ? ctx.input(2).as<float>() : nullptr;
-    const float* residual =
-        epilogue_.residualInput ? ctx.input(*epilogue_.residualInput).as<float>() : nullptr;
+    const std::optional<int32_t>& residualInput = fused_.epilogue.residualInput;
+    const float* bias = ctx.hasInput(2) && residualInput != 2 ? ctx.input(2).as<float>() : nullptr;
+    const float* residual = residualInput ? ctx.input(*residualInput).as<float>() : nullptr;
     float* y = ctx.output(0).as<float>();
     const float* x = copied_ ? padInput(ctx) : ctx.input(0).as<float>();
     const int64_t tc = tile_.channels;
@@ -127,13 +125,9 @@ class BlockedConvKernel final : public Kernel {
         const int64_t outBlocks = std::min<int64_t>(tc, c.outputs - m0) / kLanes;
         const int64_t yOffset = (image * c.outputs + m0) * pixels + q0 * kLanes;
         float* yt = y + yOffset;
-        TileEpilogue te;
-        te.rowBias = s == 0 && bias != nullptr ? bias + m0 : nullptr;
-        te.residual = s > 0 ? yt : residual != nullptr ? residual + yOffset : nullptr;
-        te.ldr = ld;
-        te.act = s + 1 < slices || act_ == VecAct::kGeneric ? VecAct::kNone : act_;
-        te.alpha = gemmEpilogue_.alpha;
-        te.beta = gemmEpilogue_.beta;
+        const TileEpilogue te =
+            fused_.pass(bias != nullptr ? bias + m0 : nullptr,
+                        residual != nullptr ? residual + yOffset : nullptr, yt, ld, s, slices);
         const int64_t b0 = s * sliceBlocks_;
         const int64_t b1 = std::min(inBlocks(), b0 + sliceBlocks_);
         const float* w = panel(p) + b0 * geometry_.tapCount * kLanes * tc;
@@ -141,12 +135,7 @@ class BlockedConvKernel final : public Kernel {
         const float* next = last ? nullptr : w + (b1 - b0) * geometry_.tapCount * kLanes * tc;
         tile_.fn(geometry_, q0, q1 - q0, outBlocks, b1 - b0, w,
                  x + image * imageIn + b0 * geometry_.blockStride, yt, ld, te, next);
-        if (s + 1 == slices && act_ == VecAct::kGeneric) {
-          for (int64_t v = 0; v < outBlocks; ++v) {
-            float* row = yt + v * ld;
-            for (int64_t i = 0; i < (q1 - q0) * kLanes; ++i) row[i] = epilogue_.activate(row[i]);
-          }
-        }
+        if (s + 1 == slices) fused_.finish(yt, outBlocks, (q1 - q0) * kLanes, ld);
       };
       runUnits(pool, units, tasks, [&](int64_t u) {
         const int64_t pg = u % panelGroups;
@@ -237,9 +226,7 @@ class BlockedConvKernel final : public Kernel {
 
   BlockedConvTile tile_;
   Window2d conv_;
-  ops::Epilogue epilogue_;
-  GemmEpilogue gemmEpilogue_;
-  VecAct act_ = VecAct::kNone;
+  PassEpilogue fused_;
   bool blockedX_ = true;
   bool copied_ = true;  //!< the input goes through the padded copy
   int64_t hp_ = 0, wp_ = 0;

@@ -24,6 +24,28 @@ GemmEpilogue gemmEpilogueOf(const ops::Epilogue& e) {
   return g;
 }
 
+PassEpilogue::PassEpilogue(const ops::Epilogue& e)
+    : epilogue(e), gemm(gemmEpilogueOf(e)), act(vecActOf(gemm)) {}
+
+TileEpilogue PassEpilogue::pass(const float* bias, const float* residual, const float* yt,
+                                int64_t ld, int64_t pass, int64_t passes) const {
+  TileEpilogue te;
+  te.rowBias = pass == 0 ? bias : nullptr;
+  te.residual = pass == 0 ? residual : yt;
+  te.ldr = ld;
+  te.act = pass + 1 < passes || act == VecAct::kGeneric ? VecAct::kNone : act;
+  te.alpha = gemm.alpha;
+  te.beta = gemm.beta;
+  return te;
+}
+
+void PassEpilogue::finish(float* yt, int64_t rows, int64_t cols, int64_t ld) const {
+  if (act != VecAct::kGeneric) return;
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t j = 0; j < cols; ++j) yt[r * ld + j] = epilogue.activate(yt[r * ld + j]);
+  }
+}
+
 bool onlyResidualExtra(const NodeSpec& spec, int32_t inputs) {
   const ops::Epilogue e = ops::Epilogue::of(spec.node.attrs);
   for (std::size_t i = static_cast<std::size_t>(inputs); i < spec.inputs.size(); ++i) {

@@ -70,6 +70,26 @@ void withPool(const ir::KernelContext& ctx, Body&& body) {
 //! are left to the caller (their layout depends on the op).
 GemmEpilogue gemmEpilogueOf(const ops::Epilogue& e);
 
+//! The fused epilogue of a kernel that sums over its input channels in passes (blocks of K), each
+//! pass storing y: the first pass adds the bias and the residual, later ones add the sum so far
+//! (y itself, each element read before it is written), and only the last activates. An
+//! activation the tile kernels do not have (VecAct::kGeneric) is left to finish().
+struct PassEpilogue {
+  explicit PassEpilogue(const ops::Epilogue& e);
+
+  //! The epilogue of the tile at @p yt (rows @p ld apart) for pass @p pass of @p passes: @p bias
+  //! at the tile's first output channel and @p residual at the tile, each null when absent.
+  TileEpilogue pass(const float* bias, const float* residual, const float* yt, int64_t ld,
+                    int64_t pass, int64_t passes) const;
+
+  //! Applies a kGeneric activation to a finished tile: @p rows rows of @p cols, @p ld apart.
+  void finish(float* yt, int64_t rows, int64_t cols, int64_t ld) const;
+
+  ops::Epilogue epilogue;
+  GemmEpilogue gemm;
+  VecAct act = VecAct::kNone;
+};
+
 //! True when every input beyond the first @p inputs is the epilogue's residual, of the output's
 //! shape and float type.
 bool onlyResidualExtra(const NodeSpec& spec, int32_t inputs);

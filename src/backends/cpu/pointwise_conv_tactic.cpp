@@ -66,11 +66,9 @@ constexpr int64_t kTaskMacs = int64_t{96} << 10;
 // group into panels of `width` output channels over all of K ([group][panel][k][width], zero past
 // a group's last channel).
 struct PointwiseLayer {
-  PointwiseLayer(const NodeSpec& spec, int64_t panelWidth) : width(panelWidth) {
+  PointwiseLayer(const NodeSpec& spec, int64_t panelWidth)
+      : fused(ops::Epilogue::of(spec.node.attrs)), width(panelWidth) {
     describePointwise(spec, conv);
-    epilogue = ops::Epilogue::of(spec.node.attrs);
-    gemmEpilogue = gemmEpilogueOf(epilogue);
-    act = vecActOf(gemmEpilogue);
     const int64_t mg = conv.outputs / conv.groups;
     const int64_t k = conv.cg();
     panels = (mg + width - 1) / width;
@@ -93,33 +91,14 @@ struct PointwiseLayer {
     return reinterpret_cast<const float*>(weights.data()) + ((g * panels + p) * conv.cg()) * width;
   }
 
-  //! The epilogue of a tile of output channels from @p m0 of group @p g whose output starts at
-  //! @p yOffset (rows @p ld apart); a kGeneric activation is left to finish().
-  TileEpilogue tileEpilogue(const float* bias, const float* residual, int64_t g, int64_t m0,
-                            int64_t yOffset, int64_t ld) const {
-    TileEpilogue te;
-    te.rowBias = bias != nullptr ? bias + g * (conv.outputs / conv.groups) + m0 : nullptr;
-    te.residual = residual != nullptr ? residual + yOffset : nullptr;
-    te.ldr = ld;
-    te.act = act == VecAct::kGeneric ? VecAct::kNone : act;
-    te.alpha = gemmEpilogue.alpha;
-    te.beta = gemmEpilogue.beta;
-    return te;
-  }
-
-  //! The epilogue of the tile at @p yt for input channels block @p b of @p blocks: the first
-  //! block adds the bias and residual, later ones add the sum so far (y itself, read before it
-  //! is written), and only the last activates.
+  //! The epilogue of the tile of output channels from @p m0 of group @p g at @p yt, whose
+  //! output starts at @p yOffset (rows @p ld apart), for input channels block @p b of @p blocks
+  //! (PassEpilogue).
   TileEpilogue blockEpilogue(const float* bias, const float* residual, int64_t g, int64_t m0,
                              int64_t yOffset, int64_t ld, const float* yt, int64_t b,
                              int64_t blocks) const {
-    TileEpilogue te = tileEpilogue(bias, residual, g, m0, yOffset, ld);
-    if (b > 0) {
-      te.rowBias = nullptr;
-      te.residual = yt;
-    }
-    if (b + 1 < blocks) te.act = VecAct::kNone;
-    return te;
+    return fused.pass(bias != nullptr ? bias + g * (conv.outputs / conv.groups) + m0 : nullptr,
+                      residual != nullptr ? residual + yOffset : nullptr, yt, ld, b, blocks);
   }
 
   //! Blocks of input channels for tiles of @p kc channels a call (0: one block).
@@ -130,16 +109,11 @@ struct PointwiseLayer {
 
   //! Applies an activation the tile kernels do not have to a finished tile.
   void finish(float* yt, int64_t rows, int64_t cols, int64_t ld) const {
-    if (act != VecAct::kGeneric) return;
-    for (int64_t r = 0; r < rows; ++r) {
-      for (int64_t j = 0; j < cols; ++j) yt[r * ld + j] = epilogue.activate(yt[r * ld + j]);
-    }
+    fused.finish(yt, rows, cols, ld);
   }
 
   Window2d conv;
-  ops::Epilogue epilogue;
-  GemmEpilogue gemmEpilogue;
-  VecAct act = VecAct::kNone;
+  PassEpilogue fused;
   int64_t width = 1;
   int64_t panels = 0;
   AlignedBuffer weights;
@@ -149,10 +123,11 @@ struct PointwiseLayer {
 struct PointwiseIo {
   PointwiseIo(const PointwiseLayer& layer, const ir::KernelContext& ctx)
       : x(ctx.input(0).as<float>()),
-        bias(ctx.hasInput(2) && layer.epilogue.residualInput != 2 ? ctx.input(2).as<float>()
-                                                                  : nullptr),
-        residual(layer.epilogue.residualInput ? ctx.input(*layer.epilogue.residualInput).as<float>()
-                                              : nullptr),
+        bias(ctx.hasInput(2) && layer.fused.epilogue.residualInput != 2 ? ctx.input(2).as<float>()
+                                                                        : nullptr),
+        residual(layer.fused.epilogue.residualInput
+                     ? ctx.input(*layer.fused.epilogue.residualInput).as<float>()
+                     : nullptr),
         y(ctx.output(0).as<float>()),
         mg(layer.conv.outputs / layer.conv.groups),
         k(layer.conv.cg()),
