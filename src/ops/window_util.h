@@ -123,11 +123,12 @@ Geometry3 makeGeometry(const WindowParams& params, const Dims& inDims, const Dim
 //! Attribute "layout" of Convolution and Pooling (2-d only): absent or "NCHW" is channels-first;
 //! "NHWC" is channels-last: x [N, H, W, C], a convolution's weights [K, R, S, C/groups] (KRSC),
 //! y [N, P, Q, K], a residual [N, P, Q, K]; the bias stays [K]. The builder's layout pass
-//! (builder/layout.h) sets it for GPU tensor-core kernels. "NCHW8c" (Convolution only) is
-//! channel-blocked: x [N, C/8, H, W, 8] (channel c of pixel (h, w) at [n, c / 8, h, w, c % 8]),
-//! or an NCHW x [N, C, H, W] read in place, y and a residual [N, K/8, P, Q, 8]; the weights stay
-//! KCRS and the bias [K]. The CPU's blocked
-//! layout step (builder/channel_blocking.h) sets it for its blocked depthwise and 1x1 kernels.
+//! (builder/layout.h) sets it for GPU tensor-core kernels. "NCHW8c" (Convolution and 2-d
+//! Pooling) is channel-blocked: x [N, C/8, H, W, 8] (channel c of pixel (h, w) at
+//! [n, c / 8, h, w, c % 8]), or for a convolution an NCHW x [N, C, H, W] read in place, y and a
+//! residual [N, K/8, P, Q, 8]; the weights stay KCRS and the bias [K]. The CPU's blocked layout
+//! step (builder/channel_blocking.h) sets it for its blocked depthwise, 1x1, direct and pooling
+//! kernels.
 inline constexpr const char* kLayoutAttr = "layout";
 inline constexpr const char* kChannelsFirst = "NCHW";
 inline constexpr const char* kChannelsLast = "NHWC";
