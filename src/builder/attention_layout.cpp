@@ -21,8 +21,12 @@ namespace {
 using Perm = std::array<int64_t, 4>;
 constexpr Perm kHeadsOut = {0, 2, 1, 3};   // [B, S, H, D] -> [B, H, S, D] and back
 constexpr Perm kKeysByDim = {0, 2, 3, 1};  // [B, S, H, D] -> [B, H, D, S]
+constexpr Perm kSwapLast = {0, 1, 3, 2};   // [B, H, S, D] -> [B, H, D, S]
+// [B, S, 3, H, D] -> [3, B, H, S, D]: a fused QKV projection's head split.
+constexpr std::array<int64_t, 5> kQkvOut = {2, 0, 3, 1, 4};
 
-bool isPerm(const ir::Attributes& attrs, const char* name, const Perm& want) {
+template <std::size_t N>
+bool isPerm(const ir::Attributes& attrs, const char* name, const std::array<int64_t, N>& want) {
   if (!attrs.has(name)) return false;
   const std::vector<int64_t> perm = attrs.getInts(name);
   return perm.size() == want.size() && std::equal(perm.begin(), perm.end(), want.begin());
@@ -79,6 +83,69 @@ std::optional<Split> headSplit(const ir::Graph& graph, ir::ValueId v, bool keysB
   return Split{x, out[1]};
 }
 
+// A plain Slice (attributes only, unit strides) of @p v, as a Split makes.
+const ir::Node* plainSlice(const ir::Graph& graph, ir::ValueId v) {
+  const ir::Node* s = producerOf(graph, v, "Slice");
+  if (s == nullptr || s->outputs.size() != 1 || s->inputs.empty() ||
+      s->attrs.getInt("onnx_bounds", 0) != 0 || s->attrs.getInt("target_mode", 0) != 0 ||
+      !s->attrs.has("start") || !s->attrs.has("size")) {
+    return nullptr;
+  }
+  for (std::size_t i = 1; i < s->inputs.size(); ++i) {
+    if (s->inputs[i] != ir::kNoValue) return nullptr;
+  }
+  if (s->attrs.has("stride")) {
+    for (const int64_t step : s->attrs.getInts("stride")) {
+      if (step != 1) return nullptr;
+    }
+  }
+  return s;
+}
+
+// Q, K or V taken out of a fused QKV projection X [B, S, 3*H*D]: a Shuffle reshapes X to
+// [B, S, 3, H, D] and permutes it to [3, B, H, S, D], a Slice takes entry @p index of the
+// leading 3, and a Shuffle squeezes it to [B, H, S, D] (@p keysByDim: and swaps the last two dims,
+// giving [B, H, D, S]). Returns X and H; nullopt when @p v is not such a part.
+std::optional<Split> qkvPart(const ir::Graph& graph, ir::ValueId v, int64_t index, bool keysByDim) {
+  const ir::Node* squeeze = plainShuffle(graph, v);
+  if (squeeze == nullptr || !identityOrAbsent(squeeze->attrs, "first_perm") ||
+      !squeeze->attrs.has("reshape") ||
+      !(keysByDim ? isPerm(squeeze->attrs, "second_perm", kSwapLast)
+                  : identityOrAbsent(squeeze->attrs, "second_perm"))) {
+    return std::nullopt;
+  }
+  const ir::Node* slice = plainSlice(graph, squeeze->inputs[0]);
+  if (slice == nullptr) return std::nullopt;
+  const ir::Node* split = plainShuffle(graph, slice->inputs[0]);
+  if (split == nullptr || !identityOrAbsent(split->attrs, "first_perm") ||
+      !split->attrs.has("reshape") || !isPerm(split->attrs, "second_perm", kQkvOut)) {
+    return std::nullopt;
+  }
+  const ir::ValueId x = split->inputs[0];
+  const Dims& in = graph.value(x).dims;                     // [B, S, 3*H*D]
+  const Dims& parts = graph.value(slice->inputs[0]).dims;   // [3, B, H, S, D]
+  const Dims& part = graph.value(squeeze->inputs[0]).dims;  // [1, B, H, S, D]
+  const Dims& out = graph.value(v).dims;                    // [B, H, S, D] or [B, H, D, S]
+  if (in.nbDims != 3 || parts.nbDims != 5 || part.nbDims != 5 || out.nbDims != 4 || !known(in) ||
+      !known(parts) || graph.value(x).dtype != graph.value(v).dtype) {
+    return std::nullopt;
+  }
+  const int64_t heads = parts[2];
+  const int64_t width = parts[4];
+  if (parts[0] != 3 || parts[1] != in[0] || parts[3] != in[1] || 3 * heads * width != in[2]) {
+    return std::nullopt;
+  }
+  const Dims start = slice->attrs.getDims("start");
+  const Dims want{index, 0, 0, 0, 0};
+  const Dims size{1, parts[1], parts[2], parts[3], parts[4]};
+  const Dims squeezed =
+      keysByDim ? Dims{parts[1], heads, width, parts[3]} : Dims{parts[1], heads, parts[3], width};
+  if (start != want || slice->attrs.getDims("size") != size || out != squeezed) {
+    return std::nullopt;
+  }
+  return Split{x, heads};
+}
+
 // The Shuffle that alone reads @p v ([B, H, Sq, Dv]) and merges its heads into [B, Sq, H*Dv].
 ir::NodeId headMerge(const ir::Graph& graph, const Uses& uses, ir::ValueId v) {
   const ir::NodeId m = uses.soleUser(v);
@@ -106,7 +173,21 @@ struct Packing {
   ir::NodeId merge = ir::kNoNode;
   std::array<ir::ValueId, 3> packed{};
   int64_t heads = 0;
+  bool qkv = false;  //!< all three parts of one fused projection
 };
+
+// Q, K and V as parts 0, 1 and 2 of one fused QKV projection.
+bool packQkv(const ir::Graph& graph, const ir::Node& node, bool transposeK, Packing& p) {
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto part =
+        qkvPart(graph, node.inputs[i], static_cast<int64_t>(i), i == 1 && !transposeK);
+    if (!part || (i > 0 && (part->packed != p.packed[0] || part->heads != p.heads))) return false;
+    p.heads = part->heads;
+    p.packed[i] = part->packed;
+  }
+  p.qkv = true;
+  return true;
+}
 
 std::optional<Packing> packingOf(const ir::Graph& graph, const Uses& uses, ir::NodeId id) {
   const ir::Node& node = graph.node(id);
@@ -117,11 +198,15 @@ std::optional<Packing> packingOf(const ir::Graph& graph, const Uses& uses, ir::N
   const bool transposeK = node.attrs.getInt("transpose_k", 0) != 0;
   Packing p;
   p.attention = id;
-  for (std::size_t i = 0; i < 3; ++i) {
-    const auto split = headSplit(graph, node.inputs[i], i == 1 && !transposeK);
-    if (!split || (p.heads != 0 && split->heads != p.heads)) return std::nullopt;
-    p.heads = split->heads;
-    p.packed[i] = split->packed;
+  if (!packQkv(graph, node, transposeK, p)) {
+    p = Packing{};
+    p.attention = id;
+    for (std::size_t i = 0; i < 3; ++i) {
+      const auto split = headSplit(graph, node.inputs[i], i == 1 && !transposeK);
+      if (!split || (p.heads != 0 && split->heads != p.heads)) return std::nullopt;
+      p.heads = split->heads;
+      p.packed[i] = split->packed;
+    }
   }
   p.merge = headMerge(graph, uses, node.outputs[0]);
   if (p.merge == ir::kNoNode) return std::nullopt;
@@ -134,6 +219,7 @@ ir::Node packedNode(const ir::Graph& graph, const Packing& p) {
   for (std::size_t i = 0; i < 3; ++i) node.inputs[i] = p.packed[i];
   node.attrs.set("heads", p.heads);
   node.attrs.set("transpose_k", int64_t{1});
+  if (p.qkv) node.attrs.set("packed_qkv", int64_t{1});
   node.outputs = {graph.node(p.merge).outputs[0]};
   return node;
 }

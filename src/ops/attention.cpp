@@ -8,7 +8,9 @@
 // Attribute "scale" (default 1). Output [..., Sq, Dv]. All float32.
 // With attribute "heads" = H (the attention-heads layout step sets it), the heads are packed into
 // the last dim: Q [B, Sq, H*D], K [B, Sk, H*D] (transpose_k 1), V [B, Sk, H*Dv], the mask
-// broadcasts to [B, H, Sq, Sk] and the output is [B, Sq, H*Dv] (ops/attention_geometry.h).
+// broadcasts to [B, H, Sq, Sk] and the output is [B, Sq, H*Dv] (ops/attention_geometry.h). With
+// "packed_qkv" 1 as well, inputs 0-2 are one [B, S, 3*H*D] tensor (Q's heads, K's, V's in every
+// row), as one projection writes them.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -43,9 +45,9 @@ void inferAttention(ir::InferContext& ctx) {
                toString(g->scores));
     }
   }
-  // [..., Sq, Dv], or [B, Sq, H*Dv] with packed heads: Q's shape with V's last dim.
+  // [..., Sq, Dv], or [B, Sq, H*Dv] with packed heads (V's last dim but with packed QKV).
   Dims out = q;
-  out[q.nbDims - 1] = v[v.nbDims - 1];
+  out[q.nbDims - 1] = g->heads * g->dv;
   ctx.setOutput(0, DataType::kFLOAT, out);
 }
 

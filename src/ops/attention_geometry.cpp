@@ -40,6 +40,31 @@ std::optional<AttentionGeometry> packed(const Dims& q, const Dims& k, const Dims
   return g;
 }
 
+// Q, K and V as one [B, S, 3*H*D] tensor: Q's heads, K's, then V's in every row.
+std::optional<AttentionGeometry> packedQkv(const Dims& q, const Dims& k, const Dims& v,
+                                           int64_t heads, bool transposeK, std::string& error) {
+  if (heads == 0 || !transposeK) {
+    error = "packed QKV needs packed heads (heads > 0) and transpose_k 1";
+    return std::nullopt;
+  }
+  if (q.nbDims != 3 || !(k == q) || !(v == q) || q[2] % (3 * heads) != 0) {
+    error = "with packed QKV, Q, K and V must be one [B, S, 3*H*D] tensor with H = " +
+            std::to_string(heads) + "; they have shapes " + shapes(q, k, v);
+    return std::nullopt;
+  }
+  AttentionGeometry g;
+  g.heads = heads;
+  g.packedQkv = true;
+  g.count = q[0] * heads;
+  g.sq = q[1];
+  g.sk = q[1];
+  g.d = q[2] / (3 * heads);
+  g.dv = g.d;
+  g.transposeK = true;
+  g.scores = Dims{q[0], heads, g.sq, g.sk};
+  return g;
+}
+
 }  // namespace
 
 std::optional<AttentionGeometry> attentionGeometry(const Dims& q, const Dims& k, const Dims& v,
@@ -51,6 +76,7 @@ std::optional<AttentionGeometry> attentionGeometry(const Dims& q, const Dims& k,
     error = "heads is " + std::to_string(heads) + "; it must be positive (or 0: not packed)";
     return std::nullopt;
   }
+  if (attrs.getInt("packed_qkv", 0) != 0) return packedQkv(q, k, v, heads, transposeK, error);
   if (heads > 0) return packed(q, k, v, heads, transposeK, error);
   const int32_t r = q.nbDims;
   if (r < 2 || k.nbDims != r || v.nbDims != r) {

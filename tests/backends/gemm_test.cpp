@@ -330,6 +330,24 @@ TEST(AttentionTactics, PackedHeadsMatchReference) {
   }
 }
 
+// Packed QKV: one [B, S, 3*H*D] tensor (Q's heads, K's, V's in every row) given as Q, K and V,
+// as a fused projection writes it; the output is [B, S, H*D].
+TEST(AttentionTactics, PackedQkvMatchesReference) {
+  if (ir::OpRegistry::instance().find("Attention") == nullptr) GTEST_SKIP();
+  const int64_t b = 2, heads = 3, s = 19, d = 8;
+  for (const Dims& mask : {Dims{}, shape({b, 1, 1, s}), shape({b, heads, s, s})}) {
+    ir::Attributes a;
+    a.set("transpose_k", int64_t{1});
+    a.set("heads", heads);
+    a.set("packed_qkv", int64_t{1});
+    a.set("scale", 0.29);
+    const CheckInput qkv = randomInput(shape({b, s, 3 * heads * d}), 5);
+    std::vector<CheckInput> in = {qkv, qkv, qkv};
+    if (mask.nbDims > 0) in.push_back(randomInput(mask, 6));
+    EXPECT_GE(checkTactics("Attention", a, in).tactics, 1);
+  }
+}
+
 // Cases for the CUDA backend's cuBLASLt tactic (compared where a GPU is present; without one,
 // which cases it takes): strided and broadcast batches, transposes, vectors, each epilogue path
 // (cuBLASLt's BIAS / RELU_BIAS / GELU_BIAS, the residual as C, the separate activation kernel),

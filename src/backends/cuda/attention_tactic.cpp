@@ -86,7 +86,7 @@ std::optional<AttentionLayout> layoutOf(const NodeSpec& spec) {
 std::optional<AttentionPlan> planAttention(const NodeSpec& spec) {
   const std::optional<AttentionLayout> layout = layoutOf(spec);
   // Packed heads are no strided batch (two strides: batch entry and head): the fused kernel's.
-  if (!layout || layout->g.heads != 1) return std::nullopt;
+  if (!layout || layout->g.heads != 1 || layout->g.packedQkv) return std::nullopt;
   const ops::AttentionGeometry& g = layout->g;
   AttentionPlan plan;
   plan.type = layout->type;
@@ -168,7 +168,8 @@ class AttentionKernel final : public Kernel {
 // The fused kernel (flash_attention.h): 16-bit tensors, head sizes 32, 64 or 128.
 std::optional<FlashAttentionParams> planFusedAttention(const NodeSpec& spec) {
   const std::optional<AttentionLayout> layout = layoutOf(spec);
-  if (!layout || ir::allowsTf32(spec.node.attrs)) return std::nullopt;
+  // Packed QKV (one tensor for all three) is laid out as the flash kernel does not read it.
+  if (!layout || ir::allowsTf32(spec.node.attrs) || layout->g.packedQkv) return std::nullopt;
   const ops::AttentionGeometry& g = layout->g;
   if (g.count * g.sq * g.dv == 0 || g.sk == 0) return std::nullopt;
   if (!flashAttentionSupports(layout->type, g.d, g.dv)) return std::nullopt;
