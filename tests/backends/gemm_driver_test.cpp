@@ -97,10 +97,10 @@ void check(const MicroKernel& mk, const Shape& s, int32_t threads, bool packedA,
 
 TEST(GemmDriver, OddShapesTransposesAndThreads) {
   const Shape shapes[] = {
-      {1, 1, 1, false, false},       {13, 33, 17, false, false}, {13, 33, 17, true, true},
-      {25, 70, 300, false, true},    {37, 530, 41, true, false}, {100, 45, 700, false, false},
-      {29, 1030, 270, false, false}, {5, 7, 600, false, true},   {64, 64, 64, false, false},
-      {31, 17, 33, true, true},
+      {1, 1, 1, false, false},       {13, 33, 17, false, false},     {13, 33, 17, true, true},
+      {25, 70, 300, false, true},    {37, 530, 41, true, false},     {100, 45, 700, false, false},
+      {29, 1030, 270, false, false}, {5, 7, 600, false, true},       {64, 64, 64, false, false},
+      {31, 17, 33, true, true},      {130, 600, 1100, false, false},
   };
   for (const GemmIsa& isa : backends::cpu::gemmIsas()) {
     if (!runs(isa)) continue;
@@ -109,7 +109,8 @@ TEST(GemmDriver, OddShapesTransposesAndThreads) {
     for (const Shape& s : shapes) {
       for (int32_t threads : {1, 2}) check(mk, s, threads, false, false);
       check(mk, s, 2, true, false);
-      check(mk, s, 1, false, true);
+      // Packed B (weights) against few rows runs weight-panel-outer with prefetches (gemm.cpp).
+      for (int32_t threads : {1, 2}) check(mk, s, threads, false, true);
     }
   }
 }

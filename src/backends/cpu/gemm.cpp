@@ -34,6 +34,7 @@ namespace {
 // 512 KiB, which the block alone would fill) take narrower blocks of the same half.
 constexpr int64_t kKc = 512;
 constexpr int64_t kNc = 256;
+constexpr int64_t kCacheLine = 64;
 
 // Columns of a B block of depth @p kc (before the even split): half of one core's L2, at most
 // kNc and at least one panel.
@@ -258,13 +259,20 @@ void gemmBlock(const MicroKernel& mk, const GemmProblem& p, int64_t m0, int64_t 
   const int64_t kcMax = std::min<int64_t>(kcBlock, std::max<int64_t>(p.k, 1));
   auto* bPack = static_cast<float*>(pool.scratch(
       worker, sizeof(float) * static_cast<std::size_t>(panels(ncBlock, nr) * nr * kcMax), 0));
+  const int64_t mPanels = panels(m1 - m0, mr);
   float* aPack = nullptr;
   if (p.a.packed == nullptr) {
-    aPack = static_cast<float*>(pool.scratch(
-        worker, sizeof(float) * static_cast<std::size_t>(panels(m1 - m0, mr) * mr * kcMax), 1));
+    aPack = static_cast<float*>(
+        pool.scratch(worker, sizeof(float) * static_cast<std::size_t>(mPanels * mr * kcMax), 1));
   }
   auto* edge = static_cast<float*>(
       pool.scratch(worker, sizeof(float) * static_cast<std::size_t>(mr * nr), 2));
+
+  // Constant B (weights packed ahead) against few enough rows that all their A panels of a depth
+  // block stay in L2 (a transformer's activations, [tokens, hidden]): B panels outer, see below.
+  const bool weightsStationary =
+      p.b.packed != nullptr &&
+      mPanels * mr * kcMax * static_cast<int64_t>(sizeof(float)) <= l2CacheBytes() / 2;
 
   // K == 0: the product is zero; one pass with kc = 0 still writes C and the epilogue.
   for (int64_t k0 = 0; k0 < p.k || (k0 == 0 && p.k == 0); k0 += kcBlock) {
@@ -308,72 +316,94 @@ void gemmBlock(const MicroKernel& mk, const GemmProblem& p, int64_t m0, int64_t 
                       bPack + q * kc * nr);
         }
       }
-      for (int64_t r0 = m0; r0 < m1; r0 += mr) {
+      // The tile of rows [r0, r0 + mr) and column panel q of this block.
+      auto tile = [&](int64_t r0, int64_t q) {
         const int64_t rows = std::min<int64_t>(mr, m1 - r0);
         const float* aPanel = aBlock + aOffset + ((r0 - m0) / mr) * aPanelStride;
-        for (int64_t q = 0; q < nPanels; ++q) {
-          const int64_t c0 = nc0 + q * nr;
-          const int64_t cols = std::min<int64_t>(nr, nc0 + nc - c0);
-          const float* bPanel = bBlock + bOffset + q * bPanelStride;
-          float* c = p.c + r0 * p.ldc + c0;
-          TileEpilogue te;
-          if (last) {
-            te.rowBias = e.rowBias != nullptr ? e.rowBias + r0 : nullptr;
-            te.colBias = e.colBias != nullptr ? e.colBias + c0 : nullptr;
-            te.residual = e.residual != nullptr ? e.residual + r0 * e.ldr + c0 : nullptr;
-            te.ldr = e.ldr;
-            te.act = act == VecAct::kGeneric ? VecAct::kNone : act;
-            te.alpha = e.alpha;
-            te.beta = e.beta;
-          }
-          if (rows == mr && cols == nr) {
-            mk.fn(kc, aPanel, bPanel, c, p.ldc, !first, last ? &te : nullptr);
-          } else if (mk.edge != nullptr) {
-            mk.edge(rows, cols, kc, aPanel, bPanel, c, p.ldc, !first, last ? &te : nullptr);
-          } else {
-            mk.fn(kc, aPanel, bPanel, edge, nr, false, nullptr);
-            // Simple loops per row and step (they vectorize); the activation comes last.
-            for (int64_t i = 0; i < rows; ++i) {
-              float* ci = c + i * p.ldc;
-              const float* ei = edge + i * nr;
-              if (first) {
-                for (int64_t j = 0; j < cols; ++j) ci[j] = ei[j];
-              } else {
-                for (int64_t j = 0; j < cols; ++j) ci[j] += ei[j];
-              }
-              if (!last) continue;
-              if (te.rowBias != nullptr) {
-                const float b = te.rowBias[i];
-                for (int64_t j = 0; j < cols; ++j) ci[j] += b;
-              }
-              if (te.colBias != nullptr) {
-                for (int64_t j = 0; j < cols; ++j) ci[j] += te.colBias[j];
-              }
-              if (te.residual != nullptr) {
-                const float* ri = te.residual + i * te.ldr;
-                for (int64_t j = 0; j < cols; ++j) ci[j] += ri[j];
-              }
-              switch (te.act) {
-                case VecAct::kRelu:
-                  for (int64_t j = 0; j < cols; ++j) ci[j] = ci[j] > 0.f ? ci[j] : 0.f;
-                  break;
-                case VecAct::kLeaky:
-                  for (int64_t j = 0; j < cols; ++j)
-                    ci[j] = ci[j] >= 0.f ? ci[j] : te.alpha * ci[j];
-                  break;
-                case VecAct::kClip:
-                  for (int64_t j = 0; j < cols; ++j) {
-                    const float v = ci[j];
-                    const float lo = v < te.alpha ? te.alpha : v;
-                    ci[j] = v != v ? v : (lo > te.beta ? te.beta : lo);
-                  }
-                  break;
-                default:
-                  break;
-              }
+        const int64_t c0 = nc0 + q * nr;
+        const int64_t cols = std::min<int64_t>(nr, nc0 + nc - c0);
+        const float* bPanel = bBlock + bOffset + q * bPanelStride;
+        float* c = p.c + r0 * p.ldc + c0;
+        TileEpilogue te;
+        if (last) {
+          te.rowBias = e.rowBias != nullptr ? e.rowBias + r0 : nullptr;
+          te.colBias = e.colBias != nullptr ? e.colBias + c0 : nullptr;
+          te.residual = e.residual != nullptr ? e.residual + r0 * e.ldr + c0 : nullptr;
+          te.ldr = e.ldr;
+          te.act = act == VecAct::kGeneric ? VecAct::kNone : act;
+          te.alpha = e.alpha;
+          te.beta = e.beta;
+        }
+        if (rows == mr && cols == nr) {
+          mk.fn(kc, aPanel, bPanel, c, p.ldc, !first, last ? &te : nullptr);
+        } else if (mk.edge != nullptr) {
+          mk.edge(rows, cols, kc, aPanel, bPanel, c, p.ldc, !first, last ? &te : nullptr);
+        } else {
+          mk.fn(kc, aPanel, bPanel, edge, nr, false, nullptr);
+          // Simple loops per row and step (they vectorize); the activation comes last.
+          for (int64_t i = 0; i < rows; ++i) {
+            float* ci = c + i * p.ldc;
+            const float* ei = edge + i * nr;
+            if (first) {
+              for (int64_t j = 0; j < cols; ++j) ci[j] = ei[j];
+            } else {
+              for (int64_t j = 0; j < cols; ++j) ci[j] += ei[j];
+            }
+            if (!last) continue;
+            if (te.rowBias != nullptr) {
+              const float b = te.rowBias[i];
+              for (int64_t j = 0; j < cols; ++j) ci[j] += b;
+            }
+            if (te.colBias != nullptr) {
+              for (int64_t j = 0; j < cols; ++j) ci[j] += te.colBias[j];
+            }
+            if (te.residual != nullptr) {
+              const float* ri = te.residual + i * te.ldr;
+              for (int64_t j = 0; j < cols; ++j) ci[j] += ri[j];
+            }
+            switch (te.act) {
+              case VecAct::kRelu:
+                for (int64_t j = 0; j < cols; ++j) ci[j] = ci[j] > 0.f ? ci[j] : 0.f;
+                break;
+              case VecAct::kLeaky:
+                for (int64_t j = 0; j < cols; ++j) ci[j] = ci[j] >= 0.f ? ci[j] : te.alpha * ci[j];
+                break;
+              case VecAct::kClip:
+                for (int64_t j = 0; j < cols; ++j) {
+                  const float v = ci[j];
+                  const float lo = v < te.alpha ? te.alpha : v;
+                  ci[j] = v != v ? v : (lo > te.beta ? te.beta : lo);
+                }
+                break;
+              default:
+                break;
             }
           }
-          if (last && act == VecAct::kGeneric) applyGeneric(e, c, p.ldc, rows, cols);
+        }
+        if (last && act == VecAct::kGeneric) applyGeneric(e, c, p.ldc, rows, cols);
+      };
+      if (weightsStationary) {
+        // Each B panel stays in L1 while every A panel of the block (in L2) passes over it, so
+        // the weights are read from memory once per call; meanwhile the next panel is fetched
+        // into L2, a slice per tile, so that read is not waited for either.
+        const int64_t lines = kc * nr * static_cast<int64_t>(sizeof(float)) / kCacheLine;
+        const int64_t perTile = (lines + mPanels - 1) / mPanels;
+        for (int64_t q = 0; q < nPanels; ++q) {
+          const bool more = nc0 + (q + 1) * nr < n1;
+          const auto* next =
+              reinterpret_cast<const char*>(bBlock + bOffset + (q + 1) * bPanelStride);
+          for (int64_t i = 0; i < mPanels; ++i) {
+            if (more) {
+              for (int64_t l = i * perTile; l < std::min(lines, (i + 1) * perTile); ++l) {
+                __builtin_prefetch(next + l * kCacheLine, 0, 2);
+              }
+            }
+            tile(m0 + i * mr, q);
+          }
+        }
+      } else {
+        for (int64_t r0 = m0; r0 < m1; r0 += mr) {
+          for (int64_t q = 0; q < nPanels; ++q) tile(r0, q);
         }
       }
     }
