@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -328,6 +329,28 @@ TEST(AttentionTactics, PackedHeadsMatchReference) {
     if (mask.nbDims > 0) in.push_back(randomInput(mask, 4));
     EXPECT_GE(checkTactics("Attention", a, in).tactics, 1);
   }
+}
+
+// Rows whose keys are all masked (-inf) give NaN as the reference does; a NaN query gives a NaN
+// row; a row of 40 keys runs the softmax's vector loops and their remainder.
+TEST(AttentionTactics, MaskedAndNanRowsMatchReference) {
+  if (ir::OpRegistry::instance().find("Attention") == nullptr) GTEST_SKIP();
+  const int64_t sq = 5, sk = 40, d = 6;
+  ir::Attributes a;
+  a.set("transpose_k", int64_t{1});
+  a.set("scale", 0.5);
+  CheckInput q = randomInput(shape({1, sq, d}), 7);
+  q.values[static_cast<std::size_t>(3 * d + 2)] = std::numeric_limits<float>::quiet_NaN();
+  CheckInput mask = randomInput(shape({1, sq, sk}), 8);
+  for (int64_t j = 0; j < sk; ++j) {
+    mask.values[static_cast<std::size_t>(1 * sk + j)] = -std::numeric_limits<float>::infinity();
+  }
+  mask.values[static_cast<std::size_t>(4 * sk + 39)] = -std::numeric_limits<float>::infinity();
+  EXPECT_GE(
+      checkTactics("Attention", a,
+                   {q, randomInput(shape({1, sk, d}), 9), randomInput(shape({1, sk, d}), 10), mask})
+          .tactics,
+      1);
 }
 
 // Packed QKV: one [B, S, 3*H*D] tensor (Q's heads, K's, V's in every row) given as Q, K and V,

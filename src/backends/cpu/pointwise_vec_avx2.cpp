@@ -1,4 +1,6 @@
 // The pointwise kernels (pointwise_vec_kernel.inc) compiled for AVX2 + FMA (see CMakeLists.txt).
+#include <immintrin.h>
+
 #include <cstddef>
 #include <cstdint>
 

@@ -1,5 +1,7 @@
 // The pointwise kernels (pointwise_vec_kernel.inc) compiled for AVX-512 (f, bw, dq, vl; see
 // CMakeLists.txt).
+#include <immintrin.h>
+
 #include <cstddef>
 #include <cstdint>
 
