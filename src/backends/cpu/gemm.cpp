@@ -246,6 +246,53 @@ void packStrided(const MicroKernel& mk, const float* data, int64_t rsR, int64_t 
   }
 }
 
+// A partial tile for a micro-kernel without an edge variant: the whole tile into @p scratch
+// (mr x nr), then its live rows and columns copied or added into C, the epilogue (when @p last)
+// in simple loops per row and step (they vectorize), the activation last.
+void edgeThroughScratch(const MicroKernel& mk, int64_t rows, int64_t cols, int64_t kc,
+                        const float* aPanel, const float* bPanel, float* c, int64_t ldc, bool first,
+                        bool last, const TileEpilogue& te, float* scratch) {
+  mk.fn(kc, aPanel, bPanel, scratch, mk.nr, false, nullptr);
+  for (int64_t i = 0; i < rows; ++i) {
+    float* ci = c + i * ldc;
+    const float* ei = scratch + i * mk.nr;
+    if (first) {
+      for (int64_t j = 0; j < cols; ++j) ci[j] = ei[j];
+    } else {
+      for (int64_t j = 0; j < cols; ++j) ci[j] += ei[j];
+    }
+    if (!last) continue;
+    if (te.rowBias != nullptr) {
+      const float b = te.rowBias[i];
+      for (int64_t j = 0; j < cols; ++j) ci[j] += b;
+    }
+    if (te.colBias != nullptr) {
+      for (int64_t j = 0; j < cols; ++j) ci[j] += te.colBias[j];
+    }
+    if (te.residual != nullptr) {
+      const float* ri = te.residual + i * te.ldr;
+      for (int64_t j = 0; j < cols; ++j) ci[j] += ri[j];
+    }
+    switch (te.act) {
+      case VecAct::kRelu:
+        for (int64_t j = 0; j < cols; ++j) ci[j] = ci[j] > 0.f ? ci[j] : 0.f;
+        break;
+      case VecAct::kLeaky:
+        for (int64_t j = 0; j < cols; ++j) ci[j] = ci[j] >= 0.f ? ci[j] : te.alpha * ci[j];
+        break;
+      case VecAct::kClip:
+        for (int64_t j = 0; j < cols; ++j) {
+          const float v = ci[j];
+          const float lo = v < te.alpha ? te.alpha : v;
+          ci[j] = v != v ? v : (lo > te.beta ? te.beta : lo);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+}
+
 // One task: rows [m0, m1) and columns [n0, n1) of the product, sequentially. Depth blocks are the
 // outer loop so each operand is packed once: A per depth block, B per depth and column block.
 void gemmBlock(const MicroKernel& mk, const GemmProblem& p, int64_t m0, int64_t m1, int64_t n0,
@@ -339,46 +386,7 @@ void gemmBlock(const MicroKernel& mk, const GemmProblem& p, int64_t m0, int64_t 
         } else if (mk.edge != nullptr) {
           mk.edge(rows, cols, kc, aPanel, bPanel, c, p.ldc, !first, last ? &te : nullptr);
         } else {
-          mk.fn(kc, aPanel, bPanel, edge, nr, false, nullptr);
-          // Simple loops per row and step (they vectorize); the activation comes last.
-          for (int64_t i = 0; i < rows; ++i) {
-            float* ci = c + i * p.ldc;
-            const float* ei = edge + i * nr;
-            if (first) {
-              for (int64_t j = 0; j < cols; ++j) ci[j] = ei[j];
-            } else {
-              for (int64_t j = 0; j < cols; ++j) ci[j] += ei[j];
-            }
-            if (!last) continue;
-            if (te.rowBias != nullptr) {
-              const float b = te.rowBias[i];
-              for (int64_t j = 0; j < cols; ++j) ci[j] += b;
-            }
-            if (te.colBias != nullptr) {
-              for (int64_t j = 0; j < cols; ++j) ci[j] += te.colBias[j];
-            }
-            if (te.residual != nullptr) {
-              const float* ri = te.residual + i * te.ldr;
-              for (int64_t j = 0; j < cols; ++j) ci[j] += ri[j];
-            }
-            switch (te.act) {
-              case VecAct::kRelu:
-                for (int64_t j = 0; j < cols; ++j) ci[j] = ci[j] > 0.f ? ci[j] : 0.f;
-                break;
-              case VecAct::kLeaky:
-                for (int64_t j = 0; j < cols; ++j) ci[j] = ci[j] >= 0.f ? ci[j] : te.alpha * ci[j];
-                break;
-              case VecAct::kClip:
-                for (int64_t j = 0; j < cols; ++j) {
-                  const float v = ci[j];
-                  const float lo = v < te.alpha ? te.alpha : v;
-                  ci[j] = v != v ? v : (lo > te.beta ? te.beta : lo);
-                }
-                break;
-              default:
-                break;
-            }
-          }
+          edgeThroughScratch(mk, rows, cols, kc, aPanel, bPanel, c, p.ldc, first, last, te, edge);
         }
         if (last && act == VecAct::kGeneric) applyGeneric(e, c, p.ldc, rows, cols);
       };
@@ -389,11 +397,13 @@ void gemmBlock(const MicroKernel& mk, const GemmProblem& p, int64_t m0, int64_t 
         const int64_t lines = kc * nr * static_cast<int64_t>(sizeof(float)) / kCacheLine;
         const int64_t perTile = (lines + mPanels - 1) / mPanels;
         for (int64_t q = 0; q < nPanels; ++q) {
-          const bool more = nc0 + (q + 1) * nr < n1;
+          // The task's next panel (in the next column block when this is the block's last).
           const auto* next =
-              reinterpret_cast<const char*>(bBlock + bOffset + (q + 1) * bPanelStride);
+              nc0 + (q + 1) * nr < n1
+                  ? reinterpret_cast<const char*>(bBlock + bOffset + (q + 1) * bPanelStride)
+                  : nullptr;
           for (int64_t i = 0; i < mPanels; ++i) {
-            if (more) {
+            if (next != nullptr) {
               for (int64_t l = i * perTile; l < std::min(lines, (i + 1) * perTile); ++l) {
                 __builtin_prefetch(next + l * kCacheLine, 0, 2);
               }
