@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <functional>
+#include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -174,6 +174,8 @@ struct Packing {
   std::array<ir::ValueId, 3> packed{};
   int64_t heads = 0;
   bool qkv = false;  //!< all three parts of one fused projection
+  //! With qkv from sliced thirds: the thirds, which packed heads alone can read instead.
+  std::optional<std::array<ir::ValueId, 3>> thirds;
 };
 
 // Q, K and V as parts 0, 1 and 2 of one fused QKV projection.
@@ -187,6 +189,31 @@ bool packQkv(const ir::Graph& graph, const ir::Node& node, bool transposeK, Pack
   }
   p.qkv = true;
   return true;
+}
+
+// Head splits of Q, K and V that read thirds 0, 1 and 2 of one [B, S, 3*H*D] projection, sliced
+// along its last axis (GPT-2's fused projection split in three): packed QKV reads the thirds
+// where they lie instead of through three slice copies.
+void readThirdsInPlace(const ir::Graph& graph, Packing& p) {
+  ir::ValueId whole = ir::kNoValue;
+  for (std::size_t i = 0; i < 3; ++i) {
+    const ir::Node* slice = plainSlice(graph, p.packed[i]);
+    if (slice == nullptr) return;
+    const ir::ValueId from = slice->inputs[0];
+    const Dims& in = graph.value(from).dims;
+    const Dims& part = graph.value(p.packed[i]).dims;  // [B, S, H*D]
+    if ((i > 0 && from != whole) || in.nbDims != 3 || part.nbDims != 3 || !known(in) ||
+        in[0] != part[0] || in[1] != part[1] || in[2] != 3 * part[2] ||
+        graph.value(from).dtype != graph.value(p.packed[i]).dtype ||
+        slice->attrs.getDims("start") != Dims{0, 0, static_cast<int64_t>(i) * part[2]} ||
+        slice->attrs.getDims("size") != part) {
+      return;
+    }
+    whole = from;
+  }
+  p.thirds = p.packed;
+  p.packed = {whole, whole, whole};
+  p.qkv = true;
 }
 
 std::optional<Packing> packingOf(const ir::Graph& graph, const Uses& uses, ir::NodeId id) {
@@ -207,6 +234,7 @@ std::optional<Packing> packingOf(const ir::Graph& graph, const Uses& uses, ir::N
       p.heads = split->heads;
       p.packed[i] = split->packed;
     }
+    readThirdsInPlace(graph, p);
   }
   p.merge = headMerge(graph, uses, node.outputs[0]);
   if (p.merge == ir::kNoNode) return std::nullopt;
@@ -233,23 +261,39 @@ bool accepted(const ir::Graph& graph, const ir::Node& node, const ReducedSupport
 
 int32_t packAttentionHeads(ir::Graph& graph, const ReducedSupport& supported,
                            const Reporter& reporter, const ir::Graph* decisionsOf) {
-  std::optional<std::set<std::string, std::less<>>> given;
+  // The first profile's packed nodes, and whether each reads packed QKV.
+  std::optional<std::map<std::string, bool, std::less<>>> given;
   if (decisionsOf != nullptr) {
     given.emplace();
     for (const ir::Node& node : decisionsOf->nodes) {
-      if (node.op == "Attention" && node.attrs.getInt("heads", 0) > 0) given->insert(node.name);
+      if (node.op == "Attention" && node.attrs.getInt("heads", 0) > 0) {
+        given->emplace(node.name, node.attrs.getInt("packed_qkv", 0) != 0);
+      }
     }
   }
+  auto take = [&](const ir::Node& node) {
+    if (!given) return accepted(graph, node, supported);
+    const auto it = given->find(node.name);
+    return it != given->end() && it->second == (node.attrs.getInt("packed_qkv", 0) != 0);
+  };
   const Uses uses(graph);
   // Each packing with its packed node, as the backend was asked about it.
   std::vector<std::pair<Packing, ir::Node>> packings;
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
     const auto id = static_cast<ir::NodeId>(n);
-    const auto p = packingOf(graph, uses, id);
+    auto p = packingOf(graph, uses, id);
     if (!p) continue;
     ir::Node node = packedNode(graph, *p);
-    const bool take = given ? given->count(node.name) > 0 : accepted(graph, node, supported);
-    if (take) packings.emplace_back(*p, std::move(node));
+    bool taken = take(node);
+    if (!taken && p->thirds) {
+      // Packed QKV refused (the GPU's fused kernel reads packed heads only): the thirds' copies
+      // stay, their head transposes still go.
+      p->packed = *p->thirds;
+      p->qkv = false;
+      node = packedNode(graph, *p);
+      taken = take(node);
+    }
+    if (taken) packings.emplace_back(*p, std::move(node));
   }
   if (packings.empty()) return 0;
   for (auto& [p, node] : packings) {

@@ -1,7 +1,10 @@
 // Packed attention heads (builder/attention_layout.h): multi-head attention as PyTorch exports it
 // — head split Shuffles around an Attention node and a head merge after it, or one fused QKV
 // projection split by a Shuffle and three Slices — runs as one Attention node that reads and
-// writes [B, S, H*D] tensors (or reads the [B, S, 3*H*D] projection), with the same results.
+// writes [B, S, H*D] tensors (or reads the [B, S, 3*H*D] projection, also when it is sliced in
+// three along its last axis), with the same results.
+#include "builder/attention_layout.h"
+
 #include <gtest/gtest.h>
 
 #include <array>
@@ -9,6 +12,8 @@
 #include <vector>
 
 #include "builder/pass_test_util.h"
+#include "graph_test_util.h"
+#include "ir/op_registry.h"
 
 namespace kiln::test {
 namespace {
@@ -107,6 +112,46 @@ void buildFusedQkv(NetworkDefinition& net, const Options& options) {
   if (options.outputAlsoRead) net.markOutput(pv.output(0));
 }
 
+// GPT-2's form: one projection [B, S, 3*H*D] sliced in three along its last axis, each third
+// split into heads as buildMultiHead's projections are.
+void buildThirds(NetworkDefinition& net, const Options& options) {
+  Tensor x = net.addInput("x", DataType::kFLOAT, {kBatch, kSeq, kWidth});
+  Tensor mask = net.addInput("mask", DataType::kFLOAT, {kBatch, 1, 1, kSeq});
+  const std::vector<float> values = randomFloats(kWidth * 3 * kWidth, 31, -0.5f, 0.5f);
+  auto qkv = net.addMatrixMultiply(x, MatrixOperation::kNONE,
+                                   constantTensor(net, {1, kWidth, 3 * kWidth}, values),
+                                   MatrixOperation::kNONE);
+  const std::array<int32_t, 4> heads = {0, 2, 1, 3};
+  const std::array<int32_t, 4> keysByDim = {0, 2, 3, 1};
+  auto third = [&](int64_t index, std::span<const int32_t> perm) {
+    auto slice =
+        net.addSlice(qkv.output(0), {0, 0, index * kWidth}, {kBatch, kSeq, kWidth}, {1, 1, 1});
+    auto split = net.addShuffle(slice.output(0));
+    split.setReshapeDimensions({kBatch, kSeq, kHeads, kHead});
+    split.setSecondTranspose(perm);
+    return split.output(0);
+  };
+  Tensor q = third(0, heads);
+  Tensor k = third(1, options.transposedKeys ? std::span<const int32_t>(heads)
+                                             : std::span<const int32_t>(keysByDim));
+  Tensor v = third(2, heads);
+  auto qk = net.addMatrixMultiply(
+      q, MatrixOperation::kNONE, k,
+      options.transposedKeys ? MatrixOperation::kTRANSPOSE : MatrixOperation::kNONE);
+  auto scaled = net.addElementWise(qk.output(0), constantTensor(net, {1, 1, 1, 1}, {2.f}),
+                                   ElementWiseOperation::kDIV);
+  auto masked = net.addElementWise(scaled.output(0), mask, ElementWiseOperation::kSUM);
+  auto softmax = net.addSoftMax(masked.output(0));
+  softmax.setAxis(3);
+  auto pv =
+      net.addMatrixMultiply(softmax.output(0), MatrixOperation::kNONE, v, MatrixOperation::kNONE);
+  auto merge = net.addShuffle(pv.output(0));
+  const std::array<int32_t, 4> back = {0, 2, 1, 3};
+  merge.setFirstTranspose(back);
+  merge.setReshapeDimensions({kBatch, kSeq, kWidth});
+  net.markOutput(merge.output(0));
+}
+
 PassRun runAttention(void (*build)(NetworkDefinition&, const Options&), const Options& options) {
   CapturingLogger logger;
   Builder builder(logger);
@@ -158,6 +203,80 @@ TEST(AttentionLayout, FusedQkvOutputReadElsewhereKeepsTheHeadLayout) {
   const PassRun run = runAttention(buildFusedQkv, {.outputAlsoRead = true});
   EXPECT_EQ(run.count("Attention"), 1);
   EXPECT_EQ(run.count("Slice"), 3);
+}
+
+TEST(AttentionLayout, ThirdsOfOneProjectionAreReadInPlace) {
+  for (const bool transposedKeys : {false, true}) {
+    const PassRun run = runAttention(buildThirds, {.transposedKeys = transposedKeys});
+    EXPECT_EQ(run.count("Attention"), 1);
+    EXPECT_EQ(run.count("Shuffle"), 0);
+    EXPECT_EQ(run.count("Slice"), 0);
+  }
+}
+
+// The thirds' graph at the IR level: qkv [B, S, 3*H*D] -> three Slices -> head splits ->
+// Attention -> head merge.
+ir::Graph thirdsGraph() {
+  ir::Graph g;
+  g.name = "thirds";
+  const ir::ValueId qkv = g.addValue("qkv", DataType::kFLOAT, dimsOf({kBatch, kSeq, 3 * kWidth}));
+  g.inputs.push_back(qkv);
+  std::array<ir::ValueId, 3> parts{};
+  for (int64_t i = 0; i < 3; ++i) {
+    const std::string name = "part" + std::to_string(i);
+    const ir::NodeId slice = g.addNode(name + "_slice", "Slice", {qkv}, 1);
+    g.node(slice).attrs.set("start", dimsOf({0, 0, i * kWidth}));
+    g.node(slice).attrs.set("size", dimsOf({kBatch, kSeq, kWidth}));
+    const ir::NodeId split = g.addNode(name + "_split", "Shuffle", {g.node(slice).outputs[0]}, 1);
+    g.node(split).attrs.set("reshape", dimsOf({kBatch, kSeq, kHeads, kHead}));
+    g.node(split).attrs.set("second_perm", std::vector<int64_t>{0, 2, 1, 3});
+    parts[static_cast<std::size_t>(i)] = g.node(split).outputs[0];
+  }
+  const ir::NodeId attention =
+      g.addNode("attention", "Attention", {parts[0], parts[1], parts[2]}, 1);
+  g.node(attention).attrs.set("transpose_k", int64_t{1});
+  const ir::NodeId merge = g.addNode("merge", "Shuffle", {g.node(attention).outputs[0]}, 1);
+  g.node(merge).attrs.set("first_perm", std::vector<int64_t>{0, 2, 1, 3});
+  g.node(merge).attrs.set("reshape", dimsOf({kBatch, kSeq, kWidth}));
+  g.value(g.node(merge).outputs[0]).name = "y";
+  g.outputs.push_back(g.node(merge).outputs[0]);
+  ir::inferShapes(g);
+  return g;
+}
+
+int32_t countOps(const ir::Graph& g, std::string_view op) {
+  int32_t n = 0;
+  for (const ir::Node& node : g.nodes) n += node.op == op ? 1 : 0;
+  return n;
+}
+
+// A backend that refuses packed QKV (the GPU's fused kernel) still gets packed heads: the three
+// slice copies stay, the head transposes go.
+TEST(AttentionLayout, RefusedPackedQkvFallsBackToPackedHeads) {
+  CapturingLogger logger;
+  ir::Graph g = thirdsGraph();
+  const builder::ReducedSupport noPackedQkv =
+      [](const ir::Node& node, std::span<const ir::TensorInfo>, std::span<const ir::TensorInfo>) {
+        return node.attrs.getInt("packed_qkv", 0) == 0;
+      };
+  EXPECT_EQ(builder::packAttentionHeads(g, noPackedQkv, Reporter(logger)), 1);
+  EXPECT_EQ(countOps(g, "Slice"), 3);
+  EXPECT_EQ(countOps(g, "Shuffle"), 0);
+  for (const ir::Node& node : g.nodes) {
+    if (node.op != "Attention") continue;
+    EXPECT_EQ(node.attrs.getInt("heads", 0), kHeads);
+    EXPECT_EQ(node.attrs.getInt("packed_qkv", 0), 0);
+  }
+
+  // Taken as it is where the backend reads packed QKV; a later profile follows the first's form.
+  ir::Graph packed = thirdsGraph();
+  const builder::ReducedSupport every = [](const ir::Node&, std::span<const ir::TensorInfo>,
+                                           std::span<const ir::TensorInfo>) { return true; };
+  EXPECT_EQ(builder::packAttentionHeads(packed, every, Reporter(logger)), 1);
+  EXPECT_EQ(countOps(packed, "Slice"), 0);
+  ir::Graph later = thirdsGraph();
+  EXPECT_EQ(builder::packAttentionHeads(later, every, Reporter(logger), &g), 1);
+  EXPECT_EQ(countOps(later, "Slice"), 3);
 }
 
 }  // namespace
