@@ -480,8 +480,7 @@ class DirectConvKernel final : public Kernel {
                 fn_(r);
                 if (act_ == VecAct::kGeneric) {
                   for (int64_t o = 0; o < r.outputs; ++o) {
-                    float* yo = r.y + o * outPlane;
-                    for (int64_t i = 0; i < r.rows * c.ow; ++i) yo[i] = epilogue_.activate(yo[i]);
+                    activateInPlace(epilogue_, r.y + o * outPlane, r.rows * c.ow);
                   }
                 }
               }

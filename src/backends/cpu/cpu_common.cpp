@@ -1,5 +1,6 @@
 #include "backends/cpu/cpu_common.h"
 
+#include "backends/cpu/pointwise_vec.h"
 #include "ops/window_util.h"
 
 namespace kiln::backends::cpu {
@@ -39,11 +40,15 @@ TileEpilogue PassEpilogue::pass(const float* bias, const float* residual, const 
   return te;
 }
 
+void activateInPlace(const ops::Epilogue& e, float* y, int64_t n) {
+  if (!e.activation) return;
+  activateInPlace(static_cast<int32_t>(*e.activation), static_cast<float>(e.alpha),
+                  static_cast<float>(e.beta), y, n);
+}
+
 void PassEpilogue::finish(float* yt, int64_t rows, int64_t cols, int64_t ld) const {
   if (act != VecAct::kGeneric) return;
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t j = 0; j < cols; ++j) yt[r * ld + j] = epilogue.activate(yt[r * ld + j]);
-  }
+  for (int64_t r = 0; r < rows; ++r) activateInPlace(epilogue, yt + r * ld, cols);
 }
 
 bool onlyResidualExtra(const NodeSpec& spec, int32_t inputs) {

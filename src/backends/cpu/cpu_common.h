@@ -70,6 +70,10 @@ void withPool(const ir::KernelContext& ctx, Body&& body) {
 //! are left to the caller (their layout depends on the op).
 GemmEpilogue gemmEpilogueOf(const ops::Epilogue& e);
 
+//! The activation of @p e over y[0, n) (nothing without one), vectorized where pointwise_vec.h
+//! has it (activateInPlace): for the activations a kernel's tiles do not apply in registers.
+void activateInPlace(const ops::Epilogue& e, float* y, int64_t n);
+
 //! The fused epilogue of a kernel that sums over its input channels in passes (blocks of K), each
 //! pass storing y: the first pass adds the bias and the residual, later ones add the sum so far
 //! (y itself, each element read before it is written), and only the last activates. An

@@ -113,11 +113,10 @@ class DeconvKernel final : public Kernel {
                   }
                 }
               }
-              if (residual != nullptr || epilogue_.activation) {
-                for (int64_t i = 0; i < outPlane; ++i) {
-                  yk[i] = epilogue_.activate(yk[i] + (rk != nullptr ? rk[i] : 0.f));
-                }
+              if (rk != nullptr) {
+                for (int64_t i = 0; i < outPlane; ++i) yk[i] += rk[i];
               }
+              activateInPlace(epilogue_, yk, outPlane);
             }
           });
         }
@@ -154,12 +153,7 @@ class DeconvKernel final : public Kernel {
           const float* __restrict rr = residual + oy * d.ow;
           for (int64_t ox = 0; ox < d.ow; ++ox) yr[ox] += rr[ox];
         }
-        if (!epilogue_.activation) continue;
-        if (*epilogue_.activation == ActivationType::kRELU) {
-          for (int64_t ox = 0; ox < d.ow; ++ox) yr[ox] = yr[ox] > 0.f ? yr[ox] : 0.f;
-        } else {
-          for (int64_t ox = 0; ox < d.ow; ++ox) yr[ox] = epilogue_.activate(yr[ox]);
-        }
+        activateInPlace(epilogue_, yr, d.ow);
       }
     }
   }

@@ -37,9 +37,7 @@ class DepthwiseKernelBase : public Kernel {
   }
 
   //! Applies an activation the kernels do not have (VecAct::kGeneric) to @p count outputs.
-  void activateGeneric(float* y, int64_t count) const {
-    for (int64_t i = 0; i < count; ++i) y[i] = epilogue_.activate(y[i]);
-  }
+  void activateGeneric(float* y, int64_t count) const { activateInPlace(epilogue_, y, count); }
 
   Window2d conv_;
   ops::Epilogue epilogue_;

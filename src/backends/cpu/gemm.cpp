@@ -5,9 +5,9 @@
 #include <cstring>
 #include <vector>
 
+#include "backends/cpu/pointwise_vec.h"
 #include "core/cpu_info.h"
 #include "core/thread_pool.h"
-#include "ops/activation.h"
 
 namespace kiln::backends::cpu {
 
@@ -219,10 +219,7 @@ void packIm2colBlock(const Im2colSource& s, int64_t k0, int64_t kc, int64_t n0, 
 
 void applyGeneric(const GemmEpilogue& e, float* c, int64_t ldc, int64_t rows, int64_t cols) {
   for (int64_t i = 0; i < rows; ++i) {
-    for (int64_t j = 0; j < cols; ++j) {
-      float& v = c[i * ldc + j];
-      v = static_cast<float>(ops::applyActivation(e.activation, v, e.alpha, e.beta));
-    }
+    activateInPlace(static_cast<int32_t>(e.activation), e.alpha, e.beta, c + i * ldc, cols);
   }
 }
 

@@ -34,6 +34,17 @@ const PointwiseVecKernels& bestPointwiseVec() {
   return best;
 }
 
+void activateInPlace(int32_t type, float alpha, float beta, float* y, int64_t n) {
+  if (n <= 0) return;
+  if (vecActivationSupported(type)) {
+    bestPointwiseVec().activate(type, alpha, beta, y, y, n);
+    return;
+  }
+  const auto t = static_cast<ActivationType>(type);
+  for (int64_t i = 0; i < n; ++i)
+    y[i] = static_cast<float>(ops::applyActivation(t, y[i], alpha, beta));
+}
+
 bool vecActivationSupported(int32_t type) {
   return type >= static_cast<int32_t>(ActivationType::kRELU) &&
          type <= static_cast<int32_t>(ActivationType::kGELU_TANH);

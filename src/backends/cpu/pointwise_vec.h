@@ -56,6 +56,12 @@ const PointwiseVecKernels& avx512PointwiseVec();  //!< needs avx512f/bw/dq/vl
 //! The fastest of the above that this CPU runs.
 const PointwiseVecKernels& bestPointwiseVec();
 
+//! y[i] = activation(y[i]) for i < n, @p type an ActivationType: on bestPointwiseVec() where it
+//! has the activation, else the reference's scalar math. For the activations the kernels' tiles
+//! do not apply in registers (VecAct::kGeneric: sigmoid, tanh, GELU ...), after a tile or row is
+//! stored.
+void activateInPlace(int32_t type, float alpha, float beta, float* y, int64_t n);
+
 //! True when the chain step (op kind, op value) has a kernel here.
 bool vecActivationSupported(int32_t type);
 bool vecUnarySupported(int32_t op);

@@ -330,9 +330,7 @@ class WinogradKernel final : public Kernel {
                  tf_.output(out);
                  if (act_ == VecAct::kGeneric) {
                    const int64_t last = std::min<int64_t>(c.oh, out.oy0 + kWinoTile);
-                   for (int64_t i = out.oy0 * c.ow; i < last * c.ow; ++i) {
-                     out.y[i] = epilogue_.activate(out.y[i]);
-                   }
+                   activateInPlace(epilogue_, out.y + out.oy0 * c.ow, (last - out.oy0) * c.ow);
                  }
                }
              });
@@ -434,8 +432,7 @@ class WinogradKernel final : public Kernel {
         if (act_ == VecAct::kGeneric) {
           const int64_t last = std::min<int64_t>(c.oh, o.oy0 + kWinoTile);
           for (int64_t k = 0; k < o.channels; ++k) {
-            float* yk = o.y + k * outPlane;
-            for (int64_t i = o.oy0 * c.ow; i < last * c.ow; ++i) yk[i] = epilogue_.activate(yk[i]);
+            activateInPlace(epilogue_, o.y + k * outPlane + o.oy0 * c.ow, (last - o.oy0) * c.ow);
           }
         }
       }
