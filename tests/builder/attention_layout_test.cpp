@@ -29,26 +29,11 @@ struct Options {
   bool outputAlsoRead = false;  // the attention output has a second reader
 };
 
-// x [B, S, H*D] -> projections -> head splits -> attention -> head merge -> y [B, S, H*D].
-void buildMultiHead(NetworkDefinition& net, const Options& options) {
-  Tensor x = net.addInput("x", DataType::kFLOAT, {kBatch, kSeq, kWidth});
-  Tensor mask = net.addInput("mask", DataType::kFLOAT, {kBatch, 1, 1, kSeq});
-  auto project = [&](uint32_t seed, std::span<const int32_t> perm) {
-    const std::vector<float> values = randomFloats(kWidth * kWidth, seed, -0.5f, 0.5f);
-    auto product = net.addMatrixMultiply(x, MatrixOperation::kNONE,
-                                         constantTensor(net, {1, kWidth, kWidth}, values),
-                                         MatrixOperation::kNONE);
-    auto split = net.addShuffle(product.output(0));
-    split.setReshapeDimensions({kBatch, kSeq, kHeads, kHead});
-    split.setSecondTranspose(perm);
-    return split.output(0);
-  };
-  const std::array<int32_t, 4> heads = {0, 2, 1, 3};
-  const std::array<int32_t, 4> keysByDim = {0, 2, 3, 1};
-  Tensor q = project(11, heads);
-  Tensor k = project(12, options.transposedKeys ? std::span<const int32_t>(heads)
-                                                : std::span<const int32_t>(keysByDim));
-  Tensor v = project(13, heads);
+// The attention of the split heads q, k, v (k transposed by the product with transposedKeys),
+// scaled and masked, then the head merge to y [B, S, H*D] (and the unmerged output too with
+// outputAlsoRead).
+void attendAndMerge(NetworkDefinition& net, Tensor q, Tensor k, Tensor v, Tensor mask,
+                    const Options& options) {
   auto qk = net.addMatrixMultiply(
       q, MatrixOperation::kNONE, k,
       options.transposedKeys ? MatrixOperation::kTRANSPOSE : MatrixOperation::kNONE);
@@ -67,6 +52,36 @@ void buildMultiHead(NetworkDefinition& net, const Options& options) {
   if (options.outputAlsoRead) net.markOutput(pv.output(0));
 }
 
+// [B, S, H*D] -> [B, H, S, D] (with keysByDim [B, H, D, S]), as PyTorch splits heads.
+Tensor splitHeads(NetworkDefinition& net, Tensor t, bool keysByDim) {
+  auto split = net.addShuffle(t);
+  split.setReshapeDimensions({kBatch, kSeq, kHeads, kHead});
+  const std::array<int32_t, 4> heads = {0, 2, 1, 3};
+  const std::array<int32_t, 4> byDim = {0, 2, 3, 1};
+  split.setSecondTranspose(keysByDim ? byDim : heads);
+  return split.output(0);
+}
+
+// x [B, S, H*D] times a random constant [H*D, parts * H*D] (seed @p seed).
+Tensor project(NetworkDefinition& net, Tensor x, int64_t parts, uint32_t seed) {
+  const std::vector<float> values = randomFloats(kWidth * parts * kWidth, seed, -0.5f, 0.5f);
+  return net
+      .addMatrixMultiply(x, MatrixOperation::kNONE,
+                         constantTensor(net, {1, kWidth, parts * kWidth}, values),
+                         MatrixOperation::kNONE)
+      .output(0);
+}
+
+// x [B, S, H*D] -> projections -> head splits -> attention -> head merge -> y [B, S, H*D].
+void buildMultiHead(NetworkDefinition& net, const Options& options) {
+  Tensor x = net.addInput("x", DataType::kFLOAT, {kBatch, kSeq, kWidth});
+  Tensor mask = net.addInput("mask", DataType::kFLOAT, {kBatch, 1, 1, kSeq});
+  Tensor q = splitHeads(net, project(net, x, 1, 11), false);
+  Tensor k = splitHeads(net, project(net, x, 1, 12), !options.transposedKeys);
+  Tensor v = splitHeads(net, project(net, x, 1, 13), false);
+  attendAndMerge(net, q, k, v, mask, options);
+}
+
 // x -> one projection [B, S, 3*H*D] -> reshape [B, S, 3, H, D], permute to [3, B, H, S, D] ->
 // three Slices squeezed to [B, H, S, D] (K also transposed unless the product transposes it) ->
 // attention -> head merge -> y: what PyTorch exports for qkv(x).reshape(...).permute(2, 0, 3, 1,
@@ -74,11 +89,7 @@ void buildMultiHead(NetworkDefinition& net, const Options& options) {
 void buildFusedQkv(NetworkDefinition& net, const Options& options) {
   Tensor x = net.addInput("x", DataType::kFLOAT, {kBatch, kSeq, kWidth});
   Tensor mask = net.addInput("mask", DataType::kFLOAT, {kBatch, 1, 1, kSeq});
-  const std::vector<float> values = randomFloats(kWidth * 3 * kWidth, 21, -0.5f, 0.5f);
-  auto qkv = net.addMatrixMultiply(x, MatrixOperation::kNONE,
-                                   constantTensor(net, {1, kWidth, 3 * kWidth}, values),
-                                   MatrixOperation::kNONE);
-  auto split = net.addShuffle(qkv.output(0));
+  auto split = net.addShuffle(project(net, x, 3, 21));
   split.setReshapeDimensions({kBatch, kSeq, 3, kHeads, kHead});
   const std::array<int32_t, 5> parts = {2, 0, 3, 1, 4};
   split.setSecondTranspose(parts);
@@ -94,22 +105,7 @@ void buildFusedQkv(NetworkDefinition& net, const Options& options) {
   Tensor q = part(0, false);
   Tensor k = part(1, !options.transposedKeys);
   Tensor v = part(2, false);
-  auto qk = net.addMatrixMultiply(
-      q, MatrixOperation::kNONE, k,
-      options.transposedKeys ? MatrixOperation::kTRANSPOSE : MatrixOperation::kNONE);
-  auto scaled = net.addElementWise(qk.output(0), constantTensor(net, {1, 1, 1, 1}, {2.f}),
-                                   ElementWiseOperation::kDIV);
-  auto masked = net.addElementWise(scaled.output(0), mask, ElementWiseOperation::kSUM);
-  auto softmax = net.addSoftMax(masked.output(0));
-  softmax.setAxis(3);
-  auto pv =
-      net.addMatrixMultiply(softmax.output(0), MatrixOperation::kNONE, v, MatrixOperation::kNONE);
-  auto merge = net.addShuffle(pv.output(0));
-  const std::array<int32_t, 4> back = {0, 2, 1, 3};
-  merge.setFirstTranspose(back);
-  merge.setReshapeDimensions({kBatch, kSeq, kWidth});
-  net.markOutput(merge.output(0));
-  if (options.outputAlsoRead) net.markOutput(pv.output(0));
+  attendAndMerge(net, q, k, v, mask, options);
 }
 
 // GPT-2's form: one projection [B, S, 3*H*D] sliced in three along its last axis, each third
@@ -117,39 +113,15 @@ void buildFusedQkv(NetworkDefinition& net, const Options& options) {
 void buildThirds(NetworkDefinition& net, const Options& options) {
   Tensor x = net.addInput("x", DataType::kFLOAT, {kBatch, kSeq, kWidth});
   Tensor mask = net.addInput("mask", DataType::kFLOAT, {kBatch, 1, 1, kSeq});
-  const std::vector<float> values = randomFloats(kWidth * 3 * kWidth, 31, -0.5f, 0.5f);
-  auto qkv = net.addMatrixMultiply(x, MatrixOperation::kNONE,
-                                   constantTensor(net, {1, kWidth, 3 * kWidth}, values),
-                                   MatrixOperation::kNONE);
-  const std::array<int32_t, 4> heads = {0, 2, 1, 3};
-  const std::array<int32_t, 4> keysByDim = {0, 2, 3, 1};
-  auto third = [&](int64_t index, std::span<const int32_t> perm) {
-    auto slice =
-        net.addSlice(qkv.output(0), {0, 0, index * kWidth}, {kBatch, kSeq, kWidth}, {1, 1, 1});
-    auto split = net.addShuffle(slice.output(0));
-    split.setReshapeDimensions({kBatch, kSeq, kHeads, kHead});
-    split.setSecondTranspose(perm);
-    return split.output(0);
+  const Tensor qkv = project(net, x, 3, 31);
+  auto third = [&](int64_t index, bool keysByDim) {
+    auto slice = net.addSlice(qkv, {0, 0, index * kWidth}, {kBatch, kSeq, kWidth}, {1, 1, 1});
+    return splitHeads(net, slice.output(0), keysByDim);
   };
-  Tensor q = third(0, heads);
-  Tensor k = third(1, options.transposedKeys ? std::span<const int32_t>(heads)
-                                             : std::span<const int32_t>(keysByDim));
-  Tensor v = third(2, heads);
-  auto qk = net.addMatrixMultiply(
-      q, MatrixOperation::kNONE, k,
-      options.transposedKeys ? MatrixOperation::kTRANSPOSE : MatrixOperation::kNONE);
-  auto scaled = net.addElementWise(qk.output(0), constantTensor(net, {1, 1, 1, 1}, {2.f}),
-                                   ElementWiseOperation::kDIV);
-  auto masked = net.addElementWise(scaled.output(0), mask, ElementWiseOperation::kSUM);
-  auto softmax = net.addSoftMax(masked.output(0));
-  softmax.setAxis(3);
-  auto pv =
-      net.addMatrixMultiply(softmax.output(0), MatrixOperation::kNONE, v, MatrixOperation::kNONE);
-  auto merge = net.addShuffle(pv.output(0));
-  const std::array<int32_t, 4> back = {0, 2, 1, 3};
-  merge.setFirstTranspose(back);
-  merge.setReshapeDimensions({kBatch, kSeq, kWidth});
-  net.markOutput(merge.output(0));
+  Tensor q = third(0, false);
+  Tensor k = third(1, !options.transposedKeys);
+  Tensor v = third(2, false);
+  attendAndMerge(net, q, k, v, mask, options);
 }
 
 PassRun runAttention(void (*build)(NetworkDefinition&, const Options&), const Options& options) {
