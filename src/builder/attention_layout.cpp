@@ -178,17 +178,18 @@ struct Packing {
   std::optional<std::array<ir::ValueId, 3>> thirds;
 };
 
-// Q, K and V as parts 0, 1 and 2 of one fused QKV projection.
-bool packQkv(const ir::Graph& graph, const ir::Node& node, bool transposeK, Packing& p) {
+// Q, K and V as parts 0, 1 and 2 of one fused QKV projection: that projection and H.
+std::optional<Split> fusedQkv(const ir::Graph& graph, const ir::Node& node, bool transposeK) {
+  std::optional<Split> whole;
   for (std::size_t i = 0; i < 3; ++i) {
     const auto part =
         qkvPart(graph, node.inputs[i], static_cast<int64_t>(i), i == 1 && !transposeK);
-    if (!part || (i > 0 && (part->packed != p.packed[0] || part->heads != p.heads))) return false;
-    p.heads = part->heads;
-    p.packed[i] = part->packed;
+    if (!part || (whole && (part->packed != whole->packed || part->heads != whole->heads))) {
+      return std::nullopt;
+    }
+    whole = part;
   }
-  p.qkv = true;
-  return true;
+  return whole;
 }
 
 // Head splits of Q, K and V that read thirds 0, 1 and 2 of one [B, S, 3*H*D] projection, sliced
@@ -225,9 +226,11 @@ std::optional<Packing> packingOf(const ir::Graph& graph, const Uses& uses, ir::N
   const bool transposeK = node.attrs.getInt("transpose_k", 0) != 0;
   Packing p;
   p.attention = id;
-  if (!packQkv(graph, node, transposeK, p)) {
-    p = Packing{};
-    p.attention = id;
+  if (const auto qkv = fusedQkv(graph, node, transposeK)) {
+    p.heads = qkv->heads;
+    p.packed = {qkv->packed, qkv->packed, qkv->packed};
+    p.qkv = true;
+  } else {
     for (std::size_t i = 0; i < 3; ++i) {
       const auto split = headSplit(graph, node.inputs[i], i == 1 && !transposeK);
       if (!split || (p.heads != 0 && split->heads != p.heads)) return std::nullopt;

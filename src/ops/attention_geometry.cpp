@@ -47,7 +47,7 @@ std::optional<AttentionGeometry> packedQkv(const Dims& q, const Dims& k, const D
     error = "packed QKV needs packed heads (heads > 0) and transpose_k 1";
     return std::nullopt;
   }
-  if (q.nbDims != 3 || !(k == q) || !(v == q) || q[2] % (3 * heads) != 0) {
+  if (q.nbDims != 3 || k != q || v != q || q[2] % (3 * heads) != 0) {
     error = "with packed QKV, Q, K and V must be one [B, S, 3*H*D] tensor with H = " +
             std::to_string(heads) + "; they have shapes " + shapes(q, k, v);
     return std::nullopt;
