@@ -258,7 +258,7 @@ TEST(ChannelBlocking, ChannelConcatenationsJoinTheRegion) {
   // A later profile follows: the concatenation blocked with the convolutions, and alone not.
   ir::Graph later = fireModule();
   assignBlockedChannels(later, true, Reporter(logger), &g);
-  EXPECT_EQ(g.value(nodeNamed(later, "cat")->outputs[0]).dims.nbDims, 5);
+  EXPECT_EQ(later.value(nodeNamed(later, "cat")->outputs[0]).dims.nbDims, 5);
   ir::Graph unblocked = fireModule();
   ir::Graph alone = fireModule();
   assignBlockedChannels(alone, true, Reporter(logger), &unblocked);
