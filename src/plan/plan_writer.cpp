@@ -96,7 +96,10 @@ std::vector<std::byte> graphSection(const ir::Graph& graph, const std::vector<ui
     w.put<uint32_t>(static_cast<uint32_t>(node.fusedFrom.size()));
     for (const auto& name : node.fusedFrom) w.putString(name);
     writeOptionalType(w, node.precision);
-    for (const auto& type : node.outputTypes) writeOptionalType(w, type);
+    // One per output, as the reader takes them (a pass that rewires outputs may leave fewer).
+    for (std::size_t o = 0; o < node.outputs.size(); ++o) {
+      writeOptionalType(w, o < node.outputTypes.size() ? node.outputTypes[o] : std::nullopt);
+    }
   }
   w.put<uint32_t>(static_cast<uint32_t>(graph.inputs.size()));
   for (ir::ValueId v : graph.inputs) w.put<int32_t>(v);

@@ -2,7 +2,7 @@
 // — head split Shuffles around an Attention node and a head merge after it, or one fused QKV
 // projection split by a Shuffle and three Slices — runs as one Attention node that reads and
 // writes [B, S, H*D] tensors (or reads the [B, S, 3*H*D] projection, also when it is sliced in
-// three along its last axis), with the same results.
+// three along its last axis, or taken apart by constant indices), with the same results.
 #include "builder/attention_layout.h"
 
 #include <gtest/gtest.h>
@@ -124,7 +124,34 @@ void buildThirds(NetworkDefinition& net, const Options& options) {
   attendAndMerge(net, q, k, v, mask, options);
 }
 
-PassRun runAttention(void (*build)(NetworkDefinition&, const Options&), const Options& options) {
+// The fused projection's parts taken by index, as older vision transformers do (q, k, v =
+// qkv[0], qkv[1], qkv[2]): Gathers of a constant scalar index along the leading 3, K then
+// transposed on its own unless the product transposes it.
+void buildIndexedQkv(NetworkDefinition& net, const Options& options) {
+  static const std::array<int32_t, 3> kIndices = {0, 1, 2};
+  Tensor x = net.addInput("x", DataType::kFLOAT, {kBatch, kSeq, kWidth});
+  Tensor mask = net.addInput("mask", DataType::kFLOAT, {kBatch, 1, 1, kSeq});
+  auto split = net.addShuffle(project(net, x, 3, 41));
+  split.setReshapeDimensions({kBatch, kSeq, 3, kHeads, kHead});
+  const std::array<int32_t, 5> parts = {2, 0, 3, 1, 4};
+  split.setSecondTranspose(parts);
+  auto part = [&](std::size_t index, bool keysByDim) {
+    Tensor at = net.addConstant(Dims{}, Weights{DataType::kINT32, &kIndices[index], 1}).output(0);
+    Tensor taken = net.addGather(split.output(0), at, 0).output(0);
+    if (!keysByDim) return taken;
+    auto transpose = net.addShuffle(taken);
+    const std::array<int32_t, 4> swap = {0, 1, 3, 2};
+    transpose.setFirstTranspose(swap);
+    return transpose.output(0);
+  };
+  Tensor q = part(0, false);
+  Tensor k = part(1, !options.transposedKeys);
+  Tensor v = part(2, false);
+  attendAndMerge(net, q, k, v, mask, options);
+}
+
+PassRun runAttention(void (*build)(NetworkDefinition&, const Options&), const Options& options,
+                     const std::vector<std::string>& passes = {"attention-fusion"}) {
   CapturingLogger logger;
   Builder builder(logger);
   auto net = builder.createNetwork();
@@ -132,7 +159,7 @@ PassRun runAttention(void (*build)(NetworkDefinition&, const Options&), const Op
   return expectSameWithPass(
       builder, *net,
       {randomTensor({kBatch, kSeq, kWidth}, 1), randomTensor({kBatch, 1, 1, kSeq}, 2, -3.f, 0.f)},
-      {"attention-fusion"});
+      passes);
 }
 
 PassRun runMultiHead(const Options& options) {
@@ -175,6 +202,17 @@ TEST(AttentionLayout, FusedQkvOutputReadElsewhereKeepsTheHeadLayout) {
   const PassRun run = runAttention(buildFusedQkv, {.outputAlsoRead = true});
   EXPECT_EQ(run.count("Attention"), 1);
   EXPECT_EQ(run.count("Slice"), 3);
+}
+
+TEST(AttentionLayout, IndexedQkvProjectionIsReadInPlace) {
+  for (const bool transposedKeys : {false, true}) {
+    const PassRun run = runAttention(buildIndexedQkv, {.transposedKeys = transposedKeys},
+                                     {"gather-slicing", "shuffle-folding", "attention-fusion"});
+    EXPECT_EQ(run.count("Attention"), 1);
+    EXPECT_EQ(run.count("Gather"), 0);
+    EXPECT_EQ(run.count("Shuffle"), 0);
+    EXPECT_EQ(run.count("Slice"), 0);
+  }
 }
 
 TEST(AttentionLayout, ThirdsOfOneProjectionAreReadInPlace) {

@@ -7,6 +7,7 @@ namespace kiln::builder {
 
 int32_t eliminateDeadLayers(ir::Graph& graph, const PassContext& context);
 int32_t foldConstants(ir::Graph& graph, const PassContext& context);
+int32_t sliceGathers(ir::Graph& graph, const PassContext& context);
 int32_t foldShuffles(ir::Graph& graph, const PassContext& context);
 int32_t foldPadding(ir::Graph& graph, const PassContext& context);
 int32_t fuseConvScale(ir::Graph& graph, const PassContext& context);
