@@ -173,6 +173,35 @@ TEST(PointwiseChainTactics, BroadcastsAndOperandOrder) {
   }
 }
 
+// A BatchNorm left after a concatenation (scale-lowering): x * [C,1,1] + [C,1,1], then ReLU.
+// Planes of at least 256 pixels pass the per-channel values as one per block (blocks end at plane
+// ends: 3136 in four, 300 in one, 1030 in two of unequal length); smaller ones are gathered. An
+// operand constant along rows of another length (a [2, 1] against [.., 2, 300]: rows of 300,
+// where the per-channel ones see rows of 600) is gathered.
+TEST(PointwiseChainTactics, PerChannelOperands) {
+  SKIP_ON_GPU();
+  ir::Attributes chain;
+  elementWise(chain, ElementWiseOperation::kPROD, 1);
+  elementWise(chain, ElementWiseOperation::kSUM, 2, true);
+  activation(chain, ActivationType::kRELU);
+  for (const Dims& d : {shape({1, 8, 56, 56}), shape({2, 3, 10, 30}), shape({1, 5, 1, 1030}),
+                        shape({1, 16, 7, 7}), shape({3, 4, 16, 16})}) {
+    const Dims channel = shape({d[1], 1, 1});
+    const auto r = checkTactics(
+        "PointwiseChain", chain,
+        {scaled(d, 11, -2.f, 2.f), scaled(channel, 12, 0.5f, 2.f), scaled(channel, 13, -1.f, 1.f)});
+    EXPECT_EQ(r.tactics, 1) << toString(d);
+  }
+  ir::Attributes mixed = chain;
+  elementWise(mixed, ElementWiseOperation::kSUM, 3);
+  const Dims d = shape({2, 4, 2, 300});
+  const auto r =
+      checkTactics("PointwiseChain", mixed,
+                   {scaled(d, 14, -2.f, 2.f), scaled(shape({4, 1, 1}), 15, 0.5f, 2.f),
+                    scaled(shape({4, 1, 1}), 16, -1.f, 1.f), scaled(shape({2, 1}), 17, -1.f, 1.f)});
+  EXPECT_EQ(r.tactics, 1);
+}
+
 TEST(PointwiseChainTactics, EveryStepOp) {
   SKIP_ON_GPU();
   const Dims d = shape({3, 337});

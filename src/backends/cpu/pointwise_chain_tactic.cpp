@@ -2,7 +2,10 @@
 // contiguous elements; each block runs every step in turn over an L1-resident buffer with the
 // vectorized kernels of pointwise_vec.h (the ISA picked at run time). Pointwise steps commute
 // with broadcasting, so every input is laid out at the output's shape first: same-shape inputs
-// are read in place, scalars are passed as one value, the rest are gathered per block.
+// are read in place, scalars are passed as one value, the rest are gathered per block. An input
+// that is constant along the output's rows (a [C, 1, 1] scale or bias against [N, C, H, W]: a
+// BatchNorm left after a concatenation) is one value per row: blocks then never cross rows, and
+// it passes as a scalar per block.
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -79,6 +82,10 @@ namespace {
 
 // Elements per block: the running value and gathered operands stay in L1.
 constexpr int64_t kBlock = 1024;
+// Shortest rows along which an input constant per row is passed as a scalar per block (blocks
+// then end at row ends); shorter rows (7x7 planes) are gathered, as blocks that short would cost
+// more in calls than the gather does.
+constexpr int64_t kMinUniformRow = 256;
 // Blocks per task below which threads cost more than they give.
 constexpr int64_t kGrainBlocks = 4;
 // Most inputs a chain has (the op's schema allows 16).
@@ -86,10 +93,10 @@ constexpr std::size_t kMaxInputs = 16;
 
 // How one input is read along the flat output.
 struct InputLayout {
-  enum class Kind { kContiguous, kScalar, kGathered };
+  enum class Kind { kContiguous, kScalar, kRowUniform, kGathered };
   Kind kind = Kind::kContiguous;
   int32_t input = 0;        //!< node input index
-  ops::BroadcastPlan plan;  //!< kGathered: the walk of this input over the output
+  ops::BroadcastPlan plan;  //!< kGathered, kRowUniform: the walk of this input over the output
 };
 
 InputLayout layoutOf(int32_t input, const Dims& in, const Dims& out) {
@@ -97,15 +104,53 @@ InputLayout layoutOf(int32_t input, const Dims& in, const Dims& out) {
   layout.input = input;
   const Dims dims[1] = {in};
   layout.plan = ops::planBroadcast(out, dims);
+  const auto last = static_cast<std::size_t>(layout.plan.rank - 1);
   if (volume(in) == 1 && volume(out) != 1) {
     layout.kind = InputLayout::Kind::kScalar;
   } else if (layout.plan.rank == 1 && layout.plan.stride[0][0] == 1) {
     layout.kind = InputLayout::Kind::kContiguous;
+  } else if (layout.plan.stride[0][last] == 0 && layout.plan.extent[last] >= kMinUniformRow) {
+    layout.kind = InputLayout::Kind::kRowUniform;
   } else {
     layout.kind = InputLayout::Kind::kGathered;
   }
   return layout;
 }
+
+// The input's offset at the start of output row @p row (rows of plan.extent[rank - 1]).
+int64_t rowOffset(const ops::BroadcastPlan& plan, int64_t row) {
+  int64_t offset = 0;
+  for (int32_t d = plan.rank - 2; d >= 0; --d) {
+    const auto du = static_cast<std::size_t>(d);
+    offset += row % plan.extent[du] * plan.stride[0][du];
+    row /= plan.extent[du];
+  }
+  return offset;
+}
+
+// How the flat output is cut into blocks: whole of kBlock elements, or, with row-uniform inputs,
+// each row of rowLength into blocksPerRow equal pieces (a multiple of 16 elements but the last).
+struct Blocking {
+  int64_t rowLength = 0;  //!< 0: plain blocks of kBlock
+  int64_t blocksPerRow = 1;
+  int64_t piece = kBlock;
+
+  explicit Blocking(int64_t row) : rowLength(row) {
+    if (rowLength == 0) return;
+    blocksPerRow = (rowLength + kBlock - 1) / kBlock;
+    piece = ((rowLength + blocksPerRow - 1) / blocksPerRow + 15) / 16 * 16;
+  }
+  int64_t count(int64_t total) const {
+    return rowLength == 0 ? (total + kBlock - 1) / kBlock : total / rowLength * blocksPerRow;
+  }
+  //! Block @p b: its first element and its length.
+  std::pair<int64_t, int64_t> block(int64_t b, int64_t total) const {
+    if (rowLength == 0) return {b * kBlock, std::min(kBlock, total - b * kBlock)};
+    const int64_t row = b / blocksPerRow;
+    const int64_t begin = b % blocksPerRow * piece;
+    return {row * rowLength + begin, std::min(piece, rowLength - begin)};
+  }
+};
 
 // dst[0..n) = the input's values at flat output positions [start, start + n).
 void gather(const ops::BroadcastPlan& plan, const float* src, int64_t start, int64_t n,
@@ -169,6 +214,14 @@ class ChainKernel final : public Kernel {
       }
       steps_.push_back(v);
     }
+    // Row-uniform inputs share one row length (the first's); any other is gathered.
+    for (auto& l : operands_) {
+      if (l.kind != InputLayout::Kind::kRowUniform) continue;
+      const int64_t row = l.plan.extent[static_cast<std::size_t>(l.plan.rank - 1)];
+      if (rowLength_ == 0) rowLength_ = row;
+      if (row != rowLength_) l.kind = InputLayout::Kind::kGathered;
+    }
+    if (x_.kind == InputLayout::Kind::kRowUniform) x_.kind = InputLayout::Kind::kGathered;
     for (const auto& l : operands_) {
       if (l.kind == InputLayout::Kind::kGathered) ++gathered_;
     }
@@ -180,7 +233,8 @@ class ChainKernel final : public Kernel {
     if (total <= 0) return;
     float* y = ctx.output(0).as<float>();
     const float* x = ctx.input(0).as<float>();
-    const int64_t blocks = (total + kBlock - 1) / kBlock;
+    const Blocking blocking(rowLength_);
+    const int64_t blocks = blocking.count(total);
     const std::size_t nbOperands = operands_.size();
     withPool(ctx, [&](ThreadPool& pool) {
       parallelTasks(pool, blocks, kGrainBlocks, [&](int64_t b0, int64_t b1, int32_t worker) {
@@ -200,7 +254,8 @@ class ChainKernel final : public Kernel {
         std::array<float*, kMaxInputs> buffers{};
         std::array<bool, kMaxInputs> scalar{};
         for (std::size_t i = 0; i < nbOperands; ++i) {
-          scalar[i] = operands_[i].kind == InputLayout::Kind::kScalar;
+          scalar[i] = operands_[i].kind == InputLayout::Kind::kScalar ||
+                      operands_[i].kind == InputLayout::Kind::kRowUniform;
           if (operands_[i].kind == InputLayout::Kind::kGathered) {
             buffers[i] = next;
             next += kBlock;
@@ -209,8 +264,7 @@ class ChainKernel final : public Kernel {
         block.operands = pointers.data();
         block.scalar = scalar.data();
         for (int64_t b = b0; b < b1; ++b) {
-          const int64_t start = b * kBlock;
-          const int64_t n = std::min(kBlock, total - start);
+          const auto [start, n] = blocking.block(b, total);
           if (xBuffer == nullptr) {
             block.x = x + start;
           } else {
@@ -226,6 +280,9 @@ class ChainKernel final : public Kernel {
                 break;
               case InputLayout::Kind::kScalar:
                 pointers[i] = src;
+                break;
+              case InputLayout::Kind::kRowUniform:
+                pointers[i] = src + rowOffset(l.plan, start / rowLength_);
                 break;
               case InputLayout::Kind::kGathered:
                 gather(l.plan, src, start, n, buffers[i]);
@@ -246,7 +303,8 @@ class ChainKernel final : public Kernel {
   std::vector<VecStep> steps_;
   InputLayout x_;
   std::vector<InputLayout> operands_;
-  int64_t gathered_ = 0;  //!< inputs (x included) that need a gather buffer
+  int64_t gathered_ = 0;   //!< inputs (x included) that need a gather buffer
+  int64_t rowLength_ = 0;  //!< rows of the row-uniform inputs; 0 when there are none
 };
 
 bool allFloat(std::span<const ir::TensorInfo> infos) {

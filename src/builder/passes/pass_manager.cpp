@@ -41,6 +41,10 @@ const std::vector<Pass>& allPasses() {
        fuseLayerNorm},
       {"attention-fusion", "softmax(Q K^T * scale + mask) V recognized as one layer",
        fuseAttention},
+      {"scale-lowering",
+       "Scale left by conv-scale-fusion (BatchNorm after a concatenation) as an element-wise "
+       "multiply and add, which pointwise-fusion chains with what follows",
+       lowerScales},
       {"pointwise-fusion", "chains of pointwise layers fused into one", fusePointwiseChains},
       {kChannelBlockingPass,
        "CPU builds, after the passes: regions of depthwise and 1x1 convolutions in the "

@@ -17,6 +17,7 @@ int32_t fuseEpilogueActivation(ir::Graph& graph, const PassContext& context);
 int32_t fuseGelu(ir::Graph& graph, const PassContext& context);
 int32_t fuseLayerNorm(ir::Graph& graph, const PassContext& context);
 int32_t fuseAttention(ir::Graph& graph, const PassContext& context);
+int32_t lowerScales(ir::Graph& graph, const PassContext& context);
 int32_t fusePointwiseChains(ir::Graph& graph, const PassContext& context);
 
 }  // namespace kiln::builder

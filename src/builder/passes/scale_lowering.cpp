@@ -1,0 +1,135 @@
+// scale-lowering: a Scale that no convolution absorbed (conv-scale-fusion runs first) — DenseNet's
+// pre-activation BatchNorm after a concatenation, a normalization on a network input — becomes a
+// multiply and an add by constants shaped to broadcast against its input, which pointwise-fusion
+// then chains with the activation that usually follows: one vectorized pass over the tensor
+// instead of a Scale on the reference kernel and a second pass for the activation.
+#include <optional>
+#include <string>
+
+#include "builder/passes/passes.h"
+#include "core/shape_util.h"
+#include "kiln/network.h"
+
+namespace kiln::builder {
+
+namespace {
+
+constexpr std::size_t kShift = 1;
+constexpr std::size_t kScale = 2;
+constexpr std::size_t kPower = 3;
+
+bool present(const ir::Node& node, std::size_t input) {
+  return input < node.inputs.size() && node.inputs[input] != ir::kNoValue;
+}
+
+// The float constant coefficient @p input of @p node, or false when it is absent, empty (the
+// default) or not such a constant.
+bool floatCoefficient(const ir::Graph& graph, const ir::Node& node, std::size_t input) {
+  if (!present(node, input)) return false;
+  const ir::Value& c = graph.value(node.inputs[input]);
+  return c.isConstant() && c.dtype == DataType::kFLOAT && volume(c.dims) > 0;
+}
+
+// The shape a coefficient of @p node broadcasts from, against its input x: 1 everywhere but the
+// channel axis (kCHANNEL) or the axes from it on (kELEMENTWISE); nullopt when the Scale does not
+// lower (a power other than 1, coefficients that are not float constants of the mode's count, a
+// non-float input).
+std::optional<Dims> coefficientDims(const ir::Graph& graph, const ir::Node& node) {
+  if (node.op != "Scale" || node.inputs.empty() || node.outputs.size() != 1) return std::nullopt;
+  const ir::Value& x = graph.value(node.inputs[0]);
+  const int32_t rank = x.dims.nbDims;
+  if (x.dtype != DataType::kFLOAT || rank == 0 || x.boundedExtents != 0) return std::nullopt;
+  if (present(node, kPower)) {
+    const std::vector<float> power = floatConstant(graph, node.inputs[kPower]);
+    if (!graph.value(node.inputs[kPower]).isConstant()) return std::nullopt;
+    for (const float p : power) {
+      if (p != 1.f) return std::nullopt;
+    }
+  }
+  const auto mode = node.attrs.getEnum("mode", ScaleMode::kUNIFORM);
+  int64_t axis = node.attrs.getInt("channel_axis", 1);
+  if (axis < 0) axis += rank;
+  Dims dims;
+  dims.nbDims = rank;
+  for (int32_t i = 0; i < rank; ++i) dims[i] = 1;
+  if (mode != ScaleMode::kUNIFORM) {
+    if (axis < 0 || axis >= rank) return std::nullopt;
+    const auto first = static_cast<int32_t>(axis);
+    const int32_t last = mode == ScaleMode::kCHANNEL ? first + 1 : rank;
+    for (int32_t i = first; i < last; ++i) {
+      if (x.dims[i] < 0) return std::nullopt;
+      dims[i] = x.dims[i];
+    }
+  }
+  bool any = false;
+  for (const std::size_t input : {kShift, kScale}) {
+    if (!present(node, input)) continue;
+    const ir::Value& c = graph.value(node.inputs[input]);
+    if (!c.isConstant()) return std::nullopt;
+    if (volume(c.dims) == 0) continue;  // empty: the default
+    if (c.dtype != DataType::kFLOAT || volume(c.dims) != volume(dims)) return std::nullopt;
+    any = true;
+  }
+  if (!any) return std::nullopt;  // the identity: dead-layer-elimination's, or a cast
+  return dims;
+}
+
+// A constant of @p dims sharing the bytes of constant @p from.
+ir::ValueId reshapedConstant(ir::Graph& graph, ir::ValueId from, const Dims& dims) {
+  const ir::ValueId c =
+      graph.addValue(graph.value(from).name + "_broadcast", DataType::kFLOAT, dims);
+  graph.value(c).constant = graph.value(from).constant;
+  return c;
+}
+
+}  // namespace
+
+int32_t lowerScales(ir::Graph& graph, const PassContext& context) {
+  int32_t changes = 0;
+  const std::size_t count = graph.nodes.size();
+  for (std::size_t n = 0; n < count; ++n) {
+    const std::optional<Dims> dims = coefficientDims(graph, graph.nodes[n]);
+    if (!dims) continue;
+    const bool scales = floatCoefficient(graph, graph.nodes[n], kScale);
+    const bool shifts = floatCoefficient(graph, graph.nodes[n], kShift);
+    const ir::ValueId scale =
+        scales ? reshapedConstant(graph, graph.nodes[n].inputs[kScale], *dims) : ir::kNoValue;
+    const ir::ValueId shift =
+        shifts ? reshapedConstant(graph, graph.nodes[n].inputs[kShift], *dims) : ir::kNoValue;
+    ir::Node& node = graph.nodes[n];
+    const ir::ValueId x = node.inputs[0];
+    const ir::ValueId out = node.outputs[0];
+    const std::string name = node.name;
+    node.op = "ElementWise";
+    node.attrs = {};
+    if (scales && shifts) {
+      // This node multiplies; a new one adds the shift into the Scale's output.
+      node.attrs.set("op", ElementWiseOperation::kPROD);
+      node.inputs = {x, scale};
+      const ir::ValueId product =
+          graph.addValue(name + "_scaled", DataType::kFLOAT, graph.value(x).dims);
+      node.outputs = {product};
+      graph.value(product).producer = static_cast<ir::NodeId>(n);
+      const ir::NodeId add = graph.addNode(name + "_shift", "ElementWise", {product, shift}, 0);
+      ir::Node& sum = graph.node(add);
+      sum.attrs.set("op", ElementWiseOperation::kSUM);
+      sum.outputs = {out};
+      sum.outputTypes = graph.nodes[n].outputTypes;
+      sum.precision = graph.nodes[n].precision;
+      sum.fusedFrom.clear();  // the multiply stands for the Scale layer
+      graph.value(out).producer = add;
+      graph.value(out).producerOutput = 0;
+    } else {
+      node.attrs.set("op", scales ? ElementWiseOperation::kPROD : ElementWiseOperation::kSUM);
+      node.inputs = {x, scales ? scale : shift};
+    }
+    context.log("Scale '" + name + "' -> element-wise " +
+                (scales && shifts ? "multiply and add"
+                 : scales         ? "multiply"
+                                  : "add"));
+    ++changes;
+  }
+  return changes;
+}
+
+}  // namespace kiln::builder
