@@ -189,7 +189,14 @@ class BlockingPass {
     const bool pointwise = unpadded && params.kernel[0] == 1 && params.kernel[1] == 1 &&
                            (stride == 1 || stride == 2) && params.stride[1] == stride &&
                            yd[2] == (xd[2] - 1) / stride + 1 && yd[3] == (xd[3] - 1) / stride + 1;
-    if (groups != 1) return Kind::kNone;
+    if (groups != 1) {
+      // Groups of whole blocks (RegNet's and ResNeXt's grouped 3x3) run the blocked direct
+      // kernel, a panel within its group; NCHW they are one small product per group.
+      const bool wholeBlocks = groups > 1 && channels % groups == 0 && outputs % groups == 0 &&
+                               (channels / groups) % ops::kChannelBlock == 0 &&
+                               (outputs / groups) % ops::kChannelBlock == 0;
+      return wholeBlocks ? Kind::kDirect : Kind::kNone;
+    }
     if (pointwise) return Kind::kPointwise;
     // Any other window of one group runs the blocked direct kernel, except the 3x3 stride-1 ones
     // Winograd does well (the kWinograd* rules above).

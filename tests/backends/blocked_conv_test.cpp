@@ -195,10 +195,24 @@ TEST(BlockedConvTactics, Epilogue) {
   }
 }
 
-TEST(BlockedConvTactics, GroupedConvolutionsRunOnTheReference) {
-  // Two groups: no blocked kernel, and no NCHW one takes the node.
-  const BlockedConv b{1, 16, 16, 6, 6, 3, 1, 1, 2};
-  expectBlockedTactic(b, attrsOf(b), inputsOf(b, 300, true, false), 0);
+TEST(BlockedConvTactics, GroupedDirect) {
+  // Groups of whole blocks: a panel within its group (two blocks where the group has a whole
+  // tile's outputs, else one), reading that group's input blocks.
+  const BlockedConv cases[] = {
+      {1, 16, 16, 6, 6, 3, 1, 1, 2},     // two groups of one block
+      {1, 104, 104, 9, 9, 3, 1, 1, 13},  // RegNet: groups of 8 channels, many panels
+      {1, 96, 96, 7, 7, 3, 2, 1, 12},    // stride 2
+      {2, 64, 128, 6, 5, 3, 1, 1, 4},    // 16 -> 32 a group: panels of two blocks; batch 2
+      {1, 48, 48, 5, 5, 1, 1, 0, 3},     // grouped 1x1
+      {1, 160, 160, 4, 4, 3, 1, 1, 2},   // 80 channels a group: two slices of input blocks
+  };
+  uint32_t seed = 300;
+  for (const BlockedConv& b : cases) {
+    expectBlockedTactic(b, attrsOf(b), inputsOf(b, seed += 4, true, false), blockedTacticsHere());
+  }
+  // Groups of part of a block: no blocked kernel, and no NCHW one takes the node.
+  const BlockedConv split{1, 16, 16, 6, 6, 3, 1, 1, 4};
+  expectBlockedTactic(split, attrsOf(split), inputsOf(split, 360, true, false), 0);
 }
 
 TEST(BlockedConvTactics, ShapesAreCheckedInTheirLayout) {

@@ -1,5 +1,7 @@
 // "cpu.conv.direct.nchw8c.avx2": direct convolution of nodes in the blocked layout NCHW8c, one
-// group, constant weights, any window, stride, dilation and padding (blocked_conv.h). First the
+// group or groups of whole blocks (RegNet's and ResNeXt's grouped 3x3: a panel then stays within
+// its group and reads only that group's input blocks), constant weights, any window, stride,
+// dilation and padding (blocked_conv.h). First the
 // input goes into a zero-padded blocked copy in the workspace (threaded over its rows; an NCHW x,
 // the entry of a region, is blocked on the way), unless every window already lies inside it.
 // Then units of (image, chunk of output pixels, group of weight panels) run each panel over the
@@ -43,10 +45,11 @@ constexpr int64_t kCopyGrainRows = 16;
 
 bool describeBlockedConv(const NodeSpec& spec, Window2d& c) {
   if (!describeBlockedWindow2d(spec, c) || spec.inputs[1].constAs<float>() == nullptr) return false;
-  // No input channels (y = the bias) is the reference's: a slice needs a block.
-  if (c.groups != 1 || c.channels <= 0 || c.channels % kLanes != 0 || c.outputs % kLanes != 0 ||
-      c.kh < 1 || c.kw < 1 || c.sh < 1 || c.sw < 1 || c.dh < 1 || c.dw < 1 || c.ph < 0 ||
-      c.pw < 0) {
+  // No input channels (y = the bias) is the reference's: a slice needs a block. Groups hold
+  // whole blocks of inputs and outputs (one group is the plain case).
+  if (c.groups < 1 || c.channels <= 0 || c.channels % c.groups != 0 || c.outputs % c.groups != 0 ||
+      c.cg() % kLanes != 0 || (c.outputs / c.groups) % kLanes != 0 || c.kh < 1 || c.kw < 1 ||
+      c.sh < 1 || c.sw < 1 || c.dh < 1 || c.dw < 1 || c.ph < 0 || c.pw < 0) {
     return false;
   }
   // The taps' offsets are 32-bit: the window's span in floats of the widest row it may read.
@@ -78,6 +81,10 @@ class BlockedConvKernel final : public Kernel {
     geometry_.blockStride = (copied_ ? hp_ * wp_ : c.ih * c.iw) * kLanes;
     geometry_.taps = taps_.data();
     geometry_.tapCount = static_cast<int32_t>(taps_.size());
+    // A panel's outputs lie in one group: the tile's width where there is one group or the
+    // group's outputs come in whole tiles, else one block.
+    const int64_t kg = c.outputs / c.groups;
+    panelWidth_ = c.groups == 1 || kg % tile_.channels == 0 ? tile_.channels : kLanes;
     packWeights(spec.inputs[1].constAs<float>());
     const int64_t tapCount = static_cast<int64_t>(taps_.size());
     const int64_t blockBytes = tapCount * kLanes * tile_.channels * int64_t{sizeof(float)};
@@ -99,7 +106,7 @@ class BlockedConvKernel final : public Kernel {
     const float* residual = residualInput ? ctx.input(*residualInput).as<float>() : nullptr;
     float* y = ctx.output(0).as<float>();
     const float* x = copied_ ? padInput(ctx) : ctx.input(0).as<float>();
-    const int64_t tc = tile_.channels;
+    const int64_t tc = panelWidth_;
     const int64_t tp = tile_.pixels;
     const int64_t tiles = (pixels + tp - 1) / tp;
     const int64_t pixelBytes = c.sh * c.sw * c.channels * int64_t{sizeof(float)};
@@ -108,15 +115,16 @@ class BlockedConvKernel final : public Kernel {
     const int64_t chunks = (tiles + chunkTiles - 1) / chunkTiles;
     const int64_t slices = (inBlocks() + sliceBlocks_ - 1) / sliceBlocks_;
     const int64_t ld = pixels * kLanes;  // floats from one output block to the next
-    const int64_t imageIn = inBlocks() * geometry_.blockStride;
+    const int64_t imageIn = c.channels / kLanes * geometry_.blockStride;
+    const int64_t panelsPerGroup = panels_ / c.groups;
     withPool(ctx, [&](ThreadPool& pool) {
       const int64_t threads = pool.size();
       const int64_t panelGroups = std::clamp<int64_t>(
           (4 * threads + c.batch * chunks - 1) / (c.batch * chunks), 1, panels_);
       const int64_t units = c.batch * chunks * panelGroups;
-      const int64_t unitMacs = std::max<int64_t>(chunkTiles * tp * (panels_ + panelGroups - 1) /
-                                                     panelGroups * tc * c.channels * c.kh * c.kw,
-                                                 1);
+      const int64_t unitMacs = std::max<int64_t>(
+          chunkTiles * tp * (panels_ + panelGroups - 1) / panelGroups * tc * c.cg() * c.kh * c.kw,
+          1);
       const int64_t perTask = std::max<int64_t>(1, kTaskMacs / unitMacs);
       const int64_t tasks = threads == 1 ? 1 : (units + perTask - 1) / perTask;
       // Pixels [q0, q1) of panel p for input slice s, in one call; @p last: the unit's last.
@@ -130,11 +138,15 @@ class BlockedConvKernel final : public Kernel {
                         residual != nullptr ? residual + yOffset : nullptr, yt, ld, s, slices);
         const int64_t b0 = s * sliceBlocks_;
         const int64_t b1 = std::min(inBlocks(), b0 + sliceBlocks_);
-        const float* w = panel(p) + b0 * geometry_.tapCount * kLanes * tc;
+        // Packed rows are the tile's width (tile_.channels) whatever the panel's.
+        const int64_t rowFloats = geometry_.tapCount * kLanes * tile_.channels;
+        const float* w = panel(p) + b0 * rowFloats;
         // The next call's weights follow these: the next slice, or the next panel's first.
-        const float* next = last ? nullptr : w + (b1 - b0) * geometry_.tapCount * kLanes * tc;
+        const float* next = last ? nullptr : w + (b1 - b0) * rowFloats;
+        // The panel's group reads its own input blocks.
+        const int64_t groupIn = p / panelsPerGroup * inBlocks();
         tile_.fn(geometry_, q0, q1 - q0, outBlocks, b1 - b0, w,
-                 x + image * imageIn + b0 * geometry_.blockStride, yt, ld, te, next);
+                 x + image * imageIn + (groupIn + b0) * geometry_.blockStride, yt, ld, te, next);
         if (s + 1 == slices) fused_.finish(yt, outBlocks, (q1 - q0) * kLanes, ld);
       };
       runUnits(pool, units, tasks, [&](int64_t u) {
@@ -155,26 +167,29 @@ class BlockedConvKernel final : public Kernel {
   }
 
  private:
-  int64_t inBlocks() const { return conv_.channels / kLanes; }
+  //! Input blocks a panel reads: its group's.
+  int64_t inBlocks() const { return conv_.cg() / kLanes; }
 
-  // Weights [K][C][kh][kw] as panels of the tile's channels: [panel][block][tap][lane][channel],
-  // zero past the last output channel.
+  // Weights [K][C / groups][kh][kw] as panels of panelWidth_ output channels (each within one
+  // group, over that group's input channels): [panel][block][tap][lane][channel], a row of the
+  // tile's width (the tile reads rows of that width), zero past the panel's outputs.
   void packWeights(const float* w) {
     const Window2d& c = conv_;
     const int64_t tc = tile_.channels;
     const int64_t taps = c.kh * c.kw;
-    panels_ = (c.outputs + tc - 1) / tc;
+    const int64_t cg = c.cg();
+    panels_ = (c.outputs + panelWidth_ - 1) / panelWidth_;
     panelFloats_ = inBlocks() * taps * kLanes * tc;
     const auto count = static_cast<std::size_t>(std::max<int64_t>(panels_ * panelFloats_, 1));
     weights_.resize(sizeof(float) * count);
     auto* packed = reinterpret_cast<float*>(weights_.data());
     std::fill(packed, packed + count, 0.f);
     for (int64_t o = 0; o < c.outputs; ++o) {
-      float* panelBase = packed + (o / tc) * panelFloats_;
-      for (int64_t i = 0; i < c.channels; ++i) {
+      float* panelBase = packed + (o / panelWidth_) * panelFloats_;
+      for (int64_t i = 0; i < cg; ++i) {
         for (int64_t t = 0; t < taps; ++t) {
-          const int64_t at = ((i / kLanes * taps + t) * kLanes + i % kLanes) * tc + o % tc;
-          panelBase[at] = w[(o * c.channels + i) * taps + t];
+          const int64_t at = ((i / kLanes * taps + t) * kLanes + i % kLanes) * tc + o % panelWidth_;
+          panelBase[at] = w[(o * cg + i) * taps + t];
         }
       }
     }
@@ -189,7 +204,7 @@ class BlockedConvKernel final : public Kernel {
     const Window2d& c = conv_;
     const float* x = ctx.input(0).as<float>();
     auto* out = static_cast<float*>(ctx.workspace);
-    const int64_t rows = c.batch * inBlocks() * hp_;
+    const int64_t rows = c.batch * (c.channels / kLanes) * hp_;
     // Padded columns [left, right) hold input columns [0, right - left).
     const int64_t left = std::min(c.pw, wp_);
     const int64_t right = std::min(wp_, c.pw + c.iw);
@@ -232,6 +247,7 @@ class BlockedConvKernel final : public Kernel {
   int64_t hp_ = 0, wp_ = 0;
   std::vector<int32_t> taps_;
   BlockedConvGeometry geometry_;
+  int64_t panelWidth_ = 0;  //!< output channels per panel: the tile's, or one block (groups)
   int64_t panels_ = 0;
   int64_t panelFloats_ = 0;
   int64_t sliceBlocks_ = 1;  //!< input blocks per call
