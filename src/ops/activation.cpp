@@ -80,6 +80,8 @@ std::string_view activationName(ActivationType type) {
       return "gelu_erf";
     case ActivationType::kGELU_TANH:
       return "gelu_tanh";
+    case ActivationType::kSILU:
+      return "silu";
   }
   return "unknown";
 }
@@ -120,6 +122,8 @@ double applyActivation(ActivationType type, double x, double alpha, double beta)
       const double c = std::sqrt(2.0 / std::numbers::pi);
       return 0.5 * x * (1.0 + std::tanh(c * (x + 0.044715 * x * x * x)));
     }
+    case ActivationType::kSILU:
+      return x / (1.0 + std::exp(-x));
   }
   return x;
 }
@@ -129,7 +133,7 @@ namespace {
 void inferActivation(ir::InferContext& ctx) {
   const auto& in = ctx.input(0);
   const auto type = ctx.attrs().getEnum("type", ActivationType::kRELU);
-  if (static_cast<int32_t>(type) < 0 || type > ActivationType::kGELU_TANH) {
+  if (static_cast<int32_t>(type) < 0 || type > ActivationType::kSILU) {
     ctx.fail("unknown activation type ", static_cast<int64_t>(type));
   }
   if (in.dtype != DataType::kFLOAT) {

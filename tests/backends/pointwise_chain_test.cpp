@@ -206,7 +206,7 @@ TEST(PointwiseChainTactics, EveryStepOp) {
   SKIP_ON_GPU();
   const Dims d = shape({3, 337});
   uint32_t seed = 10;
-  for (int32_t type = 0; type <= static_cast<int32_t>(ActivationType::kGELU_TANH); ++type) {
+  for (int32_t type = 0; type <= static_cast<int32_t>(ActivationType::kSILU); ++type) {
     ir::Attributes chain;
     elementWise(chain, ElementWiseOperation::kPROD, 1);
     const auto t = static_cast<ActivationType>(type);
@@ -311,9 +311,9 @@ TEST(PointwiseVecMath, EveryIsaMatchesDouble) {
     x.push_back(v);
   }
   for (const PointwiseVecKernels* k : builds) {
-    for (auto type :
-         {ActivationType::kSIGMOID, ActivationType::kTANH, ActivationType::kELU,
-          ActivationType::kGELU_ERF, ActivationType::kGELU_TANH, ActivationType::kSOFTPLUS}) {
+    for (auto type : {ActivationType::kSIGMOID, ActivationType::kTANH, ActivationType::kELU,
+                      ActivationType::kGELU_ERF, ActivationType::kGELU_TANH,
+                      ActivationType::kSOFTPLUS, ActivationType::kSILU}) {
       const double alpha = ops::activationDefaultAlpha(type);
       const double beta = ops::activationDefaultBeta(type);
       std::vector<float> expected(x.size());

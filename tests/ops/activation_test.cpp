@@ -48,6 +48,8 @@ double expectedActivation(AT type, double x, double alpha, double beta) {
     case AT::kGELU_TANH:
       return 0.5 * x *
              (1 + std::tanh(std::sqrt(2 / std::numbers::pi) * (x + 0.044715 * std::pow(x, 3))));
+    case AT::kSILU:
+      return x / (1 + std::exp(-x));
   }
   ADD_FAILURE() << "unknown type";
   return 0;
@@ -141,7 +143,8 @@ INSTANTIATE_TEST_SUITE_P(
                       ActivationCase{AT::kSOFTSIGN}, ActivationCase{AT::kSOFTPLUS},
                       ActivationCase{AT::kCLIP}, ActivationCase{AT::kHARD_SIGMOID},
                       ActivationCase{AT::kSCALED_TANH}, ActivationCase{AT::kTHRESHOLDED_RELU},
-                      ActivationCase{AT::kGELU_ERF}, ActivationCase{AT::kGELU_TANH}));
+                      ActivationCase{AT::kGELU_ERF}, ActivationCase{AT::kGELU_TANH},
+                      ActivationCase{AT::kSILU}));
 
 // alpha / beta are ignored by the types that take none; they must stay ignored.
 INSTANTIATE_TEST_SUITE_P(
@@ -157,7 +160,8 @@ INSTANTIATE_TEST_SUITE_P(
         ActivationCase{AT::kSCALED_TANH, 1.7159f, 0.6667f},
         ActivationCase{AT::kTHRESHOLDED_RELU, 0.5f, std::nullopt},
         ActivationCase{AT::kTHRESHOLDED_RELU, -1.f, std::nullopt},
-        ActivationCase{AT::kGELU_ERF, 0.7f, 2.f}, ActivationCase{AT::kGELU_TANH, 0.7f, 2.f}));
+        ActivationCase{AT::kGELU_ERF, 0.7f, 2.f}, ActivationCase{AT::kGELU_TANH, 0.7f, 2.f},
+        ActivationCase{AT::kSILU, 0.7f, 2.f}));
 
 // Runs one activation on @p values (shape [n]) and returns the output.
 std::vector<float> runOne(AT type, const std::vector<float>& values,

@@ -32,6 +32,7 @@ enum : int32_t {
   kThresholdedRelu = 11,
   kGeluErf = 12,
   kGeluTanh = 13,
+  kSilu = 14,
 };
 
 // UnaryOperation values (offset by kPwUnaryBase in step codes).
@@ -115,6 +116,8 @@ __device__ float activation(int32_t type, float x, float alpha, float beta) {
       return 0.5f * x * (1.f + erff(x * 0.70710678118654752f));
     case kGeluTanh:
       return 0.5f * x * (1.f + tanhf(0.79788456080286536f * (x + 0.044715f * x * x * x)));
+    case kSilu:
+      return x / (1.f + expf(-x));
     default:
       return x;
   }

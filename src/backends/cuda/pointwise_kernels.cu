@@ -59,6 +59,7 @@ enum Activation : int32_t {
   kThresholdedRelu,
   kGeluErf,
   kGeluTanh,
+  kSilu,
 };
 
 // ops::applyActivation, formula for formula, in the compute type C: double for float32 tensors
@@ -103,6 +104,8 @@ __device__ C activate(const DeviceActivation& a, C x) {
       const C c = static_cast<C>(0.79788456080286535588);  // sqrt(2 / pi)
       return static_cast<C>(0.5) * x * (one + tanh(c * (x + static_cast<C>(0.044715) * x * x * x)));
     }
+    case kSilu:
+      return x / (one + exp(-x));
     default:
       return x;
   }

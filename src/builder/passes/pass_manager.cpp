@@ -34,6 +34,7 @@ const std::vector<Pass>& allPasses() {
        fuseMatMulBias},
       {"residual-fusion", "element-wise residual add folded into the producing layer's epilogue",
        fuseResidualAdd},
+      {"silu-fusion", "x * sigmoid(x) recognized as one SiLU activation", fuseSilu},
       {"activation-fusion", "activation folded into the producing layer's epilogue",
        fuseEpilogueActivation},
       {"gelu-fusion", "GELU (erf and tanh forms) recognized as one activation", fuseGelu},

@@ -66,7 +66,7 @@ std::span<const EnumName<MatrixOperation>> matrixOperationNames() {
 
 std::span<const EnumName<ActivationType>> activationTypeNames() {
   using T = ActivationType;
-  static constexpr std::array<EnumName<T>, 14> kNames{{
+  static constexpr std::array<EnumName<T>, 15> kNames{{
       {"relu", T::kRELU},
       {"sigmoid", T::kSIGMOID},
       {"tanh", T::kTANH},
@@ -81,6 +81,7 @@ std::span<const EnumName<ActivationType>> activationTypeNames() {
       {"thresholded_relu", T::kTHRESHOLDED_RELU},
       {"gelu_erf", T::kGELU_ERF},
       {"gelu_tanh", T::kGELU_TANH},
+      {"silu", T::kSILU},
   }};
   return kNames;
 }

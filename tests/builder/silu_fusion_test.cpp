@@ -1,0 +1,66 @@
+// silu-fusion: x * sigmoid(x) (either operand order) becomes one SiLU activation, which
+// activation-fusion folds into the convolution before it; a sigmoid read elsewhere stays.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "builder/pass_test_util.h"
+
+namespace kiln::test {
+namespace {
+
+const std::vector<std::string> kPasses = {"silu-fusion", "activation-fusion"};
+
+// conv (3 -> 8, 3x3) -> sigmoid -> mul (sigmoid first when @p sigmoidFirst); with
+// @p sigmoidAlsoOut the sigmoid is a network output too.
+PassRun convSilu(bool sigmoidFirst, bool sigmoidAlsoOut) {
+  CapturingLogger logger;
+  Builder builder(logger);
+  auto net = builder.createNetwork();
+  Tensor x = net->addInput("x", DataType::kFLOAT, {1, 3, 9, 9});
+  const auto w = randomFloats(8 * 3 * 9, 1, -1.f, 1.f);
+  auto conv = net->addConvolution(x, 8, Dims{3, 3}, floatWeights(w), Weights{});
+  conv.setName("conv");
+  auto sigmoid = net->addActivation(conv.output(0), ActivationType::kSIGMOID);
+  sigmoid.setName("sigmoid");
+  auto mul =
+      sigmoidFirst
+          ? net->addElementWise(sigmoid.output(0), conv.output(0), ElementWiseOperation::kPROD)
+          : net->addElementWise(conv.output(0), sigmoid.output(0), ElementWiseOperation::kPROD);
+  mul.setName("mul");
+  net->markOutput(mul.output(0));
+  if (sigmoidAlsoOut) net->markOutput(sigmoid.output(0));
+  return expectSameWithPass(builder, *net, {randomTensor({1, 3, 9, 9}, 2, -3.f, 3.f)}, kPasses);
+}
+
+TEST(SiluFusion, SigmoidTimesItsInputFoldsIntoTheConvolution) {
+  for (const bool sigmoidFirst : {false, true}) {
+    const PassRun run = convSilu(sigmoidFirst, false);
+    ASSERT_EQ(run.layers, 1);
+    EXPECT_EQ(run.ops[0], "Convolution");
+    EXPECT_EQ(run.fusedFrom[0], (std::vector<std::string>{"conv", "sigmoid", "mul"}));
+  }
+}
+
+TEST(SiluFusion, SigmoidReadElsewhereStays) {
+  const PassRun run = convSilu(false, true);
+  EXPECT_EQ(run.count("ElementWise"), 1);
+}
+
+TEST(SiluFusion, OtherProductsStay) {
+  // sigmoid(x) * y: not SiLU.
+  CapturingLogger logger;
+  Builder builder(logger);
+  auto net = builder.createNetwork();
+  Tensor x = net->addInput("x", DataType::kFLOAT, {2, 5});
+  Tensor y = net->addInput("y", DataType::kFLOAT, {2, 5});
+  auto sigmoid = net->addActivation(x, ActivationType::kSIGMOID);
+  auto mul = net->addElementWise(sigmoid.output(0), y, ElementWiseOperation::kPROD);
+  net->markOutput(mul.output(0));
+  const PassRun run = expectSameWithPass(
+      builder, *net, {randomTensor({2, 5}, 3), randomTensor({2, 5}, 4)}, kPasses);
+  EXPECT_EQ(run.layers, 2);
+}
+
+}  // namespace
+}  // namespace kiln::test
