@@ -1,6 +1,8 @@
 // padding-folding: a zero Padding of the spatial dimensions before a Convolution with explicit
-// padding becomes part of the convolution's own padding. (Pooling is left alone: max pooling
-// ignores its padding cells and average pooling may exclude them, unlike padded zeros.)
+// padding becomes part of the convolution's own padding; before an average Pooling that counts
+// its padding cells (exclude_padding off) or has none of its own, part of the pooling's padding,
+// counted (Inception's branches: a Pad then a 3x3 average pool). Max pooling is left alone: it
+// ignores its padding cells, unlike padded zeros.
 #include <vector>
 
 #include "builder/passes/passes.h"
@@ -8,12 +10,40 @@
 
 namespace kiln::builder {
 
+namespace {
+
+bool noPadding(const ir::Attributes& attrs) {
+  for (const char* name : {"pre_padding", "post_padding"}) {
+    if (!attrs.has(name)) continue;
+    for (const int64_t a : attrs.getInts(name)) {
+      if (a != 0) return false;
+    }
+  }
+  return true;
+}
+
+// The spatial rank of the window of @p node when zero padding before it can become its own;
+// 0 otherwise.
+int32_t foldableWindowRank(const ir::Node& node) {
+  if (node.inputs.empty()) return 0;
+  if (node.op == "Convolution") return node.attrs.getDims("kernel").nbDims;
+  if (node.op == "Pooling" &&
+      node.attrs.getEnum("type", PoolingType::kMAX) == PoolingType::kAVERAGE &&
+      (node.attrs.getInt("exclude_padding", 1) == 0 || noPadding(node.attrs))) {
+    return node.attrs.getDims("window").nbDims;
+  }
+  return 0;
+}
+
+}  // namespace
+
 int32_t foldPadding(ir::Graph& graph, const PassContext& context) {
   int32_t changes = 0;
   Uses uses(graph);
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
     const ir::Node& conv = graph.nodes[n];
-    if (conv.op != "Convolution" || conv.inputs.empty()) continue;
+    const int32_t spatial = foldableWindowRank(conv);
+    if (spatial == 0) continue;
     const auto mode = conv.attrs.getEnum("padding_mode", PaddingMode::kEXPLICIT_ROUND_DOWN);
     // Rounding up keeps windows by where they start, which moving padding would change.
     if (mode != PaddingMode::kEXPLICIT_ROUND_DOWN) continue;
@@ -25,8 +55,6 @@ int32_t foldPadding(ir::Graph& graph, const PassContext& context) {
         pad.attrs.getFloat("value", 0.0) != 0.0 || pad.precision != conv.precision) {
       continue;
     }
-    const Dims kernel = conv.attrs.getDims("kernel");
-    const int32_t spatial = kernel.nbDims;
     const int32_t rank = graph.value(pad.inputs[0]).dims.nbDims;
     const auto pre = pad.attrs.getInts("pre");
     const auto post = pad.attrs.getInts("post");
@@ -61,6 +89,8 @@ int32_t foldPadding(ir::Graph& graph, const PassContext& context) {
     }
     target.attrs.set("pre_padding", newPre);
     target.attrs.set("post_padding", newPost);
+    // The padded zeros were averaged in: so are the cells of the pooling's own padding now.
+    if (target.op == "Pooling") target.attrs.set("exclude_padding", int64_t{0});
     target.inputs[0] = pad.inputs[0];
     std::vector<std::string> names = pad.fusedFrom;
     names.insert(names.end(), target.fusedFrom.begin(), target.fusedFrom.end());
