@@ -16,6 +16,8 @@
 // element, linear the two around x_in, cubic the four around it, with indices outside the input
 // clamped to its edge (the reference pads with edge values). The output length of a scale s is
 // floor(length * s); with output dimensions given, s = output length / input length.
+#include "ops/resize.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -459,6 +461,19 @@ void runResize(const ir::KernelContext& ctx) {
 }
 
 }  // namespace
+
+std::vector<std::vector<int64_t>> nearestResizeIndices(const ir::Attributes& attrs,
+                                                       const Dims& in) {
+  const ResizeParams p = resizeParams(attrs, in, ShapeInput{});
+  if (p.mode != InterpolationMode::kNEAREST) return {};
+  std::vector<std::vector<int64_t>> indices;
+  for (int32_t d = 0; d < in.nbDims; ++d) {
+    DimTaps t = dimTaps(p, d, in[d], p.outDims[d]);
+    if (t.anyOutside) return {};
+    indices.push_back(std::move(t.index));
+  }
+  return indices;
+}
 
 void registerResizeOps(ir::OpRegistry& registry) {
   registry.add({.name = "Resize",

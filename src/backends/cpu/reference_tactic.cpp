@@ -51,6 +51,7 @@ void registerCpuTactics(TacticRegistry& registry) {
   registerTransposeTactics(registry);
   registerChannelBlockTactics(registry);
   registerRnnTactics(registry);
+  registerResizeTactics(registry);
   const auto& ops = ir::OpRegistry::instance();
   for (const auto& name : ops.names()) {
     registry.add(name, std::make_unique<ReferenceTactic>(*ops.find(name)));

@@ -22,5 +22,6 @@ void registerConcatTactics(TacticRegistry& registry);
 void registerTransposeTactics(TacticRegistry& registry);
 void registerChannelBlockTactics(TacticRegistry& registry);  // BlockChannels, UnblockChannels
 void registerRnnTactics(TacticRegistry& registry);           // LSTM, GRU, RNN
+void registerResizeTactics(TacticRegistry& registry);        // nearest
 
 }  // namespace kiln::backends::cpu
