@@ -291,6 +291,7 @@ enum class ActivationType : int32_t {
   kGELU_ERF,          //!< 0.5 x (1 + erf(x / sqrt 2))
   kGELU_TANH,         //!< 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
   kSILU,              //!< x / (1 + exp(-x)): SiLU (swish), EfficientNet's and YOLO's
+  kHARD_SWISH,        //!< x * max(0, min(1, x / 6 + 0.5)): MobileNetV3's
 };
 
 class ActivationLayer : public Layer {

@@ -82,6 +82,8 @@ std::string_view activationName(ActivationType type) {
       return "gelu_tanh";
     case ActivationType::kSILU:
       return "silu";
+    case ActivationType::kHARD_SWISH:
+      return "hard_swish";
   }
   return "unknown";
 }
@@ -124,6 +126,8 @@ double applyActivation(ActivationType type, double x, double alpha, double beta)
     }
     case ActivationType::kSILU:
       return x / (1.0 + std::exp(-x));
+    case ActivationType::kHARD_SWISH:
+      return x * std::fmax(0.0, std::fmin(1.0, x / 6.0 + 0.5));
   }
   return x;
 }
@@ -133,7 +137,7 @@ namespace {
 void inferActivation(ir::InferContext& ctx) {
   const auto& in = ctx.input(0);
   const auto type = ctx.attrs().getEnum("type", ActivationType::kRELU);
-  if (static_cast<int32_t>(type) < 0 || type > ActivationType::kSILU) {
+  if (static_cast<int32_t>(type) < 0 || type > ActivationType::kHARD_SWISH) {
     ctx.fail("unknown activation type ", static_cast<int64_t>(type));
   }
   if (in.dtype != DataType::kFLOAT) {

@@ -31,7 +31,7 @@ void checkEpilogue(const ir::InferContext& ctx, int32_t firstExtraInput, const D
   const auto& attrs = ctx.attrs();
   if (attrs.has("epilogue.activation")) {
     const int64_t type = attrs.getInt("epilogue.activation");
-    if (type < 0 || type > static_cast<int64_t>(ActivationType::kSILU)) {
+    if (type < 0 || type > static_cast<int64_t>(ActivationType::kHARD_SWISH)) {
       ctx.fail("unknown epilogue activation type ", type);
     }
   }

@@ -98,7 +98,7 @@ RecurrentConfig recurrentConfig(const ir::Node& node) {
   }
   std::vector<RecurrentActivation> parsed;
   for (std::size_t i = 0; i < types.size(); ++i) {
-    if (types[i] < 0 || types[i] > static_cast<int64_t>(ActivationType::kSILU)) {
+    if (types[i] < 0 || types[i] > static_cast<int64_t>(ActivationType::kHARD_SWISH)) {
       fail(ErrorCode::kINVALID_ARGUMENT, "activation ", i, " has unknown type ", types[i]);
     }
     const auto type = static_cast<ActivationType>(types[i]);

@@ -380,7 +380,7 @@ TEST(ConvGpuTactics, EpiloguePaths) {
       {ActivationType::kRELU, true, false},  // fused too: z is the output, alpha2 = 0
       {ActivationType::kRELU, false, true},     {std::nullopt, false, true},
       {ActivationType::kGELU_TANH, true, true}, {ActivationType::kLEAKY_RELU, true, false},
-      {ActivationType::kSILU, true, true},
+      {ActivationType::kSILU, true, true},      {ActivationType::kHARD_SWISH, false, true},
   };
   for (bool shifted : {false, true}) {
     const ConvCase c{shape({2, 16, 9, 10}),

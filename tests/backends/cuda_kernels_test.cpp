@@ -308,7 +308,7 @@ void check(const std::string& op, const ir::Attributes& attrs,
 // --- pointwise ---------------------------------------------------------------------------------
 
 TEST(CudaPointwise, EveryActivation) {
-  for (int32_t type = 0; type <= static_cast<int32_t>(ActivationType::kSILU); ++type) {
+  for (int32_t type = 0; type <= static_cast<int32_t>(ActivationType::kHARD_SWISH); ++type) {
     for (const Dims& d : {shape({3, 5, 7}), shape({0, 4}), shape({70001}), shape({})}) {
       ir::Attributes a;
       a.set("type", int64_t{type});

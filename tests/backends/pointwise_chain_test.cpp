@@ -206,7 +206,7 @@ TEST(PointwiseChainTactics, EveryStepOp) {
   SKIP_ON_GPU();
   const Dims d = shape({3, 337});
   uint32_t seed = 10;
-  for (int32_t type = 0; type <= static_cast<int32_t>(ActivationType::kSILU); ++type) {
+  for (int32_t type = 0; type <= static_cast<int32_t>(ActivationType::kHARD_SWISH); ++type) {
     ir::Attributes chain;
     elementWise(chain, ElementWiseOperation::kPROD, 1);
     const auto t = static_cast<ActivationType>(type);

@@ -50,6 +50,8 @@ double expectedActivation(AT type, double x, double alpha, double beta) {
              (1 + std::tanh(std::sqrt(2 / std::numbers::pi) * (x + 0.044715 * std::pow(x, 3))));
     case AT::kSILU:
       return x / (1 + std::exp(-x));
+    case AT::kHARD_SWISH:
+      return x * std::max(0.0, std::min(1.0, x / 6 + 0.5));
   }
   ADD_FAILURE() << "unknown type";
   return 0;
@@ -144,7 +146,7 @@ INSTANTIATE_TEST_SUITE_P(
                       ActivationCase{AT::kCLIP}, ActivationCase{AT::kHARD_SIGMOID},
                       ActivationCase{AT::kSCALED_TANH}, ActivationCase{AT::kTHRESHOLDED_RELU},
                       ActivationCase{AT::kGELU_ERF}, ActivationCase{AT::kGELU_TANH},
-                      ActivationCase{AT::kSILU}));
+                      ActivationCase{AT::kSILU}, ActivationCase{AT::kHARD_SWISH}));
 
 // alpha / beta are ignored by the types that take none; they must stay ignored.
 INSTANTIATE_TEST_SUITE_P(
@@ -161,7 +163,7 @@ INSTANTIATE_TEST_SUITE_P(
         ActivationCase{AT::kTHRESHOLDED_RELU, 0.5f, std::nullopt},
         ActivationCase{AT::kTHRESHOLDED_RELU, -1.f, std::nullopt},
         ActivationCase{AT::kGELU_ERF, 0.7f, 2.f}, ActivationCase{AT::kGELU_TANH, 0.7f, 2.f},
-        ActivationCase{AT::kSILU, 0.7f, 2.f}));
+        ActivationCase{AT::kSILU, 0.7f, 2.f}, ActivationCase{AT::kHARD_SWISH, 0.7f, 2.f}));
 
 // Runs one activation on @p values (shape [n]) and returns the output.
 std::vector<float> runOne(AT type, const std::vector<float>& values,

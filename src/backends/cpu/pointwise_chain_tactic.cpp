@@ -50,7 +50,7 @@ void activateInPlace(int32_t type, float alpha, float beta, float* y, int64_t n)
 
 bool vecActivationSupported(int32_t type) {
   return type >= static_cast<int32_t>(ActivationType::kRELU) &&
-         type <= static_cast<int32_t>(ActivationType::kSILU);
+         type <= static_cast<int32_t>(ActivationType::kHARD_SWISH);
 }
 
 bool vecUnarySupported(int32_t op) {

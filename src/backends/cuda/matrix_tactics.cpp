@@ -7,7 +7,8 @@ namespace kiln::backends::cuda {
 static_assert(static_cast<int32_t>(ActivationType::kRELU) == 0 &&
                   static_cast<int32_t>(ActivationType::kCLIP) == 8 &&
                   static_cast<int32_t>(ActivationType::kGELU_TANH) == 13 &&
-                  static_cast<int32_t>(ActivationType::kSILU) == 14,
+                  static_cast<int32_t>(ActivationType::kSILU) == 14 &&
+                  static_cast<int32_t>(ActivationType::kHARD_SWISH) == 15,
               "pointwise_kernels.cu numbers the activation types as kiln/network.h does");
 
 DeviceActivation deviceActivation(const ops::Epilogue& epilogue) {

@@ -33,6 +33,7 @@ enum : int32_t {
   kGeluErf = 12,
   kGeluTanh = 13,
   kSilu = 14,
+  kHardSwish = 15,
 };
 
 // UnaryOperation values (offset by kPwUnaryBase in step codes).
@@ -118,6 +119,8 @@ __device__ float activation(int32_t type, float x, float alpha, float beta) {
       return 0.5f * x * (1.f + tanhf(0.79788456080286536f * (x + 0.044715f * x * x * x)));
     case kSilu:
       return x / (1.f + expf(-x));
+    case kHardSwish:
+      return x * fmaxf(0.f, fminf(1.f, x / 6.f + 0.5f));
     default:
       return x;
   }

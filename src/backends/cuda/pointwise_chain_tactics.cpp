@@ -38,7 +38,7 @@ std::optional<PwStep> stepCode(const ops::PointwiseStep& step) {
   if (step.node.op == "Activation") {
     if (step.operand >= 0) return std::nullopt;
     const int64_t type = attrs.getInt("type", static_cast<int64_t>(ActivationType::kRELU));
-    if (type < 0 || type > static_cast<int64_t>(ActivationType::kSILU)) return std::nullopt;
+    if (type < 0 || type > static_cast<int64_t>(ActivationType::kHARD_SWISH)) return std::nullopt;
     const auto t = static_cast<ActivationType>(type);
     code.code = static_cast<int32_t>(type);
     code.alpha = static_cast<float>(attrs.getFloat("alpha", ops::activationDefaultAlpha(t)));

@@ -60,6 +60,7 @@ enum Activation : int32_t {
   kGeluErf,
   kGeluTanh,
   kSilu,
+  kHardSwish,
 };
 
 // ops::applyActivation, formula for formula, in the compute type C: double for float32 tensors
@@ -106,6 +107,8 @@ __device__ C activate(const DeviceActivation& a, C x) {
     }
     case kSilu:
       return x / (one + exp(-x));
+    case kHardSwish:
+      return x * fmax(zero, fmin(one, x / static_cast<C>(6) + static_cast<C>(0.5)));
     default:
       return x;
   }

@@ -13,7 +13,7 @@ int32_t foldPadding(ir::Graph& graph, const PassContext& context);
 int32_t fuseConvScale(ir::Graph& graph, const PassContext& context);
 int32_t fuseMatMulBias(ir::Graph& graph, const PassContext& context);
 int32_t fuseResidualAdd(ir::Graph& graph, const PassContext& context);
-int32_t fuseSilu(ir::Graph& graph, const PassContext& context);
+int32_t fuseSwish(ir::Graph& graph, const PassContext& context);
 int32_t fuseEpilogueActivation(ir::Graph& graph, const PassContext& context);
 int32_t fuseGelu(ir::Graph& graph, const PassContext& context);
 int32_t fuseLayerNorm(ir::Graph& graph, const PassContext& context);

@@ -10,7 +10,7 @@ ActivationLayer NetworkDefinition::addActivation(Tensor input, ActivationType ty
     auto& net = *impl_;
     const auto x = net.valueOf(input, "input");
     // An argument error, unlike a shape problem no later setting can fix: refused at once.
-    if (static_cast<int32_t>(type) < 0 || type > ActivationType::kSILU) {
+    if (static_cast<int32_t>(type) < 0 || type > ActivationType::kHARD_SWISH) {
       fail(ErrorCode::kINVALID_ARGUMENT, "unknown activation type ", static_cast<int32_t>(type));
     }
     const auto id = net.addLayer(LayerType::kACTIVATION, {x}, 1);

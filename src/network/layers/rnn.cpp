@@ -25,7 +25,7 @@ std::string_view recurrentOp(RNNOperation op) {
 
 bool isKnownActivation(ActivationType type) {
   const auto v = static_cast<int32_t>(type);
-  return v >= 0 && v <= static_cast<int32_t>(ActivationType::kSILU);
+  return v >= 0 && v <= static_cast<int32_t>(ActivationType::kHARD_SWISH);
 }
 
 }  // namespace

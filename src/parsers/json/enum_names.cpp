@@ -66,7 +66,7 @@ std::span<const EnumName<MatrixOperation>> matrixOperationNames() {
 
 std::span<const EnumName<ActivationType>> activationTypeNames() {
   using T = ActivationType;
-  static constexpr std::array<EnumName<T>, 15> kNames{{
+  static constexpr std::array<EnumName<T>, 16> kNames{{
       {"relu", T::kRELU},
       {"sigmoid", T::kSIGMOID},
       {"tanh", T::kTANH},
@@ -82,6 +82,7 @@ std::span<const EnumName<ActivationType>> activationTypeNames() {
       {"gelu_erf", T::kGELU_ERF},
       {"gelu_tanh", T::kGELU_TANH},
       {"silu", T::kSILU},
+      {"hard_swish", T::kHARD_SWISH},
   }};
   return kNames;
 }

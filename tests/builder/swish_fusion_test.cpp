@@ -1,5 +1,6 @@
-// silu-fusion: x * sigmoid(x) (either operand order) becomes one SiLU activation, which
-// activation-fusion folds into the convolution before it; a sigmoid read elsewhere stays.
+// swish-fusion: x * sigmoid(x) and x * hard_sigmoid(x) (slope 1/6, offset 0.5), either operand
+// order, become one SiLU or hard-swish activation, which activation-fusion folds into the
+// convolution before it; a gate read elsewhere, or another hard sigmoid, stays.
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -9,11 +10,12 @@
 namespace kiln::test {
 namespace {
 
-const std::vector<std::string> kPasses = {"silu-fusion", "activation-fusion"};
+const std::vector<std::string> kPasses = {"swish-fusion", "activation-fusion"};
 
-// conv (3 -> 8, 3x3) -> sigmoid -> mul (sigmoid first when @p sigmoidFirst); with
-// @p sigmoidAlsoOut the sigmoid is a network output too.
-PassRun convSilu(bool sigmoidFirst, bool sigmoidAlsoOut) {
+// conv (3 -> 8, 3x3) -> gate (a sigmoid, or a hard sigmoid of slope @p slope and offset 0.5)
+// -> mul (the gate first when @p sigmoidFirst); with @p sigmoidAlsoOut the gate is a network
+// output too.
+PassRun convSilu(bool sigmoidFirst, bool sigmoidAlsoOut, float slope = 0.f) {
   CapturingLogger logger;
   Builder builder(logger);
   auto net = builder.createNetwork();
@@ -21,7 +23,12 @@ PassRun convSilu(bool sigmoidFirst, bool sigmoidAlsoOut) {
   const auto w = randomFloats(8 * 3 * 9, 1, -1.f, 1.f);
   auto conv = net->addConvolution(x, 8, Dims{3, 3}, floatWeights(w), Weights{});
   conv.setName("conv");
-  auto sigmoid = net->addActivation(conv.output(0), ActivationType::kSIGMOID);
+  auto sigmoid = net->addActivation(
+      conv.output(0), slope == 0.f ? ActivationType::kSIGMOID : ActivationType::kHARD_SIGMOID);
+  if (slope != 0.f) {
+    sigmoid.setAlpha(slope);
+    sigmoid.setBeta(0.5f);
+  }
   sigmoid.setName("sigmoid");
   auto mul =
       sigmoidFirst
@@ -33,7 +40,7 @@ PassRun convSilu(bool sigmoidFirst, bool sigmoidAlsoOut) {
   return expectSameWithPass(builder, *net, {randomTensor({1, 3, 9, 9}, 2, -3.f, 3.f)}, kPasses);
 }
 
-TEST(SiluFusion, SigmoidTimesItsInputFoldsIntoTheConvolution) {
+TEST(SwishFusion, SigmoidTimesItsInputFoldsIntoTheConvolution) {
   for (const bool sigmoidFirst : {false, true}) {
     const PassRun run = convSilu(sigmoidFirst, false);
     ASSERT_EQ(run.layers, 1);
@@ -42,12 +49,20 @@ TEST(SiluFusion, SigmoidTimesItsInputFoldsIntoTheConvolution) {
   }
 }
 
-TEST(SiluFusion, SigmoidReadElsewhereStays) {
+TEST(SwishFusion, HardSigmoidTimesItsInputFoldsIntoTheConvolution) {
+  const PassRun run = convSilu(true, false, 1.f / 6.f);
+  ASSERT_EQ(run.layers, 1);
+  EXPECT_EQ(run.ops[0], "Convolution");
+  // Another slope is no hard-swish: the convolution, the gate and the product stay.
+  EXPECT_EQ(convSilu(true, false, 0.2f).layers, 3);
+}
+
+TEST(SwishFusion, SigmoidReadElsewhereStays) {
   const PassRun run = convSilu(false, true);
   EXPECT_EQ(run.count("ElementWise"), 1);
 }
 
-TEST(SiluFusion, OtherProductsStay) {
+TEST(SwishFusion, OtherProductsStay) {
   // sigmoid(x) * y: not SiLU.
   CapturingLogger logger;
   Builder builder(logger);
