@@ -91,19 +91,11 @@ int32_t sliceGathers(ir::Graph& graph, const PassContext& context) {
     node.inputs = {data};
     if (slab->squeeze) {
       // The Slice writes the slab; a Shuffle (reshape only) drops its axis into the Gather's
-      // output, which keeps its name and readers.
-      const std::string name = node.name;
-      const ir::ValueId slice = graph.addValue(name + "_slab", graph.value(data).dtype, size);
-      graph.nodes[n].outputs = {slice};
-      graph.value(slice).producer = static_cast<ir::NodeId>(n);
-      const ir::NodeId squeeze = graph.addNode(name + "_squeeze", "Shuffle", {slice}, 0);
-      ir::Node& shuffle = graph.node(squeeze);
-      shuffle.attrs.set("reshape", graph.value(out).dims);
-      shuffle.outputs = {out};
-      shuffle.outputTypes = graph.nodes[n].outputTypes;  // a type requested for the output
-      shuffle.precision = graph.nodes[n].precision;
-      graph.value(out).producer = squeeze;
-      graph.value(out).producerOutput = 0;
+      // output.
+      const Dims squeezed = graph.value(out).dims;
+      const ir::NodeId squeeze =
+          splitAfter(graph, static_cast<ir::NodeId>(n), "_slab", size, "Shuffle");
+      graph.node(squeeze).attrs.set("reshape", squeezed);
     }
     context.log("Gather '" + graph.nodes[n].name + "' of index " + std::to_string(slab->index) +
                 " along axis " + std::to_string(slab->axis) + " -> Slice");

@@ -104,6 +104,26 @@ void absorb(ir::Graph& graph, ir::NodeId keep, ir::NodeId absorbed) {
   node.fusedFrom.insert(node.fusedFrom.end(), names.begin(), names.end());
 }
 
+ir::NodeId splitAfter(ir::Graph& graph, ir::NodeId node, const std::string& suffix,
+                      const Dims& dims, std::string op, std::vector<ir::ValueId> extraInputs) {
+  const ir::ValueId out = graph.node(node).outputs.at(0);
+  const std::string name = graph.node(node).name + suffix;
+  const ir::ValueId middle = graph.addValue(name, graph.value(out).dtype, dims);
+  graph.node(node).outputs[0] = middle;
+  graph.value(middle).producer = node;
+  extraInputs.insert(extraInputs.begin(), middle);
+  const ir::NodeId next = graph.addNode(name + "_next", std::move(op), std::move(extraInputs), 0);
+  ir::Node& added = graph.node(next);
+  const ir::Node& first = graph.node(node);
+  added.outputs = {out};
+  added.outputTypes = first.outputTypes;
+  added.precision = first.precision;
+  added.fusedFrom.clear();
+  graph.value(out).producer = next;
+  graph.value(out).producerOutput = 0;
+  return next;
+}
+
 void removeNode(ir::Graph& graph, ir::NodeId node) {
   ir::Node& n = graph.node(node);
   n.inputs.clear();

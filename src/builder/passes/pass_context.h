@@ -78,6 +78,14 @@ void replaceUses(ir::Graph& graph, ir::ValueId from, ir::ValueId to);
 //! gains the absorbed node's.
 void absorb(ir::Graph& graph, ir::NodeId keep, ir::NodeId absorbed);
 
+//! Splits single-output node @p node in two: it writes a new value "<name><suffix>" of @p dims
+//! (its own type), and a new node @p op named "<name><suffix>_next" reads that value and
+//! @p extraInputs and writes the value @p node wrote (its name, readers, graph output role, and
+//! the type and precision requested for it stay). Returns the new node (no attributes, no
+//! fusedFrom: @p node still stands for the network's layer).
+ir::NodeId splitAfter(ir::Graph& graph, ir::NodeId node, const std::string& suffix,
+                      const Dims& dims, std::string op, std::vector<ir::ValueId> extraInputs = {});
+
 //! Removes a node from the graph (it stays as a tombstone, dropped when the pass ends).
 void removeNode(ir::Graph& graph, ir::NodeId node);
 

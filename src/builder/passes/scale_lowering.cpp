@@ -98,7 +98,6 @@ int32_t lowerScales(ir::Graph& graph, const PassContext& context) {
         shifts ? reshapedConstant(graph, graph.nodes[n].inputs[kShift], *dims) : ir::kNoValue;
     ir::Node& node = graph.nodes[n];
     const ir::ValueId x = node.inputs[0];
-    const ir::ValueId out = node.outputs[0];
     const std::string name = node.name;
     node.op = "ElementWise";
     node.attrs = {};
@@ -106,19 +105,10 @@ int32_t lowerScales(ir::Graph& graph, const PassContext& context) {
       // This node multiplies; a new one adds the shift into the Scale's output.
       node.attrs.set("op", ElementWiseOperation::kPROD);
       node.inputs = {x, scale};
-      const ir::ValueId product =
-          graph.addValue(name + "_scaled", DataType::kFLOAT, graph.value(x).dims);
-      node.outputs = {product};
-      graph.value(product).producer = static_cast<ir::NodeId>(n);
-      const ir::NodeId add = graph.addNode(name + "_shift", "ElementWise", {product, shift}, 0);
-      ir::Node& sum = graph.node(add);
-      sum.attrs.set("op", ElementWiseOperation::kSUM);
-      sum.outputs = {out};
-      sum.outputTypes = graph.nodes[n].outputTypes;
-      sum.precision = graph.nodes[n].precision;
-      sum.fusedFrom.clear();  // the multiply stands for the Scale layer
-      graph.value(out).producer = add;
-      graph.value(out).producerOutput = 0;
+      const Dims dims = graph.value(x).dims;
+      const ir::NodeId add =
+          splitAfter(graph, static_cast<ir::NodeId>(n), "_scaled", dims, "ElementWise", {shift});
+      graph.node(add).attrs.set("op", ElementWiseOperation::kSUM);
     } else {
       node.attrs.set("op", scales ? ElementWiseOperation::kPROD : ElementWiseOperation::kSUM);
       node.inputs = {x, scales ? scale : shift};
