@@ -11,6 +11,7 @@
 
 #include "builder/lowering.h"
 #include "builder/passes/pass_context.h"
+#include "core/shape_util.h"
 #include "ir/op_registry.h"
 #include "runtime/engine_impl.h"
 
@@ -41,13 +42,6 @@ bool identityOrAbsent(const ir::Attributes& attrs, const char* name) {
   return true;
 }
 
-bool known(const Dims& dims) {
-  for (int32_t i = 0; i < dims.nbDims; ++i) {
-    if (dims[i] < 0) return false;
-  }
-  return true;
-}
-
 // A Shuffle with one tensor input and no reshape-shape input.
 const ir::Node* plainShuffle(const ir::Graph& graph, ir::ValueId v) {
   const ir::Node* s = producerOf(graph, v, "Shuffle");
@@ -73,7 +67,7 @@ std::optional<Split> headSplit(const ir::Graph& graph, ir::ValueId v, bool keysB
   const ir::ValueId x = s->inputs[0];
   const Dims& in = graph.value(x).dims;
   const Dims& out = graph.value(v).dims;
-  if (in.nbDims != 3 || out.nbDims != 4 || !known(in) || !known(out) ||
+  if (in.nbDims != 3 || out.nbDims != 4 || !isFullyKnown(in) || !isFullyKnown(out) ||
       graph.value(x).dtype != graph.value(v).dtype) {
     return std::nullopt;
   }
@@ -126,8 +120,8 @@ std::optional<Split> qkvPart(const ir::Graph& graph, ir::ValueId v, int64_t inde
   const Dims& parts = graph.value(slice->inputs[0]).dims;   // [3, B, H, S, D]
   const Dims& part = graph.value(squeeze->inputs[0]).dims;  // [1, B, H, S, D]
   const Dims& out = graph.value(v).dims;                    // [B, H, S, D] or [B, H, D, S]
-  if (in.nbDims != 3 || parts.nbDims != 5 || part.nbDims != 5 || out.nbDims != 4 || !known(in) ||
-      !known(parts) || graph.value(x).dtype != graph.value(v).dtype) {
+  if (in.nbDims != 3 || parts.nbDims != 5 || part.nbDims != 5 || out.nbDims != 4 ||
+      !isFullyKnown(in) || !isFullyKnown(parts) || graph.value(x).dtype != graph.value(v).dtype) {
     return std::nullopt;
   }
   const int64_t heads = parts[2];
@@ -161,8 +155,9 @@ ir::NodeId headMerge(const ir::Graph& graph, const Uses& uses, ir::ValueId v) {
   }
   const Dims& in = graph.value(v).dims;
   const Dims& out = graph.value(node.outputs[0]).dims;
-  if (in.nbDims != 4 || out.nbDims != 3 || !known(out) || out[0] != in[0] || out[1] != in[2] ||
-      out[2] != in[1] * in[3] || graph.value(node.outputs[0]).dtype != graph.value(v).dtype) {
+  if (in.nbDims != 4 || out.nbDims != 3 || !isFullyKnown(out) || out[0] != in[0] ||
+      out[1] != in[2] || out[2] != in[1] * in[3] ||
+      graph.value(node.outputs[0]).dtype != graph.value(v).dtype) {
     return ir::kNoNode;
   }
   return m;
@@ -203,7 +198,7 @@ void readThirdsInPlace(const ir::Graph& graph, Packing& p) {
     const ir::ValueId from = slice->inputs[0];
     const Dims& in = graph.value(from).dims;
     const Dims& part = graph.value(p.packed[i]).dims;  // [B, S, H*D]
-    if ((i > 0 && from != whole) || in.nbDims != 3 || part.nbDims != 3 || !known(in) ||
+    if ((i > 0 && from != whole) || in.nbDims != 3 || part.nbDims != 3 || !isFullyKnown(in) ||
         in[0] != part[0] || in[1] != part[1] || in[2] != 3 * part[2] ||
         graph.value(from).dtype != graph.value(p.packed[i]).dtype ||
         slice->attrs.getDims("start") != Dims{0, 0, static_cast<int64_t>(i) * part[2]} ||

@@ -14,6 +14,7 @@
 #include "backends/cpu/cpu_common.h"
 #include "backends/cpu/parallel_tasks.h"
 #include "backends/cpu/tactics.h"
+#include "core/shape_util.h"
 #include "ops/resize.h"
 
 namespace kiln::backends::cpu {
@@ -22,7 +23,7 @@ namespace {
 
 // Output elements a task takes at least: a row is a short copy, and waking a worker costs
 // microseconds.
-constexpr int64_t kGrainElements = 32 * 1024;
+constexpr int64_t kGrainElements = int64_t{32} << 10;
 
 // The per-dimension source indices when @p spec is a nearest Resize of float32 that only
 // resizes its last two dimensions; empty otherwise.
@@ -35,11 +36,9 @@ std::vector<std::vector<int64_t>> planeIndices(const NodeSpec& spec) {
   const ir::TensorInfo& y = spec.outputs[0];
   const int32_t rank = x.dims.nbDims;
   if (x.dtype != DataType::kFLOAT || y.dtype != DataType::kFLOAT || rank < 2 ||
-      y.dims.nbDims != rank || x.boundedExtents != 0 || y.boundedExtents != 0) {
+      y.dims.nbDims != rank || x.boundedExtents != 0 || y.boundedExtents != 0 ||
+      !isFullyKnown(x.dims) || !isFullyKnown(y.dims)) {
     return {};
-  }
-  for (int32_t d = 0; d < rank; ++d) {
-    if (x.dims[d] < 0 || y.dims[d] < 0) return {};
   }
   auto indices = ops::nearestResizeIndices(spec.node.attrs, x.dims);
   if (indices.size() != static_cast<std::size_t>(rank)) return {};

@@ -15,13 +15,6 @@ namespace kiln::builder {
 
 namespace {
 
-bool allKnown(const Dims& dims) {
-  for (int32_t i = 0; i < dims.nbDims; ++i) {
-    if (dims[i] < 0) return false;
-  }
-  return true;
-}
-
 // The one index of a constant int32/int64 index tensor of one element; nullopt otherwise.
 std::optional<int64_t> singleIndex(const ir::Graph& graph, ir::ValueId v) {
   const ir::Value& value = graph.value(v);
@@ -57,7 +50,7 @@ std::optional<Slab> slabOf(const ir::Graph& graph, const ir::Node& node) {
   const int32_t rank = data.dims.nbDims;
   int64_t axis = node.attrs.getInt("axis", 0);
   if (axis < 0) axis += rank;
-  if (!index || rank == 0 || axis < 0 || axis >= rank || !allKnown(data.dims) ||
+  if (!index || rank == 0 || axis < 0 || axis >= rank || !isFullyKnown(data.dims) ||
       data.boundedExtents != 0) {
     return std::nullopt;
   }

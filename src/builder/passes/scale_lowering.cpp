@@ -22,56 +22,54 @@ bool present(const ir::Node& node, std::size_t input) {
   return input < node.inputs.size() && node.inputs[input] != ir::kNoValue;
 }
 
-// The float constant coefficient @p input of @p node, or false when it is absent, empty (the
-// default) or not such a constant.
-bool floatCoefficient(const ir::Graph& graph, const ir::Node& node, std::size_t input) {
-  if (!present(node, input)) return false;
-  const ir::Value& c = graph.value(node.inputs[input]);
-  return c.isConstant() && c.dtype == DataType::kFLOAT && volume(c.dims) > 0;
-}
+// How a Scale lowers: the shape its coefficients broadcast from against its input x (1
+// everywhere but the channel axis, kCHANNEL, or the axes from it on, kELEMENTWISE), and which of
+// scale and shift it applies (an absent or empty coefficient is the default).
+struct Lowering {
+  Dims dims;
+  bool scales = false;
+  bool shifts = false;
+};
 
-// The shape a coefficient of @p node broadcasts from, against its input x: 1 everywhere but the
-// channel axis (kCHANNEL) or the axes from it on (kELEMENTWISE); nullopt when the Scale does not
-// lower (a power other than 1, coefficients that are not float constants of the mode's count, a
-// non-float input).
-std::optional<Dims> coefficientDims(const ir::Graph& graph, const ir::Node& node) {
+// How @p node lowers; nullopt when it is no Scale that does (a power other than 1, coefficients
+// that are not float constants of the mode's count, a non-float input, or neither coefficient).
+std::optional<Lowering> loweringOf(const ir::Graph& graph, const ir::Node& node) {
   if (node.op != "Scale" || node.inputs.empty() || node.outputs.size() != 1) return std::nullopt;
   const ir::Value& x = graph.value(node.inputs[0]);
   const int32_t rank = x.dims.nbDims;
   if (x.dtype != DataType::kFLOAT || rank == 0 || x.boundedExtents != 0) return std::nullopt;
   if (present(node, kPower)) {
-    const std::vector<float> power = floatConstant(graph, node.inputs[kPower]);
     if (!graph.value(node.inputs[kPower]).isConstant()) return std::nullopt;
-    for (const float p : power) {
+    for (const float p : floatConstant(graph, node.inputs[kPower])) {
       if (p != 1.f) return std::nullopt;
     }
   }
   const auto mode = node.attrs.getEnum("mode", ScaleMode::kUNIFORM);
   int64_t axis = node.attrs.getInt("channel_axis", 1);
   if (axis < 0) axis += rank;
-  Dims dims;
-  dims.nbDims = rank;
-  for (int32_t i = 0; i < rank; ++i) dims[i] = 1;
+  Lowering l;
+  l.dims.nbDims = rank;
+  for (int32_t i = 0; i < rank; ++i) l.dims[i] = 1;
   if (mode != ScaleMode::kUNIFORM) {
     if (axis < 0 || axis >= rank) return std::nullopt;
     const auto first = static_cast<int32_t>(axis);
     const int32_t last = mode == ScaleMode::kCHANNEL ? first + 1 : rank;
     for (int32_t i = first; i < last; ++i) {
       if (x.dims[i] < 0) return std::nullopt;
-      dims[i] = x.dims[i];
+      l.dims[i] = x.dims[i];
     }
   }
-  bool any = false;
   for (const std::size_t input : {kShift, kScale}) {
     if (!present(node, input)) continue;
     const ir::Value& c = graph.value(node.inputs[input]);
     if (!c.isConstant()) return std::nullopt;
     if (volume(c.dims) == 0) continue;  // empty: the default
-    if (c.dtype != DataType::kFLOAT || volume(c.dims) != volume(dims)) return std::nullopt;
-    any = true;
+    if (c.dtype != DataType::kFLOAT || volume(c.dims) != volume(l.dims)) return std::nullopt;
+    (input == kScale ? l.scales : l.shifts) = true;
   }
-  if (!any) return std::nullopt;  // the identity: dead-layer-elimination's, or a cast
-  return dims;
+  // Neither: the identity, dead-layer-elimination's, or a cast.
+  if (!l.scales && !l.shifts) return std::nullopt;
+  return l;
 }
 
 // A constant of @p dims sharing the bytes of constant @p from.
@@ -88,14 +86,16 @@ int32_t lowerScales(ir::Graph& graph, const PassContext& context) {
   int32_t changes = 0;
   const std::size_t count = graph.nodes.size();
   for (std::size_t n = 0; n < count; ++n) {
-    const std::optional<Dims> dims = coefficientDims(graph, graph.nodes[n]);
-    if (!dims) continue;
-    const bool scales = floatCoefficient(graph, graph.nodes[n], kScale);
-    const bool shifts = floatCoefficient(graph, graph.nodes[n], kShift);
+    const std::optional<Lowering> lowering = loweringOf(graph, graph.nodes[n]);
+    if (!lowering) continue;
+    const bool scales = lowering->scales;
+    const bool shifts = lowering->shifts;
     const ir::ValueId scale =
-        scales ? reshapedConstant(graph, graph.nodes[n].inputs[kScale], *dims) : ir::kNoValue;
+        scales ? reshapedConstant(graph, graph.nodes[n].inputs[kScale], lowering->dims)
+               : ir::kNoValue;
     const ir::ValueId shift =
-        shifts ? reshapedConstant(graph, graph.nodes[n].inputs[kShift], *dims) : ir::kNoValue;
+        shifts ? reshapedConstant(graph, graph.nodes[n].inputs[kShift], lowering->dims)
+               : ir::kNoValue;
     ir::Node& node = graph.nodes[n];
     const ir::ValueId x = node.inputs[0];
     const std::string name = node.name;
