@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "backends/prepared_weights.h"
 #include "ir/graph.h"
 #include "ir/op_registry.h"
 #include "kiln/types.h"
@@ -21,6 +22,9 @@ struct NodeSpec {
   const ir::Node& node;
   std::span<const ir::TensorInfo> inputs;
   std::span<const ir::TensorInfo> outputs;
+  //! Where the kernel's prepared weights go, or come from (a plan that stores them); null:
+  //! the kernel allocates its own.
+  PreparedWeights* prepared = nullptr;
 };
 
 //! A tactic instantiated for one node: ready to run, holding any prepared state.

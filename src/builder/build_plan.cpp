@@ -14,6 +14,7 @@
 #include "builder/passes/pass_manager.h"
 #include "builder/precision.h"
 #include "builder/tactics/tactic_selector.h"
+#include "builder/weight_preparation.h"
 #include "core/cpu_info.h"
 #include "core/error.h"
 #include "ir/math_mode.h"
@@ -132,6 +133,7 @@ plan::EnginePlan buildPlan(const ir::Graph& network, const detail::BuilderConfig
       needsProfiles(network, config)
           ? buildDynamicPlan(network, config, reporter)
           : finishPlan(optimizeGraph(network, config, reporter), config, reporter);
+  prepareWeights(plan, reporter);
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   reporter.info("built an engine of " + std::to_string(plan.graph.nodes.size()) + " layers in " +

@@ -34,6 +34,9 @@ struct Value {
   //! upper bound, which memory is planned for; the kernel reports the real extent at run time
   //! and the API shows -1 there until it is known (docs/architecture.md).
   uint32_t boundedExtents = 0;
+  //! A constant whose bytes the engine no longer holds (constant is empty): every kernel that
+  //! reads it absorbed it into its prepared weights (backends/prepared_weights.h).
+  bool absorbed = false;
 
   bool isConstant() const noexcept { return constant != nullptr; }
 };

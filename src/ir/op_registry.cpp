@@ -143,6 +143,7 @@ const void* bytesOf(const std::vector<std::byte>& bytes) {
 
 const void* knownConstantData(const Graph& graph, ValueId v) {
   const Value& value = graph.value(v);
+  if (value.absorbed) return nullptr;
   if (value.isConstant()) return bytesOf(*value.constant);
   if (value.producer == kNoNode) return nullptr;
   const Node& producer = graph.node(value.producer);
@@ -186,6 +187,7 @@ void inferShapes(Graph& graph) {
         info.dtype = value.dtype;
         info.dims = value.dims;
         info.constData = knownConstantData(graph, v);
+        info.absorbed = value.absorbed;
         info.boundedExtents = value.boundedExtents;
         if (value.boundedExtents != 0 &&
             !OpRegistry::instance().get(node.op).takesDataDependentShapes) {

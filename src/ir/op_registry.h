@@ -33,6 +33,11 @@ struct TensorInfo {
   const void* constData = nullptr;  //!< the values, when the input is a constant
   //! Bit i set: dims[i] is an upper bound; the real extent depends on the data (Value's field).
   uint32_t boundedExtents = 0;
+  //! A constant whose bytes the plan left out: its consumers' kernels absorbed it into their
+  //! prepared weights (backends/prepared_weights.h). constData is null.
+  bool absorbed = false;
+
+  bool isConstant() const noexcept { return constData != nullptr || absorbed; }
 
   template <typename T>
   const T* constAs() const noexcept {

@@ -34,6 +34,8 @@ std::string_view sectionName(SectionId id) noexcept {
       return "weights";
     case SectionId::kProfiles:
       return "profiles";
+    case SectionId::kPrepared:
+      return "prepared weights";
   }
   return "unknown";
 }

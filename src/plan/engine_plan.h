@@ -5,9 +5,11 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "core/aligned_buffer.h"
 #include "ir/graph.h"
 #include "kiln/types.h"
 
@@ -59,6 +61,10 @@ struct EnginePlan {
   uint64_t builderFlags = 0;         //!< bit i = BuilderFlag i
   ir::Graph graph;                   //!< nodes in execution order; shapes and types inferred
   std::vector<std::string> tactics;  //!< per node: the chosen tactic's name
+  //! Per node (or empty): the weights its kernel prepared, in the order it asks for them
+  //! (backends/prepared_weights.h). Static CPU engines only; the constants every reader
+  //! absorbed are then marked ir::Value::absorbed and hold no bytes.
+  std::vector<std::vector<std::shared_ptr<const AlignedBuffer>>> prepared;
   MemoryPlan memory;
   std::vector<Profile> profiles;  //!< empty for a static engine
 

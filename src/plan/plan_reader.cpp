@@ -116,7 +116,15 @@ ir::Graph readGraph(std::span<const std::byte> section, std::span<const std::byt
     checkTensorLimit(value, limits);
     value.producer = r.get<int32_t>();
     value.producerOutput = r.get<int32_t>();
-    if (r.get<uint8_t>() != 0) {
+    const uint8_t kind = r.get<uint8_t>();
+    if (kind > static_cast<uint8_t>(ValueKind::kAbsorbed)) {
+      r.corrupt("tensor '" + value.name + "' has an unknown kind " + std::to_string(kind));
+    }
+    if (kind == static_cast<uint8_t>(ValueKind::kAbsorbed)) {
+      // Its readers' prepared weights hold it; the runtime checks each kernel absorbs it.
+      value.absorbed = true;
+      value.constant = std::make_shared<const std::vector<std::byte>>();
+    } else if (kind == static_cast<uint8_t>(ValueKind::kConstant)) {
       const uint64_t offset = r.get<uint64_t>();
       const uint64_t size = r.get<uint64_t>();
       if (offset > weights.size() || size > weights.size() - offset) {
@@ -452,6 +460,57 @@ std::vector<Profile> readProfiles(std::span<const std::byte> section, const ir::
   return profiles;
 }
 
+// Per node, its prepared weights: buffers of the weights section, each copied into memory
+// aligned for the kernels' loads. Only static CPU plans have them.
+std::vector<std::vector<std::shared_ptr<const AlignedBuffer>>> readPrepared(
+    std::span<const std::byte> section, std::span<const std::byte> weights,
+    const EnginePlan& plan) {
+  ByteReader r(section, "prepared weights");
+  const uint32_t nodes = r.getCount(4);
+  if (nodes != plan.graph.nodes.size()) {
+    r.corrupt("it covers " + std::to_string(nodes) + " layers of " +
+              std::to_string(plan.graph.nodes.size()));
+  }
+  if (plan.target.device != DeviceType::kCPU || plan.isDynamic()) {
+    r.corrupt("only static CPU engines store prepared weights");
+  }
+  std::vector<std::vector<std::shared_ptr<const AlignedBuffer>>> prepared(nodes);
+  uint64_t total = 0;  // buffers lie apart: no more bytes than the section holds
+  for (uint32_t n = 0; n < nodes; ++n) {
+    const uint32_t count = r.getCount(16);
+    for (uint32_t b = 0; b < count; ++b) {
+      const uint64_t offset = r.get<uint64_t>();
+      const uint64_t size = r.get<uint64_t>();
+      if (offset > weights.size() || size > weights.size() - offset) {
+        r.corrupt("layer '" + plan.graph.nodes[n].name +
+                  "': a prepared weight buffer lies outside the weights section");
+      }
+      total += size;
+      if (total > weights.size()) r.corrupt("the buffers hold more bytes than the weights section");
+      auto buffer = std::make_shared<AlignedBuffer>(static_cast<std::size_t>(size));
+      if (size > 0) std::memcpy(buffer->data(), weights.data() + offset, size);
+      prepared[n].push_back(std::move(buffer));
+    }
+  }
+  return prepared;
+}
+
+// A constant left out of the plan: only static CPU engines leave any out, never a network
+// output's (the runtime then checks that every reader's kernel absorbed it).
+void checkAbsorbed(const EnginePlan& plan) {
+  std::vector<bool> output(plan.graph.values.size(), false);
+  for (ir::ValueId v : plan.graph.outputs) output[static_cast<std::size_t>(v)] = true;
+  for (std::size_t v = 0; v < plan.graph.values.size(); ++v) {
+    const ir::Value& value = plan.graph.values[v];
+    if (!value.absorbed) continue;
+    if (plan.prepared.empty() || output[v]) {
+      fail(ErrorCode::kINVALID_PLAN, "corrupted plan: constant '", value.name,
+           "' is left out, but ",
+           output[v] ? "it is a network output" : "the plan stores no prepared weights");
+    }
+  }
+}
+
 // Sections must not overlap, and the alignment padding between them must be zeros, so that
 // every byte of the file is covered by a check.
 void checkPadding(std::span<const std::byte> file, std::size_t headerLength,
@@ -546,7 +605,7 @@ EnginePlan readPlan(std::span<const std::byte> bytes, const ModelLimits& limits)
   plan.target.computeCapability = r.get<int32_t>();
   plan.builderFlags = r.get<uint64_t>();
 
-  std::span<const std::byte> sections[6] = {};
+  std::span<const std::byte> sections[7] = {};
   const uint32_t nbSections = r.getCount(32);
   for (uint32_t i = 0; i < nbSections; ++i) {
     const uint32_t id = r.get<uint32_t>();
@@ -554,7 +613,7 @@ EnginePlan readPlan(std::span<const std::byte> bytes, const ModelLimits& limits)
     const uint64_t offset = r.get<uint64_t>();
     const uint64_t length = r.get<uint64_t>();
     const uint64_t sum = r.get<uint64_t>();
-    if (id < 1 || id > 5) r.corrupt("unknown section id " + std::to_string(id));
+    if (id < 1 || id > 6) r.corrupt("unknown section id " + std::to_string(id));
     const auto name = sectionName(static_cast<SectionId>(id));
     if (offset < headerLength || offset > bytes.size() || length > bytes.size() - offset) {
       fail(ErrorCode::kINVALID_PLAN, "corrupted plan: the ", name,
@@ -586,6 +645,8 @@ EnginePlan readPlan(std::span<const std::byte> bytes, const ModelLimits& limits)
   if (plan.tactics != (plan.isDynamic() ? plan.profiles[0].tactics : plan.tactics)) {
     fail(ErrorCode::kINVALID_PLAN, "corrupted plan: profile 0's tactics differ from the graph's");
   }
+  if (sections[6].data() != nullptr) plan.prepared = readPrepared(sections[6], sections[4], plan);
+  checkAbsorbed(plan);
   return plan;
 }
 

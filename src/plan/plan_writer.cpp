@@ -53,16 +53,44 @@ void writeOptionalType(ByteWriter& w, const std::optional<DataType>& type) {
   w.put<int32_t>(type ? static_cast<int32_t>(*type) : -1);
 }
 
-// Weights go first so the graph can refer to their offsets.
-std::vector<std::byte> weightsSection(const ir::Graph& graph, std::vector<uint64_t>& offsets) {
+// Where the weights section puts each constant's bytes and each prepared buffer.
+struct WeightOffsets {
+  std::vector<uint64_t> values;                 // per value (constants with bytes)
+  std::vector<std::vector<uint64_t>> prepared;  // per node, per buffer
+};
+
+// Weights go first so the graph and the prepared table can refer to their offsets.
+std::vector<std::byte> weightsSection(const EnginePlan& plan, WeightOffsets& offsets) {
   ByteWriter w;
-  offsets.assign(graph.values.size(), 0);
+  const ir::Graph& graph = plan.graph;
+  offsets.values.assign(graph.values.size(), 0);
   for (std::size_t v = 0; v < graph.values.size(); ++v) {
     const auto& value = graph.values[v];
-    if (!value.isConstant()) continue;
+    if (!value.isConstant() || value.absorbed) continue;
     w.align(kSectionAlignment);
-    offsets[v] = w.size();
+    offsets.values[v] = w.size();
     w.putBytes(*value.constant);
+  }
+  offsets.prepared.assign(plan.prepared.size(), {});
+  for (std::size_t n = 0; n < plan.prepared.size(); ++n) {
+    for (const auto& buffer : plan.prepared[n]) {
+      w.align(kSectionAlignment);
+      offsets.prepared[n].push_back(w.size());
+      w.putBytes(std::span<const std::byte>(buffer->data(), buffer->size()));
+    }
+  }
+  return std::move(w.bytes());
+}
+
+std::vector<std::byte> preparedSection(const EnginePlan& plan, const WeightOffsets& offsets) {
+  ByteWriter w;
+  w.put<uint32_t>(static_cast<uint32_t>(plan.prepared.size()));
+  for (std::size_t n = 0; n < plan.prepared.size(); ++n) {
+    w.put<uint32_t>(static_cast<uint32_t>(plan.prepared[n].size()));
+    for (std::size_t b = 0; b < plan.prepared[n].size(); ++b) {
+      w.put<uint64_t>(offsets.prepared[n][b]);
+      w.put<uint64_t>(plan.prepared[n][b]->size());
+    }
   }
   return std::move(w.bytes());
 }
@@ -78,8 +106,11 @@ std::vector<std::byte> graphSection(const ir::Graph& graph, const std::vector<ui
     writeDims(w, value.dims);
     w.put<int32_t>(value.producer);
     w.put<int32_t>(value.producerOutput);
-    w.put<uint8_t>(value.isConstant() ? 1 : 0);
-    if (value.isConstant()) {
+    const ValueKind kind = !value.isConstant() ? ValueKind::kActivation
+                           : value.absorbed    ? ValueKind::kAbsorbed
+                                               : ValueKind::kConstant;
+    w.put<uint8_t>(static_cast<uint8_t>(kind));
+    if (kind == ValueKind::kConstant) {
       w.put<uint64_t>(offsets[v]);
       w.put<uint64_t>(value.constant->size());
     }
@@ -161,18 +192,21 @@ std::vector<std::byte> profilesSection(const std::vector<Profile>& profiles) {
 }  // namespace
 
 std::vector<std::byte> writePlan(const EnginePlan& plan) {
-  std::vector<uint64_t> weightOffsets;
+  WeightOffsets weightOffsets;
   struct Section {
     SectionId id;
     std::vector<std::byte> bytes;
   };
   std::vector<Section> sections;
-  std::vector<std::byte> weights = weightsSection(plan.graph, weightOffsets);
-  sections.push_back({SectionId::kGraph, graphSection(plan.graph, weightOffsets)});
+  std::vector<std::byte> weights = weightsSection(plan, weightOffsets);
+  sections.push_back({SectionId::kGraph, graphSection(plan.graph, weightOffsets.values)});
   sections.push_back({SectionId::kTactics, tacticsSection(plan)});
   sections.push_back({SectionId::kMemory, memorySection(plan.memory)});
   sections.push_back({SectionId::kWeights, std::move(weights)});
   if (plan.isDynamic()) sections.push_back({SectionId::kProfiles, profilesSection(plan.profiles)});
+  if (!plan.prepared.empty()) {
+    sections.push_back({SectionId::kPrepared, preparedSection(plan, weightOffsets)});
+  }
 
   // The header: fixed part, then target, flags and the section table, then its checksum.
   ByteWriter header;

@@ -3,6 +3,7 @@
 namespace kiln::detail {
 
 void* DeviceConstants::locate(const ir::Value& value) {
+  if (value.absorbed) return nullptr;  // no kernel reads it (prepared weights hold it)
   auto* host = const_cast<std::byte*>(value.constant->data());
   if (device_.type() == DeviceType::kCPU) return host;
   const std::lock_guard lock(mutex_);

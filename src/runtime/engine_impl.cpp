@@ -65,7 +65,8 @@ NodeShapes nodeShapes(const ir::Graph& graph, const ir::Node& node) {
       const ir::Value& value = graph.value(v);
       info.dtype = value.dtype;
       info.dims = value.dims;
-      info.constData = value.isConstant() ? value.constant->data() : nullptr;
+      info.constData = value.isConstant() && !value.absorbed ? value.constant->data() : nullptr;
+      info.absorbed = value.absorbed;
     }
     shapes.inputs.push_back(info);
   }

@@ -132,7 +132,7 @@ ir::Graph specializeGraph(const ir::Graph& source, std::span<const InputBinding>
 
 Specialization::Specialization(const plan::EnginePlan& plan, DeviceConstants& constants)
     : graph_(plan.graph), tactics_(plan.tactics), memory_(plan.memory) {
-  instantiate(nullptr);
+  instantiate(nullptr, plan.prepared);
   locateConstants(constants);
   // Where the memory plan (perhaps a stored one that copies) already puts the bytes in place.
   elided_ = builder::elidedNodes(graph_, memory_);
@@ -142,12 +142,46 @@ Specialization::Specialization(const plan::EnginePlan& plan, std::size_t profile
                                std::span<const InputBinding> bindings, const Reporter& reporter,
                                DeviceConstants& constants)
     : graph_(specializeGraph(plan.graph, bindings)), tactics_(plan.profiles.at(profile).tactics) {
-  instantiate(&reporter);  // may swap tactics, which decide what runs in place
+  instantiate(&reporter, {});  // may swap tactics, which decide what runs in place
   memory_ = builder::planMemory(graph_, tactics_);
   locateConstants(constants);
   // Where the memory plan (perhaps a stored one that copies) already puts the bytes in place.
   elided_ = builder::elidedNodes(graph_, memory_);
 }
+
+namespace {
+
+// With @p stored (the plan's prepared weights of @p node, possibly none), the kernel replays
+// them and must take them all; every input the plan left out must be one the kernel absorbed,
+// so that no kernel ever reads bytes that are not there.
+std::unique_ptr<backends::Kernel> instantiateKernel(
+    const backends::Tactic& tactic, const ir::Node& node, const NodeShapes& shapes,
+    const std::vector<backends::PreparedBuffer>* stored) {
+  if (stored == nullptr || stored->empty()) {
+    for (std::size_t i = 0; i < shapes.inputs.size(); ++i) {
+      if (shapes.inputs[i].absorbed) {
+        fail(ErrorCode::kINVALID_PLAN, "layer '", node.name, "' (", node.op, "): input ", i,
+             " was left out of the plan, but the plan stores no prepared weights for it");
+      }
+    }
+    return tactic.instantiate({node, shapes.inputs, shapes.outputs});
+  }
+  backends::PreparedWeights replay(node.name, *stored);
+  auto kernel = tactic.instantiate({node, shapes.inputs, shapes.outputs, &replay});
+  if (!replay.allTaken()) {
+    fail(ErrorCode::kINVALID_PLAN, "layer '", node.name, "' (", node.op, "): the plan stores ",
+         stored->size(), " prepared weight buffers; tactic '", tactic.name(), "' uses fewer");
+  }
+  for (std::size_t i = 0; i < shapes.inputs.size(); ++i) {
+    if (shapes.inputs[i].absorbed && (i >= 64 || (replay.absorbedInputs() >> i & 1U) == 0)) {
+      fail(ErrorCode::kINVALID_PLAN, "layer '", node.name, "' (", node.op, "): input ", i,
+           " was left out of the plan, but tactic '", tactic.name(), "' reads it");
+    }
+  }
+  return kernel;
+}
+
+}  // namespace
 
 void Specialization::locateConstants(DeviceConstants& constants) {
   constantAddresses_.assign(graph_.values.size(), nullptr);
@@ -156,7 +190,12 @@ void Specialization::locateConstants(DeviceConstants& constants) {
   }
 }
 
-void Specialization::instantiate(const Reporter* fallbackReporter) {
+void Specialization::instantiate(const Reporter* fallbackReporter,
+                                 std::span<const std::vector<backends::PreparedBuffer>> prepared) {
+  if (!prepared.empty() && prepared.size() != graph_.nodes.size()) {
+    fail(ErrorCode::kINVALID_PLAN, "the plan stores prepared weights for ", prepared.size(),
+         " layers of ", graph_.nodes.size());
+  }
   if (tactics_.size() != graph_.nodes.size()) {
     fail(ErrorCode::kINVALID_PLAN, "the plan names ", tactics_.size(), " tactics for ",
          graph_.nodes.size(), " layers");
@@ -194,7 +233,8 @@ void Specialization::instantiate(const Reporter* fallbackReporter) {
       tactic = fallback;
       tactics_[n] = std::string(fallback->name());
     }
-    kernels_.push_back(tactic->instantiate(spec));
+    kernels_.push_back(
+        instantiateKernel(*tactic, node, shapes, prepared.empty() ? nullptr : &prepared[n]));
     workspaceBytes_ = std::max(workspaceBytes_, kernels_.back()->workspaceBytes());
     constexpr std::size_t kHostAlignment = 64;
     hostOffsets_.push_back(hostWorkspaceBytes_);

@@ -80,7 +80,9 @@ class Specialization {
   std::size_t contextBytes() const noexcept;
 
  private:
-  void instantiate(const Reporter* fallbackReporter);
+  //! @p prepared: the plan's prepared weights per node (empty: every kernel prepares its own).
+  void instantiate(const Reporter* fallbackReporter,
+                   std::span<const std::vector<backends::PreparedBuffer>> prepared);
   void locateConstants(DeviceConstants& constants);
 
   ir::Graph graph_;

@@ -96,8 +96,8 @@ def read_graph(data):
         v = {"name": r.string(), "dtype": r.get("i")}
         v["dims"] = [r.get("q") for _ in range(r.get("i"))]
         v["producer"], v["producer_output"] = r.get("i"), r.get("i")
-        v["constant"] = r.get("B")
-        if v["constant"]:
+        v["constant"] = r.get("B")  # 0: activation, 1: constant with bytes, 2: absorbed
+        if v["constant"] == 1:
             v["offset"], v["size"] = r.get("Q"), r.get("Q")
         g["values"].append(v)
     for _ in range(r.get("I")):
@@ -137,7 +137,7 @@ def write_graph(g):
         w.put("i", v["producer"])
         w.put("i", v["producer_output"])
         w.put("B", v["constant"])
-        if v["constant"]:
+        if v["constant"] == 1:
             w.put("Q", v["offset"])
             w.put("Q", v["size"])
     w.put("I", len(g["nodes"]))
@@ -285,7 +285,7 @@ def value_id(g, name):
     return next(i for i, v in enumerate(g["values"]) if v["name"] == name)
 
 
-def node(g, op):
+def plan_node(g, op):
     return next(n for n in g["nodes"] if n["op"] == op)
 
 
@@ -295,8 +295,9 @@ def build_base_plan(kiln):
         plan = os.path.join(tmp, "base.plan")
         with open(net, "w") as f:
             json.dump(BASE_NETWORK, f)
-        subprocess.run([kiln, "build", "--network=" + net, "--saveEngine=" + plan], check=True,
-                       stdout=subprocess.DEVNULL)
+        # Two layers (the sum in the arena between them): no pointwise fusion.
+        subprocess.run([kiln, "build", "--network=" + net, "--saveEngine=" + plan,
+                        "--disablePasses=pointwise-fusion"], check=True, stdout=subprocess.DEVNULL)
         with open(plan, "rb") as f:
             return f.read()
 
@@ -341,10 +342,10 @@ def plans(base):
 
     # Header problems behind a correct checksum.
     q = copy_plan(p)
-    q["version"] = 2
+    q["version"] = p["version"] + 1
     out["newer_version"] = write_plan(q)
     q = copy_plan(p)
-    q["version"] = 0
+    q["version"] = p["version"] - 1
     out["older_version"] = write_plan(q)
     q = copy_plan(p)
     q["device"] = 1
@@ -409,24 +410,29 @@ def plans(base):
         g["values"][c]["dims"] = [0, 3]
     out["zero_sized_constant"] = write_plan(with_graph(p, zero_sized_constant))
 
+    # A constant left out of the plan (absorbed into prepared weights) that nothing prepared.
+    def absorbed_constant(g):
+        g["values"][c]["constant"] = 2
+    out["absorbed_without_prepared_weights"] = write_plan(with_graph(p, absorbed_constant))
+
     def unknown_op(g):
-        node(g, "Activation")["op"] = "Activation2"
+        plan_node(g, "Activation")["op"] = "Activation2"
     out["unknown_op"] = write_plan(with_graph(p, unknown_op))
 
     def cyclic(g):
-        node(g, "ElementWise")["inputs"] = [x, y]  # reads the output of the layer after it
+        plan_node(g, "ElementWise")["inputs"] = [x, y]  # reads the output of the layer after it
     out["cyclic_graph"] = write_plan(with_graph(p, cyclic))
 
     def dangling(g):
-        node(g, "ElementWise")["inputs"] = [x, 99]
+        plan_node(g, "ElementWise")["inputs"] = [x, 99]
     out["dangling_tensor_id"] = write_plan(with_graph(p, dangling))
 
     def writes_constant(g):
-        n = node(g, "ElementWise")
+        n = plan_node(g, "ElementWise")
         n["outputs"] = [c]
         g["values"][c]["producer"] = 0
         g["values"][s]["producer"] = -1
-        node(g, "Activation")["inputs"] = [c]
+        plan_node(g, "Activation")["inputs"] = [c]
     out["layer_writes_constant"] = write_plan(with_graph(p, writes_constant))
 
     def duplicate_output(g):
@@ -434,16 +440,16 @@ def plans(base):
     out["duplicate_output_name"] = write_plan(with_graph(p, duplicate_output))
 
     def bad_tag(g):
-        node(g, "Activation")["attrs"][0][1] = 9
+        plan_node(g, "Activation")["attrs"][0][1] = 9
     out["unknown_attribute_tag"] = write_plan(with_graph(p, bad_tag))
 
     def duplicate_attribute(g):
-        attrs = node(g, "Activation")["attrs"]
+        attrs = plan_node(g, "Activation")["attrs"]
         attrs.append(list(attrs[0]))
     out["duplicate_attribute"] = write_plan(with_graph(p, duplicate_attribute))
 
     def bad_enum(g):
-        node(g, "Activation")["attrs"][0][2] = 999
+        plan_node(g, "Activation")["attrs"][0][2] = 999
     out["unknown_activation_type"] = write_plan(with_graph(p, bad_enum))
 
     # Tactics and memory problems.

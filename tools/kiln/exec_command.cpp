@@ -38,6 +38,7 @@ int runExec(const ExecOptions& options, CliLogger& logger, std::ostream& out) {
   runtime.setNbThreads(options.build.threads);
   runtime.setGpuDevice(parseDevice(options.build.device).gpu);
   const std::unique_ptr<Engine> engine = deserializePlan(runtime, logger, plan, source.description);
+  std::vector<std::byte>().swap(plan);  // the engine holds what it needs
   printEngineInfo(out, *engine, source);
 
   const std::unique_ptr<ExecutionContext> context = engine->createExecutionContext();

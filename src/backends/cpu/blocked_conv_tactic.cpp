@@ -44,7 +44,7 @@ constexpr int64_t kTaskMacs = int64_t{96} << 10;
 constexpr int64_t kCopyGrainRows = 16;
 
 bool describeBlockedConv(const NodeSpec& spec, Window2d& c) {
-  if (!describeBlockedWindow2d(spec, c) || spec.inputs[1].constAs<float>() == nullptr) return false;
+  if (!describeBlockedWindow2d(spec, c) || !spec.inputs[1].isConstant()) return false;
   // No input channels (y = the bias) is the reference's: a slice needs a block. Groups hold
   // whole blocks of inputs and outputs (one group is the plain case).
   if (c.groups < 1 || c.channels <= 0 || c.channels % c.groups != 0 || c.outputs % c.groups != 0 ||
@@ -85,7 +85,7 @@ class BlockedConvKernel final : public Kernel {
     // group's outputs come in whole tiles, else one block.
     const int64_t kg = c.outputs / c.groups;
     panelWidth_ = c.groups == 1 || kg % tile_.channels == 0 ? tile_.channels : kLanes;
-    packWeights(spec.inputs[1].constAs<float>());
+    packWeights(spec);
     const int64_t tapCount = static_cast<int64_t>(taps_.size());
     const int64_t blockBytes = tapCount * kLanes * tile_.channels * int64_t{sizeof(float)};
     sliceBlocks_ = std::clamp<int64_t>(kSliceWeightBytes / blockBytes, 1, inBlocks());
@@ -173,7 +173,7 @@ class BlockedConvKernel final : public Kernel {
   // Weights [K][C / groups][kh][kw] as panels of panelWidth_ output channels (each within one
   // group, over that group's input channels): [panel][block][tap][lane][channel], a row of the
   // tile's width (the tile reads rows of that width), zero past the panel's outputs.
-  void packWeights(const float* w) {
+  void packWeights(const NodeSpec& spec) {
     const Window2d& c = conv_;
     const int64_t tc = tile_.channels;
     const int64_t taps = c.kh * c.kw;
@@ -181,23 +181,25 @@ class BlockedConvKernel final : public Kernel {
     panels_ = (c.outputs + panelWidth_ - 1) / panelWidth_;
     panelFloats_ = inBlocks() * taps * kLanes * tc;
     const auto count = static_cast<std::size_t>(std::max<int64_t>(panels_ * panelFloats_, 1));
-    weights_.resize(sizeof(float) * count);
-    auto* packed = reinterpret_cast<float*>(weights_.data());
-    std::fill(packed, packed + count, 0.f);
-    for (int64_t o = 0; o < c.outputs; ++o) {
-      float* panelBase = packed + (o / panelWidth_) * panelFloats_;
-      for (int64_t i = 0; i < cg; ++i) {
-        for (int64_t t = 0; t < taps; ++t) {
-          const int64_t at = ((i / kLanes * taps + t) * kLanes + i % kLanes) * tc + o % panelWidth_;
-          panelBase[at] = w[(o * cg + i) * taps + t];
+    weights_ = derivePrepared(spec.prepared, sizeof(float) * count, [&](std::byte* out) {
+      const auto* w = spec.inputs[1].constAs<float>();
+      auto* packed = reinterpret_cast<float*>(out);
+      std::fill(packed, packed + count, 0.f);
+      for (int64_t o = 0; o < c.outputs; ++o) {
+        float* panelBase = packed + (o / panelWidth_) * panelFloats_;
+        for (int64_t i = 0; i < cg; ++i) {
+          for (int64_t t = 0; t < taps; ++t) {
+            const int64_t at =
+                ((i / kLanes * taps + t) * kLanes + i % kLanes) * tc + o % panelWidth_;
+            panelBase[at] = w[(o * cg + i) * taps + t];
+          }
         }
       }
-    }
+    });
+    if (spec.prepared != nullptr) spec.prepared->absorb(1);
   }
 
-  const float* panel(int64_t p) const {
-    return reinterpret_cast<const float*>(weights_.data()) + p * panelFloats_;
-  }
+  const float* panel(int64_t p) const { return preparedFloats(weights_) + p * panelFloats_; }
 
   // The zero-padded blocked input in the workspace, [image][block][hp][wp][8].
   const float* padInput(const ir::KernelContext& ctx) const {
@@ -251,7 +253,7 @@ class BlockedConvKernel final : public Kernel {
   int64_t panels_ = 0;
   int64_t panelFloats_ = 0;
   int64_t sliceBlocks_ = 1;  //!< input blocks per call
-  AlignedBuffer weights_;
+  PreparedBuffer weights_;
 };
 
 class BlockedConvTactic final : public Tactic {

@@ -71,12 +71,13 @@ class ConvGemmLayer {
   ConvGemmLayer(const MicroKernel& mk, const NodeSpec& spec) : mk_(mk) {
     describeConv(spec, conv_);
     epilogue_ = ops::Epilogue::of(spec.node.attrs);
-    const auto* w = spec.inputs[1].constAs<float>();
-    if (w != nullptr) {
+    if (spec.inputs[1].isConstant()) {
+      const auto* w = spec.inputs[1].constAs<float>();
       for (int64_t g = 0; g < conv_.groups; ++g) {
-        packed_.push_back(packA({w + g * conv_.mg() * conv_.depth(), conv_.depth(), 1}, conv_.mg(),
-                                conv_.depth(), mk.mr));
+        packed_.push_back(packA({weightsAt(w, g * conv_.mg() * conv_.depth()), conv_.depth(), 1},
+                                conv_.mg(), conv_.depth(), mk.mr, spec.prepared));
       }
+      if (spec.prepared != nullptr) spec.prepared->absorb(1);
     }
   }
 
@@ -377,7 +378,7 @@ bool supportsConvGemm(const NodeSpec& spec) {
 // buffer (the workspace), then rows of output are shared among the threads.
 bool supportsDirectConv(const NodeSpec& spec) {
   Conv2d c;
-  if (!describeConv(spec, c) || spec.inputs[1].constAs<float>() == nullptr) return false;
+  if (!describeConv(spec, c) || !spec.inputs[1].isConstant()) return false;
   if (c.groups != 1 || c.sh < 1 || c.dh != 1 || c.dw != 1) return false;
   if (c.ph < 0 || c.pw < 0 || c.oh < 1 || c.ow < 1) return false;
   // Stride 2 along rows only with whole vectors of a row (the kernel's width layout).
@@ -402,15 +403,21 @@ class DirectConvKernel final : public Kernel {
     // [block][channel][ky][kx][kDirectConvBlock], zero for output channels past the end.
     const int64_t blocks = (c.outputs + kDirectConvBlock - 1) / kDirectConvBlock;
     const int64_t taps = c.kh * c.kw;
-    const auto* w = spec.inputs[1].constAs<float>();
-    weights_.assign(static_cast<std::size_t>(blocks * c.channels * taps * kDirectConvBlock), 0.f);
-    for (int64_t o = 0; o < c.outputs; ++o) {
-      const int64_t b = o / kDirectConvBlock;
-      for (int64_t i = 0; i < c.channels * taps; ++i) {
-        weights_[static_cast<std::size_t>(((b * c.channels * taps) + i) * kDirectConvBlock +
-                                          o % kDirectConvBlock)] = w[o * c.channels * taps + i];
+    const std::size_t floats =
+        static_cast<std::size_t>(blocks * c.channels * taps * kDirectConvBlock);
+    weights_ = derivePrepared(spec.prepared, sizeof(float) * floats, [&](std::byte* out) {
+      const auto* w = spec.inputs[1].constAs<float>();
+      auto* packed = reinterpret_cast<float*>(out);
+      std::fill_n(packed, floats, 0.f);
+      for (int64_t o = 0; o < c.outputs; ++o) {
+        const int64_t b = o / kDirectConvBlock;
+        for (int64_t i = 0; i < c.channels * taps; ++i) {
+          packed[((b * c.channels * taps) + i) * kDirectConvBlock + o % kDirectConvBlock] =
+              w[o * c.channels * taps + i];
+        }
       }
-    }
+    });
+    if (spec.prepared != nullptr) spec.prepared->absorb(1);
   }
 
   std::size_t workspaceBytes() const override {
@@ -468,7 +475,7 @@ class DirectConvKernel final : public Kernel {
               r.act = act_;
               r.alpha = gemmEpilogue_.alpha;
               r.beta = gemmEpilogue_.beta;
-              r.w = weights_.data() + o0 * c.channels * taps;
+              r.w = preparedFloats(weights_) + o0 * c.channels * taps;
               r.outputs = static_cast<int32_t>(std::min<int64_t>(kDirectConvBlock, c.outputs - o0));
               r.bias = bias != nullptr ? bias + o0 : nullptr;
               for (int64_t oy = (task % chunks) * chunkRows; oy < rowEnd; oy += step) {
@@ -496,7 +503,7 @@ class DirectConvKernel final : public Kernel {
   ops::Epilogue epilogue_;
   GemmEpilogue gemmEpilogue_;
   VecAct act_ = VecAct::kNone;
-  std::vector<float> weights_;
+  PreparedBuffer weights_;
 };
 
 // The direct convolution on one ISA's row kernel, fetched (@p rowsOf, in that ISA's file) only

@@ -38,13 +38,14 @@ class DeconvKernel final : public Kernel {
       while (s.end < d_.iw && s.end * d_.sw + s.offset < d_.ow) ++s.end;
       columns_.push_back(s);
     }
-    const auto* w = spec.inputs[1].constAs<float>();
-    if (w != nullptr) {
+    if (spec.inputs[1].isConstant()) {
+      const auto* w = spec.inputs[1].constAs<float>();
       // W is [C, Kg, kh, kw]: group g's A = (W rows of its channels)^T, [Kg*kh*kw, Cg].
       for (int64_t g = 0; g < d_.groups; ++g) {
-        packed_.push_back(
-            packA({w + g * d_.cg() * d_.rows(), 1, d_.rows()}, d_.rows(), d_.cg(), mk.mr));
+        packed_.push_back(packA({weightsAt(w, g * d_.cg() * d_.rows()), 1, d_.rows()}, d_.rows(),
+                                d_.cg(), mk.mr, spec.prepared));
       }
+      if (spec.prepared != nullptr) spec.prepared->absorb(1);
     }
   }
 

@@ -134,13 +134,19 @@ class BlockedDepthwiseKernel final : public DepthwiseKernelBase {
         blockedIn_(blockedOut_ && blockedInput(spec)) {
     biasInput_ = spec.inputs.size() > 2 && spec.inputs[2].present && epilogue_.residualInput != 2;
     const bool constant =
-        spec.inputs[1].constData != nullptr && (!biasInput_ || spec.inputs[2].constData != nullptr);
+        spec.inputs[1].isConstant() && (!biasInput_ || spec.inputs[2].isConstant());
     if (constant) {
-      packed_.resize(sizeof(float) * static_cast<std::size_t>(
-                                         depthwiseBlockPackedFloats(conv_.channels, conv_.kh)));
-      packDepthwiseBlocks(spec.inputs[1].constAs<float>(),
-                          biasInput_ ? spec.inputs[2].constAs<float>() : nullptr, conv_.channels,
-                          conv_.kh, reinterpret_cast<float*>(packed_.data()));
+      const auto floats =
+          static_cast<std::size_t>(depthwiseBlockPackedFloats(conv_.channels, conv_.kh));
+      packed_ = derivePrepared(spec.prepared, sizeof(float) * floats, [&](std::byte* out) {
+        packDepthwiseBlocks(spec.inputs[1].constAs<float>(),
+                            biasInput_ ? spec.inputs[2].constAs<float>() : nullptr, conv_.channels,
+                            conv_.kh, reinterpret_cast<float*>(out));
+      });
+      if (spec.prepared != nullptr) {
+        spec.prepared->absorb(1);
+        if (biasInput_) spec.prepared->absorb(2);
+      }
     }
   }
 
@@ -175,8 +181,8 @@ class BlockedDepthwiseKernel final : public DepthwiseKernelBase {
     shape.alpha = gemmEpilogue_.alpha;
     shape.beta = gemmEpilogue_.beta;
     withPool(ctx, [&](ThreadPool& pool) {
-      const float* packed = reinterpret_cast<const float*>(packed_.data());
-      if (packed_.size() == 0) {
+      const float* packed = packed_ != nullptr ? preparedFloats(packed_) : nullptr;
+      if (packed == nullptr) {
         // Weights known only now: packed once per run, before the region (a few KiB).
         auto* buffer = static_cast<float*>(
             pool.scratch(0, sizeof(float) * static_cast<std::size_t>(packedFloats), 1));
@@ -219,7 +225,7 @@ class BlockedDepthwiseKernel final : public DepthwiseKernelBase {
   bool blockedOut_;
   bool blockedIn_;
   bool biasInput_ = false;
-  AlignedBuffer packed_;
+  PreparedBuffer packed_;
 };
 
 // Over blocks of 8 channels, for NCHW nodes or (@p blockedIo) NCHW8c ones (x blocked or NCHW).

@@ -453,14 +453,9 @@ bool takesSmallRows(const MicroKernel& mk, const GemmProblem& p) {
 
 }  // namespace
 
-PackedMatrix packA(const StridedMatrix& a, int64_t m, int64_t k, int32_t mr) {
-  PackedMatrix out;
-  out.rows = m;
-  out.depth = k;
-  out.panel = mr;
-  const int64_t count = std::max<int64_t>(panels(m, mr) * mr * k, 1);
-  out.buffer.resize(sizeof(float) * static_cast<std::size_t>(count));
-  auto* dst = reinterpret_cast<float*>(out.buffer.data());
+namespace {
+
+void packAPanels(const StridedMatrix& a, int64_t m, int64_t k, int32_t mr, float* dst) {
   // Depth blocks as gemmBlock cuts them, each holding every panel: a task's panels of one block
   // are then one contiguous stream (weights larger than the caches are read at the prefetchers'
   // pace, not a new stream every few KiB).
@@ -473,22 +468,36 @@ PackedMatrix packA(const StridedMatrix& a, int64_t m, int64_t k, int32_t mr) {
                 dst + k0 * mPadded + (r0 / mr) * kc * mr);
     }
   }
-  return out;
 }
 
-PackedMatrix packB(const StridedMatrix& b, int64_t k, int64_t n, int32_t nr) {
-  PackedMatrix out;
-  out.rows = n;
-  out.depth = k;
-  out.panel = nr;
-  const int64_t count = std::max<int64_t>(panels(n, nr) * nr * k, 1);
-  out.buffer.resize(sizeof(float) * static_cast<std::size_t>(count));
-  auto* dst = reinterpret_cast<float*>(out.buffer.data());
+void packBPanels(const StridedMatrix& b, int64_t k, int64_t n, int32_t nr, float* dst) {
   for (int64_t c0 = 0; c0 < n; c0 += nr) {
     packPanel(b.data + c0 * b.cs, b.cs, b.rs, std::min<int64_t>(nr, n - c0), k, nr,
               dst + (c0 / nr) * k * nr);
   }
-  return out;
+}
+
+std::size_t panelBytes(int64_t rows, int64_t k, int32_t panel) {
+  return sizeof(float) *
+         static_cast<std::size_t>(std::max<int64_t>(panels(rows, panel) * panel * k, 1));
+}
+
+}  // namespace
+
+PackedMatrix packA(const StridedMatrix& a, int64_t m, int64_t k, int32_t mr,
+                   PreparedWeights* prepared) {
+  return {derivePrepared(
+              prepared, panelBytes(m, k, mr),
+              [&](std::byte* out) { packAPanels(a, m, k, mr, reinterpret_cast<float*>(out)); }),
+          m, k, mr};
+}
+
+PackedMatrix packB(const StridedMatrix& b, int64_t k, int64_t n, int32_t nr,
+                   PreparedWeights* prepared) {
+  return {derivePrepared(
+              prepared, panelBytes(n, k, nr),
+              [&](std::byte* out) { packBPanels(b, k, n, nr, reinterpret_cast<float*>(out)); }),
+          n, k, nr};
 }
 
 namespace {

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "backends/prepared_weights.h"
 #include "core/aligned_buffer.h"
 #include "kiln/network.h"
 
@@ -118,18 +119,21 @@ struct Im2colSource {
 
 //! A with its panels packed for one micro-kernel (constant weights, packed once).
 struct PackedMatrix {
-  AlignedBuffer buffer;
+  PreparedBuffer buffer;
   int64_t rows = 0;   //!< M (for A) or N (for B): the panelled dimension
   int64_t depth = 0;  //!< K
   int32_t panel = 0;  //!< mr or nr
-  const float* data() const { return reinterpret_cast<const float*>(buffer.data()); }
+  const float* data() const { return preparedFloats(buffer); }
   int64_t panelStride() const { return depth * panel; }
 };
 
-//! Packs A (M x K, strided) into mr-row panels.
-PackedMatrix packA(const StridedMatrix& a, int64_t m, int64_t k, int32_t mr);
-//! Packs B (K x N, strided) into nr-column panels.
-PackedMatrix packB(const StridedMatrix& b, int64_t k, int64_t n, int32_t nr);
+//! Packs A (M x K, strided) into mr-row panels, as a buffer of @p prepared (a plan's stored
+//! one, which leaves @p a unread) when given.
+PackedMatrix packA(const StridedMatrix& a, int64_t m, int64_t k, int32_t mr,
+                   PreparedWeights* prepared = nullptr);
+//! Packs B (K x N, strided) into nr-column panels; @p prepared as packA's.
+PackedMatrix packB(const StridedMatrix& b, int64_t k, int64_t n, int32_t nr,
+                   PreparedWeights* prepared = nullptr);
 
 //! One operand: packed ahead of time, strided, or (B only) an implicit im2col.
 struct GemmOperand {

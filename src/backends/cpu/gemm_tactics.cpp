@@ -74,10 +74,11 @@ class FcKernel final : public Kernel {
   FcKernel(const MicroKernel& mk, const NodeSpec& spec) : mk_(mk) {
     epilogue_ = ops::Epilogue::of(spec.node.attrs);
     shape_ = fcShape(spec.inputs[0].dims, spec.node.attrs.getInt("num_output", 0));
-    if (spec.inputs[1].constData != nullptr) {
+    if (spec.inputs[1].isConstant()) {
       packed_ = packB({spec.inputs[1].constAs<float>(), 1, shape_.flat}, shape_.flat,
-                      shape_.outputs, mk.nr);
+                      shape_.outputs, mk.nr, spec.prepared);
       hasPacked_ = true;
+      if (spec.prepared != nullptr) spec.prepared->absorb(1);
     }
   }
 
@@ -198,12 +199,14 @@ class MatMulKernel final : public Kernel {
     aBatch_ = lhs.batch;
     bBatch_ = rhs.batch;
     batches_ = volume(out) == 0 ? 0 : volume(outBatch);
-    if (spec.inputs[1].constData != nullptr && m_ > 0 && n_ > 0) {
+    if (spec.inputs[1].isConstant() && m_ > 0 && n_ > 0) {
       const auto* b = spec.inputs[1].constAs<float>();
       const int64_t matrices = volume(rhs.batch);
       for (int64_t i = 0; i < matrices; ++i) {
-        packedB_.push_back(packB({b + i * k_ * n_, bRs_, bCs_}, k_, n_, mk.nr));
+        packedB_.push_back(
+            packB({weightsAt(b, i * k_ * n_), bRs_, bCs_}, k_, n_, mk.nr, spec.prepared));
       }
+      if (spec.prepared != nullptr) spec.prepared->absorb(1);
     }
   }
 

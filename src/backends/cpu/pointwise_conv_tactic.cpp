@@ -31,7 +31,7 @@ namespace {
 // NCHW or NCHW8c: the tactics check the layout they take.
 bool describePointwise(const NodeSpec& spec, Window2d& c) {
   if (!describeWindow2d(spec, false, c) && !describeBlockedWindow2d(spec, c)) return false;
-  if (spec.inputs[1].constAs<float>() == nullptr) return false;
+  if (!spec.inputs[1].isConstant()) return false;
   return c.kh == 1 && c.kw == 1 && c.ph == 0 && c.pw == 0;
 }
 
@@ -74,21 +74,23 @@ struct PointwiseLayer {
     panels = (mg + width - 1) / width;
     const auto count =
         static_cast<std::size_t>(std::max<int64_t>(conv.groups * panels * k, 1) * width);
-    weights.resize(sizeof(float) * count);
-    auto* packed = reinterpret_cast<float*>(weights.data());
-    std::fill(packed, packed + count, 0.f);
-    const auto* w = spec.inputs[1].constAs<float>();
-    for (int64_t o = 0; o < conv.outputs; ++o) {
-      const int64_t g = o / mg;
-      const int64_t ch = o % mg;
-      float* panel = packed + ((g * panels + ch / width) * k) * width;
-      for (int64_t i = 0; i < k; ++i) panel[i * width + ch % width] = w[o * k + i];
-    }
+    weights = derivePrepared(spec.prepared, sizeof(float) * count, [&](std::byte* out) {
+      auto* packed = reinterpret_cast<float*>(out);
+      std::fill(packed, packed + count, 0.f);
+      const auto* w = spec.inputs[1].constAs<float>();
+      for (int64_t o = 0; o < conv.outputs; ++o) {
+        const int64_t g = o / mg;
+        const int64_t ch = o % mg;
+        float* panel = packed + ((g * panels + ch / width) * k) * width;
+        for (int64_t i = 0; i < k; ++i) panel[i * width + ch % width] = w[o * k + i];
+      }
+    });
+    if (spec.prepared != nullptr) spec.prepared->absorb(1);
   }
 
   //! Panel @p p of group @p g.
   const float* panel(int64_t g, int64_t p) const {
-    return reinterpret_cast<const float*>(weights.data()) + ((g * panels + p) * conv.cg()) * width;
+    return preparedFloats(weights) + ((g * panels + p) * conv.cg()) * width;
   }
 
   //! The epilogue of the tile of output channels from @p m0 of group @p g at @p yt, whose
@@ -116,7 +118,7 @@ struct PointwiseLayer {
   PassEpilogue fused;
   int64_t width = 1;
   int64_t panels = 0;
-  AlignedBuffer weights;
+  PreparedBuffer weights;
 };
 
 // One execution's tensors and sizes.

@@ -41,12 +41,19 @@ class RnnKernel final : public Kernel {
     splitCandidate_ = config_.kind == RecurrentKind::kGRU && !config_.linearBeforeReset;
     const float* w = spec.inputs[1].constAs<float>();
     const float* r = spec.inputs[2].constAs<float>();
+    PreparedWeights* prepared = spec.prepared;
     for (int64_t d = 0; d < config_.directions; ++d) {
       // B operands are the transposes of W [G*H, I] and R [G*H, H]: column n is row n.
-      wT_.push_back(packB({w + d * gh_ * in_, 1, in_}, in_, gh_, mk.nr));
-      const float* rd = r + d * gh_ * h_;
-      rT_.push_back(packB({rd, 1, h_}, h_, recurrentColumns(), mk.nr));
-      if (splitCandidate_) rhT_.push_back(packB({rd + 2 * h_ * h_, 1, h_}, h_, h_, mk.nr));
+      wT_.push_back(packB({weightsAt(w, d * gh_ * in_), 1, in_}, in_, gh_, mk.nr, prepared));
+      const float* rd = weightsAt(r, d * gh_ * h_);
+      rT_.push_back(packB({rd, 1, h_}, h_, recurrentColumns(), mk.nr, prepared));
+      if (splitCandidate_) {
+        rhT_.push_back(packB({weightsAt(rd, 2 * h_ * h_), 1, h_}, h_, h_, mk.nr, prepared));
+      }
+    }
+    if (prepared != nullptr) {
+      prepared->absorb(1);
+      prepared->absorb(2);
     }
   }
 
@@ -335,7 +342,7 @@ bool supportsRnn(const NodeSpec& spec) {
     if (i != 4 && spec.inputs[i].present && spec.inputs[i].dtype != DataType::kFLOAT) return false;
   }
   if (spec.inputs[0].dims.nbDims != 3) return false;
-  return spec.inputs[1].constData != nullptr && spec.inputs[2].constData != nullptr;
+  return spec.inputs[1].isConstant() && spec.inputs[2].isConstant();
 }
 
 }  // namespace
