@@ -1,6 +1,7 @@
-// swish-fusion: x * sigmoid(x) and x * hard_sigmoid(x) (slope 1/6, offset 0.5), either operand
-// order, become one SiLU or hard-swish activation, which activation-fusion folds into the
-// convolution before it; a gate read elsewhere, or another hard sigmoid, stays.
+// swish-fusion: x * sigmoid(x), x * hard_sigmoid(x) (slope 1/6, offset 0.5), either operand
+// order, and x * clip(x + 3, 0, 6) / 6 become one SiLU or hard-swish activation, which
+// activation-fusion folds into the convolution before it; a gate read elsewhere, another hard
+// sigmoid or another clip, stays.
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -75,6 +76,48 @@ TEST(SwishFusion, OtherProductsStay) {
   const PassRun run = expectSameWithPass(
       builder, *net, {randomTensor({2, 5}, 3), randomTensor({2, 5}, 4)}, kPasses);
   EXPECT_EQ(run.layers, 2);
+}
+
+// conv -> add 3 -> clip [0, @p high] -> mul by the conv's output -> divide by 6 (or, with
+// @p reciprocal, multiply by 1/6): PaddlePaddle's hard-swish.
+PassRun convClippedSwish(float high, bool reciprocal) {
+  CapturingLogger logger;
+  Builder builder(logger);
+  auto net = builder.createNetwork();
+  Tensor x = net->addInput("x", DataType::kFLOAT, {1, 3, 9, 9});
+  const auto w = randomFloats(8 * 3 * 9, 1, -1.f, 1.f);
+  auto conv = net->addConvolution(x, 8, Dims{3, 3}, floatWeights(w), Weights{});
+  conv.setName("conv");
+  // Weights view their values until the build.
+  const std::vector<float> three{3.f}, six{6.f}, sixth{1.f / 6.f};
+  auto scalar = [&](const std::vector<float>& value) {
+    return net->addConstant(Dims{1, 1, 1, 1}, floatWeights(value)).output(0);
+  };
+  auto add = net->addElementWise(conv.output(0), scalar(three), ElementWiseOperation::kSUM);
+  add.setName("add");
+  auto clip = net->addActivation(add.output(0), ActivationType::kCLIP);
+  clip.setAlpha(0.f);
+  clip.setBeta(high);
+  clip.setName("clip");
+  auto mul = net->addElementWise(conv.output(0), clip.output(0), ElementWiseOperation::kPROD);
+  mul.setName("mul");
+  auto scale = reciprocal
+                   ? net->addElementWise(mul.output(0), scalar(sixth), ElementWiseOperation::kPROD)
+                   : net->addElementWise(mul.output(0), scalar(six), ElementWiseOperation::kDIV);
+  scale.setName("scale");
+  net->markOutput(scale.output(0));
+  return expectSameWithPass(builder, *net, {randomTensor({1, 3, 9, 9}, 2, -5.f, 5.f)}, kPasses);
+}
+
+TEST(SwishFusion, ClippedHardSwishFoldsIntoTheConvolution) {
+  for (const bool reciprocal : {false, true}) {
+    const PassRun run = convClippedSwish(6.f, reciprocal);
+    ASSERT_EQ(run.layers, 1);
+    EXPECT_EQ(run.ops[0], "Convolution");
+    EXPECT_EQ(run.fusedFrom[0], (std::vector<std::string>{"conv", "add", "clip", "mul", "scale"}));
+  }
+  // Clipped at 5 it is another function: nothing fuses but the pointwise steps as they are.
+  EXPECT_GT(convClippedSwish(5.f, false).layers, 1);
 }
 
 }  // namespace

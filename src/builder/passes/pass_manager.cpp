@@ -35,7 +35,8 @@ const std::vector<Pass>& allPasses() {
       {"residual-fusion", "element-wise residual add folded into the producing layer's epilogue",
        fuseResidualAdd},
       {"swish-fusion",
-       "x * sigmoid(x) and x * hard_sigmoid(x) recognized as one SiLU or hard-swish activation",
+       "x * sigmoid(x), x * hard_sigmoid(x) and x * clip(x + 3, 0, 6) / 6 recognized as one SiLU "
+       "or hard-swish activation",
        fuseSwish},
       {"activation-fusion", "activation folded into the producing layer's epilogue",
        fuseEpilogueActivation},

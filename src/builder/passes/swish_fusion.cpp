@@ -1,9 +1,10 @@
 // swish-fusion: x times a gate of x — x * sigmoid(x) (SiLU: PyTorch's nn.SiLU as exported, a
-// Sigmoid and a Mul of its input by its output) and x * hard_sigmoid(x) with slope 1/6 and offset
-// 0.5 (hard-swish: ONNX HardSwish as imported, nn.Hardswish before opset 14) — becomes one
-// Activation (kSILU, kHARD_SWISH), which activation-fusion then folds into the epilogue of the
-// convolution or GEMM before it (EfficientNet, YOLO, MobileNetV3): the activation runs on the
-// tile as it is stored instead of in two passes over the tensor.
+// Sigmoid and a Mul of its input by its output), x * hard_sigmoid(x) with slope 1/6 and offset
+// 0.5 (hard-swish: ONNX HardSwish as imported, nn.Hardswish before opset 14), and
+// x * clip(x + 3, 0, 6) / 6 (hard-swish as PaddlePaddle exports it: Add, Clip, Mul, Div) —
+// becomes one Activation (kSILU, kHARD_SWISH), which activation-fusion then folds into the
+// epilogue of the convolution or GEMM before it (EfficientNet, YOLO, MobileNetV3, PP-OCR): the
+// activation runs on the tile as it is stored instead of in two to four passes over the tensor.
 #include <cmath>
 #include <optional>
 #include <string>
@@ -18,8 +19,10 @@ namespace kiln::builder {
 namespace {
 
 struct Swish {
-  const ir::Node* gate = nullptr;  //!< the Sigmoid or HardSigmoid
+  ir::ValueId x = ir::kNoValue;
   ActivationType type = ActivationType::kSILU;
+  //! The nodes the activation replaces besides the matched last one (which it rewrites).
+  std::vector<const ir::Node*> replaced;
 };
 
 // The activation x * gate(x) is, for a gate of @p type with @p attrs; nullopt for other gates.
@@ -54,7 +57,45 @@ std::optional<Swish> swishGate(const ir::Graph& graph, const Uses& uses, const i
     if (!type || in.dtype != DataType::kFLOAT || graph.value(node.outputs[0]).dims != in.dims) {
       continue;
     }
-    return Swish{gate, *type};
+    return Swish{x, *type, {gate}};
+  }
+  return std::nullopt;
+}
+
+// x * clip(x + 3, 0, 6) / 6 (or * 1/6) ending at @p node, each step read only by the next.
+std::optional<Swish> clippedHardSwish(const ir::Graph& graph, const Uses& uses,
+                                      const ir::Node& node) {
+  if (node.outputs.size() != 1) return std::nullopt;
+  const std::optional<ir::ValueId> product =
+      isElementWise(node, ElementWiseOperation::kDIV)    ? withConstant(graph, node, 6.0, 1)
+      : isElementWise(node, ElementWiseOperation::kPROD) ? withConstant(graph, node, 1.0 / 6.0)
+                                                         : std::nullopt;
+  if (!product) return std::nullopt;
+  const ir::Node* mul = producerOf(graph, *product, "ElementWise");
+  if (mul == nullptr || !isElementWise(*mul, ElementWiseOperation::kPROD) ||
+      !uses.onlyUser(*product, idOf(graph, &node))) {
+    return std::nullopt;
+  }
+  for (std::size_t side = 0; side < 2; ++side) {
+    const ir::ValueId x = mul->inputs[side];
+    const ir::ValueId clipped = mul->inputs[1 - side];
+    const ir::Node* clip = producerOf(graph, clipped, "Activation");
+    if (clip == nullptr || clip->inputs.size() != 1 || !uses.onlyUser(clipped, idOf(graph, mul)) ||
+        clip->attrs.getEnum("type", ActivationType::kRELU) != ActivationType::kCLIP ||
+        clip->attrs.getFloat("alpha", 0.0) != 0.0 || clip->attrs.getFloat("beta", 0.0) != 6.0) {
+      continue;
+    }
+    const ir::Node* add = producerOf(graph, clip->inputs[0], "ElementWise");
+    if (add == nullptr || !isElementWise(*add, ElementWiseOperation::kSUM) ||
+        !uses.onlyUser(clip->inputs[0], idOf(graph, clip)) || withConstant(graph, *add, 3.0) != x) {
+      continue;
+    }
+    const ir::Value& in = graph.value(x);
+    if (in.dtype != DataType::kFLOAT || graph.value(node.outputs[0]).dims != in.dims ||
+        graph.value(clip->inputs[0]).dims != in.dims) {
+      continue;
+    }
+    return Swish{x, ActivationType::kHARD_SWISH, {add, clip, mul}};
   }
   return std::nullopt;
 }
@@ -65,19 +106,23 @@ int32_t fuseSwish(ir::Graph& graph, const PassContext& context) {
   int32_t changes = 0;
   Uses uses(graph);
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
-    const std::optional<Swish> swish = swishGate(graph, uses, graph.nodes[n]);
+    std::optional<Swish> swish = swishGate(graph, uses, graph.nodes[n]);
+    if (!swish) swish = clippedHardSwish(graph, uses, graph.nodes[n]);
     if (!swish) continue;
-    const ir::ValueId x = swish->gate->inputs[0];
-    std::vector<std::string> names = swish->gate->fusedFrom;
-    const ir::NodeId gateId = idOf(graph, swish->gate);
+    std::vector<std::string> names;
+    std::vector<ir::NodeId> replaced;
+    for (const ir::Node* step : swish->replaced) {
+      names.insert(names.end(), step->fusedFrom.begin(), step->fusedFrom.end());
+      replaced.push_back(idOf(graph, step));
+    }
     ir::Node& node = graph.nodes[n];
     names.insert(names.end(), node.fusedFrom.begin(), node.fusedFrom.end());
     node.op = "Activation";
     node.attrs = ir::Attributes{};
     node.attrs.set("type", swish->type);
-    node.inputs = {x};
+    node.inputs = {swish->x};
     node.fusedFrom = names;
-    removeNode(graph, gateId);
+    for (ir::NodeId id : replaced) removeNode(graph, id);
     context.log(std::string("recognized ") +
                 (swish->type == ActivationType::kSILU ? "SiLU" : "hard-swish") + " in " +
                 joinNames(names) + " as '" + graph.nodes[n].name + "'");
