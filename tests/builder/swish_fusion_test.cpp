@@ -13,32 +13,47 @@ namespace {
 
 const std::vector<std::string> kPasses = {"swish-fusion", "activation-fusion"};
 
-// conv (3 -> 8, 3x3) -> gate (a sigmoid, or a hard sigmoid of slope @p slope and offset 0.5)
-// -> mul (the gate first when @p sigmoidFirst); with @p sigmoidAlsoOut the gate is a network
-// output too.
-PassRun convSilu(bool sigmoidFirst, bool sigmoidAlsoOut, float slope = 0.f) {
+// x (1x3x9x9) -> conv (3 -> 8, 3x3): what each case gates.
+struct ConvNetwork {
   CapturingLogger logger;
-  Builder builder(logger);
-  auto net = builder.createNetwork();
-  Tensor x = net->addInput("x", DataType::kFLOAT, {1, 3, 9, 9});
-  const auto w = randomFloats(8 * 3 * 9, 1, -1.f, 1.f);
-  auto conv = net->addConvolution(x, 8, Dims{3, 3}, floatWeights(w), Weights{});
-  conv.setName("conv");
+  Builder builder{logger};
+  std::unique_ptr<NetworkDefinition> net = builder.createNetwork();
+  std::vector<float> w = randomFloats(8 * 3 * 9, 1, -1.f, 1.f);
+  Tensor y;  //!< the convolution's output
+
+  ConvNetwork() {
+    auto conv = net->addConvolution(net->addInput("x", DataType::kFLOAT, {1, 3, 9, 9}), 8,
+                                    Dims{3, 3}, floatWeights(w), Weights{});
+    conv.setName("conv");
+    y = conv.output(0);
+  }
+  //! Builds with and without the passes on x in [-@p range, @p range).
+  PassRun run(float range) {
+    return expectSameWithPass(builder, *net, {randomTensor({1, 3, 9, 9}, 2, -range, range)},
+                              kPasses);
+  }
+};
+
+// conv -> gate (a sigmoid, or a hard sigmoid of slope @p slope and offset 0.5) -> mul (the gate
+// first when @p sigmoidFirst); with @p sigmoidAlsoOut the gate is a network output too.
+PassRun convSilu(bool sigmoidFirst, bool sigmoidAlsoOut, float slope = 0.f) {
+  ConvNetwork c;
+  auto& net = c.net;
+  const Tensor conv = c.y;
   auto sigmoid = net->addActivation(
-      conv.output(0), slope == 0.f ? ActivationType::kSIGMOID : ActivationType::kHARD_SIGMOID);
+      conv, slope == 0.f ? ActivationType::kSIGMOID : ActivationType::kHARD_SIGMOID);
   if (slope != 0.f) {
     sigmoid.setAlpha(slope);
     sigmoid.setBeta(0.5f);
   }
   sigmoid.setName("sigmoid");
-  auto mul =
-      sigmoidFirst
-          ? net->addElementWise(sigmoid.output(0), conv.output(0), ElementWiseOperation::kPROD)
-          : net->addElementWise(conv.output(0), sigmoid.output(0), ElementWiseOperation::kPROD);
+  auto mul = sigmoidFirst
+                 ? net->addElementWise(sigmoid.output(0), conv, ElementWiseOperation::kPROD)
+                 : net->addElementWise(conv, sigmoid.output(0), ElementWiseOperation::kPROD);
   mul.setName("mul");
   net->markOutput(mul.output(0));
   if (sigmoidAlsoOut) net->markOutput(sigmoid.output(0));
-  return expectSameWithPass(builder, *net, {randomTensor({1, 3, 9, 9}, 2, -3.f, 3.f)}, kPasses);
+  return c.run(3.f);
 }
 
 TEST(SwishFusion, SigmoidTimesItsInputFoldsIntoTheConvolution) {
@@ -81,32 +96,28 @@ TEST(SwishFusion, OtherProductsStay) {
 // conv -> add 3 -> clip [0, @p high] -> mul by the conv's output -> divide by 6 (or, with
 // @p reciprocal, multiply by 1/6): PaddlePaddle's hard-swish.
 PassRun convClippedSwish(float high, bool reciprocal) {
-  CapturingLogger logger;
-  Builder builder(logger);
-  auto net = builder.createNetwork();
-  Tensor x = net->addInput("x", DataType::kFLOAT, {1, 3, 9, 9});
-  const auto w = randomFloats(8 * 3 * 9, 1, -1.f, 1.f);
-  auto conv = net->addConvolution(x, 8, Dims{3, 3}, floatWeights(w), Weights{});
-  conv.setName("conv");
+  ConvNetwork c;
+  auto& net = c.net;
+  const Tensor conv = c.y;
   // Weights view their values until the build.
   const std::vector<float> three{3.f}, six{6.f}, sixth{1.f / 6.f};
   auto scalar = [&](const std::vector<float>& value) {
     return net->addConstant(Dims{1, 1, 1, 1}, floatWeights(value)).output(0);
   };
-  auto add = net->addElementWise(conv.output(0), scalar(three), ElementWiseOperation::kSUM);
+  auto add = net->addElementWise(conv, scalar(three), ElementWiseOperation::kSUM);
   add.setName("add");
   auto clip = net->addActivation(add.output(0), ActivationType::kCLIP);
   clip.setAlpha(0.f);
   clip.setBeta(high);
   clip.setName("clip");
-  auto mul = net->addElementWise(conv.output(0), clip.output(0), ElementWiseOperation::kPROD);
+  auto mul = net->addElementWise(conv, clip.output(0), ElementWiseOperation::kPROD);
   mul.setName("mul");
   auto scale = reciprocal
                    ? net->addElementWise(mul.output(0), scalar(sixth), ElementWiseOperation::kPROD)
                    : net->addElementWise(mul.output(0), scalar(six), ElementWiseOperation::kDIV);
   scale.setName("scale");
   net->markOutput(scale.output(0));
-  return expectSameWithPass(builder, *net, {randomTensor({1, 3, 9, 9}, 2, -5.f, 5.f)}, kPasses);
+  return c.run(5.f);
 }
 
 TEST(SwishFusion, ClippedHardSwishFoldsIntoTheConvolution) {
