@@ -495,15 +495,16 @@ std::vector<std::vector<std::shared_ptr<const AlignedBuffer>>> readPrepared(
   return prepared;
 }
 
-// A constant left out of the plan: only static CPU engines leave any out, never a network
-// output's (the runtime then checks that every reader's kernel absorbed it).
-void checkAbsorbed(const EnginePlan& plan) {
-  std::vector<bool> output(plan.graph.values.size(), false);
-  for (ir::ValueId v : plan.graph.outputs) output[static_cast<std::size_t>(v)] = true;
-  for (std::size_t v = 0; v < plan.graph.values.size(); ++v) {
-    const ir::Value& value = plan.graph.values[v];
+// A constant left out of the plan: only a static CPU plan with prepared weights (@p prepared)
+// leaves any out, never a network output's (the runtime then checks that every reader's kernel
+// absorbed it). Checked before anything reads constants' bytes (the profiles' shape tensors).
+void checkAbsorbed(const ir::Graph& graph, bool prepared) {
+  std::vector<bool> output(graph.values.size(), false);
+  for (ir::ValueId v : graph.outputs) output[static_cast<std::size_t>(v)] = true;
+  for (std::size_t v = 0; v < graph.values.size(); ++v) {
+    const ir::Value& value = graph.values[v];
     if (!value.absorbed) continue;
-    if (plan.prepared.empty() || output[v]) {
+    if (!prepared || output[v]) {
       fail(ErrorCode::kINVALID_PLAN, "corrupted plan: constant '", value.name,
            "' is left out, but ",
            output[v] ? "it is a network output" : "the plan stores no prepared weights");
@@ -639,6 +640,8 @@ EnginePlan readPlan(std::span<const std::byte> bytes, const ModelLimits& limits)
 
   plan.graph = readGraph(sections[1], sections[4], limits);
   checkGraph(plan.graph);
+  checkAbsorbed(plan.graph, sections[6].data() != nullptr && sections[5].data() == nullptr &&
+                                plan.target.device == DeviceType::kCPU);
   plan.tactics = readTactics(sections[2], plan.graph.nodes.size());
   plan.memory = readMemory(sections[3], plan.graph);
   if (sections[5].data() != nullptr) plan.profiles = readProfiles(sections[5], plan.graph);
@@ -646,7 +649,6 @@ EnginePlan readPlan(std::span<const std::byte> bytes, const ModelLimits& limits)
     fail(ErrorCode::kINVALID_PLAN, "corrupted plan: profile 0's tactics differ from the graph's");
   }
   if (sections[6].data() != nullptr) plan.prepared = readPrepared(sections[6], sections[4], plan);
-  checkAbsorbed(plan);
   return plan;
 }
 

@@ -223,6 +223,15 @@ TEST(PreparedWeights, DynamicEnginesStoreNone) {
   const plan::EnginePlan plan = plan::readPlan(bytes);
   EXPECT_TRUE(plan.prepared.empty());
   for (const auto& value : plan.graph.values) EXPECT_FALSE(value.absorbed) << value.name;
+
+  // A dynamic plan that leaves a constant out is refused before anything reads its bytes.
+  auto hostile = plan;
+  for (auto& value : hostile.graph.values) {
+    if (!value.isConstant()) continue;
+    value.absorbed = true;
+    value.constant = std::make_shared<const std::vector<std::byte>>();
+  }
+  expectRejected(hostile, "is left out, but the plan stores no prepared weights");
 }
 
 }  // namespace
