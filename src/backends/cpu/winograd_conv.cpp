@@ -138,10 +138,20 @@ class WinogradKernel final : public Kernel {
     const auto* w = spec.inputs[1].constAs<float>();
     const int64_t kc = c.outputs * c.channels;
     std::vector<float> u(static_cast<std::size_t>(kWinoPositions * kc));
-    for (int64_t i = 0; i < kc; ++i) {
-      const auto t = transformWeights(w + i * 9);
+    // A run of kernels at a time, each position's values then stored as one contiguous row: one
+    // kernel's 36 values land 36 rows (megabytes) apart, a store each to another page.
+    constexpr int64_t kRun = 256;
+    std::array<float, kWinoPositions * kRun> run{};
+    for (int64_t i0 = 0; i0 < kc; i0 += kRun) {
+      const int64_t count = std::min(kRun, kc - i0);
+      for (int64_t j = 0; j < count; ++j) {
+        const auto t = transformWeights(w + (i0 + j) * 9);
+        for (int64_t pos = 0; pos < kWinoPositions; ++pos) {
+          run[static_cast<std::size_t>(pos * kRun + j)] = t[static_cast<std::size_t>(pos)];
+        }
+      }
       for (int64_t pos = 0; pos < kWinoPositions; ++pos) {
-        u[static_cast<std::size_t>(pos * kc + i)] = t[static_cast<std::size_t>(pos)];
+        std::copy_n(run.begin() + pos * kRun, count, u.begin() + pos * kc + i0);
       }
     }
     packed_.reserve(kWinoPositions);
