@@ -6,6 +6,16 @@
 
 namespace kiln::backends {
 
+namespace {
+
+PreparedBuffer freshBuffer(std::size_t bytes, const PrepareFn& fill) {
+  auto buffer = std::make_shared<AlignedBuffer>(bytes);
+  fill(buffer->data());
+  return buffer;
+}
+
+}  // namespace
+
 PreparedWeights::PreparedWeights(std::string layer, std::vector<PreparedBuffer> stored)
     : layer_(std::move(layer)), buffers_(std::move(stored)), replaying_(true) {}
 
@@ -23,10 +33,8 @@ PreparedBuffer PreparedWeights::derive(std::size_t bytes, const PrepareFn& fill)
     ++next_;
     return stored;
   }
-  auto buffer = std::make_shared<AlignedBuffer>(bytes);
-  fill(buffer->data());
-  buffers_.push_back(buffer);
-  return buffer;
+  buffers_.push_back(freshBuffer(bytes, fill));
+  return buffers_.back();
 }
 
 void PreparedWeights::absorb(int32_t input) {
@@ -34,10 +42,11 @@ void PreparedWeights::absorb(int32_t input) {
 }
 
 PreparedBuffer derivePrepared(PreparedWeights* prepared, std::size_t bytes, const PrepareFn& fill) {
-  if (prepared != nullptr) return prepared->derive(bytes, fill);
-  auto buffer = std::make_shared<AlignedBuffer>(bytes);
-  fill(buffer->data());
-  return buffer;
+  return prepared != nullptr ? prepared->derive(bytes, fill) : freshBuffer(bytes, fill);
+}
+
+void absorbPrepared(PreparedWeights* prepared, int32_t input) {
+  if (prepared != nullptr) prepared->absorb(input);
 }
 
 }  // namespace kiln::backends

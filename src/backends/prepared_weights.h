@@ -36,7 +36,6 @@ class PreparedWeights {
   //! that stores them need not keep the input's bytes.
   void absorb(int32_t input);
 
-  bool replaying() const noexcept { return replaying_; }
   const std::vector<PreparedBuffer>& buffers() const noexcept { return buffers_; }
   //! Bit i set: input i is absorbed.
   uint64_t absorbedInputs() const noexcept { return absorbed_; }
@@ -54,6 +53,8 @@ class PreparedWeights {
 //! A buffer of @p bytes that @p fill writes: through @p prepared when there is one (which may
 //! hand out a stored buffer instead), else freshly allocated.
 PreparedBuffer derivePrepared(PreparedWeights* prepared, std::size_t bytes, const PrepareFn& fill);
+//! Tells @p prepared, when there is one, that the kernel absorbed input @p input.
+void absorbPrepared(PreparedWeights* prepared, int32_t input);
 
 //! @p base + @p offset: a slice of weights, null where a stored plan left them out (only a
 //! PrepareFn, which then does not run, reads them).

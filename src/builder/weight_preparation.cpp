@@ -47,12 +47,11 @@ void prepareWeights(plan::EnginePlan& plan, const Reporter& reporter) {
     plan.prepared.clear();  // no kernel prepares anything: the plan has no such section
     return;
   }
-  std::vector<bool> output(graph.values.size(), false);
-  for (ir::ValueId v : graph.outputs) output[static_cast<std::size_t>(v)] = true;
   uint64_t absorbedBytes = 0;
   for (std::size_t v = 0; v < graph.values.size(); ++v) {
     ir::Value& value = graph.values[v];
-    if (!value.isConstant() || output[v] || readers[v] == 0 || absorbing[v] != readers[v]) {
+    if (!value.isConstant() || readers[v] == 0 || absorbing[v] != readers[v] ||
+        graph.isGraphOutput(static_cast<ir::ValueId>(v))) {
       continue;
     }
     absorbedBytes += value.constant->size();

@@ -461,19 +461,17 @@ std::vector<Profile> readProfiles(std::span<const std::byte> section, const ir::
 }
 
 // Per node, its prepared weights: buffers of the weights section, each copied into memory
-// aligned for the kernels' loads. Only static CPU plans have them.
+// aligned for the kernels' loads. Only static CPU plans (@p staticCpu) have them.
 std::vector<std::vector<std::shared_ptr<const AlignedBuffer>>> readPrepared(
-    std::span<const std::byte> section, std::span<const std::byte> weights,
-    const EnginePlan& plan) {
+    std::span<const std::byte> section, std::span<const std::byte> weights, const EnginePlan& plan,
+    bool staticCpu) {
   ByteReader r(section, "prepared weights");
   const uint32_t nodes = r.getCount(4);
   if (nodes != plan.graph.nodes.size()) {
     r.corrupt("it covers " + std::to_string(nodes) + " layers of " +
               std::to_string(plan.graph.nodes.size()));
   }
-  if (plan.target.device != DeviceType::kCPU || plan.isDynamic()) {
-    r.corrupt("only static CPU engines store prepared weights");
-  }
+  if (!staticCpu) r.corrupt("only static CPU engines store prepared weights");
   std::vector<std::vector<std::shared_ptr<const AlignedBuffer>>> prepared(nodes);
   uint64_t total = 0;  // buffers lie apart: no more bytes than the section holds
   for (uint32_t n = 0; n < nodes; ++n) {
@@ -499,15 +497,14 @@ std::vector<std::vector<std::shared_ptr<const AlignedBuffer>>> readPrepared(
 // leaves any out, never a network output's (the runtime then checks that every reader's kernel
 // absorbed it). Checked before anything reads constants' bytes (the profiles' shape tensors).
 void checkAbsorbed(const ir::Graph& graph, bool prepared) {
-  std::vector<bool> output(graph.values.size(), false);
-  for (ir::ValueId v : graph.outputs) output[static_cast<std::size_t>(v)] = true;
   for (std::size_t v = 0; v < graph.values.size(); ++v) {
     const ir::Value& value = graph.values[v];
     if (!value.absorbed) continue;
-    if (!prepared || output[v]) {
+    const bool output = graph.isGraphOutput(static_cast<ir::ValueId>(v));
+    if (!prepared || output) {
       fail(ErrorCode::kINVALID_PLAN, "corrupted plan: constant '", value.name,
            "' is left out, but ",
-           output[v] ? "it is a network output" : "the plan stores no prepared weights");
+           output ? "it is a network output" : "the plan stores no prepared weights");
     }
   }
 }
@@ -640,15 +637,18 @@ EnginePlan readPlan(std::span<const std::byte> bytes, const ModelLimits& limits)
 
   plan.graph = readGraph(sections[1], sections[4], limits);
   checkGraph(plan.graph);
-  checkAbsorbed(plan.graph, sections[6].data() != nullptr && sections[5].data() == nullptr &&
-                                plan.target.device == DeviceType::kCPU);
+  // Static CPU plans alone may store prepared weights and leave constants out.
+  const bool staticCpu = sections[5].data() == nullptr && plan.target.device == DeviceType::kCPU;
+  checkAbsorbed(plan.graph, staticCpu && sections[6].data() != nullptr);
   plan.tactics = readTactics(sections[2], plan.graph.nodes.size());
   plan.memory = readMemory(sections[3], plan.graph);
   if (sections[5].data() != nullptr) plan.profiles = readProfiles(sections[5], plan.graph);
   if (plan.tactics != (plan.isDynamic() ? plan.profiles[0].tactics : plan.tactics)) {
     fail(ErrorCode::kINVALID_PLAN, "corrupted plan: profile 0's tactics differ from the graph's");
   }
-  if (sections[6].data() != nullptr) plan.prepared = readPrepared(sections[6], sections[4], plan);
+  if (sections[6].data() != nullptr) {
+    plan.prepared = readPrepared(sections[6], sections[4], plan, staticCpu);
+  }
   return plan;
 }
 

@@ -196,7 +196,7 @@ class BlockedConvKernel final : public Kernel {
         }
       }
     });
-    if (spec.prepared != nullptr) spec.prepared->absorb(1);
+    absorbPrepared(spec.prepared, 1);
   }
 
   const float* panel(int64_t p) const { return preparedFloats(weights_) + p * panelFloats_; }

@@ -77,7 +77,7 @@ class ConvGemmLayer {
         packed_.push_back(packA({weightsAt(w, g * conv_.mg() * conv_.depth()), conv_.depth(), 1},
                                 conv_.mg(), conv_.depth(), mk.mr, spec.prepared));
       }
-      if (spec.prepared != nullptr) spec.prepared->absorb(1);
+      absorbPrepared(spec.prepared, 1);
     }
   }
 
@@ -417,7 +417,7 @@ class DirectConvKernel final : public Kernel {
         }
       }
     });
-    if (spec.prepared != nullptr) spec.prepared->absorb(1);
+    absorbPrepared(spec.prepared, 1);
   }
 
   std::size_t workspaceBytes() const override {

@@ -45,7 +45,7 @@ class DeconvKernel final : public Kernel {
         packed_.push_back(packA({weightsAt(w, g * d_.cg() * d_.rows()), 1, d_.rows()}, d_.rows(),
                                 d_.cg(), mk.mr, spec.prepared));
       }
-      if (spec.prepared != nullptr) spec.prepared->absorb(1);
+      absorbPrepared(spec.prepared, 1);
     }
   }
 

@@ -143,10 +143,8 @@ class BlockedDepthwiseKernel final : public DepthwiseKernelBase {
                             biasInput_ ? spec.inputs[2].constAs<float>() : nullptr, conv_.channels,
                             conv_.kh, reinterpret_cast<float*>(out));
       });
-      if (spec.prepared != nullptr) {
-        spec.prepared->absorb(1);
-        if (biasInput_) spec.prepared->absorb(2);
-      }
+      absorbPrepared(spec.prepared, 1);
+      if (biasInput_) absorbPrepared(spec.prepared, 2);
     }
   }
 

@@ -77,8 +77,7 @@ class FcKernel final : public Kernel {
     if (spec.inputs[1].isConstant()) {
       packed_ = packB({spec.inputs[1].constAs<float>(), 1, shape_.flat}, shape_.flat,
                       shape_.outputs, mk.nr, spec.prepared);
-      hasPacked_ = true;
-      if (spec.prepared != nullptr) spec.prepared->absorb(1);
+      absorbPrepared(spec.prepared, 1);
     }
   }
 
@@ -88,7 +87,7 @@ class FcKernel final : public Kernel {
     p.n = shape_.outputs;
     p.k = shape_.flat;
     p.a.strided = {ctx.input(0).as<float>(), shape_.flat, 1};
-    if (hasPacked_) {
+    if (packed_.buffer != nullptr) {
       p.b.packed = &packed_;
     } else {
       p.b.strided = {ctx.input(1).as<float>(), 1, shape_.flat};
@@ -113,8 +112,7 @@ class FcKernel final : public Kernel {
   const MicroKernel& mk_;
   ops::Epilogue epilogue_;
   FcShape shape_;
-  PackedMatrix packed_;
-  bool hasPacked_ = false;
+  PackedMatrix packed_;  //!< constant weights packed; no buffer when they come at run time
 };
 
 bool supportsFc(const NodeSpec& spec) {
@@ -206,7 +204,7 @@ class MatMulKernel final : public Kernel {
         packedB_.push_back(
             packB({weightsAt(b, i * k_ * n_), bRs_, bCs_}, k_, n_, mk.nr, spec.prepared));
       }
-      if (spec.prepared != nullptr) spec.prepared->absorb(1);
+      absorbPrepared(spec.prepared, 1);
     }
   }
 

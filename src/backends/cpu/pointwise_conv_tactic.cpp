@@ -85,7 +85,7 @@ struct PointwiseLayer {
         for (int64_t i = 0; i < k; ++i) panel[i * width + ch % width] = w[o * k + i];
       }
     });
-    if (spec.prepared != nullptr) spec.prepared->absorb(1);
+    absorbPrepared(spec.prepared, 1);
   }
 
   //! Panel @p p of group @p g.

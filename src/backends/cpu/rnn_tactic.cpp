@@ -51,10 +51,8 @@ class RnnKernel final : public Kernel {
         rhT_.push_back(packB({weightsAt(rd, 2 * h_ * h_), 1, h_}, h_, h_, mk.nr, prepared));
       }
     }
-    if (prepared != nullptr) {
-      prepared->absorb(1);
-      prepared->absorb(2);
-    }
+    absorbPrepared(prepared, 1);
+    absorbPrepared(prepared, 2);
   }
 
   std::size_t workspaceBytes() const override {
