@@ -37,6 +37,15 @@ constexpr double kWinogradMaxCover = 1.35;
 constexpr int64_t kWinogradMinChannels = 64;
 constexpr int64_t kWinogradShallowPixels = int64_t{28} * 28;
 constexpr int64_t kWinogradFewChannels = 16;
+// From this many output pixels, a 3x3 stride-1 convolution the NCHW Winograd tactics would take
+// runs blocked instead (cpu.conv.winograd.nchw8c.avx2 or the direct kernel, whichever the
+// autotuner finds faster). ResNet-50, in one process: 56x56x64 1.6-1.7 -> 1.1-1.3 ms, 28x28x128
+// 1.1-1.2 -> 1.0-1.1 ms, but 14x14x256 1.33 -> 1.42 ms (its 16 tiles make tile-major products
+// of 18 rows, the NCHW tactic's run 256 rows of weights against one panel of tiles).
+// Nor with fewer than kBlockedWinogradMinChannels input or output channels: the tile-major
+// products are then narrow (UNet's 64 -> 32 at 64x64 ran 0.70 -> 0.88 ms blocked).
+constexpr int64_t kBlockedWinogradMinPixels = int64_t{28} * 28;
+constexpr int64_t kBlockedWinogradMinChannels = 64;
 
 class BlockingPass {
  public:
@@ -208,7 +217,14 @@ class BlockingPass {
             kWinogradMaxCover * static_cast<double>(yd[2] * yd[3]) &&
         (channels >= kWinogradMinChannels ||
          (channels > kWinogradFewChannels && yd[2] * yd[3] > kWinogradShallowPixels));
-    return winograd ? Kind::kNone : Kind::kDirect;
+    // Over kBlockedWinogradMinPixels outputs of enough channels they join too: there the blocked
+    // Winograd tactic (vectors of 8 channels, no gathers) beats the NCHW one and saves the
+    // reformats around it.
+    const bool blockedWinograd = yd[2] * yd[3] >= kBlockedWinogradMinPixels &&
+                                 channels >= kBlockedWinogradMinChannels &&
+                                 outputs >= kBlockedWinogradMinChannels;
+    if (winograd && !blockedWinograd) return Kind::kNone;
+    return Kind::kDirect;
   }
 
   // 2-d max and average pooling (cpu.pool.nchw8c.avx2) of a blocked node's output.

@@ -31,18 +31,18 @@ bool blockedLayoutPays(const CpuInfo& cpu);
 //! Converts the regions that pay to NCHW8c. Anchors are float32 2-d Convolutions in NCHW with
 //! constant weights, a constant bias or none, input and output channels multiples of 8: depthwise
 //! with a square 3x3, 5x5 or 7x7 window, stride 1 or 2 and no dilation; 1x1 with stride 1 or 2,
-//! no padding and one group; or any other window of one group (direct), but the 3x3 stride-1
-//! ones Winograd does well. Concatenations along the channels, and 2-d max and average pools
-//! whose x an anchor makes, join too. A region is a set of these joined by the tensors between
-//! them (the x or residual of one, the output of another). A region is converted when it has a
-//! depthwise convolution and needs no more reformats than it has convolutions, or when its 1x1
-//! and direct convolutions do at least 128 multiply-adds per element its reformats move
-//! (ResNet-50's bottlenecks, their Winograd 3x3 convolutions left NCHW). A depthwise or direct
-//! convolution reads an entry of its region in place (x stays NCHW); every other entry gets a
-//! BlockChannels. Nothing is converted unless @p blockedKernels (blockedLayoutPays on the host).
-//! With @p decisionsOf (the graph of a dynamic engine's first profile), the converted nodes are
-//! those that are NCHW8c there, so all profiles share one graph. Shapes are inferred again at the
-//! end.
+//! no padding and one group; or any other window of one group (direct, or blocked Winograd for
+//! 3x3 stride 1), but the 3x3 stride-1 ones the NCHW Winograd does better. Concatenations along the
+//! channels, and 2-d max and average pools whose x an anchor makes, join too. A region is a set of
+//! these joined by the tensors between them (the x or residual of one, the output of another). A
+//! region is converted when it has a depthwise convolution and needs no more reformats than it has
+//! convolutions, or when its 1x1 and direct convolutions do at least 128 multiply-adds per element
+//! its reformats move (ResNet-50's bottlenecks, their 14x14 Winograd 3x3 convolutions left NCHW). A
+//! depthwise or direct convolution reads an entry of its region in place (x stays NCHW); every
+//! other entry gets a BlockChannels. Nothing is converted unless @p blockedKernels
+//! (blockedLayoutPays on the host). With @p decisionsOf (the graph of a dynamic engine's first
+//! profile), the converted nodes are those that are NCHW8c there, so all profiles share one graph.
+//! Shapes are inferred again at the end.
 BlockingSummary assignBlockedChannels(ir::Graph& graph, bool blockedKernels,
                                       const Reporter& reporter,
                                       const ir::Graph* decisionsOf = nullptr);

@@ -1,11 +1,11 @@
 // The channel-blocked layout NCHW8c on the CPU: the blocked convolution tactics
-// (cpu.conv.depthwise.nchw8c.avx2, cpu.conv.pointwise.nchw8c.avx2, cpu.conv.direct.nchw8c.avx2)
-// against the reference kernel (which unblocks, runs NCHW and blocks the result again) over
-// windows, strides, dilation, padding, NCHW x entries (read in place by the depthwise kernel,
-// blocked by the direct kernel's padded copy), rows that end inside a step of the depthwise
-// kernel, pixel counts that end inside a tile, partial panels of output blocks, input channels in
-// several blocks of K or slices, 1x1 at stride 2 (read from a subsampled copy), and the fused
-// epilogue; the NCHW tactics leave these nodes alone. Then the reformats BlockChannels and
+// (cpu.conv.depthwise.nchw8c.avx2, cpu.conv.pointwise.nchw8c.avx2, cpu.conv.direct.nchw8c.avx2,
+// cpu.conv.winograd.nchw8c.avx2) against the reference kernel (which unblocks, runs NCHW and blocks
+// the result again) over windows, strides, dilation, padding, NCHW x entries (read in place by the
+// depthwise kernel, blocked by the direct kernel's padded copy), rows that end inside a step of the
+// depthwise kernel, pixel counts that end inside a tile, partial panels of output blocks, input
+// channels in several blocks of K or slices, 1x1 at stride 2 (read from a subsampled copy), and the
+// fused epilogue; the NCHW tactics leave these nodes alone. Then the reformats BlockChannels and
 // UnblockChannels (cpu.reformat.blocked.*) against their reference, their element order and
 // their errors.
 #include <gtest/gtest.h>
@@ -66,6 +66,14 @@ std::vector<CheckInput> inputsOf(const BlockedConv& b, uint32_t seed, bool bias,
 // group, and a depthwise node has its own. (@p also: further tactics that take the node there.)
 int32_t blockedTacticsHere(int32_t also = 0) {
   return hostCpu().has("avx2") && hostCpu().has("fma") ? 1 + also : 0;
+}
+
+// Whether the blocked Winograd tactic takes the node too: 3x3, stride 1, no dilation, one group,
+// and enough tiles of 4x4 outputs or few enough kernels (winograd_blocked_tactic.cpp).
+bool blockedWinogradTakes(const BlockedConv& b) {
+  if (b.kernel != 3 || b.stride != 1 || b.dilation != 1 || b.groups != 1) return false;
+  const int64_t tiles = b.n * ((outExtent(b.h, b) + 3) / 4) * ((outExtent(b.w, b) + 3) / 4);
+  return tiles >= 8 || b.c * b.k <= 64 * 64;
 }
 
 void expectBlockedTactic(const BlockedConv& b, const ir::Attributes& attrs,
@@ -134,7 +142,8 @@ TEST(BlockedConvTactics, Direct) {
   uint32_t seed = 400;
   for (const BlockedConv& b : cases) {
     for (const bool bias : {false, true}) {
-      expectBlockedTactic(b, attrsOf(b), inputsOf(b, seed += 4, bias, false), blockedTacticsHere());
+      expectBlockedTactic(b, attrsOf(b), inputsOf(b, seed += 4, bias, false),
+                          blockedTacticsHere(blockedWinogradTakes(b) ? 1 : 0));
     }
   }
 }
@@ -144,7 +153,32 @@ TEST(BlockedConvTactics, DirectBlocksAnNchwEntry) {
   uint32_t seed = 450;
   for (const BlockedConv& b : cases) {
     expectBlockedTactic(b, attrsOf(b), inputsOf(b, seed += 4, true, false, true),
-                        blockedTacticsHere());
+                        blockedTacticsHere(blockedWinogradTakes(b) ? 1 : 0));
+  }
+}
+
+TEST(BlockedConvTactics, Winograd) {
+  // Batch 2 (whole blocks per thread), 64 tiles a block's L2 budget splits in two, outputs that
+  // end inside a tile; channels in several blocks; 14x14 (16 tiles: products of 18 rows); an
+  // NCHW entry; unpadded.
+  const BlockedConv cases[] = {
+      {2, 64, 64, 30, 30, 3, 1, 1},
+      {1, 24, 40, 9, 11, 3, 1, 1},
+      {1, 32, 32, 14, 14, 3, 1, 1},
+      {1, 16, 8, 10, 10, 3, 1, 0},
+  };
+  uint32_t seed = 470;
+  for (const BlockedConv& b : cases) {
+    for (const bool nchw : {false, true}) {
+      for (auto type : {ActivationType::kRELU, ActivationType::kSIGMOID}) {
+        ir::Attributes attrs = attrsOf(b);
+        attrs.set("epilogue.activation", type);
+        attrs.set("epilogue.residual", int64_t{3});
+        ASSERT_TRUE(blockedWinogradTakes(b));
+        expectBlockedTactic(b, attrs, inputsOf(b, seed += 4, true, true, nchw),
+                            blockedTacticsHere(1));
+      }
+    }
   }
 }
 
@@ -189,7 +223,7 @@ TEST(BlockedConvTactics, Epilogue) {
         if (residual) attrs.set("epilogue.residual", int64_t{3});
         const bool pointwise = b.kernel == 1;
         expectBlockedTactic(b, attrs, inputsOf(b, seed += 4, true, residual),
-                            blockedTacticsHere(pointwise ? 1 : 0));
+                            blockedTacticsHere(pointwise || blockedWinogradTakes(b) ? 1 : 0));
       }
     }
   }

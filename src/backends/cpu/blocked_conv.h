@@ -10,6 +10,7 @@
 
 #include <cstdint>
 
+#include "backends/cpu/cpu_common.h"
 #include "backends/cpu/gemm.h"
 
 namespace kiln::backends {
@@ -49,6 +50,12 @@ struct BlockedConvTile {
 };
 
 BlockedConvTile avx2BlockedConvTile();  //!< 16 x 5; needs avx2, fma
+
+//! Copies x of @p c (NCHW8c, or NCHW where not @p blocked) into @p out, zero-padded and blocked:
+//! [image][block][hp][wp][8], padded row r and column s holding input row r - c.ph and column
+//! s - c.pw (zeros outside the input), over the threads of @p pool.
+void padBlockedInput(const Window2d& c, bool blocked, const float* x, int64_t hp, int64_t wp,
+                     float* out, ThreadPool& pool);
 
 //! Registers "cpu.conv.direct.nchw8c.avx2".
 void registerBlockedConvTactics(TacticRegistry& registry);

@@ -203,40 +203,9 @@ class BlockedConvKernel final : public Kernel {
 
   // The zero-padded blocked input in the workspace, [image][block][hp][wp][8].
   const float* padInput(const ir::KernelContext& ctx) const {
-    const Window2d& c = conv_;
-    const float* x = ctx.input(0).as<float>();
     auto* out = static_cast<float*>(ctx.workspace);
-    const int64_t rows = c.batch * (c.channels / kLanes) * hp_;
-    // Padded columns [left, right) hold input columns [0, right - left).
-    const int64_t left = std::min(c.pw, wp_);
-    const int64_t right = std::min(wp_, c.pw + c.iw);
     withPool(ctx, [&](ThreadPool& pool) {
-      parallelTasks(pool, rows, kCopyGrainRows, [&](int64_t begin, int64_t end, int32_t) {
-        for (int64_t r = begin; r < end; ++r) {
-          const int64_t plane = r / hp_;  // image * blocks + block
-          const int64_t iy = r % hp_ - c.ph;
-          float* dst = out + r * wp_ * kLanes;
-          if (iy < 0 || iy >= c.ih || right <= left) {
-            std::fill(dst, dst + wp_ * kLanes, 0.f);
-            continue;
-          }
-          std::fill(dst, dst + left * kLanes, 0.f);
-          std::fill(dst + right * kLanes, dst + wp_ * kLanes, 0.f);
-          if (blockedX_) {
-            const float* src = x + (plane * c.ih + iy) * c.iw * kLanes;
-            std::copy(src, src + (right - left) * kLanes, dst + left * kLanes);
-            continue;
-          }
-          // NCHW: the block's 8 channel planes interleaved into pixel vectors.
-          const float* src = x + (plane * kLanes * c.ih + iy) * c.iw;
-          const int64_t planeSize = c.ih * c.iw;
-          for (int64_t ix = 0; ix < right - left; ++ix) {
-            for (int64_t lane = 0; lane < kLanes; ++lane) {
-              dst[(left + ix) * kLanes + lane] = src[lane * planeSize + ix];
-            }
-          }
-        }
-      });
+      padBlockedInput(conv_, blockedX_, ctx.input(0).as<float>(), hp_, wp_, out, pool);
     });
     return out;
   }
@@ -271,6 +240,40 @@ class BlockedConvTactic final : public Tactic {
 };
 
 }  // namespace
+
+void padBlockedInput(const Window2d& c, bool blocked, const float* x, int64_t hp, int64_t wp,
+                     float* out, ThreadPool& pool) {
+  const int64_t rows = c.batch * (c.channels / kLanes) * hp;
+  // Padded columns [left, right) hold input columns [0, right - left).
+  const int64_t left = std::min(c.pw, wp);
+  const int64_t right = std::min(wp, c.pw + c.iw);
+  parallelTasks(pool, rows, kCopyGrainRows, [&](int64_t begin, int64_t end, int32_t) {
+    for (int64_t r = begin; r < end; ++r) {
+      const int64_t plane = r / hp;  // image * blocks + block
+      const int64_t iy = r % hp - c.ph;
+      float* dst = out + r * wp * kLanes;
+      if (iy < 0 || iy >= c.ih || right <= left) {
+        std::fill(dst, dst + wp * kLanes, 0.f);
+        continue;
+      }
+      std::fill(dst, dst + left * kLanes, 0.f);
+      std::fill(dst + right * kLanes, dst + wp * kLanes, 0.f);
+      if (blocked) {
+        const float* src = x + (plane * c.ih + iy) * c.iw * kLanes;
+        std::copy(src, src + (right - left) * kLanes, dst + left * kLanes);
+        continue;
+      }
+      // NCHW: the block's 8 channel planes interleaved into pixel vectors.
+      const float* src = x + (plane * kLanes * c.ih + iy) * c.iw;
+      const int64_t planeSize = c.ih * c.iw;
+      for (int64_t ix = 0; ix < right - left; ++ix) {
+        for (int64_t lane = 0; lane < kLanes; ++lane) {
+          dst[(left + ix) * kLanes + lane] = src[lane * planeSize + ix];
+        }
+      }
+    }
+  });
+}
 
 void registerBlockedConvTactics(TacticRegistry& registry) {
   registry.add("Convolution", std::make_unique<BlockedConvTactic>());

@@ -20,6 +20,7 @@
 #include "backends/cpu/parallel_tasks.h"
 #include "backends/cpu/pointwise_conv.h"
 #include "backends/cpu/tactics.h"
+#include "backends/cpu/winograd_blocked.h"
 #include "backends/cpu/winograd_conv.h"
 #include "ops/window_util.h"
 
@@ -553,6 +554,7 @@ void registerConvTactics(TacticRegistry& registry) {
                                                   std::vector<std::string>{"avx2", "fma"},
                                                   avx2DirectConvWide, true));
   registerWinogradConvTactics(registry);
+  registerBlockedWinogradTactics(registry);
 }
 
 }  // namespace kiln::backends::cpu

@@ -63,32 +63,6 @@ bool supportsWinograd(const NodeSpec& spec) {
   return tiles >= kMinTiles || c.channels * c.outputs <= kSmallWeights;
 }
 
-// U = G g G^T of one 3x3 kernel, in double (the weights are transformed once).
-// G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1].
-std::array<float, kWinoPositions> transformWeights(const float* g) {
-  static constexpr double kG[kWinoAlpha][3] = {{1.0 / 4, 0, 0},
-                                               {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-                                               {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                                               {1.0 / 24, 1.0 / 12, 1.0 / 6},
-                                               {1.0 / 24, -1.0 / 12, 1.0 / 6},
-                                               {0, 0, 1}};
-  double t[kWinoAlpha][3] = {};  // G g
-  for (int64_t i = 0; i < kWinoAlpha; ++i) {
-    for (int64_t j = 0; j < 3; ++j) {
-      for (int64_t k = 0; k < 3; ++k) t[i][j] += kG[i][k] * g[k * 3 + j];
-    }
-  }
-  std::array<float, kWinoPositions> u{};
-  for (int64_t i = 0; i < kWinoAlpha; ++i) {
-    for (int64_t j = 0; j < kWinoAlpha; ++j) {
-      double s = 0;
-      for (int64_t k = 0; k < 3; ++k) s += t[i][k] * kG[j][k];
-      u[static_cast<std::size_t>(i * kWinoAlpha + j)] = static_cast<float>(s);
-    }
-  }
-  return u;
-}
-
 class WinogradKernel final : public Kernel {
  public:
   WinogradKernel(const MicroKernel& mk, const WinogradTransforms& tf, bool tileMajor,
@@ -137,23 +111,7 @@ class WinogradKernel final : public Kernel {
     // U[position] is [K x C]: packed as the GEMM's A, or transposed as its B (tile-major).
     const auto* w = spec.inputs[1].constAs<float>();
     const int64_t kc = c.outputs * c.channels;
-    std::vector<float> u(static_cast<std::size_t>(kWinoPositions * kc));
-    // A run of kernels at a time, each position's values then stored as one contiguous row: one
-    // kernel's 36 values land 36 rows (megabytes) apart, a store each to another page.
-    constexpr int64_t kRun = 256;
-    std::array<float, kWinoPositions * kRun> run{};
-    for (int64_t i0 = 0; i0 < kc; i0 += kRun) {
-      const int64_t count = std::min(kRun, kc - i0);
-      for (int64_t j = 0; j < count; ++j) {
-        const auto t = transformWeights(w + (i0 + j) * 9);
-        for (int64_t pos = 0; pos < kWinoPositions; ++pos) {
-          run[static_cast<std::size_t>(pos * kRun + j)] = t[static_cast<std::size_t>(pos)];
-        }
-      }
-      for (int64_t pos = 0; pos < kWinoPositions; ++pos) {
-        std::copy_n(run.begin() + pos * kRun, count, u.begin() + pos * kc + i0);
-      }
-    }
+    const std::vector<float> u = winogradFilters(w, c.outputs, c.channels);
     packed_.reserve(kWinoPositions);
     for (int64_t pos = 0; pos < kWinoPositions; ++pos) {
       const float* up = u.data() + pos * kc;
@@ -486,6 +444,58 @@ class WinogradTactic final : public Tactic {
 };
 
 }  // namespace
+
+namespace {
+
+// U = G g G^T of one 3x3 kernel, in double (the weights are transformed once).
+// G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1].
+std::array<float, kWinoPositions> transformFilter(const float* g) {
+  static constexpr double kG[kWinoAlpha][3] = {{1.0 / 4, 0, 0},
+                                               {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                               {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                               {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                               {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                               {0, 0, 1}};
+  double t[kWinoAlpha][3] = {};  // G g
+  for (int64_t i = 0; i < kWinoAlpha; ++i) {
+    for (int64_t j = 0; j < 3; ++j) {
+      for (int64_t k = 0; k < 3; ++k) t[i][j] += kG[i][k] * g[k * 3 + j];
+    }
+  }
+  std::array<float, kWinoPositions> u{};
+  for (int64_t i = 0; i < kWinoAlpha; ++i) {
+    for (int64_t j = 0; j < kWinoAlpha; ++j) {
+      double s = 0;
+      for (int64_t k = 0; k < 3; ++k) s += t[i][k] * kG[j][k];
+      u[static_cast<std::size_t>(i * kWinoAlpha + j)] = static_cast<float>(s);
+    }
+  }
+  return u;
+}
+
+}  // namespace
+
+std::vector<float> winogradFilters(const float* w, int64_t outputs, int64_t channels) {
+  const int64_t kc = outputs * channels;
+  std::vector<float> u(static_cast<std::size_t>(kWinoPositions * kc));
+  // A run of kernels at a time, each position's values then stored as one contiguous row: one
+  // kernel's 36 values land 36 rows (megabytes) apart, a store each to another page.
+  constexpr int64_t kRun = 256;
+  std::array<float, kWinoPositions * kRun> run{};
+  for (int64_t i0 = 0; i0 < kc; i0 += kRun) {
+    const int64_t count = std::min(kRun, kc - i0);
+    for (int64_t j = 0; j < count; ++j) {
+      const auto t = transformFilter(w + (i0 + j) * 9);
+      for (int64_t pos = 0; pos < kWinoPositions; ++pos) {
+        run[static_cast<std::size_t>(pos * kRun + j)] = t[static_cast<std::size_t>(pos)];
+      }
+    }
+    for (int64_t pos = 0; pos < kWinoPositions; ++pos) {
+      std::copy_n(run.begin() + pos * kRun, count, u.begin() + pos * kc + i0);
+    }
+  }
+  return u;
+}
 
 void registerWinogradConvTactics(TacticRegistry& registry) {
   // The transforms are compiled for AVX-512 and AVX2 only: without them the products' savings

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "backends/cpu/gemm.h"
 
@@ -119,6 +120,10 @@ struct WinogradTransforms {
 
 const WinogradTransforms& avx512WinogradTransforms();  //!< needs avx512f
 const WinogradTransforms& avx2WinogradTransforms();    //!< needs avx2, fma
+
+//! U = G g G^T of every 3x3 kernel of the weights @p w [outputs][channels][3][3]: [36 positions]
+//! [outputs][channels], each kernel transformed in double.
+std::vector<float> winogradFilters(const float* w, int64_t outputs, int64_t channels);
 
 //! Registers the Winograd tactics for Convolution (after the other convolution tactics: the
 //! autotuner times them all and keeps the fastest per layer).
