@@ -28,8 +28,14 @@ namespace {
 
 constexpr int64_t kLanes = ops::kChannelBlock;
 
-// V and M of one block together: about the L2 of one core (as the NCHW tactics' blocks).
+// V and M of a block a thread runs on its own: about the L2 of one core (as the NCHW tactics'
+// blocks).
 constexpr int64_t kBlockBytes = int64_t{1} << 20;
+// V and M of a block the threads share: up to a whole image of ResNet-50's 56x56x64 layers, so
+// each product streams its U once an image. Its 28x28x128 layers in one process: three 1 MiB
+// blocks 1.40-1.53 ms, one block 1.02-1.10 ms; threads with blocks of their own did better
+// where there were enough of them (56x56x64: 1.26-1.28 ms, one shared block 1.48).
+constexpr int64_t kSharedBlockBytes = int64_t{4} << 20;
 // Most threads that run blocks of their own (each needs the workspace of one block).
 constexpr int64_t kBlockSlots = 4;
 // The micro-kernels read packed B aligned; V's rows are read as strided A (packed by the GEMM).
@@ -69,25 +75,13 @@ class BlockedWinogradKernel final : public Kernel {
     tilesW_ = (c.ow + kWinoTile - 1) / kWinoTile;
     hp_ = tilesH_ * kWinoTile + 2;
     wp_ = tilesW_ * kWinoTile + 2;
-    // Tiles of a block: V and M within the budget, a whole number of the micro-kernel's rows
-    // where the image has more. Every block streams all of U (4x the weights), so where U is
-    // much larger than the budget, blocks grow to a quarter of U (ResNet-50's 14x14 layers: one
-    // block of 16 tiles, not two that read U's 9 MB twice).
-    const int64_t tileBytes =
-        kWinoPositions * (c.channels + c.outputs) * static_cast<int64_t>(sizeof(float));
+    // Every block streams all of U (4x the weights), so where U is much larger than a budget,
+    // blocks grow to a quarter of U (ResNet-50's 14x14 layers: one block of 16 tiles, not two
+    // that read U's 9 MB twice).
     const int64_t weightBytes =
         kWinoPositions * c.channels * c.outputs * static_cast<int64_t>(sizeof(float));
-    const int64_t budget = std::max(kBlockBytes, weightBytes / 4);
-    const int64_t imageTiles = tilesH_ * tilesW_;
-    blockTiles_ = std::max<int64_t>(budget / tileBytes / mk.mr * mk.mr, mk.mr);
-    if (blockTiles_ >= imageTiles) {
-      blockTiles_ = imageTiles;
-    } else {
-      // Even blocks: the last one no smaller than the others by more than a tile of rows.
-      const int64_t blocks = (imageTiles + blockTiles_ - 1) / blockTiles_;
-      const int64_t even = (imageTiles + blocks - 1) / blocks;
-      blockTiles_ = std::min(imageTiles, (even + mk.mr - 1) / mk.mr * mk.mr);
-    }
+    threadTiles_ = tilesPerBlock(std::max(kBlockBytes, weightBytes / 4));
+    sharedTiles_ = tilesPerBlock(std::max(kSharedBlockBytes, weightBytes / 4));
     // U^T [C x K] of each position, packed as the products' B.
     const std::vector<float> u =
         winogradFilters(spec.inputs[1].constAs<float>(), c.outputs, c.channels);
@@ -99,8 +93,9 @@ class BlockedWinogradKernel final : public Kernel {
   }
 
   std::size_t workspaceBytes() const override {
-    return sizeof(float) * static_cast<std::size_t>(paddedFloats() + blockFloats() * kBlockSlots) +
-           2 * kAlignment;
+    const int64_t blocks =
+        std::max(blockFloats(sharedTiles_), kBlockSlots * blockFloats(threadTiles_));
+    return sizeof(float) * static_cast<std::size_t>(paddedFloats() + blocks) + 2 * kAlignment;
   }
 
   void execute(const ir::KernelContext& ctx) const override {
@@ -115,27 +110,29 @@ class BlockedWinogradKernel final : public Kernel {
         epilogue_.residualInput ? ctx.input(*epilogue_.residualInput).as<float>() : nullptr;
     io.y = ctx.output(0).as<float>();
     const int64_t imageTiles = tilesH_ * tilesW_;
-    const int64_t perImage = (imageTiles + blockTiles_ - 1) / blockTiles_;
-    const int64_t units = c.batch * perImage;
     withPool(ctx, [&](ThreadPool& pool) {
       padBlockedInput(c, blockedX_, ctx.input(0).as<float>(), hp_, wp_, padded, pool);
       const int64_t threads = pool.size();
-      auto unitRange = [&](int64_t unit, int64_t& image, int64_t& t0, int64_t& t1) {
+      // Blocks of @p tiles: image and tiles of each.
+      auto unitRange = [&](int64_t tiles, int64_t unit, int64_t& image, int64_t& t0, int64_t& t1) {
+        const int64_t perImage = (imageTiles + tiles - 1) / tiles;
         image = unit / perImage;
-        t0 = unit % perImage * blockTiles_;
-        t1 = std::min(imageTiles, t0 + blockTiles_);
+        t0 = unit % perImage * tiles;
+        t1 = std::min(imageTiles, t0 + tiles);
       };
-      if (threads > 1 && threads <= kBlockSlots && units >= 2 * threads) {
+      const int64_t threadUnits = c.batch * ((imageTiles + threadTiles_ - 1) / threadTiles_);
+      if (threads > 1 && threads <= kBlockSlots && threadUnits >= 2 * threads) {
         // Every thread runs whole blocks in its own core's cache: one parallel region.
-        pool.run(units, [&](int64_t unit, int32_t wk) {
+        pool.run(threadUnits, [&](int64_t unit, int32_t wk) {
           int64_t image = 0, t0 = 0, t1 = 0;
-          unitRange(unit, image, t0, t1);
-          runBlock(pool, true, wk, io, image, t0, t1, blocks + wk * blockFloats());
+          unitRange(threadTiles_, unit, image, t0, t1);
+          runBlock(pool, true, wk, io, image, t0, t1, blocks + wk * blockFloats(threadTiles_));
         });
       } else {
+        const int64_t units = c.batch * ((imageTiles + sharedTiles_ - 1) / sharedTiles_);
         for (int64_t unit = 0; unit < units; ++unit) {
           int64_t image = 0, t0 = 0, t1 = 0;
-          unitRange(unit, image, t0, t1);
+          unitRange(sharedTiles_, unit, image, t0, t1);
           runBlock(pool, false, 0, io, image, t0, t1, blocks);
         }
       }
@@ -169,10 +166,24 @@ class BlockedWinogradKernel final : public Kernel {
   // the time on the last 4), the rows past the tiles zero.
   int64_t productRows(int64_t tiles) const { return (tiles + mk_.mr - 1) / mk_.mr * mk_.mr; }
 
-  // V and M of one block.
-  int64_t blockFloats() const {
-    return (kWinoPositions * productRows(blockTiles_) * (conv_.channels + conv_.outputs) + 15) /
-           16 * 16;
+  // Tiles of a block whose V and M take at most @p budget bytes: a whole number of the
+  // micro-kernel's rows where the image has more, the blocks of an image even (the last no
+  // smaller than the others by more than a tile of rows).
+  int64_t tilesPerBlock(int64_t budget) const {
+    const int64_t mr = mk_.mr;
+    const int64_t tileBytes =
+        kWinoPositions * (conv_.channels + conv_.outputs) * static_cast<int64_t>(sizeof(float));
+    const int64_t imageTiles = tilesH_ * tilesW_;
+    const int64_t tiles = std::max<int64_t>(budget / tileBytes / mr * mr, mr);
+    if (tiles >= imageTiles) return imageTiles;
+    const int64_t blocks = (imageTiles + tiles - 1) / tiles;
+    const int64_t even = (imageTiles + blocks - 1) / blocks;
+    return std::min(imageTiles, (even + mr - 1) / mr * mr);
+  }
+
+  // V and M of a block of @p tiles tiles.
+  int64_t blockFloats(int64_t tiles) const {
+    return (kWinoPositions * productRows(tiles) * (conv_.channels + conv_.outputs) + 15) / 16 * 16;
   }
 
   // fn(begin, end, worker) over [0, count): on this thread as @p worker when @p serial, else
@@ -265,8 +276,9 @@ class BlockedWinogradKernel final : public Kernel {
   GemmEpilogue gemmEpilogue_;
   VecAct act_ = VecAct::kNone;
   int64_t tilesH_ = 1, tilesW_ = 1;
-  int64_t hp_ = 0, wp_ = 0;  // the padded copy: whole tiles' windows
-  int64_t blockTiles_ = 1;
+  int64_t hp_ = 0, wp_ = 0;           // the padded copy: whole tiles' windows
+  int64_t threadTiles_ = 1;           // tiles of a block a thread runs on its own
+  int64_t sharedTiles_ = 1;           // tiles of a block the threads share
   std::vector<PackedMatrix> packed_;  // U^T per position, the products' B
 };
 
