@@ -25,6 +25,19 @@ void parallelTasks(ThreadPool& pool, int64_t n, int64_t grain, Body&& body) {
            [&](int64_t t, int32_t worker) { body(n * t / tasks, n * (t + 1) / tasks, worker); });
 }
 
+//! Calls @p body(begin, end, worker) over [0, @p count): on this thread as @p worker when
+//! @p serial (a caller already inside a task of @p pool), else spread over @p pool by
+//! parallelTasks in ranges of at least @p grain.
+template <typename Body>
+void forRange(ThreadPool& pool, bool serial, int32_t worker, int64_t count, int64_t grain,
+              Body&& body) {
+  if (serial) {
+    if (count > 0) body(int64_t{0}, count, worker);
+  } else {
+    parallelTasks(pool, count, grain, body);
+  }
+}
+
 //! Calls @p unit(u) for every u in [0, @p units), in @p tasks contiguous runs on @p pool (on the
 //! caller alone when @p tasks is 1): the kernels that size their own tasks (the 1x1 and blocked
 //! convolutions: units of pixel tiles by weight panels).

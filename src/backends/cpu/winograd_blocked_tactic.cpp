@@ -186,18 +186,6 @@ class BlockedWinogradKernel final : public Kernel {
     return (kWinoPositions * productRows(tiles) * (conv_.channels + conv_.outputs) + 15) / 16 * 16;
   }
 
-  // fn(begin, end, worker) over [0, count): on this thread as @p worker when @p serial, else
-  // spread over the pool in tasks of @p grain.
-  template <typename Fn>
-  static void forRange(ThreadPool& pool, bool serial, int32_t worker, int64_t count, int64_t grain,
-                       Fn&& fn) {
-    if (serial) {
-      if (count > 0) fn(int64_t{0}, count, worker);
-    } else {
-      parallelTasks(pool, count, grain, fn);
-    }
-  }
-
   // Tiles [t0, t1) of @p image: the input transform into V, the products into M, the output
   // transform and epilogue into y; on this thread as @p worker when @p serial.
   void runBlock(ThreadPool& pool, bool serial, int32_t worker, const Io& io, int64_t image,

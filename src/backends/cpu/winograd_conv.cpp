@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "backends/cpu/cpu_common.h"
+#include "backends/cpu/parallel_tasks.h"
 #include "ops/window_util.h"
 
 namespace kiln::backends::cpu {
@@ -166,18 +167,6 @@ class WinogradKernel final : public Kernel {
     const float* residual = nullptr;
     float* y = nullptr;
   };
-
-  // fn(begin, end, worker) over [0, count): on this thread as @p worker when @p serial, else
-  // spread over the pool in tasks of @p grain.
-  template <typename Fn>
-  static void forRange(ThreadPool& pool, bool serial, int32_t worker, int64_t count, int64_t grain,
-                       Fn&& fn) {
-    if (serial) {
-      if (count > 0) fn(int64_t{0}, count, worker);
-    } else {
-      parallelFor(&pool, count, grain, fn);
-    }
-  }
 
   // Floats of V and M of a block of @p rows tile rows (a whole number of panels' alignment).
   int64_t blockFloats(int64_t rows) const {
