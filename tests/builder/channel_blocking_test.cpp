@@ -213,6 +213,35 @@ TEST(ChannelBlocking, DirectWindowsJoinTheRegionWinogradOnesStayNchw) {
   expectSameOutputs(original, g);
 }
 
+TEST(ChannelBlocking, WideWinogradConvolutionsJoinTheRegionFromTwentyEightSquare) {
+  // A bottleneck at 28x28: 1x1 (64 -> 64) -> 3x3 (64 -> 64) -> 1x1 (64 -> 64) + x. The
+  // 3x3 joins the region (the blocked Winograd takes it): no reformats between the three. A 3x3
+  // at 28x28 to 32 channels, beside them on x, stays NCHW.
+  ir::Graph g = graphWithInput("bottleneck", {1, 64, 28, 28});
+  const ir::ValueId x = g.inputs[0];
+  const ir::NodeId reduce = conv(g, "reduce", x, 64, 64, 1, 1);
+  g.node(reduce).attrs.set("epilogue.activation", ActivationType::kRELU);
+  const ir::NodeId mid = conv(g, "mid", g.node(reduce).outputs[0], 64, 64, 3, 3);
+  g.node(mid).attrs.set("epilogue.activation", ActivationType::kRELU);
+  const ir::NodeId expand = conv(g, "expand", g.node(mid).outputs[0], 64, 64, 1, 5);
+  g.node(expand).inputs.push_back(x);
+  g.node(expand).attrs.set("epilogue.residual", int64_t{3});
+  const ir::NodeId shallow = conv(g, "shallow", x, 64, 32, 3, 7);
+  markOutputs(g, {expand, shallow});
+  const ir::Graph original = g;
+  CapturingLogger logger;
+  const BlockingSummary s = assignBlockedChannels(g, true, Reporter(logger));
+  EXPECT_EQ(s.convolutions, 3);
+  for (const char* name : {"reduce", "mid", "expand"}) {
+    EXPECT_EQ(ops::layoutOf(nodeNamed(g, name)->attrs), ops::Layout::kChannelsBlocked) << name;
+  }
+  EXPECT_EQ(ops::layoutOf(nodeNamed(g, "shallow")->attrs), ops::Layout::kChannelsFirst);
+  // x in (the 1x1 reads blocked only; the residual shares the reformat), y out.
+  EXPECT_EQ(count(g, "BlockChannels"), 1);
+  EXPECT_EQ(count(g, "UnblockChannels"), 1);
+  expectSameOutputs(original, g);
+}
+
 TEST(ChannelBlocking, DirectConvolutionsBlockAnNchwEntryInTheirCopy) {
   // x [1, 16, 8, 8] -> 5x5 (32) -> 1x1 (64) = y: the 5x5 reads x as it is.
   ir::Graph g = graphWithInput("entry", {1, 16, 8, 8});
