@@ -40,10 +40,6 @@ constexpr int64_t kSharedBlockBytes = int64_t{4} << 20;
 constexpr int64_t kBlockSlots = 4;
 // The micro-kernels read packed B aligned; V's rows are read as strided A (packed by the GEMM).
 constexpr std::uintptr_t kAlignment = 64;
-// Fewest tiles offered for layers with more than kSmallWeights kernels: each product streams 4x
-// the weights for the tiles of a block (the NCHW tactics' rule, winograd_conv.cpp).
-constexpr int64_t kMinTiles = 8;
-constexpr int64_t kSmallWeights = int64_t{64} * 64;
 // Floats of V or M a task of a shared block's transforms handles at least.
 constexpr int64_t kTransformGrainFloats = 2048;
 
@@ -56,9 +52,7 @@ bool describeBlockedWinograd(const NodeSpec& spec, Window2d& c) {
       c.outputs % kLanes != 0 || c.batch < 0) {
     return false;
   }
-  const int64_t tiles =
-      c.batch * ((c.oh + kWinoTile - 1) / kWinoTile) * ((c.ow + kWinoTile - 1) / kWinoTile);
-  return tiles >= kMinTiles || c.channels * c.outputs <= kSmallWeights;
+  return winogradTilesPay(c);
 }
 
 class BlockedWinogradKernel final : public Kernel {
@@ -82,14 +76,8 @@ class BlockedWinogradKernel final : public Kernel {
         kWinoPositions * c.channels * c.outputs * static_cast<int64_t>(sizeof(float));
     threadTiles_ = tilesPerBlock(std::max(kBlockBytes, weightBytes / 4));
     sharedTiles_ = tilesPerBlock(std::max(kSharedBlockBytes, weightBytes / 4));
-    // U^T [C x K] of each position, packed as the products' B.
-    const std::vector<float> u =
-        winogradFilters(spec.inputs[1].constAs<float>(), c.outputs, c.channels);
-    const int64_t kc = c.outputs * c.channels;
-    packed_.reserve(kWinoPositions);
-    for (int64_t pos = 0; pos < kWinoPositions; ++pos) {
-      packed_.push_back(packB({u.data() + pos * kc, 1, c.channels}, c.channels, c.outputs, mk.nr));
-    }
+    packed_ = packWinogradFilters(spec.inputs[1].constAs<float>(), c.outputs, c.channels, mk,
+                                  /*tileMajor=*/true);
   }
 
   std::size_t workspaceBytes() const override {

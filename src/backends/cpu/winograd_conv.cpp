@@ -36,7 +36,7 @@ constexpr int64_t kMinBlockTiles = 48;
 // of tiles spans rows) instead of row by row.
 constexpr int64_t kNarrowTiles = 12;
 
-// Fewest tiles offered for layers with more than kSmallWeights kernels (see supportsWinograd).
+// Fewest tiles offered for layers with more than kSmallWeights kernels (winogradTilesPay).
 constexpr int64_t kMinTiles = 8;
 constexpr int64_t kSmallWeights = 64 * 64;
 
@@ -46,6 +46,32 @@ constexpr std::uintptr_t kPanelAlignment = 64;
 // the threads share each block.
 constexpr int64_t kBlockSlots = 4;
 
+// U = G g G^T of one 3x3 kernel, in double (the weights are transformed once).
+// G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1].
+std::array<float, kWinoPositions> transformFilter(const float* g) {
+  static constexpr double kG[kWinoAlpha][3] = {{1.0 / 4, 0, 0},
+                                               {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                               {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                               {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                               {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                               {0, 0, 1}};
+  double t[kWinoAlpha][3] = {};  // G g
+  for (int64_t i = 0; i < kWinoAlpha; ++i) {
+    for (int64_t j = 0; j < 3; ++j) {
+      for (int64_t k = 0; k < 3; ++k) t[i][j] += kG[i][k] * g[k * 3 + j];
+    }
+  }
+  std::array<float, kWinoPositions> u{};
+  for (int64_t i = 0; i < kWinoAlpha; ++i) {
+    for (int64_t j = 0; j < kWinoAlpha; ++j) {
+      double s = 0;
+      for (int64_t k = 0; k < 3; ++k) s += t[i][k] * kG[j][k];
+      u[static_cast<std::size_t>(i * kWinoAlpha + j)] = static_cast<float>(s);
+    }
+  }
+  return u;
+}
+
 bool supportsWinograd(const NodeSpec& spec) {
   Window2d c;
   if (!describeWindow2d(spec, false, c) || spec.inputs[0].dims.nbDims != 4) return false;
@@ -54,14 +80,7 @@ bool supportsWinograd(const NodeSpec& spec) {
     return false;
   }
   if (c.batch <= 0 || c.channels <= 0 || c.outputs <= 0 || c.oh <= 0 || c.ow <= 0) return false;
-  // Each product streams its [K x C] of U (4x the weights) for the tiles of a block: with a
-  // handful of tiles in all (a 7x7 image at batch 1 has 4) it is bound by that stream and loses
-  // to the direct kernels, so it is not offered (transforming and timing it costs build time).
-  const int64_t tiles =
-      c.batch * ((c.oh + kWinoTile - 1) / kWinoTile) * ((c.ow + kWinoTile - 1) / kWinoTile);
-  // (Tile-major products of a few tiles could take the GEMM's small-M path, but for ResNet-50's
-  // 7x7x512 layers at batch 1 that gained 1% of the model for 75 MB of transformed weights.)
-  return tiles >= kMinTiles || c.channels * c.outputs <= kSmallWeights;
+  return winogradTilesPay(c);
 }
 
 class WinogradKernel final : public Kernel {
@@ -109,16 +128,8 @@ class WinogradKernel final : public Kernel {
       }
     }
     if (!tileMajor) layout_ = {mk.nr, c.channels * mk.nr};
-    // U[position] is [K x C]: packed as the GEMM's A, or transposed as its B (tile-major).
-    const auto* w = spec.inputs[1].constAs<float>();
-    const int64_t kc = c.outputs * c.channels;
-    const std::vector<float> u = winogradFilters(w, c.outputs, c.channels);
-    packed_.reserve(kWinoPositions);
-    for (int64_t pos = 0; pos < kWinoPositions; ++pos) {
-      const float* up = u.data() + pos * kc;
-      packed_.push_back(tileMajor ? packB({up, 1, c.channels}, c.channels, c.outputs, mk.nr)
-                                  : packA({up, c.channels, 1}, c.outputs, c.channels, mk.mr));
-    }
+    packed_ =
+        packWinogradFilters(spec.inputs[1].constAs<float>(), c.outputs, c.channels, mk, tileMajor);
   }
 
   std::size_t workspaceBytes() const override {
@@ -434,37 +445,19 @@ class WinogradTactic final : public Tactic {
 
 }  // namespace
 
-namespace {
-
-// U = G g G^T of one 3x3 kernel, in double (the weights are transformed once).
-// G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1].
-std::array<float, kWinoPositions> transformFilter(const float* g) {
-  static constexpr double kG[kWinoAlpha][3] = {{1.0 / 4, 0, 0},
-                                               {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-                                               {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                                               {1.0 / 24, 1.0 / 12, 1.0 / 6},
-                                               {1.0 / 24, -1.0 / 12, 1.0 / 6},
-                                               {0, 0, 1}};
-  double t[kWinoAlpha][3] = {};  // G g
-  for (int64_t i = 0; i < kWinoAlpha; ++i) {
-    for (int64_t j = 0; j < 3; ++j) {
-      for (int64_t k = 0; k < 3; ++k) t[i][j] += kG[i][k] * g[k * 3 + j];
-    }
-  }
-  std::array<float, kWinoPositions> u{};
-  for (int64_t i = 0; i < kWinoAlpha; ++i) {
-    for (int64_t j = 0; j < kWinoAlpha; ++j) {
-      double s = 0;
-      for (int64_t k = 0; k < 3; ++k) s += t[i][k] * kG[j][k];
-      u[static_cast<std::size_t>(i * kWinoAlpha + j)] = static_cast<float>(s);
-    }
-  }
-  return u;
+bool winogradTilesPay(const Window2d& c) {
+  // Each product streams its [K x C] of U (4x the weights) for the tiles of a block: with a
+  // handful of tiles in all (a 7x7 image at batch 1 has 4) it is bound by that stream and loses
+  // to the direct kernels, so it is not offered (transforming and timing it costs build time).
+  const int64_t tiles =
+      c.batch * ((c.oh + kWinoTile - 1) / kWinoTile) * ((c.ow + kWinoTile - 1) / kWinoTile);
+  // (Tile-major products of a few tiles could take the GEMM's small-M path, but for ResNet-50's
+  // 7x7x512 layers at batch 1 that gained 1% of the model for 75 MB of transformed weights.)
+  return tiles >= kMinTiles || c.channels * c.outputs <= kSmallWeights;
 }
 
-}  // namespace
-
-std::vector<float> winogradFilters(const float* w, int64_t outputs, int64_t channels) {
+std::vector<PackedMatrix> packWinogradFilters(const float* w, int64_t outputs, int64_t channels,
+                                              const MicroKernel& mk, bool tileMajor) {
   const int64_t kc = outputs * channels;
   std::vector<float> u(static_cast<std::size_t>(kWinoPositions * kc));
   // A run of kernels at a time, each position's values then stored as one contiguous row: one
@@ -483,7 +476,15 @@ std::vector<float> winogradFilters(const float* w, int64_t outputs, int64_t chan
       std::copy_n(run.begin() + pos * kRun, count, u.begin() + pos * kc + i0);
     }
   }
-  return u;
+  // U[position] is [K x C]: packed as the GEMM's A, or transposed as its B (tile-major).
+  std::vector<PackedMatrix> packed;
+  packed.reserve(kWinoPositions);
+  for (int64_t pos = 0; pos < kWinoPositions; ++pos) {
+    const float* up = u.data() + pos * kc;
+    packed.push_back(tileMajor ? packB({up, 1, channels}, channels, outputs, mk.nr)
+                               : packA({up, channels, 1}, outputs, channels, mk.mr));
+  }
+  return packed;
 }
 
 void registerWinogradConvTactics(TacticRegistry& registry) {

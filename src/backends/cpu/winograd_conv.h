@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "backends/cpu/cpu_common.h"
 #include "backends/cpu/gemm.h"
 
 namespace kiln::backends {
@@ -121,9 +122,15 @@ struct WinogradTransforms {
 const WinogradTransforms& avx512WinogradTransforms();  //!< needs avx512f
 const WinogradTransforms& avx2WinogradTransforms();    //!< needs avx2, fma
 
-//! U = G g G^T of every 3x3 kernel of the weights @p w [outputs][channels][3][3]: [36 positions]
-//! [outputs][channels], each kernel transformed in double.
-std::vector<float> winogradFilters(const float* w, int64_t outputs, int64_t channels);
+//! Whether a 3x3 stride-1 layer @p c has the tiles for Winograd to pay: enough tiles for each
+//! product's stream of U (4x the weights), or few enough kernels.
+bool winogradTilesPay(const Window2d& c);
+
+//! U = G g G^T of every 3x3 kernel of the weights @p w [outputs][channels][3][3] (in double), one
+//! [outputs x channels] matrix per position packed for @p mk: as the products' A (M = U V), or
+//! with @p tileMajor transposed as their B (M^T = V^T U^T).
+std::vector<PackedMatrix> packWinogradFilters(const float* w, int64_t outputs, int64_t channels,
+                                              const MicroKernel& mk, bool tileMajor);
 
 //! Registers the Winograd tactics for Convolution (after the other convolution tactics: the
 //! autotuner times them all and keeps the fastest per layer).
