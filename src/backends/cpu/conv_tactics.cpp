@@ -48,7 +48,6 @@ const float* biasOf(const ir::KernelContext& ctx, const ops::Epilogue& e) {
 
 // Most column panels of B packed once per image for all threads (ConvGemmKernel).
 constexpr int64_t kSharedPackPanels = 8;
-constexpr std::uintptr_t kPanelAlignment = 64;
 
 // One execution's tensors.
 struct ConvIo {
@@ -125,12 +124,6 @@ class ConvGemmLayer {
   ops::Epilogue epilogue_;
   std::vector<PackedMatrix> packed_;
 };
-
-// The workspace's start, aligned for the micro-kernels' aligned loads of packed panels.
-float* alignedWorkspace(void* workspace) {
-  const auto address = reinterpret_cast<std::uintptr_t>(workspace);
-  return reinterpret_cast<float*>((address + kPanelAlignment - 1) & ~(kPanelAlignment - 1));
-}
 
 // A zero-padded copy of an image's planes: every tap of every window in range (no padding left to
 // check) and no input past the last window. With stride 2 the rows can be split by column parity

@@ -1,5 +1,8 @@
 #include "backends/cpu/cpu_common.h"
 
+#include <cstddef>
+#include <cstdint>
+
 #include "backends/cpu/pointwise_vec.h"
 #include "ops/window_util.h"
 
@@ -12,6 +15,12 @@ const std::vector<GemmIsa>& gemmIsas() {
       {"portable", {}, portableMicroKernel},
   };
   return isas;
+}
+
+float* alignedWorkspace(void* workspace) {
+  const auto address = reinterpret_cast<std::uintptr_t>(workspace);
+  return reinterpret_cast<float*>(static_cast<std::byte*>(workspace) +
+                                  (kPanelAlignment - address % kPanelAlignment) % kPanelAlignment);
 }
 
 GemmEpilogue gemmEpilogueOf(const ops::Epilogue& e) {

@@ -2,6 +2,7 @@
 // pool for kernels run without one.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -65,6 +66,13 @@ void withPool(const ir::KernelContext& ctx, Body&& body) {
     body(local);
   }
 }
+
+//! Bytes the micro-kernels' aligned loads of packed panels need their panels aligned to: a kernel
+//! that packs panels into its workspace asks for this much more and starts at alignedWorkspace.
+inline constexpr std::size_t kPanelAlignment = 64;
+
+//! @p workspace advanced to the next kPanelAlignment boundary.
+float* alignedWorkspace(void* workspace);
 
 //! The node's epilogue with the activation mapped for the GEMM; the bias and residual pointers
 //! are left to the caller (their layout depends on the op).

@@ -38,8 +38,6 @@ constexpr int64_t kBlockBytes = int64_t{1} << 20;
 constexpr int64_t kSharedBlockBytes = int64_t{4} << 20;
 // Most threads that run blocks of their own (each needs the workspace of one block).
 constexpr int64_t kBlockSlots = 4;
-// The micro-kernels read packed B aligned; V's rows are read as strided A (packed by the GEMM).
-constexpr std::uintptr_t kAlignment = 64;
 // Floats of V or M a task of a shared block's transforms handles at least.
 constexpr int64_t kTransformGrainFloats = 2048;
 
@@ -83,14 +81,15 @@ class BlockedWinogradKernel final : public Kernel {
   std::size_t workspaceBytes() const override {
     const int64_t blocks =
         std::max(blockFloats(sharedTiles_), kBlockSlots * blockFloats(threadTiles_));
-    return sizeof(float) * static_cast<std::size_t>(paddedFloats() + blocks) + 2 * kAlignment;
+    return kPanelAlignment + sizeof(float) * static_cast<std::size_t>(paddedFloats() + blocks);
   }
 
   void execute(const ir::KernelContext& ctx) const override {
     const Window2d& c = conv_;
     if (c.batch == 0 || c.oh * c.ow == 0) return;
-    float* padded = aligned(ctx.workspace);
-    float* blocks = aligned(padded + paddedFloats());
+    // paddedFloats() keeps the blocks after the copy aligned too.
+    float* padded = alignedWorkspace(ctx.workspace);
+    float* blocks = padded + paddedFloats();
     Io io;
     io.x = padded;
     io.bias = ctx.hasInput(2) && epilogue_.residualInput != 2 ? ctx.input(2).as<float>() : nullptr;
@@ -140,12 +139,6 @@ class BlockedWinogradKernel final : public Kernel {
     const float* residual = nullptr;
     float* y = nullptr;
   };
-
-  static float* aligned(void* p) {
-    const auto address = reinterpret_cast<std::uintptr_t>(p);
-    return reinterpret_cast<float*>(static_cast<std::byte*>(p) +
-                                    (kAlignment - address % kAlignment) % kAlignment);
-  }
 
   int64_t paddedFloats() const { return (conv_.batch * conv_.channels * hp_ * wp_ + 15) / 16 * 16; }
 

@@ -40,8 +40,6 @@ constexpr int64_t kNarrowTiles = 12;
 constexpr int64_t kMinTiles = 8;
 constexpr int64_t kSmallWeights = 64 * 64;
 
-// The micro-kernels load packed panels aligned.
-constexpr std::uintptr_t kPanelAlignment = 64;
 // Most threads that run blocks of their own (each needs the workspace of one block); with more,
 // the threads share each block.
 constexpr int64_t kBlockSlots = 4;
@@ -147,8 +145,7 @@ class WinogradKernel final : public Kernel {
         epilogue_.residualInput ? ctx.input(*epilogue_.residualInput).as<float>() : nullptr;
     io.y = ctx.output(0).as<float>();
     // Packed V is read by the micro-kernels as aligned panels.
-    const auto address = reinterpret_cast<std::uintptr_t>(ctx.workspace);
-    auto* base = reinterpret_cast<float*>((address + kPanelAlignment - 1) & ~(kPanelAlignment - 1));
+    float* base = alignedWorkspace(ctx.workspace);
     const int64_t totalRows = c.batch * tilesH_;
     withPool(ctx, [&](ThreadPool& pool) {
       const int64_t threads = pool.size();
